@@ -1,0 +1,53 @@
+"""Coordinate reference systems: metric work in UTM 48N, storage in WGS 84.
+
+Vietnamese offices deliver data in VN-2000. The national 3-degree grids
+("TM-3") are in the EPSG registry as 9205-9218; Bắc Giang's provincial grid
+is VN-2000 / TM-3 107-00 (EPSG:9214, central meridian 107°E, k = 0.9999).
+PROJ applies the 7-parameter Helmert shift of Decision 05/2007/QĐ-BTNMT
+("VN-2000 to WGS 84 (2)"), so reprojection is right to about a metre.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from pyproj import CRS
+
+from geo import settings
+
+#: VN-2000 3-degree grids by central meridian, as used by provincial offices.
+VN2000_TM3 = {
+    "103-00": "EPSG:9205", "104-00": "EPSG:9206", "104-30": "EPSG:9207",
+    "104-45": "EPSG:9208", "105-30": "EPSG:9209", "105-45": "EPSG:9210",
+    "106-00": "EPSG:9211", "106-15": "EPSG:9212", "106-30": "EPSG:9213",
+    "107-00": "EPSG:9214", "107-15": "EPSG:9215", "107-30": "EPSG:9216",
+    "108-15": "EPSG:9217", "108-30": "EPSG:9218",
+}
+
+
+def to_metric(gdf: gpd.GeoDataFrame, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in the metric CRS (UTM 48N unless ``crs`` is given).
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> g = gpd.GeoDataFrame(geometry=[Point(105.0, 0.0)], crs="EPSG:4326")
+    >>> round(to_metric(g).geometry.x.iloc[0])
+    500000
+    """
+    return gdf.to_crs(crs or settings.metric_crs)
+
+
+def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in the storage/map CRS (EPSG:4326)."""
+    return gdf.to_crs(settings.storage_crs)
+
+
+def is_geographic(crs) -> bool:
+    """True when ``crs`` has angular units (degrees)."""
+    return CRS.from_user_input(crs).is_geographic
+
+
+def describe(crs) -> str:
+    """Short human-readable name of a CRS, e.g. ``'EPSG:9214 VN-2000 / TM-3 107-00'``."""
+    c = CRS.from_user_input(crs)
+    code = c.to_epsg()
+    return f"EPSG:{code} {c.name}" if code else c.name

@@ -1,0 +1,27 @@
+"""Errors a user sees.
+
+Every problem with an input file is raised as :class:`InputError`, whose
+message is one line naming the file and the problem. The command line prints
+that line and exits with status 2; nothing half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class InputError(Exception):
+    """A problem with an input the user gave (a file, an option, a config).
+
+    >>> str(InputError("parks.csv", "no 'lon'/'lat' columns"))
+    "parks.csv: no 'lon'/'lat' columns"
+    """
+
+    def __init__(self, path: str | os.PathLike | None, problem: str):
+        self.path = None if path is None else str(path)
+        self.problem = " ".join(str(problem).split())  # always one line
+        super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
+
+
+class DataGapError(InputError):
+    """Data the analysis needs is missing for the requested region or area."""

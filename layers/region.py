@@ -1,0 +1,154 @@
+"""Region definitions: which boundaries, files, destinations and corridors.
+
+A region is a YAML file in ``layers/regions/`` (or any path). It may
+``extends:`` another region and override parts of it. Data files named in it
+are looked up in the ``--data`` folder, which has the layout of
+``../shared/data`` (see README, "The --data folder").
+
+>>> r = load_region("bac-giang", data_dir=".")
+>>> r.id, r.metric_crs
+('bac-giang', 'EPSG:32648')
+>>> list(r.corridors)[:3]
+['ct01', 'ql1a', 'ql37']
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import yaml
+
+from geo.errors import InputError
+
+REGIONS_DIR = Path(__file__).resolve().parent / "regions"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Where ``--data`` points by default: $BGPLAN_DATA, else ../shared/data next to the repository.
+DEFAULT_DATA_DIR = Path(os.environ.get("BGPLAN_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def available_regions() -> list[str]:
+    """Names of the shipped region definitions."""
+    return sorted(p.stem for p in REGIONS_DIR.glob("*.yaml"))
+
+
+@dataclass
+class Region:
+    """A loaded region definition plus the data folder it reads from."""
+
+    id: str
+    config: dict
+    data_dir: Path
+    source_file: Path
+    overrides: dict = field(default_factory=dict)
+
+    @property
+    def name_vi(self) -> str:
+        return self.config.get("name_vi", self.id)
+
+    @property
+    def name_en(self) -> str:
+        return self.config.get("name_en", self.id)
+
+    @property
+    def metric_crs(self) -> str:
+        return self.config.get("metric_crs", "EPSG:32648")
+
+    @property
+    def storage_crs(self) -> str:
+        return self.config.get("storage_crs", "EPSG:4326")
+
+    @property
+    def corridors(self) -> dict:
+        """Corridor specs by id, in config order (expressways first)."""
+        return dict(self.config.get("corridors") or {})
+
+    def section(self, name: str) -> dict:
+        """A config section, or an error naming the region file when it is missing."""
+        value = self.config.get(name)
+        if value is None:
+            raise InputError(self.source_file, f"region '{self.id}' has no '{name}' section")
+        return value
+
+    def path(self, section: str, key: str = "file") -> Path:
+        """Path of a data file named in the config, checked to exist.
+
+        A user override (``--parks``, ``--osm`` …) registered in
+        ``overrides[(section, key)]`` wins over the config.
+        """
+        if (section, key) in self.overrides:
+            return Path(self.overrides[(section, key)])
+        name = self.section(section).get(key)
+        if not name:
+            raise InputError(self.source_file, f"region '{self.id}': section '{section}' has no '{key}'")
+        path = self.data_dir / name
+        if not path.exists():
+            raise InputError(path, f"file not found: the --data folder must hold '{name}' (layout of ../shared/data; see README or run 'plan.py fetch')")
+        return path
+
+    def destinations(self) -> gpd.GeoDataFrame:
+        """Key destinations as points (EPSG:4326) with name_vi, name_en, kind, source, note."""
+        rows = []
+        for key, d in (self.config.get("destinations") or {}).items():
+            try:
+                lon, lat = float(d["lon"]), float(d["lat"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(self.source_file, f"destination '{key}' needs numeric lon and lat") from exc
+            if not d.get("source"):
+                raise InputError(self.source_file, f"destination '{key}' has no source")
+            rows.append({"key": key, "name_vi": d.get("name_vi", key), "name_en": d.get("name_en", key),
+                         "kind": d.get("kind", ""), "source": d["source"], "note": d.get("note", ""),
+                         "lon": lon, "lat": lat})
+        frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]), crs="EPSG:4326")
+        return frame.drop(columns=["lon", "lat"])
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "region file not found") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(path, f"not a readable YAML file{where} ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict):
+        raise InputError(path, "a region file must be a YAML mapping")
+    return data
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _resolve(name_or_path: str | os.PathLike) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml"):
+        return candidate
+    path = REGIONS_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        raise InputError(None, f"unknown region '{name_or_path}' (available: {', '.join(available_regions())}; or give a .yaml file)")
+    return path
+
+
+def load_region(name_or_path: str | os.PathLike = "bac-giang", data_dir: str | os.PathLike | None = None) -> Region:
+    """Load a region by name (``bac-giang``, ``bac-ninh-2025``) or YAML path."""
+    path = _resolve(name_or_path)
+    config = _read_yaml(path)
+    seen = {path.resolve()}
+    while "extends" in config:
+        parent = _resolve(config.pop("extends"))
+        if parent.resolve() in seen:
+            raise InputError(path, "region 'extends' loops back on itself")
+        seen.add(parent.resolve())
+        config = _merge(_read_yaml(parent), config)
+    data = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    if not data.is_dir():
+        raise InputError(data, "data folder not found (give --data DIR laid out like ../shared/data, or run 'plan.py fetch')")
+    return Region(id=config.get("id", path.stem), config=config, data_dir=data, source_file=path)

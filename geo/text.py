@@ -45,7 +45,7 @@ _PARK_PREFIXES = (
     "khu cong nghiep", "cum cong nghiep", "kcn", "ccn", "cum cn", "khu cn",
     "industrial park", "industrial cluster", "industrial zone",
 )
-_PARK_SUFFIXES = ("bac ninh", "bac giang", "tinh bac ninh", "tinh bac giang")
+_PARK_SUFFIXES = ("tinh bac ninh", "tinh bac giang", "bac ninh", "bac giang")
 
 
 def park_key(name: str) -> str:

@@ -1,0 +1,241 @@
+"""Line networks (roads, rails, rivers) as node and edge tables.
+
+A network is two GeoDataFrames in EPSG:4326:
+
+nodes
+    ``node_id`` (int, unique), ``x``, ``y`` (longitude, latitude in degrees),
+    geometry (Point), plus whatever the file carried.
+edges
+    ``edge_id`` (int, unique), ``u``, ``v`` (node ids of the two ends),
+    ``length_m`` (metres, measured in the metric CRS when the file gives
+    none), geometry (LineString from ``u`` to ``v``), plus whatever the file
+    carried. Edges are undirected; parallel edges and loops are allowed.
+
+:func:`read_line_network` reads the GeoPackage layout of
+``bacgiang_roads_osm2018_bbox03.gpkg`` (layers ``edges`` and ``nodes``) or any
+plain line file; :func:`lines_to_network` builds the node table of plain lines
+from their end points; :func:`to_networkx` gives a :class:`networkx.MultiGraph`;
+:func:`components_report` tells how connected the network is.
+
+Reading speed (bacgiang_roads_osm2018_bbox03.gpkg, 89,739 edges and 57,548
+nodes): about 0.6 s + 0.25 s through :func:`geo.vector.read_vector`. The
+Arrow reader of pyogrio (``use_arrow=True``) would need pyarrow, which is not a
+dependency; it is not worth adding for well under a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geo import settings
+from geo.errors import InputError
+from geo.vector import read_vector
+
+log = logging.getLogger(__name__)
+
+#: Decimal degrees to which end points are rounded to become shared nodes (≈ 1 cm).
+NODE_PRECISION_DEG = 1e-7
+
+
+def read_line_network(path: str | os.PathLike, edges_layer: str = "edges",
+                      nodes_layer: str = "nodes") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read a line network file into ``(nodes, edges)`` (both EPSG:4326).
+
+    Two layouts are understood:
+
+    * a file with an edge layer carrying ``u`` and ``v`` (node ids) and a node
+      layer carrying ``node_id`` (coordinates from ``x``/``y`` or the point
+      geometry) — the layout of ``bacgiang_roads_osm2018_bbox03.gpkg``.
+      ``edge_id`` defaults to the row number, ``length_m`` is measured when
+      absent.
+    * any plain line file (GeoJSON, Shapefile, one-layer GeoPackage …) without
+      ``u``/``v``: nodes are built from the line end points by
+      :func:`lines_to_network`. ``edges_layer`` is then used only if the file
+      has a layer of that name.
+
+    Raises :class:`~geo.errors.InputError` naming the file when it cannot be
+    read, has no lines, or its ``u``/``v`` refer to missing nodes.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    layer_names = _layer_names(path)
+    edge_layer = edges_layer if edges_layer in layer_names else None
+    if edge_layer is None and len(layer_names) > 1:
+        raise InputError(path, f"has no layer '{edges_layer}' (layers: {', '.join(layer_names)})")
+    edges = read_vector(path, layer=edge_layer)
+    _require_lines(edges, path)
+    if not {"u", "v"} <= set(edges.columns):
+        return lines_to_network(edges)
+    if nodes_layer not in layer_names:
+        raise InputError(path, f"edges have u/v but there is no node layer '{nodes_layer}' (layers: {', '.join(layer_names)})")
+    nodes = read_vector(path, layer=nodes_layer)
+    return _tidy(nodes, edges, path)
+
+
+def lines_to_network(lines: gpd.GeoDataFrame, precision_deg: float = NODE_PRECISION_DEG
+                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Build ``(nodes, edges)`` from plain lines whose ends meet at junctions.
+
+    Multi-part lines are split into their parts. End points are rounded to
+    ``precision_deg`` degrees (default 1e-7°, about 1 cm) in EPSG:4326; ends
+    that round to the same position become one node. Lines are *not* split
+    where they cross or touch in their middle: the input must already be noded
+    (as OSM ways exported per segment, osmnx edges, or the GeoPackage above).
+    The attribute columns of ``lines`` are kept on the edges.
+
+    >>> from shapely.geometry import LineString
+    >>> g = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[
+    ...     LineString([(106.0, 21.0), (106.01, 21.0)]),
+    ...     LineString([(106.01, 21.0), (106.01, 21.01)])], crs="EPSG:4326")
+    >>> nodes, edges = lines_to_network(g)
+    >>> len(nodes), edges[["u", "v"]].values.tolist()
+    (3, [[0, 1], [1, 2]])
+    >>> round(edges.length_m.sum())
+    2146
+    """
+    if lines.crs is None:
+        raise InputError(lines.attrs.get("source"), "lines have no CRS")
+    lines = lines.to_crs(settings.storage_crs)
+    keep = lines.geometry.notna() & ~lines.geometry.is_empty
+    lines = lines.loc[keep].explode(index_parts=False).reset_index(drop=True)
+    _require_lines(lines, lines.attrs.get("source"))
+    geoms = np.asarray(lines.geometry.values)
+    starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    keys = np.round(np.vstack([starts, ends]) / precision_deg).astype(np.int64)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    # Node coordinates: the first end point that rounded to each key.
+    first = np.full(len(unique), -1, dtype=np.int64)
+    order = np.arange(len(inverse))[::-1]
+    first[inverse[order]] = order
+    xy = np.vstack([starts, ends])[first]
+    nodes = gpd.GeoDataFrame({"node_id": np.arange(len(unique)), "x": xy[:, 0], "y": xy[:, 1]},
+                             geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=settings.storage_crs)
+    n = len(lines)
+    edges = lines.drop(columns=[c for c in ("edge_id", "u", "v") if c in lines.columns])
+    edges.insert(0, "edge_id", np.arange(n))
+    edges.insert(1, "u", inverse[:n])
+    edges.insert(2, "v", inverse[n:])
+    if "length_m" not in edges.columns:
+        edges["length_m"] = edges.geometry.to_crs(settings.metric_crs).length.values
+    edges = gpd.GeoDataFrame(edges, geometry=edges.geometry.name, crs=settings.storage_crs)
+    return nodes, edges
+
+
+def to_networkx(nodes: pd.DataFrame, edges: pd.DataFrame) -> nx.MultiGraph:
+    """Undirected :class:`networkx.MultiGraph` of the network.
+
+    Node attributes ``x``, ``y`` (degrees); edge attributes ``edge_id`` and
+    ``length`` (metres); the edge key is the ``edge_id``. Geometries are left
+    out (look them up in ``edges`` by ``edge_id``) to keep the graph light.
+
+    >>> from shapely.geometry import LineString
+    >>> g = gpd.GeoDataFrame(geometry=[LineString([(106.0, 21.0), (106.01, 21.0)])], crs="EPSG:4326")
+    >>> G = to_networkx(*lines_to_network(g))
+    >>> G.number_of_nodes(), G.number_of_edges(), round(G[0][1][0]["length"])
+    (2, 1, 1039)
+    """
+    graph = nx.MultiGraph()
+    graph.add_nodes_from((int(i), {"x": float(x), "y": float(y)})
+                         for i, x, y in zip(nodes["node_id"], nodes["x"], nodes["y"]))
+    graph.add_edges_from((int(u), int(v), int(k), {"edge_id": int(k), "length": float(length)})
+                         for u, v, k, length in zip(edges["u"], edges["v"], edges["edge_id"], edges["length_m"]))
+    return graph
+
+
+def component_labels(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.Series:
+    """Connected component of each node (Series indexed by ``node_id``).
+
+    Components are numbered by total edge length, 0 = the longest.
+    """
+    node_ids = nodes["node_id"].to_numpy()
+    position = pd.Index(node_ids)
+    u = position.get_indexer(edges["u"].to_numpy())
+    v = position.get_indexer(edges["v"].to_numpy())
+    if (u < 0).any() or (v < 0).any():
+        raise InputError(None, "edges refer to node ids missing from the node table")
+    n = len(node_ids)
+    matrix = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    _, labels = connected_components(matrix, directed=False)
+    length = np.bincount(labels[u], weights=edges["length_m"].to_numpy(float), minlength=labels.max() + 1)
+    rank = np.empty_like(length, dtype=np.int64)
+    rank[np.lexsort((np.arange(len(length)), -length))] = np.arange(len(length))
+    return pd.Series(rank[labels], index=node_ids, name="component")
+
+
+def components_report(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """One row per connected component, longest first.
+
+    Columns: ``component`` (0 = longest), ``nodes``, ``edges`` (counts),
+    ``length_km`` (total edge length), ``share`` (of the network length,
+    0–1). Isolated nodes without edges count as components of length 0.
+
+    >>> from shapely.geometry import LineString
+    >>> g = gpd.GeoDataFrame(geometry=[LineString([(106.0, 21.0), (106.02, 21.0)]),
+    ...                                LineString([(106.1, 21.0), (106.11, 21.0)])], crs="EPSG:4326")
+    >>> components_report(*lines_to_network(g))[["component", "nodes", "length_km", "share"]].round(3).values.tolist()
+    [[0.0, 2.0, 2.079, 0.667], [1.0, 2.0, 1.039, 0.333]]
+    """
+    labels = component_labels(nodes, edges)
+    edge_comp = labels.loc[edges["u"].to_numpy()].to_numpy()
+    count = int(labels.max()) + 1 if len(labels) else 0
+    lengths = np.bincount(edge_comp, weights=edges["length_m"].to_numpy(float), minlength=count) / 1000.0
+    total = lengths.sum()
+    report = pd.DataFrame({
+        "component": np.arange(count),
+        "nodes": np.bincount(labels.to_numpy(), minlength=count),
+        "edges": np.bincount(edge_comp, minlength=count),
+        "length_km": lengths,
+        "share": lengths / total if total > 0 else np.nan,
+    })
+    return report
+
+
+def _layer_names(path: Path) -> list[str]:
+    try:
+        return [str(row[0]) for row in pyogrio.list_layers(path)]
+    except Exception as exc:  # GDAL cannot open it at all
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(path, f"cannot be read as a vector file ({message.replace(str(path), '').strip(' :')})") from exc
+
+
+def _require_lines(gdf: gpd.GeoDataFrame, path) -> None:
+    kinds = set(gdf.geometry.geom_type.dropna().unique())
+    if not kinds or not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError(path, f"expected line geometries, found {', '.join(sorted(kinds)) or 'none'}")
+
+
+def _tidy(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    if "node_id" not in nodes.columns:
+        raise InputError(path, "node layer has no 'node_id' column")
+    nodes = nodes.to_crs(settings.storage_crs)
+    if not nodes["node_id"].is_unique:
+        raise InputError(path, "node layer has repeated node_id values")
+    if not {"x", "y"} <= set(nodes.columns):
+        nodes["x"] = nodes.geometry.x
+        nodes["y"] = nodes.geometry.y
+    edges = edges.to_crs(settings.storage_crs)
+    if "edge_id" not in edges.columns:
+        edges.insert(0, "edge_id", np.arange(len(edges)))
+    elif not edges["edge_id"].is_unique:
+        raise InputError(path, "edge layer has repeated edge_id values")
+    known = pd.Index(nodes["node_id"])
+    unknown = ~(edges["u"].isin(known) & edges["v"].isin(known))
+    if unknown.any():
+        raise InputError(path, f"{int(unknown.sum())} edge(s) refer to node ids missing from the node layer")
+    if "length_m" not in edges.columns:
+        edges["length_m"] = edges.geometry.to_crs(settings.metric_crs).length.values
+    return nodes.reset_index(drop=True), edges.reset_index(drop=True)

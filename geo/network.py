@@ -84,26 +84,28 @@ def read_line_network(path: str | os.PathLike, edges_layer: str = "edges",
     return _tidy(nodes, edges, path)
 
 
-def lines_to_network(lines: gpd.GeoDataFrame, precision_deg: float = NODE_PRECISION_DEG
-                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Build ``(nodes, edges)`` from plain lines whose ends meet at junctions.
+def lines_to_network(lines: gpd.GeoDataFrame, precision_deg: float = NODE_PRECISION_DEG,
+                     split_at_shared_vertices: bool = True) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Build ``(nodes, edges)`` from plain lines.
 
-    Multi-part lines are split into their parts. End points are rounded to
-    ``precision_deg`` degrees (default 1e-7°, about 1 cm) in EPSG:4326; ends
-    that round to the same position become one node. Lines are *not* split
-    where they cross or touch in their middle: the input must already be noded
-    (as OSM ways exported per segment, osmnx edges, or the GeoPackage above).
-    The attribute columns of ``lines`` are kept on the edges.
+    Multi-part lines are split into their parts. Coordinates are rounded to
+    ``precision_deg`` degrees (default 1e-7°, about 1 cm) in EPSG:4326; end
+    points that round to the same position become one node. With
+    ``split_at_shared_vertices`` (default) a line is also cut at every vertex
+    it shares with another line (or with itself), as OSM ways meet at shared
+    nodes; lines that merely cross without a shared vertex stay unconnected
+    (bridges, tunnels). The attribute columns of ``lines`` are kept on every
+    piece; ``length_m`` is measured in the metric CRS unless given.
 
     >>> from shapely.geometry import LineString
     >>> g = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[
-    ...     LineString([(106.0, 21.0), (106.01, 21.0)]),
+    ...     LineString([(106.0, 21.0), (106.01, 21.0), (106.02, 21.0)]),
     ...     LineString([(106.01, 21.0), (106.01, 21.01)])], crs="EPSG:4326")
     >>> nodes, edges = lines_to_network(g)
-    >>> len(nodes), edges[["u", "v"]].values.tolist()
-    (3, [[0, 1], [1, 2]])
+    >>> len(nodes), edges[["name", "u", "v"]].values.tolist()
+    (4, [['a', 0, 1], ['a', 1, 3], ['b', 1, 2]])
     >>> round(edges.length_m.sum())
-    2146
+    3186
     """
     if lines.crs is None:
         raise InputError(lines.attrs.get("source"), "lines have no CRS")
@@ -111,27 +113,44 @@ def lines_to_network(lines: gpd.GeoDataFrame, precision_deg: float = NODE_PRECIS
     keep = lines.geometry.notna() & ~lines.geometry.is_empty
     lines = lines.loc[keep].explode(index_parts=False).reset_index(drop=True)
     _require_lines(lines, lines.attrs.get("source"))
-    geoms = np.asarray(lines.geometry.values)
-    starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    ends = shapely.get_coordinates(shapely.get_point(geoms, -1))
-    keys = np.round(np.vstack([starts, ends]) / precision_deg).astype(np.int64)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    # Node coordinates: the first end point that rounded to each key.
-    first = np.full(len(unique), -1, dtype=np.int64)
-    order = np.arange(len(inverse))[::-1]
-    first[inverse[order]] = order
-    xy = np.vstack([starts, ends])[first]
-    nodes = gpd.GeoDataFrame({"node_id": np.arange(len(unique)), "x": xy[:, 0], "y": xy[:, 1]},
+    coords, owner = shapely.get_coordinates(np.asarray(lines.geometry.values), return_index=True)
+    keys = np.round(coords / precision_deg).astype(np.int64)
+    _, key_id, key_count = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    key_id = key_id.ravel()
+    first_of_line = np.r_[True, owner[1:] != owner[:-1]]
+    last_of_line = np.r_[owner[1:] != owner[:-1], True]
+    cut = first_of_line | last_of_line
+    if split_at_shared_vertices:
+        cut |= key_count[key_id] > 1
+    # piece number of every vertex; a cut vertex inside a line also ends the previous piece
+    piece = np.cumsum(cut & ~last_of_line) - 1
+    inner = np.flatnonzero(cut & ~first_of_line & ~last_of_line)
+    vertex = np.r_[np.arange(len(coords)), inner]
+    piece_of_vertex = np.r_[piece, piece[inner] - 1]
+    order = np.lexsort((vertex, piece_of_vertex))
+    vertex, piece_of_vertex = vertex[order], piece_of_vertex[order]
+    geometry = shapely.linestrings(coords[vertex], indices=piece_of_vertex)
+    starts = np.r_[0, np.flatnonzero(np.diff(piece_of_vertex)) + 1]
+    ends = np.r_[starts[1:] - 1, len(vertex) - 1]
+    piece_line = owner[vertex[starts]]
+
+    used, node_of_key = np.unique(key_id[np.r_[vertex[starts], vertex[ends]]], return_inverse=True)
+    node_of_key = node_of_key.ravel()
+    first_vertex = np.full(key_id.max() + 1, -1, dtype=np.int64)
+    reverse = np.arange(len(key_id))[::-1]
+    first_vertex[key_id[reverse]] = reverse
+    xy = coords[first_vertex[used]]
+    nodes = gpd.GeoDataFrame({"node_id": np.arange(len(used)), "x": xy[:, 0], "y": xy[:, 1]},
                              geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=settings.storage_crs)
-    n = len(lines)
-    edges = lines.drop(columns=[c for c in ("edge_id", "u", "v") if c in lines.columns])
-    edges.insert(0, "edge_id", np.arange(n))
-    edges.insert(1, "u", inverse[:n])
-    edges.insert(2, "v", inverse[n:])
-    if "length_m" not in edges.columns:
+    n = len(geometry)
+    attributes = lines.drop(columns=[c for c in ("edge_id", "u", "v", lines.geometry.name) if c in lines.columns])
+    attributes = attributes.iloc[piece_line].reset_index(drop=True)
+    attributes.insert(0, "edge_id", np.arange(n))
+    attributes.insert(1, "u", node_of_key[:n])
+    attributes.insert(2, "v", node_of_key[n:])
+    edges = gpd.GeoDataFrame(attributes, geometry=geometry, crs=settings.storage_crs)
+    if "length_m" not in edges.columns or len(edges) != len(lines):
         edges["length_m"] = edges.geometry.to_crs(settings.metric_crs).length.values
-    edges = gpd.GeoDataFrame(edges, geometry=edges.geometry.name, crs=settings.storage_crs)
     return nodes, edges
 
 

@@ -159,9 +159,9 @@ def _polygon_area_m2(geometry, crs) -> float:
 def clip_raster(array: np.ndarray, profile: dict, polygon, crop: bool = True) -> tuple[np.ndarray, dict]:
     """Keep the pixels whose centres lie in ``polygon``; others become NaN.
 
-    With ``crop=True`` the grid is also cut to the polygon's bounding box
-    (rounded outward to whole pixels, never beyond the raster). The pixel
-    grid is not moved. Raises :class:`~geo.errors.DataGapError` when the
+    With ``crop=True`` the grid is also cut to the smallest block of whole
+    pixels holding every pixel centre inside the polygon (never beyond the
+    raster); the pixel grid is not moved or resampled. Raises :class:`~geo.errors.DataGapError` when the
     polygon does not overlap the raster.
 
     >>> import numpy as np

@@ -53,7 +53,7 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
     started = time.perf_counter()
     out: dict[str, gpd.GeoDataFrame] = {}
     tables: dict[str, pd.DataFrame] = {}
-    osm_roads = osm_industrial = osm_builtup = None
+    osm_roads = osm_industrial = osm_builtup = population_raster = None
     steps = ["boundaries", "parks", "corridors", "logistics", "water", "urban", "population"]
     if osm is not None:
         steps.insert(0, "osm")
@@ -92,7 +92,7 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
             out["urban_areas"] = urban.urban_areas(region, osm_builtup=osm_builtup)
         elif step == "population":
             array, profile, factors = population.population_raster(region)
-            out["district_population"] = population.district_population(region)
+            out["district_population"] = population.district_population(region, factors=factors)
             tables["population_scaling"] = pd.DataFrame(factors)
             population_raster = (array, profile)
         timings[step] = round(time.perf_counter() - t0, 2)

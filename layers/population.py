@@ -133,13 +133,20 @@ def population_raster(region: Region) -> tuple[np.ndarray, dict, pd.DataFrame]:
     return out, profile, factors
 
 
-def district_population(region: Region) -> gpd.GeoDataFrame:
-    """Districts with census totals and WorldPop sums (see module docstring for columns)."""
+def district_population(region: Region, factors: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Districts with census totals and WorldPop sums (see module docstring for columns).
+
+    ``factors`` : the third item returned by :func:`population_raster`, to
+    avoid building the raster twice; computed here when not given.
+    """
     units = districts(region)
     census = census_districts(region)
     rows = _census_totals(region, units, census)
     census_cfg = region.section("census")
-    _, _, factors = population_raster(region)
+    if factors is None:
+        _, _, factors = population_raster(region)
+    if len(factors) != len(units) or list(factors["district"]) != list(units["district"]):
+        raise ValueError("factors do not belong to this region's districts")
 
     out = units.rename(columns={"source": "boundary_source"}).copy()
     for col in ("total", "urban", "rural", "urban_share"):

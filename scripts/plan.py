@@ -61,8 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Download the public sources (OSM, GADM 4.1, WorldPop 1 km …) into a folder with the "
                                    "--data layout. Offline, it says which files to put where.")
     f.add_argument("--dest", type=Path, default=None, help="where to put the files (default: the cache folder)")
-    f.add_argument("--mirror", default=None, metavar="URL", help="base URL of a mirror that serves the files by name (intranet)")
-    f.add_argument("--only", action="append", default=None, metavar="FILE", help="fetch only this file name; repeatable")
+    f.add_argument("--mirror", action="append", default=None, metavar="URL",
+                   help="base URL of a mirror laid out like the --data folder (intranet); repeatable; replaces the upstream hosts")
+    f.add_argument("--only", action="append", default=None, metavar="FILE",
+                   help="fetch only this file (name or shell pattern, e.g. 'worldpop_*'); repeatable. "
+                        "The whole-country OSM extract osm/vietnam-latest.osm.pbf is fetched only when named here")
     f.set_defaults(func=cmd_fetch)
     return parser
 
@@ -95,8 +98,9 @@ def cmd_fetch(args) -> int:
     from geo.fetch import fetch
 
     dest = args.dest or settings.cache_folder / "data"
-    report = fetch(dest, base_urls=args.mirror, only=args.only, progress=settings.progress)
-    print(report.to_string(index=False))
+    report = fetch(dest, base_urls=args.mirror or None, only=args.only or None, progress=settings.progress)
+    print(report[["file", "status", "bytes"]].to_string(index=False))
+    print(f"data folder ready: {dest} (use --data {dest})")
     return 0
 
 

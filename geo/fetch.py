@@ -1,0 +1,702 @@
+"""Download the public sources into a folder laid out like ``--data``.
+
+The catalogue (``geo/data_sources.yaml``) names every file of the ``--data``
+folder (the layout of ``../shared/data``) and says where it comes from:
+
+* ``download`` — fetched as it is, from pinned URLs (checked against the size
+  and SHA-256 of the reference copy when known);
+* ``derived`` — built from downloaded files by a small step (the WorldPop
+  national raster clipped to the region window, the GADM JSON turned into the
+  boundary GeoPackage, the census workbook into two CSV tables, layers clipped
+  to the analysis box …);
+* ``manual`` — cannot be downloaded (the TerraGear road rebuild, the hand-made
+  facts table …); :func:`fetch` reports which file to put where and why.
+
+``fetch(dest)`` then makes ``--data dest`` work: files already present with the
+right size are skipped, downloads are written atomically (never a half file),
+each failed download is retried once, and when nothing can be reached the error
+says plainly which files to put where.
+
+``base_urls`` replaces the upstream hosts by mirrors laid out like the
+``--data`` folder (an intranet copy, or a test server): the file
+``raw/x/y.json`` is fetched from ``<base>/raw/x/y.json``. A mirror may hold
+derived and manual files too; a derived file it lacks is built locally.
+
+>>> [s.file for s in load_catalogue() if s.kind == "manual"][:2]
+['industrial_parks_facts.csv', 'bacgiang_roads_osm2018_bbox03.gpkg']
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import math
+import os
+import re
+import socket
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from geo import settings
+from geo.errors import InputError
+from geo.output import atomic_path, write_csv, write_geopackage
+
+log = logging.getLogger(__name__)
+
+#: The catalogue shipped with the code.
+CATALOGUE = Path(__file__).with_name("data_sources.yaml")
+
+#: Seconds to wait before the single retry of a failed download.
+RETRY_PAUSE_S = 2.0
+
+#: Columns of the report returned by :func:`fetch`.
+REPORT_COLUMNS = ["file", "kind", "status", "url", "bytes", "sha256", "note"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file of the ``--data`` folder and how to obtain it."""
+
+    file: str                      # path inside the --data folder
+    kind: str                      # "download" | "derived" | "manual"
+    what: str = ""
+    licence: str = ""
+    urls: tuple = ()               # download: tried in order
+    member: str | None = None      # download from a .zip URL: the file inside
+    bytes: int | None = None       # size of the reference copy
+    sha256: str | None = None      # checksum of the reference copy
+    optional: bool = False         # fetched only when asked for by name
+    step: str | None = None        # derived: name of the step in STEPS
+    inputs: tuple = ()             # derived: files it is made from
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+    why: str = ""                  # manual: why it cannot be downloaded
+    how: str = ""                  # manual: what to do instead
+    note: str = ""
+
+
+class FetchError(InputError):
+    """Some files could not be fetched; ``.report`` holds the per-file report."""
+
+    def __init__(self, path, problem, report: pd.DataFrame):
+        super().__init__(path, problem)
+        self.report = report
+
+
+# --------------------------------------------------------------------------- catalogue
+
+def load_catalogue(path: str | os.PathLike | None = None) -> list[Source]:
+    """The catalogue as a list of :class:`Source`, checked for consistency."""
+    path = Path(path) if path else CATALOGUE
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(path, f"cannot read the source catalogue ({exc})") from None
+    sources = []
+    for i, item in enumerate(doc.get("files") or []):
+        item = dict(item)
+        for key in ("urls", "inputs"):
+            item[key] = tuple(item.get(key) or ())
+        item["params"] = dict(item.get("params") or {})
+        try:
+            sources.append(Source(**item))
+        except TypeError as exc:
+            raise InputError(path, f"entry {i + 1} ({item.get('file')}): {exc}") from None
+    names = [s.file for s in sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(path, f"files listed twice: {', '.join(dupes)}")
+    known = set(names)
+    for s in sources:
+        if s.kind not in ("download", "derived", "manual"):
+            raise InputError(path, f"{s.file}: unknown kind '{s.kind}'")
+        if s.kind == "download" and not s.urls:
+            raise InputError(path, f"{s.file}: a download needs urls")
+        if s.kind == "derived":
+            if s.step not in STEPS:
+                raise InputError(path, f"{s.file}: unknown step '{s.step}'")
+            missing = [f for f in s.inputs if f not in known]
+            if missing:
+                raise InputError(path, f"{s.file}: inputs not in the catalogue: {', '.join(missing)}")
+    return sources
+
+
+def data_layout(catalogue: list[Source] | None = None) -> pd.DataFrame:
+    """Table of the ``--data`` folder: file, kind, what, where from (URL / inputs / how)."""
+    rows = []
+    for s in catalogue or load_catalogue():
+        origin = (s.urls[0] if s.kind == "download" else
+                  "made from " + ", ".join(s.inputs) if s.kind == "derived" else s.how)
+        rows.append({"file": s.file, "kind": s.kind, "optional": s.optional, "what": s.what,
+                     "from": origin, "licence": s.licence})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- fetch
+
+def fetch(dest_dir, base_urls=None, only=None, progress: bool = True) -> pd.DataFrame:
+    """Fetch the ``--data`` files into ``dest_dir``; return a per-file report.
+
+    Parameters
+    ----------
+    dest_dir : folder to fill (created if needed); use it as ``--data`` afterwards.
+    base_urls : None to use the upstream URLs of the catalogue, or one or more
+        mirror base URLs laid out like the ``--data`` folder, used *instead* of the
+        upstream hosts.
+    only : file names or shell patterns (``"worldpop_*"``, ``"osm/*.pbf"``) to
+        fetch; the files they are derived from come along when needed. Default:
+        every file the tools read (not the raw inputs, which are fetched only to
+        derive a missing file, e.g. always from upstream). Optional files
+        (the ~300 MB ``osm/vietnam-latest.osm.pbf``) are fetched only when named here.
+    progress : show download progress bars (also off when ``geo.settings.progress``
+        is False).
+
+    Returns
+    -------
+    DataFrame with columns file, kind, status (``downloaded``, ``present``,
+    ``derived``, ``manual``), url, bytes, sha256, note — one row per file.
+
+    Raises
+    ------
+    FetchError (an InputError) when a file could not be downloaded or derived;
+    its one-line message lists which files to put where, and ``.report`` holds
+    the table. Nothing half-written is left behind.
+    """
+    dest = Path(dest_dir)
+    catalogue = load_catalogue()
+    by_file = {s.file: s for s in catalogue}
+    chosen = _select(catalogue, only)
+    mirrors = [base_urls] if isinstance(base_urls, str) else list(base_urls or [])
+    show = bool(progress and settings.progress)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(dest, f"cannot create the data folder ({exc.strerror})") from None
+
+    rows: dict[str, dict] = {}
+    dead_hosts: dict[str, str] = {}
+
+    def obtain(s: Source, stack: tuple = ()) -> bool:
+        """Make ``s.file`` available in ``dest``; True when it is there afterwards."""
+        if s.file in rows:
+            return rows[s.file]["status"] in ("present", "downloaded", "derived")
+        if s.file in stack:
+            raise InputError(CATALOGUE, f"circular inputs around {s.file}")
+        target = dest / s.file
+        row = {"file": s.file, "kind": s.kind, "status": None, "url": "", "bytes": None, "sha256": None, "note": ""}
+        if _is_present(s, target):
+            row.update(status="present", bytes=target.stat().st_size, sha256=_sha256(target))
+            if s.sha256 and row["sha256"] != s.sha256:
+                row["note"] = "differs from the reference copy"
+            rows[s.file] = row
+            return True
+        # a mirror may hold any file (derived and manual ones too); upstream only downloads
+        urls = [_mirror_url(m, s.file) for m in mirrors] if mirrors else (list(s.urls) if s.kind == "download" else [])
+        if urls:
+            ok, url, note = _download_any(s, urls, target, dead_hosts, show)
+            if ok:
+                row.update(status="downloaded", url=url, bytes=target.stat().st_size, sha256=_sha256(target), note=note)
+                if s.sha256 and row["sha256"] != s.sha256:
+                    row["note"] = "; ".join(filter(None, [note, "differs from the reference copy"]))
+                    log.warning("%s: checksum differs from the reference copy", s.file)
+                rows[s.file] = row
+                return True
+            if s.kind == "download":
+                row.update(status="failed", url=urls[0], note=note)
+                rows[s.file] = row
+                return False
+            row["note"] = "not on the mirror"
+        if s.kind == "manual":
+            row.update(status="manual", note=f"{s.why}. {s.how}".strip())
+            log.warning("%s: not downloadable — %s", s.file, s.how)
+            rows[s.file] = row
+            return False
+        # derived: get the inputs, then run the step
+        have = [obtain(by_file[f], stack + (s.file,)) for f in s.inputs]
+        rows[s.file] = row
+        if not all(have):
+            row.update(status="failed", note="needs " + ", ".join(f for f, ok in zip(s.inputs, have) if not ok))
+            return False
+        try:
+            STEPS[s.step]([dest / f for f in s.inputs], target, s.params)
+        except InputError as exc:
+            row.update(status="failed", note=str(exc))
+            return False
+        row.update(status="derived", bytes=target.stat().st_size, sha256=_sha256(target),
+                   note="; ".join(filter(None, [row["note"], "made from " + ", ".join(s.inputs)])))
+        log.info("%s: derived from %s", s.file, ", ".join(s.inputs))
+        return True
+
+    for s in chosen:
+        obtain(s)
+
+    report = pd.DataFrame([rows[s.file] for s in catalogue if s.file in rows], columns=REPORT_COLUMNS)
+    report.attrs["summary"] = {k: int(v) for k, v in report["status"].value_counts().items()}
+    failed = report[report.status == "failed"]
+    if len(failed):
+        manual = list(report.loc[report.status == "manual", "file"])
+        raise FetchError(dest, _failure_message(dest, failed, manual, by_file, dead_hosts, mirrors), report)
+    return report
+
+
+def _select(catalogue: list[Source], only) -> list[Source]:
+    if only is None:  # the files the tools read; what they are made from comes when needed
+        used_as_input = {f for s in catalogue for f in s.inputs}
+        return [s for s in catalogue if not s.optional and s.file not in used_as_input]
+    patterns = [only] if isinstance(only, str) else list(only)
+    hit = [s for s in catalogue if any(fnmatch.fnmatch(s.file, p) or fnmatch.fnmatch(Path(s.file).name, p) for p in patterns)]
+    if not hit:
+        raise InputError(None, f"no file of the data catalogue matches {', '.join(patterns)}")
+    return hit
+
+
+def _is_present(s: Source, target: Path) -> bool:
+    if not target.is_file() or target.stat().st_size == 0:
+        return False
+    if s.bytes is not None:
+        return target.stat().st_size == s.bytes
+    return True
+
+
+def _mirror_url(base: str, file: str) -> str:
+    return base.rstrip("/") + "/" + urllib.parse.quote(file)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- downloading
+
+class _Unreachable(Exception):
+    """The host cannot be reached at all (no network, refused, name unknown)."""
+
+
+class _Permanent(Exception):
+    """The server answered, but the file is not there (HTTP 4xx)."""
+
+
+def _download_any(s: Source, urls: list[str], target: Path, dead_hosts: dict, show: bool):
+    """Try each URL (each once more after a failure); return (ok, url, note)."""
+    notes = []
+    for url in urls:
+        host = urllib.parse.urlsplit(url).netloc
+        if host in dead_hosts:
+            notes.append(f"{host}: {dead_hosts[host]}")
+            continue
+        for attempt in (1, 2):
+            try:
+                _download(url, target, s, show)
+                return True, url, ("after a retry" if attempt == 2 else "")
+            except _Permanent as exc:
+                notes.append(f"{url}: {exc}")
+                break
+            except _Unreachable as exc:
+                if attempt == 2:
+                    dead_hosts[host] = str(exc)
+                    notes.append(f"{host}: {exc}")
+                    break
+                log.info("%s: %s; retrying in %.0f s", url, exc, RETRY_PAUSE_S)
+            except Exception as exc:  # incomplete transfer, bad zip, server error …
+                if attempt == 2:
+                    notes.append(f"{url}: {exc}")
+                    break
+                log.info("%s: %s; retrying in %.0f s", url, exc, RETRY_PAUSE_S)
+            time.sleep(RETRY_PAUSE_S)
+    return False, None, "; ".join(notes)
+
+
+def _open(url: str):
+    req = urllib.request.Request(url, headers={"User-Agent": settings.user_agent})
+    try:
+        return urllib.request.urlopen(req, timeout=settings.http_timeout_s)
+    except urllib.error.HTTPError as exc:
+        if 400 <= exc.code < 500:
+            raise _Permanent(f"HTTP {exc.code} {exc.reason}") from None
+        raise IOError(f"HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, socket.gaierror):
+            raise _Unreachable("host name not found") from None
+        if isinstance(reason, ConnectionRefusedError):
+            raise _Unreachable("connection refused") from None
+        if isinstance(reason, (TimeoutError, socket.timeout)):
+            raise _Unreachable(f"no answer within {settings.http_timeout_s} s") from None
+        if isinstance(reason, OSError) and reason.errno in (101, 113):  # network/host unreachable
+            raise _Unreachable(reason.strerror or "network unreachable") from None
+        raise IOError(str(reason)) from None
+    except (TimeoutError, socket.timeout):
+        raise _Unreachable(f"no answer within {settings.http_timeout_s} s") from None
+    except ConnectionRefusedError:
+        raise _Unreachable("connection refused") from None
+
+
+def _download(url: str, target: Path, s: Source, show: bool) -> None:
+    """One attempt: stream ``url`` to ``target`` atomically (unpacking a .zip member)."""
+    from tqdm import tqdm
+
+    is_zip = urllib.parse.urlsplit(url).path.lower().endswith(".zip")
+    with _open(url) as resp:
+        length = resp.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if is_zip:
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".zip", dir=target.parent)
+            os.close(fd)
+            raw_path = Path(name)
+            context = _removing(raw_path)
+        else:
+            context = atomic_path(target)
+        with context as tmp:
+            got = 0
+            with open(tmp, "wb") as fh, tqdm(total=total, unit="B", unit_scale=True, desc=Path(s.file).name,
+                                             disable=not show, leave=False) as bar:
+                while True:
+                    chunk = resp.read(1 << 16)
+                    if not chunk:
+                        break
+                    fh.write(chunk)
+                    got += len(chunk)
+                    bar.update(len(chunk))
+            if total is not None and got != total:
+                raise IOError(f"incomplete download ({got:,} of {total:,} bytes)")
+            if got == 0:
+                raise IOError("empty answer")
+            with open(tmp, "rb") as fh:
+                if fh.read(40).startswith(b"version https://git-lfs"):
+                    raise _Permanent("the server sent a Git LFS pointer, not the file")
+            if is_zip:
+                _unzip_member(tmp, s.member or Path(s.file).name, target)
+
+
+class _removing:
+    """Context manager yielding a temporary path that is always deleted."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+        return False
+
+
+def _unzip_member(zip_path: Path, member: str, target: Path) -> None:
+    try:
+        with zipfile.ZipFile(zip_path) as zf, atomic_path(target) as tmp:
+            names = zf.namelist()
+            name = member if member in names else next((n for n in names if n.endswith("/" + member)), None)
+            if name is None:
+                raise _Permanent(f"'{member}' is not in the zip file")
+            with zf.open(name) as src, open(tmp, "wb") as out:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    out.write(chunk)
+    except zipfile.BadZipFile:
+        raise IOError("not a valid zip file") from None
+
+
+def _failure_message(dest: Path, failed: pd.DataFrame, manual: list, by_file: dict, dead_hosts: dict, mirrors: list) -> str:
+    downloads = failed[failed.kind == "download"]
+    derived = failed[failed.kind != "download"]
+    if dead_hosts and len(downloads) and all(urllib.parse.urlsplit(u).netloc in dead_hosts for u in downloads.url):
+        cause = "no network: " + ", ".join(f"{h} ({r})" for h, r in sorted(dead_hosts.items()))
+    else:
+        cause = "; ".join(sorted({n.split(": ", 1)[-1] for n in downloads.note if n})[:3]) or "see the report"
+    counts = " and ".join(filter(None, [f"download {len(downloads)} file(s)" if len(downloads) else "",
+                                        f"build {len(derived)} file(s)" if len(derived) else ""]))
+    parts = [f"could not {counts} ({cause})."]
+    if len(downloads):
+        todo = "; ".join(f"{f} (from {by_file[f].urls[0]})" for f in downloads.file)
+        parts.append(f"Put these into {dest} by hand, same sub-folders: {todo}.")
+    if len(derived):
+        parts.append("Then run fetch again to build: " + ", ".join(derived.file) + ".")
+    if manual:
+        parts.append("Not downloadable at all, copy from a colleague's data folder: " + ", ".join(manual) + ".")
+    if mirrors:
+        parts.append(f"Mirror(s) used: {', '.join(mirrors)}.")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- derivation steps
+
+def _bbox(params, key="bbox"):
+    import shapely
+
+    return shapely.box(*[float(v) for v in params[key]])
+
+
+def _write_geojson(gdf, target: Path) -> None:
+    with atomic_path(target) as tmp:
+        gdf.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+
+
+def step_clip_raster(inputs: list[Path], target: Path, params: dict) -> None:
+    """Cut ``params["bounds"]`` (lon/lat) out of a raster, pixel grid unchanged.
+
+    Window edges go to the nearest pixel edge, a bound falling exactly on a pixel
+    centre takes that pixel. ``drop_shared_south_row``: leave out an SRTM tile's
+    last row, which repeats the first row of the tile to the south.
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    minx, miny, maxx, maxy = (float(v) for v in params["bounds"])
+    eps = 1e-6
+    try:
+        with rasterio.open(inputs[0]) as src:
+            t = src.transform
+            col0 = max(0, math.floor((minx - t.c) / t.a + 0.5 - eps))
+            row0 = max(0, math.floor((t.f - maxy) / -t.e + 0.5 - eps))
+            col1 = min(src.width, math.ceil((maxx - t.c) / t.a - 0.5 + eps))
+            row1 = min(src.height - (1 if params.get("drop_shared_south_row") else 0),
+                       math.ceil((t.f - miny) / -t.e - 0.5 + eps))
+            if col1 <= col0 or row1 <= row0:
+                raise InputError(inputs[0], f"does not overlap the bounds {params['bounds']}")
+            window = Window(col0, row0, col1 - col0, row1 - row0)
+            data = src.read(1, window=window)
+            profile = src.profile.copy()
+            profile.update(driver="GTiff", width=window.width, height=window.height, compress="deflate",
+                           transform=src.window_transform(window), tiled=False)
+            for key in ("blockxsize", "blockysize"):
+                profile.pop(key, None)
+            tags = src.tags()
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(inputs[0], f"not a readable raster ({exc})") from None
+    with atomic_path(target) as tmp:
+        with rasterio.open(tmp, "w", **profile) as out:
+            out.write(data, 1)
+            out.update_tags(**{k: v for k, v in tags.items() if k == "AREA_OR_POINT"})
+
+
+def step_select(inputs: list[Path], target: Path, params: dict) -> None:
+    """Keep the features of ``inputs[0]`` in ``params["bbox"]``.
+
+    ``how``: ``clip`` (cut the geometries at the box), ``intersects`` or
+    ``within`` (keep whole features). ``in_province`` (``intersects`` /
+    ``within``) adds a flag against the province outline given as last input;
+    ``length_m`` (a metric CRS) adds the line length in metres (0.1 m).
+    """
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(inputs[0], engine="pyogrio")
+    except Exception as exc:
+        raise InputError(inputs[0], f"not a readable vector file ({exc})") from None
+    box = _bbox(params)
+    how = params.get("how", "intersects")
+    if how == "clip":
+        gdf = gpd.clip(gdf, box)
+    elif how == "within":
+        gdf = gdf[gdf.within(box)]
+    else:
+        gdf = gdf[gdf.intersects(box)]
+    gdf = gdf.reset_index(drop=True)
+    if len(gdf) == 0:
+        raise InputError(inputs[0], f"no feature in the box {params['bbox']}")
+    if params.get("in_province"):
+        province = gpd.read_file(inputs[-1], engine="pyogrio").to_crs(gdf.crs).geometry.union_all()
+        gdf["in_province"] = getattr(gdf.geometry, params["in_province"])(province)
+    if params.get("length_m"):
+        gdf["length_m"] = gdf.geometry.to_crs(params["length_m"]).length.round(1)
+    _write_geojson(gdf, target)
+
+
+def step_gpkg_layer(inputs: list[Path], target: Path, params: dict) -> None:
+    """Copy one layer of a GeoPackage to GeoJSON."""
+    import geopandas as gpd
+
+    _write_geojson(gpd.read_file(inputs[0], layer=params["layer"], engine="pyogrio"), target)
+
+
+def step_boundaries(inputs: list[Path], target: Path, params: dict) -> None:
+    """Build ``bacgiang_admin.gpkg`` from GADM 4.1 levels 1–2 (+ names, + legacy districts).
+
+    Layers: ``province`` (GID_1, NAME_1, area_km2, source); ``districts`` (GID_2,
+    NAME_2, type_vi, name_full_vi, GID_1, NAME_1, area_km2, label_lon/label_lat =
+    representative point computed in the metric CRS, source);
+    ``districts_legacy_detailed`` (kcjpop: ID_3, NAME_3, name_vi_fixed, TYPE_3,
+    ENGTYPE_3, NAME_2, area_km2); ``region_provinces_clipped`` (provinces meeting
+    the window, clipped; touches_bac_giang; area_km2_in_window);
+    ``neighbour_provinces`` (full polygons of the provinces touching the
+    province); ``region_districts_clipped`` (district units clipped to the window).
+    Areas in km² (0.01) in ``metric_crs``.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from geo.text import nfc
+
+    l1_path, l2_path, names_path, legacy_path = inputs
+    crs = params.get("metric_crs", settings.metric_crs)
+    name = nfc(params["province"])
+    window = _bbox(params, "window")
+
+    def read(p):
+        try:
+            g = gpd.read_file(p, engine="pyogrio")
+        except Exception as exc:
+            raise InputError(p, f"not a readable vector file ({exc})") from None
+        for col in g.columns:
+            if col != g.geometry.name and (g[col].dtype == object or pd.api.types.is_string_dtype(g[col])):
+                g[col] = g[col].map(nfc)
+        g["geometry"] = shapely.make_valid(g.geometry.values)
+        return g.to_crs("EPSG:4326")
+
+    def km2(g):
+        return (g.geometry.to_crs(crs).area / 1e6).round(2)
+
+    l1, l2, legacy = read(l1_path), read(l2_path), read(legacy_path)
+    for g, p, cols in ((l1, l1_path, ("GID_1", "NAME_1")), (l2, l2_path, ("GID_2", "NAME_2", "GID_1", "NAME_1"))):
+        missing = [c for c in cols if c not in g]
+        if missing:
+            raise InputError(p, f"missing GADM columns {', '.join(missing)}")
+    prov = l1[l1.NAME_1 == name][["GID_1", "NAME_1", "geometry"]].reset_index(drop=True)
+    if len(prov) != 1:
+        raise InputError(l1_path, f"province '{name}' found {len(prov)} times (expected once)")
+    prov["area_km2"] = km2(prov)
+    prov["source"] = params.get("source_l1", "GADM 4.1 level 1")
+    outline = prov.geometry.iloc[0]
+
+    table = _read_xlsx(names_path)
+    header = table[0] if table else {}
+    col = {v: k for k, v in header.items()}
+    if "GID_2" not in col or "district_name" not in col:
+        raise InputError(names_path, "expected columns GID_2 and district_name")
+    full_names = {r.get(col["GID_2"]): nfc(r.get(col["district_name"])) for r in table[1:] if r.get(col["GID_2"])}
+
+    dist = l2[l2.NAME_1 == name].reset_index(drop=True)
+    dist["name_full_vi"] = dist.GID_2.map(full_names)
+    dist["type_vi"] = [f[: -len(n)].strip() if isinstance(f, str) and f.endswith(n) else None
+                       for f, n in zip(dist.name_full_vi, dist.NAME_2)]
+    dist["area_km2"] = km2(dist)
+    labels = dist.geometry.to_crs(crs).representative_point().to_crs("EPSG:4326")
+    dist["label_lon"], dist["label_lat"] = labels.x.round(5), labels.y.round(5)
+    dist["source"] = params.get("source_l2", "GADM 4.1 level 2")
+    dist = dist[["GID_2", "NAME_2", "type_vi", "name_full_vi", "GID_1", "NAME_1", "area_km2",
+                 "label_lon", "label_lat", "source", "geometry"]]
+
+    fixes = {nfc(k): nfc(v) for k, v in (params.get("legacy_name_fixes") or {}).items()}
+    legacy["name_vi_fixed"] = legacy.NAME_3.map(lambda n: fixes.get(n, n))
+    legacy["area_km2"] = km2(legacy)
+    legacy = legacy[["ID_3", "NAME_3", "name_vi_fixed", "TYPE_3", "ENGTYPE_3", "NAME_2", "area_km2", "geometry"]]
+
+    region = l1[l1.intersects(window)].reset_index(drop=True)
+    region["touches_bac_giang"] = region.intersects(outline) & (region.NAME_1 != name)
+    neighbours = region[region.touches_bac_giang][["GID_1", "NAME_1", "touches_bac_giang", "geometry"]]
+    clipped = region.copy()
+    clipped["geometry"] = shapely.make_valid(clipped.intersection(window).values)
+    clipped["area_km2_in_window"] = km2(clipped)
+    clipped = clipped[["GID_1", "NAME_1", "touches_bac_giang", "area_km2_in_window", "geometry"]]
+    rdist = l2[l2.intersects(window)].reset_index(drop=True)
+    rdist["name_full_vi"] = rdist.GID_2.map(full_names)
+    rdist["geometry"] = shapely.make_valid(rdist.intersection(window).values)
+    rdist = rdist[["GID_2", "NAME_2", "GID_1", "NAME_1", "name_full_vi", "geometry"]]
+
+    write_geopackage({
+        "province": prov[["GID_1", "NAME_1", "area_km2", "source", "geometry"]],
+        "districts": dist,
+        "districts_legacy_detailed": legacy,
+        "region_provinces_clipped": clipped,
+        "neighbour_provinces": neighbours.reset_index(drop=True),
+        "region_districts_clipped": rdist,
+    }, target)
+
+
+_DISTRICT_TYPES = ("Thành phố", "Thị xã", "Quận", "Huyện")
+_COMMUNE_TYPES = ("Phường", "Thị trấn", "Xã")
+
+
+def _split_type(full: str, types) -> tuple[str | None, str]:
+    for t in types:  # case-insensitive: the sheet also has "Thị Trấn Đồi Ngô"
+        if full.casefold().startswith(t.casefold() + " "):
+            return t, full[len(t):].strip()
+    return None, full
+
+
+def step_census_2019(inputs: list[Path], target: Path, params: dict) -> None:
+    """District or commune table of one province from the GSO 2019 census workbook.
+
+    The sheet lists, per province, a "(Tổng số)" total row, then per district a
+    total row (column B) followed by its communes (column C); columns D/E/F hold
+    total/urban/rural. Output columns: district, district_type, [commune,
+    commune_type,] total, urban, rural, urban_share (0.0001), census_date, source.
+    District totals must add up to the province total.
+    """
+    from geo.text import nfc
+
+    path = inputs[0]
+    rows = _read_xlsx(path)
+    province = nfc(params["province"])
+
+    def num(v):
+        v = (v or "").strip()
+        return int(float(v)) if v else 0
+
+    start = next((i for i, r in enumerate(rows)
+                  if nfc(r.get("A") or "").endswith("(Tổng số)") and nfc(r.get("A")).removesuffix("(Tổng số)").strip().endswith(province)), None)
+    if start is None:
+        raise InputError(path, f"province '{province}' not found in the census sheet")
+    prov_total = num(rows[start].get("D"))
+    districts, communes, current = [], [], None
+    for r in rows[start + 1:]:
+        a = nfc(r.get("A") or "")
+        if a.endswith("(Tổng số)"):
+            break  # next province
+        b, c = nfc(r.get("B") or ""), nfc(r.get("C") or "")
+        if b.endswith("(Tổng số)"):
+            dtype, dname = _split_type(b.removesuffix("(Tổng số)").strip(), _DISTRICT_TYPES)
+            current = {"district": dname, "district_type": dtype}
+            districts.append({**current, "total": num(r.get("D")), "urban": num(r.get("E")), "rural": num(r.get("F"))})
+        elif c and current is not None:
+            ctype, cname = _split_type(c, _COMMUNE_TYPES)
+            communes.append({**current, "commune": cname, "commune_type": ctype,
+                             "total": num(r.get("D")), "urban": num(r.get("E")), "rural": num(r.get("F"))})
+    if not districts or sum(d["total"] for d in districts) != prov_total:
+        raise InputError(path, f"district totals of '{province}' do not add up to the province total {prov_total:,}")
+    table = pd.DataFrame(districts if params.get("level", "district") == "district" else communes)
+    table["urban_share"] = (table.urban / table.total).round(4)
+    table["census_date"] = params.get("date", "")
+    table["source"] = params.get("source", "")
+    write_csv(table, target)
+
+
+def _read_xlsx(path: Path) -> list[dict]:
+    """Cells of the first sheet of an .xlsx workbook: one dict per row, column letter → text."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        raise InputError(path, f"not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        return [{get_column_letter(i + 1): str(v) for i, v in enumerate(row) if v is not None}
+                for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+#: Derivation steps by name (the ``step`` of a catalogue entry).
+STEPS = {
+    "clip_raster": step_clip_raster,
+    "select": step_select,
+    "gpkg_layer": step_gpkg_layer,
+    "boundaries": step_boundaries,
+    "census_2019": step_census_2019,
+}

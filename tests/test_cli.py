@@ -1,0 +1,115 @@
+"""The command line end to end: `plan.py layers` on the real data, and bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+PLAN = [sys.executable, str(REPO / "scripts" / "plan.py")]
+EXPECTED_LAYERS = {"province", "districts", "industrial_parks", "corridors", "railways", "stations", "water", "urban_areas"}
+
+
+def run(*args, timeout=300):
+    return subprocess.run([*PLAN, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+@pytest.fixture(scope="module")
+def layers_out(shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = run("layers", "--data", shared_data, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_layers_writes_a_geopackage_for_qgis(layers_out):
+    out, result = layers_out
+    names = {row[0] for row in pyogrio.list_layers(out / "layers.gpkg")}
+    assert EXPECTED_LAYERS <= names
+    for name in EXPECTED_LAYERS:
+        info = pyogrio.read_info(out / "layers.gpkg", layer=name)
+        assert info["crs"] == "EPSG:4326", name
+        assert info["features"] > 0, name
+    assert "wrote" in result.stdout
+
+
+def test_layers_content(layers_out):
+    out, _ = layers_out
+    parks = gpd.read_file(out / "layers.gpkg", layer="industrial_parks")
+    assert len(parks) == 53
+    districts = gpd.read_file(out / "layers.gpkg", layer="districts")
+    assert len(districts) == 10
+    summary = json.loads((out / "layers_summary.json").read_text(encoding="utf-8"))
+    assert summary["region"] == "bac-giang"
+    assert summary["layers"]["industrial_parks"]["features"] == 53
+    assert (out / "population.tif").exists()
+    # No temporary files left behind.
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_help_explains_options():
+    result = run("layers", "--help")
+    assert result.returncode == 0
+    for option in ("--region", "--data", "--osm", "--parks", "--out", "--quiet"):
+        assert option in result.stdout
+
+
+def _fails_cleanly(result, out, *fragments):
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert not (out / "layers.gpkg").exists()
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_parks_file(shared_data, tmp_path):
+    out = tmp_path / "out"
+    result = run("layers", "--data", shared_data, "--parks", tmp_path / "nope.gpkg", "--out", out, "--quiet")
+    _fails_cleanly(result, out, "nope.gpkg", "file not found")
+
+
+def test_truncated_parks_file(shared_data, tmp_path):
+    src = shared_data / "bacgiang_industrial_zones_bbox03.geojson"
+    bad = tmp_path / "parks.geojson"
+    bad.write_bytes(src.read_bytes()[:5000])
+    out = tmp_path / "out"
+    result = run("layers", "--data", shared_data, "--parks", bad, "--out", out, "--quiet")
+    _fails_cleanly(result, out, "parks.geojson", "cannot be read")
+
+
+def test_parks_in_the_wrong_crs(shared_data, tmp_path):
+    """VN-2000 metres declared as degrees: every park lies outside the region."""
+    parks = gpd.read_file(shared_data / "bacgiang_industrial_zones_bbox03.geojson").head(5)[["name", "geometry"]]
+    wrong = parks.to_crs("EPSG:9214").set_crs("EPSG:4326", allow_override=True)
+    path = tmp_path / "parks.gpkg"
+    wrong.to_file(path)
+    out = tmp_path / "out"
+    result = run("layers", "--data", shared_data, "--parks", path, "--out", out, "--quiet")
+    _fails_cleanly(result, out, "parks.gpkg", "outside the region")
+
+
+def test_unknown_osm_format(shared_data, tmp_path):
+    path = tmp_path / "extract.o5m"
+    path.write_bytes(b"\xff\xe0o5m2")
+    out = tmp_path / "out"
+    result = run("layers", "--data", shared_data, "--osm", path, "--out", out, "--quiet")
+    _fails_cleanly(result, out, "extract.o5m")
+
+
+def test_unknown_region(tmp_path):
+    out = tmp_path / "out"
+    result = run("layers", "--region", "atlantis", "--out", out)
+    _fails_cleanly(result, out, "unknown region")
+
+
+def test_missing_data_folder(tmp_path):
+    out = tmp_path / "out"
+    result = run("layers", "--data", tmp_path / "nodata", "--out", out)
+    _fails_cleanly(result, out, "nodata", "data folder not found")

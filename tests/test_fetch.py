@@ -1,0 +1,346 @@
+"""Tests of geo/fetch.py: the source catalogue, downloads, derivation steps, failures.
+
+A local http.server on 127.0.0.1 (random free port, in a thread) stands in for
+the upstream hosts or an intranet mirror, serving ../shared/data in place.
+Derived files are compared with the reference copies in ../shared/data, which
+were made independently (see SOURCES.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import socket
+import threading
+import zipfile
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from geo import fetch
+from geo.errors import InputError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+class Server:
+    """Serve ``root`` read-only on 127.0.0.1; ``allow(path)`` decides what exists; counts requests."""
+
+    def __init__(self, root: Path, allow=lambda path: True, handler=None):
+        self.requests: list[str] = []
+        outer = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                outer.requests.append(self.path)
+                if handler is not None:
+                    return handler(self)
+                if not allow(self.path.lstrip("/")):
+                    return self.send_error(404)
+                return super().do_GET()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def mirror(shared_data):
+    server = Server(shared_data)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def raw_only_mirror(shared_data):
+    """A mirror holding only the raw downloads: everything else must be derived."""
+    server = Server(shared_data, allow=lambda p: p.startswith("raw/"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def no_retry_pause(monkeypatch):
+    monkeypatch.setattr(fetch, "RETRY_PAUSE_S", 0)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- catalogue
+
+def test_catalogue_matches_reference_copies(shared_data):
+    catalogue = fetch.load_catalogue()
+    by_file = {s.file: s for s in catalogue}
+    checked = 0
+    for s in catalogue:
+        ref = shared_data / s.file
+        if s.sha256 and ref.exists():
+            assert ref.stat().st_size == s.bytes, s.file
+            assert sha256(ref) == s.sha256, s.file
+            checked += 1
+    assert checked >= 20
+    # every data file at the top of ../shared/data is in the catalogue
+    top = [p.name for p in shared_data.iterdir() if p.is_file() and p.suffix in (".gpkg", ".geojson", ".csv", ".tif")]
+    assert len(top) == 18 and not set(top) - set(by_file)
+    # every file the region definitions name is in the catalogue
+    named = set()
+    for region_file in (REPO / "layers" / "regions").glob("*.yaml"):
+        def walk(node):
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k.endswith("file") and isinstance(v, str):
+                        named.add(v)
+                    walk(v)
+        walk(yaml.safe_load(region_file.read_text(encoding="utf-8")))
+    assert named and not named - set(by_file)
+    # honest about hand-made files
+    manual = {s.file for s in catalogue if s.kind == "manual"}
+    assert {"bacgiang_roads_osm2018_bbox03.gpkg", "bacgiang_waterways_osm2018_bbox03.gpkg",
+            "industrial_parks_facts.csv"} <= manual
+    assert all(by_file[f].why and by_file[f].how for f in manual)
+    layout = fetch.data_layout()
+    assert set(layout.file) == set(by_file) and layout["from"].str.len().min() > 0
+
+
+def test_catalogue_errors(tmp_path):
+    bad = tmp_path / "cat.yaml"
+    bad.write_text("files:\n- {file: a.tif, kind: derived, step: clip_raster, inputs: [b.tif]}\n")
+    with pytest.raises(InputError, match="inputs not in the catalogue: b.tif"):
+        fetch.load_catalogue(bad)
+    bad.write_text("files:\n- {file: a.tif, kind: download}\n")
+    with pytest.raises(InputError, match="a download needs urls"):
+        fetch.load_catalogue(bad)
+    with pytest.raises(InputError, match="no file of the data catalogue matches"):
+        fetch.fetch(tmp_path / "d", only=["nothing-like-this.xyz"], progress=False)
+
+
+# --------------------------------------------------------------------------- downloads
+
+REAL_FILES = [
+    "raw/gadm41_vnm_simplified/gadm41_VNM_1.json",
+    "raw/worldpop_vnm_1km/vnm_ppp_2020_1km_Aggregated_UNadj.tif",
+    "raw/vn_demographic_census2019/Population_by_Urban_Ward_census2019.xlsx",
+    "osm_samples/liechtenstein-2013-08-03.osm.pbf",
+    "bacgiang_roads_osm2018_bbox03.gpkg",          # manual upstream, but a mirror may hold it
+    "industrial_parks_facts.csv",
+]
+
+
+def test_mirror_download_matches_originals(mirror, shared_data, tmp_path):
+    dest = tmp_path / "data"
+    report = fetch.fetch(dest, base_urls=mirror.url, only=REAL_FILES, progress=False)
+    assert list(report.columns) == fetch.REPORT_COLUMNS
+    assert set(report.file) == set(REAL_FILES) and (report.status == "downloaded").all()
+    for f in REAL_FILES:
+        assert sha256(dest / f) == sha256(shared_data / f), f
+    assert dict(zip(report.file, report.sha256)) == {f: sha256(shared_data / f) for f in REAL_FILES}
+    assert not [p for p in files_in(dest) if Path(p).name.startswith(".")]  # no temp files left
+    # second run: everything present with the right size, nothing requested
+    n = len(mirror.requests)
+    again = fetch.fetch(dest, base_urls=[mirror.url], only=REAL_FILES, progress=False)
+    assert (again.status == "present").all() and len(mirror.requests) == n
+    # a file of the wrong size (an old or cut copy) is fetched again
+    cut = dest / REAL_FILES[1]
+    cut.write_bytes(cut.read_bytes()[:1000])
+    third = fetch.fetch(dest, base_urls=mirror.url, only=[REAL_FILES[1]], progress=False)
+    assert third.status.tolist() == ["downloaded"] and sha256(cut) == sha256(shared_data / REAL_FILES[1])
+
+
+def test_raw_only_mirror_derives_the_rest(raw_only_mirror, shared_data, tmp_path):
+    dest = tmp_path / "data"
+    wanted = ["bacgiang_admin.gpkg", "bacgiang_province.geojson", "bacgiang_districts.geojson",
+              "region_provinces.geojson", "bacgiang_population_2019_*.csv", "worldpop_*_region.tif",
+              "dem_srtm3_N21E105_bbox03.tif", "bacgiang_*_bbox03.geojson"]
+    report = fetch.fetch(dest, base_urls=raw_only_mirror.url, only=wanted, progress=False)
+    status = dict(zip(report.file, report.status))
+    assert status["bacgiang_admin.gpkg"] == "derived" and status["worldpop_vnm_ppp_2020_1km_region.tif"] == "derived"
+    assert status["raw/gadm41_vnm_simplified/gadm41_VNM_2.json"] == "downloaded"
+    assert status["bacgiang_rivers_wdbii_bbox03.geojson"] == "manual"  # not derivable, not on this mirror
+
+    # rasters: same grid, same values as the reference clips
+    import rasterio
+
+    for f in ("worldpop_vnm_ppp_2020_1km_region.tif", "worldpop_vnm_ppp_2000_1km_region.tif", "dem_srtm3_N21E105_bbox03.tif"):
+        with rasterio.open(dest / f) as a, rasterio.open(shared_data / f) as r:
+            assert a.shape == r.shape and a.crs == r.crs and a.nodata == r.nodata, f
+            assert a.transform.almost_equals(r.transform), f
+            assert np.array_equal(a.read(1), r.read(1)), f
+    with rasterio.open(dest / "worldpop_vnm_ppp_2020_1km_region.tif") as a:
+        assert a.shape == (186, 264)
+        band = a.read(1, masked=True)
+        assert band.sum() == pytest.approx(20.70e6, rel=0.005)  # SOURCES.md: region sum 20.70 M
+
+    # census tables identical to the reference ones
+    for f in ("bacgiang_population_2019_district.csv", "bacgiang_population_2019_commune.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(dest / f), pd.read_csv(shared_data / f))
+    districts = pd.read_csv(dest / "bacgiang_population_2019_district.csv")
+    assert districts.total.sum() == 1_803_950 and len(districts) == 10  # census total in SOURCES.md
+    assert len(pd.read_csv(dest / "bacgiang_population_2019_commune.csv")) == 230
+
+    # vector layers: same rows, same attributes, same geometry (area of difference ~0)
+    def same(a, r, name):
+        assert len(a) == len(r) and list(a.columns) == list(r.columns), name
+        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(r.drop(columns="geometry")),
+                                      check_dtype=False, obj=name)
+        diff = [x.symmetric_difference(y) for x, y in zip(a.geometry, r.geometry)]
+        assert max(d.area if d.area > 0 else d.length for d in diff) < 1e-9, name
+
+    import pyogrio
+
+    for layer, _ in pyogrio.list_layers(shared_data / "bacgiang_admin.gpkg"):
+        same(gpd.read_file(dest / "bacgiang_admin.gpkg", layer=layer), gpd.read_file(shared_data / "bacgiang_admin.gpkg", layer=layer), layer)
+    for f in ("bacgiang_province.geojson", "bacgiang_districts.geojson", "region_provinces.geojson",
+              "bacgiang_industrial_zones_bbox03.geojson", "bacgiang_national_transport_reference_bbox03.geojson",
+              "bacgiang_railways_osm_bbox03.geojson", "bacgiang_railways_osm2018_bbox03.geojson",
+              "bacgiang_places_osm2018_bbox03.geojson"):
+        same(gpd.read_file(dest / f), gpd.read_file(shared_data / f), f)
+
+    # the folder works as --data for the boundary layers
+    from layers.boundaries import districts as district_layer
+    from layers.boundaries import province
+    from layers.region import load_region
+
+    region = load_region("bac-giang", data_dir=dest)
+    assert province(region).area_km2.iloc[0] == pytest.approx(3892.5, abs=0.5)  # SOURCES.md
+    d = district_layer(region)
+    assert len(d) == 10 and "Hiệp Hòa" in set(d.district) and d.area_km2.sum() == pytest.approx(3892.9, abs=1)
+
+
+def test_zip_download_unpacks_member(tmp_path, shared_data):
+    member = "gadm41_VNM_1.json"
+    site = tmp_path / "site"
+    site.mkdir()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(shared_data / "raw/gadm41_vnm_simplified" / member, member)
+    (site / "gadm41_VNM_1.json.zip").write_bytes(buf.getvalue())
+    server = Server(site)
+    try:
+        s = fetch.load_catalogue()[0]
+        assert s.member == member
+        target = tmp_path / "out" / s.file
+        ok, url, note = fetch._download_any(s, [server.url + "/gadm41_VNM_1.json.zip"], target, {}, False)
+    finally:
+        server.close()
+    assert ok and sha256(target) == s.sha256
+    assert files_in(tmp_path / "out") == [s.file]  # the zip itself is not left behind
+
+
+# --------------------------------------------------------------------------- failures
+
+def test_404_says_what_to_put_where(mirror, tmp_path):
+    dest = tmp_path / "data"
+    with pytest.raises(fetch.FetchError) as err:
+        fetch.fetch(dest, base_urls=mirror.url, only=["osm/vietnam-latest.osm.pbf"], progress=False)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(str(dest))
+    assert "HTTP 404" in msg and "osm/vietnam-latest.osm.pbf (from https://download.geofabrik.de/asia/vietnam-latest.osm.pbf)" in msg
+    assert f"Put these into {dest} by hand" in msg
+    assert err.value.report.status.tolist() == ["failed"]
+    assert files_in(dest) == []
+
+
+def test_connection_refused_leaves_nothing(tmp_path):
+    dest = tmp_path / "data"
+    with pytest.raises(fetch.FetchError) as err:
+        fetch.fetch(dest, base_urls=f"http://127.0.0.1:{closed_port()}", only=["worldpop_vnm_ppp_2020_1km_region.tif", "bacgiang_admin.gpkg"],
+                    progress=False)
+    msg = str(err.value)
+    assert "\n" not in msg and "connection refused" in msg
+    assert "raw/worldpop_vnm_1km/vnm_ppp_2020_1km_Aggregated_UNadj.tif (from https://raw.githubusercontent.com/kraemer-lab/geoglue/" in msg
+    assert "Then run fetch again to build: " in msg and "worldpop_vnm_ppp_2020_1km_region.tif" in msg
+    report = err.value.report
+    assert set(report.status) == {"failed"} and "raw/gadm41_vnm_simplified/gadm41_VNM_1.json" in set(report.file)
+    assert files_in(dest) == []
+
+
+def test_offline_upstream_lists_the_layout(monkeypatch, tmp_path):
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    dest = tmp_path / "data"
+    with pytest.raises(fetch.FetchError) as err:
+        fetch.fetch(dest, progress=False)
+    msg = str(err.value)
+    assert "\n" not in msg and "could not download 22 file(s) and build 15 file(s) (no network: " in msg
+    assert "raw.githubusercontent.com (host name not found)" in msg
+    for expected in ("raw/gadm41_vnm_simplified/gadm41_VNM_2.json (from https://raw.githubusercontent.com/NhatDuongFV/",
+                     "raw/vvnb_terragear_osm2018/data/SRTM-3/N21E105.hgt (from ",
+                     "Then run fetch again to build: bacgiang_admin.gpkg",
+                     "Not downloadable at all, copy from a colleague's data folder: industrial_parks_facts.csv, bacgiang_roads_osm2018_bbox03.gpkg"):
+        assert expected in msg
+    report = err.value.report
+    assert set(report.status) == {"failed", "manual"}
+    assert files_in(dest) == []
+    # each host was tried (twice) and then given up, not once per file
+    assert (report.kind == "download").sum() > 10
+
+
+def test_cut_transfer_is_retried_then_reported(tmp_path, shared_data):
+    calls = []
+
+    def short_body(handler):
+        calls.append(handler.path)
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        handler.wfile.write(b"x" * 5000)  # then the connection closes
+
+    server = Server(shared_data, handler=short_body)
+    dest = tmp_path / "data"
+    try:
+        with pytest.raises(fetch.FetchError) as err:
+            fetch.fetch(dest, base_urls=server.url, only=["osm_samples/liechtenstein-2013-08-03.osm.pbf"], progress=False)
+    finally:
+        server.close()
+    assert len(calls) == 2  # one retry
+    assert "liechtenstein-2013-08-03.osm.pbf" in str(err.value)
+    assert files_in(dest) == []
+
+
+def test_lfs_pointer_is_refused(tmp_path):
+    site = tmp_path / "site" / "osm_samples"
+    site.mkdir(parents=True)
+    (site / "liechtenstein-2013-08-03.osm.pbf").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:e9b3\nsize 592630\n")
+    server = Server(tmp_path / "site")
+    dest = tmp_path / "data"
+    try:
+        with pytest.raises(fetch.FetchError, match="Git LFS pointer"):
+            fetch.fetch(dest, base_urls=server.url, only=["liechtenstein-*.pbf"], progress=False)
+    finally:
+        server.close()
+    assert files_in(dest) == []
+
+
+def test_bad_input_to_a_step_names_the_file(tmp_path):
+    xlsx = tmp_path / "census.xlsx"
+    xlsx.write_bytes(b"not a workbook")
+    with pytest.raises(InputError, match=r"census\.xlsx: not a readable \.xlsx workbook"):
+        fetch.step_census_2019([xlsx], tmp_path / "out.csv", {"province": "Bắc Giang"})
+    assert not (tmp_path / "out.csv").exists()

@@ -14,7 +14,7 @@ edges
 :func:`read_line_network` reads the GeoPackage layout of
 ``bacgiang_roads_osm2018_bbox03.gpkg`` (layers ``edges`` and ``nodes``) or any
 plain line file; :func:`lines_to_network` builds the node table of plain lines
-from their end points; :func:`to_networkx` gives a :class:`networkx.MultiGraph`;
+from their end points and shared vertices; :func:`to_networkx` gives a :class:`networkx.MultiGraph`;
 :func:`components_report` tells how connected the network is.
 
 Reading speed (bacgiang_roads_osm2018_bbox03.gpkg, 89,739 edges and 57,548
@@ -60,9 +60,9 @@ def read_line_network(path: str | os.PathLike, edges_layer: str = "edges",
       ``edge_id`` defaults to the row number, ``length_m`` is measured when
       absent.
     * any plain line file (GeoJSON, Shapefile, one-layer GeoPackage …) without
-      ``u``/``v``: nodes are built from the line end points by
-      :func:`lines_to_network`. ``edges_layer`` is then used only if the file
-      has a layer of that name.
+      ``u``/``v``: nodes are built from the line end points and shared
+      vertices by :func:`lines_to_network`. ``edges_layer`` is then used only
+      if the file has a layer of that name.
 
     Raises :class:`~geo.errors.InputError` naming the file when it cannot be
     read, has no lines, or its ``u``/``v`` refer to missing nodes.

@@ -136,19 +136,21 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
-def keep_in_area(gdf: gpd.GeoDataFrame, area, path, *, what: str = "features") -> gpd.GeoDataFrame:
+def keep_in_area(gdf: gpd.GeoDataFrame, area, path, *, what: str = "features", expected_outside: bool = False) -> gpd.GeoDataFrame:
     """Keep the features that intersect ``area`` (a shapely geometry in ``gdf``'s CRS).
 
     Raises :class:`InputError` when *none* do, the usual sign of a wrong CRS
     (e.g. VN-2000 metres declared as degrees); logs how many were dropped
-    otherwise.
+    otherwise (as a warning, or as information when ``expected_outside``,
+    e.g. for a national registry clipped to the region).
     """
     inside = np.asarray(gdf.intersects(area))
     if not inside.any():
         b = gdf.total_bounds
         raise InputError(path, f"all {len(gdf)} {what} lie outside the region (file extent {b[0]:.4g}, {b[1]:.4g} – {b[2]:.4g}, {b[3]:.4g}); wrong CRS?")
     if not inside.all():
-        log.warning("%s: %d of %d %s lie outside the region and were left out", path, (~inside).sum(), len(gdf), what)
+        log.log(logging.INFO if expected_outside else logging.WARNING,
+                "%s: %d of %d %s lie outside the region and were left out", path, (~inside).sum(), len(gdf), what)
     out = gdf.loc[inside].copy()
     out.attrs.update(gdf.attrs)
     out.attrs["outside_region"] = int((~inside).sum())

@@ -9,6 +9,7 @@ summary in ``OUT/layers_summary.json``. All writes are atomic.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,12 +78,13 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
         elif step == "parks":
             out["industrial_parks"] = parks.industrial_parks(region, parks_file=parks_file)
             if osm_industrial is not None and len(osm_industrial):
-                out["industrial_park_outlines"] = parks.attach_outlines(out["industrial_parks"], osm_industrial, region.metric_crs)
+                outlines = parks.attach_outlines(out["industrial_parks"], osm_industrial, region.metric_crs)
+                if len(outlines):
+                    out["industrial_park_outlines"] = outlines
         elif step == "corridors":
             layer = corridors.corridors(region, osm_edges=osm_roads, scenario_files=tuple(scenario_files))
             out["corridors"] = layer
-            if "edge_labels" in layer.attrs:
-                tables["corridor_edges"] = layer.attrs["edge_labels"]
+            tables["corridor_edges"] = corridors.corridor_edges(layer)
         elif step == "logistics":
             out["railways"] = logistics.railways(region)
             out["stations"] = logistics.stations(region, extra_points=logistics_file)
@@ -139,3 +141,36 @@ def write_layers(result: LayerSet, out_dir) -> dict[str, Path]:
         paths["population"] = write_geotiff(array, profile, out_dir / "population.tif")
     paths["summary"] = write_json(result.summary, out_dir / "layers_summary.json")
     return paths
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """A short human summary of a build (counts, areas, unmatched names, gaps)."""
+    layers = summary["layers"]
+    lines = [f"{summary['region_name']} — layers built in {summary['seconds']} s"]
+    p = layers.get("industrial_parks", {})
+    if p:
+        kinds = ", ".join(f"{n} {k} ({p['area_ha_by_kind'].get(k, 0):,.0f} ha)" for k, n in p["by_kind"].items())
+        lines.append(f"  industrial parks: {kinds}; {p['matched_with_facts']} joined with sourced facts, "
+                     f"{len(p['locations_without_facts'])} without facts, {len(p['facts_without_location'])} fact rows without a location")
+    c = layers.get("corridors", {})
+    if c:
+        def describe(cid, v):
+            share = v.get("matched_share")
+            of_reference = f", {share:.0%} of the reference" if isinstance(share, float) and math.isfinite(share) else ""
+            return f"{cid} {v['length_km']:.1f} km ({v['method']}{of_reference})"
+
+        found = ", ".join(describe(cid, v) for cid, v in c.get("corridors", {}).items())
+        missing = ", ".join(n["corridor_id"] for n in c.get("not_found", []))
+        lines.append(f"  corridors found: {found or 'none'}")
+        if missing:
+            lines.append(f"  corridors not found (see layers_summary.json for why): {missing}")
+    r = layers.get("railways", {})
+    if r:
+        lines.append(f"  railways: {r.get('track_km_in_region', float('nan')):.1f} km of track in the region; "
+                     f"stations in the region: {', '.join(layers.get('stations', {}).get('rail_stations_in_region', []))}")
+    d = layers.get("district_population", {})
+    if d:
+        without = d.get("districts_without_census") or []
+        lines.append(f"  population: census 2019 {d.get('census_total', float('nan')):,.0f} in {d.get('districts_with_census')} districts"
+                     + (f"; no census for {len(without)} (unknown, not 0)" if without else ""))
+    return lines

@@ -191,7 +191,7 @@ def _locations(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     if name_col is None:
         raise InputError(path, f"no 'name' column (columns: {', '.join(map(str, raw.columns[:12]))})")
     raw = raw.to_crs("EPSG:4326")
-    raw = keep_in_area(raw, boundaries.region_polygon(region), path, what="parks")
+    raw = keep_in_area(raw, boundaries.region_polygon(region), path, what="parks", expected_outside=parks_file is None)
     kind = raw["kind"].map(lambda k: nfc(str(k)).upper() if isinstance(k, str) else None) if "kind" in raw else pd.Series(None, index=raw.index)
     kind = kind.where(kind.isin(["KCN", "CCN"]), raw[name_col].map(kind_from_name))
     if "acreage" in raw:

@@ -79,7 +79,7 @@ def _setup(args) -> None:
 
 
 def cmd_layers(args) -> int:
-    from layers.build import build_layers, write_layers
+    from layers.build import build_layers, summary_lines, write_layers
     from layers.region import load_region
 
     region = load_region(args.region, data_dir=args.data)
@@ -90,7 +90,8 @@ def cmd_layers(args) -> int:
                           logistics_file=args.logistics)
     paths = write_layers(result, args.out)
     counts = ", ".join(f"{k} {v['features']}" for k, v in result.summary["layers"].items())
-    print(f"wrote {paths['layers']} ({counts}) in {result.summary['seconds']} s")
+    print("\n".join(summary_lines(result.summary)))
+    print(f"wrote {paths['layers']} ({counts}), {paths.get('population', '')}, {paths['summary']}")
     return 0
 
 

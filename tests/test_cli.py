@@ -113,3 +113,51 @@ def test_missing_data_folder(tmp_path):
     out = tmp_path / "out"
     result = run("layers", "--data", tmp_path / "nodata", "--out", out)
     _fails_cleanly(result, out, "nodata", "data folder not found")
+
+
+def test_layers_with_an_osm_extract(shared_data, tmp_path):
+    """With --osm, corridors come from OSM ref/name tags (hand-written extract near Bắc Giang city)."""
+    out = tmp_path / "out"
+    result = run("layers", "--data", shared_data, "--osm", REPO / "tests" / "fixtures" / "bac_giang_tagging.osm", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    corridors = gpd.read_file(out / "layers.gpkg", layer="corridors")
+    assert set(corridors["method"]) == {"osm_tags"}
+    assert {"ql1a", "ql37", "ct01"} <= set(corridors["corridor_id"])
+    assert "ql279" not in set(corridors["corridor_id"])
+
+
+def test_fetch_from_a_local_mirror(shared_data, tmp_path):
+    """`plan.py fetch --mirror` fills a --data folder that `layers` can then read from."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(shared_data)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dest = tmp_path / "data"
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        result = run("fetch", "--mirror", url, "--dest", dest, "--only", "bacgiang_admin.gpkg", "--quiet")
+        assert result.returncode == 0, result.stderr
+        assert (dest / "bacgiang_admin.gpkg").read_bytes() == (shared_data / "bacgiang_admin.gpkg").read_bytes()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_fetch_offline_says_where_files_go(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dest = tmp_path / "data"
+    result = run("fetch", "--mirror", f"http://127.0.0.1:{port}/", "--dest", dest, "--only", "bacgiang_admin.gpkg", "--quiet")
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "bacgiang_admin.gpkg" in errors[0]
+    assert not dest.exists() or not [p for p in dest.rglob("*") if p.is_file()]

@@ -96,13 +96,35 @@ def _read_ogr(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         raise InputError(path, f"cannot be read as a vector file ({message})") from exc
 
 
-def _read_csv(path: Path, crs) -> gpd.GeoDataFrame:
+def read_table(path: str | os.PathLike, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a UTF-8 CSV table (no geometry); text in NFC; ``required`` columns checked.
+
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("district,total\\nHiệp Hòa,247460\\n", encoding="utf-8")
+    >>> read_table(p, required=("district",)).to_dict("records")
+    [{'district': 'Hiệp Hòa', 'total': 247460}]
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
     try:
         table = pd.read_csv(path, encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, "bad text encoding: not UTF-8; save the CSV as UTF-8") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"not a readable CSV table ({str(exc).splitlines()[0]})") from exc
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)} (found: {', '.join(map(str, table.columns))})")
+    for column in table.columns:
+        if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
+            table[column] = table[column].map(nfc)
+    return table
+
+
+def _read_csv(path: Path, crs) -> gpd.GeoDataFrame:
+    table = read_table(path)
     lower = {c.lower().strip(): c for c in table.columns}
     lon = next((lower[n] for n in _LON_NAMES if n in lower), None)
     lat = next((lower[n] for n in _LAT_NAMES if n in lower), None)

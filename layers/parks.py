@@ -47,7 +47,7 @@ import pandas as pd
 from geo.crs import to_metric
 from geo.errors import InputError
 from geo.text import fold, nfc, park_key
-from geo.vector import keep_in_area, read_vector
+from geo.vector import keep_in_area, read_table, read_vector
 from layers import boundaries
 from layers.region import Region
 
@@ -140,10 +140,7 @@ def occupancy_from_status(status) -> float:
 
 def read_facts(path) -> pd.DataFrame:
     """The facts table, one row per park key (several sources folded together)."""
-    table = read_vector_table(path)
-    for column in ("name", "kind"):
-        if column not in table:
-            raise InputError(path, f"facts table has no '{column}' column")
+    table = read_table(path, required=("name", "kind"))
     table["key"] = table["kind"].str.upper() + " " + table["name"].map(park_key)
     table["occupancy_pct"] = table.get("status", pd.Series(dtype=object)).map(occupancy_from_status)
     table["area_ha"] = pd.to_numeric(table.get("area_ha"), errors="coerce")
@@ -162,25 +159,6 @@ def read_facts(path) -> pd.DataFrame:
         })
 
     return table.groupby("key", sort=False)[list(table.columns)].apply(fold_rows).reset_index()
-
-
-def read_vector_table(path) -> pd.DataFrame:
-    """A CSV table without geometry, UTF-8, text in NFC."""
-    from pathlib import Path
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found")
-    try:
-        table = pd.read_csv(path, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "bad text encoding: not UTF-8; save the CSV as UTF-8") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(path, f"not a readable CSV table ({str(exc).splitlines()[0]})") from exc
-    for column in table.columns:
-        if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
-            table[column] = table[column].map(nfc)
-    return table
 
 
 def _locations(region: Region, parks_file=None) -> gpd.GeoDataFrame:

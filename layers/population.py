@@ -38,6 +38,7 @@ import pandas as pd
 from geo.errors import InputError
 from geo.raster import clip_raster, read_raster, rescale_to_totals, zonal_sums
 from geo.text import nfc
+from geo.vector import read_table
 from layers.boundaries import districts, region_window
 from layers.region import Region
 
@@ -47,18 +48,7 @@ CENSUS_COLUMNS = ("district", "total", "urban", "rural", "urban_share")
 
 
 def _read_table(path, required) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(path, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "bad text encoding: not UTF-8; save the CSV as UTF-8") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(path, f"not a readable CSV table ({str(exc).splitlines()[0]})") from exc
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)} (found: {', '.join(map(str, table.columns))})")
-    for col in table.columns:
-        if table[col].dtype == object or pd.api.types.is_string_dtype(table[col]):
-            table[col] = table[col].map(nfc)
+    table = read_table(path, required=tuple(required))
     for col in ("total", "urban", "rural", "urban_share"):
         if col in table:
             table[col] = pd.to_numeric(table[col], errors="coerce")

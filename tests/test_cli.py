@@ -161,3 +161,28 @@ def test_fetch_offline_says_where_files_go(tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "bacgiang_admin.gpkg" in errors[0]
     assert not dest.exists() or not [p for p in dest.rglob("*") if p.is_file()]
+
+
+def test_layers_with_a_scenario_and_dry_ports(shared_data, tmp_path):
+    """A planned corridor file and a planner's dry ports (VN-2000 metres) go into the layers."""
+    from shapely.geometry import LineString, Point
+
+    scenario = tmp_path / "ring5.geojson"
+    gpd.GeoDataFrame({"name": ["Vành đai 5 (indicative)"], "road_class": ["expressway"], "design_speed_kmh": [100]},
+                     geometry=[LineString([(105.95, 21.30), (106.10, 21.35), (106.30, 21.40)])], crs="EPSG:4326").to_file(scenario)
+    icd = tmp_path / "icd.csv"
+    x, y = gpd.GeoSeries([Point(106.2950, 21.4180)], crs="EPSG:4326").to_crs("EPSG:9214").iloc[0].coords[0]
+    icd.write_text(f"name,kind,x,y\nICD Kép (planned),icd,{x:.2f},{y:.2f}\n", encoding="utf-8")
+    # CSV coordinates are read as lon/lat: metres must be refused, not misplaced.
+    out = tmp_path / "out"
+    bad = run("layers", "--data", shared_data, "--scenario", scenario, "--logistics", icd, "--out", out, "--quiet")
+    assert bad.returncode == 2 and "icd.csv" in bad.stderr and not (out / "layers.gpkg").exists()
+
+    icd.write_text("name,kind,lon,lat\nICD Kép (planned),icd,106.2950,21.4180\n", encoding="utf-8")
+    result = run("layers", "--data", shared_data, "--scenario", scenario, "--logistics", icd, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    corridors = gpd.read_file(out / "layers.gpkg", layer="corridors").set_index("corridor_id")
+    assert corridors.loc["ring5", "status"] == "planned"
+    assert corridors.loc["ql1a", "status"] == "existing"
+    stations = gpd.read_file(out / "layers.gpkg", layer="stations")
+    assert "ICD Kép (planned)" in set(stations["name"])

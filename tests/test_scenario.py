@@ -1,0 +1,118 @@
+"""Planned roads: interchange-only access, clear errors, and no travel time ever gets longer."""
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Point
+
+from geo.errors import InputError
+from geo.routing import Router
+from geo.scenario import add_planned_roads, compare
+
+
+def grid_router(n=6, spacing=1000.0, speed_kmh=30.0):
+    """An n × n street grid, undirected, weights = length / speed."""
+    G = nx.grid_2d_graph(n, n)
+    ids = {node: i for i, node in enumerate(G.nodes)}
+    x = [c[0] * spacing for c in G.nodes]
+    y = [c[1] * spacing for c in G.nodes]
+    u = [ids[a] for a, b in G.edges]
+    v = [ids[b] for a, b in G.edges]
+    w = [spacing / (speed_kmh / 3.6)] * len(u)
+    return Router.from_arrays(list(ids.values()), x, y, u, v, w)
+
+
+def line(coords, road_class="expressway", speed=100):
+    return gpd.GeoDataFrame({"name": ["test road"], "road_class": [road_class], "design_speed_kmh": [speed]},
+                            geometry=[LineString(coords)])
+
+
+def test_expressway_is_entered_only_at_interchanges():
+    base = grid_router()
+    # The expressway runs along y = 2500 (between grid rows) and crosses every column road without a junction.
+    road = line([(0, 2500), (5000, 2500)])
+    exits = gpd.GeoDataFrame(geometry=[Point(0, 2500), Point(5000, 2500)])
+    after, report = add_planned_roads(base, road, exits, interchange_penalty_s=0)
+    assert report.loc[0, "access_points"] == 2 and report.loc[0, "interchanges_used"] == 2
+    # From the middle column (x = 2000..3000) nothing is gained: the expressway cannot be entered there.
+    mid = base.index_of([base.node_ids[np.argmin((base.x - 2000) ** 2 + (base.y - 2000) ** 2)]])
+    near = base.index_of([base.node_ids[np.argmin((base.x - 3000) ** 2 + (base.y - 3000) ** 2)]])
+    assert after.travel_times(mid, near)[0, 0] == pytest.approx(base.travel_times(mid, near)[0, 0])
+    # End to end it is faster.
+    a = base.index_of([base.node_ids[np.argmin(base.x ** 2 + (base.y - 2000) ** 2)]])
+    b = base.index_of([base.node_ids[np.argmin((base.x - 5000) ** 2 + (base.y - 2000) ** 2)]])
+    assert after.travel_times(a, b)[0, 0] < base.travel_times(a, b)[0, 0]
+
+
+def test_ordinary_road_is_entered_where_it_touches_roads():
+    base = grid_router()
+    road = line([(0, 0), (5000, 5000)], road_class="national", speed=80)  # diagonal through grid nodes
+    after, report = add_planned_roads(base, road)
+    assert report.loc[0, "access_points"] >= 2
+    assert after.travel_times([0], [base.n - 1])[0, 0] < base.travel_times([0], [base.n - 1])[0, 0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_adding_a_road_never_lengthens_any_trip(seed):
+    rng = np.random.default_rng(seed)
+    base = grid_router(n=8)
+    pts = rng.uniform(0, 7000, size=(4, 2))
+    road = line(pts, road_class="expressway", speed=rng.uniform(40, 120))
+    exits = gpd.GeoDataFrame(geometry=[Point(*pts[0]), Point(*pts[-1]), Point(*pts[1])])
+    after, _ = add_planned_roads(base, road, exits)
+    before_t = base.travel_times(np.arange(base.n))
+    after_t = after.travel_times(np.arange(base.n), np.arange(base.n))
+    assert np.all(after_t <= before_t + 1e-9)
+    assert (after_t < before_t - 1e-6).any()
+
+
+def test_monotone_on_the_real_network(shared_data):
+    """An indicative bypass on the real 2018 network: no trip from 20 random nodes gets longer."""
+    import pyogrio
+
+    nodes = pyogrio.read_dataframe(shared_data / "bacgiang_roads_osm2018_bbox03.gpkg", layer="nodes", read_geometry=False)
+    edges = pyogrio.read_dataframe(shared_data / "bacgiang_roads_osm2018_bbox03.gpkg", layer="edges", read_geometry=False)
+    pts = gpd.GeoSeries.from_xy(nodes["x"], nodes["y"], crs="EPSG:4326").to_crs("EPSG:32648")
+    base = Router.from_arrays(nodes["node_id"], pts.x, pts.y, edges["u"], edges["v"], edges["length_m"] / (40 / 3.6))
+    corridor = gpd.GeoSeries([LineString([(106.10, 21.23), (106.20, 21.30), (106.29, 21.41)])], crs="EPSG:4326").to_crs("EPSG:32648")
+    road = gpd.GeoDataFrame({"name": ["bypass"], "road_class": ["expressway"], "design_speed_kmh": [100]}, geometry=corridor.values)
+    exits = gpd.GeoDataFrame(geometry=gpd.GeoSeries([Point(106.10, 21.23), Point(106.20, 21.30), Point(106.29, 21.41)],
+                                                    crs="EPSG:4326").to_crs("EPSG:32648").values)
+    after, report = add_planned_roads(base, road, exits, access_tolerance_m=2000)  # nearest roads 0.4–1.5 km away
+    assert report.loc[0, "interchanges_used"] == 3
+    origins = np.random.default_rng(7).choice(np.flatnonzero(base.largest_component()), 20, replace=False)
+    before_t = base.travel_times(origins)
+    after_t = after.travel_times(origins, np.arange(base.n))
+    both = ~np.isnan(before_t)
+    assert np.all(after_t[both] <= before_t[both] + 1e-6)
+    assert (after_t[both] < before_t[both] - 60).any()  # somebody gains a minute or more
+
+
+def test_line_touching_no_road_is_refused():
+    base = grid_router()
+    far = line([(50000, 50000), (60000, 50000)], road_class="national")
+    with pytest.raises(InputError, match="touches no road"):
+        add_planned_roads(base, far, source="far.geojson")
+
+
+def test_expressway_without_interchanges_is_refused():
+    base = grid_router()
+    with pytest.raises(InputError, match="no interchange"):
+        add_planned_roads(base, line([(0, 2500), (5000, 2500)]), None, source="ct01.geojson")
+
+
+def test_bad_design_speed():
+    base = grid_router()
+    exits = gpd.GeoDataFrame(geometry=[Point(0, 2500)])
+    with pytest.raises(InputError, match="design_speed_kmh 'fast'"):
+        add_planned_roads(base, line([(0, 2500), (5000, 2500)], speed="fast"), exits)
+
+
+def test_compare_keeps_unknown_as_unknown():
+    import pandas as pd
+
+    b = pd.DataFrame({"k": [1, 2], "m": [10.0, np.nan]})
+    a = pd.DataFrame({"k": [1, 2], "m": [8.0, 5.0]})
+    out = compare(b, a, ["k"], ["m"])
+    assert out.loc[0, "m_change"] == -2.0 and np.isnan(out.loc[1, "m_change"])

@@ -311,23 +311,24 @@ class Router:
             self._check_indexes(cols)
         limit = _limit(limit)
         ncols = self.n if cols is None else len(cols)
-        out = np.empty((len(origins), ncols))
         if len(origins) == 0 or ncols == 0:
-            return out
-        unique, inverse = np.unique(origins, return_inverse=True)
+            return np.empty((len(origins), ncols))
         block = max(1, BLOCK_CELLS // max(self.n, 1))
         engine = self._forward()
-        starts = range(0, len(unique), block)
-        if len(unique) > block:
+        if len(origins) <= block:
+            out = engine.dense(origins, cols, limit)
+            np.putmask(out, np.isinf(out), np.nan)
+            return out
+        out = np.empty((len(origins), ncols))
+        starts = range(0, len(origins), block)
+        if len(origins) > block:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="travel times", unit="block", disable=not settings.progress)
-        result = np.empty((len(unique), ncols))
         for start in starts:
-            chunk = unique[start:start + block]
-            result[start:start + len(chunk)] = engine.dense(chunk, cols, limit)
-        out[:] = result[inverse.ravel()]
-        out[~np.isfinite(out)] = np.nan
+            part = engine.dense(origins[start:start + block], cols, limit)
+            np.putmask(part, np.isinf(part), np.nan)
+            out[start:start + len(part)] = part
         return out
 
     def reachable_within(self, origins_idx: Sequence[int], limit: float) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -340,8 +341,7 @@ class Router:
         origins = np.atleast_1d(np.asarray(origins_idx, dtype=np.int64))
         self._check_indexes(origins)
         limit = _limit(limit)
-        engine = self._forward()
-        return [engine.within(int(o), limit) for o in origins]
+        return self._forward().within_many(origins, limit)
 
     def nearest_facility(self, facility_idx: Sequence[int], limit: float | None = None,
                          towards: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -541,11 +541,6 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return offsets + np.arange(total)
 
 
-def _subgraph(graph: csr_matrix, nodes: np.ndarray) -> csr_matrix:
-    """Induced subgraph on ``nodes`` (positions in the result follow ``nodes``)."""
-    return graph[nodes][:, nodes].tocsr()
-
-
 class _Plain:
     """Dijkstra straight on the full matrix (directed networks, or for comparison)."""
 
@@ -556,10 +551,13 @@ class _Plain:
         dist = dijkstra(self.graph, directed=True, indices=sources, limit=limit)
         return dist if cols is None else dist[:, cols]
 
-    def within(self, source, limit):
-        dist = dijkstra(self.graph, directed=True, indices=source, limit=limit, min_only=True)
-        nodes = np.flatnonzero(np.isfinite(dist))
-        return nodes, dist[nodes]
+    def within_many(self, sources, limit):
+        results = []
+        for source in sources:
+            dist = dijkstra(self.graph, directed=True, indices=int(source), limit=limit, min_only=True)
+            nodes = np.flatnonzero(np.isfinite(dist) & (dist <= limit))
+            results.append((nodes, dist[nodes]))
+        return results
 
     def nearest(self, sources, limit):
         dist, _, src = dijkstra(self.graph, directed=True, indices=sources, limit=limit,
@@ -691,40 +689,40 @@ class _Core:
             struct[rows_] = np.where(junction[p], n_chains + cidx[p], struct[p])
         self.a1, self.a2, self.d1, self.d2, self.struct = a1, a2, d1, d2, struct
         self.noncore = np.flatnonzero(~junction)
-        # Members of each structure (sorted by structure id) for local searches.
+        # Local graph: arcs inside one structure only, nodes renumbered so that
+        # each structure is a contiguous block (its sub-matrix is a cheap slice).
         members = np.flatnonzero(struct >= 0)
         members = members[np.argsort(struct[members], kind="stable")]
-        self.struct_members = members
-        n_struct = n_chains + K
-        self.struct_ptr = np.r_[0, np.cumsum(np.bincount(struct[members], minlength=n_struct))]
-        # Removed nodes by exit, to expand sparse (limited) searches.
-        ex = np.r_[a1[self.noncore], a2[self.noncore]]
-        node = np.r_[self.noncore, self.noncore]
-        dup = np.r_[np.zeros(len(self.noncore), bool), a2[self.noncore] == a1[self.noncore]]
-        ex, node = ex[~dup], node[~dup]
-        order = np.argsort(ex, kind="stable")
-        self.by_exit = node[order]
-        self.by_exit_ptr = np.r_[0, np.cumsum(np.bincount(ex, minlength=K))]
+        self.local_nodes = members
+        self.local_pos = np.full(n, -1, dtype=np.int64)
+        self.local_pos[members] = np.arange(len(members))
+        self.struct_ptr = np.r_[0, np.cumsum(np.bincount(struct[members], minlength=n_chains + K))]
+        same = (struct[arc_row] >= 0) & (struct[arc_row] == struct[indices])
+        self.local = _csr_min(len(members), len(members), self.local_pos[arc_row[same]],
+                              self.local_pos[indices[same]], data[same])
         log.debug("contracted %d nodes to a core of %d (%d chains)", n, K, n_chains)
 
     # -- virtual origins ------------------------------------------------------
     def _augmented(self, sources: np.ndarray) -> csr_matrix:
         """Core matrix plus one virtual row per source, wired to its exits."""
         m = len(sources)
-        rows = np.r_[self.core_rows, self.K + np.arange(m), self.K + np.arange(m)]
-        cols = np.r_[self.core_cols, self.a1[sources], self.a2[sources]]
-        ws = np.r_[self.core_w, self.d1[sources], self.d2[sources]]
-        return _csr_min(self.K + m, self.K + m, rows, cols, ws)
-
-    def _members(self, structs: np.ndarray) -> np.ndarray:
-        structs = np.unique(structs[structs >= 0])
-        return self.struct_members[_ranges(self.struct_ptr[structs], self.struct_ptr[structs + 1] - self.struct_ptr[structs])]
+        a1, a2 = self.a1[sources], self.a2[sources]
+        d1, d2 = self.d1[sources], self.d2[sources]
+        one = a1 == a2
+        d1 = np.where(one, np.minimum(d1, d2), d1)
+        cols = np.column_stack([a1, a2]).ravel()
+        ws = np.column_stack([d1, d2]).ravel()
+        keep = np.column_stack([np.ones(m, bool), ~one]).ravel()
+        core = self.core
+        indptr = np.r_[core.indptr, core.indptr[-1] + np.cumsum(1 + ~one)].astype(np.int32)
+        return csr_matrix((np.r_[core.data, ws[keep]], np.r_[core.indices, cols[keep]].astype(np.int32), indptr),
+                          shape=(self.K + m, self.K + m))
 
     def _expand(self, core_dist: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Times to ``cols`` (node indexes) from core times (rows = sources)."""
         t1 = core_dist[:, self.a1[cols]] + self.d1[cols]
         t2 = core_dist[:, self.a2[cols]] + self.d2[cols]
-        return np.minimum(t1, t2)
+        return np.minimum(t1, t2, out=t1)
 
     # -- queries ----------------------------------------------------------------
     def dense(self, sources, cols, limit):
@@ -735,53 +733,46 @@ class _Core:
             out = np.empty((m, self.n))
             out[:, self.core_nodes] = core_dist
             out[:, self.noncore] = self._expand(core_dist, self.noncore)
-            cols_all = None
         else:
             out = self._expand(core_dist, cols)
-            cols_all = cols
-        self._local_fix(out, sources, cols_all, limit)
-        out[out > limit] = np.inf
+        # Paths that stay inside the origin's own tree/chain.
+        inside = np.flatnonzero(self.struct[sources] >= 0)
+        if inside.size:
+            local = dijkstra(self.local, directed=True, indices=self.local_pos[sources[inside]], limit=limit)
+            if cols is None:
+                block = out[np.ix_(inside, self.local_nodes)]
+                out[np.ix_(inside, self.local_nodes)] = np.minimum(block, local, out=block)
+            else:
+                hit = np.flatnonzero(self.local_pos[cols] >= 0)
+                if hit.size:
+                    block = out[np.ix_(inside, hit)]
+                    out[np.ix_(inside, hit)] = np.minimum(block, local[:, self.local_pos[cols[hit]]], out=block)
+        if np.isfinite(limit):
+            out[out > limit] = np.inf
         return out
 
-    def _local_fix(self, out, sources, cols, limit):
-        """Paths that stay inside the origin's own tree/chain."""
-        inside = np.flatnonzero(self.struct[sources] >= 0)
-        if inside.size == 0:
-            return
-        members = self._members(self.struct[sources[inside]])
-        local_pos = np.full(self.n, -1, dtype=np.int64)
-        local_pos[members] = np.arange(len(members))
-        sub = _subgraph(self.graph, members)
-        local = dijkstra(sub, directed=True, indices=local_pos[sources[inside]], limit=limit)
-        if cols is None:
-            out[np.ix_(inside, members)] = np.minimum(out[np.ix_(inside, members)], local)
-        else:
-            hit = np.flatnonzero(local_pos[cols] >= 0)
-            if hit.size:
-                block = local[:, local_pos[cols[hit]]]
-                out[np.ix_(inside, hit)] = np.minimum(out[np.ix_(inside, hit)], block)
-
-    def within(self, source, limit):
-        aug = self._augmented(np.array([source]))
-        dist = dijkstra(aug, directed=True, indices=self.K, limit=limit, min_only=True)[:self.K]
-        reached = np.flatnonzero(np.isfinite(dist))
-        cand = self.by_exit[_ranges(self.by_exit_ptr[reached], self.by_exit_ptr[reached + 1] - self.by_exit_ptr[reached])]
-        cand = np.unique(cand)
-        nodes = np.r_[self.core_nodes[reached], cand]
-        times = np.r_[dist[reached], self._expand(dist[None, :], cand)[0]]
-        if self.struct[source] >= 0:
-            members = self._members(self.struct[[source]])
-            sub = _subgraph(self.graph, members)
-            here = int(np.flatnonzero(members == source)[0])
-            local = dijkstra(sub, directed=True, indices=here, limit=limit, min_only=True)
-            nodes = np.r_[nodes, members]
-            times = np.r_[times, local]
-        ok = times <= limit
-        nodes, times = nodes[ok], times[ok]
-        order = np.lexsort((times, nodes))
-        nodes, times = nodes[order], times[order]
-        first = np.r_[True, nodes[1:] != nodes[:-1]]
-        return nodes[first], times[first]
+    def within_many(self, sources, limit):
+        aug = self._augmented(sources)
+        nc = self.noncore
+        a1, a2, d1, d2 = self.a1[nc], self.a2[nc], self.d1[nc], self.d2[nc]
+        results = []
+        for i, source in enumerate(sources):
+            dist = dijkstra(aug, directed=True, indices=self.K + i, limit=limit, min_only=True)[:self.K]
+            times = np.empty(self.n)
+            times[self.core_nodes] = dist
+            times[nc] = np.minimum(dist[a1] + d1, dist[a2] + d2)
+            st = self.struct[source]
+            if st >= 0:
+                lo, hi = self.struct_ptr[st], self.struct_ptr[st + 1]
+                p0, p1 = self.local.indptr[lo], self.local.indptr[hi]
+                sub = csr_matrix((self.local.data[p0:p1], self.local.indices[p0:p1] - lo, self.local.indptr[lo:hi + 1] - p0),
+                                 shape=(hi - lo, hi - lo))
+                local = dijkstra(sub, directed=True, indices=self.local_pos[source] - lo, limit=limit, min_only=True)
+                nodes = self.local_nodes[lo:hi]
+                times[nodes] = np.minimum(times[nodes], local)
+            reached = np.flatnonzero(np.isfinite(times) & (times <= limit))
+            results.append((reached, times[reached]))
+        return results
 
     def nearest(self, sources, limit):
         m = len(sources)
@@ -802,19 +793,15 @@ class _Core:
         pos[nc] = np.where(use2, core_src[self.a2[nc]], core_src[self.a1[nc]])
         inside = np.flatnonzero(self.struct[sources] >= 0)
         if inside.size:
-            members = self._members(self.struct[sources[inside]])
-            local_pos = np.full(self.n, -1, dtype=np.int64)
-            local_pos[members] = np.arange(len(members))
-            sub = _subgraph(self.graph, members)
-            starts = local_pos[sources[inside]]
-            ldist, _, lsrc = dijkstra(sub, directed=True, indices=starts, limit=limit,
+            starts = self.local_pos[sources[inside]]
+            ldist, _, lsrc = dijkstra(self.local, directed=True, indices=starts, limit=limit,
                                       min_only=True, return_predecessors=True)
-            better = ldist < time[members]
-            time[members[better]] = ldist[better]
-            # lsrc is a local position of a source; map back to the source's position.
-            source_of_local = np.full(len(members), -1, dtype=np.int64)
+            better = np.flatnonzero(ldist < time[self.local_nodes])
+            time[self.local_nodes[better]] = ldist[better]
+            # lsrc holds the local position of the winning source; map it to its place in ``sources``.
+            source_of_local = np.full(len(self.local_nodes), -1, dtype=np.int64)
             source_of_local[starts] = inside
-            pos[members[better]] = source_of_local[lsrc[better]]
+            pos[self.local_nodes[better]] = source_of_local[lsrc[better]]
         time[time > limit] = np.inf
         pos[~np.isfinite(time)] = -1
         return time, pos

@@ -1,0 +1,91 @@
+/* bgplan map helpers (MIT, this project): data layers, legends bound to layers, test hooks.
+ *
+ * Every text shown here arrives already escaped from Python (maps/popups.py);
+ * this file only places it. Nothing is fetched from the network.
+ */
+(function () {
+  'use strict';
+  var bg = window.bgplan = window.bgplan || {};
+  bg.layers = bg.layers || {};
+
+  /* A GeoJSON layer whose style comes from spec.styles[feature.properties.k].
+     Properties: k (style key), r (circle radius, px), t (tooltip HTML), p (popup HTML). */
+  bg.dataLayer = function (data, spec) {
+    var styles = spec.styles || {};
+    function styleOf(feature) {
+      return styles[feature.properties.k] || styles['*'] || {};
+    }
+    var layer = L.geoJSON(data, {
+      style: styleOf,
+      pointToLayer: function (feature, latlng) {
+        var s = L.extend({}, styleOf(feature));
+        if (feature.properties.r !== undefined && feature.properties.r !== null) { s.radius = feature.properties.r; }
+        return L.circleMarker(latlng, s);
+      },
+      onEachFeature: function (feature, sub) {
+        var p = feature.properties;
+        if (p.t) {
+          if (spec.labels) {
+            sub.bindTooltip(p.t, {permanent: true, direction: 'center', className: 'bg-label', interactive: false});
+          } else {
+            sub.bindTooltip(p.t, {sticky: true, className: 'bg-tip'});
+          }
+        }
+        if (p.p) { sub.bindPopup(p.p, {maxWidth: 380, maxHeight: 340, className: 'bg-popup'}); }
+        if (spec.highlight && sub.setStyle) {
+          var w = styleOf(feature).weight || 1;
+          sub.on('mouseover', function () { sub.setStyle({weight: w + 2}); });
+          sub.on('mouseout', function () { sub.setStyle({weight: w}); });
+        }
+      }
+    });
+    return layer;
+  };
+
+  /* A legend box shown only while one of its layers is on the map (always, when it has none). */
+  bg.legend = function (map, html, layers, position) {
+    var control = L.control({position: position || 'bottomright'});
+    control.onAdd = function () {
+      var div = L.DomUtil.create('div', 'bg-legend');
+      div.innerHTML = html;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    control.addTo(map);
+    function sync() {
+      var on = !layers.length || layers.some(function (l) { return map.hasLayer(l); });
+      control.getContainer().style.display = on ? '' : 'none';
+    }
+    layers.forEach(function (l) { l.on('add remove', sync); });
+    sync();
+    return control;
+  };
+
+  /* A fixed box (title, notes) in a map corner. */
+  bg.box = function (map, html, position, className) {
+    var control = L.control({position: position || 'topleft'});
+    control.onAdd = function () {
+      var div = L.DomUtil.create('div', className || 'bg-box');
+      div.innerHTML = html;
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    return control.addTo(map);
+  };
+
+  /* Attribution (visible with or without tiles), full screen button, handles for tests. */
+  bg.setup = function (map, attribution, fullscreen) {
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    map.attributionControl.addAttribution(attribution);
+    if (fullscreen && L.control.fullscreen) {
+      L.control.fullscreen({position: 'topleft', title: fullscreen[0], titleCancel: fullscreen[1]}).addTo(map);
+    }
+    window.bgMap = map;
+  };
+
+  bg.ready = function (map) {
+    window.bgReady = (window.performance && performance.now) ? performance.now() : 0;
+    map.fire('bgplan:ready');
+  };
+})();

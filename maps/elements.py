@@ -1,0 +1,215 @@
+"""Leaflet elements for folium maps: safe data layers, image overlay, grouped layer control, setup.
+
+Why not ``folium.GeoJson``: its tooltips and popups insert property values
+into ``innerHTML`` unescaped, and it embeds every column. :class:`DataLayer`
+embeds only what is drawn — rounded geometry, a style key, a radius, and the
+tooltip/popup HTML built (and escaped) by :mod:`maps.popups` — with the
+style table stored once per layer. The JSON is made safe for a ``<script>``
+block by :func:`safe_json` (``<``, ``>``, ``&`` escaped), so a name such as
+``</script><script>…`` cannot end the script early.
+
+Elements render small calls into ``maps/assets/bgplan.js``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from folium.map import Layer
+from folium.template import Template
+
+
+def safe_json(value) -> str:
+    """JSON for embedding inside a ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
+
+    >>> safe_json("</script><b>")
+    '"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"'
+    >>> safe_json({"a": "Bắc Giang"})
+    '{"a":"Bắc Giang"}'
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None, decimals: int = 5) -> dict:
+    """A GeoJSON FeatureCollection with coordinates rounded to ``decimals`` (5 ≈ 1 m).
+
+    Properties per feature: ``k`` style key, ``t`` tooltip HTML, ``p`` popup
+    HTML, ``r`` radius (px). Empty geometries are dropped.
+
+    >>> from shapely.geometry import Point
+    >>> fc = feature_collection([Point(106.123456789, 21.2)], ["a"], ["<b>x</b>"])
+    >>> fc["features"][0]["geometry"]["coordinates"], fc["features"][0]["properties"]
+    ([106.12346, 21.2], {'k': 'a', 't': '<b>x</b>'})
+    """
+    geoms = np.asarray(list(geometries), dtype=object)
+    valid = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool) if len(geoms) else np.array([], bool)
+    rounded = np.full(len(geoms), None, dtype=object)
+    if valid.any():
+        rounded[valid] = shapely.transform(geoms[valid], lambda c: np.round(c, decimals))
+    features = []
+    for i, geom in enumerate(rounded):
+        if geom is None or geom.is_empty:
+            continue
+        props = {"k": str(keys[i])}
+        if tooltips is not None and tooltips[i]:
+            props["t"] = tooltips[i]
+        if popups is not None and popups[i]:
+            props["p"] = popups[i]
+        if radii is not None and radii[i] is not None and math.isfinite(float(radii[i])):
+            props["r"] = float(radii[i])
+        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+class DataLayer(Layer):
+    """A GeoJSON layer drawn by ``bgplan.dataLayer``.
+
+    Parameters
+    ----------
+    data : FeatureCollection from :func:`feature_collection`.
+    styles : style key → Leaflet path options (``"*"`` = default).
+    name : label in the layer control (escaped there).
+    key : id under which the page exposes the layer as ``bgplan.layers[key]``.
+    labels : tooltips shown permanently as map labels.
+    highlight : thicken the outline on hover.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = bgplan.dataLayer({{ this.data_json }}, {{ this.spec_json }});
+        bgplan.layers[{{ this.key_json }}] = {{ this.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, data: dict, styles: dict, name: str, key: str, show: bool = True,
+                 labels: bool = False, highlight: bool = True):
+        super().__init__(name=name, overlay=True, control=False, show=show)
+        self._name = "DataLayer"
+        self.data = data
+        self.styles = styles
+        self.key = key
+        self.labels = labels
+        self.highlight = highlight
+
+    @property
+    def feature_count(self) -> int:
+        return len(self.data["features"])
+
+    @property
+    def data_json(self) -> str:
+        return safe_json(self.data)
+
+    @property
+    def spec_json(self) -> str:
+        return safe_json({"styles": self.styles, "labels": self.labels, "highlight": self.highlight})
+
+    @property
+    def key_json(self) -> str:
+        return safe_json(self.key)
+
+
+class ImageLayer(Layer):
+    """An image overlay (``url`` may be a data URI) over ``bounds`` [[south, west], [north, east]]."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.imageOverlay({{ this.url_json }}, {{ this.bounds_json }},
+            {opacity: {{ this.opacity }}, interactive: false, className: "bg-pixelated"});
+        bgplan.layers[{{ this.key_json }}] = {{ this.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, url: str, bounds, name: str, key: str, opacity: float = 0.7, show: bool = False):
+        super().__init__(name=name, overlay=True, control=False, show=show)
+        self._name = "ImageLayer"
+        self.url = url
+        self.bounds = [[float(bounds[0][0]), float(bounds[0][1])], [float(bounds[1][0]), float(bounds[1][1])]]
+        self.key = key
+        self.opacity = float(opacity)
+
+    @property
+    def url_json(self) -> str:
+        return safe_json(self.url)
+
+    @property
+    def bounds_json(self) -> str:
+        return safe_json(self.bounds)
+
+    @property
+    def key_json(self) -> str:
+        return safe_json(self.key)
+
+
+class GroupedLayers(MacroElement):
+    """Layer control with named groups (leaflet-groupedlayercontrol, vendored).
+
+    base : list of (label, layer) radio choices; layer None = an empty layer ("no base map").
+    groups : group label → list of layers (each labelled by its ``layer_name``).
+    exclusive : group labels shown as radio buttons (one layer at a time).
+    Labels are escaped (the plugin inserts them as HTML).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }}_empty = L.layerGroup();
+        var {{ this.get_name() }} = L.control.groupedLayers(
+            { {% for label, layer in this.base %}{{ label }}: {{ layer.get_name() if layer else this.get_name() ~ "_empty" }}{% if not loop.last %}, {% endif %}{% endfor %} },
+            { {% for group, layers in this.groups %}{{ group }}: { {% for label, layer in layers %}{{ label }}: {{ layer.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %} }{% if not loop.last %},
+              {% endif %}{% endfor %} },
+            {{ this.options_json }}
+        ).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, base, groups: dict, exclusive=(), collapsed: bool = False):
+        super().__init__()
+        self._name = "GroupedLayers"
+        self.base = [(_label(label), layer) for label, layer in base]
+        self.groups = [(_label(g), [(_label(layer.layer_name), layer) for layer in layers])
+                       for g, layers in groups.items() if layers]
+        exclusive = [escape(g) for g in exclusive]
+        self.options_json = safe_json({"exclusiveGroups": exclusive, "collapsed": collapsed,
+                                       "position": "topright", "groupCheckboxes": False})
+
+
+def _label(text: str) -> str:
+    return safe_json(escape(str(text)))
+
+
+class MapSetup(MacroElement):
+    """Attribution (shown with or without tiles), full-screen button, ``window.bgMap``; a title box."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        bgplan.setup({{ this._parent.get_name() }}, {{ this.attribution_json }}, {{ this.fullscreen_json }});
+        {% if this.title_html %}bgplan.box({{ this._parent.get_name() }}, {{ this.title_html }}, "topleft", "bg-box");{% endif %}
+        {% endmacro %}
+    """)
+
+    def __init__(self, attribution_html: str, title_html: str | None = None):
+        super().__init__()
+        self._name = "MapSetup"
+        self.attribution_json = safe_json(attribution_html)
+        self.fullscreen_json = safe_json(["Toàn màn hình / full screen", "Thoát toàn màn hình / exit full screen"])
+        self.title_html = safe_json(title_html) if title_html else ""
+
+
+class Ready(MacroElement):
+    """Marks the end of the map script: ``window.bgReady`` = ms since navigation start."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        bgplan.ready({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "Ready"

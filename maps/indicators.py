@@ -1,0 +1,388 @@
+"""Indicators page: 2030 targets beside today's values computed from the layers.
+
+Today's values are computed here from the planning layers — never typed in:
+
+* industrial parks (KCN) and clusters (CCN): count and hectares of the
+  ``industrial_parks`` layer;
+* urban share: urban / total population of ``district_population`` (2019
+  census);
+* occupancy of operating parks (status class "operating"): area-weighted
+  mean of the parks whose occupancy a source states, and how many operating
+  parks have none;
+* central wastewater treatment: parks a source says have it, against
+  parks for which it is unknown ("0 known / 53 unknown", never "0 %").
+
+The targets and other stated figures, each with its source page and date,
+are in ``maps/indicators.yaml``. Charts are inline SVG drawn here (no chart
+library, no network). Every text is escaped.
+
+>>> svg = hbar_svg([("A", [10.0, 5.0]), ("<B>", [float("nan"), 2.0])], ["x", "y"], ["#111", "#999"], str)
+>>> svg.startswith("<svg") and "&lt;B&gt;" in svg
+True
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from geo.output import atomic_path
+from maps import style
+from maps.style import UNKNOWN, fmt_ha, fmt_number, fmt_pct, is_missing
+
+TARGETS_FILE = Path(__file__).resolve().parent / "indicators.yaml"
+KCN_COLOR = "#4575b4"
+CCN_COLOR = "#91bfdb"
+
+
+def load_targets(path=None) -> dict:
+    """The targets file (default ``maps/indicators.yaml``)."""
+    return yaml.safe_load(Path(path or TARGETS_FILE).read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- figures from the layers
+
+def park_figures(parks: pd.DataFrame | None, kind: str) -> dict:
+    """Count and hectares of the parks of ``kind`` ("KCN"/"CCN"); area of parks without one is unknown, not 0.
+
+    >>> df = pd.DataFrame({"kind": ["KCN", "KCN", "CCN"], "area_ha": [100.0, None, 20.0]})
+    >>> park_figures(df, "KCN")
+    {'count': 2, 'area_ha': 100.0, 'area_unknown': 1}
+    """
+    if parks is None or "kind" not in parks:
+        return {"count": None, "area_ha": None, "area_unknown": None}
+    sel = parks[parks["kind"].astype(str) == kind]
+    if "area_ha" not in sel:
+        return {"count": int(len(sel)), "area_ha": None, "area_unknown": int(len(sel))}
+    area = pd.to_numeric(sel["area_ha"], errors="coerce")
+    known = area.notna()
+    return {"count": int(len(sel)), "area_ha": float(area[known].sum()) if known.any() else None,
+            "area_unknown": int((~known).sum())}
+
+
+def urban_figures(districts: pd.DataFrame | None) -> dict:
+    """Urban share of the region from the census (sum of urban / sum of total), and districts without a census.
+
+    >>> urban_figures(pd.DataFrame({"district": ["a", "b"], "total": [100.0, None], "urban": [20.0, None]}))
+    {'share': 0.2, 'urban': 20.0, 'total': 100.0, 'districts_unknown': ['b']}
+    """
+    empty = {"share": None, "urban": None, "total": None, "districts_unknown": []}
+    if districts is None or "total" not in districts:
+        return empty
+    total = pd.to_numeric(districts["total"], errors="coerce")
+    if "urban" in districts:
+        urban = pd.to_numeric(districts["urban"], errors="coerce")
+    elif "urban_share" in districts:
+        urban = pd.to_numeric(districts["urban_share"], errors="coerce") * total
+    else:
+        return empty
+    known = total.notna() & urban.notna()
+    names = districts["district"] if "district" in districts else pd.Series(range(len(districts)), index=districts.index)
+    unknown = [str(n) for n in names[~known]]
+    if not known.any() or total[known].sum() <= 0:
+        return {**empty, "districts_unknown": unknown}
+    return {"share": float(urban[known].sum() / total[known].sum()), "urban": float(urban[known].sum()),
+            "total": float(total[known].sum()), "districts_unknown": unknown}
+
+
+def occupancy_figures(parks: pd.DataFrame | None) -> dict:
+    """Occupancy of operating parks: how many operate, how many have a stated occupancy, area-weighted mean (%)."""
+    out = {"operating": None, "known": None, "unknown": None, "mean_pct": None, "names_unknown": []}
+    if parks is None or "status" not in parks:
+        return out
+    operating = parks[[style.park_status_class(s) == "operating" for s in parks["status"]]]
+    occ = pd.to_numeric(operating["occupancy_pct"], errors="coerce") if "occupancy_pct" in operating \
+        else pd.Series(np.nan, index=operating.index)
+    known = occ.notna()
+    out.update(operating=int(len(operating)), known=int(known.sum()), unknown=int((~known).sum()),
+               names_unknown=[str(n) for n in operating.get("name", pd.Series(dtype=str))[~known]])
+    if known.any():
+        area = pd.to_numeric(operating["area_ha"], errors="coerce") if "area_ha" in operating else pd.Series(1.0, index=operating.index)
+        w = area[known].fillna(0)
+        out["mean_pct"] = float((occ[known] * w).sum() / w.sum()) if w.sum() > 0 else float(occ[known].mean())
+    return out
+
+
+def wastewater_figures(parks: pd.DataFrame | None) -> dict:
+    """Parks with central wastewater treatment stated yes / no / unknown.
+
+    >>> wastewater_figures(pd.DataFrame({"wastewater_treatment": [None, "yes", None]}))
+    {'total': 3, 'yes': 1, 'no': 0, 'unknown': 2}
+    """
+    if parks is None:
+        return {"total": None, "yes": None, "no": None, "unknown": None}
+    col = parks["wastewater_treatment"] if "wastewater_treatment" in parks else pd.Series([None] * len(parks))
+    text = [None if is_missing(v) else style.fmt_yes_no(v) for v in col]
+    yes = sum(t == "có / yes" for t in text)
+    no = sum(t == "không / no" for t in text)
+    return {"total": int(len(parks)), "yes": int(yes), "no": int(no), "unknown": int(len(parks) - yes - no)}
+
+
+def compute_indicators(layers: dict, targets: dict | None = None) -> list[dict]:
+    """The indicator rows: title, today's value and its source, targets with sources, progress (0–1 or None)."""
+    targets = targets if targets is not None else load_targets()
+    parks = layers.get("industrial_parks")
+    districts = layers.get("district_population")
+    parks_source = _sources(parks)
+    census_source = "Tổng điều tra dân số 2019 (GSO), 01/04/2019 / Population and Housing Census, 1 April 2019"
+    rows = []
+
+    for kind, key, title in (("KCN", "industrial_parks", "Khu công nghiệp (KCN) / industrial parks"),
+                             ("CCN", "industrial_clusters", "Cụm công nghiệp (CCN) / industrial clusters")):
+        f = park_figures(parks, kind)
+        today = f"{fmt_number(f['count'])} khu / parks · {fmt_ha(f['area_ha'])}"
+        if f["area_unknown"]:
+            today += f" (+{f['area_unknown']} không rõ diện tích / with unknown area)"
+        tgt = []
+        for t in targets.get(key, {}).get("targets", []):
+            area = ("> " if t.get("area_is_minimum") else "") + fmt_ha(t.get("area_ha"))
+            progress = [_ratio(f["count"], t.get("count"), "số lượng / count"), _ratio(f["area_ha"], t.get("area_ha"), "diện tích / area")]
+            tgt.append({**_target_meta(t), "text": f"{fmt_number(t.get('count'))} khu / parks · {area} ({t.get('year')})",
+                        "progress": [p for p in progress if p]})
+        rows.append({"id": key, "title": title, "today": today, "today_source": parks_source, "targets": tgt,
+                     "reported": targets.get(key, {}).get("reported", []),
+                     "note": "Theo danh sách có vị trí (iipvietnam.vn); có thể thiếu cụm, khu chưa được đăng / counts the parks "
+                             "with a location in the registry; parks not listed there are missing"})
+
+    u = urban_figures(districts)
+    today = fmt_pct(u["share"], 1)
+    if u["share"] is not None:
+        today += f" ({fmt_number(u['urban'])} / {fmt_number(u['total'])} người / persons)"
+    if u["districts_unknown"]:
+        today += f"; {len(u['districts_unknown'])} huyện không có số liệu / districts without census: " + ", ".join(u["districts_unknown"])
+    tgt = []
+    for t in targets.get("urban_share", {}).get("targets", []):
+        tgt.append({**_target_meta(t), "text": f"{fmt_pct(t.get('low'))} – {fmt_pct(t.get('high'))} ({t.get('year')})",
+                    "progress": [p for p in [_ratio(u["share"], t.get("low"), "so với mức thấp / against the lower bound")] if p]})
+    rows.append({"id": "urban_share", "title": "Tỷ lệ dân số đô thị / urban population share", "today": today,
+                 "today_source": census_source, "targets": tgt, "reported": targets.get("urban_share", {}).get("reported", []),
+                 "note": None})
+
+    o = occupancy_figures(parks)
+    if o["operating"] is None:
+        today = UNKNOWN
+    else:
+        mean = style.fmt_pct100(o["mean_pct"], 1) if o["mean_pct"] is not None else UNKNOWN
+        today = (f"{mean} (trung bình theo diện tích của {o['known']} khu có số liệu / area-weighted mean of the {o['known']} with data); "
+                 f"{o['unknown']} trong {o['operating']} khu đang hoạt động không rõ / of {o['operating']} operating parks unknown")
+    rows.append({"id": "occupancy", "title": "Tỷ lệ lấp đầy các khu đang hoạt động / occupancy of operating parks", "today": today,
+                 "today_source": parks_source + " + industrial_parks_facts.csv", "targets": [],
+                 "reported": targets.get("occupancy", {}).get("reported", []),
+                 "note": ("Không rõ / unknown: " + ", ".join(o["names_unknown"])) if o["names_unknown"] else None})
+
+    w = wastewater_figures(parks)
+    if w["total"] is None:
+        today = UNKNOWN
+    else:
+        known = w["yes"] + w["no"]
+        today = f"{known} biết / known, {w['unknown']} không rõ / unknown"
+        if known:
+            today += f" ({w['yes']} có / with, {w['no']} không / without)"
+    tgt = []
+    for t in targets.get("wastewater", {}).get("targets", []):
+        known = (w["yes"] or 0) + (w["no"] or 0)
+        prog = [_ratio(w["yes"] / known if known else None, t.get("share"), "trong số khu đã biết / of parks known")]
+        tgt.append({**_target_meta(t), "text": f"{fmt_pct(t.get('share'))} ({t.get('year')})", "progress": [p for p in prog if p]})
+    rows.append({"id": "wastewater", "title": "Khu, cụm có xử lý nước thải tập trung / parks with central wastewater treatment",
+                 "today": today, "today_source": parks_source + " + industrial_parks_facts.csv", "targets": tgt,
+                 "reported": [], "note": "Chưa nguồn nào nêu cho khu nào; không rõ không có nghĩa là không có / no source read so far "
+                                         "states it for any park; unknown does not mean none"})
+    return rows
+
+
+def _ratio(value, target, label) -> dict | None:
+    if is_missing(value) or is_missing(target) or not float(target):
+        return None
+    return {"value": float(value) / float(target), "label": label}
+
+
+def _target_meta(t: dict) -> dict:
+    return {"source": t.get("source"), "date": t.get("date"), "url": t.get("url"), "note": t.get("note")}
+
+
+def _sources(parks) -> str:
+    if parks is None or "source" not in parks:
+        return "industrial_parks layer"
+    values = sorted({str(v) for v in parks["source"] if not is_missing(v)})
+    return "; ".join(values) or "industrial_parks layer"
+
+
+# --------------------------------------------------------------------------- charts
+
+def hbar_svg(rows, series, colors, fmt, title: str | None = None, markers=(), width: int = 680,
+             label_width: int = 130, bar_height: int = 18, gap: int = 6, max_value: float | None = None) -> str:
+    """A horizontal (stacked) bar chart as inline SVG.
+
+    rows : (label, [value per series]) — NaN/None values draw nothing and the
+        row says "không rõ / unknown" when all its values are unknown.
+    markers : (value, label, colour) vertical reference lines (e.g. a target).
+    """
+    vals = [[(None if is_missing(v) else float(v)) for v in values] for _, values in rows]
+    totals = [sum(v for v in row if v is not None) if any(v is not None for v in row) else None for row in vals]
+    top = max([t for t in totals if t is not None] + [m[0] for m in markers] + [max_value or 0] + [1e-9])
+    value_width = 90
+    plot = width - label_width - value_width
+    legend_h = 22 if len(series) > 1 else 0
+    height = legend_h + len(rows) * (bar_height + gap) + gap + (16 if markers else 0)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="12">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+    x = label_width
+    for name, color in zip(series, colors) if len(series) > 1 else []:
+        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{escape(color, quote=True)}"/>'
+                     f'<text x="{x + 16}" y="14">{escape(name)}</text>')
+        x += 24 + 7 * len(name)
+    for i, ((label, _), row, total) in enumerate(zip(rows, vals, totals)):
+        y = legend_h + gap + i * (bar_height + gap)
+        parts.append(f'<text x="{label_width - 6}" y="{y + bar_height * 0.72:.1f}" text-anchor="end">{escape(str(label))}</text>')
+        x = label_width
+        for v, color in zip(row, colors):
+            if v is None or v <= 0:
+                continue
+            w = plot * v / top
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_height}" fill="{escape(color, quote=True)}"/>')
+            x += w
+        text = escape(fmt(total)) if total is not None else escape(UNKNOWN)
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + bar_height * 0.72:.1f}" fill="#333">{text}</text>')
+    bottom = legend_h + gap + len(rows) * (bar_height + gap)
+    for value, label, color in markers:
+        mx = label_width + plot * float(value) / top
+        parts.append(f'<line x1="{mx:.1f}" y1="{legend_h}" x2="{mx:.1f}" y2="{bottom}" stroke="{escape(color, quote=True)}" '
+                     f'stroke-width="2" stroke-dasharray="5 3"/>'
+                     f'<text x="{mx:.1f}" y="{bottom + 12}" text-anchor="middle" fill="{escape(color, quote=True)}">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def progress_svg(fraction: float, width: int = 160) -> str:
+    """A small progress bar (0–1, capped at 1 in the drawing, the label tells the real value)."""
+    f = max(0.0, min(1.0, float(fraction)))
+    return (f'<svg width="{width}" height="14" role="img" aria-label="{fmt_pct(fraction)}"><rect width="{width}" height="14" fill="#e6e6e6"/>'
+            f'<rect width="{width * f:.1f}" height="14" fill="#1a9850"/></svg>')
+
+
+def district_park_chart(parks) -> str | None:
+    """Hectares of KCN and CCN per district (stacked bars)."""
+    if parks is None or not {"district", "kind", "area_ha"} <= set(parks.columns):
+        return None
+    df = pd.DataFrame({"district": parks["district"].fillna(UNKNOWN), "kind": parks["kind"].astype(str),
+                       "area": pd.to_numeric(parks["area_ha"], errors="coerce")})
+    table = df.pivot_table(index="district", columns="kind", values="area", aggfunc="sum").reindex(columns=["KCN", "CCN"])
+    table = table.loc[table.fillna(0).sum(axis=1).sort_values(ascending=False).index]
+    rows = [(d, [r["KCN"], r["CCN"]]) for d, r in table.iterrows()]
+    return hbar_svg(rows, ["KCN", "CCN"], [KCN_COLOR, CCN_COLOR], fmt_ha,
+                    title="Diện tích KCN, CCN theo huyện (ha) / park area by district (ha)")
+
+
+def district_urban_chart(districts, province_share=None, target_low=None) -> str | None:
+    """Urban share per district (2019 census), with the province value and the 2030 target as lines."""
+    if districts is None or "urban_share" not in districts or "district" not in districts:
+        return None
+    df = districts[["district", "urban_share"]].copy()
+    df["urban_share"] = pd.to_numeric(df["urban_share"], errors="coerce")
+    df = df.sort_values("urban_share", ascending=False, na_position="last")
+    rows = [(d, [v * 100 if not is_missing(v) else None]) for d, v in zip(df["district"], df["urban_share"])]
+    markers = []
+    if province_share is not None:
+        markers.append((province_share * 100, f"tỉnh / province {fmt_pct(province_share, 1)}", "#333333"))
+    if target_low is not None:
+        markers.append((target_low * 100, f"mục tiêu / target {fmt_pct(target_low)}", "#d73027"))
+    return hbar_svg(rows, ["%"], ["#fd8d3c"], lambda v: style.fmt_pct100(v, 1),
+                    title="Tỷ lệ dân số đô thị theo huyện, 2019 / urban share by district, 2019", markers=markers)
+
+
+# --------------------------------------------------------------------------- page
+
+PAGE_CSS = """
+body{font:15px/1.45 system-ui,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;margin:0;color:#222;background:#fafaf7}
+main{max-width:1100px;margin:0 auto;padding:16px 20px 40px}
+header{background:#1f3b57;color:#fff;padding:14px 20px}header a{color:#cfe3ff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:left}
+th{background:#eef2f6}.src{color:#555;font-size:12px}.note{color:#555;font-size:13px}
+.prog{display:flex;align-items:center;gap:6px;font-size:13px;margin-top:3px}
+footer{color:#555;font-size:12px;border-top:1px solid #ddd;margin-top:30px;padding-top:8px}
+svg{max-width:100%;height:auto}
+"""
+
+
+def indicators_html(layers: dict, targets: dict | None = None, home: str | None = "index.html",
+                    title: str | None = None, generated: str | None = None) -> str:
+    """The indicators page as one HTML string (no scripts, no external resources)."""
+    targets = targets if targets is not None else load_targets()
+    rows = compute_indicators(layers, targets)
+    region = _region_name(layers)
+    title = title or f"{region} — chỉ tiêu 2030 / 2030 indicators"
+    body = []
+    body.append("<table><thead><tr><th>Chỉ tiêu / indicator</th><th>Hiện nay (tính từ các lớp dữ liệu) / today "
+                "(computed from the layers)</th><th>Mục tiêu 2030 và nguồn / 2030 target and source</th></tr></thead><tbody>")
+    for r in rows:
+        today = f"<div>{escape(r['today'])}</div><div class='src'>Nguồn / source: {escape(r['today_source'])}</div>"
+        if r.get("note"):
+            today += f"<div class='note'>{escape(r['note'])}</div>"
+        cells = []
+        for t in r["targets"]:
+            cell = f"<div><b>{escape(t['text'])}</b></div>{_source_html(t)}"
+            for p in t["progress"]:
+                cell += (f"<div class='prog'>{progress_svg(p['value'])}<span>{escape(fmt_pct(p['value']))} "
+                         f"{escape(p['label'])}</span></div>")
+            cells.append(cell)
+        for rep in r.get("reported", []):
+            cells.append(f"<div class='note'>Số liệu khác đã công bố / other reported figure: {escape(rep['text'])}</div>{_source_html(rep)}")
+        target_html = "<hr>".join(cells) if cells else f"<span class='note'>{escape('Không có mục tiêu định lượng / no quantified target')}</span>"
+        body.append(f"<tr><td>{escape(r['title'])}</td><td>{today}</td><td>{target_html}</td></tr>")
+    body.append("</tbody></table>")
+
+    parks = layers.get("industrial_parks")
+    chart = district_park_chart(parks)
+    if chart:
+        body.append("<h2>Diện tích khu, cụm công nghiệp theo huyện / park area by district</h2>" + chart)
+    u = urban_figures(layers.get("district_population"))
+    low = next((t.get("low") for t in targets.get("urban_share", {}).get("targets", []) if t.get("low") is not None), None)
+    chart = district_urban_chart(layers.get("district_population"), u["share"], low)
+    if chart:
+        body.append("<h2>Tỷ lệ dân số đô thị theo huyện / urban share by district</h2>" + chart)
+
+    nav = f'<a href="{escape(home, quote=True)}">← Trang chủ / home</a>' if home else ""
+    generated = generated or _dt.date.today().isoformat()
+    return ("<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            "content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"data:,\">"
+            f"<title>{escape(title)}</title><style>{PAGE_CSS}</style></head><body>"
+            f"<header><h1>{escape(title)}</h1><div>{nav}</div></header><main>"
+            "<p class='note'>Giá trị hiện nay được tính từ các lớp dữ liệu của công cụ này; ô \"không rõ / unknown\" nghĩa là "
+            "chưa có nguồn, không phải bằng 0. / Today's values are computed from this tool's layers; \"unknown\" means no "
+            "source states it, not zero.</p>"
+            + "".join(body)
+            + f"<footer>{escape(style.ATTRIBUTION_TEXT)} · tạo ngày / generated {escape(generated)}</footer>"
+            "</main></body></html>")
+
+
+def write_indicators(path, layers: dict, **options) -> Path:
+    """Write :func:`indicators_html` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(indicators_html(layers, **options), encoding="utf-8")
+    return Path(path)
+
+
+def _source_html(t: dict) -> str:
+    src = escape(str(t.get("source") or UNKNOWN))
+    url = t.get("url")
+    if url and str(url).startswith(("http://", "https://")):
+        src = f'<a href="{escape(url, quote=True)}" rel="noopener noreferrer">{src}</a>'
+    date = escape(str(t.get("date"))) if t.get("date") else "không ghi ngày / undated"
+    note = f" — {escape(t['note'])}" if t.get("note") else ""
+    return f"<div class='src'>{src}, {date}{note}</div>"
+
+
+def _region_name(layers: dict) -> str:
+    prov = layers.get("province")
+    if prov is not None and len(prov) and "name_vi" in prov:
+        return style.fmt_text(prov["name_vi"].iloc[0])
+    return "Bắc Giang"
+

@@ -1,0 +1,824 @@
+"""The planner map: every planning layer of a region on one Leaflet map.
+
+:func:`planner_map` turns the layers of :func:`layers.build.build_layers`
+(or of ``OUT/layers.gpkg``, read by :func:`read_layers`) into a
+``folium.Map``; :func:`write_planner_map` writes it as one self-contained
+HTML file, ``OUT/map.html`` (scripts inlined, works offline; map tiles are
+the only network requests, and the map works without them).
+
+Groups in the layer control (labels Vietnamese / English)
+----------------------------------------------------------
+* base map: OpenStreetMap tiles, or none;
+* boundaries: province outline, neighbouring provinces, district names;
+* districts coloured by (one at a time): population density 2019, urban
+  share 2019, outline only;
+* industrial parks and clusters: KCN and CCN as circles sized by area
+  (area-true), filled by status class, outlined by kind;
+* transport and Kép logistics: corridors by road class (planned dashed),
+  railways, stations and dry ports (Kép highlighted), key destinations;
+* urban, population, water: towns (programme towns highlighted), the
+  population grid (image overlay), rivers and water areas;
+* analyses, when given (``analyses`` dict, every entry optional):
+
+  ``isochrones``  GeoDataFrame: ``origin``, ``minutes``, ``population`` (one
+                  radio group, one layer per origin up to 8 origins);
+  ``access``      table with a park ``name`` column and ``minutes_to_<key>``
+                  columns (``<key>`` a destination key such as
+                  ``kep_station``): joined into the park popups;
+  ``suitability`` GeoDataFrame grid with a ``score`` column (any scale);
+  ``candidates``  GeoDataFrame of candidate sites (``rank``, ``score``, ``name``
+                  … all optional);
+  ``scenario``    GeoDataFrame with column pairs ``X_before``/``X_after``
+                  (coloured by the change of the first pair).
+
+Every styled layer has a legend (:class:`maps.legend.Legend`) shown while the
+layer is on; the map has a scale bar, a full-screen button, tooltips on
+hover, popups with formatted values and the attribution for OSM (ODbL),
+GADM and WorldPop. Geometry is cut to the province window (province
+envelope + ``clip_km``), simplified (``simplify_m``, metric CRS) and rounded
+to 5 decimals; points are drawn on a canvas (``prefer_canvas``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+from html import escape
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+from shapely.geometry import box
+
+from geo import settings
+from geo.output import atomic_path
+from geo.text import fold, nfc, park_key
+from maps import popups, style, vendor
+from maps.elements import DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, feature_collection
+from maps.legend import Legend, Swatch
+from maps.popups import Field
+
+log = logging.getLogger(__name__)
+
+#: Default margin around the province envelope kept on the map (km).
+DEFAULT_CLIP_KM = 10.0
+#: Default simplification tolerance per layer (m, metric CRS); 0 = none.
+DEFAULT_SIMPLIFY_M = {"province": 20, "districts": 20, "district_population": 20, "neighbours": 100,
+                      "water": 10, "corridors": 5, "railways": 5, "urban_areas": 10,
+                      "isochrones": 20, "suitability": 0, "scenario": 5, "candidates": 5}
+#: Layers kept whole (not cut to the window): far destinations such as Hà Nội or Lạch Huyện port.
+NOT_CLIPPED = ("province", "destinations")
+
+BASE_OSM = "OpenStreetMap"
+BASE_NONE = "Không nền / no base map"
+G_BOUNDARIES = "Ranh giới / Boundaries"
+G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
+G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
+G_TRANSPORT = "Giao thông, logistics Kép / Transport, Kép logistics"
+G_URBAN = "Đô thị, dân số, nước / Urban, population, water"
+G_ISOCHRONES = "Vùng đẳng thời / Isochrones"
+G_ANALYSIS = "Phân tích / Analysis"
+
+POP_BREAKS = [100, 300, 1000, 3000, 10000]         # persons per 1 km cell
+DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
+URBAN_SHARE_BREAKS = [0.05, 0.10, 0.20, 0.40]
+
+
+def planner_map(layers: dict, population=None, analyses: dict | None = None, *, summary: dict | None = None,
+                title: str | None = None, subtitle: str | None = None, assets: str = "inline",
+                clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
+                home: str | None = None, extra_links: list[tuple[str, str]] | None = None,
+                collapsed: bool = True, district_view: str = "density") -> folium.Map:
+    """A Leaflet map of the planning ``layers`` (name → GeoDataFrame, as in ``LayerSet.layers``).
+
+    population : ``(array, profile)`` of the population grid (``LayerSet.population``),
+        a GeoTIFF path (``OUT/population.tif``), or None.
+    analyses : optional analysis inputs (see the module docstring); absent ones are skipped.
+    summary : the build summary (``LayerSet.summary`` / layers_summary.json), for
+        notes such as corridors not found.
+    assets : "inline" (one self-contained file) or "site" (links to ``assets/``).
+    clip_km : margin around the province envelope; None = no clipping.
+    simplify_m : per-layer tolerance (m) overriding :data:`DEFAULT_SIMPLIFY_M`.
+    home : link target of the title box (e.g. "index.html" on the site).
+    extra_links : further (label, href) links in the title box.
+    collapsed : layer control folded into its button (opens on hover/tap).
+    district_view : district layer shown first: "density", "urban" or "outline".
+
+    The map exposes ``window.bgMap`` and ``bgplan.layers[key]`` for tests;
+    ``m.bgplan_layers`` maps the same keys to the Python elements.
+    """
+    analyses = {k: v for k, v in (analyses or {}).items() if v is not None and len(v)}
+    layers = {k: _to_storage(v) for k, v in layers.items() if v is not None}
+    tolerances = {**DEFAULT_SIMPLIFY_M, **(simplify_m or {})}
+    window = _window(layers, clip_km)
+    prepared = {k: _prepare(k, v, window, tolerances.get(k, 0)) for k, v in layers.items()}
+    prepared_analyses = {k: (_prepare(k, v, window, tolerances.get(k, 0)) if isinstance(v, gpd.GeoDataFrame) else v)
+                         for k, v in analyses.items()}
+
+    bounds = _bounds(layers)
+    m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=9, tiles=None,
+                   prefer_canvas=True, control_scale=True, zoom_snap=0.5)
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    root.title = escape(title or _default_title(layers))
+    root.header.add_child(Element('<link rel="icon" href="data:,">\n' + vendor.head_html(assets)), name="bgplan_assets")
+    # The data attribution (style.ATTRIBUTION, always shown) already credits OpenStreetMap contributors.
+    tiles = folium.TileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", name=BASE_OSM, control=False, max_zoom=19,
+                             attr="Nền bản đồ / tiles: OpenStreetMap")
+    tiles.add_to(m)
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+
+    build = _Builder(m, summary or {}, district_view)
+    build.boundaries(prepared)
+    build.districts(prepared)
+    build.parks(prepared, prepared_analyses.get("access"), prepared.get("destinations"))
+    build.transport(prepared)
+    build.urban(prepared)
+    build.population(population)
+    build.analyses(prepared_analyses)
+
+    GroupedLayers([(BASE_OSM, tiles), (BASE_NONE, None)], build.groups,
+                  exclusive=[G_DISTRICTS, G_ISOCHRONES], collapsed=collapsed).add_to(m)
+    for legend in build.legends:
+        legend.add_to(m)
+    MapSetup(style.ATTRIBUTION, _title_box(title or _default_title(layers), subtitle, home, extra_links)).add_to(m)
+    Ready().add_to(m)
+    _stable_ids(root)
+    m.bgplan_layers = build.registry
+    return m
+
+
+def write_planner_map(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
+                      summary: dict | None = None, path=None, **options) -> Path:
+    """Write ``OUT/map.html`` (one self-contained file); layers read from ``OUT/layers.gpkg`` when not given.
+
+    ``population`` defaults to ``OUT/population.tif`` and ``analyses`` to the
+    layers of ``OUT/analyses.gpkg`` (when those files exist) if layers are read
+    from disk. Returns the path written (atomically).
+    """
+    out_dir = Path(out_dir)
+    if layers is None:
+        layers, file_population, file_summary = read_layers(out_dir)
+        population = population if population is not None else file_population
+        summary = summary if summary is not None else file_summary
+        analyses = analyses if analyses is not None else read_analyses(out_dir)
+    m = planner_map(layers, population=population, analyses=analyses, summary=summary, assets="inline", **options)
+    return save_map(m, path or out_dir / "map.html")
+
+
+def save_map(m: folium.Map, path) -> Path:
+    """Render ``m`` to ``path`` atomically (UTF-8)."""
+    html = m.get_root().render()
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)
+
+
+def read_layers(out_dir) -> tuple[dict, tuple | None, dict]:
+    """Layers of ``OUT/layers.gpkg`` (GeoDataFrames only), ``OUT/population.tif`` and ``OUT/layers_summary.json``.
+
+    A missing layers.gpkg raises :class:`geo.errors.InputError`; the raster
+    and summary are optional (None / {} when absent).
+    """
+    import pyogrio
+
+    from geo.errors import InputError
+
+    out_dir = Path(out_dir)
+    gpkg = out_dir / "layers.gpkg"
+    if not gpkg.is_file():
+        raise InputError(gpkg, "file not found; run 'plan.py layers' first")
+    layers = {}
+    for name, geometry_type in pyogrio.list_layers(gpkg):
+        if geometry_type is None:
+            continue
+        layers[str(name)] = gpd.read_file(gpkg, layer=name)
+    population = None
+    tif = out_dir / "population.tif"
+    if tif.is_file():
+        from geo.raster import read_raster
+
+        population = read_raster(tif)
+    summary = {}
+    js = out_dir / "layers_summary.json"
+    if js.is_file():
+        summary = json.loads(js.read_text(encoding="utf-8"))
+    return layers, population, summary
+
+
+#: Analysis layers looked for in ``OUT/analyses.gpkg``.
+ANALYSIS_NAMES = ("isochrones", "access", "suitability", "candidates", "scenario")
+
+
+def read_analyses(out_dir) -> dict:
+    """The analysis layers of ``OUT/analyses.gpkg`` named in :data:`ANALYSIS_NAMES`; {} when the file is absent."""
+    import pyogrio
+
+    path = Path(out_dir) / "analyses.gpkg"
+    if not path.is_file():
+        return {}
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    return {n: gpd.read_file(path, layer=n) for n in ANALYSIS_NAMES if n in names}
+
+
+# --------------------------------------------------------------------------- geometry preparation
+
+def _to_storage(gdf):
+    if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None and gdf.crs != settings.storage_crs:
+        return gdf.to_crs(settings.storage_crs)
+    return gdf
+
+
+def _window(layers: dict, clip_km: float | None):
+    if clip_km is None:
+        return None
+    area = _region_geometry(layers)
+    if area is None:
+        return None
+    metric = gpd.GeoSeries([box(*area.bounds)], crs=settings.storage_crs).to_crs(settings.metric_crs)
+    return metric.buffer(clip_km * 1000, join_style="mitre").to_crs(settings.storage_crs).iloc[0].envelope
+
+
+def _region_geometry(layers: dict):
+    for name in ("province", "districts", "district_population"):
+        gdf = layers.get(name)
+        if isinstance(gdf, gpd.GeoDataFrame) and len(gdf):
+            return shapely.union_all(gdf.geometry.values)
+    return None
+
+
+def _bounds(layers: dict) -> tuple:
+    area = _region_geometry(layers)
+    if area is not None:
+        return area.bounds
+    frames = [g for g in layers.values() if isinstance(g, gpd.GeoDataFrame) and len(g)]
+    if not frames:
+        return (105.85, 21.10, 107.05, 21.65)   # Bắc Giang bbox (SOURCES.md)
+    b = np.array([g.total_bounds for g in frames])
+    return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+
+def _prepare(name: str, gdf, window, tolerance_m: float):
+    """Cut to the window, simplify in the metric CRS; drop empty geometries."""
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf or not len(gdf):
+        return gdf
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if window is not None and name not in NOT_CLIPPED:
+        gdf = gdf[gdf.intersects(window)]
+        if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
+            gdf = gdf.clip(window)
+    if tolerance_m and len(gdf) and not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
+        metric = gdf.geometry.to_crs(settings.metric_crs).simplify(tolerance_m, preserve_topology=True)
+        gdf = gdf.set_geometry(metric.to_crs(settings.storage_crs))
+    return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+
+
+# --------------------------------------------------------------------------- the builder
+
+class _Builder:
+    """Adds layers, legends and control groups to a map, one planning theme at a time."""
+
+    def __init__(self, m: folium.Map, summary: dict, district_view: str = "density"):
+        self.m = m
+        self.district_view = district_view
+        self.summary = summary
+        self.groups: dict[str, list] = {}
+        self.legends: list[Legend] = []
+        self.registry: dict[str, DataLayer] = {}
+
+    def add(self, group: str, layer, key: str):
+        layer.add_to(self.m)
+        self.groups.setdefault(group, []).append(layer)
+        self.registry[key] = layer
+        return layer
+
+    def layer(self, group, key, name, gdf, keys, styles, tooltips=None, popups_=None, radii=None,
+              show=True, labels=False, highlight=True):
+        data = feature_collection(gdf.geometry.values, list(keys),
+                                  None if tooltips is None else list(tooltips),
+                                  None if popups_ is None else list(popups_),
+                                  None if radii is None else list(radii))
+        label = f"{name} ({len(data['features'])})" if not labels else name
+        return self.add(group, DataLayer(data, styles, label, key, show=show, labels=labels, highlight=highlight), key)
+
+    # ----------------------------------------------------------------- boundaries
+
+    def boundaries(self, L: dict):
+        prov = L.get("province")
+        if _has(prov):
+            name_col = "name_vi" if "name_vi" in prov else None
+            tips = [popups.tooltip_html(r.get(name_col) if name_col else "Tỉnh / province") for _, r in prov.iterrows()]
+            pops = popups.feature_popups(prov, lambda r: r.get("name_vi", "Tỉnh / province"), [
+                Field("area_km2", "Diện tích / area", lambda v: style.fmt_number(v, 0, "km²")),
+                Field("merged_from", "Gồm / merged from"), Field("source", "Nguồn / source")])
+            st = {"p": {"color": "#222", "weight": 3, "fill": False, "opacity": 0.9}}
+            lay = self.layer(G_BOUNDARIES, "province", "Tỉnh / province", prov, ["p"] * len(prov), st, tips, pops)
+            self.legends.append(Legend("Ranh giới / boundaries", [Swatch("Tỉnh / province", "line", st["p"]),
+                                                                   Swatch("Huyện / district", "line", {"color": "#555", "weight": 1})],
+                                       [lay], open=False, position="bottomleft"))
+        nb = L.get("neighbours")
+        if _has(nb):
+            tips = [popups.tooltip_html(r.get("name_vi"), "Tỉnh lân cận / neighbouring province") for _, r in nb.iterrows()]
+            st = {"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}}
+            self.layer(G_BOUNDARIES, "neighbours", "Tỉnh lân cận / neighbouring provinces", nb, ["n"] * len(nb), st, tips,
+                       highlight=False)
+        d = _districts(L)
+        if _has(d) and "district" in d:
+            pts = d.copy()
+            pts = pts.set_geometry(d.geometry.representative_point())
+            tips = [escape(style.fmt_text(v)) for v in d["district"]]
+            st = {"l": {"radius": 0, "opacity": 0, "fillOpacity": 0, "interactive": False}}
+            self.layer(G_BOUNDARIES, "district_names", "Tên huyện / district names", pts, ["l"] * len(pts), st, tips,
+                       labels=True, highlight=False)
+
+    # ----------------------------------------------------------------- districts
+
+    def districts(self, L: dict):
+        d = _districts(L)
+        if not _has(d):
+            return
+        pops = popups.feature_popups(d, lambda r: r.get("name_full_vi") or r.get("district"), popups.DISTRICT_FIELDS)
+        name = d["district"] if "district" in d else pd.Series([None] * len(d), index=d.index)
+
+        density = d["density_per_km2"] if "density_per_km2" in d else pd.Series(np.nan, index=d.index)
+        pal = style.PALETTES["purples"]
+        keys, styles = _choropleth(density, DENSITY_BREAKS, pal)
+        tips = [popups.tooltip_html(n, f"Mật độ / density: {style.fmt_density(v)}") for n, v in zip(name, density)]
+        lay = self.layer(G_DISTRICTS, "districts_density", "Mật độ dân số 2019 / population density 2019", d, keys, styles,
+                         tips, pops, show=self.district_view == "density")
+        self.legends.append(Legend("Mật độ dân số 2019 (người/km²) / population density 2019 (persons/km²)",
+                                   _class_swatches(DENSITY_BREAKS, pal, lambda v: style.fmt_number(v)),
+                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
+
+        share = d["urban_share"] if "urban_share" in d else pd.Series(np.nan, index=d.index)
+        pal = style.PALETTES["oranges"]
+        keys, styles = _choropleth(share, URBAN_SHARE_BREAKS, pal)
+        tips = [popups.tooltip_html(n, f"Tỷ lệ đô thị / urban share: {style.fmt_pct(v, 1)}") for n, v in zip(name, share)]
+        lay = self.layer(G_DISTRICTS, "districts_urban", "Tỷ lệ dân số đô thị 2019 / urban share 2019", d, keys, styles,
+                         tips, pops, show=self.district_view == "urban")
+        self.legends.append(Legend("Tỷ lệ dân số đô thị 2019 / urban share 2019",
+                                   _class_swatches(URBAN_SHARE_BREAKS, pal, lambda v: style.fmt_pct(v)),
+                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
+
+        st = {"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}}
+        tips = [popups.tooltip_html(n) for n in name]
+        self.layer(G_DISTRICTS, "districts_outline", "Chỉ ranh giới huyện / outlines only", d, ["o"] * len(d), st, tips, pops,
+                   show=self.district_view not in ("density", "urban"))
+
+    # ----------------------------------------------------------------- parks
+
+    def parks(self, L: dict, access, destinations):
+        parks = L.get("industrial_parks")
+        if not _has(parks):
+            return
+        parks = parks.copy()
+        extra_fields = []
+        if access is not None and len(access):
+            parks, extra_fields = _join_access(parks, access, destinations)
+        if "area_ha" in parks:
+            parks = parks.sort_values("area_ha", ascending=False, na_position="last")
+        kinds = parks["kind"].astype(str) if "kind" in parks else pd.Series("KCN", index=parks.index)
+        statuses = [style.park_status_class(v) for v in parks["status"]] if "status" in parks else ["unknown"] * len(parks)
+        statuses = pd.Series(statuses, index=parks.index)
+        areas = parks["area_ha"] if "area_ha" in parks else pd.Series(np.nan, index=parks.index)
+        styles = {}
+        for k, kv in style.PARK_KINDS.items():
+            for s, sv in style.PARK_STATUS.items():
+                styles[f"{k}|{s}"] = {"color": kv["color"], "weight": kv["weight"], "fillColor": sv["color"],
+                                      "fillOpacity": 0.9, "opacity": 1}
+        styles["*"] = {"color": "#111", "weight": 1, "fillColor": style.PARK_STATUS["unknown"]["color"], "fillOpacity": 0.9}
+        fields = list(popups.PARK_FIELDS) + extra_fields
+        made = []
+        for kind in ("KCN", "CCN"):
+            sel = kinds == kind
+            if not sel.any():
+                continue
+            sub = parks[sel]
+            keys = [f"{kind}|{s}" for s in statuses[sel]]
+            tips = [popups.tooltip_html(r.get("name"), " · ".join([kind, style.fmt_ha(a), style.PARK_STATUS[s]["label"]]))
+                    for (_, r), a, s in zip(sub.iterrows(), areas[sel], statuses[sel])]
+            pops = popups.feature_popups(sub, "name", fields, subtitle=lambda r: style.PARK_KINDS.get(str(r.get("kind")), {}).get("label"))
+            radii = [style.park_radius(a) for a in areas[sel]]
+            label = style.PARK_KINDS[kind]["label"]
+            made.append(self.layer(G_PARKS, f"parks_{kind.lower()}", label, sub, keys, styles, tips, pops, radii))
+        other = ~kinds.isin(["KCN", "CCN"])
+        if other.any():
+            sub = parks[other]
+            tips = [popups.tooltip_html(r.get("name")) for _, r in sub.iterrows()]
+            pops = popups.feature_popups(sub, "name", fields)
+            made.append(self.layer(G_PARKS, "parks_other", "Khác / other", sub, ["*"] * len(sub), styles, tips, pops,
+                                   [style.park_radius(a) for a in areas[other]]))
+        present = set(statuses)
+        sw = [Swatch(v["label"], "circle", {"fillColor": v["color"], "color": "#666", "weight": 1, "radius": 6, "fillOpacity": 0.9})
+              for k, v in style.PARK_STATUS.items() if k in present]
+        sw += [Swatch(v["label"], "circle", {"fillColor": "#dddddd", "color": v["color"] if k == "KCN" else "#777",
+                                             "weight": v["weight"], "radius": 6}) for k, v in style.PARK_KINDS.items()]
+        sw += [Swatch(style.fmt_ha(a), "circle", {"fillColor": "#ffffff", "color": "#333", "weight": 1,
+                                                   "radius": style.park_radius(a), "fillOpacity": 0.6}) for a in (25, 100, 400)]
+        unknown_area = int(areas.isna().sum())
+        note = "Kích thước theo diện tích (iipvietnam.vn); vị trí là điểm đánh dấu, không phải ranh giới / size by area; points are portal markers, not boundaries"
+        if unknown_area:
+            note += f"; {unknown_area} không rõ diện tích / with unknown area"
+        self.legends.append(Legend("Khu, cụm công nghiệp / industrial parks", sw, made, note=note))
+
+    # ----------------------------------------------------------------- transport
+
+    def transport(self, L: dict):
+        c = L.get("corridors")
+        if _has(c):
+            classes = [(str(v) if str(v) in style.ROAD_CLASSES else "other") for v in
+                       (c["road_class"] if "road_class" in c else [None] * len(c))]
+            status = [str(v) for v in (c["status"] if "status" in c else ["existing"] * len(c))]
+            keys = [f"{k}|{s}" for k, s in zip(classes, status)]
+            styles = {}
+            for k, v in style.ROAD_CLASSES.items():
+                styles[f"{k}|existing"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9}
+                styles[f"{k}|planned"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9,
+                                          "dashArray": style.PLANNED_DASH}
+            styles["*"] = styles["other|existing"]
+            title = c["name_vi"] if "name_vi" in c else c.get("corridor_id", pd.Series([None] * len(c)))
+            lengths = c["length_km"] if "length_km" in c else [None] * len(c)
+            tips = [popups.tooltip_html(t, style.fmt_km(length)) for t, length in zip(title, lengths)]
+            pops = popups.feature_popups(c.assign(_t=list(title)), "_t", popups.CORRIDOR_FIELDS)
+            lay = self.layer(G_TRANSPORT, "corridors", "Hành lang giao thông / road corridors", c, keys, styles, tips, pops)
+            present = sorted(set(classes), key=list(style.ROAD_CLASSES).index)
+            sw = [Swatch(style.ROAD_CLASSES[k]["label"], "line", styles[f"{k}|existing"]) for k in present]
+            sw.append(Swatch("Quy hoạch (nét đứt) / planned (dashed)", "line", {**styles["other|planned"], "color": "#333"}))
+            missing = [n.get("name_vi") or n.get("corridor_id") for n in
+                       self.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
+            note = "Khớp với mạng đường OSM 2018 / matched on the 2018 OSM road network"
+            if missing:
+                note += "; không tìm thấy / not found: " + ", ".join(str(x) for x in missing)
+            self.legends.append(Legend("Hành lang giao thông / road corridors", sw, [lay], note=note, open=False))
+
+        rail = L.get("railways")
+        rail_layers = []
+        if _has(rail):
+            names = rail["name"] if "name" in rail else [None] * len(rail)
+            tips = [popups.tooltip_html(n if not style.is_missing(n) else "Đường sắt / railway",
+                                        "Đường sắt / railway") for n in names]
+            pops = popups.feature_popups(rail.assign(_t=[n if not style.is_missing(n) else "Đường sắt / railway" for n in names]),
+                                         "_t", popups.RAILWAY_FIELDS)
+            st = {"r": {"color": "#2b2b2b", "weight": 2.5, "opacity": 0.9, "dashArray": "10 3"}}
+            rail_layers.append(self.layer(G_TRANSPORT, "railways", "Đường sắt / railways", rail, ["r"] * len(rail), st, tips, pops))
+        stations = L.get("stations")
+        if _has(stations):
+            kinds = [str(k) if str(k) in style.STATION_KINDS else "rail_station" for k in
+                     (stations["kind"] if "kind" in stations else ["rail_station"] * len(stations))]
+            names = stations["name"] if "name" in stations else [None] * len(stations)
+            keys = ["kep" if fold(str(n)) in ("kep", "ga kep") else k for n, k in zip(names, kinds)]
+            styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#ffffff", "weight": 1.5, "fillOpacity": 1}
+                      for k, v in style.STATION_KINDS.items()}
+            styles["kep"] = {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}
+            tips = [popups.tooltip_html(n, style.STATION_KINDS[k]["label"]) for n, k in zip(names, kinds)]
+            pops = popups.feature_popups(stations, "name", popups.STATION_FIELDS)
+            rail_layers.append(self.layer(G_TRANSPORT, "stations", "Ga, cảng cạn / stations, dry ports", stations, keys, styles,
+                                          tips, pops))
+            present = [k for k in style.STATION_KINDS if k in set(kinds)]
+            sw = [Swatch(style.STATION_KINDS[k]["label"], "circle", styles[k]) for k in present]
+            if "kep" in keys:
+                sw.insert(0, Swatch("Ga Kép – đầu mối logistics / Kép station, logistics hub", "circle", styles["kep"]))
+        else:
+            sw = []
+        if rail_layers:
+            if _has(rail):
+                sw.insert(0, Swatch("Đường sắt / railway", "line", {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}))
+            self.legends.append(Legend("Đường sắt, logistics Kép / railways, Kép logistics", sw, rail_layers, open=False))
+
+        dest = L.get("destinations")
+        if _has(dest):
+            names = dest["name_vi"] if "name_vi" in dest else dest.get("name", pd.Series([None] * len(dest)))
+            tips = [escape(style.fmt_text(n)) for n in names]
+            pops = popups.feature_popups(dest.assign(_t=list(names)), "_t", popups.DESTINATION_FIELDS)
+            st = {"d": {"radius": 6, "fillColor": "#000000", "color": "#ffffff", "weight": 2, "fillOpacity": 1}}
+            # labels=True: the name is a permanent label; the popup still opens on click
+            self.layer(G_TRANSPORT, "destinations", "Điểm đến chính / key destinations", dest, ["d"] * len(dest), st, tips,
+                       pops, labels=True)
+
+    # ----------------------------------------------------------------- urban, population, water
+
+    def urban(self, L: dict):
+        u = L.get("urban_areas")
+        if _has(u):
+            keys = []
+            for _, r in u.iterrows():
+                if r.get("kind") == "builtup_area":
+                    keys.append("builtup")
+                elif bool(r.get("is_programme_town")) is True:
+                    keys.append("programme")
+                else:
+                    cls = str(r.get("place_class"))
+                    keys.append({"national_capital": "city"}.get(cls, cls if cls in style.URBAN_CLASSES else "town"))
+            styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#7f0000", "weight": 1, "fillOpacity": 0.9}
+                      for k, v in style.URBAN_CLASSES.items()}
+            styles["builtup"] = {"color": "#b2182b", "weight": 1, "fillColor": "#d6604d", "fillOpacity": 0.35}
+            pop_col = u["commune_population"] if "commune_population" in u else pd.Series(np.nan, index=u.index)
+            tips = [popups.tooltip_html(r.get("name"), f"Dân số 2019 / population 2019: {style.fmt_people(p)}"
+                                        if not style.is_missing(p) else None) for (_, r), p in zip(u.iterrows(), pop_col)]
+            pops = popups.feature_popups(u, "name", popups.URBAN_FIELDS)
+            lay = self.layer(G_URBAN, "urban_areas", "Đô thị / urban areas", u, keys, styles, tips, pops)
+            present = [k for k in style.URBAN_CLASSES if k in set(keys)]
+            sw = [Swatch(style.URBAN_CLASSES[k]["label"], "fill" if k == "builtup" else "circle", styles[k]) for k in present]
+            self.legends.append(Legend("Đô thị / urban areas", sw, [lay], open=False,
+                                       note="Vị trí OSM 2018, dân số điều tra 2019 / OSM 2018 places, census 2019 population"))
+        w = L.get("water")
+        if _has(w):
+            kinds = [str(k) if str(k) in style.WATER else "waterway" for k in (w["kind"] if "kind" in w else ["waterway"] * len(w))]
+            styles = {"waterway": {"color": style.WATER["waterway"]["color"], "weight": 1.2, "opacity": 0.8},
+                      "water_area": {"color": style.WATER["water_area"]["color"], "weight": 0.5,
+                                     "fillColor": "#7fb2ec", "fillOpacity": 0.6}}
+            lengths = w["length_km"] if "length_km" in w else pd.Series(np.nan, index=w.index)
+            areas = w["area_ha"] if "area_ha" in w else pd.Series(np.nan, index=w.index)
+            tips = [popups.tooltip_html(style.WATER[k]["label"], style.fmt_km(le) if k == "waterway" else style.fmt_ha(a))
+                    for k, le, a in zip(kinds, lengths, areas)]
+            lay = self.layer(G_URBAN, "water", "Sông, hồ / rivers, water", w, kinds, styles, tips, highlight=False)
+            self.legends.append(Legend("Sông, hồ / water", [Swatch(style.WATER["waterway"]["label"], "line", styles["waterway"]),
+                                                            Swatch(style.WATER["water_area"]["label"], "fill", styles["water_area"])],
+                                       [lay], open=False, note="OSM 2018, không có tên / no names"))
+
+    def population(self, population):
+        if population is None:
+            return
+        if isinstance(population, (str, Path)):
+            from geo.raster import read_raster
+
+            population = read_raster(population)
+        array, profile = population
+        uri, bounds = population_png(array, profile)
+        lay = self.add(G_URBAN, ImageLayer(uri, bounds, "Dân số, lưới 1 km / population, 1 km grid", "population",
+                                           opacity=0.75, show=False), "population")
+        pal = style.PALETTES["ylorrd"]
+        self.legends.append(Legend("Dân số / population (người mỗi ô 1 km / persons per 1 km cell)",
+                                   _class_swatches(POP_BREAKS, pal, lambda v: style.fmt_number(v)), [lay],
+                                   note="WorldPop 2020 (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census",
+                                   position="bottomleft"))
+
+    # ----------------------------------------------------------------- analyses
+
+    def analyses(self, A: dict):
+        iso = A.get("isochrones")
+        if _has(iso):
+            self._isochrones(iso)
+        suit = A.get("suitability")
+        if _has(suit):
+            col = "score" if "score" in suit else _first_numeric(suit)
+            values = suit[col] if col else pd.Series(np.nan, index=suit.index)
+            breaks = style.nice_breaks(values, 5)
+            pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
+            keys, styles = _choropleth(values, breaks, pal, weight=0, opacity=0.65)
+            fields = popups.auto_fields(suit)
+            pops = popups.feature_popups(suit, lambda r: "Ô lưới / grid cell", fields)
+            tips = [popups.tooltip_html("Điểm phù hợp / suitability", popups.auto_fmt(col or "score")(v)) for v in values]
+            lay = self.layer(G_ANALYSIS, "suitability", "Mức phù hợp / suitability", suit, keys, styles, tips, pops, show=False,
+                             highlight=False)
+            self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", _class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
+                                       [lay], position="bottomleft"))
+        cand = A.get("candidates")
+        if _has(cand):
+            if "rank" in cand:
+                cand = cand.sort_values("rank", ascending=False)
+            title = [(f"#{int(r['rank'])} " if "rank" in cand and not style.is_missing(r["rank"]) else "")
+                     + style.fmt_text(r.get("name") if "name" in cand else "Địa điểm đề xuất / candidate site")
+                     for _, r in cand.iterrows()]
+            fields = popups.auto_fields(cand, skip=["name"])
+            pops = popups.feature_popups(cand.assign(_t=title), "_t", fields)
+            tips = [popups.tooltip_html(t, ("Điểm / score: " + popups.auto_fmt("score")(r["score"])) if "score" in cand else None)
+                    for t, (_, r) in zip(title, cand.iterrows())]
+            st = {"c": {"radius": 8, "fillColor": "#ffd400", "color": "#000000", "weight": 2.5, "fillOpacity": 1,
+                        "fill": True}}
+            lay = self.layer(G_ANALYSIS, "candidates", "Địa điểm đề xuất / candidate sites", cand, ["c"] * len(cand), st, tips, pops)
+            self.legends.append(Legend("Địa điểm đề xuất / candidate sites", [Swatch("Địa điểm đề xuất / candidate site", "circle",
+                                                                                     st["c"])], [lay], open=False))
+        scen = A.get("scenario")
+        if _has(scen):
+            self._scenario(scen)
+
+    def _isochrones(self, iso):
+        minutes = iso["minutes"] if "minutes" in iso else pd.Series(np.nan, index=iso.index)
+        values = sorted({float(v) for v in minutes if not style.is_missing(v)})
+        pal = style.PALETTES["blues"][::-1]          # short travel times dark
+        if values and len(values) <= len(pal):
+            pal = pal[:len(values)]
+            index = {v: i for i, v in enumerate(values)}
+            keys = ["u" if style.is_missing(v) else str(index[float(v)]) for v in minutes]
+            _, styles = _choropleth([], [], pal, weight=1, opacity=0.35)
+            labels = ["≤ " + style.fmt_minutes(v) for v in values]
+        else:
+            breaks = style.nice_breaks(values, len(pal))
+            pal = pal[:len(breaks) + 1]
+            keys, styles = _choropleth(minutes, breaks, pal, weight=1, opacity=0.35)
+            labels = style.class_labels(breaks, style.fmt_minutes)
+        order = np.argsort(-minutes.fillna(np.inf).to_numpy(), kind="stable")
+        iso = iso.iloc[order]
+        keys = [keys[i] for i in order]
+        fields = popups.auto_fields(iso)
+        origin = iso["origin"] if "origin" in iso else pd.Series(["—"] * len(iso), index=iso.index)
+        pops = popups.feature_popups(iso.assign(_t=list(origin)), "_t", fields)
+        tips = [popups.tooltip_html(o, style.fmt_minutes(mv)) for o, mv in zip(origin, iso["minutes"] if "minutes" in iso else minutes)]
+        origins = list(dict.fromkeys(origin))
+        made = []
+        if len(origins) <= 8:
+            none = folium.FeatureGroup(name="Không / none", show=False, control=False)
+            for i, o in enumerate(origins):
+                sel = np.asarray([x == o for x in origin])
+                made.append(self.layer(G_ISOCHRONES, f"isochrones_{style.slug(o) or i}", style.fmt_text(o), iso[sel],
+                                       [k for k, s in zip(keys, sel) if s], styles,
+                                       [t for t, s in zip(tips, sel) if s], [p for p, s in zip(pops, sel) if s],
+                                       show=(i == 0), highlight=False))
+            self.add(G_ISOCHRONES, none, "isochrones_none")
+        else:
+            made.append(self.layer(G_ISOCHRONES, "isochrones", "Vùng đẳng thời / isochrones", iso, keys, styles, tips, pops,
+                                   highlight=False))
+        sw = [Swatch(lab, "fill", styles[str(i)]) for i, lab in enumerate(labels)]
+        self.legends.append(Legend("Vùng đẳng thời / isochrones (thời gian đi / travel time)", sw, made, position="bottomleft"))
+
+    def _scenario(self, scen):
+        pairs = [c[:-7] for c in scen.columns if c.endswith("_before") and f"{c[:-7]}_after" in scen.columns]
+        if pairs:
+            base = pairs[0]
+            change = pd.to_numeric(scen[f"{base}_after"], errors="coerce") - pd.to_numeric(scen[f"{base}_before"], errors="coerce")
+        else:
+            base, change = None, pd.Series(np.nan, index=scen.index)
+        fmt = popups.auto_fmt(base or "value")
+        span = float(np.nanmax(np.abs(change))) if np.isfinite(change).any() else 1.0
+        span = span or 1.0
+        breaks = [-span / 2, -span / 10, span / 10, span / 2]
+        pal = ["#1a9850", "#91cf60", "#eeeeee", "#fc8d59", "#d73027"]
+        keys, styles = _choropleth(change, breaks, pal, weight=2, opacity=0.7)
+        for k in styles:
+            styles[k]["color"] = styles[k]["fillColor"] if scen.geom_type.isin(["LineString", "MultiLineString"]).all() else "#555"
+            styles[k]["radius"] = 7
+        rows = []
+        for _, r in scen.iterrows():
+            cells = []
+            for p in pairs:
+                f = popups.auto_fmt(p)
+                b, a = r[f"{p}_before"], r[f"{p}_after"]
+                diff = (float(a) - float(b)) if not (style.is_missing(a) or style.is_missing(b)) else None
+                cells.append((p.replace("_", " "), f"{f(b)} → {f(a)} ({'+' if diff is not None and diff > 0 else ''}{f(diff) if diff is not None else style.UNKNOWN})"))
+            rows.append(cells)
+        title = scen["name"] if "name" in scen else pd.Series(["Kịch bản / scenario"] * len(scen), index=scen.index)
+        pops = [popups.popup_html(t, cells, subtitle="trước → sau / before → after") for t, cells in zip(title, rows)]
+        tips = [popups.tooltip_html(t, f"{base}: {'+' if not style.is_missing(c) and c > 0 else ''}{fmt(c)}" if base else None)
+                for t, c in zip(title, change)]
+        lay = self.layer(G_ANALYSIS, "scenario", "Kịch bản trước/sau / scenario before/after", scen, keys, styles, tips, pops)
+        labels = [f"giảm nhiều / large decrease (< {fmt(breaks[0])})", "giảm / decrease", "≈ không đổi / about the same",
+                  "tăng / increase", f"tăng nhiều / large increase (≥ {fmt(breaks[-1])})"]
+        sw = [Swatch(lab, "fill", styles[str(i)]) for i, lab in enumerate(labels)]
+        self.legends.append(Legend(f"Thay đổi / change: {base or '—'} (sau − trước / after − before)", sw, [lay],
+                                   position="bottomleft"))
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _has(gdf) -> bool:
+    return isinstance(gdf, gpd.GeoDataFrame) and len(gdf) > 0
+
+
+def _districts(L: dict):
+    d = L.get("district_population")
+    if _has(d):
+        return d
+    return L.get("districts")
+
+
+def _first_numeric(df) -> str | None:
+    for c in df.columns:
+        if c != df.geometry.name and pd.api.types.is_numeric_dtype(df[c]):
+            return c
+    return None
+
+
+def _choropleth(values, breaks, palette, weight: float = 1, opacity: float = 0.7):
+    """Style keys ("0", "1" … or "u" for unknown) and the style table of a class map."""
+    keys = []
+    for v in values:
+        c = style.class_of(v, breaks)
+        keys.append("u" if c is None else str(min(c, len(palette) - 1)))
+    styles = {str(i): {"color": "#555555", "weight": weight, "fillColor": col, "fillOpacity": opacity}
+              for i, col in enumerate(palette)}
+    styles["u"] = {"color": "#555555", "weight": weight, "fillColor": style.UNKNOWN_FILL, "fillOpacity": opacity,
+                   "dashArray": "3 3"}
+    return keys, styles
+
+
+def _class_swatches(breaks, palette, fmt) -> list[Swatch]:
+    labels = style.class_labels(breaks, fmt)
+    sw = [Swatch(lab, "fill", {"fillColor": col, "color": "#555", "weight": 1, "fillOpacity": 0.85})
+          for lab, col in zip(labels, palette)]
+    sw.append(Swatch(style.UNKNOWN, "fill", {"fillColor": style.UNKNOWN_FILL, "color": "#555", "weight": 1, "fillOpacity": 0.85}))
+    return sw
+
+
+def _join_access(parks: gpd.GeoDataFrame, access: pd.DataFrame, destinations) -> tuple[gpd.GeoDataFrame, list[Field]]:
+    """Add the ``minutes_to_*`` columns of ``access`` to the parks (by name, then by park key)."""
+    name_col = next((c for c in ("name", "park", "park_name") if c in access.columns), None)
+    cols = [c for c in access.columns if c.startswith("minutes_to_")]
+    if name_col is None or not cols or "name" not in parks:
+        log.warning("access table needs a park name column and minutes_to_* columns; not joined")
+        return parks, []
+    table = pd.DataFrame(access.drop(columns=[c for c in access.columns if c == getattr(access, "_geometry_column_name", None)]))
+    by_name = {nfc(str(n)): i for i, n in zip(table.index, table[name_col])}
+    by_key = {park_key(str(n)): i for i, n in zip(table.index, table[name_col])}
+    rows = []
+    for n in parks["name"]:
+        i = by_name.get(nfc(str(n)), by_key.get(park_key(str(n))))
+        rows.append(table.loc[i, cols] if i is not None else pd.Series(np.nan, index=cols))
+    joined = pd.DataFrame(rows, index=parks.index, columns=cols)
+    parks = parks.drop(columns=[c for c in cols if c in parks]).join(joined)
+    names = {}
+    if _has(destinations) and "key" in destinations:
+        for _, r in destinations.iterrows():
+            names[str(r["key"])] = (style.fmt_text(r.get("name_vi")), style.fmt_text(r.get("name_en", r.get("name_vi"))))
+    fields = []
+    for c in cols:
+        key = c[len("minutes_to_"):]
+        vi, en = names.get(key, (key.replace("_", " "), key.replace("_", " ")))
+        fields.append(Field(c, f"Thời gian đến {vi} / travel time to {en}", style.fmt_minutes))
+    return parks, fields
+
+
+def population_png(array, profile) -> tuple[str, list]:
+    """The population grid as a PNG data URI (classes of :data:`POP_BREAKS`, transparent where unknown or 0).
+
+    Rows are resampled to Web Mercator spacing so the pixels sit where they
+    belong on the map. Returns ``(data_uri, [[south, west], [north, east]])``.
+    """
+    from folium.utilities import write_png
+
+    a = np.asarray(array, dtype=float)
+    nodata = profile.get("nodata")
+    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        a = np.where(a == nodata, np.nan, a)
+    a = np.where(a < 0, np.nan, a)
+    t = profile["transform"]
+    west, north = t.c, t.f
+    east, south = west + t.a * a.shape[1], north + t.e * a.shape[0]
+    crs = profile.get("crs")
+    if crs is not None and str(crs).upper() not in ("EPSG:4326",) and not getattr(crs, "is_geographic", True):
+        raise ValueError("population raster must be in geographic coordinates (EPSG:4326)")
+    a = _mercator_rows(a, south, north)
+    pal = style.PALETTES["ylorrd"]
+    rgba = np.zeros(a.shape + (4,), dtype=np.uint8)
+    classes = np.digitize(np.nan_to_num(a, nan=-1), POP_BREAKS)
+    for i, col in enumerate(pal):
+        sel = (classes == i) & np.isfinite(a) & (a > 0)
+        rgba[sel] = [int(col[1:3], 16), int(col[3:5], 16), int(col[5:7], 16), 210]
+    png = write_png(rgba)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), [[south, west], [north, east]]
+
+
+def _mercator_rows(a: np.ndarray, south: float, north: float) -> np.ndarray:
+    h = a.shape[0]
+
+    def y(lat):
+        return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+    ys = y(north) + (np.arange(h) + 0.5) * (y(south) - y(north)) / h
+    lats = np.degrees(2 * np.arctan(np.exp(ys)) - np.pi / 2)
+    rows = np.clip(((north - lats) / (north - south) * h).astype(int), 0, h - 1)
+    return a[rows]
+
+
+def _default_title(layers: dict) -> str:
+    prov = layers.get("province")
+    name = None
+    if _has(prov) and "name_vi" in prov:
+        name = style.fmt_text(prov["name_vi"].iloc[0])
+    return f"{name or 'Bắc Giang'} — bản đồ quy hoạch / planning map"
+
+
+def _title_box(title: str, subtitle: str | None, home: str | None, links) -> str:
+    parts = [f"<h1>{escape(title)}</h1>"]
+    if subtitle:
+        parts.append(f"<p>{escape(subtitle)}</p>")
+    nav = []
+    if home:
+        nav.append(f'<a href="{escape(home, quote=True)}">← Trang chủ / home</a>')
+    for label, href in links or []:
+        nav.append(f'<a href="{escape(href, quote=True)}">{escape(label)}</a>')
+    if nav:
+        parts.append("<p>" + " · ".join(nav) + "</p>")
+    return "".join(parts)
+
+
+def _stable_ids(root) -> None:
+    """Replace folium's random element ids by a counter, so the same input gives the same HTML."""
+    counter = 0
+
+    def walk(element):
+        nonlocal counter
+        for child in list(element._children.values()):
+            counter += 1
+            child._id = f"{counter:05d}"
+            walk(child)
+
+    root._id = "00000"
+    walk(root)

@@ -1,0 +1,243 @@
+"""The published site: ``OUT/site/`` with an index, one page per map and the indicators page.
+
+:func:`publish_site` writes
+
+* ``index.html`` — what each page shows, data sources and dates, licences;
+* ``planning.html`` — the planning layers (parks with access times in their
+  popups when an ``access`` table is given);
+* ``access.html``, ``suitability.html``, ``scenario.html`` — only when the
+  matching analyses are given (isochrones; suitability grid / candidate
+  sites; scenario before/after);
+* ``indicators.html`` — 2030 targets beside today's values
+  (:mod:`maps.indicators`);
+* ``assets/`` — the vendored Leaflet files (:mod:`maps.vendor`).
+
+The pages open from the file system or any static web server: no server
+code, no CDN; map tiles are the only external requests and the maps work
+without them. Only public attributes go out: every layer is cut to the
+columns allowed in ``maps/publish.yaml`` (or the ``config`` given) before
+anything is drawn, and layers not listed there are not published.
+Geometry is clipped to the province window, simplified and rounded
+(5 decimals). The site is built in a temporary folder and swapped into
+place, so a failed run leaves the previous site untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import logging
+import os
+import shutil
+import tempfile
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from geo.errors import InputError
+from maps import indicators, style, vendor
+from maps.planner import planner_map, read_analyses, read_layers
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = Path(__file__).resolve().parent / "publish.yaml"
+
+#: Context layers of the analysis pages.
+CONTEXT = ("province", "neighbours", "districts", "district_population", "industrial_parks", "corridors", "railways",
+           "stations", "destinations")
+
+#: The map pages: file, title, description, layers (None = all), analyses, pages shown only when one of `needs` is given.
+PAGES = (
+    {"file": "planning.html", "title": "Bản đồ quy hoạch / planning map",
+     "description": "Khu, cụm công nghiệp, hành lang giao thông, logistics Kép, đô thị, dân số, sông hồ, ranh giới / "
+                    "industrial parks and clusters, corridors, Kép logistics, towns, population, water, boundaries",
+     "layers": None, "analyses": ("access",), "needs": (), "district_view": "density", "population": True},
+    {"file": "access.html", "title": "Khả năng tiếp cận / access (isochrones)",
+     "description": "Vùng đẳng thời và dân số tiếp cận được / travel-time areas and the population they reach",
+     "layers": CONTEXT, "analyses": ("isochrones", "access"), "needs": ("isochrones",), "district_view": "outline",
+     "population": False},
+    {"file": "suitability.html", "title": "Mức phù hợp và địa điểm đề xuất / suitability and candidate sites",
+     "description": "Lưới điểm phù hợp cho khu, cụm công nghiệp mới và các địa điểm đề xuất / suitability grid for new parks and candidate sites",
+     "layers": CONTEXT, "analyses": ("suitability", "candidates"), "needs": ("suitability", "candidates"),
+     "district_view": "outline", "population": False},
+    {"file": "scenario.html", "title": "Kịch bản trước/sau / scenario before and after",
+     "description": "Thay đổi khi có tuyến đường quy hoạch / what changes with the planned lines",
+     "layers": CONTEXT, "analyses": ("scenario", "access"), "needs": ("scenario",), "district_view": "outline",
+     "population": False},
+)
+
+
+def load_config(config=None) -> dict:
+    """The publishing config: a dict, a YAML path, or None for ``maps/publish.yaml``."""
+    if isinstance(config, dict):
+        return config
+    path = Path(config) if config else CONFIG_FILE
+    if not path.is_file():
+        raise InputError(path, "publishing config not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("layers"), dict):
+        raise InputError(path, "needs a 'layers:' mapping of layer name → allowed columns")
+    return data
+
+
+def public_columns(columns, allowed) -> list[str]:
+    """The ``columns`` matching the allow-list (names or shell patterns), in their original order.
+
+    >>> public_columns(["name", "secret", "minutes_to_kep", "geometry"], ["name", "minutes_to_*"])
+    ['name', 'minutes_to_kep']
+    """
+    allowed = [str(a) for a in allowed or []]
+    return [c for c in columns if any(fnmatch.fnmatchcase(str(c), a) for a in allowed)]
+
+
+def public_layers(layers: dict | None, allow: dict | None) -> dict:
+    """Only the allowed layers, each cut to its allowed columns (plus geometry)."""
+    out = {}
+    for name, frame in (layers or {}).items():
+        if frame is None or name not in (allow or {}):
+            continue
+        geom = [frame.geometry.name] if hasattr(frame, "geometry") and frame.geometry.name in frame else []
+        cols = public_columns([c for c in frame.columns if c not in geom], allow[name])
+        sub = frame[cols + geom].copy()
+        sub.attrs = {}
+        out[name] = sub
+    return out
+
+
+def publish_site(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
+                 summary: dict | None = None, config=None, site_dir=None) -> dict:
+    """Write the published site into ``OUT/site`` (or ``site_dir``); layers read from ``OUT/layers.gpkg`` when not given.
+
+    Returns ``{"site": Path, "pages": {file: bytes}, "over_budget": [files]}``.
+    """
+    out_dir = Path(out_dir)
+    site = Path(site_dir) if site_dir else out_dir / "site"
+    if layers is None:
+        layers, file_population, file_summary = read_layers(out_dir)
+        population = population if population is not None else file_population
+        summary = summary if summary is not None else file_summary
+        analyses = analyses if analyses is not None else read_analyses(out_dir)
+    cfg = load_config(config)
+    pub = public_layers(layers, cfg["layers"])
+    pub_analyses = public_layers({k: v for k, v in (analyses or {}).items() if v is not None and len(v)},
+                                 cfg.get("analyses", {}))
+    if not cfg.get("population", True):
+        population = None
+    public_summary = _public_summary(summary or {})
+    generated = _dt.date.today().isoformat()
+
+    site.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{site.name}-", dir=site.parent))
+    os.chmod(tmp, 0o755)   # mkdtemp makes it private; a published folder must be readable by the web server
+    try:
+        vendor.copy_assets(tmp / "assets")
+        written = []
+        for page in PAGES:
+            if page["needs"] and not any(n in pub_analyses for n in page["needs"]):
+                continue
+            chosen = pub if page["layers"] is None else {k: v for k, v in pub.items() if k in page["layers"]}
+            m = planner_map(chosen, population=population if page["population"] else None,
+                            analyses={k: v for k, v in pub_analyses.items() if k in page["analyses"]},
+                            summary=public_summary, title=f"{_region_name(pub)} — {page['title']}",
+                            assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
+                            home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],
+                            district_view=page["district_view"])
+            (tmp / page["file"]).write_text(m.get_root().render(), encoding="utf-8")
+            written.append(page)
+        (tmp / "indicators.html").write_text(indicators.indicators_html(pub, generated=generated), encoding="utf-8")
+        (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated), encoding="utf-8")
+        _swap_into_place(tmp, site)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    sizes = page_sizes(site)
+    budget = float(cfg.get("max_page_mb", 5)) * 1e6
+    over = [f for f, b in sizes.items() if b > budget]
+    for f in over:
+        log.warning("%s is %.1f MB, over the %.0f MB budget", f, sizes[f] / 1e6, budget / 1e6)
+    return {"site": site, "pages": sizes, "over_budget": over}
+
+
+def page_sizes(site) -> dict[str, int]:
+    """Bytes of each HTML page of the site (pages carry their data inline)."""
+    return {p.name: p.stat().st_size for p in sorted(Path(site).glob("*.html"))}
+
+
+def index_html(layers: dict, pages: list[dict], summary: dict, generated: str) -> str:
+    """The site's front page: the maps, the indicators, sources and licences."""
+    region = _region_name(layers)
+    cards = []
+    for p in pages:
+        cards.append(f'<li><a href="{escape(p["file"], quote=True)}">{escape(p["title"])}</a>'
+                     f'<div class="d">{escape(p["description"])}</div></li>')
+    cards.append('<li><a href="indicators.html">Chỉ tiêu 2030 / 2030 indicators</a><div class="d">Mục tiêu 2030 bên cạnh giá trị '
+                 'hiện nay tính từ dữ liệu / 2030 targets beside today\'s values computed from the data</div></li>')
+    counts = []
+    for name, label in (("industrial_parks", "khu, cụm công nghiệp / industrial parks and clusters"),
+                        ("corridors", "hành lang giao thông / road corridors"), ("stations", "ga / stations"),
+                        ("urban_areas", "đô thị / urban places")):
+        if name in layers:
+            counts.append(f"<li>{len(layers[name])} {escape(label)}</li>")
+    missing = [n.get("name_vi") or n.get("corridor_id") for n in summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
+    gaps = ""
+    if missing:
+        gaps = ("<p class='d'>Hành lang chưa có trong dữ liệu / corridors not in the data: " + escape(", ".join(map(str, missing)))
+                + "</p>")
+    sources = "".join(f"<li>{escape(s)}</li>" for s in SOURCES)
+    return ("<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            "content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"data:,\">"
+            f"<title>{escape(region)} — bản đồ quy hoạch công nghiệp / industrial planning maps</title>"
+            f"<style>{indicators.PAGE_CSS} ul.pages li{{margin:10px 0}} .d{{color:#555;font-size:13px}}</style></head><body>"
+            f"<header><h1>{escape(region)} — quy hoạch công nghiệp đến 2030 / industrial planning to 2030</h1>"
+            "<div>Bản đồ tương tác, mở được không cần máy chủ / interactive maps, no server needed</div></header><main>"
+            f"<h2>Bản đồ / maps</h2><ul class='pages'>{''.join(cards)}</ul>"
+            f"<h2>Nội dung / contents</h2><ul>{''.join(counts)}</ul>{gaps}"
+            f"<h2>Nguồn dữ liệu / data sources</h2><ul>{sources}</ul>"
+            "<p class='d'>Giá trị thiếu được ghi \"không rõ / unknown\", không bao giờ là 0. / Missing values are shown as "
+            "\"không rõ / unknown\", never 0. Vị trí khu, cụm công nghiệp là điểm đánh dấu của cổng thông tin, không phải ranh "
+            "giới đo đạc / park locations are portal markers, not surveyed boundaries.</p>"
+            f"<footer>{escape(style.ATTRIBUTION_TEXT)} · tạo ngày / generated {escape(generated)}</footer>"
+            "</main></body></html>")
+
+
+#: Sources listed on the index page (SOURCES.md of the data folder).
+SOURCES = (
+    "© OpenStreetMap contributors (ODbL 1.0): đường, đường sắt, sông hồ, đô thị / roads, railways, water, places — "
+    "Geofabrik 2018-01-03; ga / stations: HOT export 2025",
+    "GADM 4.1: ranh giới tỉnh, huyện trước 2025 / province and district boundaries before 2025 (non-commercial use)",
+    "WorldPop 2020, 1 km, UN-adjusted (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census",
+    "GSO, Tổng điều tra dân số và nhà ở 01/04/2019 / Population and Housing Census, 1 April 2019",
+    "IIP Vietnam (iipvietnam.vn) via phu20032k1/chatiip, cập nhật 2025 / updated 2025: vị trí, diện tích khu, cụm công nghiệp / "
+    "park locations and areas (no licence stated)",
+    "CTU-SematX/LegoCity giaothong (CC BY-SA 4.0): tên quốc lộ để khớp hành lang / national road names used to label corridors",
+)
+
+
+def _public_summary(summary: dict) -> dict:
+    """Only the corridors-not-found list of the build summary (names, no paths)."""
+    not_found = summary.get("layers", {}).get("corridors", {}).get("not_found", [])
+    return {"layers": {"corridors": {"not_found": [{"corridor_id": n.get("corridor_id"), "name_vi": n.get("name_vi")}
+                                                   for n in not_found]}}}
+
+
+def _region_name(layers: dict) -> str:
+    prov = layers.get("province")
+    if isinstance(prov, pd.DataFrame) and len(prov) and "name_vi" in prov:
+        return style.fmt_text(prov["name_vi"].iloc[0])
+    return "Bắc Giang"
+
+
+def _swap_into_place(new: Path, site: Path) -> None:
+    """Replace ``site`` by the finished folder ``new`` (old one removed only after the rename)."""
+    old = None
+    if site.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{site.name}-old-", dir=site.parent))
+        os.replace(site, old / site.name)
+    os.replace(new, site)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,307 @@
+"""The published site in a real headless Chromium (selenium; Debian's /usr/bin/chromium and chromedriver).
+
+The site is built from the real layers plus two parks with malicious names
+and small hand-made analysis frames, served on 127.0.0.1 by http.server in
+a thread, and opened page by page. Screenshots go to ``test-artifacts/``.
+Without Chromium the tests fail in CI (CI=true) and are skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path(os.environ.get("BGPLAN_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("BGPLAN_CHROMEDRIVER", "/usr/bin/chromedriver"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,900")
+
+XSS_IMG = '<img src=x onerror="window.__xss=1">'
+XSS_SCRIPT = "</script><script>window.__xss=2</script>"
+XSS_POINT = (106.62, 21.42)    # empty country in Lục Ngạn, away from other point features
+
+
+def _need_browser():
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("python package selenium")
+    if missing:
+        message = "browser tests need " + ", ".join(missing) + " (apt-get install chromium chromium-driver; pip install selenium)"
+        if IN_CI:
+            pytest.fail("CI=true but " + message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def site(region, tmp_path_factory):
+    """The published site with malicious park names and sample analyses."""
+    from layers.build import build_layers
+    from maps.publish import publish_site
+    from maps.samples import sample_analyses
+
+    _need_browser()
+    result = build_layers(region)
+    layers = dict(result.layers)
+    bad = gpd.GeoDataFrame({"name": [XSS_IMG, XSS_SCRIPT], "kind": ["KCN", "CCN"], "area_ha": [200.0, None],
+                            "status": ["operating", "listed"], "district": ["Lục Ngạn", "<b>bold</b>"]},
+                           geometry=[Point(*XSS_POINT), Point(106.70, 21.35)], crs="EPSG:4326")
+    layers["industrial_parks"] = pd.concat([layers["industrial_parks"], bad], ignore_index=True)
+    out = tmp_path_factory.mktemp("site")
+    published = publish_site(out, layers=layers, population=result.population, analyses=sample_analyses(layers),
+                             summary=result.summary)
+    return published["site"]
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="bgplan-chromium-")
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(driver, url: str, is_map: bool = True):
+    driver.get(url)
+    if is_map:
+        deadline = time.time() + 15
+        while time.time() < deadline and not driver.execute_script("return window.bgReady"):
+            time.sleep(0.05)
+        assert driver.execute_script("return window.bgReady"), f"{url}: the map script did not finish"
+
+
+def _errors(driver) -> list[str]:
+    """SEVERE console entries, except failed tile requests (there is no network)."""
+    out = []
+    for entry in driver.get_log("browser"):
+        if entry["level"] != "SEVERE":
+            continue
+        if "tile.openstreetmap.org" in entry["message"]:
+            continue
+        out.append(entry["message"])
+    return out
+
+
+def _shot(driver, name: str):
+    driver.save_screenshot(str(ARTIFACTS / f"browser_{name}.png"))
+
+
+def _layer_labels(driver) -> list[str]:
+    return [e.get_attribute("textContent").strip() for e in
+            driver.find_elements("css selector", ".leaflet-control-layers label, .leaflet-control-layers-group-name")]
+
+
+def _drawn(driver, key: str) -> int:
+    """Features of bgplan.layers[key] currently on the map."""
+    return driver.execute_script(
+        "var l = bgplan.layers[arguments[0]]; if (!l || !bgMap.hasLayer(l)) return 0;"
+        "return l.getLayers().filter(function (s) { return !!s._map; }).length;", key)
+
+
+def _click_latlng(driver, lat: float, lon: float):
+    """A real mouse click at a map position."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    point = driver.execute_script("var p = bgMap.latLngToContainerPoint([arguments[0], arguments[1]]); return [p.x, p.y];",
+                                  lat, lon)
+    container = driver.find_element("css selector", ".folium-map")
+    size = container.size
+    ActionChains(driver).move_to_element_with_offset(container, int(point[0] - size["width"] / 2),
+                                                     int(point[1] - size["height"] / 2)).click().perform()
+
+
+def _popup_text(driver, timeout: float = 5) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        popups = driver.find_elements("css selector", ".leaflet-popup-content")
+        text = popups[0].get_attribute("textContent") if popups else ""
+        if text.strip():
+            return text
+        time.sleep(0.05)
+    return ""
+
+
+def test_planning_page(browser, server, region):
+    _open(browser, f"{server}/planning.html")
+    _shot(browser, "planning")
+    assert _errors(browser) == []
+
+    labels = _layer_labels(browser)
+    text = " | ".join(labels)
+    for expected in ("OpenStreetMap", "Không nền / no base map", "Ranh giới / Boundaries", "Tỉnh / province",
+                     "Mật độ dân số 2019", "Tỷ lệ dân số đô thị 2019", "Khu công nghiệp (KCN)", "Cụm công nghiệp (CCN)",
+                     "Hành lang giao thông", "Đường sắt / railways", "Ga, cảng cạn", "Đô thị / urban areas",
+                     "Sông, hồ", "Dân số, lưới 1 km"):
+        assert expected in text, f"layer control lacks {expected!r}: {labels}"
+
+    # features are drawn: 23 KCN + 30 CCN in old Bắc Giang (SOURCES.md) plus the two malicious test parks
+    assert _drawn(browser, "parks_kcn") == 23 + 1
+    assert _drawn(browser, "parks_ccn") == 30 + 1
+    assert _drawn(browser, "districts_density") == 10
+    assert _drawn(browser, "corridors") >= 2                  # QL1A and QL37 are found (layers_summary)
+    assert _drawn(browser, "water") > 300                     # 340 water features touch the province (layer count)
+    total = browser.execute_script("return Object.values(bgMap._layers).filter(function (l) { return l.feature; }).length")
+    assert total > 1000
+    # the attribution is visible although no tile loads
+    attribution = browser.find_element("css selector", ".leaflet-control-attribution").text
+    for credit in ("OpenStreetMap contributors (ODbL)", "GADM", "WorldPop (CC BY 4.0)"):
+        assert credit in attribution
+
+
+def test_layer_control_toggles_layer_and_legend(browser, server):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _open(browser, f"{server}/planning.html")
+    legend_count = browser.execute_script("return document.querySelectorAll('.bg-legend').length")
+    visible = lambda: browser.execute_script(  # noqa: E731
+        "return Array.from(document.querySelectorAll('.bg-legend')).filter(function (d) {return d.style.display !== 'none';})"
+        ".map(function (d) { return d.querySelector('summary').textContent; });")
+    assert any("urban areas" in t for t in visible())
+    assert not any("population, 1 km" in t or "người mỗi ô" in t for t in visible())   # population grid starts off
+    ActionChains(browser).move_to_element(browser.find_element("css selector", ".leaflet-control-layers")).perform()
+    for label in browser.find_elements("css selector", ".leaflet-control-layers label"):
+        if label.text.startswith("Đô thị / urban areas"):
+            label.find_element("css selector", "input").click()
+        if label.text.startswith("Dân số, lưới 1 km"):
+            label.find_element("css selector", "input").click()
+        if label.text.startswith("Tỷ lệ dân số đô thị 2019"):
+            label.find_element("css selector", "input").click()
+    assert _drawn(browser, "urban_areas") == 0
+    assert browser.execute_script("return bgMap.hasLayer(bgplan.layers.population)")
+    # the district group is exclusive: urban share replaced the density map
+    assert browser.execute_script("return bgMap.hasLayer(bgplan.layers.districts_urban) && !bgMap.hasLayer(bgplan.layers.districts_density)")
+    shown = visible()
+    assert not any("urban areas" in t for t in shown)
+    assert any("người mỗi ô" in t for t in shown)
+    assert any("urban share" in t for t in shown) and not any("population density" in t for t in shown)
+    assert browser.execute_script("return document.querySelectorAll('.bg-legend').length") == legend_count
+    _shot(browser, "planning_toggled")
+    assert _errors(browser) == []
+
+
+def test_click_on_park_opens_its_popup(browser, server):
+    _open(browser, f"{server}/planning.html")
+    # hide the point layers drawn above the parks, as a user would in the layer control
+    browser.execute_script("['urban_areas', 'stations', 'destinations', 'water'].forEach(function (k) {"
+                           " bgMap.removeLayer(bgplan.layers[k]); });")
+    latlng = browser.execute_script(
+        "var hit = null; bgplan.layers.parks_kcn.eachLayer(function (l) {"
+        " if (l.feature.properties.p.indexOf('KCN Quang Châu<') >= 0) hit = l.getLatLng(); });"
+        "return hit && [hit.lat, hit.lng];")
+    assert latlng, "KCN Quang Châu is not on the map"
+    browser.execute_script("bgMap.setView([arguments[0], arguments[1]], 13, {animate: false});", *latlng)
+    _click_latlng(browser, *latlng)
+    text = _popup_text(browser)
+    assert "KCN Quang Châu" in text
+    assert "516 ha" in text                                   # area from iipvietnam.vn (SOURCES.md)
+    assert "Xử lý nước thải" in text and "không rõ / unknown" in text   # unknown, never 0
+    _shot(browser, "planning_popup")
+    assert _errors(browser) == []
+
+
+def test_malicious_names_are_text(browser, server):
+    _open(browser, f"{server}/planning.html")
+    assert browser.execute_script("return window.__xss") is None
+    browser.execute_script("['urban_areas', 'stations', 'destinations', 'water'].forEach(function (k) {"
+                           " bgMap.removeLayer(bgplan.layers[k]); });")
+    browser.execute_script("bgMap.setView([arguments[0], arguments[1]], 12, {animate: false});", XSS_POINT[1], XSS_POINT[0])
+    _click_latlng(browser, XSS_POINT[1], XSS_POINT[0])
+    text = _popup_text(browser)
+    assert XSS_IMG in text                                   # shown as text …
+    assert not browser.find_elements("css selector", ".leaflet-popup-content img")   # … not as an element
+    time.sleep(0.3)
+    assert browser.execute_script("return window.__xss") is None
+    # the tooltips of both malicious parks are rendered too
+    browser.execute_script("bgplan.layers.parks_kcn.eachLayer(function (l) { l.openTooltip(); });"
+                           "bgplan.layers.parks_ccn.eachLayer(function (l) { l.openTooltip(); });")
+    time.sleep(0.3)
+    assert browser.execute_script("return window.__xss") is None
+    tips = " ".join(e.text for e in browser.find_elements("css selector", ".leaflet-tooltip"))
+    assert XSS_SCRIPT in tips
+    _shot(browser, "planning_xss")
+    assert _errors(browser) == []
+
+
+@pytest.mark.parametrize("page, keys, group", [
+    ("access", ["isochrones_ga_kep_mau_sample", "isochrones_tp_bac_giang_mau_sample"], "Vùng đẳng thời / Isochrones"),
+    ("suitability", ["suitability", "candidates"], "Phân tích / Analysis"),
+    ("scenario", ["scenario"], "Phân tích / Analysis"),
+])
+def test_analysis_pages(browser, server, page, keys, group):
+    _open(browser, f"{server}/{page}.html")
+    for key in keys:
+        assert browser.execute_script("return !!bgplan.layers[arguments[0]]", key), key
+    assert group in _layer_labels(browser)
+    first = keys[0]
+    browser.execute_script("if (!bgMap.hasLayer(bgplan.layers[arguments[0]])) bgMap.addLayer(bgplan.layers[arguments[0]]);", first)
+    assert _drawn(browser, first) > 0
+    _shot(browser, page)
+    assert _errors(browser) == []
+
+
+def test_index_and_indicators_pages(browser, server):
+    _open(browser, f"{server}/index.html", is_map=False)
+    links = {e.get_attribute("href").rsplit("/", 1)[-1] for e in browser.find_elements("css selector", "a")
+             if e.get_attribute("href") and e.get_attribute("href").startswith(server)}
+    assert {"planning.html", "access.html", "suitability.html", "scenario.html", "indicators.html"} <= links
+    assert "OpenStreetMap contributors (ODbL)" in browser.find_element("tag name", "footer").text
+    _shot(browser, "index")
+    assert _errors(browser) == []
+
+    _open(browser, f"{server}/indicators.html", is_map=False)
+    body = browser.find_element("tag name", "body").text
+    assert "11,4 %" in body                                   # urban share, 2019 census (SOURCES.md: 11.4 %)
+    assert "không rõ / unknown" in body
+    assert XSS_IMG in body                                    # the malicious operating park is named as text
+    assert browser.execute_script("return window.__xss") is None
+    assert browser.find_elements("css selector", "svg rect")  # charts drawn
+    _shot(browser, "indicators")
+    assert _errors(browser) == []
+    timings = {"first_paint_ms": browser.execute_script(
+        "var e = performance.getEntriesByName('first-contentful-paint')[0]; return e ? e.startTime : null;")}
+    (ARTIFACTS / "browser_indicators_timing.json").write_text(json.dumps(timings))

@@ -68,6 +68,12 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
         of the largest component within this distance (link length / link
         speed + ``interchange_penalty_s``).
 
+    The report has one row per line: ``name``, ``road_class``,
+    ``design_speed_kmh``, ``length_km``, ``controlled_access``,
+    ``access_points``, ``interchanges_used``, ``max_link_m`` and
+    ``access_nodes`` (indexes, in the new router, of the line's nodes where it
+    can be entered — e.g. the targets "nearest CT.01 interchange").
+
     Raises :class:`InputError` (naming ``source``) for a line without a usable
     speed, a controlled-access line without interchanges, or a line that
     touches no road and has no interchange near a road.
@@ -125,15 +131,16 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
                     edges_u.append(ids[k])
                     edges_v.append(int(n_idx))
                     edges_w.append(cost)
-                    entries.append((float(d), bool(at_interchange[k])))
+                    entries.append((float(d), bool(at_interchange[k]), ids[k]))
         if controlled and not len(pts):
             raise InputError(source, f"planned {road_class} '{name}' has no interchange points: it could never be entered")
         if not entries:
             raise InputError(source, f"planned road '{name}' touches no road and has no interchange within {access_tolerance_m:g} m of one")
         rows.append({"name": name, "road_class": road_class, "design_speed_kmh": speed, "length_km": round(length_m / 1000, 3),
                      "controlled_access": controlled, "access_points": len(entries),
-                     "interchanges_used": sum(1 for _, inter in entries if inter),
-                     "max_link_m": round(max(d for d, _ in entries), 1)})
+                     "interchanges_used": sum(1 for _, inter, _ in entries if inter),
+                     "max_link_m": round(max(d for d, _, _ in entries), 1),
+                     "access_nodes": [node for _, _, node in entries]})
     after = router.add_nodes(np.array(new_ids, dtype=np.int64), new_x, new_y)
     after = after.add_edges(edges_u, edges_v, edges_w, directed=False)
     report = pd.DataFrame(rows)

@@ -404,7 +404,7 @@ class _Builder:
             keys = [f"{kind}|{s}" for s in statuses[sel]]
             tips = [popups.tooltip_html(r.get("name"), " · ".join([kind, style.fmt_ha(a), style.PARK_STATUS[s]["label"]]))
                     for (_, r), a, s in zip(sub.iterrows(), areas[sel], statuses[sel])]
-            pops = popups.feature_popups(sub, "name", fields, subtitle=lambda r: style.PARK_KINDS.get(str(r.get("kind")), {}).get("label"))
+            pops = popups.feature_popups(sub, "name", fields)
             radii = [style.park_radius(a) for a in areas[sel]]
             label = style.PARK_KINDS[kind]["label"]
             made.append(self.layer(G_PARKS, f"parks_{kind.lower()}", label, sub, keys, styles, tips, pops, radii))
@@ -576,7 +576,7 @@ class _Builder:
             fields = popups.auto_fields(suit)
             pops = popups.feature_popups(suit, lambda r: "Ô lưới / grid cell", fields)
             tips = [popups.tooltip_html("Điểm phù hợp / suitability", popups.auto_fmt(col or "score")(v)) for v in values]
-            lay = self.layer(G_ANALYSIS, "suitability", "Mức phù hợp / suitability", suit, keys, styles, tips, pops, show=False,
+            lay = self.layer(G_ANALYSIS, "suitability", "Mức phù hợp / suitability", suit, keys, styles, tips, pops,
                              highlight=False)
             self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", _class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
                                        [lay], position="bottomleft"))

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from geo.text import fold
 from maps import style
 from maps.style import UNKNOWN, fmt_text, is_missing
 
@@ -104,8 +105,11 @@ def _kind_label(value) -> str:
 
 
 def _status_with_class(value) -> str:
+    """Status class label, then the source's own words when they add something."""
     label = style.PARK_STATUS[style.park_status_class(value)]["label"]
-    return label if is_missing(value) or str(value).startswith("unknown") else f"{label} — {fmt_text(value)}"
+    if is_missing(value) or str(value).startswith("unknown") or fold(str(value)) in fold(label):
+        return label
+    return f"{label} — {fmt_text(value)}"
 
 
 def _ha_list(value) -> str:

@@ -57,6 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="points of dry ports / ICD / logistics centres (column kind: dry_port, icd, logistics_centre)")
     p.set_defaults(func=cmd_layers)
 
+    a = sub.add_parser("access", parents=[common], help="corridor access report per industrial park → OUT/access.csv, OUT/access.gpkg",
+                       description="Minutes from every park to the nearest CT.01 interchange, QL1A, QL37, Kép station, Bắc Giang "
+                                   "city, Hà Nội, Nội Bài, Lạch Huyện port and the Đồng Đăng border (by road, and by road + rail "
+                                   "through stations), and people within 30 and 45 minutes. What is measured is the region's "
+                                   "'access:' section; speeds come from its speed model.")
+    a.add_argument("--no-rail", action="store_true", help="skip the road + rail columns (faster)")
+    a.set_defaults(func=cmd_access)
+
+    m = sub.add_parser("matrix", parents=[common], help="travel-time matrix (tidy table) → OUT/matrix.csv",
+                       description="Minutes by road from many origins to many destinations as a tidy table "
+                                   "(origin, destination, minutes, reason). Defaults: the industrial parks to the region's destinations.")
+    m.add_argument("--origins", type=Path, default=None, metavar="FILE", help="origin points (any vector file or CSV with lon/lat; column 'name')")
+    m.add_argument("--destinations", type=Path, default=None, metavar="FILE", help="destination points (default: the region's key destinations)")
+    m.set_defaults(func=cmd_matrix)
+
+    s = sub.add_parser("scenario", parents=[common], help="what a planned road changes: access before / after / change",
+                       description="Add planned roads (line features of FILE: name, road_class, design_speed_kmh; point features = "
+                                   "interchanges) to the road network and recompute the access report. Writes OUT/scenario.csv and "
+                                   "OUT/scenario.gpkg (layers access_change, planned_roads, interchanges).")
+    s.add_argument("scenario_file", type=Path, nargs="?", metavar="FILE",
+                   default=Path(__file__).resolve().parent.parent / "layers" / "scenarios" / "ct01-bac-giang-lang-son-indicative.geojson",
+                   help="scenario file (default: the shipped indicative CT.01 line)")
+    s.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
+    s.set_defaults(func=cmd_scenario)
+
     f = sub.add_parser("fetch", parents=[common], help="download the public sources into a cache folder",
                        description="Download the public sources (OSM, GADM 4.1, WorldPop 1 km …) into a folder with the "
                                    "--data layout. Offline, it says which files to put where.")
@@ -83,15 +108,86 @@ def cmd_layers(args) -> int:
     from layers.region import load_region
 
     region = load_region(args.region, data_dir=args.data)
-    for path in [args.osm, args.parks, args.logistics, *args.scenario]:
-        if path is not None and not Path(path).exists():
-            raise InputError(path, "file not found")
+    _check_inputs(args.osm, args.parks, args.logistics, *args.scenario)
     result = build_layers(region, osm=args.osm, parks_file=args.parks, scenario_files=args.scenario,
                           logistics_file=args.logistics)
     paths = write_layers(result, args.out)
     counts = ", ".join(f"{k} {v['features']}" for k, v in result.summary["layers"].items())
     print("\n".join(summary_lines(result.summary)))
     print(f"wrote {paths['layers']} ({counts}), {paths.get('population', '')}, {paths['summary']}")
+    return 0
+
+
+def _check_inputs(*paths) -> None:
+    for path in paths:
+        if path is not None and not Path(path).exists():
+            raise InputError(path, "file not found")
+
+
+def _analysis_inputs(args, with_rail=True):
+    """Region, parks, networks and population shared by access/matrix/scenario."""
+    from layers import access, parks, population
+    from layers.region import load_region
+
+    region = load_region(args.region, data_dir=args.data)
+    _check_inputs(args.osm, args.parks)
+    park_layer = parks.industrial_parks(region, parks_file=args.parks)
+    net = access.build_networks(region, osm=args.osm, with_rail=with_rail)
+    array, profile, _ = population.population_raster(region)
+    return region, park_layer, net, (array, profile)
+
+
+def cmd_access(args) -> int:
+    from geo.output import write_csv, write_geopackage
+
+    region, park_layer, net, pop = _analysis_inputs(args, with_rail=not args.no_rail)
+    from layers.access import access_report
+
+    report = access_report(region, park_layer, net, population=pop)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_csv(report, args.out / "access.csv")
+    write_geopackage({"access": report}, args.out / "access.gpkg")
+    s = report.attrs["summary"]
+    print(f"access for {s['origins']} parks ({s['not_connected']} not connected to the network); median minutes: "
+          + ", ".join(f"{k} {v}" for k, v in s["median_minutes"].items()))
+    for key, why in s["missing_targets"].items():
+        print(f"  no time to {key}: {why}")
+    print(f"wrote {args.out / 'access.csv'}, {args.out / 'access.gpkg'}")
+    return 0
+
+
+def cmd_matrix(args) -> int:
+    from geo.output import write_csv
+    from geo.vector import read_vector
+    from layers.access import travel_time_matrix
+
+    region, park_layer, net, _ = _analysis_inputs(args, with_rail=False)
+    _check_inputs(args.origins, args.destinations)
+    origins = read_vector(args.origins) if args.origins else park_layer
+    destinations = read_vector(args.destinations) if args.destinations else region.destinations().rename(columns={"key": "name"})
+    table = travel_time_matrix(region, net, origins, destinations)
+    write_csv(table, args.out / "matrix.csv")
+    print(f"{len(table)} pairs, {table['minutes'].notna().sum()} with a time; wrote {args.out / 'matrix.csv'}")
+    return 0
+
+
+def cmd_scenario(args) -> int:
+    from geo.output import write_csv, write_geopackage
+    from layers.scenario import run_scenario
+
+    _check_inputs(args.scenario_file, args.interchanges)
+    region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
+    result = run_scenario(region, net, park_layer, args.scenario_file, population=pop, interchanges_path=args.interchanges)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_csv(result.change, args.out / "scenario.csv")
+    write_geopackage({"access_change": result.change, "planned_roads": result.roads, "interchanges": result.interchanges},
+                     args.out / "scenario.gpkg")
+    s = result.change.attrs["summary"]
+    for road in s["roads"]:
+        print(f"planned: {road['name']} — {road['length_km']} km at {road['design_speed_kmh']:g} km/h, {road['access_points']} access points")
+    print("parks at least half a minute faster: " + ", ".join(f"{k.removeprefix('minutes_to_')} {v}" for k, v in s["parks_faster"].items() if v))
+    print(f"trips made longer: {s['parks_slower']} (adding a road never lengthens a trip)")
+    print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}")
     return 0
 
 

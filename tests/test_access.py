@@ -4,7 +4,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from geo.access import Catchment, minutes_to_targets
+from geo.access import Catchment, attach_points, minutes_to_targets
 from geo.routing import Router
 
 
@@ -23,27 +23,48 @@ def random_network(seed=0, n=300):
     return Router.from_arrays(np.arange(n), xy[:, 0], xy[:, 1], u, v, w), G, xy
 
 
-def test_minutes_to_targets_matches_networkx():
+def _lines(router, G):
+    from shapely.geometry import LineString
+
+    u, v = zip(*G.edges)
+    lines = [LineString([(router.x[a], router.y[a]), (router.x[b], router.y[b])]) for a, b in zip(u, v)]
+    return lines, np.array(u), np.array(v), np.array([G.edges[e]["weight"] for e in G.edges])
+
+
+def test_points_on_edges_match_networkx():
+    """A point on the middle of an edge reaches a target through either end, as networkx says."""
     router, G, xy = random_network()
-    targets = {"a": [5, 17], "b": [200]}
-    ox, oy = xy[:40, 0] + 30, xy[:40, 1]  # 30 m off the network: access leg at 20 km/h = 5.4 s
-    table = minutes_to_targets(router, ox, oy, targets, max_snap_m=500)
-    dist_a = nx.multi_source_dijkstra_path_length(G, {5, 17}, weight="weight")
-    for i in range(40):
-        node = router.snap([ox[i]], [oy[i]], 500)[0][0]
-        expected = dist_a.get(int(node), np.nan)
-        access = np.hypot(ox[i] - xy[node, 0], oy[i] - xy[node, 1]) / (20 / 3.6)
-        if np.isnan(expected):
-            assert np.isnan(table.loc[i, "minutes_to_a"]) and "unreachable" in table.loc[i, "reason_a"]
-        else:
-            assert table.loc[i, "minutes_to_a"] == pytest.approx((expected + access) / 60, abs=1e-9)
+    lines, u, v, w = _lines(router, G)
+    # 40 points: midpoints of edges, shifted 30 m sideways (access leg 30 m at 20 km/h = 5.4 s).
+    mid = np.array([[(xy[a, 0] + xy[b, 0]) / 2, (xy[a, 1] + xy[b, 1]) / 2] for a, b in zip(u[:40], v[:40])])
+    normal = np.array([[-(xy[b, 1] - xy[a, 1]), xy[b, 0] - xy[a, 0]] for a, b in zip(u[:40], v[:40])])
+    normal /= np.linalg.norm(normal, axis=1)[:, None]
+    pts = mid + 30 * normal
+    r2, idx, snap, why = attach_points(router, lines, u, v, w, pts[:, 0], pts[:, 1], max_snap_m=500)
+    table = minutes_to_targets(r2, idx, {"a": [5, 17]}, origin_reason=why)
+    dist = nx.multi_source_dijkstra_path_length(G, {5, 17}, weight="weight")
+    largest = max(nx.connected_components(G), key=len)
+    for i, (a, b) in enumerate(zip(u[:40], v[:40])):
+        if a not in largest:
+            assert np.isnan(table.loc[i, "minutes_to_a"])
+            continue
+        # Nearest edge may differ from the source edge only if another edge is closer than 30 m: check it is this one.
+        assert snap[i] == pytest.approx(30, abs=1e-6) or snap[i] < 30
+        expected = min(dist[a] + w[i] / 2, dist[b] + w[i] / 2) + 30 / (20 / 3.6)
+        if snap[i] == pytest.approx(30, abs=1e-6):
+            assert table.loc[i, "minutes_to_a"] == pytest.approx(expected / 60, abs=1e-9)
 
 
-def test_missing_target_gives_a_reason_not_zero():
-    router, _, xy = random_network()
-    table = minutes_to_targets(router, xy[:3, 0], xy[:3, 1], {"ct01": []}, missing={"ct01": "CT.01 is not in the 2018 network"})
+def test_far_points_and_missing_targets_give_reasons_not_zero():
+    router, G, xy = random_network()
+    lines, u, v, w = _lines(router, G)
+    r2, idx, snap, why = attach_points(router, lines, u, v, w, [xy[0, 0], 1e6], [xy[0, 1], 1e6], max_snap_m=500)
+    table = minutes_to_targets(r2, idx, {"ct01": [], "a": [5]}, missing={"ct01": "CT.01 is not in the 2018 network"},
+                               origin_reason=why)
     assert table["minutes_to_ct01"].isna().all()
-    assert (table["reason_ct01"] == "CT.01 is not in the 2018 network").all()
+    assert table.loc[0, "reason_ct01"] == "CT.01 is not in the 2018 network"
+    assert np.isnan(snap[1]) and np.isnan(table.loc[1, "minutes_to_a"])
+    assert "more than 500 m" in table.loc[1, "reason_a"]
 
 
 def test_catchment_against_brute_force():
@@ -55,6 +76,7 @@ def test_catchment_against_brute_force():
     catch = Catchment(router, cells[:, 0], cells[:, 1], people, max_snap_m=1500, access_speed_kmh=20)
     origins = np.array([0, 10, 99])
     got = catch.people_within(origins, minutes=(10, 20))
+    assert np.isnan(catch.people_within([-1], minutes=(10,))).all()
     # Brute force: every cell snapped to its nearest node of the largest component, networkx distances, explicit loop.
     largest = np.array(sorted(max(nx.connected_components(G), key=len)))
     for row, o in enumerate(origins):

@@ -98,6 +98,7 @@ def browser(server):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.page_load_strategy = "eager"     # don't wait for tile images (no network); _open waits for the map script
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -1,0 +1,228 @@
+"""Corridor access of industrial parks (or any points): the ``access`` report.
+
+For every park: minutes to the nearest CT.01 interchange, QL1A, QL37, Kép
+station, Bắc Giang city, Hà Nội, Nội Bài, Lạch Huyện port and the Đồng Đăng
+border (by road; and by road + rail through stations where configured), and
+the labour catchment — people within 30 and 45 minutes (WorldPop 2020
+rescaled to the 2019 census). What is measured is the ``access:`` section of
+the region YAML.
+
+Columns of :func:`access_report` (one row per park, EPSG:4326 points)
+----------------------------------------------------------------------
+name, kind, area_ha, district : from the parks layer.
+snap_m : distance from the park to its network node (m).
+minutes_to_<target> : minutes by road (access leg at ``access_speed_kmh`` +
+    network time at the speed model's speeds); NaN when impossible, with
+    ``reason_<target>`` saying why (not in the network, unreachable, too far).
+minutes_to_<dest>_road_rail : fastest by road and rail (transfers included);
+    ``rail_helps_<dest>`` True when that beats road alone by a minute or more.
+people_within_<m>_min : people reachable within m minutes.
+network_note : the data caveats every figure carries (2018 network, classes).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.access import Catchment, attach_points, minutes_to_targets
+from geo.crs import to_metric
+from geo.multimodal import router_arrays
+from geo.routing import Router
+from layers import networks
+from layers.region import Region
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {"corridors": ["ct01", "ql1a", "ql37"], "destinations": [], "road_rail_destinations": [],
+            "catchment_minutes": [30, 45], "max_snap_m": 2000.0, "destination_max_snap_m": 6000.0, "access_speed_kmh": 20.0}
+
+
+def settings_of(region: Region) -> dict:
+    """The region's ``access:`` section with defaults filled in."""
+    return {**DEFAULTS, **(region.config.get("access") or {})}
+
+
+@dataclass
+class Networks:
+    """Routers of a region: road, and road + rail (rail entered only at stations)."""
+
+    road: Router
+    road_nodes: gpd.GeoDataFrame
+    road_edges: gpd.GeoDataFrame
+    multimodal: Router | None = None
+    multimodal_nodes: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    _lines: object = None
+
+    @property
+    def road_lines(self):
+        """Road edge geometries in the metric CRS (aligned with ``road_edges``)."""
+        if self._lines is None:
+            self._lines = to_metric(self.road_edges.geometry, self.road.crs).values
+        return self._lines
+
+    def attach(self, router: Router, points: gpd.GeoDataFrame, max_snap_m: float, access_speed_kmh: float):
+        """Attach points to their nearest road edge in ``router`` (see :func:`geo.access.attach_points`)."""
+        pts = to_metric(points, self.road.crs).geometry.representative_point()
+        e = self.road_edges
+        return attach_points(router, self.road_lines, e["u"].to_numpy(), e["v"].to_numpy(), e["travel_time_s"].to_numpy(),
+                             pts.x.to_numpy(), pts.y.to_numpy(), max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
+
+    @property
+    def note(self) -> str:
+        return " ".join(self.notes)
+
+
+def build_networks(region: Region, osm=None, with_rail: bool = True) -> Networks:
+    """Road router (and road + rail router) of the region."""
+    road_nodes, road_edges = networks.road_network(region, osm=osm)
+    summary = road_edges.attrs.get("summary") or {}
+    directed = bool(summary.get("directed", False))
+    road = Router.from_arrays(**router_arrays(road_nodes, road_edges), directed=directed, crs=region.metric_crs)
+    notes = [str(c) for c in summary.get("caveats", [])]
+    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes)
+    if with_rail:
+        rail = networks.rail_network(region)
+        mm_nodes, mm_edges = networks.multimodal_network(region, road=(road_nodes, road_edges), rail=rail)
+        out.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
+        out.multimodal_nodes = mm_nodes
+        transfer = mm_edges.attrs.get("summary", {}).get("transfer_basis")
+        if transfer:
+            out.notes.append(f"Road + rail: {transfer}")
+    return out
+
+
+def corridor_targets(net: Networks, corridor_ids, router: Router | None = None, extra: dict | None = None,
+                     specs: dict | None = None):
+    """Node indexes of each corridor's edges; missing corridors with the reason.
+
+    ``extra`` adds targets computed elsewhere (e.g. a scenario's interchanges);
+    ``specs`` (the region's corridors) words the reasons.
+    """
+    specs = specs or {}
+    router = router or net.road
+    labels = net.road_edges["corridor_id"].fillna("").astype(str)
+    targets, missing = {}, {}
+    for cid in corridor_ids:
+        on = net.road_edges[labels.str.split(";").map(lambda ids: cid in ids)]
+        node_ids = np.unique(np.r_[on["u"].to_numpy(), on["v"].to_numpy()])
+        idx = router.index_of(node_ids)
+        targets[cid] = idx[idx >= 0]
+        if targets[cid].size == 0:
+            spec = specs.get(cid, {})
+            note = f" ({spec['note']})" if spec.get("note") else ""
+            missing[cid] = (f"{spec.get('name_vi', cid)} is not in the road network{note}; "
+                            "add it with 'plan.py scenario' to measure access to it")
+    for key, idx in (extra or {}).items():
+        targets[key] = np.asarray(idx, dtype=np.int64)
+        missing.pop(key, None)
+    return targets, missing
+
+
+def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg):
+    """Attach the named destinations; returns (router, targets, missing reasons)."""
+    dest = region.destinations().set_index("key")
+    unknown = [k for k in keys if k not in dest.index]
+    if unknown:
+        from geo.errors import InputError
+
+        raise InputError(region.source_file, f"access names unknown destination(s): {', '.join(unknown)} (known: {', '.join(dest.index)})")
+    if not keys:
+        return router, {}, {}
+    router, idx, _, why = net.attach(router, dest.loc[list(keys)], cfg["destination_max_snap_m"], cfg["access_speed_kmh"])
+    targets = {k: (np.array([i]) if w is None else np.empty(0, np.int64)) for k, i, w in zip(keys, idx, why)}
+    missing = {k: f"{k}: {w}" for k, w in zip(keys, why) if w is not None}
+    return router, targets, missing
+
+
+def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, population=None,
+                  router: Router | None = None, extra_targets: dict | None = None) -> gpd.GeoDataFrame:
+    """The corridor access table for ``parks`` (see the module docstring).
+
+    ``router`` replaces the road router (a scenario's network: the base
+    network plus new nodes appended after the base nodes, so base targets
+    stay valid); ``extra_targets`` adds target sets (e.g. the scenario's
+    interchanges as ``ct01``). ``population`` is ``(array, profile)`` of
+    people per cell.
+    """
+    cfg = settings_of(region)
+    base = router or net.road
+    targets, missing = corridor_targets(net, cfg["corridors"], base, extra_targets, specs=region.corridors)
+    routed, d_targets, d_missing = _with_destinations(region, net, base, cfg["destinations"], cfg)
+    targets.update(d_targets)
+    missing.update(d_missing)
+    routed, origin_idx, snap_m, why = net.attach(routed, parks, cfg["max_snap_m"], cfg["access_speed_kmh"])
+    table = minutes_to_targets(routed, origin_idx, targets, missing=missing, origin_reason=why)
+    table.insert(0, "snap_m", snap_m)
+    if net.multimodal is not None and cfg["road_rail_destinations"] and router is None:
+        mm, mm_targets, mm_missing = _with_destinations(region, net, net.multimodal, cfg["road_rail_destinations"], cfg)
+        mm, mm_idx, _, mm_why = net.attach(mm, parks, cfg["max_snap_m"], cfg["access_speed_kmh"])
+        by_rail = minutes_to_targets(mm, mm_idx, mm_targets, missing=mm_missing, origin_reason=mm_why)
+        for key in cfg["road_rail_destinations"]:
+            road_only = table[f"minutes_to_{key}"]
+            table[f"minutes_to_{key}_road_rail"] = np.fmin(by_rail[f"minutes_to_{key}"], road_only)
+            table[f"rail_helps_{key}"] = (road_only - by_rail[f"minutes_to_{key}"]) >= 1.0
+    if population is not None:
+        array, profile = population
+        catch = _catchment(routed, array, profile, region, cfg, within=np.arange(routed.n) < base.n)
+        minutes = [float(m) for m in cfg["catchment_minutes"]]
+        people = catch.people_within(np.where(np.isnan(snap_m), -1, origin_idx), minutes)
+        for j, m in enumerate(minutes):
+            table[f"people_within_{m:g}_min"] = np.round(people[:, j])
+    keep = [c for c in ("name", "kind", "area_ha", "district") if c in parks.columns]
+    out = gpd.GeoDataFrame(pd.concat([parks[keep].reset_index(drop=True), table], axis=1),
+                           geometry=parks.geometry.reset_index(drop=True), crs=parks.crs)
+    out["network_note"] = net.note
+    out.attrs["summary"] = {
+        "origins": int(len(out)),
+        "not_connected": int(out["snap_m"].isna().sum()),
+        "missing_targets": missing,
+        "median_minutes": {c.removeprefix("minutes_to_"): round(float(out[c].median()), 1)
+                           for c in out.columns if c.startswith("minutes_to_") and out[c].notna().any()},
+    }
+    return out
+
+
+def _catchment(router: Router, array, profile, region: Region, cfg, within=None) -> Catchment:
+    """Population cells (pixel centres) attached to the router."""
+    rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
+    transform = profile["transform"]
+    lon, lat = transform * (cols + 0.5, rows + 0.5)
+    pts = to_metric(gpd.GeoSeries.from_xy(lon, lat, crs=profile["crs"]), region.metric_crs)
+    return Catchment(router, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols],
+                     max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"], within=within)
+
+
+def travel_time_matrix(region: Region, net: Networks, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame,
+                       router: Router | None = None) -> pd.DataFrame:
+    """Tidy origin × destination minutes by road: ``origin``, ``destination``, ``minutes``, ``reason``.
+
+    Both sides are attached to their nearest road edge (origins within
+    ``access.max_snap_m``, destinations within ``access.destination_max_snap_m``).
+    One search per destination, so many origins (grid cells) stay cheap.
+    """
+    cfg = settings_of(region)
+    router = router or net.road
+    routed, d_idx, _, d_why = net.attach(router, destinations, cfg["destination_max_snap_m"], cfg["access_speed_kmh"])
+    routed, o_idx, o_snap, o_why = net.attach(routed, origins, cfg["max_snap_m"], cfg["access_speed_kmh"])
+    names_o = _labels(origins)
+    names_d = _labels(destinations)
+    frames = []
+    for j, (name, idx, why) in enumerate(zip(names_d, d_idx, d_why)):
+        targets = {"d": [] if why is not None else [idx]}
+        t = minutes_to_targets(routed, o_idx, targets, missing={"d": f"destination {why}"}, origin_reason=o_why)
+        frames.append(pd.DataFrame({"origin": names_o, "destination": name, "minutes": t["minutes_to_d"],
+                                    "origin_snap_m": o_snap, "reason": t["reason_d"]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _labels(points: gpd.GeoDataFrame) -> list:
+    for column in ("name", "key", "ten"):
+        if column in points.columns:
+            return points[column].astype(str).tolist()
+    return [str(i) for i in points.index]

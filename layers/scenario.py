@@ -1,0 +1,107 @@
+"""Planned-road scenarios: what a new corridor changes for every park.
+
+A scenario file is any vector file (GeoJSON, GeoPackage, …, any CRS) whose
+*line* features are the planned roads (columns ``name``, ``road_class``,
+``design_speed_kmh``; optional ``status``, e.g. "indicative") and whose
+*point* features are the interchanges where they can be entered (a separate
+points file may be given instead). The shipped example
+``layers/scenarios/ct01-bac-giang-lang-son-indicative.geojson`` is an
+indicative CT.01 line, labelled indicative everywhere it appears.
+
+:func:`run_scenario` adds the roads to the region's road network
+(:func:`geo.scenario.add_planned_roads`), recomputes the corridor access
+report (:func:`layers.access.access_report`) and returns before / after /
+change per park. A planned road whose name matches a configured corridor
+(e.g. "Cao tốc … (CT.01)" → ``ct01``) becomes that corridor's target:
+"minutes to the nearest CT.01 interchange" goes from unknown to a number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import to_metric
+from geo.errors import InputError
+from geo.roadref import match_corridor
+from geo.scenario import add_planned_roads, compare
+from geo.vector import read_vector
+from layers import access
+from layers.region import Region
+
+log = logging.getLogger(__name__)
+
+SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
+
+
+@dataclass
+class ScenarioResult:
+    """Before, after and the change, plus the planned roads as added."""
+
+    before: gpd.GeoDataFrame
+    after: gpd.GeoDataFrame
+    change: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    interchanges: gpd.GeoDataFrame
+
+
+def read_scenario(path, interchanges_path=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Planned roads (lines) and interchanges (points) of a scenario file, EPSG:4326."""
+    features = read_vector(path).to_crs("EPSG:4326")
+    kinds = features.geometry.geom_type
+    lines = features[kinds.isin(["LineString", "MultiLineString"])].reset_index(drop=True)
+    if lines.empty:
+        raise InputError(path, "has no line features (the planned roads)")
+    if interchanges_path is not None:
+        points = read_vector(interchanges_path).to_crs("EPSG:4326")
+        points = points[points.geometry.geom_type == "Point"]
+    else:
+        points = features[kinds == "Point"]
+    return lines, points.reset_index(drop=True)
+
+
+def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, scenario_path,
+                 population=None, interchanges_path=None) -> ScenarioResult:
+    """Access before and after adding the planned roads of ``scenario_path``."""
+    lines, points = read_scenario(scenario_path, interchanges_path)
+    tuning = (region.config.get("scenario") or {})
+    after_router, report = add_planned_roads(
+        net.road, to_metric(lines, region.metric_crs), to_metric(points, region.metric_crs) if len(points) else None,
+        source=str(scenario_path), **{k: float(v) for k, v in tuning.items()})
+    extra = {}
+    for i, row in report.iterrows():
+        key = match_corridor(None, row["name"], region.corridors) or _slug(row["name"], i)
+        extra[key] = list(extra.get(key, [])) + list(row["access_nodes"])
+    before = access.access_report(region, parks, net, population=population)
+    after = access.access_report(region, parks, net, population=population, router=after_router, extra_targets=extra)
+    values = [c for c in after.columns if c.startswith(("minutes_to_", "people_within_")) and c in before.columns]
+    for key in extra:  # a new target: before = unknown (NaN), never 0
+        column = f"minutes_to_{key}"
+        if column not in before.columns:
+            before[column] = float("nan")
+            values.append(column)
+    change = compare(pd.DataFrame(before.drop(columns="geometry")), pd.DataFrame(after.drop(columns="geometry")), ["name"], values)
+    change = gpd.GeoDataFrame(change, geometry=before.geometry.values, crs=before.crs)
+    status = lines["status"] if "status" in lines else pd.Series("planned", index=lines.index)
+    roads = gpd.GeoDataFrame(report.drop(columns="access_nodes").assign(
+        corridor_id=list(extra)[: len(report)] if len(extra) == len(report) else None, status=status.fillna("planned").values,
+        source=lines["source"].values if "source" in lines else str(scenario_path)), geometry=lines.geometry.values, crs="EPSG:4326")
+    change.attrs["summary"] = {
+        "scenario": str(scenario_path),
+        "roads": report.drop(columns="access_nodes").to_dict(orient="records"),
+        "parks_faster": {c.removesuffix("_change"): int((change[c] < -0.5).sum()) for c in change.columns if c.endswith("_change") and c.startswith("minutes")},
+        "parks_slower": int((change[[c for c in change.columns if c.endswith("_change") and c.startswith("minutes")]] > 1e-6).sum().sum()),
+    }
+    log.info("scenario %s: %s", Path(scenario_path).name, change.attrs["summary"]["parks_faster"])
+    return ScenarioResult(before=before, after=after, change=change, roads=roads, interchanges=points)
+
+
+def _slug(name: str, i: int) -> str:
+    from geo.text import fold
+
+    return re.sub(r"\W+", "_", fold(name)).strip("_")[:30] or f"planned_{i + 1}"

@@ -1,0 +1,91 @@
+"""The corridor access report and scenarios on the real parks and the real 2018 network."""
+
+import numpy as np
+import pytest
+
+from geo import settings
+
+
+@pytest.fixture(scope="module")
+def inputs(region):
+    from layers import access, parks, population
+
+    settings.progress = False
+    net = access.build_networks(region)
+    array, profile, _ = population.population_raster(region)
+    return parks.industrial_parks(region), net, (array, profile)
+
+
+@pytest.fixture(scope="module")
+def report(region, inputs):
+    from layers.access import access_report
+
+    parks, net, pop = inputs
+    return access_report(region, parks, net, population=pop)
+
+
+def test_every_park_has_a_row_and_unknowns_have_reasons(report):
+    assert len(report) == 53
+    for column in [c for c in report.columns if c.startswith("minutes_to_") and not c.endswith("_road_rail")]:
+        reason = report[f"reason_{column.removeprefix('minutes_to_')}"]
+        assert (report[column].notna() | reason.notna()).all(), column
+        assert (report[column].dropna() > 0).all(), column  # never a silent 0
+
+
+def test_ct01_is_not_in_the_2018_network(report):
+    assert report["minutes_to_ct01"].isna().all()
+    connected = report["snap_m"].notna()
+    assert report.loc[connected, "reason_ct01"].str.contains("not in the road network").all()
+    assert report.loc[~connected, "reason_ct01"].str.contains("from the road network").all()
+
+
+def test_plausible_times_from_known_parks(report):
+    r = report.set_index("name")
+    # KCN Đình Trám and Quang Châu lie on QL1A (Việt Yên): minutes, not hours.
+    assert r.loc["KCN Quang Châu", "minutes_to_ql1a"] < 10
+    assert r.loc["KCN Đình Trám", "minutes_to_ql1a"] < 10
+    # Quang Châu → Hà Nội centre is ~35 km by road: between 40 and 120 minutes at the model's speeds.
+    assert 40 < r.loc["KCN Quang Châu", "minutes_to_ha_noi_centre"] < 120
+    # Kép is closer to KCN Tân Hưng (Lạng Giang) than to KCN Quang Châu (Việt Yên).
+    assert r.loc["KCN Tân Hưng", "minutes_to_kep_station"] < r.loc["KCN Quang Châu", "minutes_to_kep_station"]
+
+
+def test_catchments_grow_with_time_and_stay_below_the_region_total(report):
+    assert (report["people_within_45_min"].dropna() >= report["people_within_30_min"].dropna()).all()
+    assert report["people_within_45_min"].max() < 21e6  # WorldPop region window total ~20.7 M
+    r = report.set_index("name")
+    assert r.loc["KCN Quang Châu", "people_within_30_min"] > 100_000
+
+
+def test_road_rail_never_slower_than_road(report):
+    for key in ("dong_dang_border", "ha_noi_centre"):
+        both = report[[f"minutes_to_{key}", f"minutes_to_{key}_road_rail"]].dropna()
+        assert (both[f"minutes_to_{key}_road_rail"] <= both[f"minutes_to_{key}"] + 1e-9).all()
+
+
+def test_indicative_ct01_scenario(region, inputs):
+    from layers.scenario import SCENARIOS_DIR, run_scenario
+
+    parks, net, pop = inputs
+    result = run_scenario(region, net, parks, SCENARIOS_DIR / "ct01-bac-giang-lang-son-indicative.geojson", population=pop)
+    change = result.change
+    assert result.roads.loc[0, "status"] == "indicative" and result.roads.loc[0, "corridor_id"] == "ct01"
+    # Before: unknown; after: a time for every connected park.
+    assert change["minutes_to_ct01_before"].isna().all()
+    assert change["minutes_to_ct01_after"].notna().sum() == change["minutes_to_dong_dang_border_before"].notna().sum()
+    # Nothing gets slower; trips to the border get faster for many parks.
+    minute_changes = change[[c for c in change.columns if c.startswith("minutes_to_") and c.endswith("_change")]]
+    assert (minute_changes.fillna(0) <= 1e-9).all().all()
+    assert (change["minutes_to_dong_dang_border_change"] < -5).sum() >= 20
+    assert (change["people_within_45_min_change"].fillna(0) >= 0).all()
+
+
+def test_matrix_is_tidy(region, inputs):
+    from layers.access import travel_time_matrix
+
+    parks, net, _ = inputs
+    dest = region.destinations().rename(columns={"key": "name"})
+    table = travel_time_matrix(region, net, parks.head(5), dest)
+    assert len(table) == 5 * len(dest)
+    assert list(table.columns) == ["origin", "destination", "minutes", "origin_snap_m", "reason"]
+    assert (table["minutes"].notna() | table["reason"].notna()).all()

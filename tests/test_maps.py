@@ -1,0 +1,244 @@
+"""The planner map (maps/planner.py) and its parts: formats, popups, legends, vendored assets, escaping.
+
+Real layers are built once from ../shared/data; analysis inputs are the small
+hand-made frames of maps.samples. Browser behaviour is in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from maps import style
+from maps.style import UNKNOWN
+
+XSS = '<img src=x onerror="window.__xss=1">'
+XSS_SCRIPT = "</script><script>window.__xss=2</script>"
+
+
+@pytest.fixture(scope="module")
+def built(region):
+    from layers.build import build_layers
+
+    return build_layers(region)
+
+
+@pytest.fixture(scope="module")
+def planner(built):
+    from maps.planner import planner_map
+
+    m = planner_map(built.layers, population=built.population, summary=built.summary)
+    return m, m.get_root().render()
+
+
+@pytest.mark.parametrize("module", ["maps.style", "maps.popups", "maps.legend", "maps.elements", "maps.vendor",
+                                    "maps.indicators", "maps.publish"])
+def test_doctests(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
+
+
+# --------------------------------------------------------------------------- formats
+
+def test_unknown_is_never_zero():
+    for fmt in (style.fmt_ha, style.fmt_km, style.fmt_minutes, style.fmt_people, style.fmt_pct, style.fmt_text,
+                style.fmt_yes_no, style.fmt_pct100):
+        for missing in (None, float("nan"), pd.NA, ""):
+            assert fmt(missing) == UNKNOWN
+    assert style.fmt_ha(0) == "0 ha"          # a real zero stays zero
+    assert style.fmt_number(1803950) == "1\u202f803\u202f950"
+    assert style.fmt_minutes(42.4) == "42 phút / min"
+    assert style.fmt_pct(0.1140, 1) == "11,4 %"
+
+
+def test_status_classes_of_real_statuses(built):
+    statuses = built.layers["industrial_parks"]["status"]
+    classes = {s: style.park_status_class(s) for s in statuses}
+    assert classes["operating; 93.2% filled"] == "operating"
+    assert classes["established; filled"] == "operating"
+    assert classes["established; site clearance under way"] == "construction"
+    assert classes["zoning plan 1/2000 approved"] == "planned"
+    assert classes["listed"] == "unknown"
+    assert classes["unknown (listed on iipvietnam.vn)"] == "unknown"
+    assert set(classes.values()) <= set(style.PARK_STATUS)
+
+
+# --------------------------------------------------------------------------- popups and escaping
+
+def test_popups_escape_and_format():
+    from maps.popups import PARK_FIELDS, feature_popups
+
+    df = pd.DataFrame({"name": [XSS], "kind": ["KCN"], "area_ha": [np.nan], "occupancy_pct": [93.2],
+                       "wastewater_treatment": [None], "facts_source": ["https://a.example/x?y=1&z=2 javascript:alert(1)"],
+                       "district": ["<b>Việt Yên</b>"]})
+    html = feature_popups(df, "name", PARK_FIELDS)[0]
+    assert "<img" not in html and "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in html
+    assert "&lt;b&gt;Việt Yên&lt;/b&gt;" in html
+    assert "Diện tích / area</th><td>không rõ / unknown" in html
+    assert "93,2 %" in html
+    assert 'href="https://a.example/x?y=1&amp;z=2"' in html and "javascript:" not in html
+    assert "Xử lý nước thải tập trung / central wastewater treatment</th><td>không rõ / unknown" in html
+
+
+def test_safe_json_cannot_close_the_script():
+    from maps.elements import safe_json
+
+    text = safe_json({"p": XSS_SCRIPT, "q": "a\u2028b"})
+    assert "</script" not in text.lower() and "<" not in text and "\u2028" not in text
+    import json
+
+    assert json.loads(text)["p"] == XSS_SCRIPT
+
+
+def test_malicious_park_names_stay_text(built):
+    from maps.planner import planner_map
+
+    layers = dict(built.layers)
+    bad = gpd.GeoDataFrame({"name": [XSS, XSS_SCRIPT], "kind": ["KCN", "CCN"], "area_ha": [100.0, 20.0],
+                            "status": ["operating", None]},
+                           geometry=[Point(106.62, 21.42), Point(106.7, 21.35)], crs="EPSG:4326")
+    layers["industrial_parks"] = pd.concat([layers["industrial_parks"], bad], ignore_index=True)
+    html = planner_map(layers).get_root().render()
+    assert XSS not in html and "<img src=x" not in html
+    assert XSS_SCRIPT not in html and "<script>window.__xss" not in html
+    # the name is there, escaped for HTML and then for JSON inside the script
+    assert "\\u0026lt;img src=x onerror=\\u0026quot;window.__xss=1\\u0026quot;\\u0026gt;" in html
+    # every <script> element the page opens is one we put there
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert all(s in ("<script>",) for s in scripts), set(scripts)
+
+
+# --------------------------------------------------------------------------- the planner map on the real layers
+
+def test_planner_map_layers_on_real_data(planner):
+    m, html = planner
+    layers = m.bgplan_layers
+    for key in ("province", "neighbours", "district_names", "districts_density", "districts_urban", "districts_outline",
+                "parks_kcn", "parks_ccn", "corridors", "railways", "stations", "destinations", "urban_areas", "water",
+                "population"):
+        assert key in layers, key
+    # SOURCES.md: 53 parks in the province, 23 KCN + 30 CCN; 10 districts; 6 destinations in the region config
+    assert layers["parks_kcn"].feature_count == 23
+    assert layers["parks_ccn"].feature_count == 30
+    assert layers["districts_density"].feature_count == 10
+    assert layers["destinations"].feature_count == 6
+    # the 7 stations inside the province (SOURCES.md) are drawn, Kép with its own style
+    stations = layers["stations"].data["features"]
+    tips = " ".join(f["properties"]["t"] for f in stations)
+    for name in ("Bắc Giang", "Bảo Sơn", "Cẩm Lý", "Kép", "Lan Mẫu", "Phố Tráng", "Sen Hồ"):
+        assert f"<b>{name}</b>" in tips
+    assert sum(f["properties"]["k"] == "kep" for f in stations) == 1
+    # park circles are sized by area: Quang Châu (516 ha) is the largest KCN circle
+    kcn = layers["parks_kcn"].data["features"]
+    biggest = max(kcn, key=lambda f: f["properties"]["r"])
+    assert "KCN Quang Châu<" in biggest["properties"]["p"] and biggest["properties"]["r"] == pytest.approx(22.7, abs=0.1)
+    # corridors not found are named in the corridor legend
+    assert "Quốc lộ 31" in html and "Vành đai 5" in html
+    # coordinates rounded to 5 decimals
+    coords = re.findall(r"\[(1\d\d\.\d+),(2\d\.\d+)\]", html)
+    assert coords and all(len(x.split(".")[1]) <= 5 and len(y.split(".")[1]) <= 5 for x, y in coords[:500])
+
+
+def test_planner_map_is_offline_and_attributed(planner):
+    _, html = planner
+    assert "<script src=" not in html and 'rel="stylesheet" href=' not in html      # everything inline
+    for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "fontawesome", "unpkg"):
+        assert cdn not in html
+    assert "L.Control.GroupedLayers" in html and 't.version="1.9.4"' in html     # vendored Leaflet 1.9.4
+    # the only URL templates fetched at run time are the OSM tiles
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in html
+    for credit in ("OpenStreetMap</a> contributors (ODbL)", "GADM", "WorldPop</a> (CC BY 4.0)"):
+        assert credit.replace("</a>", "\\u003c/a\\u003e") in html
+    assert '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />' in html
+    assert 'prefer' in html and '"preferCanvas": true' in html
+    assert "L.control.scale()" in html
+
+
+def test_every_styled_layer_has_a_legend(planner):
+    from maps.legend import Legend
+
+    m, _ = planner
+    legends = [c for c in m._children.values() if isinstance(c, Legend)]
+    bound = {id(layer) for lg in legends for layer in lg.layers}
+    for key, layer in m.bgplan_layers.items():
+        if key in ("district_names", "districts_outline", "neighbours", "destinations"):
+            continue   # labels, plain outlines and context need no key
+        assert id(layer) in bound, f"{key} has no legend"
+
+
+def test_same_input_same_html(built, planner):
+    from maps.planner import planner_map
+
+    _, html = planner
+    again = planner_map(built.layers, population=built.population, summary=built.summary).get_root().render()
+    assert again == html
+
+
+def test_population_overlay_matches_the_raster(built):
+    from maps.planner import population_png
+
+    array, profile = built.population
+    uri, bounds = population_png(array, profile)
+    t = profile["transform"]
+    assert bounds == [[pytest.approx(t.f + t.e * array.shape[0]), pytest.approx(t.c)],
+                      [pytest.approx(t.f), pytest.approx(t.c + t.a * array.shape[1])]]
+    assert uri.startswith("data:image/png;base64,") and len(uri) < 200_000
+
+
+# --------------------------------------------------------------------------- analyses
+
+def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
+    from maps.planner import planner_map
+    from maps.samples import sample_analyses
+
+    analyses = sample_analyses(built.layers)
+    m = planner_map(built.layers, analyses=analyses)
+    keys = set(m.bgplan_layers)
+    assert {"isochrones_ga_kep_mau_sample", "isochrones_tp_bac_giang_mau_sample", "suitability", "candidates",
+            "scenario"} <= keys
+    iso = m.bgplan_layers["isochrones_ga_kep_mau_sample"].data["features"]
+    assert len(iso) == 3 and [f["properties"]["k"] for f in iso] == ["2", "1", "0"]   # 45, 30, 15 min; short on top
+    assert "450\u202f000 người / persons" in " ".join(f["properties"]["p"] for f in iso)
+    # access joined into the park popups, labelled with the destination names; missing minutes are unknown
+    parks = {f["properties"]["p"].split("</h4>")[0]: f["properties"]["p"]
+             for key in ("parks_kcn", "parks_ccn") for f in m.bgplan_layers[key].data["features"]}
+    first = analyses["access"]["name"].iloc[0]
+    popup = parks[f'<div class="bg-pop"><h4>{first}']
+    assert "Thời gian đến Ga Kép / travel time to Kép station</th><td>12 phút / min" in popup
+    last = analyses["access"]["name"].iloc[-1]
+    assert "travel time to Hà Nội centre</th><td>không rõ / unknown" in parks[f'<div class="bg-pop"><h4>{last}']
+    # the suitability cell without a score is drawn as unknown, not as 0
+    suit = m.bgplan_layers["suitability"].data["features"]
+    assert sum(f["properties"]["k"] == "u" for f in suit) == 1
+    # scenario: change of minutes after − before; the line that got faster is green (class 0)
+    scen = m.bgplan_layers["scenario"].data["features"]
+    assert scen[0]["properties"]["k"] == "0" and "40 phút / min → 22 phút / min" in scen[0]["properties"]["p"]
+    # nothing given → no analysis layer
+    m2 = planner_map(built.layers, analyses={"isochrones": None, "suitability": analyses["suitability"].iloc[0:0]})
+    assert not {"suitability", "candidates", "scenario"} & set(m2.bgplan_layers)
+    assert not any(k.startswith("isochrones") for k in m2.bgplan_layers)
+
+
+def test_write_planner_map_from_layers_gpkg(built, tmp_path):
+    from geo.errors import InputError
+    from layers.build import write_layers
+    from maps.planner import read_layers, write_planner_map
+
+    write_layers(built, tmp_path)
+    layers, population, summary = read_layers(tmp_path)
+    assert len(layers["industrial_parks"]) == 53 and population is not None and summary["region"] == "bac-giang"
+    path = write_planner_map(tmp_path)
+    html = path.read_text(encoding="utf-8")
+    assert path == tmp_path / "map.html"
+    assert "Ga Kép" in html and "KCN Vân Trung" in html and "<script src=" not in html
+    assert 1_000_000 < path.stat().st_size < 5_000_000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]      # no temporary leftovers
+    with pytest.raises(InputError, match="layers.gpkg"):
+        write_planner_map(tmp_path / "nothing-here")

@@ -1,0 +1,209 @@
+"""The published site (maps/publish.py) and the indicators page (maps/indicators.py) on the real layers.
+
+Sizes are budgets of the issue (≤ 5 MB of HTML + data per page) and are
+deterministic, so they are asserted; timings are measured by
+scripts/bench_maps.py only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+SECRET = "SECRET-internal-note-4711"
+
+
+@pytest.fixture(scope="module")
+def built(region):
+    from layers.build import build_layers
+
+    return build_layers(region)
+
+
+@pytest.fixture(scope="module")
+def site(built, tmp_path_factory):
+    """The site with analyses and a non-public column and layer added."""
+    from maps.publish import publish_site
+    from maps.samples import sample_analyses
+
+    layers = dict(built.layers)
+    parks = layers["industrial_parks"].copy()
+    parks["internal_note"] = SECRET
+    layers["industrial_parks"] = parks
+    layers["private_layer"] = parks[["name", "geometry"]].assign(name=SECRET)
+    analyses = sample_analyses(layers)
+    analyses["candidates"] = analyses["candidates"].assign(owner_phone=SECRET)
+    out = tmp_path_factory.mktemp("out")
+    result = publish_site(out, layers=layers, population=built.population, analyses=analyses, summary=built.summary)
+    return result
+
+
+def _pages(site):
+    return {p.name: p.read_text(encoding="utf-8") for p in site["site"].glob("*.html")}
+
+
+def test_site_pages_and_assets(site):
+    root = site["site"]
+    assert set(site["pages"]) == {"index.html", "planning.html", "access.html", "suitability.html", "scenario.html",
+                                  "indicators.html"}
+    for rel in ("assets/leaflet/leaflet.js", "assets/leaflet/leaflet.css", "assets/leaflet/images/layers.png",
+                "assets/leaflet/LICENSE", "assets/fullscreen/Control.FullScreen.js", "assets/bgplan.js",
+                "assets/groupedlayercontrol/leaflet.groupedlayercontrol.min.js"):
+        assert (root / rel).is_file(), rel
+    assert not [p for p in root.parent.iterdir() if p.name.startswith(".site")]     # no temporary folders left
+
+
+def test_pages_within_budget(site):
+    # issue 5: ≤ 5 MB of HTML + data per page for old Bắc Giang
+    assert site["over_budget"] == []
+    assert all(size <= 5_000_000 for size in site["pages"].values()), site["pages"]
+    assert site["pages"]["planning.html"] > 300_000          # the layers really are inside
+
+
+def test_pages_load_nothing_from_cdns(site):
+    for name, html in _pages(site).items():
+        srcs = re.findall(r'<script[^>]*src="([^"]+)"', html) + re.findall(r'<link[^>]*href="([^"]+)"', html)
+        assert all(s.startswith("assets/") or s == "data:," for s in srcs), (name, srcs)
+        for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "unpkg"):
+            assert cdn not in html, (name, cdn)
+
+
+def test_attribution_on_every_page(site):
+    for name, html in _pages(site).items():
+        if name in ("index.html", "indicators.html"):
+            assert "© OpenStreetMap contributors (ODbL) · GADM · WorldPop (CC BY 4.0)" in html, name
+        else:
+            text = html.replace("\\u003c", "<").replace("\\u003e", ">")
+            for credit in ("OpenStreetMap</a> contributors (ODbL)", ">GADM</a>", "WorldPop</a> (CC BY 4.0)"):
+                assert credit in text, (name, credit)
+
+
+def test_only_public_attributes_go_out(site, built):
+    for name, html in _pages(site).items():
+        assert SECRET not in html, name
+    planning = _pages(site)["planning.html"]
+    # not in publish.yaml: facts_match, iip_year, address, osm ids, the data folder path
+    assert "Ghép số liệu / facts joined" not in planning
+    assert "year on iipvietnam.vn" not in planning
+    assert "OSM id" not in planning
+    assert str(built.summary["data_dir"]) not in planning
+    # but the public ones are there
+    assert "KCN Vân Trung" in planning and "Tỷ lệ lấp đầy / occupancy" in planning
+
+
+def test_public_layers_allow_list():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from maps.publish import public_layers
+
+    gdf = gpd.GeoDataFrame({"name": ["a"], "secret": ["s"], "minutes_to_kep": [3.0]}, geometry=[Point(0, 0)], crs=4326)
+    out = public_layers({"parks": gdf, "other": gdf}, {"parks": ["name", "minutes_to_*"]})
+    assert list(out) == ["parks"]
+    assert list(out["parks"].columns) == ["name", "minutes_to_kep", "geometry"]
+
+
+def test_indicators_computed_from_layers(built):
+    from maps.indicators import compute_indicators, occupancy_figures, park_figures, urban_figures, wastewater_figures
+
+    parks = built.layers["industrial_parks"]
+    kcn, ccn = park_figures(parks, "KCN"), park_figures(parks, "CCN")
+    # SOURCES.md: 53 parks inside the province, 23 KCN + 30 CCN, 6,301 ha in total
+    assert (kcn["count"], ccn["count"]) == (23, 30)
+    assert kcn["area_ha"] + ccn["area_ha"] == pytest.approx(6301, abs=1)
+    # SOURCES.md: census 2019 total 1,803,950, urban 205,623 (11.4 %)
+    u = urban_figures(built.layers["district_population"])
+    assert u["total"] == 1_803_950 and u["urban"] == 205_623
+    assert u["share"] == pytest.approx(0.114, abs=0.0005)
+    w = wastewater_figures(parks)
+    assert w == {"total": 53, "yes": 0, "no": 0, "unknown": 53}    # no source states it (parks docstring)
+    o = occupancy_figures(parks)
+    assert o["known"] >= 1 and o["unknown"] >= 1 and o["known"] + o["unknown"] == o["operating"]
+    assert 90 <= o["mean_pct"] <= 100
+    rows = {r["id"]: r for r in compute_indicators(built.layers)}
+    assert rows["wastewater"]["today"].startswith("0 biết / known, 53 không rõ / unknown")
+    assert rows["wastewater"]["targets"][0]["progress"] == []        # no percentage of unknowns
+    assert "11,4 %" in rows["urban_share"]["today"]
+    kcn_targets = [t["text"] for t in rows["industrial_parks"]["targets"]]
+    assert any("7\u202f840 ha" in t for t in kcn_targets) and any("7\u202f000 ha" in t for t in kcn_targets)
+    assert any("63 khu" in t["text"] for t in rows["industrial_clusters"]["targets"])
+
+
+def test_indicators_page(site):
+    html = _pages(site)["indicators.html"]
+    assert "<script" not in html and " src=" not in html          # no scripts, nothing loaded
+    assert re.findall(r"<link[^>]*>", html) == ['<link rel="icon" href="data:,">']
+    for source in ("talkvietnam.org", "2021-07-19", "einpresswire.com", "2023-07-24", "vietnamnews.vn", "2025-03-19",
+                   "Decision 219"):
+        assert source in html
+    assert "23 khu / parks · 4\u202f650 ha" in html
+    assert "0 biết / known, 53 không rõ / unknown" in html
+    assert "<svg" in html and html.count("<rect") > 20          # charts drawn inline
+    assert "Việt Yên" in html and "Sơn Động" in html             # per-district bars
+
+
+def test_index_lists_pages_and_gaps(site):
+    html = _pages(site)["index.html"]
+    for page in ("planning.html", "access.html", "suitability.html", "scenario.html", "indicators.html"):
+        assert f'href="{page}"' in html
+    assert "Cao tốc Hà Nội – Bắc Giang – Lạng Sơn (CT.01)" in html     # corridors not in the data are said
+    assert "GADM" in html and "WorldPop" in html
+
+
+def test_analysis_pages_only_when_given(built, tmp_path):
+    from maps.publish import publish_site
+
+    layers = {k: v for k, v in built.layers.items() if k in ("province", "districts", "industrial_parks")}
+    result = publish_site(tmp_path, layers=layers, population=None, analyses=None, summary={})
+    assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html"}
+    html = (result["site"] / "planning.html").read_text(encoding="utf-8")
+    assert "bgplan.layers[\"parks_kcn\"]" in html and "water" not in re.findall(r'bgplan.layers\["(\w+)"\]', html)
+    # district population absent: the indicators say unknown, not 0 %
+    ind = (result["site"] / "indicators.html").read_text(encoding="utf-8")
+    assert "Tỷ lệ dân số đô thị / urban population share</td><td><div>không rõ / unknown" in ind
+
+
+def test_failed_publish_keeps_the_previous_site(built, tmp_path, monkeypatch):
+    from maps import indicators, publish
+
+    layers = {k: v for k, v in built.layers.items() if k in ("province", "districts", "industrial_parks")}
+    first = publish.publish_site(tmp_path, layers=layers, summary={})
+    before = (first["site"] / "planning.html").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(indicators, "indicators_html", broken)
+    changed = dict(layers, industrial_parks=layers["industrial_parks"].assign(name="Renamed"))
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish.publish_site(tmp_path, layers=changed, summary={})
+    assert (first["site"] / "planning.html").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_bad_config_is_one_line_input_error(tmp_path):
+    from geo.errors import InputError
+    from maps.publish import load_config
+
+    bad = tmp_path / "publish.yaml"
+    bad.write_text("layers: [a, b\n", encoding="utf-8")
+    with pytest.raises(InputError, match="publish.yaml: not valid YAML"):
+        load_config(bad)
+    bad.write_text("clip_km: 3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="needs a 'layers:' mapping"):
+        load_config(bad)
+    with pytest.raises(InputError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_publish_from_out_folder(built, tmp_path):
+    from layers.build import write_layers
+    from maps.publish import publish_site
+
+    write_layers(built, tmp_path)
+    result = publish_site(tmp_path)
+    assert result["site"] == tmp_path / "site"
+    assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html"}
+    html = (tmp_path / "site" / "planning.html").read_text(encoding="utf-8")
+    assert "bgplan.layers[\"population\"]" in html and "KCN Quang Châu" in html

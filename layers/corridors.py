@@ -26,6 +26,9 @@ corridor_id : config key (``ql1a``, ``ct01`` …); planned lines without a
     also exists gets ``<id>_planned``.
 name_vi, name_en : names from the config (planned lines: the file's name).
 road_class : ``expressway``, ``national`` … (config or file); None when unknown.
+programme : True for the corridors the action programme names (QL1A, CT.01, QL37 …) and
+    planned roads; False for context roads labelled only for their speed (QL5, QL18 …;
+    ``context: true`` in the region file).
 status : ``existing`` or ``planned``.
 method : ``osm_tags``, ``map_matched`` or ``scenario_file``.
 length_km : length of the corridor's lines (matched network edges, tagged
@@ -81,7 +84,7 @@ from layers.region import Region
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["corridor_id", "name_vi", "name_en", "road_class", "status", "method", "length_km",
+COLUMNS = ["corridor_id", "name_vi", "name_en", "road_class", "programme", "status", "method", "length_km",
            "reference_length_km", "matched_share", "design_speed_kmh", "source", "note"]
 
 _RAIL_KINDS = ("duong sat", "railway", "rail")
@@ -223,7 +226,7 @@ def _from_reference(region: Region, window) -> tuple[list, pd.DataFrame, list, d
             note += f". {spec['note']}"
         rows.append({
             "corridor_id": cid, "name_vi": spec.get("name_vi", cid), "name_en": spec.get("name_en", cid),
-            "road_class": spec.get("road_class"), "status": "existing", "method": "map_matched",
+            "road_class": spec.get("road_class"), "programme": not spec.get("context", False), "status": "existing", "method": "map_matched",
             "length_km": round(report["matched_length_km"], 3),
             "reference_length_km": round(report["reference_in_network_km"], 3),
             "matched_share": report["matched_share"], "design_speed_kmh": np.nan,
@@ -287,7 +290,7 @@ def _from_osm_tags(region: Region, osm_edges: gpd.GeoDataFrame, window) -> tuple
         geometry = _multiline(np.asarray(part.geometry.to_crs(settings.storage_crs).values))
         rows.append({
             "corridor_id": cid, "name_vi": spec.get("name_vi", cid), "name_en": spec.get("name_en", cid),
-            "road_class": spec.get("road_class"), "status": "existing", "method": "osm_tags",
+            "road_class": spec.get("road_class"), "programme": not spec.get("context", False), "status": "existing", "method": "osm_tags",
             "length_km": round(float(part.geometry.length.sum()) / 1000.0, 3),
             "reference_length_km": np.nan, "matched_share": np.nan, "design_speed_kmh": np.nan,
             "source": "OpenStreetMap ref/name tags (© OpenStreetMap contributors, ODbL)",
@@ -345,7 +348,7 @@ def _from_scenario_file(region: Region, path: Path, window, taken: set) -> list:
             notes.append("design_speed_kmh not given in the file")
         rows.append({
             "corridor_id": corridor_id, "name_vi": name, "name_en": spec.get("name_en", name) if cid else name,
-            "road_class": road_class, "status": "planned", "method": "scenario_file",
+            "road_class": road_class, "programme": True, "status": "planned", "method": "scenario_file",
             "length_km": round(float(group.geometry.length.sum()) / 1000.0, 3),
             "reference_length_km": np.nan, "matched_share": np.nan, "design_speed_kmh": float(speed),
             "source": path.name, "note": "; ".join(notes),

@@ -60,7 +60,9 @@ def test_columns_crs_and_speed(built):
 def test_ql1a_and_ql37_are_map_matched(built):
     layer, _ = built
     existing = layer[layer.status == "existing"].set_index("corridor_id")
-    assert set(existing.index) == {"ql1a", "ql37"}
+    assert set(existing.index[existing.programme]) == {"ql1a", "ql37"}
+    # Other national roads of the reference are labelled too, for their speed only.
+    assert set(existing.index[~existing.programme]) == {"ql5", "ql18", "ql3", "ql1b", "ql10"}
     assert set(existing.method) == {"map_matched"}
     for cid in ("ql1a", "ql37"):
         row = existing.loc[cid]
@@ -91,7 +93,7 @@ def test_edge_labels_point_at_real_network_edges(built, shared_data):
     layer, _ = built
     labels = corridor_edges(layer)
     assert list(labels.columns) == ["edge_id", "corridor_id"]
-    assert set(labels.corridor_id) == {"ql1a", "ql37"}
+    assert set(labels.corridor_id) == {"ql1a", "ql37", "ql5", "ql18", "ql3", "ql1b", "ql10"}
     edges = gpd.read_file(shared_data / "bacgiang_roads_osm2018_bbox03.gpkg", layer="edges",
                           columns=["edge_id", "length_m"], engine="pyogrio")
     known = edges.set_index("edge_id")
@@ -162,7 +164,7 @@ def test_osm_tags_label_corridors_by_ref_and_name(region):
     assert rows.loc["ql1a", "length_km"] == pytest.approx(expected, abs=0.001)
     assert np.isnan(rows.loc["ql1a", "reference_length_km"])
     missing = {item["corridor_id"] for item in layer.attrs["summary"]["not_found"]}
-    assert {"ql279", "ql31", "ql17", "ring4", "ring5"} == missing
+    assert {"ql279", "ql31", "ql17", "ring4", "ring5", "ql5", "ql18", "ql3", "ql1b", "ql10"} == missing
     labels = corridor_edges(layer).sort_values("edge_id")
     assert labels.values.tolist() == [[11, "ql1a"], [12, "ql1a"], [13, "ql37"], [16, "ct01"]]
 

@@ -226,3 +226,44 @@ def _labels(points: gpd.GeoDataFrame) -> list:
         if column in points.columns:
             return points[column].astype(str).tolist()
     return [str(i) for i in points.index]
+
+
+def isochrones_from(region: Region, net: Networks, points: gpd.GeoDataFrame, minutes=(15, 30, 45, 60),
+                    population=None, router: Router | None = None) -> gpd.GeoDataFrame:
+    """Isochrones (cumulative polygons within each threshold) from each point, with the people inside.
+
+    Points join their nearest road edge (:meth:`Networks.attach`); the
+    polygons follow the real edge shapes (:func:`geo.isochrones.isochrones`).
+    Columns: ``name`` (of the point), ``minutes``, ``area_km2``, ``reason``
+    (why a point has no polygon), geometry (EPSG:4326); with ``population``
+    = (array, profile) also ``population`` (people of the 1-km cells whose
+    centre lies inside the polygon — it undercounts, since the polygon is a
+    150 m band along the reachable roads), ``population_added`` and
+    ``people_within`` (people of the cells that reach the point within the
+    time, access leg included — the catchment measure of the access report).
+    """
+    from geo.isochrones import isochrones, population_within
+
+    cfg = settings_of(region)
+    routed, idx, _, why = net.attach(router or net.road, points, cfg["max_snap_m"], cfg["access_speed_kmh"])
+    idx = np.where(pd.isna(pd.Series(why, dtype=object)).to_numpy(), idx, -1)
+    iso = isochrones(routed, idx, thresholds_min=tuple(float(m) for m in minutes), edge_geometry=net.road_lines)
+    names = _labels(points)
+    iso.insert(0, "name", [names[i] for i in _row_of(iso["origin_index"].to_numpy(), idx)])
+    if population is not None:
+        array, profile = population
+        iso = population_within(iso, array, profile)
+        catch = _catchment(routed, array, profile, region, cfg, within=np.arange(routed.n) < (router or net.road).n)
+        people = catch.people_within(idx, minutes)
+        row = _row_of(iso["origin_index"].to_numpy(), idx)
+        column = {float(m): j for j, m in enumerate(minutes)}
+        iso["people_within"] = [np.round(people[r, column[float(m)]]) for r, m in zip(row, iso["minutes"])]
+    iso["network_note"] = net.note
+    return iso
+
+
+def _row_of(origin_index, idx) -> list[int]:
+    """Row of the input point for each isochrone row (by origin node index; −1 rows keep their order)."""
+    position = {int(v): i for i, v in enumerate(idx) if v >= 0}
+    missing = iter(i for i, v in enumerate(idx) if v < 0)
+    return [position[int(v)] if int(v) in position else next(missing) for v in origin_index]

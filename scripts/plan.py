@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from geo import settings  # noqa: E402
 from geo.errors import InputError  # noqa: E402
@@ -81,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scenario file (default: the shipped indicative CT.01 line)")
     s.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
     s.set_defaults(func=cmd_scenario)
+
+    i = sub.add_parser("isochrones", parents=[common], help="areas reachable within 15/30/45/60 minutes → OUT/isochrones.gpkg",
+                       description="Polygons reachable by road within each time from each origin, with the people inside "
+                                   "(WorldPop 2020 rescaled to the 2019 census). Origins: region destinations by key "
+                                   "(kep_station, bac_giang_city …), 'LON,LAT' points, or --all-parks.")
+    i.add_argument("--from", dest="origins", action="append", default=None, metavar="KEY|LON,LAT",
+                   help="an origin; repeatable (default: kep_station)")
+    i.add_argument("--all-parks", action="store_true", help="one set of isochrones per industrial park")
+    i.add_argument("--minutes", type=float, nargs="+", default=[15, 30, 45, 60], help="thresholds in minutes (default: 15 30 45 60)")
+    i.set_defaults(func=cmd_isochrones)
+
+    b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx → OUT/bench.json",
+                       description="Run the benchmark scripts (ratios against a baseline in the same run, plus peak memory): "
+                                   "routing on the real network and a generated 200,000-node one. Takes a few minutes.")
+    b.add_argument("--quick", action="store_true", help="a smaller generated network (for a fast look)")
+    b.set_defaults(func=cmd_bench)
 
     f = sub.add_parser("fetch", parents=[common], help="download the public sources into a cache folder",
                        description="Download the public sources (OSM, GADM 4.1, WorldPop 1 km …) into a folder with the "
@@ -189,6 +206,50 @@ def cmd_scenario(args) -> int:
     print(f"trips made longer: {s['parks_slower']} (adding a road never lengthens a trip)")
     print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}")
     return 0
+
+
+def _origin_points(region, specs):
+    """Origins given as destination keys or 'LON,LAT' strings → GeoDataFrame with 'name'."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    dest = region.destinations().set_index("key")
+    rows = []
+    for spec in specs:
+        if spec in dest.index:
+            rows.append((spec, dest.geometry[spec]))
+            continue
+        try:
+            lon, lat = (float(v) for v in spec.split(","))
+        except ValueError:
+            raise InputError(None, f"--from '{spec}' is neither a destination key ({', '.join(dest.index)}) nor LON,LAT") from None
+        rows.append((spec, Point(lon, lat)))
+    return gpd.GeoDataFrame({"name": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs="EPSG:4326")
+
+
+def cmd_isochrones(args) -> int:
+    from geo.output import write_geopackage
+    from layers.access import isochrones_from
+
+    region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
+    origins = park_layer[["name", "geometry"]] if args.all_parks else _origin_points(region, args.origins or ["kep_station"])
+    iso = isochrones_from(region, net, origins, minutes=sorted(args.minutes), population=pop)
+    write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
+    for row in iso.itertuples():
+        people = f", {row.people_within:,.0f} people within" if hasattr(row, "people_within") and row.people_within == row.people_within else ""
+        print(f"{row.name}: {row.minutes:g} min → {row.area_km2:,.1f} km²{people}" if row.reason is None or row.reason != row.reason
+              else f"{row.name}: {row.reason}")
+    print(f"wrote {args.out / 'isochrones.gpkg'}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import bench_routing
+
+    argv = ["--out", str(args.out), "--data", str(args.data)]
+    if args.quick:
+        argv += ["--grid-side", "150"]
+    return bench_routing.main(argv)
 
 
 def cmd_fetch(args) -> int:

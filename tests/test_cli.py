@@ -186,3 +186,77 @@ def test_layers_with_a_scenario_and_dry_ports(shared_data, tmp_path):
     assert corridors.loc["ql1a", "status"] == "existing"
     stations = gpd.read_file(out / "layers.gpkg", layer="stations")
     assert "ICD Kép (planned)" in set(stations["name"])
+
+
+def test_access_writes_csv_and_geopackage(shared_data, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    result = run("access", "--data", shared_data, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "access.csv")
+    assert len(table) == 53
+    for column in ("minutes_to_ql1a", "minutes_to_kep_station", "minutes_to_dong_dang_border_road_rail",
+                   "people_within_30_min", "people_within_45_min", "reason_ct01"):
+        assert column in table.columns
+    assert pyogrio.read_info(out / "access.gpkg", layer="access")["crs"] == "EPSG:4326"
+    assert "no time to ct01" in result.stdout
+
+
+def test_isochrones_grow_with_the_threshold(shared_data, tmp_path):
+    out = tmp_path / "out"
+    result = run("isochrones", "--data", shared_data, "--from", "kep_station", "--from", "106.19,21.27",
+                 "--minutes", "15", "30", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    iso = gpd.read_file(out / "isochrones.gpkg", layer="isochrones")
+    assert len(iso) == 4
+    for _, group in iso.groupby("name"):
+        group = group.sort_values("minutes")
+        assert group["area_km2"].is_monotonic_increasing and group["area_km2"].iloc[0] > 1
+        assert group["people_within"].is_monotonic_increasing
+        small, big = group.geometry.iloc[0], group.geometry.iloc[1]
+        assert small.difference(big).area < 1e-6 * small.area  # nested (up to storage rounding)
+
+
+def test_isochrones_bad_origin(shared_data, tmp_path):
+    out = tmp_path / "out"
+    result = run("isochrones", "--data", shared_data, "--from", "atlantis", "--out", out, "--quiet")
+    _fails_cleanly(result, out, "atlantis")
+
+
+def test_scenario_with_the_indicative_ct01(shared_data, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    result = run("scenario", "--data", shared_data, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    change = pd.read_csv(out / "scenario.csv")
+    assert {"minutes_to_ct01_before", "minutes_to_ct01_after", "minutes_to_ct01_change"} <= set(change.columns)
+    assert change["minutes_to_ct01_after"].notna().sum() > 40
+    roads = gpd.read_file(out / "scenario.gpkg", layer="planned_roads")
+    assert roads.loc[0, "status"] == "indicative"
+    assert "trips made longer: 0" in result.stdout
+
+
+def test_scenario_line_touching_no_road(shared_data, tmp_path):
+    from shapely.geometry import LineString
+
+    path = tmp_path / "nowhere.geojson"
+    gpd.GeoDataFrame({"name": ["Đường trên biển"], "road_class": ["national"], "design_speed_kmh": [60]},
+                     geometry=[LineString([(107.30, 20.82), (107.34, 20.81)])], crs="EPSG:4326").to_file(path)
+    out = tmp_path / "out"
+    result = run("scenario", path, "--data", shared_data, "--out", out, "--quiet")
+    _fails_cleanly(result, out, "nowhere.geojson", "touches no road")
+
+
+def test_matrix_from_a_csv_of_sites(shared_data, tmp_path):
+    import pandas as pd
+
+    sites = tmp_path / "sites.csv"
+    sites.write_text("name,lon,lat\nSite A,106.20,21.30\nSite B,106.45,21.35\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("matrix", "--data", shared_data, "--origins", sites, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "matrix.csv")
+    assert len(table) == 2 * 6 and set(table["origin"]) == {"Site A", "Site B"}
+    assert table["minutes"].notna().all()

@@ -33,12 +33,12 @@ def _close(a, b, tolerance):
 def test_edges_are_cut_where_time_runs_out():
     # 0 —1 km/100 s— 1 —1 km/100 s— 2 ; 150 s reach 1.5 km along the line.
     r = Router.from_arrays([0, 1, 2], [0, 1000, 2000], [0, 0, 0], [0, 1], [1, 2], [100.0, 100.0], crs=None)
-    iso = isochrones(r, [0], thresholds_min=(2.5,), buffer_m=100)
+    iso = isochrones(r, [0], thresholds_min=(2.5,), buffer_m=100, method="vector")
     expected = shapely.buffer(LineString([(0, 0), (1500, 0)]), 100, quad_segs=QUAD_SEGS)
     assert _close(iso.geometry.iloc[0], expected, 0.01)
     assert iso.nodes.iloc[0] == 2 and iso.reason.isna().all()
     # From the middle node both ways: 0.5 km each side.
-    mid = isochrones(r, [1], thresholds_min=(50 / 60,), buffer_m=100)
+    mid = isochrones(r, [1], thresholds_min=(50 / 60,), buffer_m=100, method="vector")
     assert _close(mid.geometry.iloc[0], shapely.buffer(LineString([(500, 0), (1500, 0)]), 100, quad_segs=QUAD_SEGS), 0.01)
 
 
@@ -47,22 +47,31 @@ def test_cut_follows_the_edge_geometry(reverse):
     r = Router.from_arrays([0, 1], [0, 1000], [0, 0], [0], [1], [100.0], crs=None)
     bend = LineString([(0, 0), (500, 500), (1000, 0)])          # 1,414 m drawn from u to v
     geometry = gpd.GeoSeries([bend.reverse() if reverse else bend])
-    iso = isochrones(r, [0], thresholds_min=(50 / 60,), buffer_m=50, edge_geometry=geometry)   # half the time
+    iso = isochrones(r, [0], thresholds_min=(50 / 60,), buffer_m=50, edge_geometry=geometry, method="vector")
     expected = shapely.buffer(LineString([(0, 0), (500, 500)]), 50, quad_segs=QUAD_SEGS)
     assert _close(iso.geometry.iloc[0], expected, 0.01)
 
 
 def test_one_way_edges_and_isolated_origin():
     r = Router.from_arrays([0, 1, 2], [0, 1000, 5000], [0, 0, 0], [0], [1], [100.0], directed=True, crs=None)
-    iso = isochrones(r, [1, 2, -1], thresholds_min=(10,), buffer_m=100)
+    iso = isochrones(r, [1, 2, -1], thresholds_min=(10,), buffer_m=100, method="vector")
     # Node 1 has only an incoming arc; node 2 has no edge: both are just their own disc.
     disc = shapely.area(shapely.buffer(Point(0, 0), 100, quad_segs=QUAD_SEGS)) / 1e6
     for k in (0, 1):
         assert iso.area_km2.iloc[k] == pytest.approx(disc, rel=0.01)
     assert iso.geometry.iloc[2] is None and np.isnan(iso.area_km2.iloc[2])
     assert "not snapped" in iso.reason.iloc[2]
-    forward = isochrones(r, [0], thresholds_min=(10,), buffer_m=100)
+    forward = isochrones(r, [0], thresholds_min=(10,), buffer_m=100, method="vector")
     assert forward.area_km2.iloc[0] == pytest.approx(1.0 * 0.2 + disc, rel=0.01)
+
+
+def test_raster_method_on_a_line():
+    r = Router.from_arrays([0, 1, 2], [0, 1000, 2000], [0, 0, 0], [0, 1], [1, 2], [100.0, 100.0], crs=None)
+    iso = isochrones(r, [0], thresholds_min=(2.5, 10), buffer_m=100, method="raster")
+    exact = shapely.buffer(LineString([(0, 0), (1500, 0)]), 100, quad_segs=QUAD_SEGS)
+    assert _close(iso.geometry.iloc[0], exact, 0.08)
+    assert iso.area_km2.iloc[0] == pytest.approx(shapely.area(exact) / 1e6, rel=0.03)
+    assert iso.area_km2.iloc[1] == pytest.approx(2.0 * 0.2 + np.pi * 0.01, rel=0.03)
 
 
 # ---------------------------------------------------------------------- Bắc Giang
@@ -102,6 +111,18 @@ def test_bacgiang_area_grows_with_threshold(bg_router, city_isochrones):
     # ... and no node more than 60 min away lies farther than 40 km + buffer from the origin... inside 60.
     far = np.hypot(router.x - router.x[origin], router.y - router.y[origin]) > 40_200
     assert not shapely.contains_xy(polygons[-1], router.x[far], router.y[far]).any()
+
+
+def test_raster_method_agrees_with_exact_union(bg_router, city_isochrones):
+    router, geometry = bg_router
+    origin, _ = city_isochrones
+    exact = isochrones(router, origin, (15, 30), edge_geometry=geometry, crs=None, method="vector")
+    grid = isochrones(router, origin, (15, 30), edge_geometry=geometry, crs=None, method="raster")
+    for a, b in zip(grid.geometry, exact.geometry):
+        assert shapely.is_valid(a)
+        assert shapely.area(a) == pytest.approx(shapely.area(b), rel=0.02)
+        assert _close(a, b, 0.06)
+    assert shapely.covers(shapely.buffer(grid.geometry.iloc[1], 0.01), grid.geometry.iloc[0])
 
 
 def test_bacgiang_population_matches_brute_force(city_isochrones, shared_data):

@@ -209,6 +209,17 @@ def test_matrix_reasons(bacgiang):
     assert np.isnan(limited.travel_time_s.iloc[0]) and limited.reason.iloc[0] == "not reached within 1 s"
 
 
+def test_parallel_workers_give_the_same_answer(bacgiang):
+    router = bacgiang["router"]
+    origins = np.random.default_rng(8).choice(router.n, 12, replace=False)
+    one = router.travel_times(origins, limit=3600)
+    two = router.travel_times(origins, limit=3600, workers=2)
+    np.testing.assert_array_equal(one, two)
+    for (a, ta), (b, tb) in zip(router.reachable_within(origins, 900), router.reachable_within(origins, 900, workers=2)):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(ta, tb)
+
+
 def test_components(bacgiang):
     router, nodes = bacgiang["router"], bacgiang["nodes"]
     labels = router.components()
@@ -247,6 +258,23 @@ def test_add_nodes_then_edges(bacgiang):
     road = new.add_edges([router.n, router.n], [city, hanoi], [10.0, 1500.0])
     assert road.travel_times([city], [hanoi])[0, 0] == pytest.approx(1510.0)
     assert router.travel_times([city], [hanoi])[0, 0] > 4000
+
+
+def test_from_frames_and_lonlat_networkx(bacgiang):
+    router, nodes, edges = bacgiang["router"], bacgiang["nodes"], bacgiang["edges"]
+    framed = Router.from_frames(nodes, edges, edges.length_m / SPEED_40_KMH)
+    np.testing.assert_allclose(framed.x, router.x)
+    G = nx.MultiGraph()
+    G.add_nodes_from((int(i), {"x": x, "y": y}) for i, x, y in zip(nodes.node_id, nodes.x, nodes.y))
+    G.add_edges_from((int(u), int(v), {"travel_time": t}) for u, v, t in zip(edges.u, edges.v, edges.length_m / SPEED_40_KMH))
+    from_graph = Router.from_networkx(G)                      # no G.graph["crs"], lon/lat coordinates
+    assert from_graph.crs == settings.metric_crs
+    np.testing.assert_allclose(from_graph.x, router.x[router.index_of(from_graph.node_ids)])
+    source = router.index_of([int(nodes.node_id[nodes.comp_id == 0].iloc[0])])
+    expected = router.travel_times(source)
+    _assert_same(framed.travel_times(source)[0], expected[0])
+    _assert_same(from_graph.travel_times(from_graph.index_of(router.node_ids[source]))[0],
+                 expected[0][router.index_of(from_graph.node_ids)])
 
 
 def test_bad_input():

@@ -37,11 +37,19 @@ def safe_json(value) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def has_features(gdf) -> bool:
+    """True for a GeoDataFrame with at least one row."""
+    import geopandas as gpd
+
+    return isinstance(gdf, gpd.GeoDataFrame) and len(gdf) > 0
+
+
 def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None, decimals: int = 5) -> dict:
     """A GeoJSON FeatureCollection with coordinates rounded to ``decimals`` (5 ≈ 1 m).
 
     Properties per feature: ``k`` style key, ``t`` tooltip HTML, ``p`` popup
-    HTML, ``r`` radius (px). Empty geometries are dropped.
+    HTML (or the index of a :class:`SharedTexts` text), ``r`` radius (px).
+    Empty geometries are dropped.
 
     >>> from shapely.geometry import Point
     >>> fc = feature_collection([Point(106.123456789, 21.2)], ["a"], ["<b>x</b>"])
@@ -60,7 +68,7 @@ def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None,
         props = {"k": str(keys[i])}
         if tooltips is not None and tooltips[i]:
             props["t"] = tooltips[i]
-        if popups is not None and popups[i]:
+        if popups is not None and popups[i] is not None and popups[i] != "":
             props["p"] = popups[i]
         if radii is not None and radii[i] is not None and math.isfinite(float(radii[i])):
             props["r"] = float(radii[i])
@@ -79,6 +87,7 @@ class DataLayer(Layer):
     key : id under which the page exposes the layer as ``bgplan.layers[key]``.
     labels : tooltips shown permanently as map labels.
     highlight : thicken the outline on hover.
+    z : stacking rank on the shared canvas (higher drawn on top), kept when layers are switched.
     """
 
     _template = Template("""
@@ -89,7 +98,7 @@ class DataLayer(Layer):
     """)
 
     def __init__(self, data: dict, styles: dict, name: str, key: str, show: bool = True,
-                 labels: bool = False, highlight: bool = True):
+                 labels: bool = False, highlight: bool = True, z: float = 0):
         super().__init__(name=name, overlay=True, control=False, show=show)
         self._name = "DataLayer"
         self.data = data
@@ -97,6 +106,7 @@ class DataLayer(Layer):
         self.key = key
         self.labels = labels
         self.highlight = highlight
+        self.z = z
 
     @property
     def feature_count(self) -> int:
@@ -108,20 +118,53 @@ class DataLayer(Layer):
 
     @property
     def spec_json(self) -> str:
-        return safe_json({"styles": self.styles, "labels": self.labels, "highlight": self.highlight})
+        return safe_json({"styles": self.styles, "labels": self.labels, "highlight": self.highlight, "z": self.z})
 
     @property
     def key_json(self) -> str:
         return safe_json(self.key)
 
 
+class SharedTexts(MacroElement):
+    """Popup texts used by several layers, stored once per page as ``bgplan.texts`` (features refer to them by index).
+
+    Add it to the map before the layers; :meth:`index` registers a text.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        bgplan.texts = {{ this.texts_json }};
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "SharedTexts"
+        self.texts: list[str] = []
+        self._seen: dict[str, int] = {}
+
+    def index(self, text: str) -> int:
+        if text not in self._seen:
+            self._seen[text] = len(self.texts)
+            self.texts.append(text)
+        return self._seen[text]
+
+    @property
+    def texts_json(self) -> str:
+        return safe_json(self.texts)
+
+
 class ImageLayer(Layer):
-    """An image overlay (``url`` may be a data URI) over ``bounds`` [[south, west], [north, east]]."""
+    """An image overlay (``url`` may be a data URI) over ``bounds`` [[south, west], [north, east]].
+
+    Drawn in its own pane below the vector canvas, so points and lines stay on top.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.imageOverlay({{ this.url_json }}, {{ this.bounds_json }},
-            {opacity: {{ this.opacity }}, interactive: false, className: "bg-pixelated"});
+            {opacity: {{ this.opacity }}, interactive: false, className: "bg-pixelated",
+             pane: bgplan.lowPane({{ this._parent.get_name() }}, "bgRaster", 350)});
         bgplan.layers[{{ this.key_json }}] = {{ this.get_name() }};
         {% endmacro %}
     """)
@@ -160,9 +203,14 @@ class GroupedLayers(MacroElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }}_empty = L.layerGroup();
         var {{ this.get_name() }} = L.control.groupedLayers(
-            { {% for label, layer in this.base %}{{ label }}: {{ layer.get_name() if layer else this.get_name() ~ "_empty" }}{% if not loop.last %}, {% endif %}{% endfor %} },
-            { {% for group, layers in this.groups %}{{ group }}: { {% for label, layer in layers %}{{ label }}: {{ layer.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %} }{% if not loop.last %},
-              {% endif %}{% endfor %} },
+            { {% for label, layer in this.base -%}
+                {{ label }}: {{ layer.get_name() if layer else this.get_name() ~ "_empty" }}{% if not loop.last %}, {% endif %}
+              {%- endfor %} },
+            { {% for group, layers in this.groups -%}
+                {{ group }}: { {% for label, layer in layers -%}
+                    {{ label }}: {{ layer.get_name() }}{% if not loop.last %}, {% endif %}
+                  {%- endfor %} }{% if not loop.last %}, {% endif %}
+              {%- endfor %} },
             {{ this.options_json }}
         ).addTo({{ this._parent.get_name() }});
         {% endmacro %}
@@ -184,21 +232,44 @@ def _label(text: str) -> str:
 
 
 class MapSetup(MacroElement):
-    """Attribution (shown with or without tiles), full-screen button, ``window.bgMap``; a title box."""
+    """Attribution (shown with or without tiles), full-screen button, ``window.bgMap``; a title box.
+
+    ``bounds`` [[south, west], [north, east]]: initial view, set without animation.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        bgplan.setup({{ this._parent.get_name() }}, {{ this.attribution_json }}, {{ this.fullscreen_json }});
+        bgplan.setup({{ this._parent.get_name() }}, {{ this.attribution_json }}, {{ this.fullscreen_json }}, {{ this.bounds_json }});
         {% if this.title_html %}bgplan.box({{ this._parent.get_name() }}, {{ this.title_html }}, "topleft", "bg-box");{% endif %}
         {% endmacro %}
     """)
 
-    def __init__(self, attribution_html: str, title_html: str | None = None):
+    def __init__(self, attribution_html: str, title_html: str | None = None, bounds=None):
         super().__init__()
         self._name = "MapSetup"
+        self.bounds_json = safe_json(bounds)
         self.attribution_json = safe_json(attribution_html)
         self.fullscreen_json = safe_json(["Toàn màn hình / full screen", "Thoát toàn màn hình / exit full screen"])
         self.title_html = safe_json(title_html) if title_html else ""
+
+
+class SwitchWhenAdded(MacroElement):
+    """When ``trigger`` is switched on, the ``off`` layers on the map are replaced by ``on``."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        bgplan.switchWhenAdded({{ this._parent.get_name() }}, {{ this.trigger.get_name() }},
+            [{% for l in this.off %}{{ l.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}],
+            {{ this.on.get_name() if this.on else "null" }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, trigger, off, on=None):
+        super().__init__()
+        self._name = "SwitchWhenAdded"
+        self.trigger = trigger
+        self.off = list(off)
+        self.on = on
 
 
 class Ready(MacroElement):

@@ -263,7 +263,8 @@ def hbar_svg(rows, series, colors, fmt, title: str | None = None, markers=(), wi
 def progress_svg(fraction: float, width: int = 160) -> str:
     """A small progress bar (0–1, capped at 1 in the drawing, the label tells the real value)."""
     f = max(0.0, min(1.0, float(fraction)))
-    return (f'<svg width="{width}" height="14" role="img" aria-label="{fmt_pct(fraction)}"><rect width="{width}" height="14" fill="#e6e6e6"/>'
+    return (f'<svg width="{width}" height="14" role="img" aria-label="{fmt_pct(fraction)}">'
+            f'<rect width="{width}" height="14" fill="#e6e6e6"/>'
             f'<rect width="{width * f:.1f}" height="14" fill="#1a9850"/></svg>')
 
 
@@ -313,13 +314,21 @@ svg{max-width:100%;height:auto}
 
 
 def indicators_html(layers: dict, targets: dict | None = None, home: str | None = "index.html",
-                    title: str | None = None, generated: str | None = None) -> str:
-    """The indicators page as one HTML string (no scripts, no external resources)."""
+                    title: str | None = None, generated: str | None = None, region_id: str | None = None) -> str:
+    """The indicators page as one HTML string (no scripts, no external resources).
+
+    region_id : id of the region the layers cover (``LayerSet.summary["region"]``);
+        when it differs from the targets' region the page says so.
+    """
     targets = targets if targets is not None else load_targets()
     rows = compute_indicators(layers, targets)
     region = _region_name(layers)
     title = title or f"{region} — chỉ tiêu 2030 / 2030 indicators"
     body = []
+    if region_id and targets.get("region") and region_id != targets["region"]:
+        of = escape(str(targets["region"]))
+        body.append(f"<p class='note'><b>Lưu ý / note:</b> mục tiêu là của vùng {of}; giá trị hiện nay tính cho vùng "
+                    f"{escape(region_id)} / the targets are those of {of}; today's values cover {escape(region_id)}.</p>")
     body.append("<table><thead><tr><th>Chỉ tiêu / indicator</th><th>Hiện nay (tính từ các lớp dữ liệu) / today "
                 "(computed from the layers)</th><th>Mục tiêu 2030 và nguồn / 2030 target and source</th></tr></thead><tbody>")
     for r in rows:
@@ -334,8 +343,10 @@ def indicators_html(layers: dict, targets: dict | None = None, home: str | None 
                          f"{escape(p['label'])}</span></div>")
             cells.append(cell)
         for rep in r.get("reported", []):
-            cells.append(f"<div class='note'>Số liệu khác đã công bố / other reported figure: {escape(rep['text'])}</div>{_source_html(rep)}")
-        target_html = "<hr>".join(cells) if cells else f"<span class='note'>{escape('Không có mục tiêu định lượng / no quantified target')}</span>"
+            cells.append(f"<div class='note'>Số liệu khác đã công bố / other reported figure: {escape(rep['text'])}</div>"
+                         + _source_html(rep))
+        none = "<span class='note'>Không có mục tiêu định lượng / no quantified target</span>"
+        target_html = "<hr>".join(cells) if cells else none
         body.append(f"<tr><td>{escape(r['title'])}</td><td>{today}</td><td>{target_html}</td></tr>")
     body.append("</tbody></table>")
 

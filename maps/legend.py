@@ -25,6 +25,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from maps.elements import safe_json
+from maps.style import UNKNOWN, UNKNOWN_FILL, class_labels
 
 
 @dataclass
@@ -115,3 +116,11 @@ class Legend(MacroElement):
     def position_json(self) -> str:
         return safe_json(self.position)
 
+
+def class_swatches(breaks, palette, fmt) -> list[Swatch]:
+    """Fill swatches of a class map: one per class of ``breaks`` (labels via ``fmt``) and one for unknown."""
+    labels = class_labels(breaks, fmt)
+    sw = [Swatch(lab, "fill", {"fillColor": col, "color": "#555", "weight": 1, "fillOpacity": 0.85})
+          for lab, col in zip(labels, palette)]
+    sw.append(Swatch(UNKNOWN, "fill", {"fillColor": UNKNOWN_FILL, "color": "#555", "weight": 1, "fillOpacity": 0.85}))
+    return sw

@@ -17,19 +17,28 @@ Groups in the layer control (labels Vietnamese / English)
 * transport and Kép logistics: corridors by road class (planned dashed),
   railways, stations and dry ports (Kép highlighted), key destinations;
 * urban, population, water: towns (programme towns highlighted), the
-  population grid (image overlay), rivers and water areas;
+  population grid (image overlay, drawn below the vector layers; switching
+  it on turns filled districts to outlines so it can be seen), rivers and
+  water areas;
 * analyses, when given (``analyses`` dict, every entry optional):
 
   ``isochrones``  GeoDataFrame: ``origin``, ``minutes``, ``population`` (one
                   radio group, one layer per origin up to 8 origins);
-  ``access``      table with a park ``name`` column and ``minutes_to_<key>``
-                  columns (``<key>`` a destination key such as
-                  ``kep_station``): joined into the park popups;
+  ``access``      the access report (``plan.py access``): a park ``name``
+                  column, ``minutes_to_<key>`` (``<key>`` a destination or
+                  corridor key such as ``kep_station``, ``ql1a``; suffix
+                  ``_road_rail``), ``reason_<key>`` (why a time is unknown),
+                  ``people_within_<m>_min``: joined into the park popups and,
+                  with ``access_layers``, one park layer per target coloured
+                  by minutes (radio group);
   ``suitability`` GeoDataFrame grid with a ``score`` column (any scale);
   ``candidates``  GeoDataFrame of candidate sites (``rank``, ``score``, ``name``
                   … all optional);
   ``scenario``    GeoDataFrame with column pairs ``X_before``/``X_after``
-                  (coloured by the change of the first pair).
+                  (``plan.py scenario``: per park), coloured by the change
+                  of one pair, every pair in the popup;
+  ``planned_roads``, ``interchanges``  the scenario's lines (dashed) and
+                  entry points.
 
 Every styled layer has a legend (:class:`maps.legend.Legend`) shown while the
 layer is on; the map has a scale bar, a full-screen button, tooltips on
@@ -58,11 +67,14 @@ from shapely.geometry import box
 
 from geo import settings
 from geo.output import atomic_path
-from geo.text import fold, nfc, park_key
+from geo.text import fold
 from maps import popups, style, vendor
-from maps.elements import DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, feature_collection
-from maps.legend import Legend, Swatch
+from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
+from maps.elements import (DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, SharedTexts, SwitchWhenAdded,
+                           feature_collection, has_features)
+from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
+from maps.style import choropleth
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +94,13 @@ G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
 G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
 G_TRANSPORT = "Giao thông, logistics Kép / Transport, Kép logistics"
 G_URBAN = "Đô thị, dân số, nước / Urban, population, water"
-G_ISOCHRONES = "Vùng đẳng thời / Isochrones"
-G_ANALYSIS = "Phân tích / Analysis"
+
+GROUP_ORDER = (G_BOUNDARIES, G_DISTRICTS, G_PARKS, G_TRANSPORT, G_URBAN, G_ACCESS, G_ISOCHRONES, G_ANALYSIS)
+
+#: Stacking on the shared canvas (higher on top): areas, then lines, then points.
+Z_ORDER = {"neighbours": 0, "districts": 1, "suitability": 2, "isochrones": 3, "water": 4, "province": 5,
+           "corridors": 6, "planned": 6.2, "scenario": 6.5, "railways": 7, "parks": 8, "access": 8.5, "urban": 9,
+           "stations": 10, "interchanges": 10.5, "destinations": 11, "candidates": 12, "district": 20}
 
 POP_BREAKS = [100, 300, 1000, 3000, 10000]         # persons per 1 km cell
 DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
@@ -94,7 +111,8 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
                 title: str | None = None, subtitle: str | None = None, assets: str = "inline",
                 clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
                 home: str | None = None, extra_links: list[tuple[str, str]] | None = None,
-                collapsed: bool = True, district_view: str = "density") -> folium.Map:
+                collapsed: bool = True, district_view: str = "density", access_layers: bool = True,
+                hide=()) -> folium.Map:
     """A Leaflet map of the planning ``layers`` (name → GeoDataFrame, as in ``LayerSet.layers``).
 
     population : ``(array, profile)`` of the population grid (``LayerSet.population``),
@@ -109,6 +127,10 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     extra_links : further (label, href) links in the title box.
     collapsed : layer control folded into its button (opens on hover/tap).
     district_view : district layer shown first: "density", "urban" or "outline".
+    access_layers : with an ``access`` table, also one park layer per target coloured by minutes
+        (else the minutes are only in the park popups).
+    hide : keys of layers listed in the layer control but off at the start (e.g. the park layers
+        on a page whose analysis draws the parks itself).
 
     The map exposes ``window.bgMap`` and ``bgplan.layers[key]`` for tests;
     ``m.bgplan_layers`` maps the same keys to the Python elements.
@@ -129,26 +151,38 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     root = m.get_root()
     root.title = escape(title or _default_title(layers))
     root.header.add_child(Element('<link rel="icon" href="data:,">\n' + vendor.head_html(assets)), name="bgplan_assets")
+    # first: the initial view (no animation, so no tiles of the provisional zoom are fetched), attribution, title
+    MapSetup(style.ATTRIBUTION, _title_box(title or _default_title(layers), subtitle, home, extra_links),
+             bounds=[[bounds[1], bounds[0]], [bounds[3], bounds[2]]]).add_to(m)
     # The data attribution (style.ATTRIBUTION, always shown) already credits OpenStreetMap contributors.
     tiles = folium.TileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", name=BASE_OSM, control=False, max_zoom=19,
                              attr="Nền bản đồ / tiles: OpenStreetMap")
     tiles.add_to(m)
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
-    build = _Builder(m, summary or {}, district_view)
+    shared = SharedTexts()
+    shared.add_to(m)
+    build = _Builder(m, summary or {}, district_view, target_names(layers, summary), shared, hide=hide,
+                     open_parks_legend=not analyses)
+    # Drawing order on the one canvas = order added: areas first, then lines and points on top.
     build.boundaries(prepared)
     build.districts(prepared)
-    build.parks(prepared, prepared_analyses.get("access"), prepared.get("destinations"))
+    build.analysis_areas(prepared_analyses)
+    build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
     build.transport(prepared)
     build.urban(prepared)
     build.population(population)
-    build.analyses(prepared_analyses)
+    build.analysis_points(prepared_analyses)
 
-    GroupedLayers([(BASE_OSM, tiles), (BASE_NONE, None)], build.groups,
-                  exclusive=[G_DISTRICTS, G_ISOCHRONES], collapsed=collapsed).add_to(m)
+    groups = {g: build.groups[g] for g in GROUP_ORDER if g in build.groups}
+    GroupedLayers([(BASE_OSM, tiles), (BASE_NONE, None)], groups,
+                  exclusive=[G_DISTRICTS, G_ISOCHRONES, G_ACCESS], collapsed=collapsed).add_to(m)
     for legend in build.legends:
         legend.add_to(m)
-    MapSetup(style.ATTRIBUTION, _title_box(title or _default_title(layers), subtitle, home, extra_links)).add_to(m)
+    reg = build.registry
+    if "population" in reg and "districts_outline" in reg:
+        # the grid lies below the vector canvas: filled districts would hide it
+        SwitchWhenAdded(reg["population"], [reg[k] for k in ("districts_density", "districts_urban") if k in reg],
+                        reg["districts_outline"]).add_to(m)
     Ready().add_to(m)
     _stable_ids(root)
     m.bgplan_layers = build.registry
@@ -159,9 +193,10 @@ def write_planner_map(out_dir, layers: dict | None = None, population=None, anal
                       summary: dict | None = None, path=None, **options) -> Path:
     """Write ``OUT/map.html`` (one self-contained file); layers read from ``OUT/layers.gpkg`` when not given.
 
-    ``population`` defaults to ``OUT/population.tif`` and ``analyses`` to the
-    layers of ``OUT/analyses.gpkg`` (when those files exist) if layers are read
-    from disk. Returns the path written (atomically).
+    ``population`` defaults to ``OUT/population.tif`` and ``analyses`` to
+    what :func:`read_analyses` finds (``OUT/access.gpkg``, ``OUT/scenario.gpkg``,
+    ``OUT/analyses.gpkg``) if layers are read from disk. Returns the path
+    written (atomically).
     """
     out_dir = Path(out_dir)
     if layers is None:
@@ -214,18 +249,38 @@ def read_layers(out_dir) -> tuple[dict, tuple | None, dict]:
 
 
 #: Analysis layers looked for in ``OUT/analyses.gpkg``.
-ANALYSIS_NAMES = ("isochrones", "access", "suitability", "candidates", "scenario")
+ANALYSIS_NAMES = ("isochrones", "access", "suitability", "candidates", "scenario", "planned_roads", "interchanges")
+#: Outputs of the other subcommands read as analyses: file → {layer in the file: analysis name}.
+ANALYSIS_FILES = {
+    "access.gpkg": {"access": "access"},                                   # plan.py access
+    "scenario.gpkg": {"access_change": "scenario", "planned_roads": "planned_roads",
+                      "interchanges": "interchanges"},                     # plan.py scenario
+    "isochrones.gpkg": {"isochrones": "isochrones"},                       # plan.py isochrones
+    "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site
+}
 
 
 def read_analyses(out_dir) -> dict:
-    """The analysis layers of ``OUT/analyses.gpkg`` named in :data:`ANALYSIS_NAMES`; {} when the file is absent."""
+    """Analysis layers found in ``out_dir``; {} when there are none.
+
+    Read: ``access.gpkg`` (``plan.py access``), ``scenario.gpkg``
+    (``plan.py scenario``) and ``analyses.gpkg`` (any of :data:`ANALYSIS_NAMES`,
+    e.g. isochrones or a suitability grid), the last one winning.
+    """
     import pyogrio
 
-    path = Path(out_dir) / "analyses.gpkg"
-    if not path.is_file():
-        return {}
-    names = {str(n) for n, _ in pyogrio.list_layers(path)}
-    return {n: gpd.read_file(path, layer=n) for n in ANALYSIS_NAMES if n in names}
+    out_dir = Path(out_dir)
+    found = {}
+    sources = [(out_dir / f, m) for f, m in ANALYSIS_FILES.items()]
+    sources.append((out_dir / "analyses.gpkg", {n: n for n in ANALYSIS_NAMES}))
+    for path, mapping in sources:
+        if not path.is_file():
+            continue
+        names = {str(n) for n, _ in pyogrio.list_layers(path)}
+        for layer, analysis in mapping.items():
+            if layer in names:
+                found[analysis] = gpd.read_file(path, layer=layer)
+    return found
 
 
 # --------------------------------------------------------------------------- geometry preparation
@@ -282,11 +337,16 @@ def _prepare(name: str, gdf, window, tolerance_m: float):
 
 # --------------------------------------------------------------------------- the builder
 
-class _Builder:
+class _Builder(AnalysisLayers):
     """Adds layers, legends and control groups to a map, one planning theme at a time."""
 
-    def __init__(self, m: folium.Map, summary: dict, district_view: str = "density"):
+    def __init__(self, m: folium.Map, summary: dict, district_view: str = "density", names: dict | None = None,
+                 shared: SharedTexts | None = None, hide=(), open_parks_legend: bool = True):
         self.m = m
+        self.hide = set(hide)
+        self.open_parks_legend = open_parks_legend
+        self.shared = shared
+        self.names = names or {}
         self.district_view = district_view
         self.summary = summary
         self.groups: dict[str, list] = {}
@@ -300,19 +360,22 @@ class _Builder:
         return layer
 
     def layer(self, group, key, name, gdf, keys, styles, tooltips=None, popups_=None, radii=None,
-              show=True, labels=False, highlight=True):
+              show=True, labels=False, highlight=True, z=None):
         data = feature_collection(gdf.geometry.values, list(keys),
                                   None if tooltips is None else list(tooltips),
                                   None if popups_ is None else list(popups_),
                                   None if radii is None else list(radii))
         label = f"{name} ({len(data['features'])})" if not labels else name
-        return self.add(group, DataLayer(data, styles, label, key, show=show, labels=labels, highlight=highlight), key)
+        if z is None:
+            z = Z_ORDER.get(key, Z_ORDER.get(key.split("_")[0], 5))
+        show = show and key not in self.hide
+        return self.add(group, DataLayer(data, styles, label, key, show=show, labels=labels, highlight=highlight, z=z), key)
 
     # ----------------------------------------------------------------- boundaries
 
     def boundaries(self, L: dict):
         prov = L.get("province")
-        if _has(prov):
+        if has_features(prov):
             name_col = "name_vi" if "name_vi" in prov else None
             tips = [popups.tooltip_html(r.get(name_col) if name_col else "Tỉnh / province") for _, r in prov.iterrows()]
             pops = popups.feature_popups(prov, lambda r: r.get("name_vi", "Tỉnh / province"), [
@@ -324,13 +387,13 @@ class _Builder:
                                                                    Swatch("Huyện / district", "line", {"color": "#555", "weight": 1})],
                                        [lay], open=False, position="bottomleft"))
         nb = L.get("neighbours")
-        if _has(nb):
+        if has_features(nb):
             tips = [popups.tooltip_html(r.get("name_vi"), "Tỉnh lân cận / neighbouring province") for _, r in nb.iterrows()]
             st = {"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}}
             self.layer(G_BOUNDARIES, "neighbours", "Tỉnh lân cận / neighbouring provinces", nb, ["n"] * len(nb), st, tips,
                        highlight=False)
         d = _districts(L)
-        if _has(d) and "district" in d:
+        if has_features(d) and "district" in d:
             pts = d.copy()
             pts = pts.set_geometry(d.geometry.representative_point())
             tips = [escape(style.fmt_text(v)) for v in d["district"]]
@@ -342,29 +405,29 @@ class _Builder:
 
     def districts(self, L: dict):
         d = _districts(L)
-        if not _has(d):
+        if not has_features(d):
             return
         pops = popups.feature_popups(d, lambda r: r.get("name_full_vi") or r.get("district"), popups.DISTRICT_FIELDS)
         name = d["district"] if "district" in d else pd.Series([None] * len(d), index=d.index)
 
         density = d["density_per_km2"] if "density_per_km2" in d else pd.Series(np.nan, index=d.index)
         pal = style.PALETTES["purples"]
-        keys, styles = _choropleth(density, DENSITY_BREAKS, pal)
+        keys, styles = choropleth(density, DENSITY_BREAKS, pal)
         tips = [popups.tooltip_html(n, f"Mật độ / density: {style.fmt_density(v)}") for n, v in zip(name, density)]
         lay = self.layer(G_DISTRICTS, "districts_density", "Mật độ dân số 2019 / population density 2019", d, keys, styles,
                          tips, pops, show=self.district_view == "density")
-        self.legends.append(Legend("Mật độ dân số 2019 (người/km²) / population density 2019 (persons/km²)",
-                                   _class_swatches(DENSITY_BREAKS, pal, lambda v: style.fmt_number(v)),
+        self.legends.append(Legend("Mật độ dân số / population density 2019 (người/km²)",
+                                   class_swatches(DENSITY_BREAKS, pal, lambda v: style.fmt_number(v)),
                                    [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
 
         share = d["urban_share"] if "urban_share" in d else pd.Series(np.nan, index=d.index)
         pal = style.PALETTES["oranges"]
-        keys, styles = _choropleth(share, URBAN_SHARE_BREAKS, pal)
+        keys, styles = choropleth(share, URBAN_SHARE_BREAKS, pal)
         tips = [popups.tooltip_html(n, f"Tỷ lệ đô thị / urban share: {style.fmt_pct(v, 1)}") for n, v in zip(name, share)]
         lay = self.layer(G_DISTRICTS, "districts_urban", "Tỷ lệ dân số đô thị 2019 / urban share 2019", d, keys, styles,
                          tips, pops, show=self.district_view == "urban")
         self.legends.append(Legend("Tỷ lệ dân số đô thị 2019 / urban share 2019",
-                                   _class_swatches(URBAN_SHARE_BREAKS, pal, lambda v: style.fmt_pct(v)),
+                                   class_swatches(URBAN_SHARE_BREAKS, pal, lambda v: style.fmt_pct(v)),
                                    [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
 
         st = {"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}}
@@ -374,14 +437,14 @@ class _Builder:
 
     # ----------------------------------------------------------------- parks
 
-    def parks(self, L: dict, access, destinations):
+    def parks(self, L: dict, access, access_layers: bool = False):
         parks = L.get("industrial_parks")
-        if not _has(parks):
+        if not has_features(parks):
             return
         parks = parks.copy()
-        extra_fields = []
+        extra_fields, targets = [], []
         if access is not None and len(access):
-            parks, extra_fields = _join_access(parks, access, destinations)
+            parks, extra_fields, targets = join_access(parks, access, self.names)
         if "area_ha" in parks:
             parks = parks.sort_values("area_ha", ascending=False, na_position="last")
         kinds = parks["kind"].astype(str) if "kind" in parks else pd.Series("KCN", index=parks.index)
@@ -395,6 +458,10 @@ class _Builder:
                                       "fillOpacity": 0.9, "opacity": 1}
         styles["*"] = {"color": "#111", "weight": 1, "fillColor": style.PARK_STATUS["unknown"]["color"], "fillOpacity": 0.9}
         fields = list(popups.PARK_FIELDS) + extra_fields
+        all_pops = pd.Series(popups.feature_popups(parks, "name", fields), index=parks.index)
+        if self.shared is not None and access_layers and targets:
+            # the park popups are shown by the park layers and by every access layer: store them once
+            all_pops = all_pops.map(self.shared.index)
         made = []
         for kind in ("KCN", "CCN"):
             sel = kinds == kind
@@ -404,7 +471,7 @@ class _Builder:
             keys = [f"{kind}|{s}" for s in statuses[sel]]
             tips = [popups.tooltip_html(r.get("name"), " · ".join([kind, style.fmt_ha(a), style.PARK_STATUS[s]["label"]]))
                     for (_, r), a, s in zip(sub.iterrows(), areas[sel], statuses[sel])]
-            pops = popups.feature_popups(sub, "name", fields)
+            pops = list(all_pops[sel])
             radii = [style.park_radius(a) for a in areas[sel]]
             label = style.PARK_KINDS[kind]["label"]
             made.append(self.layer(G_PARKS, f"parks_{kind.lower()}", label, sub, keys, styles, tips, pops, radii))
@@ -412,7 +479,7 @@ class _Builder:
         if other.any():
             sub = parks[other]
             tips = [popups.tooltip_html(r.get("name")) for _, r in sub.iterrows()]
-            pops = popups.feature_popups(sub, "name", fields)
+            pops = list(all_pops[other])
             made.append(self.layer(G_PARKS, "parks_other", "Khác / other", sub, ["*"] * len(sub), styles, tips, pops,
                                    [style.park_radius(a) for a in areas[other]]))
         present = set(statuses)
@@ -423,16 +490,18 @@ class _Builder:
         sw += [Swatch(style.fmt_ha(a), "circle", {"fillColor": "#ffffff", "color": "#333", "weight": 1,
                                                    "radius": style.park_radius(a), "fillOpacity": 0.6}) for a in (25, 100, 400)]
         unknown_area = int(areas.isna().sum())
-        note = "Kích thước theo diện tích (iipvietnam.vn); vị trí là điểm đánh dấu, không phải ranh giới / size by area; points are portal markers, not boundaries"
+        note = "Kích thước theo diện tích / size by area (iipvietnam.vn); điểm đánh dấu, không phải ranh giới / markers, not boundaries"
         if unknown_area:
             note += f"; {unknown_area} không rõ diện tích / with unknown area"
-        self.legends.append(Legend("Khu, cụm công nghiệp / industrial parks", sw, made, note=note))
+        self.legends.append(Legend("Khu, cụm công nghiệp / industrial parks", sw, made, note=note, open=self.open_parks_legend))
+        if access_layers and targets:
+            self._access_layers(parks, all_pops, targets, areas)
 
     # ----------------------------------------------------------------- transport
 
     def transport(self, L: dict):
         c = L.get("corridors")
-        if _has(c):
+        if has_features(c):
             classes = [(str(v) if str(v) in style.ROAD_CLASSES else "other") for v in
                        (c["road_class"] if "road_class" in c else [None] * len(c))]
             status = [str(v) for v in (c["status"] if "status" in c else ["existing"] * len(c))]
@@ -460,7 +529,7 @@ class _Builder:
 
         rail = L.get("railways")
         rail_layers = []
-        if _has(rail):
+        if has_features(rail):
             names = rail["name"] if "name" in rail else [None] * len(rail)
             tips = [popups.tooltip_html(n if not style.is_missing(n) else "Đường sắt / railway",
                                         "Đường sắt / railway") for n in names]
@@ -469,7 +538,7 @@ class _Builder:
             st = {"r": {"color": "#2b2b2b", "weight": 2.5, "opacity": 0.9, "dashArray": "10 3"}}
             rail_layers.append(self.layer(G_TRANSPORT, "railways", "Đường sắt / railways", rail, ["r"] * len(rail), st, tips, pops))
         stations = L.get("stations")
-        if _has(stations):
+        if has_features(stations):
             kinds = [str(k) if str(k) in style.STATION_KINDS else "rail_station" for k in
                      (stations["kind"] if "kind" in stations else ["rail_station"] * len(stations))]
             names = stations["name"] if "name" in stations else [None] * len(stations)
@@ -488,12 +557,12 @@ class _Builder:
         else:
             sw = []
         if rail_layers:
-            if _has(rail):
+            if has_features(rail):
                 sw.insert(0, Swatch("Đường sắt / railway", "line", {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}))
             self.legends.append(Legend("Đường sắt, logistics Kép / railways, Kép logistics", sw, rail_layers, open=False))
 
         dest = L.get("destinations")
-        if _has(dest):
+        if has_features(dest):
             names = dest["name_vi"] if "name_vi" in dest else dest.get("name", pd.Series([None] * len(dest)))
             tips = [escape(style.fmt_text(n)) for n in names]
             pops = popups.feature_popups(dest.assign(_t=list(names)), "_t", popups.DESTINATION_FIELDS)
@@ -506,7 +575,7 @@ class _Builder:
 
     def urban(self, L: dict):
         u = L.get("urban_areas")
-        if _has(u):
+        if has_features(u):
             keys = []
             for _, r in u.iterrows():
                 if r.get("kind") == "builtup_area":
@@ -529,7 +598,7 @@ class _Builder:
             self.legends.append(Legend("Đô thị / urban areas", sw, [lay], open=False,
                                        note="Vị trí OSM 2018, dân số điều tra 2019 / OSM 2018 places, census 2019 population"))
         w = L.get("water")
-        if _has(w):
+        if has_features(w):
             kinds = [str(k) if str(k) in style.WATER else "waterway" for k in (w["kind"] if "kind" in w else ["waterway"] * len(w))]
             styles = {"waterway": {"color": style.WATER["waterway"]["color"], "weight": 1.2, "opacity": 0.8},
                       "water_area": {"color": style.WATER["water_area"]["color"], "weight": 0.5,
@@ -555,194 +624,18 @@ class _Builder:
         lay = self.add(G_URBAN, ImageLayer(uri, bounds, "Dân số, lưới 1 km / population, 1 km grid", "population",
                                            opacity=0.75, show=False), "population")
         pal = style.PALETTES["ylorrd"]
-        self.legends.append(Legend("Dân số / population (người mỗi ô 1 km / persons per 1 km cell)",
-                                   _class_swatches(POP_BREAKS, pal, lambda v: style.fmt_number(v)), [lay],
+        self.legends.append(Legend("Dân số / population (người/ô 1 km, per 1 km cell)",
+                                   class_swatches(POP_BREAKS, pal, lambda v: style.fmt_number(v)), [lay],
                                    note="WorldPop 2020 (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census",
                                    position="bottomleft"))
 
-    # ----------------------------------------------------------------- analyses
-
-    def analyses(self, A: dict):
-        iso = A.get("isochrones")
-        if _has(iso):
-            self._isochrones(iso)
-        suit = A.get("suitability")
-        if _has(suit):
-            col = "score" if "score" in suit else _first_numeric(suit)
-            values = suit[col] if col else pd.Series(np.nan, index=suit.index)
-            breaks = style.nice_breaks(values, 5)
-            pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
-            keys, styles = _choropleth(values, breaks, pal, weight=0, opacity=0.65)
-            fields = popups.auto_fields(suit)
-            pops = popups.feature_popups(suit, lambda r: "Ô lưới / grid cell", fields)
-            tips = [popups.tooltip_html("Điểm phù hợp / suitability", popups.auto_fmt(col or "score")(v)) for v in values]
-            lay = self.layer(G_ANALYSIS, "suitability", "Mức phù hợp / suitability", suit, keys, styles, tips, pops,
-                             highlight=False)
-            self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", _class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
-                                       [lay], position="bottomleft"))
-        cand = A.get("candidates")
-        if _has(cand):
-            if "rank" in cand:
-                cand = cand.sort_values("rank", ascending=False)
-            title = [(f"#{int(r['rank'])} " if "rank" in cand and not style.is_missing(r["rank"]) else "")
-                     + style.fmt_text(r.get("name") if "name" in cand else "Địa điểm đề xuất / candidate site")
-                     for _, r in cand.iterrows()]
-            fields = popups.auto_fields(cand, skip=["name"])
-            pops = popups.feature_popups(cand.assign(_t=title), "_t", fields)
-            tips = [popups.tooltip_html(t, ("Điểm / score: " + popups.auto_fmt("score")(r["score"])) if "score" in cand else None)
-                    for t, (_, r) in zip(title, cand.iterrows())]
-            st = {"c": {"radius": 8, "fillColor": "#ffd400", "color": "#000000", "weight": 2.5, "fillOpacity": 1,
-                        "fill": True}}
-            lay = self.layer(G_ANALYSIS, "candidates", "Địa điểm đề xuất / candidate sites", cand, ["c"] * len(cand), st, tips, pops)
-            self.legends.append(Legend("Địa điểm đề xuất / candidate sites", [Swatch("Địa điểm đề xuất / candidate site", "circle",
-                                                                                     st["c"])], [lay], open=False))
-        scen = A.get("scenario")
-        if _has(scen):
-            self._scenario(scen)
-
-    def _isochrones(self, iso):
-        minutes = iso["minutes"] if "minutes" in iso else pd.Series(np.nan, index=iso.index)
-        values = sorted({float(v) for v in minutes if not style.is_missing(v)})
-        pal = style.PALETTES["blues"][::-1]          # short travel times dark
-        if values and len(values) <= len(pal):
-            pal = pal[:len(values)]
-            index = {v: i for i, v in enumerate(values)}
-            keys = ["u" if style.is_missing(v) else str(index[float(v)]) for v in minutes]
-            _, styles = _choropleth([], [], pal, weight=1, opacity=0.35)
-            labels = ["≤ " + style.fmt_minutes(v) for v in values]
-        else:
-            breaks = style.nice_breaks(values, len(pal))
-            pal = pal[:len(breaks) + 1]
-            keys, styles = _choropleth(minutes, breaks, pal, weight=1, opacity=0.35)
-            labels = style.class_labels(breaks, style.fmt_minutes)
-        order = np.argsort(-minutes.fillna(np.inf).to_numpy(), kind="stable")
-        iso = iso.iloc[order]
-        keys = [keys[i] for i in order]
-        fields = popups.auto_fields(iso)
-        origin = iso["origin"] if "origin" in iso else pd.Series(["—"] * len(iso), index=iso.index)
-        pops = popups.feature_popups(iso.assign(_t=list(origin)), "_t", fields)
-        tips = [popups.tooltip_html(o, style.fmt_minutes(mv)) for o, mv in zip(origin, iso["minutes"] if "minutes" in iso else minutes)]
-        origins = list(dict.fromkeys(origin))
-        made = []
-        if len(origins) <= 8:
-            none = folium.FeatureGroup(name="Không / none", show=False, control=False)
-            for i, o in enumerate(origins):
-                sel = np.asarray([x == o for x in origin])
-                made.append(self.layer(G_ISOCHRONES, f"isochrones_{style.slug(o) or i}", style.fmt_text(o), iso[sel],
-                                       [k for k, s in zip(keys, sel) if s], styles,
-                                       [t for t, s in zip(tips, sel) if s], [p for p, s in zip(pops, sel) if s],
-                                       show=(i == 0), highlight=False))
-            self.add(G_ISOCHRONES, none, "isochrones_none")
-        else:
-            made.append(self.layer(G_ISOCHRONES, "isochrones", "Vùng đẳng thời / isochrones", iso, keys, styles, tips, pops,
-                                   highlight=False))
-        sw = [Swatch(lab, "fill", styles[str(i)]) for i, lab in enumerate(labels)]
-        self.legends.append(Legend("Vùng đẳng thời / isochrones (thời gian đi / travel time)", sw, made, position="bottomleft"))
-
-    def _scenario(self, scen):
-        pairs = [c[:-7] for c in scen.columns if c.endswith("_before") and f"{c[:-7]}_after" in scen.columns]
-        if pairs:
-            base = pairs[0]
-            change = pd.to_numeric(scen[f"{base}_after"], errors="coerce") - pd.to_numeric(scen[f"{base}_before"], errors="coerce")
-        else:
-            base, change = None, pd.Series(np.nan, index=scen.index)
-        fmt = popups.auto_fmt(base or "value")
-        span = float(np.nanmax(np.abs(change))) if np.isfinite(change).any() else 1.0
-        span = span or 1.0
-        breaks = [-span / 2, -span / 10, span / 10, span / 2]
-        pal = ["#1a9850", "#91cf60", "#eeeeee", "#fc8d59", "#d73027"]
-        keys, styles = _choropleth(change, breaks, pal, weight=2, opacity=0.7)
-        for k in styles:
-            styles[k]["color"] = styles[k]["fillColor"] if scen.geom_type.isin(["LineString", "MultiLineString"]).all() else "#555"
-            styles[k]["radius"] = 7
-        rows = []
-        for _, r in scen.iterrows():
-            cells = []
-            for p in pairs:
-                f = popups.auto_fmt(p)
-                b, a = r[f"{p}_before"], r[f"{p}_after"]
-                diff = (float(a) - float(b)) if not (style.is_missing(a) or style.is_missing(b)) else None
-                cells.append((p.replace("_", " "), f"{f(b)} → {f(a)} ({'+' if diff is not None and diff > 0 else ''}{f(diff) if diff is not None else style.UNKNOWN})"))
-            rows.append(cells)
-        title = scen["name"] if "name" in scen else pd.Series(["Kịch bản / scenario"] * len(scen), index=scen.index)
-        pops = [popups.popup_html(t, cells, subtitle="trước → sau / before → after") for t, cells in zip(title, rows)]
-        tips = [popups.tooltip_html(t, f"{base}: {'+' if not style.is_missing(c) and c > 0 else ''}{fmt(c)}" if base else None)
-                for t, c in zip(title, change)]
-        lay = self.layer(G_ANALYSIS, "scenario", "Kịch bản trước/sau / scenario before/after", scen, keys, styles, tips, pops)
-        labels = [f"giảm nhiều / large decrease (< {fmt(breaks[0])})", "giảm / decrease", "≈ không đổi / about the same",
-                  "tăng / increase", f"tăng nhiều / large increase (≥ {fmt(breaks[-1])})"]
-        sw = [Swatch(lab, "fill", styles[str(i)]) for i, lab in enumerate(labels)]
-        self.legends.append(Legend(f"Thay đổi / change: {base or '—'} (sau − trước / after − before)", sw, [lay],
-                                   position="bottomleft"))
-
-
 # --------------------------------------------------------------------------- helpers
-
-def _has(gdf) -> bool:
-    return isinstance(gdf, gpd.GeoDataFrame) and len(gdf) > 0
-
 
 def _districts(L: dict):
     d = L.get("district_population")
-    if _has(d):
+    if has_features(d):
         return d
     return L.get("districts")
-
-
-def _first_numeric(df) -> str | None:
-    for c in df.columns:
-        if c != df.geometry.name and pd.api.types.is_numeric_dtype(df[c]):
-            return c
-    return None
-
-
-def _choropleth(values, breaks, palette, weight: float = 1, opacity: float = 0.7):
-    """Style keys ("0", "1" … or "u" for unknown) and the style table of a class map."""
-    keys = []
-    for v in values:
-        c = style.class_of(v, breaks)
-        keys.append("u" if c is None else str(min(c, len(palette) - 1)))
-    styles = {str(i): {"color": "#555555", "weight": weight, "fillColor": col, "fillOpacity": opacity}
-              for i, col in enumerate(palette)}
-    styles["u"] = {"color": "#555555", "weight": weight, "fillColor": style.UNKNOWN_FILL, "fillOpacity": opacity,
-                   "dashArray": "3 3"}
-    return keys, styles
-
-
-def _class_swatches(breaks, palette, fmt) -> list[Swatch]:
-    labels = style.class_labels(breaks, fmt)
-    sw = [Swatch(lab, "fill", {"fillColor": col, "color": "#555", "weight": 1, "fillOpacity": 0.85})
-          for lab, col in zip(labels, palette)]
-    sw.append(Swatch(style.UNKNOWN, "fill", {"fillColor": style.UNKNOWN_FILL, "color": "#555", "weight": 1, "fillOpacity": 0.85}))
-    return sw
-
-
-def _join_access(parks: gpd.GeoDataFrame, access: pd.DataFrame, destinations) -> tuple[gpd.GeoDataFrame, list[Field]]:
-    """Add the ``minutes_to_*`` columns of ``access`` to the parks (by name, then by park key)."""
-    name_col = next((c for c in ("name", "park", "park_name") if c in access.columns), None)
-    cols = [c for c in access.columns if c.startswith("minutes_to_")]
-    if name_col is None or not cols or "name" not in parks:
-        log.warning("access table needs a park name column and minutes_to_* columns; not joined")
-        return parks, []
-    table = pd.DataFrame(access.drop(columns=[c for c in access.columns if c == getattr(access, "_geometry_column_name", None)]))
-    by_name = {nfc(str(n)): i for i, n in zip(table.index, table[name_col])}
-    by_key = {park_key(str(n)): i for i, n in zip(table.index, table[name_col])}
-    rows = []
-    for n in parks["name"]:
-        i = by_name.get(nfc(str(n)), by_key.get(park_key(str(n))))
-        rows.append(table.loc[i, cols] if i is not None else pd.Series(np.nan, index=cols))
-    joined = pd.DataFrame(rows, index=parks.index, columns=cols)
-    parks = parks.drop(columns=[c for c in cols if c in parks]).join(joined)
-    names = {}
-    if _has(destinations) and "key" in destinations:
-        for _, r in destinations.iterrows():
-            names[str(r["key"])] = (style.fmt_text(r.get("name_vi")), style.fmt_text(r.get("name_en", r.get("name_vi"))))
-    fields = []
-    for c in cols:
-        key = c[len("minutes_to_"):]
-        vi, en = names.get(key, (key.replace("_", " "), key.replace("_", " ")))
-        fields.append(Field(c, f"Thời gian đến {vi} / travel time to {en}", style.fmt_minutes))
-    return parks, fields
 
 
 def population_png(array, profile) -> tuple[str, list]:
@@ -790,7 +683,7 @@ def _mercator_rows(a: np.ndarray, south: float, north: float) -> np.ndarray:
 def _default_title(layers: dict) -> str:
     prov = layers.get("province")
     name = None
-    if _has(prov) and "name_vi" in prov:
+    if has_features(prov) and "name_vi" in prov:
         name = style.fmt_text(prov["name_vi"].iloc[0])
     return f"{name or 'Bắc Giang'} — bản đồ quy hoạch / planning map"
 

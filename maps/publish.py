@@ -6,8 +6,8 @@
 * ``planning.html`` — the planning layers (parks with access times in their
   popups when an ``access`` table is given);
 * ``access.html``, ``suitability.html``, ``scenario.html`` — only when the
-  matching analyses are given (isochrones; suitability grid / candidate
-  sites; scenario before/after);
+  matching analyses are given (access report or isochrones; suitability
+  grid / candidate sites; scenario before/after with its planned roads);
 * ``indicators.html`` — 2030 targets beside today's values
   (:mod:`maps.indicators`);
 * ``assets/`` — the vendored Leaflet files (:mod:`maps.vendor`).
@@ -53,19 +53,22 @@ PAGES = (
     {"file": "planning.html", "title": "Bản đồ quy hoạch / planning map",
      "description": "Khu, cụm công nghiệp, hành lang giao thông, logistics Kép, đô thị, dân số, sông hồ, ranh giới / "
                     "industrial parks and clusters, corridors, Kép logistics, towns, population, water, boundaries",
-     "layers": None, "analyses": ("access",), "needs": (), "district_view": "density", "population": True},
-    {"file": "access.html", "title": "Khả năng tiếp cận / access (isochrones)",
-     "description": "Vùng đẳng thời và dân số tiếp cận được / travel-time areas and the population they reach",
-     "layers": CONTEXT, "analyses": ("isochrones", "access"), "needs": ("isochrones",), "district_view": "outline",
-     "population": False},
+     "layers": None, "analyses": ("access",), "needs": (), "district_view": "density", "population": True,
+     "access_layers": False},
+    {"file": "access.html", "title": "Khả năng tiếp cận / access",
+     "description": "Thời gian từ mỗi khu, cụm công nghiệp đến hành lang, ga Kép, cảng, cửa khẩu; vùng đẳng thời / "
+                    "travel time from each park to the corridors, Kép, ports and the border; isochrones",
+     "layers": CONTEXT, "analyses": ("isochrones", "access"), "needs": ("isochrones", "access"), "district_view": "outline",
+     "population": False, "access_layers": True, "hide": ("parks_kcn", "parks_ccn", "parks_other")},
     {"file": "suitability.html", "title": "Mức phù hợp và địa điểm đề xuất / suitability and candidate sites",
-     "description": "Lưới điểm phù hợp cho khu, cụm công nghiệp mới và các địa điểm đề xuất / suitability grid for new parks and candidate sites",
+     "description": "Lưới điểm phù hợp cho khu, cụm công nghiệp mới và các địa điểm đề xuất / "
+                    "suitability grid for new parks and candidate sites",
      "layers": CONTEXT, "analyses": ("suitability", "candidates"), "needs": ("suitability", "candidates"),
-     "district_view": "outline", "population": False},
+     "district_view": "outline", "population": False, "access_layers": False},
     {"file": "scenario.html", "title": "Kịch bản trước/sau / scenario before and after",
      "description": "Thay đổi khi có tuyến đường quy hoạch / what changes with the planned lines",
-     "layers": CONTEXT, "analyses": ("scenario", "access"), "needs": ("scenario",), "district_view": "outline",
-     "population": False},
+     "layers": CONTEXT, "analyses": ("scenario", "planned_roads", "interchanges"), "needs": ("scenario", "planned_roads"),
+     "district_view": "outline", "population": False, "access_layers": False, "hide": ("parks_kcn", "parks_ccn", "parks_other")},
 )
 
 
@@ -146,10 +149,12 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
                             summary=public_summary, title=f"{_region_name(pub)} — {page['title']}",
                             assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
                             home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],
-                            district_view=page["district_view"])
+                            district_view=page["district_view"], access_layers=page["access_layers"],
+                            hide=page.get("hide", ()))
             (tmp / page["file"]).write_text(m.get_root().render(), encoding="utf-8")
             written.append(page)
-        (tmp / "indicators.html").write_text(indicators.indicators_html(pub, generated=generated), encoding="utf-8")
+        page_html = indicators.indicators_html(pub, generated=generated, region_id=(summary or {}).get("region"))
+        (tmp / "indicators.html").write_text(page_html, encoding="utf-8")
         (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated), encoding="utf-8")
         _swap_into_place(tmp, site)
     except BaseException:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from shapely.geometry import LineString, Point, box
 
 from geo import settings
@@ -20,11 +19,13 @@ SAMPLE = "mẫu / sample"
 
 
 def sample_analyses(layers: dict) -> dict:
-    """Sample ``isochrones``, ``access``, ``suitability``, ``candidates`` and ``scenario`` frames.
+    """Sample ``isochrones``, ``access``, ``suitability``, ``candidates``, ``scenario``, ``planned_roads``, ``interchanges``.
 
     Centred on Ga Kép and the Bắc Giang city centre of the ``destinations``
-    layer when present (else on fixed points near them); the access table
-    names the first parks of ``industrial_parks`` and leaves one value unknown.
+    layer when present (else on fixed points near them). The access and
+    scenario frames have the columns of ``plan.py access`` / ``plan.py
+    scenario`` for the first five parks of ``industrial_parks``, with unknown
+    values (and their reasons) where the real outputs have them.
     """
     dest = layers.get("destinations")
     places = {"kep_station": (106.29039, 21.41673), "bac_giang_city": (106.19388, 21.27793)}
@@ -41,11 +42,27 @@ def sample_analyses(layers: dict) -> dict:
     isochrones = gpd.GeoDataFrame(rings, crs=settings.metric_crs).to_crs(settings.storage_crs)
 
     parks = layers.get("industrial_parks")
-    names = list(parks["name"].head(5)) if parks is not None and "name" in parks else ["KCN mẫu"]
-    access = pd.DataFrame({"name": names,
-                           "minutes_to_kep_station": [12.0 + 3 * i for i in range(len(names))],
-                           "minutes_to_ha_noi_centre": [55.0 + 4 * i for i in range(len(names))]})
-    access.loc[access.index[-1], "minutes_to_ha_noi_centre"] = np.nan   # unknown stays unknown
+    if parks is not None and "name" in parks and len(parks):
+        sel = parks.head(5)
+        names, points = list(sel["name"]), list(sel.geometry)
+    else:
+        names, points = ["KCN mẫu"], [Point(places["bac_giang_city"])]
+    n = len(names)
+    # shaped like layers.access.access_report (plan.py access → OUT/access.gpkg)
+    access = gpd.GeoDataFrame({
+        "name": names,
+        "minutes_to_ct01": [np.nan] * n,
+        "reason_ct01": ["CT.01 is not in the road network (sample)"] * n,
+        "minutes_to_kep_station": [12.0 + 3 * i for i in range(n)],
+        "reason_kep_station": [None] * n,
+        "minutes_to_ha_noi_centre": [55.0 + 4 * i for i in range(n)],
+        "reason_ha_noi_centre": [None] * n,
+        "minutes_to_ha_noi_centre_road_rail": [70.0 + 4 * i for i in range(n)],
+        "people_within_30_min": [100000.0 + 20000 * i for i in range(n)],
+        "network_note": [SAMPLE] * n,
+    }, geometry=points, crs=settings.storage_crs)
+    access.loc[access.index[-1], "minutes_to_ha_noi_centre"] = np.nan       # unknown stays unknown
+    access.loc[access.index[-1], "reason_ha_noi_centre"] = "no route (sample)"
 
     x0, y0 = places["bac_giang_city"]
     cells, scores = [], []
@@ -60,9 +77,18 @@ def sample_analyses(layers: dict) -> dict:
                                   geometry=[Point(x0 + 0.09, y0 + 0.09), Point(x0 + 0.05, y0 + 0.1), Point(x0 + 0.11, y0 + 0.03)],
                                   crs=settings.storage_crs)
     kx, ky = places["kep_station"]
-    scenario = gpd.GeoDataFrame({"name": ["Tuyến mẫu 1 / sample line 1", "Tuyến mẫu 2 / sample line 2"],
-                                 "minutes_before": [40.0, 25.0], "minutes_after": [22.0, 27.0]},
-                                geometry=[LineString([(x0, y0), (kx, ky)]), LineString([(kx, ky), (kx + 0.2, ky + 0.1)])],
-                                crs=settings.storage_crs)
+    # shaped like layers.scenario.run_scenario (plan.py scenario → OUT/scenario.gpkg)
+    scenario = gpd.GeoDataFrame({
+        "name": names,
+        "minutes_to_ct01_before": [np.nan] * n, "minutes_to_ct01_after": [20.0 + i for i in range(n)],
+        "minutes_to_kep_station_before": [40.0, 25.0, 30.0, 35.0, 50.0][:n],
+        "minutes_to_kep_station_after": [22.0, 25.0, 28.0, 35.0, 31.0][:n],
+        "people_within_30_min_before": [100000.0] * n, "people_within_30_min_after": [120000.0] * n,
+    }, geometry=points, crs=settings.storage_crs)
+    planned_roads = gpd.GeoDataFrame({"name": ["Tuyến mẫu / sample road"], "road_class": ["expressway"],
+                                      "design_speed_kmh": [100.0], "status": ["indicative"]},
+                                     geometry=[LineString([(x0, y0), (kx, ky), (kx + 0.2, ky + 0.1)])], crs=settings.storage_crs)
+    interchanges = gpd.GeoDataFrame({"name": ["Nút giao mẫu 1", "Nút giao mẫu 2"], "status": ["indicative"] * 2},
+                                    geometry=[Point(x0, y0), Point(kx, ky)], crs=settings.storage_crs)
     return {"isochrones": isochrones, "access": access, "suitability": suitability, "candidates": candidates,
-            "scenario": scenario}
+            "scenario": scenario, "planned_roads": planned_roads, "interchanges": interchanges}

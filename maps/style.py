@@ -265,6 +265,24 @@ def class_of(value, breaks) -> int | None:
     return len(breaks)
 
 
+def choropleth(values, breaks, palette, weight: float = 1, opacity: float = 0.7):
+    """Style keys ("0", "1" … or "u" for unknown) and the style table of a class map.
+
+    >>> keys, styles = choropleth([5, 15, None], [10], ["#eee", "#333"])
+    >>> keys, styles["1"]["fillColor"], styles["u"]["fillColor"]
+    (['0', '1', 'u'], '#333', '#d9d9d9')
+    """
+    keys = []
+    for v in values:
+        c = class_of(v, breaks)
+        keys.append("u" if c is None else str(min(c, len(palette) - 1)))
+    styles = {str(i): {"color": "#555555", "weight": weight, "fillColor": col, "fillOpacity": opacity}
+              for i, col in enumerate(palette)}
+    styles["u"] = {"color": "#555555", "weight": weight, "fillColor": UNKNOWN_FILL, "fillOpacity": opacity,
+                   "dashArray": "3 3"}
+    return keys, styles
+
+
 def class_labels(breaks, fmt) -> list[str]:
     """Legend labels "< a", "a – b", "≥ c" for ``breaks`` formatted with ``fmt``."""
     labels = [f"< {fmt(breaks[0])}"]

@@ -99,6 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="a smaller generated network (for a fast look)")
     b.set_defaults(func=cmd_bench)
 
+    mp = sub.add_parser("map", parents=[common], help="the planner's interactive map → OUT/map.html",
+                        description="One self-contained HTML map of OUT/layers.gpkg (run 'layers' first) with every analysis "
+                                    "found in OUT (access.gpkg, scenario.gpkg, isochrones.gpkg, sites.gpkg): layer groups, legends, "
+                                    "popups in Vietnamese and English. Works offline (Leaflet is inlined; tiles are optional).")
+    mp.set_defaults(func=cmd_map)
+
+    pb = sub.add_parser("publish", parents=[common], help="the public website → OUT/site/index.html + one page per map",
+                        description="A static site (no server code) of the maps and an indicators page, with only the public "
+                                    "attributes of maps/publish.yaml (or --config) and visible attribution.")
+    pb.add_argument("--config", type=Path, default=None, metavar="FILE", help="publishing allow-list (default: maps/publish.yaml)")
+    pb.set_defaults(func=cmd_publish)
+
+    rn = sub.add_parser("run", parents=[common], help="everything in order: layers, access, scenario, isochrones, map, publish",
+                        description="The main job: build the layers, the corridor access report, the indicative CT.01 scenario "
+                                    "and isochrones from Kép and Bắc Giang city, then the planner map and the published site.")
+    rn.add_argument("--no-analyses", action="store_true", help="layers, map and site only")
+    rn.set_defaults(func=cmd_run)
+
     f = sub.add_parser("fetch", parents=[common], help="download the public sources into a cache folder",
                        description="Download the public sources (OSM, GADM 4.1, WorldPop 1 km …) into a folder with the "
                                    "--data layout. Offline, it says which files to put where.")
@@ -250,6 +268,70 @@ def cmd_bench(args) -> int:
     if args.quick:
         argv += ["--grid-side", "150"]
     return bench_routing.main(argv)
+
+
+def cmd_map(args) -> int:
+    from maps.planner import write_planner_map
+
+    path = write_planner_map(args.out)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from maps.publish import publish_site
+
+    _check_inputs(args.config)
+    result = publish_site(args.out, config=args.config)
+    for name, size in result["pages"].items():
+        print(f"  {name}: {size / 1e6:.2f} MB")
+    if result["over_budget"]:
+        print(f"warning: over the 5 MB page budget: {', '.join(result['over_budget'])}", file=sys.stderr)
+    print(f"wrote {result['site'] / 'index.html'}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    """Everything in order; each step writes into OUT so a later one (or QGIS) can start from it."""
+    import time
+
+    from geo.output import write_csv, write_geopackage
+    from layers import access, parks, population
+    from layers.build import build_layers, summary_lines, write_layers
+    from layers.region import load_region
+    from layers.scenario import SCENARIOS_DIR, run_scenario
+    from maps.planner import read_analyses, write_planner_map
+    from maps.publish import publish_site
+
+    started = time.perf_counter()
+    region = load_region(args.region, data_dir=args.data)
+    _check_inputs(args.osm, args.parks)
+    result = build_layers(region, osm=args.osm, parks_file=args.parks)
+    write_layers(result, args.out)
+    print("\n".join(summary_lines(result.summary)))
+    if not args.no_analyses:
+        park_layer = result.layers["industrial_parks"]
+        pop = result.population
+        net = access.build_networks(region, osm=args.osm)
+        report = access.access_report(region, park_layer, net, population=pop)
+        write_csv(report, args.out / "access.csv")
+        write_geopackage({"access": report}, args.out / "access.gpkg")
+        print(f"access: {len(report)} parks → {args.out / 'access.csv'}")
+        scenario = run_scenario(region, net, park_layer, SCENARIOS_DIR / "ct01-bac-giang-lang-son-indicative.geojson", population=pop)
+        write_csv(scenario.change, args.out / "scenario.csv")
+        write_geopackage({"access_change": scenario.change, "planned_roads": scenario.roads,
+                          "interchanges": scenario.interchanges}, args.out / "scenario.gpkg")
+        print(f"scenario (indicative CT.01): → {args.out / 'scenario.csv'}")
+        origins = _origin_points(region, ["kep_station", "bac_giang_city"])
+        iso = access.isochrones_from(region, net, origins, population=pop)
+        write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
+        print(f"isochrones from Kép and Bắc Giang city → {args.out / 'isochrones.gpkg'}")
+    analyses = read_analyses(args.out)
+    map_path = write_planner_map(args.out, layers=result.layers, population=result.population, summary=result.summary,
+                                 analyses=analyses)
+    site = publish_site(args.out, layers=result.layers, population=result.population, summary=result.summary, analyses=analyses)
+    print(f"wrote {map_path} and {site['site'] / 'index.html'} in {time.perf_counter() - started:.0f} s")
+    return 0
 
 
 def cmd_fetch(args) -> int:

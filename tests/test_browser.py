@@ -203,7 +203,8 @@ def test_layer_control_toggles_layer_and_legend(browser, server):
         "return Array.from(document.querySelectorAll('.bg-legend')).filter(function (d) {return d.style.display !== 'none';})"
         ".map(function (d) { return d.querySelector('summary').textContent; });")
     assert any("urban areas" in t for t in visible())
-    assert not any("population, 1 km" in t or "người mỗi ô" in t for t in visible())   # population grid starts off
+    assert not any("người/ô 1 km" in t for t in visible())   # the population grid starts off
+    assert any("population density" in t for t in visible())
     ActionChains(browser).move_to_element(browser.find_element("css selector", ".leaflet-control-layers")).perform()
     for label in browser.find_elements("css selector", ".leaflet-control-layers label"):
         if label.text.startswith("Đô thị / urban areas"):
@@ -214,12 +215,31 @@ def test_layer_control_toggles_layer_and_legend(browser, server):
             label.find_element("css selector", "input").click()
     assert _drawn(browser, "urban_areas") == 0
     assert browser.execute_script("return bgMap.hasLayer(bgplan.layers.population)")
-    # the district group is exclusive: urban share replaced the density map
-    assert browser.execute_script("return bgMap.hasLayer(bgplan.layers.districts_urban) && !bgMap.hasLayer(bgplan.layers.districts_density)")
+    # the grid lies below the vector canvas: switching it on turned the filled districts to outlines
+    on = browser.execute_script("return ['districts_density', 'districts_urban', 'districts_outline']"
+                                ".filter(function (k) { return bgMap.hasLayer(bgplan.layers[k]); })")
+    assert on == ["districts_outline"]
     shown = visible()
     assert not any("urban areas" in t for t in shown)
-    assert any("người mỗi ô" in t for t in shown)
-    assert any("urban share" in t for t in shown) and not any("population density" in t for t in shown)
+    assert any("người/ô 1 km" in t for t in shown)
+    assert not any("urban share" in t or "population density" in t for t in shown)
+    # the district group is exclusive: choosing urban share replaces the outlines (and the grid stays)
+    for label in browser.find_elements("css selector", ".leaflet-control-layers label"):
+        if label.text.startswith("Tỷ lệ dân số đô thị 2019"):
+            label.find_element("css selector", "input").click()
+    on = browser.execute_script("return ['districts_density', 'districts_urban', 'districts_outline', 'population']"
+                                ".filter(function (k) { return bgMap.hasLayer(bgplan.layers[k]); })")
+    assert on == ["districts_urban", "population"]
+    assert any("urban share" in t for t in visible())
+    # the districts switched on last are still drawn below the parks on the shared canvas
+    order = browser.execute_script("""
+        var r = bgMap.getRenderer(bgplan.layers.parks_kcn.getLayers()[0]), seen = [];
+        for (var o = r._drawFirst; o; o = o.next) {
+            ['districts_urban', 'parks_kcn', 'corridors'].forEach(function (k) {
+                if (bgplan.layers[k].hasLayer(o.layer) && seen[seen.length - 1] !== k) seen.push(k); });
+        }
+        return seen;""")
+    assert order == ["districts_urban", "corridors", "parks_kcn"]
     assert browser.execute_script("return document.querySelectorAll('.bg-legend').length") == legend_count
     _shot(browser, "planning_toggled")
     assert _errors(browser) == []
@@ -269,9 +289,10 @@ def test_malicious_names_are_text(browser, server):
 
 
 @pytest.mark.parametrize("page, keys, group", [
-    ("access", ["isochrones_ga_kep_mau_sample", "isochrones_tp_bac_giang_mau_sample"], "Vùng đẳng thời / Isochrones"),
+    ("access", ["access_kep_station", "isochrones_ga_kep_mau_sample", "isochrones_tp_bac_giang_mau_sample"],
+     "Thời gian đến / Travel time to"),
     ("suitability", ["suitability", "candidates"], "Phân tích / Analysis"),
-    ("scenario", ["scenario"], "Phân tích / Analysis"),
+    ("scenario", ["scenario", "planned_roads", "interchanges"], "Phân tích / Analysis"),
 ])
 def test_analysis_pages(browser, server, page, keys, group):
     _open(browser, f"{server}/{page}.html")

@@ -38,7 +38,7 @@ def planner(built):
     return m, m.get_root().render()
 
 
-@pytest.mark.parametrize("module", ["maps.style", "maps.popups", "maps.legend", "maps.elements", "maps.vendor",
+@pytest.mark.parametrize("module", ["maps.style", "maps.popups", "maps.legend", "maps.elements", "maps.vendor", "maps.analysis_layers",
                                     "maps.indicators", "maps.publish"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
@@ -138,7 +138,7 @@ def test_planner_map_layers_on_real_data(planner):
     # park circles are sized by area: Quang Châu (516 ha) is the largest KCN circle
     kcn = layers["parks_kcn"].data["features"]
     biggest = max(kcn, key=lambda f: f["properties"]["r"])
-    assert "KCN Quang Châu<" in biggest["properties"]["p"] and biggest["properties"]["r"] == pytest.approx(22.7, abs=0.1)
+    assert "KCN Quang Châu<" in _popup(m, biggest) and biggest["properties"]["r"] == pytest.approx(22.7, abs=0.1)
     # corridors not found are named in the corridor legend
     assert "Quốc lộ 31" in html and "Vành đai 5" in html
     # coordinates rounded to 5 decimals
@@ -194,36 +194,69 @@ def test_population_overlay_matches_the_raster(built):
 
 # --------------------------------------------------------------------------- analyses
 
+def _popup(m, feature) -> str:
+    """A feature's popup HTML (an index into the page's shared texts, or the text itself)."""
+    from maps.elements import SharedTexts
+
+    p = feature["properties"].get("p")
+    if isinstance(p, int):
+        shared = next(c for c in m._children.values() if isinstance(c, SharedTexts))
+        return shared.texts[p]
+    return p
+
+
 def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
     from maps.planner import planner_map
     from maps.samples import sample_analyses
 
     analyses = sample_analyses(built.layers)
-    m = planner_map(built.layers, analyses=analyses)
+    m = planner_map(built.layers, analyses=analyses, summary=built.summary)
     keys = set(m.bgplan_layers)
     assert {"isochrones_ga_kep_mau_sample", "isochrones_tp_bac_giang_mau_sample", "suitability", "candidates",
-            "scenario"} <= keys
+            "scenario", "planned_roads", "interchanges", "access_kep_station", "access_ct01",
+            "access_ha_noi_centre_road_rail", "access_none"} <= keys
     iso = m.bgplan_layers["isochrones_ga_kep_mau_sample"].data["features"]
     assert len(iso) == 3 and [f["properties"]["k"] for f in iso] == ["2", "1", "0"]   # 45, 30, 15 min; short on top
     assert "450\u202f000 người / persons" in " ".join(f["properties"]["p"] for f in iso)
-    # access joined into the park popups, labelled with the destination names; missing minutes are unknown
-    parks = {f["properties"]["p"].split("</h4>")[0]: f["properties"]["p"]
-             for key in ("parks_kcn", "parks_ccn") for f in m.bgplan_layers[key].data["features"]}
-    first = analyses["access"]["name"].iloc[0]
-    popup = parks[f'<div class="bg-pop"><h4>{first}']
-    assert "Thời gian đến Ga Kép / travel time to Kép station</th><td>12 phút / min" in popup
-    last = analyses["access"]["name"].iloc[-1]
-    assert "travel time to Hà Nội centre</th><td>không rõ / unknown" in parks[f'<div class="bg-pop"><h4>{last}']
+    # access joined into the park popups, labelled with the destination names; unknown minutes keep their reason
+    parks = {}
+    for key in ("parks_kcn", "parks_ccn"):
+        for f in m.bgplan_layers[key].data["features"]:
+            html = _popup(m, f)
+            parks[html.split("</h4>")[0].split("<h4>")[1]] = html
+    first, last = analyses["access"]["name"].iloc[0], analyses["access"]["name"].iloc[-1]
+    assert "Thời gian đến Ga Kép / travel time to Kép station</th><td>12 phút / min" in parks[first]
+    # CT.01 is named from the build summary's corridors not found
+    assert re.search(r"Thời gian đến Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\) / travel time to Cao tốc [^<]*"
+                     r"\(CT\.01\)</th><td>không rõ / unknown — CT\.01 is not in the road network \(sample\)", parks[first])
+    assert "travel time to Hà Nội centre</th><td>không rõ / unknown — no route (sample)" in parks[last]
+    assert "Dân số trong 30 phút / people within 30 min</th><td>100\u202f000 người / persons" in parks[first]
+    # parks outside the access table: unknown, not 0
+    other = next(h for n, h in parks.items() if n not in set(analyses["access"]["name"]))
+    assert "travel time to Kép station</th><td>không rõ / unknown" in other
+    # one access layer per target; the popups are stored once and shared with the park layers
+    kep = m.bgplan_layers["access_kep_station"].data["features"]
+    assert len(kep) == 53 and all(isinstance(f["properties"]["p"], int) for f in kep)
+    assert m.bgplan_layers["access_ct01"].show is False and m.bgplan_layers["access_kep_station"].show is True
+    classes = {f["properties"]["t"].split("<br>")[1]: f["properties"]["k"] for f in kep}
+    assert classes["12 phút / min"] == "0" and classes["24 phút / min"] == "1"   # < 15 min, 15–30 min
     # the suitability cell without a score is drawn as unknown, not as 0
     suit = m.bgplan_layers["suitability"].data["features"]
     assert sum(f["properties"]["k"] == "u" for f in suit) == 1
-    # scenario: change of minutes after − before; the line that got faster is green (class 0)
+    # scenario per park: coloured by the travel-time pair that changed most (Kép); every pair in the popup
     scen = m.bgplan_layers["scenario"].data["features"]
-    assert scen[0]["properties"]["k"] == "0" and "40 phút / min → 22 phút / min" in scen[0]["properties"]["p"]
+    assert "Thời gian đến Ga Kép" in scen[0]["properties"]["t"]
+    assert scen[0]["properties"]["k"] == "0"                    # 40 → 22 min: the largest decrease
+    assert "40 phút / min → 22 phút / min (-18 phút / min)" in scen[0]["properties"]["p"]
+    assert "không rõ / unknown → 20 phút / min (không rõ / unknown)" in scen[0]["properties"]["p"]   # CT.01 reachable after
     # nothing given → no analysis layer
     m2 = planner_map(built.layers, analyses={"isochrones": None, "suitability": analyses["suitability"].iloc[0:0]})
-    assert not {"suitability", "candidates", "scenario"} & set(m2.bgplan_layers)
-    assert not any(k.startswith("isochrones") for k in m2.bgplan_layers)
+    assert not {"suitability", "candidates", "scenario", "planned_roads"} & set(m2.bgplan_layers)
+    assert not any(k.startswith(("isochrones", "access")) for k in m2.bgplan_layers)
+    # access in the popups only
+    m3 = planner_map(built.layers, analyses={"access": analyses["access"]}, access_layers=False)
+    assert not any(k.startswith("access") for k in m3.bgplan_layers)
+    assert "Thời gian đến Ga Kép" in " ".join(f["properties"]["p"] for f in m3.bgplan_layers["parks_kcn"].data["features"])
 
 
 def test_write_planner_map_from_layers_gpkg(built, tmp_path):
@@ -242,3 +275,39 @@ def test_write_planner_map_from_layers_gpkg(built, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]      # no temporary leftovers
     with pytest.raises(InputError, match="layers.gpkg"):
         write_planner_map(tmp_path / "nothing-here")
+
+
+def test_analyses_read_from_analyses_gpkg(built, tmp_path):
+    from geo.output import write_geopackage
+    from layers.build import write_layers
+    from maps.planner import read_analyses, write_planner_map
+    from maps.samples import sample_analyses
+
+    write_layers(built, tmp_path)
+    assert read_analyses(tmp_path) == {}                       # absent file → no analyses
+    sample = sample_analyses(built.layers)
+    # the files of plan.py access / plan.py scenario, and analyses.gpkg for the rest
+    write_geopackage({"access": sample["access"]}, tmp_path / "access.gpkg")
+    write_geopackage({"access_change": sample["scenario"], "planned_roads": sample["planned_roads"],
+                      "interchanges": sample["interchanges"]}, tmp_path / "scenario.gpkg")
+    write_geopackage({"isochrones": sample["isochrones"]}, tmp_path / "analyses.gpkg")
+    found = read_analyses(tmp_path)
+    assert set(found) == {"isochrones", "access", "scenario", "planned_roads", "interchanges"}
+    assert len(found["access"]) == len(sample["access"])
+    html = write_planner_map(tmp_path).read_text(encoding="utf-8")
+    for key in ("isochrones_ga_kep_mau_sample", "access_kep_station", "scenario", "planned_roads", "interchanges"):
+        assert f'bgplan.layers["{key}"]' in html
+    assert "Thời gian đến Ga Kép / travel time to Kép station" in html
+
+
+def test_names_are_nfc():
+    import unicodedata
+
+    from maps.popups import PARK_FIELDS, feature_popups, tooltip_html
+
+    nfd = unicodedata.normalize("NFD", "KCN Hòa Phú")
+    assert nfd != "KCN Hòa Phú"
+    html = feature_popups(pd.DataFrame({"name": [nfd], "district": [unicodedata.normalize("NFD", "Hiệp Hòa")]}),
+                          "name", PARK_FIELDS)[0]
+    assert "KCN Hòa Phú" in html and "Hiệp Hòa" in html and nfd not in html
+    assert "KCN Hòa Phú" in tooltip_html(nfd)

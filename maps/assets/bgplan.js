@@ -7,9 +7,10 @@
   'use strict';
   var bg = window.bgplan = window.bgplan || {};
   bg.layers = bg.layers || {};
+  bg.texts = bg.texts || [];
 
   /* A GeoJSON layer whose style comes from spec.styles[feature.properties.k].
-     Properties: k (style key), r (circle radius, px), t (tooltip HTML), p (popup HTML). */
+     Properties: k (style key), r (circle radius, px), t (tooltip HTML), p (popup HTML, or an index into bgplan.texts). */
   bg.dataLayer = function (data, spec) {
     var styles = spec.styles || {};
     function styleOf(feature) {
@@ -31,7 +32,9 @@
             sub.bindTooltip(p.t, {sticky: true, className: 'bg-tip'});
           }
         }
-        if (p.p) { sub.bindPopup(p.p, {maxWidth: 380, maxHeight: 340, className: 'bg-popup'}); }
+        // a number refers to a popup shared by several layers (bgplan.texts), stored once per page
+        var pop = (typeof p.p === 'number') ? bg.texts[p.p] : p.p;
+        if (pop) { sub.bindPopup(pop, {maxWidth: 380, maxHeight: 340, className: 'bg-popup'}); }
         if (spec.highlight && sub.setStyle) {
           var w = styleOf(feature).weight || 1;
           sub.on('mouseover', function () { sub.setStyle({weight: w + 2}); });
@@ -39,7 +42,18 @@
         }
       }
     });
+    layer._bgZ = spec.z || 0;
+    layer.on('add', function () { if (bg.loaded && layer._map) { bg.restack(layer._map); } });
     return layer;
+  };
+
+  /* One canvas draws in the order layers were added, and a layer switched on again lands on top.
+     Restore the intended stacking (spec.z: areas low, lines, then points) after every change. */
+  bg.restack = function (map) {
+    var on = Object.keys(bg.layers).map(function (k) { return bg.layers[k]; })
+      .filter(function (l) { return l._bgZ !== undefined && map.hasLayer(l) && l.bringToFront; });
+    on.sort(function (a, b) { return a._bgZ - b._bgZ; });
+    on.forEach(function (l) { l.bringToFront(); });
   };
 
   /* A legend box shown only while one of its layers is on the map (always, when it has none). */
@@ -75,7 +89,8 @@
   };
 
   /* Attribution (visible with or without tiles), full screen button, handles for tests. */
-  bg.setup = function (map, attribution, fullscreen) {
+  bg.setup = function (map, attribution, fullscreen, bounds) {
+    if (bounds) { map.fitBounds(bounds, {animate: false, maxZoom: 13}); }
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     map.attributionControl.addAttribution(attribution);
     if (fullscreen && L.control.fullscreen) {
@@ -84,7 +99,26 @@
     window.bgMap = map;
   };
 
+  /* When `trigger` is switched on, replace the layers of `off` that are on the map by `on`
+     (e.g. the population grid, drawn below the vector canvas, needs unfilled districts to be seen). */
+  bg.switchWhenAdded = function (map, trigger, off, on) {
+    trigger.on('add', function () {
+      var any = off.filter(function (l) { return map.hasLayer(l); });
+      if (!any.length) { return; }
+      any.forEach(function (l) { map.removeLayer(l); });
+      if (on && !map.hasLayer(on)) { map.addLayer(on); }
+    });
+  };
+
+  /* A map pane below the vector canvas (overlayPane, z-index 400) for non-interactive images. */
+  bg.lowPane = function (map, name, zIndex) {
+    if (!map.getPane(name)) { map.createPane(name).style.zIndex = zIndex; }
+    return name;
+  };
+
   bg.ready = function (map) {
+    bg.restack(map);
+    bg.loaded = true;
     window.bgReady = (window.performance && performance.now) ? performance.now() : 0;
     map.fire('bgplan:ready');
   };

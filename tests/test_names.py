@@ -36,8 +36,14 @@ def test_park_phases_and_expansions_stay_apart():
 
 
 @pytest.fixture(scope="module")
-def corridors():
+def all_corridors():
     return load_region("bac-giang", data_dir=".").corridors
+
+
+@pytest.fixture(scope="module")
+def corridors(all_corridors):
+    """The corridors the action programme names (context roads such as QL5 left out)."""
+    return {k: v for k, v in all_corridors.items() if not v.get("context")}
 
 
 @pytest.mark.parametrize("ref, name, expected", [
@@ -64,3 +70,9 @@ def test_other_roads_do_not_match(corridors, ref, name):
 def test_parse_refs_keeps_every_code():
     assert parse_refs("QL.1A;AH1;CT.01") == ["QL1A", "AH1", "CT1"]
     assert parse_refs("Tỉnh lộ 295B") == ["DT295B"]
+
+
+def test_context_roads_keep_their_own_number(all_corridors):
+    assert match_corridor("QL1B", None, all_corridors) == "ql1b"
+    assert match_corridor(None, "Quốc lộ 18", all_corridors) == "ql18"
+    assert match_corridor("QL.1A;AH1", None, all_corridors) == "ql1a"

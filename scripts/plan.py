@@ -172,16 +172,27 @@ def _analysis_inputs(args, with_rail=True):
     return region, park_layer, net, (array, profile)
 
 
-def cmd_access(args) -> int:
+def _write_access(report, out: Path) -> None:
     from geo.output import write_csv, write_geopackage
 
+    write_csv(report, out / "access.csv")
+    write_geopackage({"access": report}, out / "access.gpkg")
+
+
+def _write_scenario(result, out: Path) -> None:
+    from geo.output import write_csv, write_geopackage
+
+    write_csv(result.change, out / "scenario.csv")
+    write_geopackage({"access_change": result.change, "planned_roads": result.roads, "interchanges": result.interchanges},
+                     out / "scenario.gpkg")
+
+
+def cmd_access(args) -> int:
     region, park_layer, net, pop = _analysis_inputs(args, with_rail=not args.no_rail)
     from layers.access import access_report
 
     report = access_report(region, park_layer, net, population=pop)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_csv(report, args.out / "access.csv")
-    write_geopackage({"access": report}, args.out / "access.gpkg")
+    _write_access(report, args.out)
     s = report.attrs["summary"]
     print(f"access for {s['origins']} parks ({s['not_connected']} not connected to the network); median minutes: "
           + ", ".join(f"{k} {v}" for k, v in s["median_minutes"].items()))
@@ -207,16 +218,12 @@ def cmd_matrix(args) -> int:
 
 
 def cmd_scenario(args) -> int:
-    from geo.output import write_csv, write_geopackage
     from layers.scenario import run_scenario
 
     _check_inputs(args.scenario_file, args.interchanges)
     region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
     result = run_scenario(region, net, park_layer, args.scenario_file, population=pop, interchanges_path=args.interchanges)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_csv(result.change, args.out / "scenario.csv")
-    write_geopackage({"access_change": result.change, "planned_roads": result.roads, "interchanges": result.interchanges},
-                     args.out / "scenario.gpkg")
+    _write_scenario(result, args.out)
     s = result.change.attrs["summary"]
     for road in s["roads"]:
         print(f"planned: {road['name']} — {road['length_km']} km at {road['design_speed_kmh']:g} km/h, {road['access_points']} access points")
@@ -295,8 +302,8 @@ def cmd_run(args) -> int:
     """Everything in order; each step writes into OUT so a later one (or QGIS) can start from it."""
     import time
 
-    from geo.output import write_csv, write_geopackage
-    from layers import access, parks, population
+    from geo.output import write_geopackage
+    from layers import access
     from layers.build import build_layers, summary_lines, write_layers
     from layers.region import load_region
     from layers.scenario import SCENARIOS_DIR, run_scenario
@@ -314,13 +321,10 @@ def cmd_run(args) -> int:
         pop = result.population
         net = access.build_networks(region, osm=args.osm)
         report = access.access_report(region, park_layer, net, population=pop)
-        write_csv(report, args.out / "access.csv")
-        write_geopackage({"access": report}, args.out / "access.gpkg")
+        _write_access(report, args.out)
         print(f"access: {len(report)} parks → {args.out / 'access.csv'}")
         scenario = run_scenario(region, net, park_layer, SCENARIOS_DIR / "ct01-bac-giang-lang-son-indicative.geojson", population=pop)
-        write_csv(scenario.change, args.out / "scenario.csv")
-        write_geopackage({"access_change": scenario.change, "planned_roads": scenario.roads,
-                          "interchanges": scenario.interchanges}, args.out / "scenario.gpkg")
+        _write_scenario(scenario, args.out)
         print(f"scenario (indicative CT.01): → {args.out / 'scenario.csv'}")
         origins = _origin_points(region, ["kep_station", "bac_giang_city"])
         iso = access.isochrones_from(region, net, origins, population=pop)

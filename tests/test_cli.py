@@ -260,3 +260,16 @@ def test_matrix_from_a_csv_of_sites(shared_data, tmp_path):
     table = pd.read_csv(out / "matrix.csv")
     assert len(table) == 2 * 6 and set(table["origin"]) == {"Site A", "Site B"}
     assert table["minutes"].notna().all()
+
+
+def test_run_does_everything_in_order(shared_data, tmp_path):
+    """The README's main job: layers, analyses, planner map and published site, all from the real data."""
+    out = tmp_path / "out"
+    result = run("run", "--data", shared_data, "--out", out, "--quiet", timeout=600)
+    assert result.returncode == 0, result.stderr
+    for name in ("layers.gpkg", "access.csv", "access.gpkg", "scenario.csv", "scenario.gpkg", "isochrones.gpkg",
+                 "map.html", "site/index.html", "site/planning.html", "site/indicators.html"):
+        assert (out / name).is_file(), name
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "OpenStreetMap" in html and "GADM" in html and "WorldPop" in html
+    assert "KCN Vân Trung" in html

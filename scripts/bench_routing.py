@@ -97,7 +97,7 @@ def grid_network(side: int, seed: int):
     u, v = u[keep], v[keep]
     speed = rng.uniform(20, 60, u.size) / 3.6
     w = np.hypot(x[u] - x[v], y[u] - y[v]) / speed
-    return {"name": "grid200k", "ids": ids, "x": x, "y": y, "u": u, "v": v, "w": w, "geometry": None}
+    return {"name": f"grid{round(side * side / 1000)}k", "ids": ids, "x": x, "y": y, "u": u, "v": v, "w": w, "geometry": None}
 
 
 def networkx_graph(net) -> nx.Graph:

@@ -99,6 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="a smaller generated network (for a fast look)")
     b.set_defaults(func=cmd_bench)
 
+    g = sub.add_parser("site", parents=[common], help="suitability grid and ranked candidate sites → OUT/sites.gpkg, OUT/sites.csv",
+                       description="Score a square grid over the region with a siting profile (criteria, transforms, weights or an "
+                                   "AHP matrix), remove excluded land, merge suitable cells into sites and rank them; ±20 % weight "
+                                   "sensitivity. Writes OUT/sites.gpkg (grid, sites), OUT/sites.csv, OUT/suitability.tif, "
+                                   "OUT/sites_summary.json.")
+    g.add_argument("--profile", default="logistics-heavy", help="logistics-heavy, labour-intensive, or a profile .yaml (default: logistics-heavy)")
+    g.add_argument("--cell-size", type=float, default=250, metavar="M", help="cell side in metres (default 250)")
+    g.add_argument("--scenario", type=Path, default=None, metavar="FILE",
+                   help="planned roads to add first (e.g. layers/scenarios/ct01-bac-giang-lang-son-indicative.geojson)")
+    g.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
+    g.add_argument("--protected-forest", type=Path, default=None, metavar="FILE", help="protected forest polygons (exclusion)")
+    g.add_argument("--heritage", type=Path, default=None, metavar="FILE", help="heritage sites (exclusion)")
+    g.add_argument("--dem", type=Path, default=None, metavar="FILE", help="a DEM GeoTIFF instead of the region's")
+    g.add_argument("--no-dem", action="store_true", help="ignore elevation (slope unknown everywhere)")
+    g.add_argument("--min-area-ha", type=float, default=None, help="smallest site (default: the profile's)")
+    g.add_argument("--max-area-ha", type=float, default=None, help="largest site (default: the profile's)")
+    g.add_argument("--top", type=int, default=None, help="number of ranked sites to keep (default: the profile's)")
+    g.add_argument("--top-share", type=float, default=None, help="share of eligible cells called suitable (default 0.10)")
+    g.add_argument("--min-score", type=float, default=None, help="score a suitable cell needs (instead of --top-share)")
+    g.add_argument("--no-sensitivity", action="store_true", help="skip the ±20 %% weight sensitivity")
+    g.add_argument("--workers", type=int, default=1, help="processes for the labour catchments (default 1)")
+    g.set_defaults(func=cmd_site)
+
     mp = sub.add_parser("map", parents=[common], help="the planner's interactive map → OUT/map.html",
                         description="One self-contained HTML map of OUT/layers.gpkg (run 'layers' first) with every analysis "
                                     "found in OUT (access.gpkg, scenario.gpkg, isochrones.gpkg, sites.gpkg): layer groups, legends, "
@@ -111,9 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--config", type=Path, default=None, metavar="FILE", help="publishing allow-list (default: maps/publish.yaml)")
     pb.set_defaults(func=cmd_publish)
 
-    rn = sub.add_parser("run", parents=[common], help="everything in order: layers, access, scenario, isochrones, map, publish",
-                        description="The main job: build the layers, the corridor access report, the indicative CT.01 scenario "
-                                    "and isochrones from Kép and Bắc Giang city, then the planner map and the published site.")
+    rn = sub.add_parser("run", parents=[common], help="everything in order: layers, access, scenario, isochrones, site, map, publish",
+                        description="The main job: build the layers, the corridor access report, the indicative CT.01 scenario, "
+                                    "isochrones from Kép and Bắc Giang city and candidate sites (logistics-heavy profile), then the "
+                                    "planner map and the published site.")
     rn.add_argument("--no-analyses", action="store_true", help="layers, map and site only")
     rn.set_defaults(func=cmd_run)
 
@@ -277,6 +301,23 @@ def cmd_bench(args) -> int:
     return bench_routing.main(argv)
 
 
+def cmd_site(args) -> int:
+    from layers.region import load_region
+    from layers.siting import run_siting, summary_lines, write_siting
+
+    region = load_region(args.region, data_dir=args.data)
+    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem)
+    result = run_siting(region, args.profile, cell_m=args.cell_size, scenario=args.scenario, interchanges=args.interchanges,
+                        parks_file=args.parks, protected_file=args.protected_forest, heritage_file=args.heritage,
+                        dem_file=args.dem, use_dem=not args.no_dem, osm=args.osm, min_area_ha=args.min_area_ha,
+                        max_area_ha=args.max_area_ha, top_n=args.top, top_share=args.top_share, min_score=args.min_score,
+                        sensitivity=not args.no_sensitivity, workers=args.workers)
+    paths = write_siting(result, args.out)
+    print("\n".join(summary_lines(result)))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
 def cmd_map(args) -> int:
     from maps.planner import write_planner_map
 
@@ -330,6 +371,11 @@ def cmd_run(args) -> int:
         iso = access.isochrones_from(region, net, origins, population=pop)
         write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
         print(f"isochrones from Kép and Bắc Giang city → {args.out / 'isochrones.gpkg'}")
+        from layers.siting import run_siting, write_siting
+
+        siting = run_siting(region, "logistics-heavy", parks_file=args.parks, osm=args.osm, net=net, population=pop)
+        write_siting(siting, args.out)
+        print(f"candidate sites (logistics-heavy profile): {len(siting.sites)} → {args.out / 'sites.gpkg'}")
     analyses = read_analyses(args.out)
     map_path = write_planner_map(args.out, layers=result.layers, population=result.population, summary=result.summary,
                                  analyses=analyses)

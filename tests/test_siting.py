@@ -1,0 +1,265 @@
+"""Siting on the real Bắc Giang data (coarse 1 km / 500 m grids to stay fast; the 250 m run is the CLI's)."""
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+import yaml
+
+from geo.errors import InputError
+
+SCENARIO = "layers/scenarios/ct01-bac-giang-lang-son-indicative.geojson"
+DISTRICTS = {"Bắc Giang", "Hiệp Hòa", "Lạng Giang", "Lục Nam", "Lục Ngạn", "Sơn Động", "Tân Yên", "Việt Yên", "Yên Dũng", "Yên Thế"}
+
+
+@pytest.fixture(scope="module")
+def inputs(region):
+    from geo import settings
+    from layers import access
+    from layers.population import population_raster
+
+    settings.progress = False
+    net = access.build_networks(region, with_rail=False)
+    array, profile, _ = population_raster(region)
+    return net, (array, profile)
+
+
+@pytest.fixture(scope="module")
+def logistics(region, inputs):
+    from layers.siting import run_siting
+
+    net, pop = inputs
+    return run_siting(region, "logistics-heavy", cell_m=1000, net=net, population=pop)
+
+
+def _repo_path(name):
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / name
+
+
+def _write_profile(tmp_path, name, data):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_logistics_sites_are_ranked_and_sized(logistics):
+    s, sites = logistics.summary, logistics.sites
+    # The province is 3,892.5 km² (GADM 4.1, SOURCES.md): 1 km cells by centre.
+    assert s["cells_in_region"] == pytest.approx(3892.5, rel=0.01)
+    assert len(sites) == 10 and sites["site"].tolist() == list(range(1, 11))
+    assert sites["score_mean"].is_monotonic_decreasing
+    assert (sites["area_ha"] >= 100).all() and (sites["area_ha"] <= 600).all()
+    assert set(sites["district"]) <= DISTRICTS
+    assert sites.crs.to_epsg() == 4326 and sites.geometry.is_valid.all()
+    # CT.01 is not in the 2018 network: dropped with the reason, never scored as 0.
+    assert "minutes_to_ct01" not in s["weights_used"] and "not in the road network" in s["criteria_dropped"]["minutes_to_ct01"]
+    assert sites["minutes_to_ct01"].isna().all()
+    # The DEM covers the western 4.3 % of the province (SOURCES.md): slope is partial, not scored.
+    assert s["criteria_partial"]["slope_deg"] == pytest.approx(0.043, abs=0.01)
+    assert sum(s["weights_used"].values()) == pytest.approx(1)
+    # Sensitivity: each used weight ±20 %.
+    assert s["sensitivity"]["runs"] == 2 * len(s["weights_used"])
+    assert sites["top_n_share"].between(0, 1).all() and (sites["rank_min"] >= 1).all()
+
+
+def test_no_site_overlaps_an_excluded_area(region, logistics):
+    crs = region.metric_crs
+    sites = logistics.sites.to_crs(crs)
+    union = shapely.union_all(np.asarray(sites.geometry.values))
+    for name, geoms in logistics.arrays["exclusion_geoms"].items():
+        for geom in geoms:
+            assert shapely.intersection(union, geom).area < 1.0, name
+    # ... and every site lies inside the region
+    from layers.boundaries import region_polygon
+
+    outline = gpd.GeoSeries([region_polygon(region)], crs=4326).to_crs(crs).iloc[0]
+    assert union.difference(outline).area < 1.0
+    ex = logistics.summary["exclusions"]
+    assert ex["protected_forest"]["given"] is False and "not given" in ex["protected_forest"]["note"]
+    assert ex["parks"]["features"] == 53 and ex["water_areas"]["cells"] > 0 and ex["rivers"]["cells"] > 0
+
+
+def test_grid_layer_is_consistent(logistics):
+    g = logistics.grid
+    s = logistics.summary
+    assert len(g) == s["cells_in_region"]
+    assert not (g["excluded"] & g["suitable"]).any()
+    assert (g.loc[g["site"] > 0, "suitable"]).all()
+    assert g.loc[g["weight_known"] < 0.75, "score"].isna().all()
+    # cells more than 2 km from the 2018 roads: no minutes, no people (unknown, not 0)
+    far = g["snap_m"].isna()
+    assert far.sum() == s["network"]["cells_not_connected"] > 0
+    assert g.loc[far, "minutes_to_ql1a"].isna().all() and g.loc[far, "people_within_45_min"].isna().all()
+    assert (g.loc[~far, "people_within_45_min"] >= g.loc[~far, "people_within_30_min"]).all()
+    assert set(g["district"].dropna()) <= DISTRICTS
+    assert g.loc[g["excluded_by"].notna(), "excluded"].all()
+
+
+def test_sites_move_with_the_criteria(region, inputs, tmp_path):
+    """Only Kép access → the top site is by Kép; only labour within 30 min → in the dense south-west."""
+    from layers.siting import run_siting
+
+    net, pop = inputs
+    base = {"locate": {"min_area_ha": 100, "top_n": 3, "top_share": 0.03}}
+    kep = _write_profile(tmp_path, "kep", {**base, "criteria": {
+        "minutes_to_kep_station": {"weight": 1, "transform": {"type": "linear", "best": 0, "worst": 60}}}})
+    people = _write_profile(tmp_path, "people", {**base, "criteria": {
+        "people_within_30_min": {"weight": 1, "transform": {"type": "linear", "best": 800000, "worst": 0}}}})
+    a = run_siting(region, kep, cell_m=1000, net=net, population=pop, sensitivity=False)
+    b = run_siting(region, people, cell_m=1000, net=net, population=pop, sensitivity=False)
+    top_a, top_b = a.sites.iloc[0], b.sites.iloc[0]
+    # Kép station: 106.29039 E, 21.41673 N (region destinations)
+    assert abs(top_a["lon"] - 106.29) < 0.05 and abs(top_a["lat"] - 21.417) < 0.05
+    # a linear transform of one criterion: the best site has the fewest mean minutes
+    assert top_a["minutes_to_kep_station"] == a.sites["minutes_to_kep_station"].min() < 20
+    assert top_b["people_within_30_min"] > 2 * top_a["people_within_30_min"]
+    assert top_b["district"] in {"Bắc Giang", "Việt Yên", "Yên Dũng", "Hiệp Hòa"}
+
+
+def test_labour_profile_with_ahp_on_a_500m_grid(region, inputs):
+    from layers.siting import run_siting
+
+    net, pop = inputs
+    r = run_siting(region, "labour-intensive", cell_m=500, net=net, population=pop)
+    s = r.summary
+    assert s["profile"]["weights_from"] == "ahp" and s["profile"]["ahp"]["cr"] <= 0.1
+    assert len(r.sites) == 10 and (r.sites["area_ha"] >= 30).all() and (r.sites["area_ha"] <= 75).all()
+    assert (r.sites["zone_area_ha"] >= r.sites["area_ha"]).all()
+    assert s["weights_used"]["people_within_30_min"] == max(s["weights_used"].values())
+
+
+def test_scenario_adds_ct01_and_optional_layers(region, inputs, logistics, tmp_path):
+    """After adding the indicative CT.01: minutes to its interchanges known; a protected area excludes cells;
+    layers missing from the data folder (water, places) and a DEM not used are reported, not zero."""
+    import copy
+    import dataclasses
+
+    from layers.siting import run_siting
+
+    net, pop = inputs
+    config = copy.deepcopy(region.config)
+    config["water"]["file"] = "no_such_water.gpkg"
+    config["places"]["file"] = "no_such_places.geojson"
+    region = dataclasses.replace(region, config=config)
+    top = logistics.sites.iloc[0]
+    forest = gpd.GeoDataFrame({"name": ["test forest"]}, geometry=[shapely.Point(top["lon"], top["lat"]).buffer(0.02)], crs=4326)
+    forest_file = tmp_path / "forest.geojson"
+    forest.to_file(forest_file, driver="GeoJSON")
+    r = run_siting(region, "logistics-heavy", cell_m=1000, net=net, population=pop, scenario=_repo_path(SCENARIO),
+                   protected_file=forest_file, use_dem=False, sensitivity=False)
+    s = r.summary
+    assert s["scenario"]["roads"][0]["corridor_id"] == "ct01"
+    assert "minutes_to_ct01" in s["weights_used"]
+    assert s["criteria_coverage"]["minutes_to_ct01"] == pytest.approx(s["criteria_coverage"]["minutes_to_ql1a"])
+    # Interchange Vôi (106.25787 E, 21.35280 N) lies on the line: its cell is minutes from an interchange.
+    g = r.grid
+    near = g[g.geometry.contains(shapely.Point(106.25787, 21.3528))]
+    assert near["minutes_to_ct01"].iloc[0] < 10
+    # A new road never lengthens a trip (same grid as the base run).
+    before = logistics.grid.set_index("cell_id")["minutes_to_ql1a"]
+    after = g.set_index("cell_id")["minutes_to_ql1a"]
+    assert ((after - before).dropna() <= 1e-6).all()
+    # No DEM: slope is a missing layer (dropped, reported), not 0.
+    assert s["criteria_coverage"]["slope_deg"] == 0 and "no DEM given" in s["criteria_dropped"]["slope_deg"]
+    ex = s["exclusions"]["protected_forest"]
+    assert ex["given"] and ex["cells"] > 0
+    assert set(s["layers_not_given"]) == {"water", "urban places"}
+    for name in ("water_areas", "rivers", "urban"):
+        assert s["exclusions"][name]["given"] is False and "not given" in s["exclusions"][name]["note"]
+    assert "no_such_places.geojson" in s["criteria_dropped"]["km_to_urban"] and "km_to_urban" not in s["weights_used"]
+    assert g["km_to_urban"].isna().all() and g["minutes_to_town"].isna().all()
+    sites = r.sites.to_crs(region.metric_crs)
+    forest_m = forest.to_crs(region.metric_crs).geometry.iloc[0]
+    assert shapely.intersection(shapely.union_all(np.asarray(sites.geometry.values)), forest_m).area < 1.0
+
+
+def test_bad_inputs_stop_early_with_one_line(region, tmp_path):
+    from layers.siting import run_siting
+
+    lin = {"type": "linear", "best": 0, "worst": 10}
+    cases = [
+        ({"criteria": {"minutes_to_moon": {"weight": 1, "transform": lin}}}, "unknown criterion 'minutes_to_moon'"),
+        ({"criteria": {"minutes_to_ql1a": {"weight": 0, "transform": lin}}}, "sum to a positive number"),
+        ({"criteria": {k: {"transform": lin} for k in ("minutes_to_ql1a", "km_to_park", "km_to_urban")},
+          "ahp": {"matrix": [[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]]}}, "inconsistent"),
+        ({"criteria": {"minutes_to_ql1a": {"weight": 1, "transform": lin}}, "exclusions": {"lava_buffer_m": 5}},
+         "unknown exclusion setting 'lava_buffer_m'"),
+        ({"criteria": {"minutes_to_ql1a": {"weight": 1, "transform": lin}}, "locate": {"min_area_ha": 50, "max_area_ha": 10}},
+         "max_area_ha"),
+    ]
+    for i, (data, words) in enumerate(cases):
+        path = _write_profile(tmp_path, f"bad{i}", data)
+        with pytest.raises(InputError) as err:
+            run_siting(region, path, cell_m=1000)
+        assert words in str(err.value) and str(path) in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(InputError, match="unknown siting profile 'nope'.*logistics-heavy"):
+        run_siting(region, "nope")
+    with pytest.raises(InputError, match=r"would need about [\d,.]+ GB"):
+        run_siting(region, "logistics-heavy", cell_m=5)
+    with pytest.raises(InputError, match="file not found"):
+        run_siting(region, "logistics-heavy", cell_m=1000, protected_file=tmp_path / "missing.gpkg")
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    with pytest.raises(InputError):
+        run_siting(region, "logistics-heavy", cell_m=1000, heritage_file=empty)
+
+
+def test_outputs_are_written_whole(logistics, tmp_path):
+    import pyogrio
+
+    from layers.siting import write_siting
+
+    paths = write_siting(logistics, tmp_path / "out")
+    layers = {name for name, _ in pyogrio.list_layers(paths["sites_gpkg"])}
+    assert layers == {"grid", "sites"}
+    sites = gpd.read_file(paths["sites_gpkg"], layer="sites")
+    assert len(sites) == 10 and sites.crs.to_epsg() == 4326
+    import pandas as pd
+
+    table = pd.read_csv(paths["sites_csv"])
+    assert table["site"].tolist() == list(range(1, 11)) and "geometry" not in table
+    summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    assert summary["sites_reported"] == 10 and len(summary["sensitivity_runs"]) == summary["sensitivity"]["runs"]
+    import rasterio
+
+    with rasterio.open(paths["score_tif"]) as src:
+        assert src.crs.to_epsg() == 32648 and src.res == (1000.0, 1000.0)
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_reverse_catchment_on_the_real_network(region, inputs):
+    """At 1 km on the 2018 network: people within 30/45 min per cell equal one Catchment search per cell."""
+    from geo.access import Catchment, attach_points
+    from geo.crs import to_metric
+    from geo.grid import attachment_links, make_grid, people_within_cells
+    from layers.boundaries import region_polygon
+
+    net, (array, profile) = inputs
+    outline = to_metric(gpd.GeoSeries([region_polygon(region)], crs=4326), region.metric_crs).iloc[0]
+    g = make_grid(outline, cell_m=1000, crs=region.metric_crs)
+    cx, cy = g.centres()
+    x, y = cx[g.inside], cy[g.inside]
+    e = net.road_edges
+    r2, idx, snap, _ = attach_points(net.road, net.road_lines, e["u"].to_numpy(), e["v"].to_numpy(),
+                                     e["travel_time_s"].to_numpy(), x, y, max_snap_m=2000, access_speed_kmh=20)
+    rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
+    lon, lat = profile["transform"] * (cols + 0.5, rows + 0.5)
+    pts = to_metric(gpd.GeoSeries.from_xy(lon, lat, crs=4326), region.metric_crs)
+    catch = Catchment(net.road, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols], max_snap_m=2000, access_speed_kmh=20)
+    got = people_within_cells(net.road, catch, attachment_links(net.road, r2), len(x), minutes=(30, 45))
+    per_cell = Catchment(r2, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols], max_snap_m=2000, access_speed_kmh=20,
+                         within=np.arange(r2.n) < net.road.n)
+    sample = np.random.default_rng(0).choice(np.flatnonzero(~np.isnan(snap)), 25, replace=False)
+    assert np.allclose(got[sample], per_cell.people_within(idx[sample], minutes=(30, 45)), rtol=1e-6)
+    # The cell holding Bắc Giang city centre reaches at least the city's 2019 census population (174,229) in 30 min.
+    from pyproj import Transformer
+
+    xm, ym = Transformer.from_crs(4326, region.metric_crs, always_xy=True).transform(106.19388, 21.27793)
+    flat = int((g.y0 - ym) // 1000) * g.ncols + int((xm - g.x0) // 1000)
+    k = int(np.searchsorted(np.flatnonzero(g.inside.ravel()), flat))
+    assert got[k, 0] > 174_229
+    assert np.array_equal(np.isnan(got[:, 0]), np.isnan(snap))

@@ -93,9 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--minutes", type=float, nargs="+", default=[15, 30, 45, 60], help="thresholds in minutes (default: 15 30 45 60)")
     i.set_defaults(func=cmd_isochrones)
 
-    b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx → OUT/bench.json",
+    b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx, siting vs a per-cell loop → OUT/bench*.json",
                        description="Run the benchmark scripts (ratios against a baseline in the same run, plus peak memory): "
-                                   "routing on the real network and a generated 200,000-node one. Takes a few minutes.")
+                                   "routing on the real network and a generated 200,000-node one (OUT/bench.json), scoring and "
+                                   "locating 100,000 cells (OUT/bench_siting.json). Takes a few minutes. Page sizes and first "
+                                   "paint: scripts/bench_maps.py.")
     b.add_argument("--quick", action="store_true", help="a smaller generated network (for a fast look)")
     b.set_defaults(func=cmd_bench)
 
@@ -294,11 +296,13 @@ def cmd_isochrones(args) -> int:
 
 def cmd_bench(args) -> int:
     import bench_routing
+    import bench_siting
 
     argv = ["--out", str(args.out), "--data", str(args.data)]
     if args.quick:
         argv += ["--grid-side", "150"]
-    return bench_routing.main(argv)
+    status = bench_routing.main(argv)
+    return status or bench_siting.main(["--out", str(args.out)])
 
 
 def cmd_site(args) -> int:

@@ -24,6 +24,9 @@ from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
 from maps.style import choropleth
 
+#: Above this many suitability cells the grid is drawn as an image, not as vectors.
+MAX_VECTOR_CELLS = 3000
+
 log = logging.getLogger(__name__)
 
 G_ACCESS = "Thời gian đến / Travel time to"
@@ -73,6 +76,10 @@ class AnalysisLayers:
             values = suit[col] if col else pd.Series(np.nan, index=suit.index)
             breaks = style.nice_breaks(values, 5)
             pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
+            if len(suit) > MAX_VECTOR_CELLS:
+                # A full grid (62,000 cells at 250 m) as vectors would weigh hundreds of MB: draw it as an image.
+                self._suitability_image(suit, values, breaks, pal, col)
+                return
             keys, styles = choropleth(values, breaks, pal, weight=0, opacity=0.65)
             fields = popups.auto_fields(suit)
             pops = popups.feature_popups(suit, lambda r: "Ô lưới / grid cell", fields)
@@ -81,6 +88,31 @@ class AnalysisLayers:
                              highlight=False)
             self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
                                        [lay], position="bottomleft"))
+
+    def _suitability_image(self, suit, values, breaks, pal, col):
+        """The suitability grid as a classed image overlay (cells rasterised at about their own size)."""
+        from rasterio.features import rasterize
+        from rasterio.transform import from_origin
+
+        from maps.elements import ImageLayer
+        from maps.planner import classed_png
+
+        cells = suit.to_crs("EPSG:4326")
+        west, south, east, north = cells.total_bounds
+        b = cells.geometry.bounds
+        size = float(np.median(np.minimum(b["maxx"] - b["minx"], b["maxy"] - b["miny"]))) / 2  # half a cell, in degrees
+        width = max(1, int(np.ceil((east - west) / size)))
+        height = max(1, int(np.ceil((north - south) / size)))
+        known = values.notna().to_numpy()
+        grid = rasterize(zip(cells.geometry.values[known], values.to_numpy(float)[known]), out_shape=(height, width),
+                         transform=from_origin(west, north, size, size), fill=np.nan, dtype="float64")
+        uri, bounds = classed_png(grid, west, north - height * size, west + width * size, north, breaks, pal, alpha=170)
+        lay = self.add(G_ANALYSIS, ImageLayer(uri, bounds, "Mức phù hợp / suitability", "suitability", opacity=0.8, show=True),
+                       "suitability")
+        self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
+                                   [lay], position="bottomleft",
+                                   note=f"{len(suit):,} ô lưới, vẽ dạng ảnh / grid cells, drawn as an image; "
+                                        "không tô = bị loại hoặc không rõ / blank = excluded or unknown"))
 
     def analysis_points(self, A: dict):
         """Candidate sites and scenario lines (drawn on top)."""
@@ -152,17 +184,9 @@ class AnalysisLayers:
         for the most features (e.g. the minutes to Đồng Đăng for the CT.01
         scenario). Every pair is in the popups.
         """
-        pairs = [c[:-7] for c in scen.columns if c.endswith("_before") and f"{c[:-7]}_after" in scen.columns]
-        changes = {p: pd.to_numeric(scen[f"{p}_after"], errors="coerce") - pd.to_numeric(scen[f"{p}_before"], errors="coerce")
-                   for p in pairs}
-        base = scen.attrs.get("scenario_column") if scen.attrs.get("scenario_column") in changes else None
-        if base is None and pairs:
-            def score(p):
-                changed = int((changes[p].abs() > 1e-9).sum())
-                return (changed > 0, "minutes" in p, changed, -pairs.index(p))
-
-            base = max(pairs, key=score)
-        change = changes[base] if base else pd.Series(np.nan, index=scen.index)
+        pairs = scenario_pairs(scen)
+        base = main_pair(scen, pairs)
+        change = pair_change(scen, base) if base else pd.Series(np.nan, index=scen.index)
         fmt = popups.auto_fmt(base or "value")
         span = float(np.nanmax(np.abs(change))) if np.isfinite(change).any() else 1.0
         span = span or 1.0
@@ -239,6 +263,45 @@ class AnalysisLayers:
             self.legends.append(Legend("Kịch bản: tuyến quy hoạch / scenario: planned roads", sw, layers, open=False,
                                        note="Hướng tuyến có thể chỉ là dự kiến (xem nguồn) / alignments may be indicative "
                                             "(see the source)"))
+
+
+def scenario_pairs(frame) -> list[str]:
+    """The ``X`` of every ``X_before`` / ``X_after`` column pair of a scenario frame, in column order.
+
+    >>> scenario_pairs(pd.DataFrame(columns=["name", "minutes_to_kep_before", "minutes_to_kep_after", "a_before"]))
+    ['minutes_to_kep']
+    """
+    return [c[:-7] for c in frame.columns if str(c).endswith("_before") and f"{c[:-7]}_after" in frame.columns]
+
+
+def pair_change(frame, pair: str) -> pd.Series:
+    """``<pair>_after − <pair>_before`` per row (NaN where either is unknown)."""
+    return (pd.to_numeric(frame[f"{pair}_after"], errors="coerce")
+            - pd.to_numeric(frame[f"{pair}_before"], errors="coerce"))
+
+
+def main_pair(frame, pairs=None) -> str | None:
+    """The pair a scenario map shows first: ``frame.attrs["scenario_column"]`` if set, else the travel-time pair
+    (then any pair) whose change is finite and non-zero for the most rows; None without pairs.
+
+    >>> f = pd.DataFrame({"minutes_to_a_before": [5.0, 5.0], "minutes_to_a_after": [5.0, 4.0],
+    ...                   "minutes_to_b_before": [9.0, 9.0], "minutes_to_b_after": [8.0, 7.0]})
+    >>> main_pair(f)
+    'minutes_to_b'
+    """
+    pairs = scenario_pairs(frame) if pairs is None else list(pairs)
+    chosen = frame.attrs.get("scenario_column")
+    if chosen in pairs:
+        return chosen
+    if not pairs:
+        return None
+    changes = {p: pair_change(frame, p) for p in pairs}
+
+    def score(p):
+        changed = int((changes[p].abs() > 1e-9).sum())
+        return (changed > 0, "minutes" in p, changed, -pairs.index(p))
+
+    return max(pairs, key=score)
 
 
 def _short(text, limit: int = 90) -> str:

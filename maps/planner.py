@@ -325,6 +325,8 @@ def _prepare(name: str, gdf, window, tolerance_m: float):
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf or not len(gdf):
         return gdf
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if gdf.crs is not None and gdf.crs != settings.storage_crs:
+        gdf = gdf.to_crs(settings.storage_crs)
     if window is not None and name not in NOT_CLIPPED:
         gdf = gdf[gdf.intersects(window)]
         if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
@@ -636,6 +638,25 @@ def _districts(L: dict):
     if has_features(d):
         return d
     return L.get("districts")
+
+
+def classed_png(a: np.ndarray, west: float, south: float, east: float, north: float, breaks, palette,
+                alpha: int = 210) -> tuple[str, list]:
+    """A lon/lat grid of values as a PNG data URI coloured by classes (transparent where NaN).
+
+    Rows are resampled to Web Mercator spacing so the pixels sit where they
+    belong on the map. Returns ``(data_uri, [[south, west], [north, east]])``.
+    """
+    from folium.utilities import write_png
+
+    a = _mercator_rows(np.asarray(a, dtype=float), south, north)
+    rgba = np.zeros(a.shape + (4,), dtype=np.uint8)
+    classes = np.digitize(np.nan_to_num(a, nan=-np.inf), breaks)
+    for i, col in enumerate(palette):
+        sel = (classes == i) & np.isfinite(a)
+        rgba[sel] = [int(col[1:3], 16), int(col[3:5], 16), int(col[5:7], 16), alpha]
+    png = write_png(rgba)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), [[south, west], [north, east]]
 
 
 def population_png(array, profile) -> tuple[str, list]:

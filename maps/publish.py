@@ -8,6 +8,8 @@
 * ``access.html``, ``suitability.html``, ``scenario.html`` — only when the
   matching analyses are given (access report or isochrones; suitability
   grid / candidate sites; scenario before/after with its planned roads);
+  ``scenario.html`` shows the before and the after side by side on two
+  synchronised maps with one legend and a target selector (:mod:`maps.dualmap`);
 * ``indicators.html`` — 2030 targets beside today's values
   (:mod:`maps.indicators`);
 * ``assets/`` — the vendored Leaflet files (:mod:`maps.vendor`).
@@ -37,7 +39,7 @@ import pandas as pd
 import yaml
 
 from geo.errors import InputError
-from maps import indicators, style, vendor
+from maps import dualmap, indicators, style, vendor
 from maps.planner import planner_map, read_analyses, read_layers
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,8 @@ PAGES = (
     {"file": "scenario.html", "title": "Kịch bản trước/sau / scenario before and after",
      "description": "Thay đổi khi có tuyến đường quy hoạch / what changes with the planned lines",
      "layers": CONTEXT, "analyses": ("scenario", "planned_roads", "interchanges"), "needs": ("scenario", "planned_roads"),
-     "district_view": "outline", "population": False, "access_layers": False, "hide": ("parks_kcn", "parks_ccn", "parks_other")},
+     "district_view": "outline", "population": False, "access_layers": False, "hide": ("parks_kcn", "parks_ccn", "parks_other"),
+     "dual": True},
 )
 
 
@@ -144,13 +147,16 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
             if page["needs"] and not any(n in pub_analyses for n in page["needs"]):
                 continue
             chosen = pub if page["layers"] is None else {k: v for k, v in pub.items() if k in page["layers"]}
-            m = planner_map(chosen, population=population if page["population"] else None,
-                            analyses={k: v for k, v in pub_analyses.items() if k in page["analyses"]},
-                            summary=public_summary, title=f"{_region_name(pub)} — {page['title']}",
-                            assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
-                            home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],
-                            district_view=page["district_view"], access_layers=page["access_layers"],
-                            hide=page.get("hide", ()))
+            options = dict(analyses={k: v for k, v in pub_analyses.items() if k in page["analyses"]},
+                           summary=public_summary, title=f"{_region_name(pub)} — {page['title']}",
+                           assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
+                           home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],
+                           district_view=page["district_view"], hide=page.get("hide", ()))
+            if page.get("dual"):
+                m = dualmap.scenario_dual_map(chosen, **options)
+            else:
+                m = planner_map(chosen, population=population if page["population"] else None,
+                                access_layers=page["access_layers"], **options)
             (tmp / page["file"]).write_text(m.get_root().render(), encoding="utf-8")
             written.append(page)
         page_html = indicators.indicators_html(pub, generated=generated, region_id=(summary or {}).get("region"))

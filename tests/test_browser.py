@@ -63,9 +63,14 @@ def site(region, tmp_path_factory):
                             "status": ["operating", "listed"], "district": ["Lục Ngạn", "<b>bold</b>"]},
                            geometry=[Point(*XSS_POINT), Point(106.70, 21.35)], crs="EPSG:4326")
     layers["industrial_parks"] = pd.concat([layers["industrial_parks"], bad], ignore_index=True)
+    analyses = sample_analyses(layers)
+    # a park with a malicious name in the scenario too (its own point, away from the sample parks)
+    scen = analyses["scenario"]
+    row = gpd.GeoDataFrame({"name": [XSS_IMG], "minutes_to_kep_station_before": [60.0], "minutes_to_kep_station_after": [45.0]},
+                           geometry=[Point(*XSS_POINT)], crs=scen.crs)
+    analyses["scenario"] = pd.concat([scen, row], ignore_index=True)
     out = tmp_path_factory.mktemp("site")
-    published = publish_site(out, layers=layers, population=result.population, analyses=sample_analyses(layers),
-                             summary=result.summary)
+    published = publish_site(out, layers=layers, population=result.population, analyses=analyses, summary=result.summary)
     return published["site"]
 
 
@@ -144,13 +149,13 @@ def _drawn(driver, key: str) -> int:
         "return l.getLayers().filter(function (s) { return !!s._map; }).length;", key)
 
 
-def _click_latlng(driver, lat: float, lon: float):
-    """A real mouse click at a map position."""
+def _click_latlng(driver, lat: float, lon: float, map_js: str = "bgMap"):
+    """A real mouse click at a map position (on the map ``map_js`` names, e.g. ``bgplan.maps.before.map``)."""
     from selenium.webdriver.common.action_chains import ActionChains
 
-    point = driver.execute_script("var p = bgMap.latLngToContainerPoint([arguments[0], arguments[1]]); return [p.x, p.y];",
+    point = driver.execute_script(f"var p = {map_js}.latLngToContainerPoint([arguments[0], arguments[1]]); return [p.x, p.y];",
                                   lat, lon)
-    container = driver.find_element("css selector", ".folium-map")
+    container = driver.execute_script(f"return {map_js}.getContainer();")
     size = container.size
     ActionChains(driver).move_to_element_with_offset(container, int(point[0] - size["width"] / 2),
                                                      int(point[1] - size["height"] / 2)).click().perform()
@@ -292,7 +297,7 @@ def test_malicious_names_are_text(browser, server):
     ("access", ["access_kep_station", "isochrones_ga_kep_mau_sample", "isochrones_tp_bac_giang_mau_sample"],
      "Thời gian đến / Travel time to"),
     ("suitability", ["suitability", "candidates"], "Phân tích / Analysis"),
-    ("scenario", ["scenario", "planned_roads", "interchanges"], "Phân tích / Analysis"),
+    ("scenario", ["scenario_after", "planned_roads", "interchanges"], "Phân tích / Analysis"),   # bgMap: the after map
 ])
 def test_analysis_pages(browser, server, page, keys, group):
     _open(browser, f"{server}/{page}.html")
@@ -303,6 +308,142 @@ def test_analysis_pages(browser, server, page, keys, group):
     browser.execute_script("if (!bgMap.hasLayer(bgplan.layers[arguments[0]])) bgMap.addLayer(bgplan.layers[arguments[0]]);", first)
     assert _drawn(browser, first) > 0
     _shot(browser, page)
+    assert _errors(browser) == []
+
+
+_DUAL_STATE = """var a = bgplan.maps.before.map, b = bgplan.maps.after.map;
+    return {a: [a.getCenter().lat, a.getCenter().lng], b: [b.getCenter().lat, b.getCenter().lng],
+            za: a.getZoom(), zb: b.getZoom(),
+            // how far (px) the centre of the before map lies from the centre of the after map, on the after map
+            offset: b.latLngToContainerPoint(a.getCenter()).distanceTo(b.getSize().divideBy(2))};"""
+
+
+def _choose_target(driver, text: str) -> int:
+    """Pick the first selector option containing ``text``, as a user does; returns its value."""
+    from selenium.webdriver.support.select import Select
+
+    select = Select(driver.find_element("id", "bg-target"))
+    option = next(o for o in select.options if text in o.text)
+    select.select_by_value(option.get_attribute("value"))
+    return int(option.get_attribute("value"))
+
+
+def test_scenario_page_is_a_synchronised_dual_map(browser, server):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _open(browser, f"{server}/scenario.html")
+    assert browser.execute_script("return window.bgDualReady") is True
+    maps = browser.find_elements("css selector", ".folium-map")
+    assert len(maps) == 2
+    left, right = maps[0].rect, maps[1].rect
+    # side by side, same size, below the bar with the selector and the one legend
+    assert left["x"] + left["width"] <= right["x"] + 1 and abs(left["y"] - right["y"]) < 1
+    assert abs(left["width"] - right["width"]) < 2 and left["width"] > 600 and left["height"] > 500
+    assert [e.text for e in browser.find_elements("css selector", ".bg-box h1")] == ["Trước / before", "Sau / after"]
+    assert len(browser.find_elements("css selector", "#bg-dual-legend")) == 1
+    assert browser.execute_script("return bgMap === bgplan.maps.after.map && bgplan.maps.before.map !== bgMap")
+    # the planned road and its interchanges are on the after map only; the corridors on both
+    assert browser.execute_script("return bgplan.maps.after.map.hasLayer(bgplan.maps.after.layers.planned_roads)"
+                                  " && !bgplan.maps.before.layers.planned_roads && !bgplan.maps.before.layers.interchanges")
+    assert browser.execute_script("return bgplan.maps.before.map.hasLayer(bgplan.maps.before.layers.corridors)"
+                                  " && bgplan.maps.after.map.hasLayer(bgplan.maps.after.layers.corridors)")
+
+    # setView on one map moves the other, both ways
+    start = browser.execute_script(_DUAL_STATE)
+    assert start["offset"] < 1 and start["za"] == start["zb"]
+    browser.execute_script("bgplan.maps.before.map.setView([21.42, 106.29], 12, {animate: false});")
+    state = browser.execute_script(_DUAL_STATE)
+    assert state["za"] == state["zb"] == 12
+    assert state["b"] == pytest.approx([21.42, 106.29], abs=1e-4) and state["offset"] < 1
+    browser.execute_script("bgplan.maps.after.map.setView([21.30, 106.20], 11, {animate: false});")
+    state = browser.execute_script(_DUAL_STATE)
+    assert state["za"] == state["zb"] == 11
+    assert state["a"] == pytest.approx([21.30, 106.20], abs=1e-4) and state["offset"] < 1
+    # a real drag on the before map pans the after map with it (Leaflet pans by whole pixels: within 1 px)
+    ActionChains(browser).move_to_element_with_offset(maps[0], 0, 100).click_and_hold().move_by_offset(-80, -40) \
+        .move_by_offset(-80, -40).release().perform()
+    time.sleep(0.8)                                            # inertia
+    dragged = browser.execute_script(_DUAL_STATE)
+    assert dragged["a"][1] > state["a"][1] + 0.02              # moved east by ~160 px at zoom 11
+    assert dragged["offset"] < 1 and dragged["za"] == dragged["zb"] == 11
+    # the mouse on one map is echoed as a ring on the other
+    ActionChains(browser).move_to_element_with_offset(maps[1], 30, 30).perform()
+    assert browser.execute_script("return bgplan.maps.before.map.getContainer().querySelectorAll('.bg-ghost').length") == 1
+    _shot(browser, "scenario_dual_synced")
+    assert _errors(browser) == []
+
+
+def test_scenario_dual_map_colours_and_popups(browser, server):
+    _open(browser, f"{server}/scenario.html")
+    # maps.samples: the first sample park takes 40 min to Kép before and 22 after; its CT.01 time is unknown before
+    index = _choose_target(browser, "Kép")
+    assert browser.execute_script("return bgplan.dual.current()") == index
+    legend = browser.find_element("id", "bg-dual-legend").text
+    assert "Thời gian đi (phút) / travel time (min)" in legend and "không rõ / unknown" in legend
+    park = browser.execute_script("""
+        var hit = null;
+        bgplan.maps.after.layers.scenario_after.eachLayer(function (l) { if (l.feature.properties.t.indexOf('40 → 22') >= 0) hit = l; });
+        if (!hit) return null;
+        var twin = null;
+        bgplan.maps.before.layers.scenario_before.eachLayer(function (l) {
+            if (l.getLatLng().equals(hit.getLatLng())) twin = l; });
+        return {lat: hit.getLatLng().lat, lng: hit.getLatLng().lng, after: hit.options.fillColor, afterKey: hit.feature.properties.k,
+                before: twin.options.fillColor, weight: hit.options.weight, beforeWeight: twin.options.weight};""")
+    assert park, "the sample park with 40 → 22 min to Kép is not on the after map"
+    assert park["before"] != park["after"]                    # one scale, two classes: 40 min before, 22 after
+    assert park["afterKey"].endswith("|b") and park["weight"] > park["beforeWeight"]   # 18 min faster: thick outline
+    # one legend for both maps: every park colour of both maps is one of its swatches
+    fills = set(browser.execute_script("""
+        var out = [];
+        [bgplan.maps.before.layers.scenario_before, bgplan.maps.after.layers.scenario_after].forEach(function (g) {
+            g.eachLayer(function (l) { out.push(l.options.fillColor); }); });
+        return out;"""))
+    swatches = set(browser.execute_script(
+        "return Array.from(document.querySelectorAll('#bg-dual-legend circle')).map(function (c) { return c.getAttribute('fill'); });"))
+    assert len(fills) >= 3 and fills <= swatches
+
+    # a real click on the park on the after map opens its popup with before, after and change
+    browser.execute_script("""var m = bgplan.maps.after.map;
+        ['stations', 'destinations', 'interchanges', 'district_names'].forEach(function (k) {
+            if (bgplan.layers[k]) m.removeLayer(bgplan.layers[k]); });
+        m.setView([arguments[0], arguments[1]], 13, {animate: false});""", park["lat"], park["lng"])
+    _click_latlng(browser, park["lat"], park["lng"], "bgplan.maps.after.map")
+    text = _popup_text(browser)
+    assert "Trước" in text and "before" in text and "Sau" in text and "after" in text and "change" in text
+    popup = browser.find_element("css selector", ".leaflet-popup-content")
+    assert browser.execute_script("return bgplan.maps.after.map.getContainer().contains(arguments[0])", popup)
+    rows = browser.execute_script("""return Array.from(arguments[0].querySelectorAll('tr')).map(function (tr) {
+        return Array.from(tr.children).map(function (c) { return c.textContent; }); });""", popup)
+    now = browser.execute_script("return Array.from(arguments[0].querySelectorAll('tr.bg-now-row > *'))"
+                                 ".map(function (c) { return c.textContent; });", popup)
+    assert now == ["Ga Kép / Kép station", "40", "22", "−18"]          # the chosen target on top, highlighted
+    ct01 = next(r for r in rows if "CT.01" in r[0])
+    assert ct01[1:] == ["không rõ / unknown", "20", "không rõ / unknown"]   # unknown before, never 0
+    _shot(browser, "scenario_dual_popup")
+    # choosing another target recolours both maps and the legend
+    before_legend = browser.find_element("id", "bg-dual-legend").get_attribute("innerHTML")
+    _choose_target(browser, "CT.01")
+    assert browser.find_element("id", "bg-dual-legend").get_attribute("innerHTML") != before_legend
+    unknown_left = browser.execute_script("""var n = 0;
+        bgplan.maps.before.layers.scenario_before.eachLayer(function (l) { if (l.feature.properties.k === 'u') n++; });
+        return n;""")
+    assert unknown_left >= 5                                   # no CT.01 before the scenario: unknown, grey
+    assert _errors(browser) == []
+
+
+def test_scenario_dual_map_names_are_text(browser, server):
+    _open(browser, f"{server}/scenario.html")
+    found = browser.execute_script("""var lng = arguments[0], n = 0;
+        bgplan.maps.after.layers.scenario_after.eachLayer(function (l) {
+            if (l.getLatLng().lng.toFixed(2) === lng) { l.openTooltip(); l.openPopup(); n++; } });
+        return n;""", f"{XSS_POINT[0]:.2f}")
+    assert found == 1
+    time.sleep(0.3)
+    assert browser.execute_script("return window.__xss") is None
+    text = _popup_text(browser)
+    assert XSS_IMG in text                                     # shown as text …
+    assert not browser.find_elements("css selector", ".leaflet-popup-content img, .leaflet-tooltip img")   # … not an element
+    assert XSS_IMG in " ".join(e.text for e in browser.find_elements("css selector", ".leaflet-tooltip"))
     assert _errors(browser) == []
 
 

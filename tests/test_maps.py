@@ -311,3 +311,26 @@ def test_names_are_nfc():
                           "name", PARK_FIELDS)[0]
     assert "KCN Hòa Phú" in html and "Hiệp Hòa" in html and nfd not in html
     assert "KCN Hòa Phú" in tooltip_html(nfd)
+
+
+def test_a_full_suitability_grid_is_drawn_as_an_image(built):
+    """62,000 cells as vectors would weigh hundreds of MB: above MAX_VECTOR_CELLS the grid becomes one image."""
+    from shapely.geometry import box
+
+    from maps.analysis_layers import MAX_VECTOR_CELLS
+    from maps.planner import planner_map
+
+    n = 80  # 6,400 cells of 500 m around Bắc Giang city
+    x0, y0 = 620000.0, 2340000.0
+    cells = [box(x0 + i * 500, y0 + j * 500, x0 + (i + 1) * 500, y0 + (j + 1) * 500) for i in range(n) for j in range(n)]
+    score = np.linspace(0, 1, n * n)
+    score[::7] = np.nan  # excluded / unknown cells stay blank
+    grid = gpd.GeoDataFrame({"score": score}, geometry=cells, crs="EPSG:32648")
+    assert len(grid) > MAX_VECTOR_CELLS
+    m = planner_map(built.layers, analyses={"suitability": grid}, summary=built.summary)
+    html = m.get_root().render()
+    from maps.elements import ImageLayer
+
+    assert isinstance(m.bgplan_layers["suitability"], ImageLayer)  # not a vector layer
+    assert '"suitability"' in html and "L.imageOverlay" in html and html.count("data:image/png;base64,") >= 1
+    assert len(html) < 4_000_000

@@ -207,3 +207,82 @@ def test_publish_from_out_folder(built, tmp_path):
     assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html"}
     html = (tmp_path / "site" / "planning.html").read_text(encoding="utf-8")
     assert "bgplan.layers[\"population\"]" in html and "KCN Quang Châu" in html
+
+
+def _unescaped(html: str) -> str:
+    """The page with the JSON escapes of maps.elements.safe_json undone (popups live inside the script)."""
+    return html.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+
+
+def test_scenario_page_is_a_dual_map(site):
+    html = _pages(site)["scenario.html"]
+    root = site["site"]
+    # two maps on one page, with the page's own script and styles from the site's assets (no plugin, no CDN)
+    assert html.count('class="folium-map"') == 2
+    assert '<script src="assets/bgdual.js"></script>' in html and 'href="assets/bgdual.css"' in html
+    assert (root / "assets" / "bgdual.js").is_file() and (root / "assets" / "bgdual.css").is_file()
+    assert "bgplan.dualStash(" in html and "bgplan.scenarioDual(" in html
+    # the planned road and its interchanges on the after map only; the corridors on both
+    assert html.count('bgplan.layers["planned_roads"]') == 1 and html.count('bgplan.layers["interchanges"]') == 1
+    assert html.count('bgplan.layers["corridors"]') == 2
+    # the selector: every before/after pair of maps.samples' scenario, the most changed travel time chosen
+    options = re.findall(r'<option value="(\d+)"( selected)?>([^<]+)</option>', html)
+    assert len(options) == 3
+    assert re.fullmatch(r"Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\)", options[0][2])   # named as in the build summary
+    assert [o[2] for o in options[1:]] == ["Ga Kép / Kép station", "trong 30 phút / within 30 min"]
+    assert [o[2] for o in options if o[1]] == ["Ga Kép / Kép station"]
+    # popups: before, after and change of the shown (whole) numbers; unknown is said, never 0
+    text = _unescaped(html)
+    assert '<th>Ga Kép / Kép station</th><td>40</td><td>22</td><td>−18</td>' in text
+    assert re.search(r'<th>Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\)</th><td>không rõ / unknown</td><td>20</td>'
+                     r'<td>không rõ / unknown</td>', text)
+    assert '<th>trong 30 phút / within 30 min</th><td>100\u202f000</td><td>120\u202f000</td><td>+20\u202f000</td>' in text
+    # the _change columns are not published (not in publish.yaml): the change is computed on the page's numbers
+    assert "_change" not in html
+
+
+def test_scenario_dual_map_scales_and_marks(built):
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import Point
+
+    from maps.dualmap import scenario_data, scenario_targets
+
+    # the CT.01 indicative scenario's real figures for CCN Hà Thịnh (OUT/scenario.gpkg, access_change)
+    scen = gpd.GeoDataFrame({"name": ["CCN Hà Thịnh", "B", "C"],
+                             "minutes_to_ct01_before": [np.nan, np.nan, np.nan],
+                             "minutes_to_ct01_after": [82.242325, 39.4, 45.6],
+                             "minutes_to_kep_station_before": [102.571158, 46.9, 65.9],
+                             "minutes_to_kep_station_after": [98.265844, 46.9, 61.6]},
+                            geometry=[Point(106.3, 21.3), Point(106.2, 21.3), Point(106.1, 21.3)], crs="EPSG:4326")
+    from maps.analysis_layers import target_names
+
+    targets = scenario_targets(scen, target_names(built.layers, built.summary))
+    assert [t.pair for t in targets] == ["minutes_to_ct01", "minutes_to_kep_station"]
+    for t in targets:
+        assert len(t.palette) == len(t.breaks) + 1 and t.breaks == sorted(t.breaks)
+    data = scenario_data(scen, targets)
+    assert data["initial"] == 1                                  # Kép changed; CT.01 has no "before" to compare
+    keys = [f["properties"]["k"] for f in data["features"]]
+    assert [k[0][0] for k in keys] == ["u", "u", "u"]           # no CT.01 before: unknown on the before map
+    assert all(k[0][1] != "u" for k in keys)
+    # 103 → 98 min (shown whole): 5 min faster, thick outline on the after map; 47 → 47 and 66 → 62 are not marked
+    assert keys[0][1][1].endswith("|b") and not keys[1][1][1].endswith("|b") and not keys[2][1][1].endswith("|b")
+    assert data["styles"][keys[0][1][1]]["weight"] > data["styles"][keys[0][1][0]]["weight"]
+    assert "<td>103</td><td>98</td><td>−5</td>" in data["popups"][0]
+    assert "Ga Kép / Kép station: 103 → 98 phút / min (−5)" in data["features"][0]["properties"]["t"][1]
+    # one scale for both maps: before and after keys come from the same palette
+    palette = set(targets[1].palette)
+    assert {k[1][0].split("|")[0] for k in keys} | {k[1][1].split("|")[0] for k in keys} <= palette
+
+
+def test_scenario_dual_map_without_per_park_results(built):
+    from maps.dualmap import scenario_dual_map
+    from maps.samples import sample_analyses
+
+    layers = {k: v for k, v in built.layers.items() if k in ("province", "districts", "corridors")}
+    planned = {k: v for k, v in sample_analyses(built.layers).items() if k in ("planned_roads", "interchanges")}
+    html = scenario_dual_map(layers, planned, summary=built.summary, assets="inline").render()
+    assert html.count('class="folium-map"') == 2
+    assert 'id="bg-target"' not in html and "no per-park results" in html
+    assert "assets/" not in html and "bg.syncMaps = function" in html   # one self-contained file

@@ -36,9 +36,9 @@
         var pop = (typeof p.p === 'number') ? bg.texts[p.p] : p.p;
         if (pop) { sub.bindPopup(pop, {maxWidth: 380, maxHeight: 340, className: 'bg-popup'}); }
         if (spec.highlight && sub.setStyle) {
-          var w = styleOf(feature).weight || 1;
-          sub.on('mouseover', function () { sub.setStyle({weight: w + 2}); });
-          sub.on('mouseout', function () { sub.setStyle({weight: w}); });
+          // the weight of the feature's current style key (a page may restyle features, e.g. the scenario dual map)
+          sub.on('mouseover', function () { sub.setStyle({weight: (styleOf(feature).weight || 1) + 2}); });
+          sub.on('mouseout', function () { sub.setStyle({weight: styleOf(feature).weight || 1}); });
         }
       }
     });
@@ -48,10 +48,11 @@
   };
 
   /* One canvas draws in the order layers were added, and a layer switched on again lands on top.
-     Restore the intended stacking (spec.z: areas low, lines, then points) after every change. */
+     Restore the intended stacking (spec.z: areas low, lines, then points) after every change.
+     The layers are taken from the map itself, so a page with several maps restacks each one. */
   bg.restack = function (map) {
-    var on = Object.keys(bg.layers).map(function (k) { return bg.layers[k]; })
-      .filter(function (l) { return l._bgZ !== undefined && map.hasLayer(l) && l.bringToFront; });
+    var on = [];
+    map.eachLayer(function (l) { if (l._bgZ !== undefined && l.bringToFront) { on.push(l); } });
     on.sort(function (a, b) { return a._bgZ - b._bgZ; });
     on.forEach(function (l) { l.bringToFront(); });
   };

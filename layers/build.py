@@ -68,8 +68,10 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
 
             window = boundaries.region_window(region)
             _, osm_roads = osm_source.read_osm_roads(osm, polygon=window)
-            osm_industrial = osm_source.read_osm_features(osm, {"landuse": ["industrial"]}, polygon=window)
-            osm_builtup = osm_source.read_osm_features(osm, {"landuse": ["residential", "commercial", "retail"]}, polygon=window)
+            landuse = osm_source.read_osm_features(osm, {"landuse": ["industrial", "residential", "commercial", "retail"]},
+                                                   polygon=window)  # one pass over the file for both layers
+            is_industrial = landuse["landuse"].eq("industrial") if "landuse" in landuse else pd.Series(False, index=landuse.index)
+            osm_industrial, osm_builtup = landuse[is_industrial], landuse[~is_industrial]
         elif step == "boundaries":
             out["province"] = boundaries.province(region)
             out["districts"] = boundaries.districts(region)

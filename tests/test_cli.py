@@ -124,6 +124,8 @@ def test_layers_with_an_osm_extract(shared_data, tmp_path):
     assert set(corridors["method"]) == {"osm_tags"}
     assert {"ql1a", "ql37", "ct01"} <= set(corridors["corridor_id"])
     assert "ql279" not in set(corridors["corridor_id"])
+    urban = gpd.read_file(out / "layers.gpkg", layer="urban_areas")
+    assert (urban["kind"] == "builtup_area").sum() == 1  # the fixture's landuse=residential polygon
 
 
 def test_fetch_from_a_local_mirror(shared_data, tmp_path):

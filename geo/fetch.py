@@ -33,7 +33,6 @@ import hashlib
 import logging
 import math
 import os
-import re
 import socket
 import tempfile
 import time
@@ -45,9 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from geo import settings
+from geo.config import read_yaml
 from geo.errors import InputError
 from geo.output import atomic_path, write_csv, write_geopackage
 
@@ -97,10 +96,7 @@ class FetchError(InputError):
 def load_catalogue(path: str | os.PathLike | None = None) -> list[Source]:
     """The catalogue as a list of :class:`Source`, checked for consistency."""
     path = Path(path) if path else CATALOGUE
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"cannot read the source catalogue ({exc})") from None
+    doc = read_yaml(path, "source catalogue")
     sources = []
     for i, item in enumerate(doc.get("files") or []):
         item = dict(item)

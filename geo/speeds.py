@@ -54,8 +54,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
 
+from geo.config import read_yaml
 from geo.errors import InputError
 from geo.roadref import parse_refs
 
@@ -172,13 +172,7 @@ class SpeedModel:
 def load_speed_model(path: str | os.PathLike) -> SpeedModel:
     """Read and check a speed model YAML file (errors are one line naming the file)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "speed model file not found") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not a readable YAML file ({str(exc).splitlines()[0]})") from None
-    return SpeedModel.from_dict(data, source=path)
+    return SpeedModel.from_dict(read_yaml(path, "speed model file"), source=path)
 
 
 def _number(value, what: str, where, low: float, high: float) -> float:

@@ -63,8 +63,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from geo.config import read_yaml
 from geo.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -296,14 +296,7 @@ def read_profile(path, known=None) -> Profile:
     """Read and check a profile YAML file; ``known`` (criterion names) refuses unknown criteria."""
     path = Path(path)
     source = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "profile file not found") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(path, f"not a readable YAML file{where}") from exc
+    data = read_yaml(path, "profile file")
     return profile_from_dict(data, source=source, known=known, default_name=path.stem)
 
 

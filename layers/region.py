@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import yaml
 
+from geo.config import read_yaml
 from geo.errors import InputError
 
 REGIONS_DIR = Path(__file__).resolve().parent / "regions"
@@ -106,20 +106,6 @@ class Region:
         return frame.drop(columns=["lon", "lat"])
 
 
-def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(path, "region file not found") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(path, f"not a readable YAML file{where} ({str(exc).splitlines()[0]})") from exc
-    if not isinstance(data, dict):
-        raise InputError(path, "a region file must be a YAML mapping")
-    return data
-
-
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
@@ -140,14 +126,14 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
 def load_region(name_or_path: str | os.PathLike = "bac-giang", data_dir: str | os.PathLike | None = None) -> Region:
     """Load a region by name (``bac-giang``, ``bac-ninh-2025``) or YAML path."""
     path = _resolve(name_or_path)
-    config = _read_yaml(path)
+    config = read_yaml(path, "region file")
     seen = {path.resolve()}
     while "extends" in config:
         parent = _resolve(config.pop("extends"))
         if parent.resolve() in seen:
             raise InputError(path, "region 'extends' loops back on itself")
         seen.add(parent.resolve())
-        config = _merge(_read_yaml(parent), config)
+        config = _merge(read_yaml(parent, "region file"), config)
     data = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     if not data.is_dir():
         raise InputError(data, "data folder not found (give --data DIR laid out like ../shared/data, or run 'plan.py fetch')")

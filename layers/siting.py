@@ -345,20 +345,16 @@ def measure_criteria(region: Region, grid: Grid, net: access.Networks, needed, *
         clock.lap("slope")
 
     # --- distances
-    if "km_to_park" in needed:
-        if parks is None or parks.empty:
-            values["km_to_park"] = np.full(grid.shape, np.nan)
-            reasons["km_to_park"] = "no industrial parks given"
+    for name, features, why in (("km_to_park", parks, "no industrial parks given"),
+                                ("km_to_urban", places, "no urban places found")):
+        if name not in needed:
+            continue
+        if features is None or features.empty:
+            values[name] = np.full(grid.shape, np.nan)
+            reasons[name] = why
         else:
-            c = parks["_centre"]
-            values["km_to_park"] = np.where(inside, grid.distance_to(shapely.get_x(c), shapely.get_y(c), parks["_radius"]) / 1000, np.nan)
-    if "km_to_urban" in needed:
-        if places is None or places.empty:
-            values["km_to_urban"] = np.full(grid.shape, np.nan)
-            reasons["km_to_urban"] = "no urban places found"
-        else:
-            c = places["_centre"]
-            values["km_to_urban"] = np.where(inside, grid.distance_to(shapely.get_x(c), shapely.get_y(c), places["_radius"]) / 1000, np.nan)
+            c = features["_centre"]
+            values[name] = np.where(inside, grid.distance_to(shapely.get_x(c), shapely.get_y(c), features["_radius"]) / 1000, np.nan)
     clock.lap("distances")
     return values, reasons, facts
 

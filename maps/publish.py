@@ -36,8 +36,8 @@ from html import escape
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from geo.config import read_yaml
 from geo.errors import InputError
 from maps import dualmap, indicators, style, vendor
 from maps.planner import planner_map, read_analyses, read_layers
@@ -82,11 +82,8 @@ def load_config(config=None) -> dict:
     path = Path(config) if config else CONFIG_FILE
     if not path.is_file():
         raise InputError(path, "publishing config not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(path, f"not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("layers"), dict):
+    data = read_yaml(path, "publishing config")
+    if not isinstance(data.get("layers"), dict):
         raise InputError(path, "needs a 'layers:' mapping of layer name → allowed columns")
     return data
 

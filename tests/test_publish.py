@@ -188,7 +188,7 @@ def test_bad_config_is_one_line_input_error(tmp_path):
 
     bad = tmp_path / "publish.yaml"
     bad.write_text("layers: [a, b\n", encoding="utf-8")
-    with pytest.raises(InputError, match="publish.yaml: not valid YAML"):
+    with pytest.raises(InputError, match="publish.yaml: not a readable YAML file"):
         load_config(bad)
     bad.write_text("clip_km: 3\n", encoding="utf-8")
     with pytest.raises(InputError, match="needs a 'layers:' mapping"):

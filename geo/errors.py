@@ -25,3 +25,7 @@ class InputError(Exception):
 
 class DataGapError(InputError):
     """Data the analysis needs is missing for the requested region or area."""
+
+
+class WithheldDataError(InputError):
+    """A data file the open-data bundle does not carry, because it may not be redistributed."""

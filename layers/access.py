@@ -38,7 +38,7 @@ from layers.region import Region
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {"corridors": ["ct01", "ql1a", "ql37"], "destinations": [], "road_rail_destinations": [],
+DEFAULTS = {"corridors": [], "destinations": [], "road_rail_destinations": [],
             "catchment_minutes": [30, 45], "max_snap_m": 2000.0, "destination_max_snap_m": 6000.0, "access_speed_kmh": 20.0}
 
 

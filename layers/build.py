@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from geo import settings
 from geo.output import write_geopackage, write_json
 from layers import boundaries, corridors, logistics, parks, population, urban, water
+from layers.licences import layer_licences
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,9 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
         "seconds": round(time.perf_counter() - started, 1),
         "step_seconds": timings,
         "layers": {name: {"features": int(len(gdf)), **_jsonable(gdf.attrs.get("summary", {}))} for name, gdf in out.items()},
+        # Source, licence and redistribution ("allowed" | "not allowed" | "unknown") per layer: publish reads it.
+        "licences": layer_licences(region, parks_file=parks_file, osm=osm),
+        "boundaries": region.boundaries,
     }
     return LayerSet(layers=out, tables=tables, population=population_raster, summary=summary)
 

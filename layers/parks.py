@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import to_metric
-from geo.errors import InputError
+from geo.errors import InputError, WithheldDataError
 from geo.text import fold, nfc, park_key
 from geo.vector import keep_in_area, read_table, read_vector
 from layers import boundaries
@@ -200,9 +200,12 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     ``attrs["summary"]`` holds counts and hectares by kind, and the names that
     did not match (locations without facts; facts without a location).
     """
-    parks = _locations(region, parks_file)
     facts_path = region.path("parks", "facts_file")
     facts = read_facts(facts_path)
+    try:
+        parks = _locations(region, parks_file)
+    except WithheldDataError as exc:
+        return _without_positions(facts, str(exc))
     parks["key"] = parks["kind"].fillna("?") + " " + parks["name_source"].map(park_key)
     merged = parks.merge(facts, on="key", how="left")
     # A location that is one phase of a park ("giai đoạn I") takes the whole
@@ -229,9 +232,7 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     joined = gpd.sjoin(probe, districts, how="left", predicate="within")
     merged["district"] = joined.groupby(level=0)["district"].first().reindex(merged.index)
 
-    columns = ["name", "name_source", "kind", "area_ha", "area_ha_facts", "occupancy_pct", "status",
-               "wastewater_treatment", "iip_year", "district", "address", "facts_source", "facts_match", "source", "matched_facts"]
-    out = gpd.GeoDataFrame(merged[columns], geometry=merged.geometry, crs="EPSG:4326")
+    out = gpd.GeoDataFrame(merged[PARK_COLUMNS], geometry=merged.geometry, crs="EPSG:4326")
     out = out.sort_values(["kind", "name"], ignore_index=True)
 
     used = set(parks["key"]) | {p for k in parks["key"] for p in _parent_keys(k)}
@@ -248,6 +249,32 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     }
     log.info("industrial parks: %d (%s), %d joined with facts, %d fact rows without a location",
              len(out), out.attrs["summary"]["by_kind"], out["matched_facts"].sum(), len(unmatched_facts))
+    return out
+
+
+#: Columns of the parks layer (located or not).
+PARK_COLUMNS = ["name", "name_source", "kind", "area_ha", "area_ha_facts", "occupancy_pct", "status",
+                "wastewater_treatment", "iip_year", "district", "address", "facts_source", "facts_match", "source", "matched_facts"]
+
+
+def _without_positions(facts: pd.DataFrame, why: str) -> gpd.GeoDataFrame:
+    """An empty parks layer, when no park positions may be used; the sourced facts go to the summary.
+
+    The open-data bundle carries the sourced facts (names, kinds, areas,
+    statuses) but no positions: the only point source (iipvietnam.vn) has no
+    licence. Analyses then have no park to measure, and say why.
+    """
+    out = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in PARK_COLUMNS}, geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+                           crs="EPSG:4326")
+    listed = [{"name": display_name(n, k), "kind": k, "status": st}
+              for n, k, st in zip(facts["facts_name"], facts["facts_kind"], facts["status"])]
+    out.attrs["summary"] = {
+        "count": 0, "by_kind": {}, "area_ha_by_kind": {}, "matched_with_facts": 0,
+        "locations_without_facts": [], "facts_without_location": [r["name"] for r in listed],
+        "with_known_occupancy": 0, "with_known_wastewater_treatment": 0,
+        "positions": f"no park positions: {why}",
+    }
+    log.warning("industrial parks: no positions (%s); %d parks known from the sourced facts only", why, len(listed))
     return out
 
 

@@ -2,8 +2,9 @@
 
 A region is a YAML file in ``layers/regions/`` (or any path). It may
 ``extends:`` another region and override parts of it. Data files named in it
-are looked up in the ``--data`` folder, which has the layout of
-``../shared/data`` (see README, "The --data folder").
+are looked up in the data folder: by default the compact open-data bundle
+the repository carries (``data/``, see ``data/SOURCES.md``), or a ``--data``
+folder with the layout of ``../shared/data`` (see README, "The --data folder").
 
 >>> r = load_region("bac-giang", data_dir=".")
 >>> r.id, r.metric_crs
@@ -21,13 +22,35 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.config import read_yaml
-from geo.errors import InputError
+from geo.errors import InputError, WithheldDataError
 
 REGIONS_DIR = Path(__file__).resolve().parent / "regions"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: Where ``--data`` points by default: $BGPLAN_DATA, else ../shared/data next to the repository.
-DEFAULT_DATA_DIR = Path(os.environ.get("BGPLAN_DATA", REPO_ROOT.parent / "shared" / "data"))
+def _bundle_dir() -> Path:
+    """The open-data bundle: the repository's ``data/``, or the copy installed with the package."""
+    in_repo = REPO_ROOT / "data"
+    if (in_repo / "catalogue.yaml").exists():
+        return in_repo
+    import sys
+
+    return Path(sys.prefix) / "share" / "bgplan" / "data"
+
+
+#: The open-data bundle (built by ``scripts/build_data.py``; see ``data/SOURCES.md``).
+BUNDLED_DATA_DIR = _bundle_dir()
+
+
+def _default_data_dir() -> Path:
+    """$BGPLAN_DATA when set, else the open-data bundle."""
+    return Path(os.environ["BGPLAN_DATA"]) if os.environ.get("BGPLAN_DATA") else BUNDLED_DATA_DIR
+
+
+#: Where ``--data`` points by default.
+DEFAULT_DATA_DIR = _default_data_dir()
+
+#: Boundary sets a region may offer (``--boundaries``): the open default, and GADM from a --data folder.
+BOUNDARY_SETS = ("open", "gadm")
 
 
 def available_regions() -> list[str]:
@@ -44,6 +67,7 @@ class Region:
     data_dir: Path
     source_file: Path
     overrides: dict = field(default_factory=dict)
+    boundaries: str = "open"
 
     @property
     def name_vi(self) -> str:
@@ -84,10 +108,40 @@ class Region:
         name = self.section(section).get(key)
         if not name:
             raise InputError(self.source_file, f"region '{self.id}': section '{section}' has no '{key}'")
+        return self.data_path(name)
+
+    def data_path(self, name: str) -> Path:
+        """Path of a file of the data folder, checked to exist (for names listed inside a section)."""
         path = self.data_dir / name
         if not path.exists():
-            raise InputError(path, f"file not found: the --data folder must hold '{name}' (layout of ../shared/data; see README or run 'plan.py fetch')")
+            withheld = self.withheld().get(name)
+            if withheld:
+                raise WithheldDataError(path, f"not carried by the open-data bundle ({withheld['why']}); {withheld['instead']}")
+            raise InputError(path, f"file not found: the data folder must hold '{name}' (layout of ../shared/data; see README or run 'plan.py fetch')")
         return path
+
+    def withheld(self) -> dict:
+        """Files the data folder's bundle catalogue withholds (licence), ``{name: {what, why, instead}}``."""
+        catalogue = self.data_dir / "catalogue.yaml"
+        return dict(read_yaml(catalogue, "bundle catalogue").get("withheld") or {}) if catalogue.exists() else {}
+
+    def licences(self) -> dict:
+        """Source, licence and redistribution of each file of the data folder, by file name.
+
+        From the bundle's ``catalogue.yaml`` when the data folder is a bundle; a
+        folder without one (e.g. ``--data ../shared/data``) gives an empty mapping,
+        and callers treat its files as of unknown licence unless the region
+        config says otherwise.
+        """
+        catalogue = self.data_dir / "catalogue.yaml"
+        if not catalogue.exists():
+            return {}
+        files = read_yaml(catalogue, "bundle catalogue").get("files") or []
+        return {f["file"]: {k: f.get(k, "") for k in ("source", "licence", "redistribution", "attribution")} for f in files}
+
+    def run_section(self) -> dict:
+        """What ``plan.py run`` does by default for this region (the ``run:`` section; empty when absent)."""
+        return dict(self.config.get("run") or {})
 
     def destinations(self) -> gpd.GeoDataFrame:
         """Key destinations as points (EPSG:4326) with name_vi, name_en, kind, source, note."""
@@ -123,8 +177,16 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
     return path
 
 
-def load_region(name_or_path: str | os.PathLike = "bac-giang", data_dir: str | os.PathLike | None = None) -> Region:
-    """Load a region by name (``bac-giang``, ``bac-ninh-2025``) or YAML path."""
+def load_region(name_or_path: str | os.PathLike = "bac-giang", data_dir: str | os.PathLike | None = None,
+                boundaries: str = "open") -> Region:
+    """Load a region by name (``bac-giang``, ``bac-ninh-2025``) or YAML path.
+
+    ``boundaries``: ``open`` (the region's ``boundary:`` section, geoBoundaries,
+    redistributable) or ``gadm`` (its ``boundary_gadm:`` section, which needs a
+    data folder holding GADM).
+    """
+    if boundaries not in BOUNDARY_SETS:
+        raise InputError(None, f"--boundaries must be one of {', '.join(BOUNDARY_SETS)}, not '{boundaries}'")
     path = _resolve(name_or_path)
     config = read_yaml(path, "region file")
     seen = {path.resolve()}
@@ -134,7 +196,11 @@ def load_region(name_or_path: str | os.PathLike = "bac-giang", data_dir: str | o
             raise InputError(path, "region 'extends' loops back on itself")
         seen.add(parent.resolve())
         config = _merge(read_yaml(parent, "region file"), config)
+    if boundaries == "gadm":
+        if not config.get("boundary_gadm"):
+            raise InputError(path, "region has no 'boundary_gadm' section, so --boundaries gadm cannot be used")
+        config["boundary"] = config["boundary_gadm"]
     data = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     if not data.is_dir():
         raise InputError(data, "data folder not found (give --data DIR laid out like ../shared/data, or run 'plan.py fetch')")
-    return Region(id=config.get("id", path.stem), config=config, data_dir=data, source_file=path)
+    return Region(id=config.get("id", path.stem), config=config, data_dir=data, source_file=path, boundaries=boundaries)

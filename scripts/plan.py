@@ -13,8 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(1, str(Path(__file__).resolve().parent))
+if __package__ in (None, ""):  # run as a file (python scripts/plan.py): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo import settings  # noqa: E402
 from geo.errors import InputError  # noqa: E402
@@ -29,7 +29,9 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--region", default="bac-giang",
                         help=f"region definition: one of {', '.join(available_regions())}, or a .yaml file (default: bac-giang)")
     common.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR,
-                        help=f"folder with the source files, laid out like ../shared/data (default: {DEFAULT_DATA_DIR})")
+                        help="folder with the source files, laid out like ../shared/data (default: $BGPLAN_DATA, else the open-data bundle data/)")
+    common.add_argument("--boundaries", choices=["open", "gadm"], default="open",
+                        help="boundary set: open (geoBoundaries, CC BY 3.0 IGO, carried in data/) or gadm (GADM 4.1; needs --data with it)")
     common.add_argument("--osm", type=Path, default=None,
                         help="an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf); adds OSM-tagged corridors, park outlines, built-up areas")
     common.add_argument("--parks", type=Path, default=None,
@@ -168,7 +170,7 @@ def cmd_layers(args) -> int:
     from layers.build import build_layers, summary_lines, write_layers
     from layers.region import load_region
 
-    region = load_region(args.region, data_dir=args.data)
+    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks, args.logistics, *args.scenario)
     result = build_layers(region, osm=args.osm, parks_file=args.parks, scenario_files=args.scenario,
                           logistics_file=args.logistics)
@@ -190,7 +192,7 @@ def _analysis_inputs(args, with_rail=True):
     from layers import access, parks, population
     from layers.region import load_region
 
-    region = load_region(args.region, data_dir=args.data)
+    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks)
     park_layer = parks.industrial_parks(region, parks_file=args.parks)
     net = access.build_networks(region, osm=args.osm, with_rail=with_rail)
@@ -259,31 +261,13 @@ def cmd_scenario(args) -> int:
     return 0
 
 
-def _origin_points(region, specs):
-    """Origins given as destination keys or 'LON,LAT' strings → GeoDataFrame with 'name'."""
-    import geopandas as gpd
-    from shapely.geometry import Point
-
-    dest = region.destinations().set_index("key")
-    rows = []
-    for spec in specs:
-        if spec in dest.index:
-            rows.append((spec, dest.geometry[spec]))
-            continue
-        try:
-            lon, lat = (float(v) for v in spec.split(","))
-        except ValueError:
-            raise InputError(None, f"--from '{spec}' is neither a destination key ({', '.join(dest.index)}) nor LON,LAT") from None
-        rows.append((spec, Point(lon, lat)))
-    return gpd.GeoDataFrame({"name": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs="EPSG:4326")
-
-
 def cmd_isochrones(args) -> int:
     from geo.output import write_geopackage
     from layers.access import isochrones_from
+    from layers.pipeline import origin_points
 
     region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
-    origins = park_layer[["name", "geometry"]] if args.all_parks else _origin_points(region, args.origins or ["kep_station"])
+    origins = park_layer[["name", "geometry"]] if args.all_parks else origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
     iso = isochrones_from(region, net, origins, minutes=sorted(args.minutes), population=pop)
     write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
     for row in iso.itertuples():
@@ -295,8 +279,7 @@ def cmd_isochrones(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    import bench_routing
-    import bench_siting
+    from scripts import bench_routing, bench_siting
 
     argv = ["--out", str(args.out), "--data", str(args.data)]
     if args.quick:
@@ -309,7 +292,7 @@ def cmd_site(args) -> int:
     from layers.region import load_region
     from layers.siting import run_siting, summary_lines, write_siting
 
-    region = load_region(args.region, data_dir=args.data)
+    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem)
     result = run_siting(region, args.profile, cell_m=args.cell_size, scenario=args.scenario, interchanges=args.interchanges,
                         parks_file=args.parks, protected_file=args.protected_forest, heritage_file=args.heritage,
@@ -344,47 +327,12 @@ def cmd_publish(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """Everything in order; each step writes into OUT so a later one (or QGIS) can start from it."""
-    import time
+    """Everything in order (see maps.run); each step writes into OUT so a later one (or QGIS) can start from it."""
+    from layers.pipeline import RunOptions
+    from maps.run import run
 
-    from geo.output import write_geopackage
-    from layers import access
-    from layers.build import build_layers, summary_lines, write_layers
-    from layers.region import load_region
-    from layers.scenario import SCENARIOS_DIR, run_scenario
-    from maps.planner import read_analyses, write_planner_map
-    from maps.publish import publish_site
-
-    started = time.perf_counter()
-    region = load_region(args.region, data_dir=args.data)
-    _check_inputs(args.osm, args.parks)
-    result = build_layers(region, osm=args.osm, parks_file=args.parks)
-    write_layers(result, args.out)
-    print("\n".join(summary_lines(result.summary)))
-    if not args.no_analyses:
-        park_layer = result.layers["industrial_parks"]
-        pop = result.population
-        net = access.build_networks(region, osm=args.osm)
-        report = access.access_report(region, park_layer, net, population=pop)
-        _write_access(report, args.out)
-        print(f"access: {len(report)} parks → {args.out / 'access.csv'}")
-        scenario = run_scenario(region, net, park_layer, SCENARIOS_DIR / "ct01-bac-giang-lang-son-indicative.geojson", population=pop)
-        _write_scenario(scenario, args.out)
-        print(f"scenario (indicative CT.01): → {args.out / 'scenario.csv'}")
-        origins = _origin_points(region, ["kep_station", "bac_giang_city"])
-        iso = access.isochrones_from(region, net, origins, population=pop)
-        write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
-        print(f"isochrones from Kép and Bắc Giang city → {args.out / 'isochrones.gpkg'}")
-        from layers.siting import run_siting, write_siting
-
-        siting = run_siting(region, "logistics-heavy", parks_file=args.parks, osm=args.osm, net=net, population=pop)
-        write_siting(siting, args.out)
-        print(f"candidate sites (logistics-heavy profile): {len(siting.sites)} → {args.out / 'sites.gpkg'}")
-    analyses = read_analyses(args.out)
-    map_path = write_planner_map(args.out, layers=result.layers, population=result.population, summary=result.summary,
-                                 analyses=analyses)
-    site = publish_site(args.out, layers=result.layers, population=result.population, summary=result.summary, analyses=analyses)
-    print(f"wrote {map_path} and {site['site'] / 'index.html'} in {time.perf_counter() - started:.0f} s")
+    run(RunOptions(region=args.region, data_dir=args.data, boundaries=args.boundaries, osm=args.osm,
+                   parks_file=args.parks, out=args.out, analyses=not args.no_analyses))
     return 0
 
 

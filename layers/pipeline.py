@@ -1,0 +1,155 @@
+"""The main job's analyses, in order, each writing into OUT (``plan.py run`` without the maps).
+
+What runs by default comes from the region's ``run:`` section (the scenario
+compared, the isochrone origins, the siting profile), so a new region needs
+a YAML file and data, not code. :func:`run_analyses` is called by
+:func:`maps.run.run`, which adds the planner map and the published site.
+
+Every step writes its output into ``OUT`` (``layers.gpkg``, ``access.csv`` …),
+so a later step — or a planner in QGIS — can start from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.errors import InputError
+from geo.output import write_csv, write_geopackage
+from layers.build import LayerSet, build_layers, summary_lines, write_layers
+from layers.region import Region, load_region
+
+log = logging.getLogger(__name__)
+
+#: Steps of :func:`run_analyses`, in order; a region's ``run: steps:`` may name a subset.
+STEPS = ("access", "scenario", "isochrones", "siting")
+
+
+@dataclass
+class RunOptions:
+    """What ``plan.py run`` does: validated once, when created.
+
+    region : a region name or YAML path; data_dir : data folder (None: the
+    bundle or $BGPLAN_DATA); boundaries : ``open`` or ``gadm``; osm, parks_file :
+    optional user inputs; out : output folder; analyses : False for layers,
+    map and site only.
+    """
+
+    region: str | os.PathLike = "bac-giang"
+    data_dir: Path | None = None
+    boundaries: str = "open"
+    osm: Path | None = None
+    parks_file: Path | None = None
+    out: Path = Path("out")
+    analyses: bool = True
+    echo: callable = field(default=print, repr=False)
+
+    def __post_init__(self):
+        self.out = Path(self.out)
+        for path in (self.osm, self.parks_file):
+            if path is not None and not Path(path).exists():
+                raise InputError(path, "file not found")
+
+
+@dataclass
+class RunResult:
+    """What the analyses produced: the layer set, the networks and the written paths."""
+
+    region: Region
+    layers: LayerSet
+    written: dict[str, Path] = field(default_factory=dict)
+
+
+def run_steps(region: Region) -> dict:
+    """The region's ``run:`` section with defaults: steps, scenario, isochrone origins, siting profile."""
+    cfg = {"steps": list(STEPS), "scenario": None, "isochrone_origins": [], "siting_profile": "logistics-heavy",
+           **region.run_section()}
+    unknown = set(cfg["steps"]) - set(STEPS)
+    if unknown:
+        raise InputError(region.source_file, f"run: unknown step(s) {', '.join(sorted(unknown))} (known: {', '.join(STEPS)})")
+    return cfg
+
+
+def scenario_path(region: Region, name: str | None) -> Path | None:
+    """A ``run: scenario:`` entry as a path: a shipped file name in ``layers/scenarios/`` or a path."""
+    if not name:
+        return None
+    from layers.scenario import SCENARIOS_DIR
+
+    path = Path(name) if Path(name).is_absolute() or Path(name).exists() else SCENARIOS_DIR / name
+    if not path.exists():
+        raise InputError(region.source_file, f"run: scenario file '{name}' not found (looked in {SCENARIOS_DIR})")
+    return path
+
+
+def run_analyses(options: RunOptions) -> RunResult:
+    """Build the layers and run the region's analyses into ``options.out``; returns what was made."""
+    from layers import access
+
+    say = options.echo
+    region = load_region(options.region, data_dir=options.data_dir, boundaries=options.boundaries)
+    cfg = run_steps(region)
+    result = build_layers(region, osm=options.osm, parks_file=options.parks_file)
+    out = options.out
+    written = write_layers(result, out)
+    say("\n".join(summary_lines(result.summary)))
+    run = RunResult(region=region, layers=result, written=dict(written))
+    if not options.analyses:
+        return run
+    park_layer = result.layers["industrial_parks"]
+    pop = result.population
+    net = access.build_networks(region, osm=options.osm)
+    if "access" in cfg["steps"]:
+        report = access.access_report(region, park_layer, net, population=pop)
+        run.written["access"] = write_csv(report, out / "access.csv")
+        write_geopackage({"access": report}, out / "access.gpkg")
+        say(f"access: {len(report)} parks → {out / 'access.csv'}")
+    scenario_file = scenario_path(region, cfg["scenario"])
+    if "scenario" in cfg["steps"] and scenario_file is not None:
+        from layers.scenario import run_scenario
+
+        scenario = run_scenario(region, net, park_layer, scenario_file, population=pop)
+        run.written["scenario"] = write_csv(scenario.change, out / "scenario.csv")
+        write_geopackage({"access_change": scenario.change, "planned_roads": scenario.roads,
+                          "interchanges": scenario.interchanges}, out / "scenario.gpkg")
+        say(f"scenario ({scenario_file.name}) → {out / 'scenario.csv'}")
+    if "isochrones" in cfg["steps"] and cfg["isochrone_origins"]:
+        origins = origin_points(region, cfg["isochrone_origins"])
+        iso = access.isochrones_from(region, net, origins, population=pop)
+        run.written["isochrones"] = write_geopackage({"isochrones": iso}, out / "isochrones.gpkg")
+        say(f"isochrones from {', '.join(cfg['isochrone_origins'])} → {out / 'isochrones.gpkg'}")
+    if "siting" in cfg["steps"]:
+        from layers.siting import run_siting, write_siting
+
+        siting = run_siting(region, cfg["siting_profile"], parks_file=options.parks_file, osm=options.osm, net=net,
+                            population=pop)
+        run.written.update(write_siting(siting, out))
+        say(f"candidate sites ({cfg['siting_profile']} profile): {len(siting.sites)} → {out / 'sites.gpkg'}")
+    return run
+
+
+def origin_points(region: Region, specs):
+    """Origins given as destination keys or ``'LON,LAT'`` strings → GeoDataFrame with ``name`` (EPSG:4326)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    dest = region.destinations().set_index("key")
+    rows = []
+    for spec in specs:
+        if spec in dest.index:
+            rows.append((spec, dest.geometry[spec]))
+            continue
+        try:
+            lon, lat = (float(v) for v in str(spec).split(","))
+        except ValueError:
+            raise InputError(None, f"origin '{spec}' is neither a destination key ({', '.join(dest.index)}) nor LON,LAT") from None
+        rows.append((str(spec), Point(lon, lat)))
+    return gpd.GeoDataFrame({"name": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs="EPSG:4326")
+
+
+def elapsed_since(started: float) -> str:
+    """Seconds since ``started`` (a ``time.perf_counter()`` value), for the closing line."""
+    return f"{time.perf_counter() - started:.0f} s"

@@ -148,7 +148,7 @@ def _build_one(entry: BundleEntry, source_dir: Path, target: Path) -> None:
                 gdf.to_file(tmp, layer=layer, driver="GPKG", SPATIAL_INDEX="NO", mode="a" if i else "w")
         elif suffix in (".geojson", ".json"):
             gdf = _select(gpd.read_file(src), entry.columns, entry.rows, entry.bbox, src)
-            gdf.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=7, WRITE_BBOX="NO")
+            gdf.to_file(tmp, driver="GeoJSON", layer=target.stem, COORDINATE_PRECISION=7, WRITE_BBOX="NO")
         elif suffix == ".csv":
             table = _select(pd.read_csv(src, dtype=str, keep_default_na=False), entry.columns, entry.rows, (), src)
             table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
@@ -159,13 +159,13 @@ def _build_one(entry: BundleEntry, source_dir: Path, target: Path) -> None:
 def content_digest(path: str | os.PathLike) -> str:
     """SHA-256 of a file's *content*: features and values for vector files, bytes otherwise.
 
-    GeoPackages carry write timestamps, so two builds of the same data differ
-    in bytes; the digest reads every layer back (column names, values, WKB)
+    GeoPackages carry write timestamps (and GeoJSON the temporary file's name),
+    so two builds of the same data differ in bytes; the digest reads every layer back (column names, values, WKB)
     so that only a change of data changes it.
     """
     path = Path(path)
     h = hashlib.sha256()
-    if path.suffix.lower() == ".gpkg":
+    if path.suffix.lower() in (".gpkg", ".geojson"):
         for layer in sorted(str(name) for name, _ in pyogrio.list_layers(path)):
             gdf = gpd.read_file(path, layer=layer)
             h.update(layer.encode())

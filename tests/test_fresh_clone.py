@@ -1,0 +1,72 @@
+"""A new user's first steps: clone, run the main job with no --data, install as a tool.
+
+The clone is made from this repository's committed HEAD into a temporary
+folder with no ``../shared`` beside it, an empty HOME and ``BGPLAN_DATA``
+unset, so the main job can only use the open-data bundle the repository
+carries. CI runs this on every submission (it takes 1–2 minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _clean_env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("BGPLAN_DATA", "BGPLAN_CACHE", "PYTHONPATH")}
+    env.update(HOME=str(home), PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory) -> Path:
+    if not (REPO / ".git").exists():
+        pytest.fail("tests/test_fresh_clone.py needs the repository's git history")
+    root = tmp_path_factory.mktemp("fresh")
+    target = root / "bgplan"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO), str(target)], check=True)
+    assert not (root / "shared").exists()
+    return target
+
+
+def test_main_job_runs_on_a_fresh_clone_with_the_bundled_data(clone, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "scripts/plan.py", "run", "--quiet", "--out", str(out)], cwd=clone,
+                          env=_clean_env(home), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("layers.gpkg", "layers_summary.json", "access.csv", "scenario.csv", "isochrones.gpkg", "sites.gpkg",
+                 "map.html", "site/index.html"):
+        assert (out / name).exists(), name
+    summary = json.loads((out / "layers_summary.json").read_text(encoding="utf-8"))
+    assert Path(summary["data_dir"]).resolve() == (clone / "data").resolve()
+    assert summary["boundaries"] == "open" and summary["layers"]["districts"]["features"] == 10
+    # the withheld park points are reported, not silently missing
+    assert "no park positions" in summary["layers"]["industrial_parks"]["positions"]
+    assert not list(home.iterdir()), "the main job wrote into HOME"
+
+
+def test_pip_install_gives_a_working_bgplan_command(clone, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check", str(clone)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    env = _clean_env(tmp_path)
+    helped = subprocess.run([str(venv / "bin" / "bgplan"), "--help"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert helped.returncode == 0 and "SUBCOMMAND" in helped.stdout
+    # the installed package finds the bundle installed beside it, not the clone's
+    where = subprocess.run([str(python), "-c", "from layers.region import DEFAULT_DATA_DIR as d; print(d, (d / 'catalogue.yaml').exists())"],
+                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert where.returncode == 0, where.stderr
+    path, exists = where.stdout.split()
+    assert exists == "True" and Path(path).is_relative_to(venv)

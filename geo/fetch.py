@@ -33,6 +33,7 @@ import hashlib
 import logging
 import math
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -139,7 +140,7 @@ def data_layout(catalogue: list[Source] | None = None) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- fetch
 
-def fetch(dest_dir, base_urls=None, only=None, progress: bool = True) -> pd.DataFrame:
+def fetch(dest_dir, base_urls=None, only=None, progress: bool = True, bundle_dir=None) -> pd.DataFrame:
     """Fetch the ``--data`` files into ``dest_dir``; return a per-file report.
 
     Parameters
@@ -155,11 +156,14 @@ def fetch(dest_dir, base_urls=None, only=None, progress: bool = True) -> pd.Data
         (the ~300 MB ``osm/vietnam-latest.osm.pbf``) are fetched only when named here.
     progress : show download progress bars (also off when ``geo.settings.progress``
         is False).
+    bundle_dir : an open-data bundle (the repository's ``data/``); a ``manual``
+        file it carries is copied from it (status ``bundled``: the compact copy,
+        with only the columns the tool uses) instead of being reported missing.
 
     Returns
     -------
     DataFrame with columns file, kind, status (``downloaded``, ``present``,
-    ``derived``, ``manual``), url, bytes, sha256, note — one row per file.
+    ``derived``, ``bundled``, ``manual``), url, bytes, sha256, note — one row per file.
 
     Raises
     ------
@@ -184,7 +188,7 @@ def fetch(dest_dir, base_urls=None, only=None, progress: bool = True) -> pd.Data
     def obtain(s: Source, stack: tuple = ()) -> bool:
         """Make ``s.file`` available in ``dest``; True when it is there afterwards."""
         if s.file in rows:
-            return rows[s.file]["status"] in ("present", "downloaded", "derived")
+            return rows[s.file]["status"] in ("present", "downloaded", "derived", "bundled")
         if s.file in stack:
             raise InputError(CATALOGUE, f"circular inputs around {s.file}")
         target = dest / s.file
@@ -211,6 +215,13 @@ def fetch(dest_dir, base_urls=None, only=None, progress: bool = True) -> pd.Data
                 rows[s.file] = row
                 return False
             row["note"] = "not on the mirror"
+        if s.kind == "manual" and bundle_dir is not None and (Path(bundle_dir) / s.file).is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(bundle_dir) / s.file, target)
+            row.update(status="bundled", url=str(Path(bundle_dir) / s.file), bytes=target.stat().st_size,
+                       sha256=_sha256(target), note="compact copy from the open-data bundle")
+            rows[s.file] = row
+            return True
         if s.kind == "manual":
             row.update(status="manual", note=f"{s.why}. {s.how}".strip())
             log.warning("%s: not downloadable — %s", s.file, s.how)

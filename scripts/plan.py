@@ -340,7 +340,10 @@ def cmd_fetch(args) -> int:
     from geo.fetch import fetch
 
     dest = args.dest or settings.cache_folder / "data"
-    report = fetch(dest, base_urls=args.mirror or None, only=args.only or None, progress=settings.progress)
+    from layers.region import BUNDLED_DATA_DIR
+
+    report = fetch(dest, base_urls=args.mirror or None, only=args.only or None, progress=settings.progress,
+                   bundle_dir=BUNDLED_DATA_DIR)
     print(report[["file", "status", "bytes"]].to_string(index=False))
     print(f"data folder ready: {dest} (use --data {dest})")
     return 0

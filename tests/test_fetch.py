@@ -106,14 +106,14 @@ def test_catalogue_matches_reference_copies(shared_data):
     assert checked >= 20
     # every data file at the top of ../shared/data is in the catalogue
     top = [p.name for p in shared_data.iterdir() if p.is_file() and p.suffix in (".gpkg", ".geojson", ".csv", ".tif")]
-    assert len(top) == 18 and not set(top) - set(by_file)
+    assert len(top) == 23 and not set(top) - set(by_file)
     # every file the region definitions name is in the catalogue
     named = set()
     for region_file in (REPO / "layers" / "regions").glob("*.yaml"):
         def walk(node):
             if isinstance(node, dict):
                 for k, v in node.items():
-                    if k.endswith("file") and isinstance(v, str):
+                    if (k == "file" or k.endswith("_file")) and isinstance(v, str):
                         named.add(v)
                     walk(v)
         walk(yaml.safe_load(region_file.read_text(encoding="utf-8")))
@@ -225,10 +225,24 @@ def test_raw_only_mirror_derives_the_rest(raw_only_mirror, shared_data, tmp_path
     from layers.boundaries import province
     from layers.region import load_region
 
-    region = load_region("bac-giang", data_dir=dest)
+    region = load_region("bac-giang", data_dir=dest, boundaries="gadm")
     assert province(region).area_km2.iloc[0] == pytest.approx(3892.5, abs=0.5)  # SOURCES.md
     d = district_layer(region)
     assert len(d) == 10 and "Hiệp Hòa" in set(d.district) and d.area_km2.sum() == pytest.approx(3892.9, abs=1)
+
+
+def test_manual_files_come_from_the_bundle(tmp_path):
+    from layers.region import BUNDLED_DATA_DIR
+
+    dest = tmp_path / "data"
+    report = fetch.fetch(dest, base_urls="http://127.0.0.1:9/", only=["bacgiang_roads_osm2018_bbox03.gpkg", "observed_travel_times.csv"],
+                         progress=False, bundle_dir=BUNDLED_DATA_DIR)
+    status = dict(zip(report.file, report.status))
+    assert status == {"bacgiang_roads_osm2018_bbox03.gpkg": "bundled", "observed_travel_times.csv": "bundled"}
+    assert (dest / "observed_travel_times.csv").read_bytes() == (BUNDLED_DATA_DIR / "observed_travel_times.csv").read_bytes()
+    # without a bundle the same files are reported as manual, with what to do
+    report = fetch.fetch(tmp_path / "other", base_urls="http://127.0.0.1:9/", only=["observed_travel_times.csv"], progress=False)
+    assert list(report.status) == ["manual"] and "data/" in report.note.iloc[0]
 
 
 def test_zip_download_unpacks_member(tmp_path, shared_data):
@@ -288,7 +302,7 @@ def test_offline_upstream_lists_the_layout(monkeypatch, tmp_path):
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(dest, progress=False)
     msg = str(err.value)
-    assert "\n" not in msg and "could not download 22 file(s) and build 15 file(s) (no network: " in msg
+    assert "\n" not in msg and "could not download 23 file(s) and build 15 file(s) (no network: " in msg
     assert "raw.githubusercontent.com (host name not found)" in msg
     for expected in ("raw/gadm41_vnm_simplified/gadm41_VNM_2.json (from https://raw.githubusercontent.com/NhatDuongFV/",
                      "raw/vvnb_terragear_osm2018/data/SRTM-3/N21E105.hgt (from ",

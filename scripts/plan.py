@@ -143,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--no-analyses", action="store_true", help="layers, map and site only")
     rn.set_defaults(func=cmd_run)
 
+    cm = sub.add_parser("communes", parents=[common], help="the 2025 communes: population, parks → OUT/communes.csv, OUT/communes.gpkg",
+                        description="One row per 2025 commune/ward of the region (needs a 'communes:' section, e.g. bac-ninh-2025): "
+                                    "2019 census population mapped 2019 → 2024 → 2025 (with ranges where inferred), parks; "
+                                    "OUT/communes_mapping.csv lists each 2019 commune's 2025 commune and how it was found.")
+    cm.add_argument("--communes", type=Path, default=None, metavar="FILE",
+                    help="commune polygons (any vector file with a 'code' (GSO 2025) or 'name' column); default: points")
+    cm.set_defaults(func=cmd_communes)
+
     f = sub.add_parser("fetch", parents=[common], help="download the public sources into a cache folder",
                        description="Download the public sources (OSM, GADM 4.1, WorldPop 1 km …) into a folder with the "
                                    "--data layout. Offline, it says which files to put where.")
@@ -380,11 +388,46 @@ def cmd_run(args) -> int:
         siting = run_siting(region, "logistics-heavy", parks_file=args.parks, osm=args.osm, net=net, population=pop)
         write_siting(siting, args.out)
         print(f"candidate sites (logistics-heavy profile): {len(siting.sites)} → {args.out / 'sites.gpkg'}")
+    if "communes" in region.config:           # 2025 communes (merged province): OUT/communes.csv
+        _write_communes(region, result.layers["industrial_parks"], args.out)
+        print(f"communes (2025) → {args.out / 'communes.csv'}")
     analyses = read_analyses(args.out)
     map_path = write_planner_map(args.out, layers=result.layers, population=result.population, summary=result.summary,
                                  analyses=analyses)
     site = publish_site(args.out, layers=result.layers, population=result.population, summary=result.summary, analyses=analyses)
     print(f"wrote {map_path} and {site['site'] / 'index.html'} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _write_communes(region, park_layer, out: Path, communes_file=None):
+    """OUT/communes.csv, communes_mapping.csv and communes.gpkg for a region with a 'communes:' section."""
+    from geo.output import write_csv, write_geopackage
+    from geo.vector import read_vector
+    from layers.communes import CommuneOptions, commune_mapping, commune_report
+
+    options = CommuneOptions.from_region(region)
+    places = read_vector(region.path("places"))
+    polygons = read_vector(communes_file) if communes_file is not None else None
+    report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options)
+    write_csv(report.drop(columns="geometry"), out / "communes.csv")
+    write_csv(commune_mapping(region, options), out / "communes_mapping.csv")
+    located = report[report.geometry.notna()]
+    if len(located):
+        write_geopackage({"communes": located}, out / "communes.gpkg")
+    return report
+
+
+def cmd_communes(args) -> int:
+    from layers import parks
+    from layers.region import load_region
+
+    region = load_region(args.region, data_dir=args.data)
+    _check_inputs(args.parks, args.communes)
+    report = _write_communes(region, parks.industrial_parks(region, parks_file=args.parks), args.out, args.communes)
+    s = report.attrs["summary"]
+    print(f"communes: {s['units']} units ({s['phuong']} phường, {s['xa']} xã), population 2019 {s['population_2019']:,.0f}; "
+          f"{s['communes_2019_inferred']} of {s['communes_2019']} 2019 communes placed by inference (ranges given); "
+          f"{s['units_without_location']} without a location → {args.out / 'communes.csv'}")
     return 0
 
 

@@ -102,3 +102,12 @@ def test_wrong_unit_count_is_an_input_error():
     with pytest.raises(InputError, match="expected 98"):
         communes_2025(CommuneOptions(province_2025="Bắc Ninh", expected_units=98, provinces_2019=("Bắc Ninh",),
                                      district_successors={}, interim_changes=()))
+
+
+def test_communes_page_lists_every_unit(report, tmp_path):
+    from maps.communes_page import communes_html
+    csv = tmp_path / "communes.csv"
+    report.drop(columns="geometry").to_csv(csv, index=False)
+    page = communes_html(csv, generated="2026-01-01")
+    assert page.count("<tr>") == 99 + 1
+    assert "Phường Kinh Bắc" in page and "3,172,790" in page

@@ -2,7 +2,9 @@
 
 A scenario file is any vector file (GeoJSON, GeoPackage, …, any CRS) whose
 *line* features are the planned roads (columns ``name``, ``road_class``,
-``design_speed_kmh``; optional ``status``, e.g. "indicative") and whose
+``design_speed_kmh``; optional ``status``, e.g. "indicative", and
+``access_tolerance_m``, the longest link road in metres from an interchange to
+the network, overriding the region's ``scenario`` setting) and whose
 *point* features are the interchanges where they can be entered (a separate
 points file may be given instead). The shipped example
 ``layers/scenarios/ct01-bac-giang-lang-son-indicative.geojson`` is an
@@ -69,7 +71,10 @@ def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, 
                  population=None, interchanges_path=None) -> ScenarioResult:
     """Access before and after adding the planned roads of ``scenario_path``."""
     lines, points = read_scenario(scenario_path, interchanges_path)
-    tuning = (region.config.get("scenario") or {})
+    tuning = dict(region.config.get("scenario") or {})
+    if "access_tolerance_m" in lines and lines["access_tolerance_m"].notna().any():
+        # A file may widen the link search where the 2018 network has no road near its interchanges (reason in the file).
+        tuning["access_tolerance_m"] = float(lines["access_tolerance_m"].max())
     after_router, report = add_planned_roads(
         net.road, to_metric(lines, region.metric_crs), to_metric(points, region.metric_crs) if len(points) else None,
         source=str(scenario_path), **{k: float(v) for k, v in tuning.items()})

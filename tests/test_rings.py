@@ -93,3 +93,17 @@ def test_ring_scenario_on_real_data(shared_data, region_id, ring):
     minute_changes = change[[c for c in change.columns if c.startswith("minutes_to_") and c.endswith("_change")]]
     assert (minute_changes.fillna(0) <= 1e-9).all().all()
     assert result.change.attrs["summary"]["parks_slower"] == 0
+
+
+def test_rings_are_reported_as_planned_corridors_with_ql18_labelled(shared_data):
+    """`plan.py layers --region bac-ninh-2025 --scenario ring…`: the rings are planned corridors, not "not found"; QL18 is labelled."""
+    from layers.corridors import corridor_edges, corridors
+    from layers.region import load_region
+
+    settings.progress = False
+    region = load_region("bac-ninh-2025", data_dir=shared_data)
+    layer = corridors(region, scenario_files=RING_FILES)
+    planned = layer[layer["status"] != "existing"]
+    assert {"ring4", "ring5"} <= set(planned["corridor_id"])
+    assert not {"ring4", "ring5"} & {item["corridor_id"] for item in layer.attrs["summary"]["not_found"]}
+    assert {"ql18", "ql1a", "ql3"} <= set(corridor_edges(layer).corridor_id)

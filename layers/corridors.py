@@ -125,6 +125,8 @@ def corridors(region: Region, osm_edges: gpd.GeoDataFrame | None = None,
         if row["corridor_id"] in {r["corridor_id"] for r in rows}:
             row["corridor_id"] = _unique(f"{row['corridor_id']}_planned", taken)
     rows = rows + planned
+    planned_ids = {r["corridor_id"] for r in planned}    # a corridor added as a planned line is reported, not "not found"
+    not_found = [item for item in not_found if item["corridor_id"] not in planned_ids]
 
     frame = pd.DataFrame([{c: r.get(c) for c in COLUMNS} for r in rows], columns=COLUMNS)
     for col in ("length_km", "reference_length_km", "matched_share", "design_speed_kmh"):
@@ -320,6 +322,9 @@ def _edge_ids(ways: gpd.GeoDataFrame) -> np.ndarray:
 
 def _from_scenario_file(region: Region, path: Path, window, taken: set) -> list:
     lines = read_vector(path)
+    # Point features of a scenario file are its interchanges (used by `scenario`/`site`), not corridors.
+    if (lines.geometry.geom_type != "Point").any():
+        lines = lines[lines.geometry.geom_type != "Point"].reset_index(drop=True)
     if "name" not in lines.columns:
         raise InputError(path, f"planned lines need a 'name' column (columns: {', '.join(map(str, lines.columns[:-1]))})")
     kinds = set(lines.geometry.geom_type.unique())

@@ -128,7 +128,29 @@ def run_analyses(options: RunOptions) -> RunResult:
                             population=pop)
         run.written.update(write_siting(siting, out))
         say(f"candidate sites ({cfg['siting_profile']} profile): {len(siting.sites)} → {out / 'sites.gpkg'}")
+    if "communes" in region.config:  # 2025 communes (merged province): OUT/communes.csv
+        write_communes(region, park_layer, out)
+        run.written["communes"] = out / "communes.csv"
+        say(f"communes (2025) → {out / 'communes.csv'}")
     return run
+
+
+def write_communes(region, park_layer, out: Path, communes_file=None):
+    """OUT/communes.csv, communes_mapping.csv and communes.gpkg for a region with a 'communes:' section."""
+    from geo.output import write_csv, write_geopackage
+    from geo.vector import read_vector
+    from layers.communes import CommuneOptions, commune_mapping, commune_report
+
+    options = CommuneOptions.from_region(region)
+    places = read_vector(region.path("places"))
+    polygons = read_vector(communes_file) if communes_file is not None else None
+    report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options)
+    write_csv(report.drop(columns="geometry"), out / "communes.csv")
+    write_csv(commune_mapping(region, options), out / "communes_mapping.csv")
+    located = report[report.geometry.notna()]
+    if len(located):
+        write_geopackage({"communes": located}, out / "communes.gpkg")
+    return report
 
 
 def origin_points(region: Region, specs):

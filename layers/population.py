@@ -7,7 +7,17 @@ with every district's pixels multiplied so that the district sums equal the
 adjusted) sums to 1,585,420 in old Bắc Giang, 12 % below the census
 (1,803,950), hence the rescaling. Pixels outside every district (the rest of
 the window) keep their WorldPop value; districts without a census total
-(old Bắc Ninh in ``bac-ninh-2025``) are left unscaled and reported.
+are left unscaled and reported.
+
+Provinces merged into a region (``boundary.merge_provinces``, e.g. old
+Bắc Ninh in ``bac-ninh-2025``) take their census from the national 2019
+ward table (``census.national_ward_file``, columns ``city``, ``district``,
+``ward``, ``ward_title``, ``dist_title``, ``ward_id``, ``total``, ``urban``,
+``rural``), for the provinces listed in ``census.national_provinces``
+(region name → spelling of ``city`` in that table, e.g. ``Bắc Ninh:
+BắcNinh``). That table writes names without spaces ("ThuậnThành"), so
+districts are joined on a folded key without spaces (:func:`name_key`),
+which works with either boundary source (GADM or geoBoundaries).
 
 :func:`district_population` columns
 ------------------------------------
@@ -37,7 +47,7 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.raster import clip_raster, read_raster, rescale_to_totals, zonal_sums
-from geo.text import nfc
+from geo.text import fold, nfc
 from geo.vector import read_table
 from layers.boundaries import districts, region_window
 from layers.region import Region
@@ -55,13 +65,106 @@ def _read_table(path, required) -> pd.DataFrame:
     return table
 
 
+def name_key(text) -> str:
+    """Join key of an administrative name: folded, without spaces ("Thuận Thành", "ThuậnThành" → "thuanthanh")."""
+    return fold(text).replace(" ", "") if isinstance(text, str) else ""
+
+
+def spaced_name(text: str) -> str:
+    """Put back the spaces the national ward table drops: "ThuậnThành" → "Thuận Thành" (NFC)."""
+    text = nfc(text)
+    out = []
+    for i, ch in enumerate(text):
+        if i and ch.isupper() and text[i - 1].isalpha() and not text[i - 1].isupper():
+            out.append(" ")
+        out.append(ch)
+    return "".join(out)
+
+
+NATIONAL_COLUMNS = ("city", "district", "ward", "ward_title", "dist_title", "total", "urban", "rural")
+
+
+def national_census_communes(region: Region) -> pd.DataFrame:
+    """2019 census communes of the provinces in ``census.national_provinces``, from the national ward table.
+
+    Columns: ``province_vi`` (region spelling), ``district``, ``district_type``,
+    ``commune``, ``commune_type`` (names with spaces, NFC), ``ward_id``
+    (GADM level-3 id), ``total``, ``urban``, ``rural`` (persons; an empty
+    urban or rural cell means none of that kind: the table gives
+    total = urban + rural, checked here), ``area_km2``. Empty frame when the
+    region names no national provinces.
+    """
+    cfg = region.section("census")
+    provinces = cfg.get("national_provinces") or {}
+    columns = ["province_vi", "district", "district_type", "commune", "commune_type", "ward_id",
+               "total", "urban", "rural", "area_km2"]
+    if not provinces:
+        return pd.DataFrame(columns=columns)
+    path = region.path("census", "national_ward_file")
+    table = _read_table(path, NATIONAL_COLUMNS)
+    by_city = {str(v): nfc(k) for k, v in provinces.items()}
+    table = table[table["city"].astype(str).isin(by_city)].copy()
+    missing = sorted(set(by_city) - set(table["city"]))
+    if missing:
+        raise InputError(path, f"no ward rows for province(s) {', '.join(missing)} (column 'city')")
+    urban, rural = table["urban"].fillna(0), table["rural"].fillna(0)
+    bad = (urban + rural - table["total"]).abs() > 0.5
+    if bad.any():
+        raise InputError(path, f"{int(bad.sum())} ward row(s) where total != urban + rural")
+    out = pd.DataFrame({
+        "province_vi": table["city"].map(by_city),
+        "district": table["district"].map(spaced_name),
+        "district_type": table["dist_title"].map(spaced_name),
+        "commune": table["ward"].map(spaced_name),
+        "commune_type": table["ward_title"].map(spaced_name),
+        "ward_id": table.get("ward_id"),
+        "total": table["total"].astype("float64"),
+        "urban": urban.astype("float64"),
+        "rural": rural.astype("float64"),
+        "area_km2": pd.to_numeric(table.get("area_sqm"), errors="coerce") / 1e6,
+    })
+    return out.reset_index(drop=True)
+
+
+def national_census_districts(region: Region) -> pd.DataFrame:
+    """District totals of :func:`national_census_communes` (sums of their communes).
+
+    Columns as the district census file (``district``, ``district_type``,
+    ``total``, ``urban``, ``rural``, ``urban_share``, ``census_date``,
+    ``source``) plus ``province_vi`` and ``communes`` (count).
+    """
+    cfg = region.section("census")
+    communes = national_census_communes(region)
+    if communes.empty:
+        return pd.DataFrame(columns=["province_vi", *CENSUS_COLUMNS, "district_type", "communes", "census_date", "source"])
+    grouped = communes.groupby(["province_vi", "district", "district_type"], sort=False)
+    out = grouped[["total", "urban", "rural"]].sum().reset_index()
+    out["communes"] = grouped.size().values
+    out["urban_share"] = (out["urban"] / out["total"]).round(4)
+    out["census_date"] = cfg.get("date", "")
+    out["source"] = cfg.get("national_source", cfg.get("source", ""))
+    return out
+
+
 def census_districts(region: Region) -> pd.DataFrame:
-    """Census table per district (``census.district_file``), names in NFC."""
+    """Census table per district, names in NFC.
+
+    Rows of ``census.district_file`` (the region's own province;
+    ``province_vi`` None), then the districts of the merged provinces from the
+    national ward table (:func:`national_census_districts`; only provinces
+    in ``boundary.merge_provinces``, so no district is listed twice).
+    """
     path = region.path("census", "district_file")
     table = _read_table(path, CENSUS_COLUMNS)
     if table["district"].duplicated().any():
         dups = sorted(table.loc[table["district"].duplicated(), "district"].unique())
         raise InputError(path, f"district(s) listed twice: {', '.join(dups)}")
+    table.insert(0, "province_vi", None)
+    merged = {nfc(n) for n in region.section("boundary").get("merge_provinces") or []}
+    national = national_census_districts(region)
+    national = national[national["province_vi"].isin(merged)]
+    if not national.empty:
+        table = pd.concat([table, national], ignore_index=True)
     return table
 
 
@@ -74,14 +177,18 @@ def census_communes(region: Region) -> pd.DataFrame:
 def _census_totals(region: Region, units: gpd.GeoDataFrame, census: pd.DataFrame) -> pd.DataFrame:
     """Census rows aligned on ``units`` (NaN rows for units the census does not cover).
 
-    The census files describe the region's own (pre-merger) province only:
-    units of provinces merged in (``boundary.merge_provinces``) get no row
-    even if a name happens to repeat.
+    Units of the region's own province join the district file, units of a
+    merged province (``boundary.merge_provinces``) join the national rows of
+    that province only (never a same-named district elsewhere); both on
+    :func:`name_key` of the district name. Merged provinces without national
+    rows stay unknown.
     """
     merged = {nfc(n) for n in region.section("boundary").get("merge_provinces") or []}
-    covered = ~units["province_vi"].isin(merged)
-    by_name = census.set_index("district")
-    rows = by_name.reindex(units["district"].where(covered))
+    province = census["province_vi"] if "province_vi" in census else pd.Series(None, index=census.index)
+    census_keys = [(name_key(p) if isinstance(p, str) else "", name_key(d)) for p, d in zip(province, census["district"])]
+    by_key = census.set_index(pd.MultiIndex.from_tuples(census_keys))
+    unit_keys = [(name_key(p) if p in merged else "", name_key(d)) for p, d in zip(units["province_vi"], units["district"])]
+    rows = by_key.reindex(pd.MultiIndex.from_tuples(unit_keys))
     rows.index = units.index
     return rows
 
@@ -164,7 +271,8 @@ def district_population(region: Region, factors: pd.DataFrame | None = None) -> 
                "rescale_factor", "boundary_source", "note", "geometry"]
     out = gpd.GeoDataFrame(out[columns], geometry="geometry", crs=units.crs).to_crs("EPSG:4326")
 
-    unmatched_census = sorted(set(census["district"]) - set(out.loc[known, "district"]))
+    matched_keys = {name_key(d) for d in out.loc[known, "district"]}
+    unmatched_census = sorted(d for d in census["district"] if name_key(d) not in matched_keys)
     out.attrs["summary"] = {
         "districts": int(len(out)),
         "districts_with_census": int(known.sum()),

@@ -2,7 +2,9 @@
 
 A scenario file is any vector file (GeoJSON, GeoPackage, …, any CRS) whose
 *line* features are the planned roads (columns ``name``, ``road_class``,
-``design_speed_kmh``; optional ``status``, e.g. "indicative") and whose
+``design_speed_kmh``; optional ``status``, e.g. "indicative", and
+``access_tolerance_m``, the longest link road in metres from an interchange to
+the network, overriding the region's ``scenario`` setting) and whose
 *point* features are the interchanges where they can be entered (a separate
 points file may be given instead). The shipped example
 ``layers/scenarios/ct01-bac-giang-lang-son-indicative.geojson`` is an
@@ -65,14 +67,27 @@ def read_scenario(path, interchanges_path=None) -> tuple[gpd.GeoDataFrame, gpd.G
     return lines, points.reset_index(drop=True)
 
 
+def scenario_tuning(region: Region, lines: gpd.GeoDataFrame) -> dict[str, float]:
+    """Keyword options of :func:`geo.scenario.add_planned_roads` (metres, km/h, seconds).
+
+    The region's ``scenario`` section, with ``access_tolerance_m`` (m) taken
+    from the file's lines when they give it: a file may widen the link search
+    where the network has no road near its interchanges (reason in the file).
+    """
+    tuning = {k: float(v) for k, v in (region.config.get("scenario") or {}).items()}
+    if "access_tolerance_m" in lines and lines["access_tolerance_m"].notna().any():
+        tuning["access_tolerance_m"] = float(lines["access_tolerance_m"].max())
+    return tuning
+
+
 def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, scenario_path,
                  population=None, interchanges_path=None) -> ScenarioResult:
     """Access before and after adding the planned roads of ``scenario_path``."""
     lines, points = read_scenario(scenario_path, interchanges_path)
-    tuning = (region.config.get("scenario") or {})
+    tuning = scenario_tuning(region, lines)
     after_router, report = add_planned_roads(
         net.road, to_metric(lines, region.metric_crs), to_metric(points, region.metric_crs) if len(points) else None,
-        source=str(scenario_path), **{k: float(v) for k, v in tuning.items()})
+        source=str(scenario_path), **tuning)
     extra = {}
     for i, row in report.iterrows():
         key = match_corridor(None, row["name"], region.corridors) or _slug(row["name"], i)

@@ -713,12 +713,12 @@ def _check_locate(loc: dict, source) -> None:
 def _scenario_router(region: Region, net: access.Networks, lines, points, scenario):
     from geo.roadref import match_corridor
     from geo.scenario import add_planned_roads
-    from layers.scenario import _slug
+    from layers.scenario import _slug, scenario_tuning
 
-    tuning = region.config.get("scenario") or {}
+    tuning = scenario_tuning(region, lines)
     after, report = add_planned_roads(net.road, to_metric(lines, region.metric_crs),
                                       to_metric(points, region.metric_crs) if len(points) else None,
-                                      source=str(scenario), **{k: float(v) for k, v in tuning.items()})
+                                      source=str(scenario), **tuning)
     extra = {}
     for i, row in report.iterrows():
         key = match_corridor(None, row["name"], region.corridors) or _slug(row["name"], i)

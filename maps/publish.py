@@ -158,6 +158,9 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
             written.append(page)
         page_html = indicators.indicators_html(pub, generated=generated, region_id=(summary or {}).get("region"))
         (tmp / "indicators.html").write_text(page_html, encoding="utf-8")
+        if (out_dir / "communes.csv").exists():          # 2025 communes (maps/communes_page.py)
+            from maps.communes_page import communes_html
+            (tmp / "communes.html").write_text(communes_html(out_dir / "communes.csv", generated), encoding="utf-8")
         (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated), encoding="utf-8")
         _swap_into_place(tmp, site)
     except BaseException:

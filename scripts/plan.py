@@ -145,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--no-analyses", action="store_true", help="layers, map and site only")
     rn.set_defaults(func=cmd_run)
 
+    cm = sub.add_parser("communes", parents=[common], help="the 2025 communes: population, parks → OUT/communes.csv, OUT/communes.gpkg",
+                        description="One row per 2025 commune/ward of the region (needs a 'communes:' section, e.g. bac-ninh-2025): "
+                                    "2019 census population mapped 2019 → 2024 → 2025 (with ranges where inferred), parks; "
+                                    "OUT/communes_mapping.csv lists each 2019 commune's 2025 commune and how it was found.")
+    cm.add_argument("--communes", type=Path, default=None, metavar="FILE",
+                    help="commune polygons (any vector file with a 'code' (GSO 2025) or 'name' column); default: points")
+    cm.set_defaults(func=cmd_communes)
+
     f = sub.add_parser("fetch", parents=[common], help="download the public sources into a cache folder",
                        description="Download the public sources (OSM, GADM 4.1, WorldPop 1 km …) into a folder with the "
                                    "--data layout. Offline, it says which files to put where.")
@@ -333,6 +341,21 @@ def cmd_run(args) -> int:
 
     run(RunOptions(region=args.region, data_dir=args.data, boundaries=args.boundaries, osm=args.osm,
                    parks_file=args.parks, out=args.out, analyses=not args.no_analyses))
+    return 0
+
+
+def cmd_communes(args) -> int:
+    from layers import parks
+    from layers.pipeline import write_communes
+    from layers.region import load_region
+
+    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+    _check_inputs(args.parks, args.communes)
+    report = write_communes(region, parks.industrial_parks(region, parks_file=args.parks), args.out, args.communes)
+    s = report.attrs["summary"]
+    print(f"communes: {s['units']} units ({s['phuong']} phường, {s['xa']} xã), population 2019 {s['population_2019']:,.0f}; "
+          f"{s['communes_2019_inferred']} of {s['communes_2019']} 2019 communes placed by inference (ranges given); "
+          f"{s['units_without_location']} without a location → {args.out / 'communes.csv'}")
     return 0
 
 

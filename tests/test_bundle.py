@@ -11,8 +11,6 @@ from geo.bundle import build_bundle, check_bundle, content_digest, load_catalogu
 from geo.errors import InputError, WithheldDataError
 from layers.region import BUNDLED_DATA_DIR, load_region
 
-REGION_FILE_KEYS = ("file", "districts_file", "neighbours_file", "district_file", "commune_file", "facts_file",
-                    "lines_file", "named_lines_file", "stations_file", "points_file", "observed_file", "status_file")
 
 
 def _named_files(config: dict) -> set[str]:
@@ -21,7 +19,7 @@ def _named_files(config: dict) -> set[str]:
     def walk(node):
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in REGION_FILE_KEYS and isinstance(value, str):
+                if (key == "file" or key.endswith("_file")) and isinstance(value, str):
                     named.add(value)
                 elif key == "merge_district_files":
                     named.update(value.values())

@@ -42,9 +42,17 @@ DEFAULTS = {"corridors": ["ct01", "ql1a", "ql37"], "destinations": [], "road_rai
             "catchment_minutes": [30, 45], "max_snap_m": 2000.0, "destination_max_snap_m": 6000.0, "access_speed_kmh": 20.0}
 
 
-def settings_of(region: Region) -> dict:
-    """The region's ``access:`` section with defaults filled in."""
-    return {**DEFAULTS, **(region.config.get("access") or {})}
+def settings_of(region: Region, model=None) -> dict:
+    """The region's ``access:`` section with defaults filled in.
+
+    A speed model with an ``access_leg: {kmh: …}`` section (a calibrated model
+    written by ``plan.py calibrate``) sets ``access_speed_kmh`` instead of the region.
+    """
+    cfg = {**DEFAULTS, **(region.config.get("access") or {})}
+    leg = (getattr(model, "raw", None) or {}).get("access_leg") if model is not None else None
+    if isinstance(leg, dict) and leg.get("kmh") is not None:
+        cfg["access_speed_kmh"] = float(leg["kmh"])
+    return cfg
 
 
 @dataclass
@@ -58,6 +66,8 @@ class Networks:
     multimodal_nodes: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     _lines: object = None
+    model: object = None                 # the SpeedModel the road speeds come from
+    network_name: str = "road network"   # which network (e.g. "today: OSM 2018 + CT.01 (opened 2020-01-15, indicative)")
 
     @property
     def road_lines(self):
@@ -78,17 +88,25 @@ class Networks:
         return " ".join(self.notes)
 
 
-def build_networks(region: Region, osm=None, with_rail: bool = True) -> Networks:
-    """Road router (and road + rail router) of the region."""
-    road_nodes, road_edges = networks.road_network(region, osm=osm)
+def build_networks(region: Region, osm=None, with_rail: bool = True,
+                   options: "networks.NetworkOptions | None" = None) -> Networks:
+    """Road router (and road + rail router) of the region.
+
+    ``options`` (:class:`layers.networks.NetworkOptions`) chooses the network
+    (today's or 2018), class overlays and the speed model.
+    """
+    options = options or networks.NetworkOptions()
+    model = options.speed_model(region)
+    road_nodes, road_edges = networks.road_network(region, osm=osm, model=model, options=options)
     summary = road_edges.attrs.get("summary") or {}
     directed = bool(summary.get("directed", False))
     road = Router.from_arrays(**router_arrays(road_nodes, road_edges), directed=directed, crs=region.metric_crs)
-    notes = [str(c) for c in summary.get("caveats", [])]
-    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes)
+    name = str(summary.get("network") or "road network")
+    notes = [f"Network: {name}."] + [str(c) for c in summary.get("caveats", [])]
+    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name)
     if with_rail:
-        rail = networks.rail_network(region)
-        mm_nodes, mm_edges = networks.multimodal_network(region, road=(road_nodes, road_edges), rail=rail)
+        rail = networks.rail_network(region, model=model)
+        mm_nodes, mm_edges = networks.multimodal_network(region, road=(road_nodes, road_edges), rail=rail, model=model)
         out.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
         out.multimodal_nodes = mm_nodes
         transfer = mm_edges.attrs.get("summary", {}).get("transfer_basis")
@@ -150,7 +168,7 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
     interchanges as ``ct01``). ``population`` is ``(array, profile)`` of
     people per cell.
     """
-    cfg = settings_of(region)
+    cfg = settings_of(region, net.model)
     base = router or net.road
     targets, missing = corridor_targets(net, cfg["corridors"], base, extra_targets, specs=region.corridors)
     routed, d_targets, d_missing = _with_destinations(region, net, base, cfg["destinations"], cfg)
@@ -177,8 +195,10 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
     keep = [c for c in ("name", "kind", "area_ha", "district") if c in parks.columns]
     out = gpd.GeoDataFrame(pd.concat([parks[keep].reset_index(drop=True), table], axis=1),
                            geometry=parks.geometry.reset_index(drop=True), crs=parks.crs)
+    out["network"] = net.network_name
     out["network_note"] = net.note
     out.attrs["summary"] = {
+        "network": net.network_name,
         "origins": int(len(out)),
         "not_connected": int(out["snap_m"].isna().sum()),
         "missing_targets": missing,
@@ -206,7 +226,7 @@ def travel_time_matrix(region: Region, net: Networks, origins: gpd.GeoDataFrame,
     ``access.max_snap_m``, destinations within ``access.destination_max_snap_m``).
     One search per destination, so many origins (grid cells) stay cheap.
     """
-    cfg = settings_of(region)
+    cfg = settings_of(region, net.model)
     router = router or net.road
     routed, d_idx, _, d_why = net.attach(router, destinations, cfg["destination_max_snap_m"], cfg["access_speed_kmh"])
     routed, o_idx, o_snap, o_why = net.attach(routed, origins, cfg["max_snap_m"], cfg["access_speed_kmh"])
@@ -244,7 +264,7 @@ def isochrones_from(region: Region, net: Networks, points: gpd.GeoDataFrame, min
     """
     from geo.isochrones import isochrones, population_within
 
-    cfg = settings_of(region)
+    cfg = settings_of(region, net.model)
     routed, idx, _, why = net.attach(router or net.road, points, cfg["max_snap_m"], cfg["access_speed_kmh"])
     idx = np.where(pd.isna(pd.Series(why, dtype=object)).to_numpy(), idx, -1)
     iso = isochrones(routed, idx, thresholds_min=tuple(float(m) for m in minutes), edge_geometry=net.road_lines)

@@ -158,15 +158,37 @@ def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg)
     return router, targets, missing
 
 
+def bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
+    """(slow, fast): the road network with every assumed speed at the lower / upper bound of the
+    speed model's ``calibration`` section (access leg included); None when the model states no bounds."""
+    from geo.calibration import model_at_bounds
+
+    edges = net.road_edges
+    if net.model is None or "speed_low_kmh" not in edges or (edges["speed_low_kmh"] == edges["speed_high_kmh"]).all():
+        return None
+    slow_model, fast_model = model_at_bounds(net.model)
+    out = []
+    for column, model in (("speed_low_kmh", slow_model), ("speed_high_kmh", fast_model)):
+        e = edges.assign(travel_time_s=edges["length_m"].to_numpy(float) / (edges[column].to_numpy(float) / 3.6))
+        e.attrs = dict(edges.attrs)
+        router = Router.from_arrays(**router_arrays(net.road_nodes, e), directed=net.road.directed, crs=net.road.crs)
+        out.append(Networks(road=router, road_nodes=net.road_nodes, road_edges=e, model=model, network_name=net.network_name))
+    return out[0], out[1]
+
+
 def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, population=None,
-                  router: Router | None = None, extra_targets: dict | None = None) -> gpd.GeoDataFrame:
+                  router: Router | None = None, extra_targets: dict | None = None,
+                  ranges: bool = True) -> gpd.GeoDataFrame:
     """The corridor access table for ``parks`` (see the module docstring).
 
     ``router`` replaces the road router (a scenario's network: the base
     network plus new nodes appended after the base nodes, so base targets
     stay valid); ``extra_targets`` adds target sets (e.g. the scenario's
     interchanges as ``ct01``). ``population`` is ``(array, profile)`` of
-    people per cell.
+    people per cell. With ``ranges`` (and no ``router``), each road time also
+    gets ``minutes_to_<target>_low`` / ``_high``: the same measure with every
+    assumed speed at the upper / lower bound stated in the speed model, so a
+    planner sees how firm a figure is (equal where it rests on no assumption).
     """
     cfg = settings_of(region, net.model)
     base = router or net.road
@@ -192,6 +214,14 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         people = catch.people_within(np.where(np.isnan(snap_m), -1, origin_idx), minutes)
         for j, m in enumerate(minutes):
             table[f"people_within_{m:g}_min"] = np.round(people[:, j])
+    bounds = bound_networks(net) if (ranges and router is None) else None
+    if bounds is not None:
+        slow, fast = (access_report(region, parks, b, ranges=False) for b in bounds)
+        for key in list(targets):
+            column = f"minutes_to_{key}"
+            if column in table:
+                table[f"{column}_low"] = np.fmin(fast[column].to_numpy(float), table[column].to_numpy(float))
+                table[f"{column}_high"] = np.fmax(slow[column].to_numpy(float), table[column].to_numpy(float))
     keep = [c for c in ("name", "kind", "area_ha", "district") if c in parks.columns]
     out = gpd.GeoDataFrame(pd.concat([parks[keep].reset_index(drop=True), table], axis=1),
                            geometry=parks.geometry.reset_index(drop=True), crs=parks.crs)
@@ -203,7 +233,9 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         "not_connected": int(out["snap_m"].isna().sum()),
         "missing_targets": missing,
         "median_minutes": {c.removeprefix("minutes_to_"): round(float(out[c].median()), 1)
-                           for c in out.columns if c.startswith("minutes_to_") and out[c].notna().any()},
+                           for c in out.columns if c.startswith("minutes_to_") and not c.endswith(("_low", "_high"))
+                           and out[c].notna().any()},
+        "ranges": None if bounds is None else "minutes_to_<target>_low/_high: assumed speeds at the bounds of the speed model",
     }
     return out
 

@@ -341,7 +341,7 @@ def _roads_osm(region: Region, osm, model: SpeedModel, corridor_layer) -> tuple:
     return nodes, gpd.GeoDataFrame(edges[keep + [edges.geometry.name]], geometry=edges.geometry.name, crs="EPSG:4326"), meta
 
 
-def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel) -> gpd.GeoDataFrame:
+def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel, ranges: bool = True) -> gpd.GeoDataFrame:
     """Speeds and travel times of classified edges from ``model`` (returns a copy).
 
     ``edges`` needs ``length_m`` and ``setting``, and either ``road_class``
@@ -351,7 +351,8 @@ def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel) -> gpd.GeoData
     and, from the bounds of the model's ``calibration`` section,
     ``speed_low_kmh`` / ``speed_high_kmh`` (equal to ``speed_kmh`` where the
     speed is not an assumption with bounds). Cheap (vectorised): used to
-    re-weight a network built once, e.g. by calibration.
+    re-weight a network built once, e.g. by calibration (``ranges=False``
+    skips the bounds).
     """
     from geo.calibration import model_at_bounds
     from geo.speeds import osm_road_classes
@@ -369,6 +370,8 @@ def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel) -> gpd.GeoData
     edges["speed_kmh"] = speeds["speed_kmh"].to_numpy()
     edges["speed_source"] = _objects(speeds["speed_source"], edges.index)
     edges["travel_time_s"] = travel_time_s(edges["length_m"].to_numpy(float), edges["speed_kmh"].to_numpy(float))
+    if not ranges:
+        return edges
     low, high = model_at_bounds(model)
     edges["speed_low_kmh"] = edge_speeds(frame, low, edges["setting"].to_numpy(dtype=object))["speed_kmh"].to_numpy()
     edges["speed_high_kmh"] = edge_speeds(frame, high, edges["setting"].to_numpy(dtype=object))["speed_kmh"].to_numpy()

@@ -158,6 +158,9 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
             written.append(page)
         page_html = indicators.indicators_html(pub, generated=generated, region_id=(summary or {}).get("region"))
         (tmp / "indicators.html").write_text(page_html, encoding="utf-8")
+        from maps.validation_page import write_validation_page  # "how good are these travel times" (issue 9)
+
+        written += [p for p in [write_validation_page(out_dir, tmp, generated)] if p]
         (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated), encoding="utf-8")
         _swap_into_place(tmp, site)
     except BaseException:

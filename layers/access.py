@@ -186,7 +186,7 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
     stay valid); ``extra_targets`` adds target sets (e.g. the scenario's
     interchanges as ``ct01``). ``population`` is ``(array, profile)`` of
     people per cell. With ``ranges`` (and no ``router``), each road time also
-    gets ``minutes_to_<target>_low`` / ``_high``: the same measure with every
+    gets ``minutes_low_to_<target>`` / ``minutes_high_to_<target>``: the same measure with every
     assumed speed at the upper / lower bound stated in the speed model, so a
     planner sees how firm a figure is (equal where it rests on no assumption).
     """
@@ -220,8 +220,8 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         for key in list(targets):
             column = f"minutes_to_{key}"
             if column in table:
-                table[f"{column}_low"] = np.fmin(fast[column].to_numpy(float), table[column].to_numpy(float))
-                table[f"{column}_high"] = np.fmax(slow[column].to_numpy(float), table[column].to_numpy(float))
+                table[f"minutes_low_to_{key}"] = np.fmin(fast[column].to_numpy(float), table[column].to_numpy(float))
+                table[f"minutes_high_to_{key}"] = np.fmax(slow[column].to_numpy(float), table[column].to_numpy(float))
     keep = [c for c in ("name", "kind", "area_ha", "district") if c in parks.columns]
     out = gpd.GeoDataFrame(pd.concat([parks[keep].reset_index(drop=True), table], axis=1),
                            geometry=parks.geometry.reset_index(drop=True), crs=parks.crs)
@@ -233,9 +233,8 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         "not_connected": int(out["snap_m"].isna().sum()),
         "missing_targets": missing,
         "median_minutes": {c.removeprefix("minutes_to_"): round(float(out[c].median()), 1)
-                           for c in out.columns if c.startswith("minutes_to_") and not c.endswith(("_low", "_high"))
-                           and out[c].notna().any()},
-        "ranges": None if bounds is None else "minutes_to_<target>_low/_high: assumed speeds at the bounds of the speed model",
+                           for c in out.columns if c.startswith("minutes_to_") and out[c].notna().any()},
+        "ranges": None if bounds is None else "minutes_low_to_<target> / minutes_high_to_<target>: assumed speeds at the bounds of the speed model",
     }
     return out
 

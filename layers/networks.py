@@ -109,7 +109,8 @@ class NetworkOptions:
     roads : road-class overlay files (``ref``/``name``/``highway``/``maxspeed`` lines, any CRS),
         map-matched onto the network in order (a later file wins).
     speeds : a speed model YAML used instead of the region's (e.g. from ``plan.py calibrate``).
-    reference_classes : label every named road of the region's reference layer (not only corridors).
+    reference_classes : label every named road of the region's reference layer (not only corridors)
+        and apply the region's shipped class overlays (``road_classes.overlays``).
     """
 
     network: str = "today"
@@ -196,7 +197,8 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
         nodes, edges, meta = _roads_osm(region, osm, model, corridor_layer)
     directed = meta["directed"]
     overlays = [reference_overlay(region)] if (osm is None and options.reference_classes) else []
-    overlays += [read_overlay(p) for p in (*_region_overlays(region, osm), *options.roads)]
+    shipped = _region_overlays(region, osm) if options.reference_classes else []
+    overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
     if overlays:
         edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
     additions = []

@@ -206,7 +206,7 @@ def test_access_ranges_bracket_the_figure(region, today):
 
     parks = industrial_parks(region).head(5)
     report = access.access_report(region, parks, today)
-    m, lo, hi = (report[f"minutes_to_ha_noi_centre{s}"] for s in ("", "_low", "_high"))
+    m, lo, hi = (report[f"minutes{s}_to_ha_noi_centre"] for s in ("", "_low", "_high"))
     ok = m.notna()
     assert ok.any() and (lo[ok] <= m[ok]).all() and (m[ok] <= hi[ok]).all() and (hi[ok] > lo[ok]).all()
     assert report["network"].iloc[0] == today.network_name

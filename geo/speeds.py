@@ -20,6 +20,11 @@ Functions (pure, vectorised over edges):
 * :func:`edge_speeds` — ``road_class``, ``speed_kmh``, ``speed_source`` per edge;
 * :func:`travel_time_s` — seconds from metres and km/h.
 
+A model may have a ``congestion: {urban_factor: …, basis: …}`` section: the
+speeds of every urban-setting edge are multiplied by it (1 = none); and a
+``calibration`` section stating which assumed speeds may be fitted to
+observations, within which bounds (see :mod:`geo.calibration`).
+
 Every speed comes with a ``speed_source`` text saying where it came from, e.g.
 ``"corridor ql1a (map-matched) → national rural 60 km/h (assumed operating speed)"``.
 
@@ -96,6 +101,8 @@ class SpeedModel:
     maxspeed_basis: str = "posted limit"
     urban_radius_m: dict = field(default_factory=dict)
     setting_basis: str = ""
+    urban_factor: float = 1.0                 # congestion: urban speeds × this (0.3–1)
+    urban_factor_basis: str = ""
     raw: dict = field(default_factory=dict)   # the whole file (rail, transfer, network sections …)
     source: str | None = None
 
@@ -130,6 +137,7 @@ class SpeedModel:
                     raise InputError(where, f"{section}.{key}: unknown class '{value}'")
         maxspeed = data.get("maxspeed") or {}
         setting = data.get("setting") or {}
+        congestion = data.get("congestion") or {}
         radius = {str(k): _number(v, f"setting.urban_radius_m.{k}", where, 0, 100_000)
                   for k, v in (setting.get("urban_radius_m") or {}).items()}
         return cls(
@@ -141,6 +149,8 @@ class SpeedModel:
             maxspeed_factor=_number(maxspeed.get("operating_factor", 1.0), "maxspeed.operating_factor", where, 0.1, 1.5),
             maxspeed_basis=str(maxspeed.get("basis", "posted limit")),
             urban_radius_m=radius, setting_basis=str(setting.get("basis", "")),
+            urban_factor=_number(congestion.get("urban_factor", 1.0), "congestion.urban_factor", where, 0.3, 1.0),
+            urban_factor_basis=str(congestion.get("basis", "")),
             raw=data, source=where,
         )
 
@@ -441,6 +451,12 @@ def edge_speeds(edges: pd.DataFrame, model: SpeedModel, setting) -> pd.DataFrame
             source = source.astype(object)
             source[use] = [f"{c} + maxspeed={t} (OSM) × {model.maxspeed_factor:g} → {round(k, 1):g} km/h ({model.maxspeed_basis})"
                            for c, t, k in zip(cls["class_source"].astype(str).to_numpy()[use], text, kmh)]
+    if model.urban_factor != 1.0 and n:
+        urban = settings.to_numpy() == "urban"
+        speed[urban] = speed[urban] * model.urban_factor
+        source = source.astype(object)
+        source[urban] = [f"{t} × congestion {model.urban_factor:g} ({model.urban_factor_basis or 'urban congestion factor'})"
+                         for t in source[urban]]
     return pd.DataFrame({"road_class": cls["road_class"].values, "link": cls["link"].values.astype(bool),
                          "setting": settings.values, "speed_kmh": speed, "speed_source": source}, index=edges.index)
 

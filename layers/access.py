@@ -42,9 +42,17 @@ DEFAULTS = {"corridors": [], "destinations": [], "road_rail_destinations": [],
             "catchment_minutes": [30, 45], "max_snap_m": 2000.0, "destination_max_snap_m": 6000.0, "access_speed_kmh": 20.0}
 
 
-def settings_of(region: Region) -> dict:
-    """The region's ``access:`` section with defaults filled in."""
-    return {**DEFAULTS, **(region.config.get("access") or {})}
+def settings_of(region: Region, model=None) -> dict:
+    """The region's ``access:`` section with defaults filled in.
+
+    A speed model with an ``access_leg: {kmh: …}`` section (a calibrated model
+    written by ``plan.py calibrate``) sets ``access_speed_kmh`` instead of the region.
+    """
+    cfg = {**DEFAULTS, **(region.config.get("access") or {})}
+    leg = (getattr(model, "raw", None) or {}).get("access_leg") if model is not None else None
+    if isinstance(leg, dict) and leg.get("kmh") is not None:
+        cfg["access_speed_kmh"] = float(leg["kmh"])
+    return cfg
 
 
 @dataclass
@@ -58,6 +66,8 @@ class Networks:
     multimodal_nodes: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     _lines: object = None
+    model: object = None                 # the SpeedModel the road speeds come from
+    network_name: str = "road network"   # which network (e.g. "today: OSM 2018 + CT.01 (opened 2020-01-15, indicative)")
 
     @property
     def road_lines(self):
@@ -78,17 +88,25 @@ class Networks:
         return " ".join(self.notes)
 
 
-def build_networks(region: Region, osm=None, with_rail: bool = True) -> Networks:
-    """Road router (and road + rail router) of the region."""
-    road_nodes, road_edges = networks.road_network(region, osm=osm)
+def build_networks(region: Region, osm=None, with_rail: bool = True,
+                   options: "networks.NetworkOptions | None" = None) -> Networks:
+    """Road router (and road + rail router) of the region.
+
+    ``options`` (:class:`layers.networks.NetworkOptions`) chooses the network
+    (today's or 2018), class overlays and the speed model.
+    """
+    options = options or networks.NetworkOptions()
+    model = options.speed_model(region)
+    road_nodes, road_edges = networks.road_network(region, osm=osm, model=model, options=options)
     summary = road_edges.attrs.get("summary") or {}
     directed = bool(summary.get("directed", False))
     road = Router.from_arrays(**router_arrays(road_nodes, road_edges), directed=directed, crs=region.metric_crs)
-    notes = [str(c) for c in summary.get("caveats", [])]
-    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes)
+    name = str(summary.get("network") or "road network")
+    notes = [f"Network: {name}."] + [str(c) for c in summary.get("caveats", [])]
+    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name)
     if with_rail:
-        rail = networks.rail_network(region)
-        mm_nodes, mm_edges = networks.multimodal_network(region, road=(road_nodes, road_edges), rail=rail)
+        rail = networks.rail_network(region, model=model)
+        mm_nodes, mm_edges = networks.multimodal_network(region, road=(road_nodes, road_edges), rail=rail, model=model)
         out.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
         out.multimodal_nodes = mm_nodes
         transfer = mm_edges.attrs.get("summary", {}).get("transfer_basis")
@@ -140,17 +158,39 @@ def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg)
     return router, targets, missing
 
 
+def bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
+    """(slow, fast): the road network with every assumed speed at the lower / upper bound of the
+    speed model's ``calibration`` section (access leg included); None when the model states no bounds."""
+    from geo.calibration import model_at_bounds
+
+    edges = net.road_edges
+    if net.model is None or "speed_low_kmh" not in edges or (edges["speed_low_kmh"] == edges["speed_high_kmh"]).all():
+        return None
+    slow_model, fast_model = model_at_bounds(net.model)
+    out = []
+    for column, model in (("speed_low_kmh", slow_model), ("speed_high_kmh", fast_model)):
+        e = edges.assign(travel_time_s=edges["length_m"].to_numpy(float) / (edges[column].to_numpy(float) / 3.6))
+        e.attrs = dict(edges.attrs)
+        router = Router.from_arrays(**router_arrays(net.road_nodes, e), directed=net.road.directed, crs=net.road.crs)
+        out.append(Networks(road=router, road_nodes=net.road_nodes, road_edges=e, model=model, network_name=net.network_name))
+    return out[0], out[1]
+
+
 def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, population=None,
-                  router: Router | None = None, extra_targets: dict | None = None) -> gpd.GeoDataFrame:
+                  router: Router | None = None, extra_targets: dict | None = None,
+                  ranges: bool = True) -> gpd.GeoDataFrame:
     """The corridor access table for ``parks`` (see the module docstring).
 
     ``router`` replaces the road router (a scenario's network: the base
     network plus new nodes appended after the base nodes, so base targets
     stay valid); ``extra_targets`` adds target sets (e.g. the scenario's
     interchanges as ``ct01``). ``population`` is ``(array, profile)`` of
-    people per cell.
+    people per cell. With ``ranges`` (and no ``router``), each road time also
+    gets ``minutes_low_to_<target>`` / ``minutes_high_to_<target>``: the same measure with every
+    assumed speed at the upper / lower bound stated in the speed model, so a
+    planner sees how firm a figure is (equal where it rests on no assumption).
     """
-    cfg = settings_of(region)
+    cfg = settings_of(region, net.model)
     base = router or net.road
     targets, missing = corridor_targets(net, cfg["corridors"], base, extra_targets, specs=region.corridors)
     routed, d_targets, d_missing = _with_destinations(region, net, base, cfg["destinations"], cfg)
@@ -174,16 +214,27 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         people = catch.people_within(np.where(np.isnan(snap_m), -1, origin_idx), minutes)
         for j, m in enumerate(minutes):
             table[f"people_within_{m:g}_min"] = np.round(people[:, j])
+    bounds = bound_networks(net) if (ranges and router is None) else None
+    if bounds is not None:
+        slow, fast = (access_report(region, parks, b, ranges=False) for b in bounds)
+        for key in list(targets):
+            column = f"minutes_to_{key}"
+            if column in table:
+                table[f"minutes_low_to_{key}"] = np.fmin(fast[column].to_numpy(float), table[column].to_numpy(float))
+                table[f"minutes_high_to_{key}"] = np.fmax(slow[column].to_numpy(float), table[column].to_numpy(float))
     keep = [c for c in ("name", "kind", "area_ha", "district") if c in parks.columns]
     out = gpd.GeoDataFrame(pd.concat([parks[keep].reset_index(drop=True), table], axis=1),
                            geometry=parks.geometry.reset_index(drop=True), crs=parks.crs)
+    out["network"] = net.network_name
     out["network_note"] = net.note
     out.attrs["summary"] = {
+        "network": net.network_name,
         "origins": int(len(out)),
         "not_connected": int(out["snap_m"].isna().sum()),
         "missing_targets": missing,
         "median_minutes": {c.removeprefix("minutes_to_"): round(float(out[c].median()), 1)
                            for c in out.columns if c.startswith("minutes_to_") and out[c].notna().any()},
+        "ranges": None if bounds is None else "minutes_low_to_<target> / minutes_high_to_<target>: assumed speeds at the bounds of the speed model",
     }
     return out
 
@@ -206,7 +257,7 @@ def travel_time_matrix(region: Region, net: Networks, origins: gpd.GeoDataFrame,
     ``access.max_snap_m``, destinations within ``access.destination_max_snap_m``).
     One search per destination, so many origins (grid cells) stay cheap.
     """
-    cfg = settings_of(region)
+    cfg = settings_of(region, net.model)
     router = router or net.road
     routed, d_idx, _, d_why = net.attach(router, destinations, cfg["destination_max_snap_m"], cfg["access_speed_kmh"])
     routed, o_idx, o_snap, o_why = net.attach(routed, origins, cfg["max_snap_m"], cfg["access_speed_kmh"])
@@ -244,7 +295,7 @@ def isochrones_from(region: Region, net: Networks, points: gpd.GeoDataFrame, min
     """
     from geo.isochrones import isochrones, population_within
 
-    cfg = settings_of(region)
+    cfg = settings_of(region, net.model)
     routed, idx, _, why = net.attach(router or net.road, points, cfg["max_snap_m"], cfg["access_speed_kmh"])
     idx = np.where(pd.isna(pd.Series(why, dtype=object)).to_numpy(), idx, -1)
     iso = isochrones(routed, idx, thresholds_min=tuple(float(m) for m in minutes), edge_geometry=net.road_lines)

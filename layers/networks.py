@@ -49,18 +49,22 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
 from geo.multimodal import insert_points, multimodal_edges
 from geo.network import component_labels, components_report, lines_to_network, read_line_network
+from geo.matching import prepare_network
 from geo.osm import read_osm_roads
+from geo.roadref import match_corridor
 from geo.speeds import SpeedModel, classify_unattributed, edge_speeds, load_speed_model, travel_time_s, urban_setting
 from geo.text import nfc
 from geo.vector import read_vector
@@ -68,6 +72,7 @@ from layers.boundaries import region_window
 from layers.corridors import corridor_edges, corridors
 from layers.logistics import railways, stations
 from layers.region import REGIONS_DIR, Region
+from layers.road_classes import overlay_labels, read_overlay, reference_overlay
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,44 @@ CAVEAT_2018 = ("The 2018 road network has no road classes, names or one-way info
                "corridor (QL1A, QL37 …) get that corridor's class and speed; every other edge gets the default class "
                "'{default}' ({rural:g} km/h rural, {urban:g} km/h urban: an assumption, class unknown). Provincial and "
                "district roads are therefore too slow and town streets too fast in this model. Edges are undirected.")
+
+
+#: Networks a planner can choose: the network as it is today (the 2018 file plus the roads opened
+#: since, named in the region's ``today_network.additions``) or the bare 2018 file.
+NETWORKS = ("today", "2018")
+ADDITION_COLUMNS = ("name", "road_class", "source", "opened", "alignment")
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """Which road network and speeds to build (checked on creation).
+
+    network : ``"today"`` (default: the region's road file plus the roads opened since,
+        ``today_network.additions`` of the region YAML) or ``"2018"`` (the file alone).
+        Ignored with an OSM extract, which is today's network by itself.
+    roads : road-class overlay files (``ref``/``name``/``highway``/``maxspeed`` lines, any CRS),
+        map-matched onto the network in order (a later file wins).
+    speeds : a speed model YAML used instead of the region's (e.g. from ``plan.py calibrate``).
+    reference_classes : label every named road of the region's reference layer (not only corridors)
+        and apply the region's shipped class overlays (``road_classes.overlays``).
+    """
+
+    network: str = "today"
+    roads: tuple = ()
+    speeds: Path | None = None
+    reference_classes: bool = True
+
+    def __post_init__(self):
+        if self.network not in NETWORKS:
+            raise InputError(None, f"network must be one of {', '.join(NETWORKS)}, not '{self.network}'")
+        object.__setattr__(self, "roads", tuple(Path(p) for p in self.roads))
+        for path in (*self.roads, *([self.speeds] if self.speeds else [])):
+            if not Path(path).exists():
+                raise InputError(path, "file not found")
+
+    def speed_model(self, region: Region) -> SpeedModel:
+        """The speed model: ``speeds`` when given, else the region's."""
+        return load_speed_model(self.speeds) if self.speeds else speed_model(region)
 
 
 # --------------------------------------------------------------------------- speed model
@@ -117,7 +160,8 @@ def speed_model(region: Region) -> SpeedModel:
 
 def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
                  corridor_layer: gpd.GeoDataFrame | None = None, keep: str | None = None,
-                 bridge_gaps: bool = False, bridge_m: float | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+                 bridge_gaps: bool = False, bridge_m: float | None = None,
+                 options: NetworkOptions | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Road network of ``region`` with speeds and travel times (columns in the module docstring).
 
     Parameters
@@ -133,9 +177,13 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
         component when closer than ``bridge_m`` (default the model's
         ``network.gap_bridge_m``, 25 m). Bridges are edges with
         ``speed_source`` "gap bridge …" and are counted in the summary.
+    options : :class:`NetworkOptions` (today's network or 2018, class overlays,
+        speed model file); default: today's network with the reference classes.
+        The summary's ``network`` names the network used.
     """
     started = time.perf_counter()
-    model = model or speed_model(region)
+    options = options or NetworkOptions()
+    model = model or options.speed_model(region)
     net_cfg = model.raw.get("network") or {}
     keep = keep or net_cfg.get("keep", "largest")
     if keep not in ("largest", "all"):
@@ -148,6 +196,15 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     else:
         nodes, edges, meta = _roads_osm(region, osm, model, corridor_layer)
     directed = meta["directed"]
+    overlays = [reference_overlay(region)] if (osm is None and options.reference_classes) else []
+    shipped = _region_overlays(region, osm) if options.reference_classes else []
+    overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
+    if overlays:
+        edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
+    additions = []
+    if osm is None and options.network == "today":
+        nodes, edges, additions = _add_opened_roads(region, nodes, edges, model)
+    meta["network"] = _network_name(meta, osm, options, additions)
 
     xy = nodes.geometry.to_crs(crs)
     nodes["x"], nodes["y"] = xy.x.to_numpy(), xy.y.to_numpy()
@@ -159,12 +216,10 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
 
     metric_lines = edges.geometry.to_crs(crs)
     setting, setting_note = _setting(region, model, metric_lines)
-    speeds = edge_speeds(edges, model, setting)
-    edges["road_class"] = speeds["road_class"].to_numpy()
-    edges["setting"] = speeds["setting"].to_numpy()
-    edges["speed_kmh"] = speeds["speed_kmh"].to_numpy()
-    edges["speed_source"] = _objects(speeds["speed_source"], edges.index)
-    edges["travel_time_s"] = travel_time_s(edges["length_m"].to_numpy(float), edges["speed_kmh"].to_numpy(float))
+    if "maxspeed" not in edges:
+        edges["maxspeed"] = None
+    edges["setting"] = setting
+    edges = apply_speed_model(edges, model)
 
     labels = component_labels(nodes, edges)
     report = components_report(nodes, edges)
@@ -176,7 +231,9 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
         edges = edges.loc[edges["component"] == 0].reset_index(drop=True)
     nodes["degree"] = _degree(nodes, edges)
 
-    extra = [c for c in meta["extra_columns"] if c in edges]
+    extra = [c for c in meta["extra_columns"] + ["link", "class_source", "maxspeed", "speed_low_kmh", "speed_high_kmh"]
+             if c in edges and c not in ROAD_EDGE_COLUMNS]
+    extra = list(dict.fromkeys(extra))
     edges = gpd.GeoDataFrame(edges[ROAD_EDGE_COLUMNS + extra + [edges.geometry.name]], geometry=edges.geometry.name,
                              crs="EPSG:4326")
     nodes = gpd.GeoDataFrame(nodes[ROAD_NODE_COLUMNS + [nodes.geometry.name]], geometry=nodes.geometry.name,
@@ -186,6 +243,9 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     by_class = edges.assign(km=km).groupby(["road_class", "setting"])["km"].sum()
     default = model.speed(model.default_class, "rural").kmh, model.speed(model.default_class, "urban").kmh
     summary = {
+        "network": meta["network"],
+        "additions": additions,
+        "overlays": meta.get("overlays", []),
         "source": meta["source"],
         "speed_model": str(model.source),
         "directed": bool(directed),
@@ -211,7 +271,9 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
                     "rural_km": round(float(km[edges["setting"].to_numpy() == "rural"].sum()), 1)},
         "edges_with_maxspeed": meta.get("edges_with_maxspeed"),
         "caveats": meta["caveats"] + ([CAVEAT_2018.format(default=model.default_class, rural=default[0], urban=default[1])]
-                                      if osm is None else []),
+                                      if osm is None else [])
+                   + [f"Added to the 2018 network: {a['name']} (opened {a['opened']}; alignment {a['alignment']}; "
+                      f"source: {a['source']})" for a in additions],
         "seconds": round(time.perf_counter() - started, 2),
     }
     edges.attrs["summary"] = summary
@@ -279,6 +341,218 @@ def _roads_osm(region: Region, osm, model: SpeedModel, corridor_layer) -> tuple:
             "edges_with_maxspeed": int(edges["maxspeed"].notna().sum())}
     keep = ["edge_id", "u", "v", "length_m", "highway", "ref", "name", "maxspeed", "oneway", "corridor_id"]
     return nodes, gpd.GeoDataFrame(edges[keep + [edges.geometry.name]], geometry=edges.geometry.name, crs="EPSG:4326"), meta
+
+
+def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel, ranges: bool = True) -> gpd.GeoDataFrame:
+    """Speeds and travel times of classified edges from ``model`` (returns a copy).
+
+    ``edges`` needs ``length_m`` and ``setting``, and either ``road_class``
+    (with ``link``, ``class_source``) or OSM tags (``highway``, ``ref``);
+    ``maxspeed`` is used where sane. Sets ``road_class``, ``link``,
+    ``class_source``, ``speed_kmh``, ``speed_source``, ``travel_time_s`` (s)
+    and, from the bounds of the model's ``calibration`` section,
+    ``speed_low_kmh`` / ``speed_high_kmh`` (equal to ``speed_kmh`` where the
+    speed is not an assumption with bounds). Cheap (vectorised): used to
+    re-weight a network built once, e.g. by calibration (``ranges=False``
+    skips the bounds).
+    """
+    from geo.calibration import model_at_bounds
+    from geo.speeds import osm_road_classes
+
+    edges = edges.copy()
+    if "road_class" not in edges or "class_source" not in edges:
+        cls = osm_road_classes(edges, model)
+        for col in cls.columns:
+            edges[col] = cls[col].to_numpy()
+    if "link" not in edges:
+        edges["link"] = False
+    frame = edges[["road_class", "link", "class_source"] + (["maxspeed"] if "maxspeed" in edges else [])]
+    speeds = edge_speeds(frame, model, edges["setting"].to_numpy(dtype=object))
+    edges["road_class"] = speeds["road_class"].to_numpy()
+    edges["speed_kmh"] = speeds["speed_kmh"].to_numpy()
+    edges["speed_source"] = _objects(speeds["speed_source"], edges.index)
+    edges["travel_time_s"] = travel_time_s(edges["length_m"].to_numpy(float), edges["speed_kmh"].to_numpy(float))
+    if not ranges:
+        return edges
+    low, high = model_at_bounds(model)
+    edges["speed_low_kmh"] = edge_speeds(frame, low, edges["setting"].to_numpy(dtype=object))["speed_kmh"].to_numpy()
+    edges["speed_high_kmh"] = edge_speeds(frame, high, edges["setting"].to_numpy(dtype=object))["speed_kmh"].to_numpy()
+    return edges
+
+
+def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
+    """Road classes (and posted limits) from overlays, applied in order; the first (reference) only fills unknown edges."""
+    from geo.speeds import osm_road_classes
+
+    if "road_class" not in edges or "class_source" not in edges:
+        cls = osm_road_classes(edges, model)
+        edges = edges.assign(road_class=cls["road_class"].to_numpy(), link=cls["link"].to_numpy(),
+                             class_source=cls["class_source"].to_numpy())
+    if "maxspeed" not in edges:
+        edges["maxspeed"] = None
+    prepared = prepare_network(nodes, edges, region.metric_crs)
+    window = region_window(region, region.metric_crs)
+    position = pd.Index(edges["edge_id"].to_numpy())
+    reports = []
+    for k, overlay in enumerate(overlays):
+        fill_only = bool(overlay.attrs.get("fill_only", False))
+        labels, report = overlay_labels(overlay, prepared, model, region.metric_crs, window=window)
+        reports.append(report)
+        if labels.empty:
+            continue
+        labels = labels.drop_duplicates("edge_id", keep="last")
+        rows = position.get_indexer(labels["edge_id"].to_numpy())
+        ok = rows >= 0
+        if fill_only:
+            ok &= (edges["road_class"].to_numpy()[np.where(ok, rows, 0)] == model.default_class)
+        rows, lab = rows[ok], labels.loc[ok]
+        cols = {c: edges.columns.get_loc(c) for c in ("road_class", "link", "class_source", "maxspeed")}
+        edges.iloc[rows, cols["road_class"]] = lab["road_class"].to_numpy()
+        edges.iloc[rows, cols["link"]] = lab["link"].to_numpy(bool)
+        edges.iloc[rows, cols["class_source"]] = lab["class_source"].to_numpy()
+        has_max = lab["maxspeed"].notna().to_numpy()
+        edges.iloc[rows[has_max], cols["maxspeed"]] = lab["maxspeed"].to_numpy()[has_max]
+        report["edges_labelled"] = int(len(rows))
+    return edges, reports
+
+
+def _region_overlays(region: Region, osm) -> list[Path]:
+    """Class overlays shipped for the region (``road_classes.overlays``; 2018 network only)."""
+    return [] if osm is not None else _shipped_files(region, "road_classes", "overlays")
+
+
+def _addition_files(region: Region) -> list[Path]:
+    return _shipped_files(region, "today_network", "additions")
+
+
+def _shipped_files(region: Region, section: str, key: str) -> list[Path]:
+    files = []
+    for name in (region.config.get(section) or {}).get(key) or []:
+        for folder in (Path(region.source_file).parent, REGIONS_DIR.parent):
+            path = Path(name) if Path(name).is_absolute() else folder / name
+            if path.exists():
+                files.append(path)
+                break
+        else:
+            raise InputError(region.source_file, f"{section}.{key}: '{name}' not found next to the region file or in layers/")
+    return files
+
+
+def read_opened_roads(path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Roads opened since the network file (lines, EPSG:4326) and their interchanges (points).
+
+    Lines need ``name``, ``road_class``, ``source``, ``opened`` (date) and
+    ``alignment`` ("surveyed", "traced" or "indicative"); an optional ``ref``.
+    Points (``role: interchange``) are where a controlled-access road can be entered.
+    """
+    features = read_vector(path).to_crs("EPSG:4326")
+    kinds = features.geometry.geom_type
+    lines = features[kinds.isin(["LineString", "MultiLineString"])].reset_index(drop=True)
+    if lines.empty:
+        raise InputError(path, "has no line features (the opened roads)")
+    for col in ADDITION_COLUMNS:
+        if col not in lines or lines[col].isna().any() or (lines[col].astype(str).str.strip() == "").any():
+            raise InputError(path, f"every road line needs '{col}' (network additions state name, class, source, opening date and alignment quality)")
+    lines["opened"] = [str(v)[:10] if hasattr(v, "year") else str(v) for v in lines["opened"]]
+    points = features[kinds == "Point"].reset_index(drop=True)
+    return lines, points
+
+
+def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
+    """Today's network: the roads of ``today_network.additions`` appended as edges (see :func:`read_opened_roads`)."""
+    from geo.scenario import CONTROLLED_ACCESS
+
+    added = []
+    link_max_m = float((model.raw.get("network") or {}).get("interchange_link_max_m", 1000.0))
+    on_line_m = float(model.raw.get("interchange_snap_m", 300.0))
+    crs = region.metric_crs
+    for path in _addition_files(region):
+        lines, points = read_opened_roads(path)
+        m_lines = lines.to_crs(crs)
+        m_points = points.to_crs(crs).geometry if len(points) else gpd.GeoSeries([], crs=crs)
+        base_xy = nodes.geometry.to_crs(crs)
+        tree = cKDTree(np.column_stack([base_xy.x.to_numpy(), base_xy.y.to_numpy()]))
+        base_ids = nodes["node_id"].to_numpy()
+        next_node = int(max(nodes["node_id"].max(), 0)) + 1
+        next_edge = int(edges["edge_id"].max()) + 1
+        new_nodes, new_edges = [], []
+        for line, row in zip(m_lines.geometry, lines.itertuples(index=False)):
+            road_class = str(row.road_class)
+            controlled = road_class in CONTROLLED_ACCESS
+            cid = match_corridor(getattr(row, "ref", None), row.name, region.corridors)
+            how = f"added road '{row.name}' ({path.name}: opened {row.opened}, alignment {row.alignment})"
+            entries = 0
+            for part in getattr(line, "geoms", [line]):
+                near = m_points[m_points.distance(part) <= on_line_m] if len(m_points) else m_points
+                at = np.unique(np.r_[[part.project(shapely.Point(c)) for c in part.coords], [part.project(p) for p in near]])
+                is_exit = np.isin(at, [part.project(p) for p in near])
+                pts = [part.interpolate(d) for d in at]
+                ids = list(range(next_node, next_node + len(pts)))
+                next_node += len(pts)
+                new_nodes += [(i, p) for i, p in zip(ids, pts)]
+                for a, b, i, j in zip(at[:-1], at[1:], ids[:-1], ids[1:]):
+                    new_edges.append((next_edge, i, j, b - a, road_class, False, how, cid,
+                                      shapely.ops.substring(part, a, b)))
+                    next_edge += 1
+                candidates = np.flatnonzero(is_exit) if controlled else np.arange(len(pts))
+                for k in candidates:
+                    dist, hit = tree.query([pts[k].x, pts[k].y])
+                    if dist > (link_max_m if is_exit[k] else 30.0) or not np.isfinite(dist):
+                        continue
+                    target = base_xy.iloc[int(hit)]
+                    new_edges.append((next_edge, ids[k], base_ids[int(hit)], max(float(dist), 1.0), road_class, True,
+                                      f"{how}: interchange link {dist:.0f} m", cid,
+                                      shapely.LineString([(pts[k].x, pts[k].y), (target.x, target.y)])))
+                    next_edge += 1
+                    entries += 1
+            official = pd.to_numeric(pd.Series([getattr(row, "official_length_km", None)]), errors="coerce").iloc[0]
+            scale = 1.0
+            if np.isfinite(official) and official * 1000 > line.length:
+                scale = official * 1000 / line.length
+                mine = [k for k, e in enumerate(new_edges) if e[6] == how]
+                for k in mine:
+                    e = new_edges[k]
+                    new_edges[k] = (*e[:3], e[3] * scale, *e[4:6], f"{how}; length scaled ×{scale:.2f} to the official {official:g} km", *e[7:])
+            if entries == 0:
+                raise InputError(path, f"road '{row.name}' has no interchange within {link_max_m:g} m of the network: it could never be entered")
+            added.append({"name": str(row.name), "file": path.name, "road_class": road_class, "corridor_id": cid,
+                          "opened": str(row.opened), "alignment": str(row.alignment), "source": str(row.source),
+                          "length_km": round(float(line.length) * scale / 1000, 1), "drawn_km": round(float(line.length) / 1000, 1),
+                          "entries": entries})
+        if not new_edges:
+            continue
+        add_nodes = gpd.GeoDataFrame({"node_id": [i for i, _ in new_nodes]},
+                                     geometry=gpd.GeoSeries([p for _, p in new_nodes], crs=crs).to_crs("EPSG:4326").values,
+                                     crs="EPSG:4326")
+        cols = ["edge_id", "u", "v", "length_m", "road_class", "link", "class_source", "corridor_id", "geometry"]
+        frame = pd.DataFrame([e[:8] for e in new_edges], columns=cols[:-1])
+        add_edges = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([e[8] for e in new_edges], crs=crs).to_crs("EPSG:4326").values,
+                                     crs="EPSG:4326")
+        add_edges["oneway"] = False
+        for col in edges.columns:
+            if col not in add_edges:
+                add_edges[col] = None
+        nodes = gpd.GeoDataFrame(pd.concat([nodes, add_nodes[nodes.columns]], ignore_index=True), geometry=nodes.geometry.name,
+                                 crs="EPSG:4326")
+        edges = gpd.GeoDataFrame(pd.concat([edges, add_edges[edges.columns]], ignore_index=True), geometry=edges.geometry.name,
+                                 crs="EPSG:4326")
+    return nodes, edges, added
+
+
+def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> str:
+    """Which network an output used, in words (from the data actually used)."""
+    base = meta["source"].split(" (")[0]
+    if osm is not None:
+        name = f"OSM extract {base}"
+    elif options.network == "2018" or not additions:
+        name = f"2018: {base}"
+    else:
+        name = f"today: {base} + " + ", ".join(f"{a['name']} (opened {a['opened']}, alignment {a['alignment']})" for a in additions)
+    if options.roads:
+        name += "; class overlays " + ", ".join(Path(p).name for p in options.roads)
+    if options.speeds:
+        name += f"; speeds {Path(options.speeds).name}"
+    return name
 
 
 def _setting(region: Region, model: SpeedModel, metric_lines: gpd.GeoSeries) -> tuple[np.ndarray, dict]:

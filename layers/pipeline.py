@@ -25,7 +25,7 @@ from layers.region import Region, load_region
 log = logging.getLogger(__name__)
 
 #: Steps of :func:`run_analyses`, in order; a region's ``run: steps:`` may name a subset.
-STEPS = ("access", "scenario", "isochrones", "siting")
+STEPS = ("access", "scenario", "isochrones", "siting", "validation")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class RunOptions:
     parks_file: Path | None = None
     out: Path = Path("out")
     analyses: bool = True
+    network: "NetworkOptions | None" = None   # today's network (default), 2018, overlays, speeds
     echo: callable = field(default=print, repr=False)
 
     def __post_init__(self):
@@ -65,8 +66,8 @@ class RunResult:
 
 def run_steps(region: Region) -> dict:
     """The region's ``run:`` section with defaults: steps, scenario, isochrone origins, siting profile."""
-    cfg = {"steps": list(STEPS), "scenario": None, "isochrone_origins": [], "siting_profile": "logistics-heavy",
-           **region.run_section()}
+    cfg = {"steps": list(STEPS), "scenario": None, "scenario_network": None, "isochrone_origins": [],
+           "siting_profile": "logistics-heavy", **region.run_section()}
     unknown = set(cfg["steps"]) - set(STEPS)
     if unknown:
         raise InputError(region.source_file, f"run: unknown step(s) {', '.join(sorted(unknown))} (known: {', '.join(STEPS)})")
@@ -74,15 +75,15 @@ def run_steps(region: Region) -> dict:
 
 
 def scenario_path(region: Region, name: str | None) -> Path | None:
-    """A ``run: scenario:`` entry as a path: a shipped file name in ``layers/scenarios/`` or a path."""
+    """A ``run: scenario:`` entry as a path: relative to ``layers/`` (``roads/…``), a name in ``layers/scenarios/``, or a path."""
     if not name:
         return None
     from layers.scenario import SCENARIOS_DIR
 
-    path = Path(name) if Path(name).is_absolute() or Path(name).exists() else SCENARIOS_DIR / name
-    if not path.exists():
-        raise InputError(region.source_file, f"run: scenario file '{name}' not found (looked in {SCENARIOS_DIR})")
-    return path
+    for path in (Path(name), SCENARIOS_DIR.parent / name, SCENARIOS_DIR / name):
+        if path.is_file():
+            return path
+    raise InputError(region.source_file, f"run: scenario file '{name}' not found (looked in {SCENARIOS_DIR.parent} and {SCENARIOS_DIR})")
 
 
 def run_analyses(options: RunOptions) -> RunResult:
@@ -99,9 +100,12 @@ def run_analyses(options: RunOptions) -> RunResult:
     run = RunResult(region=region, layers=result, written=dict(written))
     if not options.analyses:
         return run
+    from layers.networks import NetworkOptions
+
     park_layer = result.layers["industrial_parks"]
     pop = result.population
-    net = access.build_networks(region, osm=options.osm)
+    net_options = options.network or NetworkOptions()
+    net = access.build_networks(region, osm=options.osm, options=net_options)
     if "access" in cfg["steps"]:
         report = access.access_report(region, park_layer, net, population=pop)
         run.written["access"] = write_csv(report, out / "access.csv")
@@ -111,7 +115,14 @@ def run_analyses(options: RunOptions) -> RunResult:
     if "scenario" in cfg["steps"] and scenario_file is not None:
         from layers.scenario import run_scenario
 
-        scenario = run_scenario(region, net, park_layer, scenario_file, population=pop)
+        # e.g. "2018 vs today": the scenario adds the roads opened since 2018 to the bare 2018 network
+        base = net
+        if cfg["scenario_network"] and cfg["scenario_network"] != net_options.network:
+            from dataclasses import replace
+
+            base = access.build_networks(region, osm=options.osm, with_rail=False,
+                                         options=replace(net_options, network=str(cfg["scenario_network"])))
+        scenario = run_scenario(region, base, park_layer, scenario_file, population=pop)
         run.written["scenario"] = write_csv(scenario.change, out / "scenario.csv")
         write_geopackage({"access_change": scenario.change, "planned_roads": scenario.roads,
                           "interchanges": scenario.interchanges}, out / "scenario.gpkg")
@@ -128,6 +139,13 @@ def run_analyses(options: RunOptions) -> RunResult:
                             population=pop)
         run.written.update(write_siting(siting, out))
         say(f"candidate sites ({cfg['siting_profile']} profile): {len(siting.sites)} → {out / 'sites.gpkg'}")
+    if "validation" in cfg["steps"] and (region.config.get("validation") or {}).get("observed_file"):
+        from layers.validation import observations_file, read_observations, validate, write_validation
+
+        table = validate(region, net, read_observations(observations_file(region)))
+        run.written["validation"] = write_validation(table, out)["csv"]
+        s = table.attrs["summary"]
+        say(f"validation: {s['observations']} observations, median |time error| {s['median_abs_minutes_error']} → {out / 'validation.csv'}")
     if "communes" in region.config:  # 2025 communes (merged province): OUT/communes.csv
         write_communes(region, park_layer, out)
         run.written["communes"] = out / "communes.csv"

@@ -161,6 +161,9 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
         if (out_dir / "communes.csv").exists():          # 2025 communes (maps/communes_page.py)
             from maps.communes_page import communes_html
             (tmp / "communes.html").write_text(communes_html(out_dir / "communes.csv", generated), encoding="utf-8")
+        from maps.validation_page import write_validation_page  # "how good are these travel times" (issue 9)
+
+        written += [p for p in [write_validation_page(out_dir, tmp, generated)] if p]
         (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated), encoding="utf-8")
         _swap_into_place(tmp, site)
     except BaseException:

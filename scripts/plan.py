@@ -37,6 +37,12 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--parks", type=Path, default=None,
                         help="your own park list or outlines (GeoJSON, GeoPackage, Shapefile or CSV with lon/lat; any CRS), used instead of the shipped registry")
     common.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
+    common.add_argument("--network", choices=["today", "2018"], default="today",
+                        help="road network: 'today' (the 2018 file plus roads opened since, e.g. CT.01; default) or '2018'")
+    common.add_argument("--roads", type=Path, action="append", default=[], metavar="FILE",
+                        help="a road-class overlay: lines with ref/name/highway/maxspeed, any CRS, map-matched onto the network; repeatable")
+    common.add_argument("--speeds", type=Path, default=None, metavar="FILE",
+                        help="a speed model YAML instead of the region's (e.g. OUT/speeds-calibrated.yaml from 'calibrate')")
     common.add_argument("--quiet", action="store_true", help="no progress bars, warnings and errors only")
     common.add_argument("--verbose", action="store_true", help="debug logging")
     return common
@@ -79,9 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Add planned roads (line features of FILE: name, road_class, design_speed_kmh; point features = "
                                    "interchanges) to the road network and recompute the access report. Writes OUT/scenario.csv and "
                                    "OUT/scenario.gpkg (layers access_change, planned_roads, interchanges).")
-    s.add_argument("scenario_file", type=Path, nargs="?", metavar="FILE",
-                   default=Path(__file__).resolve().parent.parent / "layers" / "scenarios" / "ct01-bac-giang-lang-son-indicative.geojson",
-                   help="scenario file (default: the shipped indicative CT.01 line)")
+    s.add_argument("scenario_file", type=Path, nargs="?", metavar="FILE", default=None,
+                   help="scenario file (default: the region's run: scenario, e.g. '2018 vs today' for CT.01 on the 2018 network)")
     s.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
     s.set_defaults(func=cmd_scenario)
 
@@ -163,6 +168,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fetch only this file (name or shell pattern, e.g. 'worldpop_*'); repeatable. "
                         "The whole-country OSM extract osm/vietnam-latest.osm.pbf is fetched only when named here")
     f.set_defaults(func=cmd_fetch)
+
+    v = sub.add_parser("validate", parents=[common], help="modelled vs observed travel times → OUT/validation.csv, OUT/validation.json",
+                       description="Route every observation (origin/destination coordinates, km, minutes_min, minutes_max, route, "
+                                   "source; format of observed_travel_times.csv) on the road network and compare: model_km, "
+                                   "model_minutes, the relative distance error and the time error outside the observed range.")
+    v.add_argument("--observed", type=Path, default=None, metavar="FILE",
+                   help="observations CSV (default: the region's validation.observed_file)")
+    v.set_defaults(func=cmd_validate)
+
+    c = sub.add_parser("calibrate", parents=[common], help="fit the assumed speeds to observed times → OUT/speeds-calibrated.yaml",
+                       description="Fit the speeds the speed model marks as assumptions (calibration section: unknown-class "
+                                   "speeds, urban congestion factor, access-leg speed; never a legal limit) to the observed drive "
+                                   "times within the stated bounds. Writes a speed model for --speeds and OUT/calibration.json "
+                                   "with the leave-one-out error.")
+    c.add_argument("--observed", type=Path, default=None, metavar="FILE",
+                   help="observations CSV (default: the region's validation.observed_file)")
+    c.add_argument("--no-leave-one-out", action="store_true", help="skip the leave-one-out check (faster)")
+    c.set_defaults(func=cmd_calibrate)
     return parser
 
 
@@ -203,9 +226,63 @@ def _analysis_inputs(args, with_rail=True):
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks)
     park_layer = parks.industrial_parks(region, parks_file=args.parks)
-    net = access.build_networks(region, osm=args.osm, with_rail=with_rail)
+    net = access.build_networks(region, osm=args.osm, with_rail=with_rail, options=_network_options(args))
     array, profile, _ = population.population_raster(region)
     return region, park_layer, net, (array, profile)
+
+
+def _network_options(args):
+    """--network, --roads and --speeds as a checked options object."""
+    from layers.networks import NetworkOptions
+
+    return NetworkOptions(network=getattr(args, "network", "today"), roads=tuple(getattr(args, "roads", []) or ()),
+                          speeds=getattr(args, "speeds", None))
+
+
+def _observations(args, region):
+    from layers.validation import observations_file, read_observations
+
+    return read_observations(args.observed if args.observed else observations_file(region))
+
+
+def cmd_validate(args) -> int:
+    from layers import access
+    from layers.region import load_region
+    from layers.validation import validate, write_validation
+
+    region = load_region(args.region, data_dir=args.data)
+    _check_inputs(args.osm)
+    observations = _observations(args, region)
+    net = access.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
+    table = validate(region, net, observations)
+    paths = write_validation(table, args.out, extra={"observed_file": observations.attrs.get("source_file")})
+    s = table.attrs["summary"]
+    print(f"{s['observations']} observations on {s['network']}")
+    print(f"median |distance error| {s['median_abs_km_error']}, median |time error outside the observed range| "
+          f"{s['median_abs_minutes_error']} ({s['rows_inside_time_range']} of {s['rows_with_time']} times inside their range)")
+    print(f"wrote {paths['csv']}, {paths['json']}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from geo.output import write_json
+    from layers import access
+    from layers.calibration import calibrate, write_calibrated_model
+    from layers.region import load_region
+
+    region = load_region(args.region, data_dir=args.data)
+    _check_inputs(args.osm)
+    observations = _observations(args, region)
+    net = access.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
+    result = calibrate(region, net, observations, leave_one_out=not args.no_leave_one_out)
+    model_path = write_calibrated_model(result, args.out / "speeds-calibrated.yaml", observed_file=observations.attrs.get("source_file"))
+    write_json({**result.summary, "rows": result.rows.to_dict(orient="records")}, args.out / "calibration.json")
+    print(result.parameters.drop(columns="basis").to_string(index=False))
+    s = result.summary
+    print(f"median |time error|: before {s['median_abs_minutes_error_before']}, after {s['median_abs_minutes_error_after']}, "
+          f"leave-one-out {s['median_abs_minutes_error_leave_one_out']}")
+    print(f"wrote {model_path} (use it with --speeds) and {args.out / 'calibration.json'}")
+    return 0
 
 
 def _write_access(report, out: Path) -> None:
@@ -256,7 +333,17 @@ def cmd_matrix(args) -> int:
 def cmd_scenario(args) -> int:
     from layers.scenario import run_scenario
 
+    from layers.pipeline import run_steps, scenario_path
+    from layers.region import load_region
+
     _check_inputs(args.scenario_file, args.interchanges)
+    if args.scenario_file is None:  # the region's default comparison, on the network it names
+        region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+        cfg = run_steps(region)
+        args.scenario_file = scenario_path(region, cfg["scenario"]) if cfg["scenario"] else None
+        if args.scenario_file is None:
+            raise InputError(None, "no scenario file given and the region's run: section names none")
+        args.network = str(cfg["scenario_network"] or args.network)
     region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
     result = run_scenario(region, net, park_layer, args.scenario_file, population=pop, interchanges_path=args.interchanges)
     _write_scenario(result, args.out)
@@ -340,7 +427,7 @@ def cmd_run(args) -> int:
     from maps.run import run
 
     run(RunOptions(region=args.region, data_dir=args.data, boundaries=args.boundaries, osm=args.osm,
-                   parks_file=args.parks, out=args.out, analyses=not args.no_analyses))
+                   parks_file=args.parks, out=args.out, analyses=not args.no_analyses, network=_network_options(args)))
     return 0
 
 

@@ -11,7 +11,9 @@ def inputs(region):
     from layers import access, parks, population
 
     settings.progress = False
-    net = access.build_networks(region)
+    from layers.networks import NetworkOptions
+
+    net = access.build_networks(region, options=NetworkOptions(network="2018"))   # CT.01 as a scenario on the 2018 network
     array, profile, _ = population.population_raster(region)
     return parks.industrial_parks(region), net, (array, profile)
 

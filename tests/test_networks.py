@@ -33,7 +33,10 @@ def corridor_layer(region):
 
 @pytest.fixture(scope="module")
 def road(region, corridor_layer):
-    return road_network(region, corridor_layer=corridor_layer)
+    from layers.networks import NetworkOptions
+
+    # the bare 2018 file with corridor labels only (today's network and class overlays: tests/test_validation.py)
+    return road_network(region, corridor_layer=corridor_layer, options=NetworkOptions(network="2018", reference_classes=False))
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,9 @@ def test_largest_component_share(road):
 
 
 def test_keep_all_is_the_whole_file(region, corridor_layer):
-    nodes, edges = road_network(region, corridor_layer=corridor_layer, keep="all")
+    from layers.networks import NetworkOptions
+
+    nodes, edges = road_network(region, corridor_layer=corridor_layer, keep="all", options=NetworkOptions(network="2018"))
     assert len(nodes) == 57_548 and len(edges) == 89_739                  # SOURCES.md
     assert edges["length_m"].sum() / 1000 == pytest.approx(16_108, rel=0.002)
     assert edges["component"].nunique() == edges.attrs["summary"]["components"]["count"]

@@ -963,6 +963,10 @@ def summary_lines(result: SitingResult) -> list[str]:
     off = [k for k, v in s["exclusions"].items() if not v["given"]]
     if off:
         lines.append("  exclusions not given: " + ", ".join(off))
+    rules = s.get("rules") or {}
+    if rules.get("files"):
+        lines.append("  judged against " + ", ".join(Path(f).name for f in rules["files"])
+                     + (f" ({rules['scale']} rules)" if rules.get("scale") else ""))
     lines.append(f"{s['sites_found']} sites of at least {s['min_area_ha']:g} ha; the best {s['sites_reported']}:")
     for row in result.sites.itertuples():
         stable = ""
@@ -971,7 +975,9 @@ def summary_lines(result: SitingResult) -> list[str]:
             stable = (f", rank {row.rank_min:g}–{row.rank_max:g} under {change}" if row.runs_lost == 0 else
                       f", best rank {row.rank_min:g} under {change} but gone in {row.runs_lost} of {row.runs} runs")
         lines.append(f"  {row.site:>2}. {row.district or '?'} ({row.lon:.4f} E, {row.lat:.4f} N): {row.area_ha:g} ha, "
-                     f"score {row.score_mean:.3f}{stable}")
+                     f"score {row.score_mean:.3f}{stable}"
+                     + (f"; eligible: {row.eligible}" if hasattr(row, "eligible") else "")
+                     + (f" — fails: {row.rule_failures}" if getattr(row, "rule_failures", None) else ""))
     return lines
 
 

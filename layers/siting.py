@@ -29,13 +29,20 @@ Criteria (raw values per cell; NaN = unknown, with the reason in the summary)
 ``km_to_park`` : straight-line km to the nearest existing park (a circle of
     the park's area around its point); ``km_to_urban`` : to the nearest
     urban core (a circle around each city/town/suburb place).
+``km_to_<layer>``, ``in_<layer>`` : for every land-constraint layer
+    (``rice_land``, ``protected_forest``, ``heritage``, ``settlements``,
+    ``flood``) and every user layer (``--layer NAME=FILE``): straight-line
+    km to its nearest feature, and 1 where the cell touches it (else 0);
+    NaN with the reason when the layer is not given
+    (:func:`measure_layer_criteria`).
 
 Exclusions (hard constraints; each reported as used or "not given")
 --------------------------------------------------------------------
 region edge (cells not wholly inside the region), existing parks (circle of
 their area + ``park_buffer_m``), urban cores (circle per place class),
 water areas and waterways (+ buffers), protected forest and heritage sites
-(user files, optional), slope above ``max_slope_deg`` where slope is known
+and the other land constraints (user files, optional: excluded, scored or
+ignored as the profile's ``constraints:`` says, :data:`CONSTRAINT_DEFAULTS`), slope above ``max_slope_deg`` where slope is known
 (unknown slope is not excluded; cells are flagged ``slope_known``). A cell
 touched by any excluded geometry is excluded (rasterised with
 ``all_touched``), so no site overlaps an excluded area.
@@ -54,13 +61,15 @@ to, 0 if none).
 Columns of the ``sites`` layer (top N, dissolved cell polygons)
 ---------------------------------------------------------------
 ``site`` (rank, 1 = best), ``area_ha``, ``cells``, ``score_mean``,
-``score_max``, ``zone_area_ha`` (the suitable area the site was cut from,
-when larger than ``max_area_ha``), ``district`` (holding most of its cells),
+``score_max``, ``zone`` and ``zone_area_ha`` (the suitable area the site was
+cut from: sites of one zone are its parts or phases), ``district`` (holding most of its cells),
 ``lon``, ``lat`` (best cell); the mean raw value of every criterion and the
 mean ``s_<criterion>``; ``slope_known_share``; sensitivity: ``rank_min``,
 ``rank_max`` (NaN when the site vanished in some run), ``runs``,
 ``runs_lost``, ``top_n_share``; ``profile``, ``scenario``, ``note``
-(criteria not scored).
+(criteria not scored); the legal verdict ``eligible``,
+``preconditions_met``, ``rule_failures``, ``rules_unknown``,
+``rule_files`` and the facts the rules read (:mod:`layers.site_rules`).
 
 Speed (``scripts/bench_siting.py --real``, one process): the 250 m run on
 Bắc Giang takes about 15 s — network 3.8 s, attaching 62,277 cells 1.7 s,

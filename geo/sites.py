@@ -143,7 +143,7 @@ def split_zones(suitable: np.ndarray, *, cell_ha: float, max_area_ha: float) -> 
     """
     suitable = np.asarray(suitable, bool)
     max_cells = max(1, int(np.floor(float(max_area_ha) / float(cell_ha) + 1e-9)))
-    zones, n = ndimage.label(suitable, structure=ROOK)
+    zones, _ = ndimage.label(suitable, structure=ROOK)
     out = np.zeros(suitable.shape, dtype=np.int32)
     next_label = 1
     for z, sl in enumerate(ndimage.find_objects(zones), start=1):

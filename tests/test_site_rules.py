@@ -90,24 +90,30 @@ def test_ccn_profile_gives_legal_eligible_sites(ccn, tmp_path):
     assert {"eligible", "rule_failures"} <= set(pd.read_csv(paths["sites_csv"]).columns)
 
 
-def test_a_new_rule_is_a_config_entry(region, net, ccn, tmp_path):
-    """A stricter rule (≤ 40 ha) in a new rule file fails the 75 ha sites without any code change."""
-    from layers.siting import PROFILES_DIR, run_siting
+def test_a_new_rule_is_a_config_entry(region, ccn, tmp_path):
+    """A stricter rule (≤ 70 ha) in a new rule file, named by a profile, fails the larger sites without code changes."""
+    from layers.site_rules import judge_sites
+    from layers.siting import PROFILES_DIR, _district_codes, load_profile, load_rules
 
     rule_file = tmp_path / "draft-decree.yaml"
     rule_file.write_text(yaml.safe_dump({"legal_basis": "Draft decree (test)", "source": "https://example.org/draft", "date": "2026",
-                                         "applies_to": ["CCN"], "rules": [{**RULE, "id": "draft_max", "text": "at most 40 ha",
-                                                                          "check": {"field": "area_ha", "op": "<=", "value": 40}}]},
+                                         "applies_to": ["CCN"], "rules": [{**RULE, "id": "draft_max", "text": "at most 70 ha",
+                                                                          "check": {"field": "area_ha", "op": "<=", "value": 70}}]},
                                         allow_unicode=True), encoding="utf-8")
     prof = yaml.safe_load((PROFILES_DIR / "ccn.yaml").read_text(encoding="utf-8"))
     prof["rules"] = ["decree-32-2024-ccn", str(rule_file)]
     path = tmp_path / "ccn-draft.yaml"
     path.write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
-    r = run_siting(region, path, cell_m=500, net=net, sensitivity=False)
-    big = r.sites["area_ha"] > 40
-    assert big.any()
-    assert (r.sites.loc[big, "eligible"] == "false").all()
-    assert r.sites.loc[big, "rule_failures"].str.contains("at most 40 ha").all()
+    profile = load_profile(path, region)
+    names, codes = _district_codes(region, ccn.arrays["grid"])
+    sites, summary = judge_sites(ccn.sites, load_rules(profile), profile, region, user_layers={}, parks=None,
+                                 crs=region.metric_crs, cell_districts=(ccn.arrays["labels"], codes, names))
+    big = sites["area_ha"] > 70
+    assert big.any() and (~big).any()
+    assert (sites.loc[big, "eligible"] == "false").all()
+    assert sites.loc[big, "rule_failures"].str.contains("at most 70 ha").all()
+    assert (sites.loc[~big, "eligible"] == ccn.sites.loc[~big, "eligible"]).all()
+    assert len(summary["rules"]) == 4
 
 
 def test_each_constraint_layer_excludes_its_land_in_any_crs(region, net, ccn, tmp_path):

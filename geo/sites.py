@@ -8,8 +8,9 @@ numpy and ``scipy.ndimage``:
   ``top_share`` of the eligible cells;
 * :func:`locate` — suitable cells joined through their sides
   (4-connectivity, so two cells meeting at a corner are not one site) into
-  sites with ``scipy.ndimage.label``; an area above ``max_area_ha`` cut to
-  its best core(s) (:func:`carve`); sites smaller than ``min_area_ha``
+  sites with ``scipy.ndimage.label``; an area above ``max_area_ha`` split
+  into several legal-size sites (:func:`split_zones`) or cut to its best
+  core(s) (:func:`carve`); sites smaller than ``min_area_ha``
   dropped; the rest ranked by mean score (ties: larger first) and numbered
   1, 2, … by rank;
 * :func:`site_means` — mean of any per-cell values over each site (NaN
@@ -106,13 +107,72 @@ def carve(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, max_area_h
     return keep
 
 
+def _bisect(rows: np.ndarray, cols: np.ndarray, max_cells: int) -> list[np.ndarray]:
+    """Index groups of at most ``max_cells`` cells: recursive halving across the longer side (compact blocks)."""
+    out, stack = [], [np.arange(len(rows))]
+    while stack:
+        idx = stack.pop()
+        n = len(idx)
+        if n <= max_cells:
+            out.append(idx)
+            continue
+        k = -(-n // max_cells)                                    # parts needed
+        r, c = rows[idx], cols[idx]
+        along, other = (r, c) if np.ptp(r) >= np.ptp(c) else (c, r)
+        order = idx[np.lexsort((other, along))]
+        cut = (k + 1) // 2 * n // k                               # both halves stay divisible into ≤ max_cells parts
+        stack.extend([order[:cut], order[cut:]])
+    return out
+
+
+def split_zones(suitable: np.ndarray, *, cell_ha: float, max_area_ha: float) -> np.ndarray:
+    """Sites as labels: each suitable area larger than ``max_area_ha`` split into several legal-size parts.
+
+    A *zone* (side-connected suitable cells) of ``n`` cells larger than
+    ``max_cells = floor(max_area_ha / cell_ha)`` is cut into
+    ``ceil(n / max_cells)`` compact blocks by recursive halving across its
+    longer side (sorted by row or column); a block that falls apart is
+    split into its side-connected pieces. Every cell of a zone keeps a site
+    (unlike :func:`carve`, nothing is dropped), so a large suitable area
+    gives several sites or phases. Returns int32 labels (0 = none, 1… in
+    no particular order).
+
+    >>> lab = split_zones(np.ones((1, 5), bool), cell_ha=1, max_area_ha=2)
+    >>> sorted(np.bincount(lab.ravel())[1:].tolist())     # 5 cells → parts of 1, 2 and 2 cells
+    [1, 2, 2]
+    """
+    suitable = np.asarray(suitable, bool)
+    max_cells = max(1, int(np.floor(float(max_area_ha) / float(cell_ha) + 1e-9)))
+    zones, _ = ndimage.label(suitable, structure=ROOK)
+    out = np.zeros(suitable.shape, dtype=np.int32)
+    next_label = 1
+    for z, sl in enumerate(ndimage.find_objects(zones), start=1):
+        if sl is None:
+            continue
+        local = zones[sl] == z
+        rows, cols = np.nonzero(local)
+        groups = [np.arange(len(rows))] if len(rows) <= max_cells else _bisect(rows, cols, max_cells)
+        view = out[sl]
+        for g in groups:
+            mask = np.zeros(local.shape, bool)
+            mask[rows[g], cols[g]] = True
+            pieces, m = ndimage.label(mask, structure=ROOK) if len(groups) > 1 else (mask.astype(np.int32), 1)
+            sel = pieces > 0
+            view[sel] = pieces[sel] + next_label - 1
+            next_label += m
+    return out
+
+
 def locate(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, min_area_ha: float = 0.0,
-           max_area_ha: float | None = None, max_sites: int | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+           max_area_ha: float | None = None, max_sites: int | None = None,
+           split: str = "parts") -> tuple[np.ndarray, pd.DataFrame]:
     """Sites = side-connected suitable cells of at least ``min_area_ha``, ranked by mean score.
 
-    With ``max_area_ha``, larger areas are first cut to their best cores
-    (:func:`carve`); ``zone_area_ha`` then gives the area of the suitable
-    zone each site was cut from. Returns ``(labels, table)``: ``labels`` is
+    With ``max_area_ha``, a larger suitable area (a *zone*) is split into
+    several sites of legal size (``split="parts"``, :func:`split_zones`,
+    the default) or cut to its best core(s) (``split="core"``,
+    :func:`carve`); ``zone_area_ha`` then gives the area of the zone each
+    site was cut from. Returns ``(labels, table)``: ``labels`` is
     an int32 array (0 = no site, k = the site ranked k), ``table`` has one
     row per site (``site`` = rank, ``cells``, ``area_ha``, ``score_mean``,
     ``score_max``, ``zone_area_ha``, ``row``, ``col`` of its best cell).
@@ -122,9 +182,15 @@ def locate(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, min_area_
     suitable = np.asarray(suitable, bool)
     zones, n_zones = ndimage.label(suitable, structure=ROOK)
     zone_cells = np.bincount(zones.ravel(), minlength=n_zones + 1)
-    if max_area_ha is not None:
-        suitable = carve(score, suitable, cell_ha=cell_ha, max_area_ha=max_area_ha)
-    raw, n = ndimage.label(suitable, structure=ROOK)
+    if split not in ("parts", "core"):
+        raise InputError(None, f"split must be 'parts' or 'core', not {split!r}")
+    if max_area_ha is not None and split == "parts":
+        raw = split_zones(suitable, cell_ha=cell_ha, max_area_ha=max_area_ha)
+        n = int(raw.max())
+    else:
+        if max_area_ha is not None:
+            suitable = carve(score, suitable, cell_ha=cell_ha, max_area_ha=max_area_ha)
+        raw, n = ndimage.label(suitable, structure=ROOK)
     flat = raw.ravel()
     cells = np.bincount(flat, minlength=n + 1)[1:]
     safe = np.where(np.isfinite(score), score, 0.0).ravel()
@@ -150,6 +216,7 @@ def locate(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, min_area_
         "site": np.arange(1, len(order) + 1), "cells": cells[order], "area_ha": area[order],
         "score_mean": mean[order], "score_max": safe[best] if len(order) else np.empty(0),
         "zone_area_ha": zone_cells[zones.ravel()[best]] * float(cell_ha) if len(order) else np.empty(0),
+        "zone": zones.ravel()[best] if len(order) else np.empty(0, np.int64),
         "row": best // score.shape[1], "col": best % score.shape[1],
     })
     return labels, table
@@ -207,7 +274,7 @@ def follow_sites(base_labels: np.ndarray, run_labels: np.ndarray, n_base: int) -
 
 def weight_sensitivity(components: dict, weights: dict, eligible: np.ndarray, base_labels: np.ndarray, n_base: int, *,
                        cell_ha: float, min_area_ha: float, top_n: int, min_known_weight: float,
-                       max_area_ha: float | None = None,
+                       max_area_ha: float | None = None, split: str = "parts",
                        min_score: float | None = None, top_share: float | None = None,
                        change: float = 0.2) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank stability of the base sites when each weight changes by ±``change``.
@@ -229,7 +296,8 @@ def weight_sensitivity(components: dict, weights: dict, eligible: np.ndarray, ba
             w = {k: v / total for k, v in w.items()}
             score, _, _ = combine(components, w, min_known_weight)
             suitable, threshold = suitable_cells(score, eligible, min_score, top_share)
-            labels, table = locate(score, suitable, cell_ha=cell_ha, min_area_ha=min_area_ha, max_area_ha=max_area_ha)
+            labels, table = locate(score, suitable, cell_ha=cell_ha, min_area_ha=min_area_ha, max_area_ha=max_area_ha,
+                                   split=split)
             matched = follow_sites(base_labels, labels, n_base)
             ranks.append(np.where(matched > 0, matched, np.nan))
             rows.append({"criterion": name, "factor": factor, "weights": {k: round(v, 4) for k, v in w.items()},

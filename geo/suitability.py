@@ -259,6 +259,9 @@ class Profile:
     exclusions: dict = field(default_factory=dict)
     locate: dict = field(default_factory=dict)
     scoring: dict = field(default_factory=lambda: dict(SCORING_DEFAULTS))
+    scale: str | None = None           # the kind of site it forms (e.g. "CCN", "KCN"), checked by the rules
+    rules: list = field(default_factory=list)        # names of rule files the sites are judged against
+    constraints: dict = field(default_factory=dict)  # constraint layer → {use: exclude|penalty|ignore, buffer_m}
 
     @property
     def weights(self) -> dict[str, float]:
@@ -343,13 +346,17 @@ def profile_from_dict(data, source=None, known=None, default_name: str = "profil
         if not 0.0 <= value <= 1.0:
             raise InputError(source, f"scoring: {key} must be between 0 and 1, not {value:g}")
         scoring[key] = value
-    for section in ("exclusions", "locate"):
+    for section in ("exclusions", "locate", "constraints"):
         if data.get(section) is not None and not isinstance(data[section], dict):
             raise InputError(source, f"'{section}' must be a mapping")
     profile = Profile(name=str(data.get("name") or default_name), title=str(data.get("title") or data.get("name") or default_name),
                       description=str(data.get("description") or "").strip(), criteria=criteria, source=str(source or ""),
                       weights_from=weights_from, ahp=consistency, exclusions=dict(data.get("exclusions") or {}),
-                      locate=dict(data.get("locate") or {}), scoring=scoring)
+                      locate=dict(data.get("locate") or {}), scoring=scoring,
+                      scale=None if data.get("scale") is None else str(data["scale"]).upper(),
+                      rules=[str(r) for r in (data.get("rules") or [])], constraints=dict(data.get("constraints") or {}))
+    if data.get("rules") is not None and not isinstance(data["rules"], list):
+        raise InputError(source, "'rules' must be a list of rule file names")
     if known is not None:
         profile.check_names(known)
     return profile

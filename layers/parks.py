@@ -21,6 +21,15 @@ occupancy_pct : share of industrial land leased, when a source states it
     (e.g. "95% occupied"); NaN = unknown.
 status : status from the facts sources; "unknown (listed on iipvietnam.vn)"
     when there is none.
+status_class : the legal status, one of ``operating``, ``established``,
+    ``planned``, ``listed``, ``unknown``: the most advanced status any
+    sourced row states for the park (``status_file`` and ``facts_file`` of
+    the region's ``parks:`` section, joined by name key as the facts are;
+    :func:`status_class_of` classifies the text); ``listed`` when the park
+    is only on the portal's list, ``unknown`` for a planner's file without
+    a status.
+status_source : the source (URL, and date when given) of that status;
+    "iipvietnam.vn registry (no status stated)" for ``listed``.
 wastewater_treatment : "yes"/"no" when a source states it, else None
     (unknown). No source read so far states it for any park.
 iip_year : the portal's field named "occupancy" holds a year (2016–2024) or
@@ -138,6 +147,60 @@ def occupancy_from_status(status) -> float:
     return float(hit.group(1).replace(",", ".")) if hit else np.nan
 
 
+#: Legal status classes, most advanced first.
+STATUS_CLASSES = ("operating", "established", "planned", "listed", "unknown")
+_STATUS_WORDS = (
+    ("operating", ("operating", "operational", "filled", "occupied", "dang hoat dong")),
+    ("established", ("established", "thanh lap", "investment policy approved", "approved by pm for investment",
+                     "in-principle", "site clearance", "construction", "under way")),
+    ("planned", ("planned", "plan", "appraisal", "draft", "quy hoach")),
+    ("listed", ("listed",)),
+)
+
+
+def status_class_of(text) -> str:
+    """Legal status class of a status text (see :data:`STATUS_CLASSES`); ``unknown`` when it says none.
+
+    >>> status_class_of("operating; 100% of industrial land filled"), status_class_of("added to IZ development plan (PM letter)")
+    ('operating', 'planned')
+    >>> status_class_of("investment policy approved by Prime Minister (Nov 2022)"), status_class_of(None)
+    ('established', 'unknown')
+    """
+    if not isinstance(text, str) or not text.strip():
+        return "unknown"
+    key = fold(text)
+    for cls, words in _STATUS_WORDS:
+        if any(w in key for w in words):
+            return cls
+    return "unknown"
+
+
+def read_statuses(paths) -> pd.DataFrame:
+    """Status statements by park key from the sourced tables: ``key``, ``status_class``, ``status_source``.
+
+    Rows named "ALL …" are province totals, not parks, and are left out
+    (the indicators page reads them from ``maps/indicators.yaml``). Several
+    statements of one park fold to the most advanced class, with its source.
+    """
+    rows = []
+    for path in paths:
+        table = read_table(path, required=("name", "kind", "status"))
+        url = table["source_url"] if "source_url" in table else table.get("source", pd.Series(None, index=table.index))
+        date = table["source_date"] if "source_date" in table else pd.Series(None, index=table.index)
+        for name, kind, status, u, d in zip(table["name"], table["kind"], table["status"], url, date):
+            if not isinstance(name, str) or fold(name).startswith("all ") or str(kind).upper() not in ("KCN", "CCN"):
+                continue
+            source = str(u) if isinstance(u, str) and u else str(path.name if hasattr(path, "name") else path)
+            if isinstance(d, str) and d:
+                source += f" ({d})"
+            rows.append({"key": str(kind).upper() + " " + park_key(name), "status_class": status_class_of(status),
+                         "status_source": source})
+    table = pd.DataFrame(rows, columns=["key", "status_class", "status_source"])
+    table = table[table["status_class"] != "unknown"]
+    table["rank"] = table["status_class"].map(STATUS_CLASSES.index)
+    return table.sort_values(["key", "rank"], kind="stable").drop_duplicates("key").drop(columns="rank")
+
+
 def read_facts(path) -> pd.DataFrame:
     """The facts table, one row per park key (several sources folded together)."""
     table = read_table(path, required=("name", "kind"))
@@ -225,6 +288,21 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     status = merged["status"].fillna(merged["status_source"]) if "status_source" in merged else merged["status"]
     merged["status"] = status.fillna("unknown (listed on iipvietnam.vn)" if parks_file is None else "unknown")
     merged["area_ha_facts"] = merged["area_ha_facts"].fillna("")
+    status_paths = [facts_path]
+    if region.section("parks").get("status_file"):
+        status_paths.insert(0, region.path("parks", "status_file"))
+    statuses = read_statuses(status_paths).set_index("key")
+    cls, src = [], []
+    for key in merged["key"]:
+        hit = next((k for k in [key, *_parent_keys(key)] if k in statuses.index), None)
+        if hit is None:
+            cls.append("listed" if parks_file is None else "unknown")
+            src.append("iipvietnam.vn registry (no status stated)" if parks_file is None else None)
+        else:
+            cls.append(statuses.at[hit, "status_class"])
+            src.append(statuses.at[hit, "status_source"] + ("" if hit == key else " (status of the park this location is a phase of)"))
+    merged["status_class"] = cls
+    merged["status_source"] = src
     merged["wastewater_treatment"] = None
 
     districts = boundaries.districts(region)[["district", "geometry"]]
@@ -245,6 +323,7 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
         "locations_without_facts": out.loc[~out["matched_facts"], "name"].tolist(),
         "facts_without_location": unmatched_facts,
         "with_known_occupancy": int(out["occupancy_pct"].notna().sum()),
+        "by_status": {f"{k} {s}": int(v) for (k, s), v in out.groupby(["kind", "status_class"]).size().items()},
         "with_known_wastewater_treatment": 0,
     }
     log.info("industrial parks: %d (%s), %d joined with facts, %d fact rows without a location",
@@ -253,8 +332,9 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
 
 
 #: Columns of the parks layer (located or not).
-PARK_COLUMNS = ["name", "name_source", "kind", "area_ha", "area_ha_facts", "occupancy_pct", "status",
-                "wastewater_treatment", "iip_year", "district", "address", "facts_source", "facts_match", "source", "matched_facts"]
+PARK_COLUMNS = ["name", "name_source", "kind", "area_ha", "area_ha_facts", "occupancy_pct", "status", "status_class",
+                "status_source", "wastewater_treatment", "iip_year", "district", "address", "facts_source", "facts_match", "source",
+                "matched_facts"]
 
 
 def _without_positions(facts: pd.DataFrame, why: str) -> gpd.GeoDataFrame:

@@ -29,13 +29,20 @@ Criteria (raw values per cell; NaN = unknown, with the reason in the summary)
 ``km_to_park`` : straight-line km to the nearest existing park (a circle of
     the park's area around its point); ``km_to_urban`` : to the nearest
     urban core (a circle around each city/town/suburb place).
+``km_to_<layer>``, ``in_<layer>`` : for every land-constraint layer
+    (``rice_land``, ``protected_forest``, ``heritage``, ``settlements``,
+    ``flood``) and every user layer (``--layer NAME=FILE``): straight-line
+    km to its nearest feature, and 1 where the cell touches it (else 0);
+    NaN with the reason when the layer is not given
+    (:func:`measure_layer_criteria`).
 
 Exclusions (hard constraints; each reported as used or "not given")
 --------------------------------------------------------------------
 region edge (cells not wholly inside the region), existing parks (circle of
 their area + ``park_buffer_m``), urban cores (circle per place class),
 water areas and waterways (+ buffers), protected forest and heritage sites
-(user files, optional), slope above ``max_slope_deg`` where slope is known
+and the other land constraints (user files, optional: excluded, scored or
+ignored as the profile's ``constraints:`` says, :data:`CONSTRAINT_DEFAULTS`), slope above ``max_slope_deg`` where slope is known
 (unknown slope is not excluded; cells are flagged ``slope_known``). A cell
 touched by any excluded geometry is excluded (rasterised with
 ``all_touched``), so no site overlaps an excluded area.
@@ -54,13 +61,15 @@ to, 0 if none).
 Columns of the ``sites`` layer (top N, dissolved cell polygons)
 ---------------------------------------------------------------
 ``site`` (rank, 1 = best), ``area_ha``, ``cells``, ``score_mean``,
-``score_max``, ``zone_area_ha`` (the suitable area the site was cut from,
-when larger than ``max_area_ha``), ``district`` (holding most of its cells),
+``score_max``, ``zone`` and ``zone_area_ha`` (the suitable area the site was
+cut from: sites of one zone are its parts or phases), ``district`` (holding most of its cells),
 ``lon``, ``lat`` (best cell); the mean raw value of every criterion and the
 mean ``s_<criterion>``; ``slope_known_share``; sensitivity: ``rank_min``,
 ``rank_max`` (NaN when the site vanished in some run), ``runs``,
 ``runs_lost``, ``top_n_share``; ``profile``, ``scenario``, ``note``
-(criteria not scored).
+(criteria not scored); the legal verdict ``eligible``,
+``preconditions_met``, ``rule_failures``, ``rules_unknown``,
+``rule_files`` and the facts the rules read (:mod:`layers.site_rules`).
 
 Speed (``scripts/bench_siting.py --real``, one process): the 250 m run on
 Bắc Giang takes about 15 s — network 3.8 s, attaching 62,277 cells 1.7 s,
@@ -109,13 +118,27 @@ EXCLUSION_DEFAULTS = {
     "rivers": True,
     "river_buffer_m": 50.0,            # along every OSM waterway (the 2018 data has no river classes)
     "max_slope_deg": 15.0,             # where slope is known
-    "protected_forest_buffer_m": 0.0,
-    "heritage_buffer_m": 100.0,
 }
+
+#: Land-constraint layers a planner can give (``--rice-land`` …, or ``--layer NAME=FILE``): each is excluded
+#: (``use: exclude``, every cell touched by the layer buffered by ``buffer_m``), scored (``use: penalty``: not
+#: excluded; score it with the ``in_<name>`` or ``km_to_<name>`` criterion) or ignored; a profile's
+#: ``constraints:`` overrides these. Buffers in metres are planning assumptions.
+CONSTRAINT_DEFAULTS = {
+    "rice_land": {"use": "exclude", "buffer_m": 0.0, "what": "rice land (Decree 112/2024/NĐ-CP)"},
+    "protected_forest": {"use": "exclude", "buffer_m": 0.0, "what": "special-use and protection forest"},
+    "heritage": {"use": "exclude", "buffer_m": 100.0, "what": "heritage sites"},
+    "settlements": {"use": "exclude", "buffer_m": 150.0, "what": "villages and buildings (points get the buffer)"},
+    "flood": {"use": "exclude", "buffer_m": 0.0, "what": "flood-prone land"},
+}
+#: A layer given with ``--layer NAME=FILE`` that is not a constraint above: criteria only, never excluded.
+USER_LAYER_DEFAULT = {"use": "ignore", "buffer_m": 0.0, "what": "user layer"}
+CONSTRAINT_USES = ("exclude", "penalty", "ignore")
+_LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Locating defaults; a profile's ``locate:`` and the keyword arguments override them.
 LOCATE_DEFAULTS = {"min_area_ha": 30.0, "max_area_ha": None, "top_n": 10, "top_share": 0.10, "min_score": None,
-                   "sensitivity_change": 0.2}
+                   "sensitivity_change": 0.2, "split": "parts"}
 
 #: Grid defaults; the region's optional ``siting:`` section overrides them.
 SITING_DEFAULTS = {"cell_m": 250.0, "town_classes": ["city", "town"]}
@@ -137,10 +160,19 @@ class SitingResult:
 
 # ---------------------------------------------------------------------- criteria catalogue
 
-def known_criteria(region: Region) -> dict[str, str]:
-    """Criterion names this module can measure for ``region``, with what they mean."""
+def known_criteria(region: Region, layer_names=()) -> dict[str, str]:
+    """Criterion names this module can measure for ``region``, with what they mean.
+
+    ``layer_names`` are user layers (``--layer NAME=FILE``); every
+    constraint layer and user layer ``X`` gives ``km_to_X`` (straight-line
+    km from the cell centre to the nearest feature) and ``in_X`` (1 where
+    the cell touches the layer, else 0).
+    """
     cfg = access.settings_of(region)
     out = {}
+    for name in [*CONSTRAINT_DEFAULTS, *layer_names]:
+        out[f"km_to_{name}"] = f"straight-line km to the nearest feature of the {name} layer"
+        out[f"in_{name}"] = f"1 where the cell touches the {name} layer, else 0"
     for cid, spec in region.corridors.items():
         what = "interchanges" if spec.get("road_class") == "expressway" else "network"
         out[f"minutes_to_{cid}"] = f"minutes by road to the nearest {spec.get('name_vi', cid)} {what} node"
@@ -167,11 +199,11 @@ def profile_path(name_or_path) -> Path:
     return path
 
 
-def load_profile(name_or_path, region: Region) -> Profile:
+def load_profile(name_or_path, region: Region, layer_names=()) -> Profile:
     """Read a profile and check its criteria against what the region can measure."""
     path = profile_path(name_or_path)
     profile = read_profile(path)
-    known = known_criteria(region)
+    known = known_criteria(region, layer_names)
     for name in profile.criteria:  # any "people within N minutes" is measurable
         m = _PEOPLE.match(name)
         if m and 0 < float(m.group(1)) <= 180:
@@ -359,6 +391,89 @@ def measure_criteria(region: Region, grid: Grid, net: access.Networks, needed, *
     return values, reasons, facts
 
 
+# ---------------------------------------------------------------------- user layers and rules
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+
+def constraint_settings(prof: Profile, user_files: dict) -> dict[str, dict]:
+    """Use and buffer of every constraint layer and user layer: defaults, then the profile's ``constraints:``."""
+    out = {}
+    for name in dict.fromkeys([*CONSTRAINT_DEFAULTS, *user_files, *prof.constraints]):
+        spec = dict(CONSTRAINT_DEFAULTS.get(name, USER_LAYER_DEFAULT))
+        given = prof.constraints.get(name, {})
+        if isinstance(given, str):
+            given = {"use": given}
+        if not isinstance(given, dict):
+            raise InputError(prof.source, f"constraints: {name} must be exclude, penalty, ignore or a mapping with 'use'")
+        unknown = sorted(set(given) - {"use", "buffer_m", "what"})
+        if unknown:
+            raise InputError(prof.source, f"constraints: {name}: unknown setting '{unknown[0]}' (use, buffer_m)")
+        spec.update(given)
+        if spec["use"] not in CONSTRAINT_USES:
+            raise InputError(prof.source, f"constraints: {name}: use must be one of {', '.join(CONSTRAINT_USES)}, not '{spec['use']}'")
+        try:
+            spec["buffer_m"] = float(spec["buffer_m"])
+        except (TypeError, ValueError):
+            raise InputError(prof.source, f"constraints: {name}: buffer_m must be a number") from None
+        if spec["buffer_m"] < 0:
+            raise InputError(prof.source, f"constraints: {name}: buffer_m must be ≥ 0")
+        spec["given"] = name in user_files
+        out[name] = spec
+    return out
+
+
+def load_rules(prof: Profile) -> list:
+    """The rule sets a profile names (``rules: [decree-32-2024-ccn]``: files in ``layers/rules/`` or paths)."""
+    from geo.rules import read_rules
+
+    sets = []
+    for name in prof.rules:
+        path = Path(name)
+        if path.suffix not in (".yaml", ".yml"):
+            path = RULES_DIR / f"{name}.yaml"
+        if not path.exists():
+            shipped = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.yaml")))
+            raise InputError(prof.source, f"rule file '{name}' not found (shipped: {shipped})")
+        sets.append(read_rules(path))
+    return sets
+
+
+def measure_layer_criteria(grid: Grid, needed, user_layers: dict) -> tuple[dict, dict]:
+    """``km_to_<layer>`` and ``in_<layer>`` on the grid for the criteria in ``needed`` (NaN outside the region).
+
+    ``km_to_X``: straight-line km from each cell centre to the nearest
+    feature of layer X (exact, shapely STRtree); ``in_X``: 1 where the cell
+    touches X (rasterised with ``all_touched``), else 0. A criterion on a
+    layer that was not given is NaN everywhere, with the reason.
+    """
+    values, reasons = {}, {}
+    cx, cy = grid.centres()
+    inside = grid.inside
+    for name in dict.fromkeys(needed):
+        m = re.match(r"^(km_to|in)_(.+)$", name)
+        if not m or m.group(2) in ("park", "urban", "town"):
+            continue
+        kind, layer_name = m.groups()
+        layer = user_layers.get(layer_name)
+        if layer is None:
+            values[name] = np.full(grid.shape, np.nan)
+            option = "--" + layer_name.replace("_", "-") if layer_name in CONSTRAINT_DEFAULTS else f"--layer {layer_name}=FILE"
+            reasons[name] = f"{layer_name} layer not given (pass it with {option})"
+            continue
+        geoms = _metric_geoms(layer, grid.crs)
+        if kind == "in":
+            values[name] = np.where(inside, grid.rasterize(list(geoms), all_touched=True).astype(float), np.nan)
+        else:
+            tree = shapely.STRtree(geoms)
+            pts = shapely.points(cx[inside], cy[inside])
+            _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+            out = np.full(grid.shape, np.nan)
+            out[inside] = dist / 1000.0
+            values[name] = out
+    return values, reasons
+
+
 # ---------------------------------------------------------------------- exclusions
 
 def _park_shapes(parks: gpd.GeoDataFrame, crs: str, default_area_ha: float) -> gpd.GeoDataFrame:
@@ -387,7 +502,7 @@ def _place_shapes(places: gpd.GeoDataFrame, crs: str, radius_by_class: dict) -> 
 
 
 def exclusion_layers(region: Region, grid: Grid, rules: dict, *, parks=None, places=None, water_layer=None,
-                     slope=None, protected=None, heritage=None) -> tuple[dict, dict]:
+                     slope=None, constraints: dict | None = None) -> tuple[dict, dict]:
     """Excluded cells by exclusion: ``(masks, report)``.
 
     ``masks`` maps exclusion name → boolean grid array; ``report`` maps it
@@ -449,13 +564,24 @@ def exclusion_layers(region: Region, grid: Grid, rules: dict, *, parks=None, pla
             buf = float(rules["river_buffer_m"])
             add("rivers", list(shapely.buffer(geoms, buf)) if buf > 0 else list(geoms),
                 f"every OSM 2018 waterway (rivers, streams, canals, drains: no classes in the data) + {buf:g} m")
-    for name, layer, key in (("protected_forest", protected, "protected_forest_buffer_m"), ("heritage", heritage, "heritage_buffer_m")):
+    for name, (layer, spec) in (constraints or {}).items():
+        if spec["use"] == "ignore" and layer is not None and name not in CONSTRAINT_DEFAULTS:
+            continue                                   # a user layer for criteria only
+        option = "--" + name.replace("_", "-") if name in CONSTRAINT_DEFAULTS else f"--layer {name}=FILE"
         if layer is None:
-            not_given(name, "not given (no file shipped; pass one to exclude it)")
+            not_given(name, f"not given (no file shipped; pass one with {option})")
+        elif spec["use"] != "exclude":
+            report[name] = {"given": True, "features": len(layer), "_geoms": [],
+                            "note": f"{layer.attrs.get('source', 'user file')}: {spec['use']} (not excluded"
+                                    + ("; scored through in_/km_to_ criteria)" if spec["use"] == "penalty" else ")")}
         else:
-            buf = float(rules[key])
+            buf = float(spec["buffer_m"])
             geoms = _metric_geoms(layer, crs)
-            add(name, [g.buffer(buf) if buf > 0 else g for g in geoms], f"{layer.attrs.get('source', 'user file')} + {buf:g} m")
+            points = shapely.get_type_id(geoms) == 0
+            if points.any() and not buf > 0:
+                raise InputError(layer.attrs.get("source"), f"{name}: points need a buffer_m > 0 to exclude land around them")
+            add(name, list(shapely.buffer(geoms, buf)) if buf > 0 else list(geoms),
+                f"{layer.attrs.get('source', 'user file')} + {buf:g} m")
     if slope is not None and rules.get("max_slope_deg") is not None:
         limit = float(rules["max_slope_deg"])
         with np.errstate(invalid="ignore"):
@@ -495,20 +621,35 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
                net: access.Networks | None = None, population=None, min_area_ha: float | None = None,
                max_area_ha: float | None = None,
                top_n: int | None = None, top_share: float | None = None, min_score: float | None = None,
-               sensitivity: bool = True, workers: int = 1, max_bytes: int | None = None) -> SitingResult:
+               sensitivity: bool = True, workers: int = 1, max_bytes: int | None = None,
+               layers: dict | None = None) -> SitingResult:
     """Suitability grid and ranked candidate sites for ``region`` (see the module docstring).
 
     ``profile`` is a shipped profile name or a YAML path. ``scenario`` (a
     planned-road file, e.g. the shipped indicative CT.01) runs the analysis
     on the network *after* adding it; its interchanges become the targets of
     the matching corridor (``minutes_to_ct01``). ``protected_file`` and
-    ``heritage_file`` are optional exclusion layers (any vector file).
+    ``heritage_file`` are optional exclusion layers (any vector file), the
+    same as ``layers={"protected_forest": …, "heritage": …}``. ``layers``
+    maps a layer name to a vector file (any format and CRS): the land
+    constraints (``rice_land``, ``protected_forest``, ``heritage``,
+    ``settlements``, ``flood``; excluded or scored as the profile's
+    ``constraints:`` says) and any other layer for ``km_to_<name>`` /
+    ``in_<name>`` criteria (e.g. ``substations``).
     ``net`` and ``population`` may be passed in to reuse them.
     Inputs are all checked (profile, files, grid size) before the long work
     starts; nothing is written here (see :func:`write_siting`).
     """
     clock = _Clock()
-    prof = load_profile(profile, region)
+    user_files = {str(k): v for k, v in (layers or {}).items() if v is not None}
+    for key, path in (("protected_forest", protected_file), ("heritage", heritage_file)):
+        if path is not None:
+            user_files[key] = path
+    bad = [k for k in user_files if not _LAYER_NAME.match(k)]
+    if bad:
+        raise InputError(None, f"layer name '{bad[0]}' must be lower-case letters, digits and _ (e.g. substations)")
+    prof = load_profile(profile, region, layer_names=list(user_files))
+    constraint_specs = constraint_settings(prof, user_files)
     grid_cfg = {**SITING_DEFAULTS, **(region.config.get("siting") or {})}
     rules = {**EXCLUSION_DEFAULTS, **prof.exclusions}
     rules["urban_radius_m"] = {**EXCLUSION_DEFAULTS["urban_radius_m"], **(prof.exclusions.get("urban_radius_m") or {})}
@@ -526,8 +667,8 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
     if min_score is not None and top_share is None:
         loc["top_share"] = None
     _check_locate(loc, prof.source)
-    _check_files(scenario=scenario, interchanges=interchanges, parks=parks_file, protected_forest=protected_file,
-                 heritage=heritage_file, dem=dem_file)
+    _check_files(scenario=scenario, interchanges=interchanges, parks=parks_file, dem=dem_file, **user_files)
+    rule_sets = load_rules(prof)
     cell_m = float(grid_cfg["cell_m"] if cell_m is None else cell_m)
 
     # Grid (refused before anything big is built when it would not fit in memory).
@@ -544,13 +685,13 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
     # Optional user layers, read (and refused) early.
     from geo.vector import read_vector
 
-    protected = read_vector(protected_file) if protected_file else None
-    heritage = read_vector(heritage_file) if heritage_file else None
-    for layer, path in ((protected, protected_file), (heritage, heritage_file)):
-        if layer is not None:
-            if layer.empty:
-                raise InputError(path, "has no features")
-            layer.attrs["source"] = Path(path).name
+    user_layers = {}
+    for name, path in user_files.items():
+        layer = read_vector(path)
+        if layer.empty:
+            raise InputError(path, "has no features")
+        layer.attrs["source"] = Path(path).name
+        user_layers[name] = layer
     lines = points = None
     if scenario is not None:
         from layers.scenario import read_scenario
@@ -592,8 +733,12 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
     values, reasons, facts = measure_criteria(region, grid, net, needed, router=router, extra_targets=extra,
                                               population=population, places=place_shapes, towns=towns, parks=parks,
                                               dem=dem, workers=workers, clock=clock)
+    layer_values, layer_reasons = measure_layer_criteria(grid, needed, user_layers)
+    values.update(layer_values)
+    reasons.update(layer_reasons)
     masks, ex_report = exclusion_layers(region, grid, rules, parks=parks, places=place_shapes, water_layer=water_layer,
-                                        slope=values.get("slope_deg"), protected=protected, heritage=heritage)
+                                        slope=values.get("slope_deg"),
+                                        constraints={k: (user_layers.get(k), spec) for k, spec in constraint_specs.items()})
     depends = {"industrial parks": (["km_to_park"], ["parks"]), "urban places": (["km_to_urban", "minutes_to_town"], ["urban"]),
                "water": ([], ["water_areas", "rivers"]), "DEM": (["slope_deg"], ["slope"]),
                "population": ([n for n in values if _PEOPLE.match(n)], [])}
@@ -617,7 +762,7 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
     suitable, threshold = suitable_cells(score, eligible, loc["min_score"], loc["top_share"])
     max_area = None if loc["max_area_ha"] is None else float(loc["max_area_ha"])
     labels_all, table_all = locate(score, suitable, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
-                                   max_area_ha=max_area)
+                                   max_area_ha=max_area, split=loc["split"])
     n_top = min(int(loc["top_n"]), len(table_all))
     labels = np.where(labels_all <= n_top, labels_all, 0)
     clock.lap("score and locate")
@@ -625,7 +770,7 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
     if sensitivity and n_top:
         per_site, runs = weight_sensitivity(
             {k: np.where(grid.inside, v, np.nan) for k, v in scores.components.items()}, scores.weights, eligible,
-            labels, n_top, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]), max_area_ha=max_area, top_n=int(loc["top_n"]),
+            labels, n_top, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]), max_area_ha=max_area, top_n=int(loc["top_n"]), split=loc["split"],
             min_known_weight=prof.scoring["min_known_weight"], min_score=loc["min_score"], top_share=loc["top_share"],
             change=float(loc["sensitivity_change"]))
         clock.lap("sensitivity")
@@ -633,6 +778,10 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
     districts, district_codes = _district_codes(region, grid)
     sites = _sites_frame(grid, labels, table_all.head(n_top), values, scores, districts, district_codes, per_site, prof,
                          scenario, crs)
+    from layers.site_rules import judge_sites
+
+    sites, rules_summary = judge_sites(sites, rule_sets, prof, region, user_layers=user_layers, parks=parks_layer,
+                                       crs=crs, cell_districts=(labels, district_codes, districts))
     cells = _grid_frame(grid, values, scores, prof, excluded, masks, suitable, labels_all, districts, district_codes, crs)
     clock.lap("tables")
 
@@ -660,8 +809,14 @@ def run_siting(region: Region, profile="logistics-heavy", *, cell_m: float | Non
                            else f"best {float(loc['top_share']):.0%} of the eligible cells"),
         "min_area_ha": float(loc["min_area_ha"]),
         "max_area_ha": max_area,
-        "max_area_rule": None if max_area is None else
-        "a suitable area larger than max_area_ha is cut to its best core(s) by dropping its lowest-scoring cells (zone_area_ha = the whole area)",
+        "max_area_rule": None if max_area is None else (
+            "a suitable area larger than max_area_ha is split into compact parts of at most max_area_ha by recursive halving "
+            "across its longer side; each part is a site (zone = the area it was cut from, zone_area_ha its size)"
+            if loc["split"] == "parts" else
+            "a suitable area larger than max_area_ha is cut to its best core(s) by dropping its lowest-scoring cells "
+            "(zone_area_ha = the whole area)"),
+        "rules": rules_summary,
+        "constraints": {k: {kk: vv for kk, vv in v.items()} for k, v in constraint_specs.items()},
         "sites_found": len(table_all),
         "sites_reported": int(n_top),
         "exclusions": {k: {kk: vv for kk, vv in v.items() if kk != "_geoms"} for k, v in ex_report.items()},
@@ -705,6 +860,8 @@ def _check_locate(loc: dict, source) -> None:
         share = loc["top_share"]
         if share is None or not 0 < float(share) <= 1:
             raise InputError(source, f"locate: top_share must be in (0, 1], not {share!r}")
+    if loc["split"] not in ("parts", "core"):
+        raise InputError(source, f"locate: split must be 'parts' (several legal-size sites) or 'core' (best core only), not {loc['split']!r}")
     change = float(loc["sensitivity_change"])
     if not 0 < change < 1:
         raise InputError(source, f"locate: sensitivity_change must be in (0, 1), not {change:g}")
@@ -780,7 +937,7 @@ def _sites_frame(grid: Grid, labels, table, values, scores, districts, codes, pe
     out = pd.DataFrame({
         "site": table["site"].to_numpy(), "area_ha": table["area_ha"].round(2).to_numpy(), "cells": table["cells"].to_numpy(),
         "score_mean": table["score_mean"].round(4).to_numpy(), "score_max": table["score_max"].round(4).to_numpy(),
-        "zone_area_ha": table["zone_area_ha"].round(2).to_numpy(),
+        "zone_area_ha": table["zone_area_ha"].round(2).to_numpy(), "zone": table["zone"].to_numpy(),
         "district": [districts[c] if c >= 0 else None for c in mode],
         "lon": best.x.round(5).to_numpy(), "lat": best.y.round(5).to_numpy(),
     })
@@ -815,6 +972,10 @@ def summary_lines(result: SitingResult) -> list[str]:
     off = [k for k, v in s["exclusions"].items() if not v["given"]]
     if off:
         lines.append("  exclusions not given: " + ", ".join(off))
+    rules = s.get("rules") or {}
+    if rules.get("files"):
+        lines.append("  judged against " + ", ".join(Path(f).name for f in rules["files"])
+                     + (f" ({rules['scale']} rules)" if rules.get("scale") else ""))
     lines.append(f"{s['sites_found']} sites of at least {s['min_area_ha']:g} ha; the best {s['sites_reported']}:")
     for row in result.sites.itertuples():
         stable = ""
@@ -823,7 +984,9 @@ def summary_lines(result: SitingResult) -> list[str]:
             stable = (f", rank {row.rank_min:g}–{row.rank_max:g} under {change}" if row.runs_lost == 0 else
                       f", best rank {row.rank_min:g} under {change} but gone in {row.runs_lost} of {row.runs} runs")
         lines.append(f"  {row.site:>2}. {row.district or '?'} ({row.lon:.4f} E, {row.lat:.4f} N): {row.area_ha:g} ha, "
-                     f"score {row.score_mean:.3f}{stable}")
+                     f"score {row.score_mean:.3f}{stable}"
+                     + (f"; eligible: {row.eligible}" if hasattr(row, "eligible") else "")
+                     + (f" — fails: {row.rule_failures}" if getattr(row, "rule_failures", None) else ""))
     return lines
 
 

@@ -3,12 +3,15 @@
 Today's values are computed here from the planning layers — never typed in:
 
 * industrial parks (KCN) and clusters (CCN): count and hectares of the
-  ``industrial_parks`` layer;
+  ``industrial_parks`` layer (every registry point, all statuses), then by
+  legal status (``status_class``: operating / established / planned /
+  listed / unknown, each from a sourced row) — the established-or-operating
+  figure is the one compared with a plan's target, like with like;
 * urban share: urban / total population of ``district_population`` (2019
   census);
 * occupancy of operating parks (status class "operating"): area-weighted
   mean of the parks whose occupancy a source states, and how many operating
-  parks have none;
+  parks have none — for KCN and CCN apart (never mixed) and per district;
 * central wastewater treatment: parks a source says have it, against
   parks for which it is unknown ("0 known / 53 unknown", never "0 %").
 
@@ -95,7 +98,10 @@ def occupancy_figures(parks: pd.DataFrame | None) -> dict:
     out = {"operating": None, "known": None, "unknown": None, "mean_pct": None, "names_unknown": []}
     if parks is None or "status" not in parks:
         return out
-    operating = parks[[style.park_status_class(s) == "operating" for s in parks["status"]]]
+    if "status_class" in parks:       # the sourced legal status (layers/parks.py)
+        operating = parks[parks["status_class"].astype(str) == "operating"]
+    else:
+        operating = parks[[style.park_status_class(s) == "operating" for s in parks["status"]]]
     occ = pd.to_numeric(operating["occupancy_pct"], errors="coerce") if "occupancy_pct" in operating \
         else pd.Series(np.nan, index=operating.index)
     known = occ.notna()
@@ -123,6 +129,48 @@ def wastewater_figures(parks: pd.DataFrame | None) -> dict:
     return {"total": int(len(parks)), "yes": int(yes), "no": int(no), "unknown": int(len(parks) - yes - no)}
 
 
+STATUS_ORDER = ("operating", "established", "planned", "listed", "unknown")
+STATUS_LABELS = {"operating": "đang hoạt động / operating", "established": "đã thành lập / established",
+                 "planned": "quy hoạch / planned", "listed": "chỉ có trong danh sách / listed only",
+                 "unknown": "không rõ / unknown"}
+
+
+def status_figures(parks: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Count and known hectares of parks by kind and legal status (``status_class``), with parks of unknown area.
+
+    >>> df = pd.DataFrame({"kind": ["KCN", "KCN", "CCN"], "status_class": ["operating", "operating", "planned"],
+    ...                    "area_ha": [100.0, None, 20.0]})
+    >>> status_figures(df).to_dict(orient="records")[0]
+    {'kind': 'KCN', 'status_class': 'operating', 'count': 2, 'area_ha': 100.0, 'area_unknown': 1}
+    """
+    if parks is None or "status_class" not in parks or "kind" not in parks:
+        return None
+    df = pd.DataFrame({"kind": parks["kind"].astype(str), "status_class": parks["status_class"].astype(str),
+                       "area_ha": pd.to_numeric(parks.get("area_ha"), errors="coerce")})
+    out = df.groupby(["kind", "status_class"]).agg(count=("area_ha", "size"), area_ha=("area_ha", "sum"),
+                                                   area_unknown=("area_ha", lambda a: int(a.isna().sum()))).reset_index()
+    out["order"] = out["status_class"].map(lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else len(STATUS_ORDER))
+    out = out.sort_values(["kind", "order"], ascending=[False, True]).drop(columns="order").reset_index(drop=True)
+    out["count"] = out["count"].astype(int)
+    out["area_ha"] = out["area_ha"].astype(float)
+    return out
+
+
+def occupancy_by(parks: pd.DataFrame | None, by: str | None = None) -> list[dict]:
+    """Occupancy of operating parks per kind (and per ``by``, e.g. "district"), never mixing KCN and CCN."""
+    if parks is None or "kind" not in parks:
+        return []
+    rows = []
+    keys = ["kind"] + ([by] if by else [])
+    for key, group in parks.groupby(keys, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        f = occupancy_figures(group)
+        if not f["operating"]:
+            continue
+        rows.append({**dict(zip(keys, key)), **{k: f[k] for k in ("operating", "known", "unknown", "mean_pct")}})
+    return rows
+
+
 def compute_indicators(layers: dict, targets: dict | None = None) -> list[dict]:
     """The indicator rows: title, today's value and its source, targets with sources, progress (0–1 or None)."""
     targets = targets if targets is not None else load_targets()
@@ -146,8 +194,30 @@ def compute_indicators(layers: dict, targets: dict | None = None) -> list[dict]:
                         "progress": [p for p in progress if p]})
         rows.append({"id": key, "title": title, "today": today, "today_source": parks_source, "targets": tgt,
                      "reported": targets.get(key, {}).get("reported", []),
-                     "note": "Theo danh sách có vị trí (iipvietnam.vn); có thể thiếu cụm, khu chưa được đăng / counts the parks "
-                             "with a location in the registry; parks not listed there are missing"})
+                     "note": "Mọi điểm trong danh sách (iipvietnam.vn), gồm cả khu đang hoạt động, mới quy hoạch, giai đoạn và phần "
+                             "mở rộng: không so sánh trực tiếp với mục tiêu / every registry point — operating, planned, phases and "
+                             "expansions together: not comparable with the target; see the row below"})
+        st = status_figures(parks)
+        if st is not None:
+            sel = st[(st["kind"] == kind) & st["status_class"].isin(["operating", "established"])]
+            n, ha = int(sel["count"].sum()), float(sel["area_ha"].sum())
+            unknown_area = int(sel["area_unknown"].sum())
+            today = f"{fmt_number(n)} khu / parks · {fmt_ha(ha)}"
+            if unknown_area:
+                today += f" (+{unknown_area} không rõ diện tích / with unknown area)"
+            by_status = st[st["kind"] == kind]
+            note = "; ".join(f"{STATUS_LABELS.get(r.status_class, r.status_class)}: {r.count}" for r in by_status.itertuples())
+            tgt = []
+            for t in targets.get(key, {}).get("targets", []):
+                progress = [_ratio(n, t.get("count"), "số lượng / count"), _ratio(ha, t.get("area_ha"), "diện tích / area")]
+                area = ("> " if t.get("area_is_minimum") else "") + fmt_ha(t.get("area_ha"))
+                tgt.append({**_target_meta(t), "text": f"{fmt_number(t.get('count'))} khu / parks · {area} ({t.get('year')})",
+                            "progress": [p for p in progress if p]})
+            rows.append({"id": f"{key}_established", "title": f"{kind} đã thành lập hoặc đang hoạt động / {kind} established or operating",
+                         "today": today, "today_source": parks_source + " + industrial_parks_status_sourced.csv + industrial_parks_facts.csv "
+                         "(status_source per park)", "targets": tgt,
+                         "reported": targets.get(key, {}).get("reported_status", []),
+                         "note": "Theo tình trạng pháp lý / by legal status — " + note})
 
     u = urban_figures(districts)
     today = fmt_pct(u["share"], 1)
@@ -167,9 +237,12 @@ def compute_indicators(layers: dict, targets: dict | None = None) -> list[dict]:
     if o["operating"] is None:
         today = UNKNOWN
     else:
-        mean = style.fmt_pct100(o["mean_pct"], 1) if o["mean_pct"] is not None else UNKNOWN
-        today = (f"{mean} (trung bình theo diện tích của {o['known']} khu có số liệu / area-weighted mean of the {o['known']} with data); "
-                 f"{o['unknown']} trong {o['operating']} khu đang hoạt động không rõ / of {o['operating']} operating parks unknown")
+        parts = []
+        for k in occupancy_by(parks):
+            mean = style.fmt_pct100(k["mean_pct"], 1) if k["mean_pct"] is not None else UNKNOWN
+            parts.append(f"{k['kind']}: {mean} ({k['known']} / {k['operating']} khu đang hoạt động có số liệu / "
+                         f"operating parks with data)")
+        today = "; ".join(parts) or UNKNOWN
     rows.append({"id": "occupancy", "title": "Tỷ lệ lấp đầy các khu đang hoạt động / occupancy of operating parks", "today": today,
                  "today_source": parks_source + " + industrial_parks_facts.csv", "targets": [],
                  "reported": targets.get("occupancy", {}).get("reported", []),
@@ -193,6 +266,32 @@ def compute_indicators(layers: dict, targets: dict | None = None) -> list[dict]:
                  "reported": [], "note": "Chưa nguồn nào nêu cho khu nào; không rõ không có nghĩa là không có / no source read so far "
                                          "states it for any park; unknown does not mean none"})
     return rows
+
+
+def occupancy_table(parks) -> str | None:
+    """HTML table: occupancy of operating parks per kind and district, with how many parks are known."""
+    rows = occupancy_by(parks, "district")
+    if not rows:
+        return None
+    body = "".join(
+        f"<tr><td>{escape(str(r['kind']))}</td><td>{escape(style.fmt_text(r['district']) if not is_missing(r['district']) else UNKNOWN)}</td>"
+        f"<td>{escape(style.fmt_pct100(r['mean_pct'], 1) if r['mean_pct'] is not None else UNKNOWN)}</td>"
+        f"<td>{r['known']} / {r['operating']}</td></tr>" for r in rows)
+    return ("<table><thead><tr><th>Loại / kind</th><th>Huyện / district</th><th>Lấp đầy (theo diện tích) / occupancy "
+            "(area-weighted)</th><th>Khu có số liệu / parks known</th></tr></thead><tbody>" + body + "</tbody></table>")
+
+
+def status_table(parks) -> str | None:
+    """HTML table: parks by kind and legal status (count, known hectares)."""
+    st = status_figures(parks)
+    if st is None or st.empty:
+        return None
+    body = "".join(
+        f"<tr><td>{escape(r.kind)}</td><td>{escape(STATUS_LABELS.get(r.status_class, r.status_class))}</td>"
+        f"<td>{r.count}</td><td>{escape(fmt_ha(r.area_ha))}" + (f" (+{r.area_unknown} không rõ / unknown)" if r.area_unknown else "")
+        + "</td></tr>" for r in st.itertuples())
+    return ("<table><thead><tr><th>Loại / kind</th><th>Tình trạng / status</th><th>Số khu / parks</th><th>Diện tích / area"
+            "</th></tr></thead><tbody>" + body + "</tbody></table>")
 
 
 def _ratio(value, target, label) -> dict | None:
@@ -322,7 +421,7 @@ def indicators_html(layers: dict, targets: dict | None = None, home: str | None 
     """
     targets = targets if targets is not None else load_targets()
     rows = compute_indicators(layers, targets)
-    region = _region_name(layers)
+    region = _region_name(layers, region_id or targets.get("region"))
     title = title or f"{region} — chỉ tiêu 2030 / 2030 indicators"
     body = []
     if region_id and targets.get("region") and region_id != targets["region"]:
@@ -351,6 +450,15 @@ def indicators_html(layers: dict, targets: dict | None = None, home: str | None 
     body.append("</tbody></table>")
 
     parks = layers.get("industrial_parks")
+    table = status_table(parks)
+    if table:
+        body.append("<h2>Khu, cụm công nghiệp theo tình trạng pháp lý / parks by legal status</h2>"
+                    "<p class='note'>Mỗi khu một tình trạng có nguồn (cột status_source của lớp industrial_parks); "
+                    "\"chỉ có trong danh sách\" = có trên iipvietnam.vn nhưng chưa nguồn nào nêu tình trạng / one sourced status a "
+                    "park; \"listed only\" = on the iipvietnam.vn list, no source states its status.</p>" + table)
+    table = occupancy_table(parks)
+    if table:
+        body.append("<h2>Tỷ lệ lấp đầy theo loại và huyện / occupancy by kind and district</h2>" + table)
     chart = district_park_chart(parks)
     if chart:
         body.append("<h2>Diện tích khu, cụm công nghiệp theo huyện / park area by district</h2>" + chart)
@@ -386,14 +494,26 @@ def _source_html(t: dict) -> str:
     url = t.get("url")
     if url and str(url).startswith(("http://", "https://")):
         src = f'<a href="{escape(url, quote=True)}" rel="noopener noreferrer">{src}</a>'
+    if not url:
+        src += " — không có văn bản nguồn trong hồ sơ / no source document on file"
     date = escape(str(t.get("date"))) if t.get("date") else "không ghi ngày / undated"
     note = f" — {escape(t['note'])}" if t.get("note") else ""
     return f"<div class='src'>{src}, {date}{note}</div>"
 
 
-def _region_name(layers: dict) -> str:
+def _region_name(layers: dict, region_id: str | None = None) -> str:
+    """The region's name: the province layer's, else the region config's ``name_vi``, else its id."""
     prov = layers.get("province")
     if prov is not None and len(prov) and "name_vi" in prov:
         return style.fmt_text(prov["name_vi"].iloc[0])
-    return "Bắc Giang"
+    if region_id:
+        from geo.config import read_yaml
+        from geo.errors import InputError
+        from layers.region import REGIONS_DIR
+
+        try:
+            return style.fmt_text(read_yaml(REGIONS_DIR / f"{region_id}.yaml", "region file").get("name_vi") or region_id)
+        except InputError:
+            return str(region_id)
+    return "—"
 

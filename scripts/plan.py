@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
     g.add_argument("--protected-forest", type=Path, default=None, metavar="FILE", help="protected forest polygons (exclusion)")
     g.add_argument("--heritage", type=Path, default=None, metavar="FILE", help="heritage sites (exclusion)")
+    g.add_argument("--rice-land", type=Path, default=None, metavar="FILE", help="rice land polygons, any vector format and CRS (exclusion, or as the profile says)")
+    g.add_argument("--settlements", type=Path, default=None, metavar="FILE", help="villages/buildings: polygons, or points buffered as the profile says (exclusion)")
+    g.add_argument("--flood", type=Path, default=None, metavar="FILE", help="flood-prone land polygons (exclusion, or as the profile says)")
+    g.add_argument("--layer", action="append", default=[], metavar="NAME=FILE",
+                   help="a user layer for km_to_NAME / in_NAME criteria in a profile (e.g. substations=substations.gpkg); repeatable")
     g.add_argument("--dem", type=Path, default=None, metavar="FILE", help="a DEM GeoTIFF instead of the region's")
     g.add_argument("--no-dem", action="store_true", help="ignore elevation (slope unknown everywhere)")
     g.add_argument("--min-area-ha", type=float, default=None, help="smallest site (default: the profile's)")
@@ -389,7 +394,14 @@ def cmd_site(args) -> int:
 
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem)
+    layers = {"rice_land": args.rice_land, "settlements": args.settlements, "flood": args.flood}
+    for item in args.layer:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise InputError(None, f"--layer {item}: give NAME=FILE (e.g. substations=substations.gpkg)")
+        layers[name.strip()] = Path(file.strip())
     result = run_siting(region, args.profile, cell_m=args.cell_size, scenario=args.scenario, interchanges=args.interchanges,
+                        layers={k: v for k, v in layers.items() if v is not None},
                         parks_file=args.parks, protected_file=args.protected_forest, heritage_file=args.heritage,
                         dem_file=args.dem, use_dem=not args.no_dem, osm=args.osm, min_area_ha=args.min_area_ha,
                         max_area_ha=args.max_area_ha, top_n=args.top, top_share=args.top_share, min_score=args.min_score,

@@ -95,7 +95,7 @@ class AnalysisLayers:
         from rasterio.transform import from_origin
 
         from maps.elements import ImageLayer
-        from maps.planner import classed_png
+        from maps.images import classed_png
 
         cells = suit.to_crs("EPSG:4326")
         west, south, east, north = cells.total_bounds

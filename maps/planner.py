@@ -50,10 +50,8 @@ to 5 decimals; points are drawn on a canvas (``prefer_canvas``).
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import math
 from html import escape
 from pathlib import Path
 
@@ -61,31 +59,26 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import Element
-from shapely.geometry import box
 
-from geo import settings
 from geo.output import atomic_path
 from geo.text import fold
 from maps import popups, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, SharedTexts, SwitchWhenAdded,
-                           feature_collection, has_features)
+                           feature_collection, has_features, stable_ids)
+from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, window_of
+from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
 from maps.style import choropleth
 
 log = logging.getLogger(__name__)
 
-#: Default margin around the province envelope kept on the map (km).
-DEFAULT_CLIP_KM = 10.0
 #: Default simplification tolerance per layer (m, metric CRS); 0 = none.
 DEFAULT_SIMPLIFY_M = {"province": 20, "districts": 20, "district_population": 20, "neighbours": 100,
                       "water": 10, "corridors": 5, "railways": 5, "urban_areas": 10,
                       "isochrones": 20, "suitability": 0, "scenario": 5, "candidates": 5}
-#: Layers kept whole (not cut to the window): far destinations such as Hà Nội or Lạch Huyện port.
-NOT_CLIPPED = ("province", "destinations")
 
 BASE_OSM = "OpenStreetMap"
 BASE_NONE = "Không nền / no base map"
@@ -102,7 +95,6 @@ Z_ORDER = {"neighbours": 0, "districts": 1, "suitability": 2, "isochrones": 3, "
            "corridors": 6, "planned": 6.2, "scenario": 6.5, "railways": 7, "parks": 8, "access": 8.5, "urban": 9,
            "stations": 10, "interchanges": 10.5, "destinations": 11, "candidates": 12, "district": 20}
 
-POP_BREAKS = [100, 300, 1000, 3000, 10000]         # persons per 1 km cell
 DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
 URBAN_SHARE_BREAKS = [0.05, 0.10, 0.20, 0.40]
 
@@ -136,14 +128,14 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     ``m.bgplan_layers`` maps the same keys to the Python elements.
     """
     analyses = {k: v for k, v in (analyses or {}).items() if v is not None and len(v)}
-    layers = {k: _to_storage(v) for k, v in layers.items() if v is not None}
+    layers = {k: to_storage(v) for k, v in layers.items() if v is not None}
     tolerances = {**DEFAULT_SIMPLIFY_M, **(simplify_m or {})}
-    window = _window(layers, clip_km)
-    prepared = {k: _prepare(k, v, window, tolerances.get(k, 0)) for k, v in layers.items()}
-    prepared_analyses = {k: (_prepare(k, v, window, tolerances.get(k, 0)) if isinstance(v, gpd.GeoDataFrame) else v)
+    window = window_of(layers, clip_km)
+    prepared = {k: prepare(k, v, window, tolerances.get(k, 0)) for k, v in layers.items()}
+    prepared_analyses = {k: (prepare(k, v, window, tolerances.get(k, 0)) if isinstance(v, gpd.GeoDataFrame) else v)
                          for k, v in analyses.items()}
 
-    bounds = _bounds(layers)
+    bounds = bounds_of(layers)
     m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=9, tiles=None,
                    prefer_canvas=True, control_scale=True, zoom_snap=0.5)
     m.default_js = []
@@ -184,7 +176,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         SwitchWhenAdded(reg["population"], [reg[k] for k in ("districts_density", "districts_urban") if k in reg],
                         reg["districts_outline"]).add_to(m)
     Ready().add_to(m)
-    _stable_ids(root)
+    stable_ids(root)
     m.bgplan_layers = build.registry
     return m
 
@@ -284,58 +276,6 @@ def read_analyses(out_dir) -> dict:
 
 
 # --------------------------------------------------------------------------- geometry preparation
-
-def _to_storage(gdf):
-    if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None and gdf.crs != settings.storage_crs:
-        return gdf.to_crs(settings.storage_crs)
-    return gdf
-
-
-def _window(layers: dict, clip_km: float | None):
-    if clip_km is None:
-        return None
-    area = _region_geometry(layers)
-    if area is None:
-        return None
-    metric = gpd.GeoSeries([box(*area.bounds)], crs=settings.storage_crs).to_crs(settings.metric_crs)
-    return metric.buffer(clip_km * 1000, join_style="mitre").to_crs(settings.storage_crs).iloc[0].envelope
-
-
-def _region_geometry(layers: dict):
-    for name in ("province", "districts", "district_population"):
-        gdf = layers.get(name)
-        if isinstance(gdf, gpd.GeoDataFrame) and len(gdf):
-            return shapely.union_all(gdf.geometry.values)
-    return None
-
-
-def _bounds(layers: dict) -> tuple:
-    area = _region_geometry(layers)
-    if area is not None:
-        return area.bounds
-    frames = [g for g in layers.values() if isinstance(g, gpd.GeoDataFrame) and len(g)]
-    if not frames:
-        return (105.85, 21.10, 107.05, 21.65)   # Bắc Giang bbox (SOURCES.md)
-    b = np.array([g.total_bounds for g in frames])
-    return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
-
-
-def _prepare(name: str, gdf, window, tolerance_m: float):
-    """Cut to the window, simplify in the metric CRS; drop empty geometries."""
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf or not len(gdf):
-        return gdf
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    if gdf.crs is not None and gdf.crs != settings.storage_crs:
-        gdf = gdf.to_crs(settings.storage_crs)
-    if window is not None and name not in NOT_CLIPPED:
-        gdf = gdf[gdf.intersects(window)]
-        if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
-            gdf = gdf.clip(window)
-    if tolerance_m and len(gdf) and not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
-        metric = gdf.geometry.to_crs(settings.metric_crs).simplify(tolerance_m, preserve_topology=True)
-        gdf = gdf.set_geometry(metric.to_crs(settings.storage_crs))
-    return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-
 
 # --------------------------------------------------------------------------- the builder
 
@@ -640,67 +580,6 @@ def _districts(L: dict):
     return L.get("districts")
 
 
-def classed_png(a: np.ndarray, west: float, south: float, east: float, north: float, breaks, palette,
-                alpha: int = 210) -> tuple[str, list]:
-    """A lon/lat grid of values as a PNG data URI coloured by classes (transparent where NaN).
-
-    Rows are resampled to Web Mercator spacing so the pixels sit where they
-    belong on the map. Returns ``(data_uri, [[south, west], [north, east]])``.
-    """
-    from folium.utilities import write_png
-
-    a = _mercator_rows(np.asarray(a, dtype=float), south, north)
-    rgba = np.zeros(a.shape + (4,), dtype=np.uint8)
-    classes = np.digitize(np.nan_to_num(a, nan=-np.inf), breaks)
-    for i, col in enumerate(palette):
-        sel = (classes == i) & np.isfinite(a)
-        rgba[sel] = [int(col[1:3], 16), int(col[3:5], 16), int(col[5:7], 16), alpha]
-    png = write_png(rgba)
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), [[south, west], [north, east]]
-
-
-def population_png(array, profile) -> tuple[str, list]:
-    """The population grid as a PNG data URI (classes of :data:`POP_BREAKS`, transparent where unknown or 0).
-
-    Rows are resampled to Web Mercator spacing so the pixels sit where they
-    belong on the map. Returns ``(data_uri, [[south, west], [north, east]])``.
-    """
-    from folium.utilities import write_png
-
-    a = np.asarray(array, dtype=float)
-    nodata = profile.get("nodata")
-    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
-        a = np.where(a == nodata, np.nan, a)
-    a = np.where(a < 0, np.nan, a)
-    t = profile["transform"]
-    west, north = t.c, t.f
-    east, south = west + t.a * a.shape[1], north + t.e * a.shape[0]
-    crs = profile.get("crs")
-    if crs is not None and str(crs).upper() not in ("EPSG:4326",) and not getattr(crs, "is_geographic", True):
-        raise ValueError("population raster must be in geographic coordinates (EPSG:4326)")
-    a = _mercator_rows(a, south, north)
-    pal = style.PALETTES["ylorrd"]
-    rgba = np.zeros(a.shape + (4,), dtype=np.uint8)
-    classes = np.digitize(np.nan_to_num(a, nan=-1), POP_BREAKS)
-    for i, col in enumerate(pal):
-        sel = (classes == i) & np.isfinite(a) & (a > 0)
-        rgba[sel] = [int(col[1:3], 16), int(col[3:5], 16), int(col[5:7], 16), 210]
-    png = write_png(rgba)
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), [[south, west], [north, east]]
-
-
-def _mercator_rows(a: np.ndarray, south: float, north: float) -> np.ndarray:
-    h = a.shape[0]
-
-    def y(lat):
-        return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
-
-    ys = y(north) + (np.arange(h) + 0.5) * (y(south) - y(north)) / h
-    lats = np.degrees(2 * np.arctan(np.exp(ys)) - np.pi / 2)
-    rows = np.clip(((north - lats) / (north - south) * h).astype(int), 0, h - 1)
-    return a[rows]
-
-
 def _default_title(layers: dict) -> str:
     prov = layers.get("province")
     name = None
@@ -721,18 +600,3 @@ def _title_box(title: str, subtitle: str | None, home: str | None, links) -> str
     if nav:
         parts.append("<p>" + " · ".join(nav) + "</p>")
     return "".join(parts)
-
-
-def _stable_ids(root) -> None:
-    """Replace folium's random element ids by a counter, so the same input gives the same HTML."""
-    counter = 0
-
-    def walk(element):
-        nonlocal counter
-        for child in list(element._children.values()):
-            counter += 1
-            child._id = f"{counter:05d}"
-            walk(child)
-
-    root._id = "00000"
-    walk(root)

@@ -76,6 +76,12 @@ class AnalysisLayers:
             values = suit[col] if col else pd.Series(np.nan, index=suit.index)
             breaks = style.nice_breaks(values, 5)
             pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
+            from maps import explorer
+
+            if explorer.can_explore(suit):
+                # criterion scores shipped: the grid is re-scored in the browser as the weights move
+                self._suitability_explorer(suit, breaks, pal, col)
+                return
             if len(suit) > MAX_VECTOR_CELLS:
                 # A full grid (62,000 cells at 250 m) as vectors would weigh hundreds of MB: draw it as an image.
                 self._suitability_image(suit, values, breaks, pal, col)
@@ -114,9 +120,32 @@ class AnalysisLayers:
                                    note=f"{len(suit):,} ô lưới, vẽ dạng ảnh / grid cells, drawn as an image; "
                                         "không tô = bị loại hoặc không rõ / blank = excluded or unknown"))
 
+    def _suitability_explorer(self, suit, breaks, pal, col):
+        """The grid drawn and re-scored by the explorer (:mod:`maps.explorer`); its sites replace the static candidates."""
+        from maps import explorer
+
+        rules = suit.attrs["explorer_rules"]
+        labels = {n: column_label(n, self.names) for n in rules.weights}
+        payload = explorer.explorer_payload(suit, rules, labels)
+        lay = self.add(G_ANALYSIS, explorer.ExplorerLayer(payload, "Mức phù hợp / suitability", open=self.explorer_open),
+                       "suitability")
+        self.explorer = lay
+        self.legends.append(Legend(f"Mức phù hợp / suitability ({col})",
+                                   class_swatches(payload["breaks"], payload["palette"], popups.auto_fmt(col or "score")),
+                                   [lay], note=f"{len(suit):,} ô lưới, tính lại theo trọng số / grid cells, re-scored with the "
+                                               "weights; xám = bị loại / grey = excluded; viền đen = địa điểm / black outline = site"))
+
     def analysis_points(self, A: dict):
         """Candidate sites and scenario lines (drawn on top)."""
         cand = A.get("candidates")
+        if getattr(self, "explorer", None) is not None:
+            from maps.explorer import ExplorerSites
+
+            lay = self.add(G_ANALYSIS, ExplorerSites(self.explorer, "Địa điểm đề xuất / candidate sites"), "candidates")
+            st = {"radius": 8, "fillColor": "#ffd400", "color": "#000000", "weight": 2, "fillOpacity": 1}
+            self.legends.append(Legend("Địa điểm đề xuất / candidate sites",
+                                       [Swatch("Địa điểm, số = thứ hạng / site, number = rank", "circle", st)], [lay]))
+            cand = None
         if has_features(cand):
             if "rank" in cand:
                 cand = cand.sort_values("rank", ascending=False)

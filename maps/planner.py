@@ -104,7 +104,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
                 clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
                 home: str | None = None, extra_links: list[tuple[str, str]] | None = None,
                 collapsed: bool = True, district_view: str = "density", access_layers: bool = True,
-                hide=()) -> folium.Map:
+                hide=(), explorer_open: bool = False) -> folium.Map:
     """A Leaflet map of the planning ``layers`` (name → GeoDataFrame, as in ``LayerSet.layers``).
 
     population : ``(array, profile)`` of the population grid (``LayerSet.population``),
@@ -123,6 +123,8 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         (else the minutes are only in the park popups).
     hide : keys of layers listed in the layer control but off at the start (e.g. the park layers
         on a page whose analysis draws the parks itself).
+    explorer_open : unfold the suitability explorer's weight panel at the start (when the
+        suitability grid carries criterion scores and rules, see :mod:`maps.explorer`).
 
     The map exposes ``window.bgMap`` and ``bgplan.layers[key]`` for tests;
     ``m.bgplan_layers`` maps the same keys to the Python elements.
@@ -154,7 +156,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     shared = SharedTexts()
     shared.add_to(m)
     build = _Builder(m, summary or {}, district_view, target_names(layers, summary), shared, hide=hide,
-                     open_parks_legend=not analyses)
+                     open_parks_legend=not analyses, explorer_open=explorer_open)
     # Drawing order on the one canvas = order added: areas first, then lines and points on top.
     build.boundaries(prepared)
     build.districts(prepared)
@@ -272,6 +274,13 @@ def read_analyses(out_dir) -> dict:
         for layer, analysis in mapping.items():
             if layer in names:
                 found[analysis] = gpd.read_file(path, layer=layer)
+    siting = out_dir / "sites_summary.json"
+    if "suitability" in found and siting.is_file():
+        from maps.explorer import rules_from_summary
+
+        rules = rules_from_summary(json.loads(siting.read_text(encoding="utf-8")))
+        if rules is not None:
+            found["suitability"].attrs["explorer_rules"] = rules
     return found
 
 
@@ -283,7 +292,7 @@ class _Builder(AnalysisLayers):
     """Adds layers, legends and control groups to a map, one planning theme at a time."""
 
     def __init__(self, m: folium.Map, summary: dict, district_view: str = "density", names: dict | None = None,
-                 shared: SharedTexts | None = None, hide=(), open_parks_legend: bool = True):
+                 shared: SharedTexts | None = None, hide=(), open_parks_legend: bool = True, explorer_open: bool = False):
         self.m = m
         self.hide = set(hide)
         self.open_parks_legend = open_parks_legend
@@ -294,6 +303,8 @@ class _Builder(AnalysisLayers):
         self.groups: dict[str, list] = {}
         self.legends: list[Legend] = []
         self.registry: dict[str, DataLayer] = {}
+        self.explorer = None
+        self.explorer_open = explorer_open
 
     def add(self, group: str, layer, key: str):
         layer.add_to(self.m)

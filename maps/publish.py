@@ -66,7 +66,7 @@ PAGES = (
      "description": "Lưới điểm phù hợp cho khu, cụm công nghiệp mới và các địa điểm đề xuất / "
                     "suitability grid for new parks and candidate sites",
      "layers": CONTEXT, "analyses": ("suitability", "candidates"), "needs": ("suitability", "candidates"),
-     "district_view": "outline", "population": False, "access_layers": False},
+     "district_view": "outline", "population": False, "access_layers": False, "explorer_open": True},
     {"file": "scenario.html", "title": "Kịch bản trước/sau / scenario before and after",
      "description": "Thay đổi khi có tuyến đường quy hoạch / what changes with the planned lines",
      "layers": CONTEXT, "analyses": ("scenario", "planned_roads", "interchanges"), "needs": ("scenario", "planned_roads"),
@@ -107,7 +107,8 @@ def public_layers(layers: dict | None, allow: dict | None) -> dict:
         geom = [frame.geometry.name] if hasattr(frame, "geometry") and frame.geometry.name in frame else []
         cols = public_columns([c for c in frame.columns if c not in geom], allow[name])
         sub = frame[cols + geom].copy()
-        sub.attrs = {}
+        # only the siting rules (numbers and labels, no paths) travel with a layer
+        sub.attrs = {k: v for k, v in getattr(frame, "attrs", {}).items() if k == "explorer_rules"}
         out[name] = sub
     return out
 
@@ -149,6 +150,8 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
                            assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
                            home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],
                            district_view=page["district_view"], hide=page.get("hide", ()))
+            if page.get("explorer_open"):
+                options["explorer_open"] = True
             if page.get("dual"):
                 m = dualmap.scenario_dual_map(chosen, **options)
             else:

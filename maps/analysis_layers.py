@@ -93,7 +93,7 @@ class AnalysisLayers:
             lay = self.layer(G_ANALYSIS, "suitability", "Mức phù hợp / suitability", suit, keys, styles, tips, pops,
                              highlight=False)
             self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
-                                       [lay], position="bottomleft"))
+                                       [lay]))
 
     def _suitability_image(self, suit, values, breaks, pal, col):
         """The suitability grid as a classed image overlay (cells rasterised at about their own size)."""
@@ -116,7 +116,7 @@ class AnalysisLayers:
         lay = self.add(G_ANALYSIS, ImageLayer(uri, bounds, "Mức phù hợp / suitability", "suitability", opacity=0.8, show=True),
                        "suitability")
         self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
-                                   [lay], position="bottomleft",
+                                   [lay],
                                    note=f"{len(suit):,} ô lưới, vẽ dạng ảnh / grid cells, drawn as an image; "
                                         "không tô = bị loại hoặc không rõ / blank = excluded or unknown"))
 
@@ -203,7 +203,7 @@ class AnalysisLayers:
             made.append(self.layer(G_ISOCHRONES, "isochrones", "Vùng đẳng thời / isochrones", iso, keys, styles, tips, pops,
                                    highlight=False))
         sw = [Swatch(lab, "fill", styles[str(i)]) for i, lab in enumerate(labels)]
-        self.legends.append(Legend("Vùng đẳng thời / isochrones (thời gian đi / travel time)", sw, made, position="bottomleft"))
+        self.legends.append(Legend("Vùng đẳng thời / isochrones (thời gian đi / travel time)", sw, made))
 
     def _scenario(self, scen):
         """Before/after features coloured by the change of one pair of columns.
@@ -255,8 +255,7 @@ class AnalysisLayers:
         sw = [Swatch(lab, "line" if lines else ("circle" if not lines and scen.geom_type.eq("Point").all() else "fill"),
                      styles[str(i)]) for i, lab in enumerate(labels)]
         sw.append(Swatch(style.UNKNOWN, "circle" if scen.geom_type.eq("Point").all() else "fill", styles["u"]))
-        self.legends.append(Legend(f"Thay đổi / change: {what} (sau − trước / after − before)", sw, [lay],
-                                   position="bottomleft"))
+        self.legends.append(Legend(f"Thay đổi / change: {what} (sau − trước / after − before)", sw, [lay]))
 
     def planned(self, A: dict):
         """Planned roads of a scenario (dashed) and their interchanges."""

@@ -156,7 +156,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     shared = SharedTexts()
     shared.add_to(m)
     build = _Builder(m, summary or {}, district_view, target_names(layers, summary), shared, hide=hide,
-                     open_parks_legend=not analyses, explorer_open=explorer_open)
+                     open_parks_legend=False, explorer_open=explorer_open)
     # Drawing order on the one canvas = order added: areas first, then lines and points on top.
     build.boundaries(prepared)
     build.districts(prepared)
@@ -338,7 +338,7 @@ class _Builder(AnalysisLayers):
             lay = self.layer(G_BOUNDARIES, "province", "Tỉnh / province", prov, ["p"] * len(prov), st, tips, pops)
             self.legends.append(Legend("Ranh giới / boundaries", [Swatch("Tỉnh / province", "line", st["p"]),
                                                                    Swatch("Huyện / district", "line", {"color": "#555", "weight": 1})],
-                                       [lay], open=False, position="bottomleft"))
+                                       [lay], open=False))
         nb = L.get("neighbours")
         if has_features(nb):
             tips = [popups.tooltip_html(r.get("name_vi"), "Tỉnh lân cận / neighbouring province") for _, r in nb.iterrows()]
@@ -371,7 +371,7 @@ class _Builder(AnalysisLayers):
                          tips, pops, show=self.district_view == "density")
         self.legends.append(Legend("Mật độ dân số / population density 2019 (người/km²)",
                                    class_swatches(DENSITY_BREAKS, pal, lambda v: style.fmt_number(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
+                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
 
         share = d["urban_share"] if "urban_share" in d else pd.Series(np.nan, index=d.index)
         pal = style.PALETTES["oranges"]
@@ -381,7 +381,7 @@ class _Builder(AnalysisLayers):
                          tips, pops, show=self.district_view == "urban")
         self.legends.append(Legend("Tỷ lệ dân số đô thị 2019 / urban share 2019",
                                    class_swatches(URBAN_SHARE_BREAKS, pal, lambda v: style.fmt_pct(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
+                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
 
         st = {"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}}
         tips = [popups.tooltip_html(n) for n in name]
@@ -579,8 +579,7 @@ class _Builder(AnalysisLayers):
         pal = style.PALETTES["ylorrd"]
         self.legends.append(Legend("Dân số / population (người/ô 1 km, per 1 km cell)",
                                    class_swatches(POP_BREAKS, pal, lambda v: style.fmt_number(v)), [lay],
-                                   note="WorldPop 2020 (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census",
-                                   position="bottomleft"))
+                                   note="WorldPop 2020 (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census"))
 
 # --------------------------------------------------------------------------- helpers
 

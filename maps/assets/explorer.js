@@ -268,6 +268,12 @@
     det.open = !!options.open;
     det.appendChild(sum);
     if (R.profile) { det.appendChild(el('div', 'bg-ex-note', 'Hồ sơ / profile: ' + R.profile)); }
+    // the result first (status line, ranked sites), then the weights that make it
+    var status = el('div', 'bg-ex-status', 'Đang tải / loading…');
+    det.appendChild(status);
+    var list = el('ol', 'bg-ex-list');
+    list.id = 'site-list';
+    det.appendChild(list);
     var maxW = 0;
     payload.criteria.forEach(function (n) { maxW = Math.max(maxW, +defaults[n]); });
     // slider range: the smallest of 1, 2, 5 × 10^k at least twice the largest weight
@@ -295,11 +301,6 @@
       outputs[n] = out;
       input.addEventListener('input', function () { current[n] = +input.value; schedule(); });
     });
-    var status = el('div', 'bg-ex-status', 'Đang tải / loading…');
-    det.appendChild(status);
-    var list = el('ol', 'bg-ex-list');
-    list.id = 'site-list';
-    det.appendChild(list);
     var buttons = el('div', 'bg-ex-buttons'), reset = el('button', null, 'Đặt lại / reset'), copy = el('button', null, 'Sao chép YAML / copy YAML');
     reset.type = copy.type = 'button';
     reset.className = 'bg-ex-reset';
@@ -348,9 +349,11 @@
       draw(data, res, ctx, img);
       payload.criteria.forEach(function (n) {
         var share = res.weightsUsed[n], why = res.dropped[n];
-        outputs[n].textContent = fmt(current[n], 2) + (share !== undefined ? ' (' + fmt(100 * share, 0) + ' %)' :
-          why ? ' (không tính / not scored: ' + (why === 'none' ? 'không có dữ liệu / no data' :
-                 'dữ liệu ' + fmt(100 * data.coverage[n], 1) + ' % ô / known on ' + fmt(100 * data.coverage[n], 1) + ' % of cells') + ')' : ' (0 %)');
+        outputs[n].textContent = share !== undefined ? fmt(current[n], 2) + ' (' + fmt(100 * share, 0) + ' %)' :
+          why ? 'không tính / not scored' : fmt(current[n], 2) + ' (0 %)';
+        // a criterion known on too few cells cannot be weighted (geo/suitability.py: plan_criteria)
+        outputs[n].parentNode.title = why ? (why === 'none' ? 'không có dữ liệu / no data' : 'chỉ biết trên / known on ' +
+          fmt(100 * data.coverage[n], 1) + ' % ô / of the cells (< ' + fmt(100 * R.min_coverage, 0) + ' %)') : '';
         sliders[n].disabled = !!why;
       });
       list.textContent = '';

@@ -197,7 +197,8 @@ def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | No
     """Everything the browser needs, as a JSON-able dict (see the module docstring for the packing).
 
     ``grid`` is the ``grid`` layer of sites.gpkg (one row per cell: ``row``,
-    ``col``, ``excluded``, ``district``, ``s_<criterion>``, ``score``);
+    ``col``, ``excluded``, ``district``, ``s_<criterion>``, ``score``), shipped
+    in raster order (sorted by row, then column);
     ``rules`` default to ``grid.attrs["explorer_rules"]``; ``labels`` maps a
     criterion to its bilingual label.
     """
@@ -208,6 +209,7 @@ def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | No
     missing = [n for n in names if f"s_{n}" not in grid.columns]
     if missing:
         raise ValueError(f"the grid has no component score column s_{missing[0]}")
+    grid = grid.sort_values(["row", "col"], kind="stable")       # cells in raster order, whatever the map did to the frame
     rows = grid["row"].to_numpy(np.int64)
     cols = grid["col"].to_numpy(np.int64)
     if rows.max(initial=0) > 65535 or cols.max(initial=0) > 65535:

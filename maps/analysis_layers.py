@@ -61,7 +61,7 @@ class AnalysisLayers:
             w.kind = "circle"
             w.style = {**w.style, "radius": 6, "color": "#333"}
         self.legends.append(Legend("Thời gian đi từ khu, cụm công nghiệp / travel time from the parks", sw, made,
-                                   note="Mạng đường OSM 2018, mô hình tốc độ của công cụ / 2018 OSM road network, the tool's speed "
+                                   note=f"Mạng đường {self.provenance['osm']}, mô hình tốc độ của công cụ / {self.provenance['osm']} road network, the tool's speed "
                                         "model; không rõ = không nối được mạng hoặc không có tuyến / unknown = not on the network "
                                         "or no route"))
 

@@ -85,7 +85,7 @@ BASE_NONE = "Không nền / no base map"
 G_BOUNDARIES = "Ranh giới / Boundaries"
 G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
 G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
-G_TRANSPORT = "Giao thông, logistics Kép / Transport, Kép logistics"
+G_TRANSPORT = "Giao thông, logistics / Transport, logistics"      # the region's map.transport_group replaces it
 G_URBAN = "Đô thị, dân số, nước / Urban, population, water"
 
 GROUP_ORDER = (G_BOUNDARIES, G_DISTRICTS, G_PARKS, G_TRANSPORT, G_URBAN, G_ACCESS, G_ISOCHRONES, G_ANALYSIS)
@@ -104,7 +104,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
                 clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
                 home: str | None = None, extra_links: list[tuple[str, str]] | None = None,
                 collapsed: bool = True, district_view: str = "density", access_layers: bool = True,
-                hide=(), explorer_open: bool = False) -> folium.Map:
+                hide=(), explorer_open: bool = False, map_config: dict | None = None) -> folium.Map:
     """A Leaflet map of the planning ``layers`` (name → GeoDataFrame, as in ``LayerSet.layers``).
 
     population : ``(array, profile)`` of the population grid (``LayerSet.population``),
@@ -125,6 +125,9 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         on a page whose analysis draws the parks itself).
     explorer_open : unfold the suitability explorer's weight panel at the start (when the
         suitability grid carries criterion scores and rules, see :mod:`maps.explorer`).
+    map_config : the region's ``map:`` section (:func:`region_map_config`; read from the region
+        named in ``summary`` when not given): ``transport_group``, ``rail_legend_title``,
+        ``highlight_station`` (``names``, ``label``).
 
     The map exposes ``window.bgMap`` and ``bgplan.layers[key]`` for tests;
     ``m.bgplan_layers`` maps the same keys to the Python elements.
@@ -155,8 +158,9 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
 
     shared = SharedTexts()
     shared.add_to(m)
+    map_config = map_config if map_config is not None else region_map_config((summary or {}).get("region"))
     build = _Builder(m, summary or {}, district_view, target_names(layers, summary), shared, hide=hide,
-                     open_parks_legend=False, explorer_open=explorer_open)
+                     open_parks_legend=False, explorer_open=explorer_open, map_config=map_config)
     # Drawing order on the one canvas = order added: areas first, then lines and points on top.
     build.boundaries(prepared)
     build.districts(prepared)
@@ -167,7 +171,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.population(population)
     build.analysis_points(prepared_analyses)
 
-    groups = {g: build.groups[g] for g in GROUP_ORDER if g in build.groups}
+    groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in GROUP_ORDER if g in build.groups}
     GroupedLayers([(BASE_OSM, tiles), (BASE_NONE, None)], groups,
                   exclusive=[G_DISTRICTS, G_ISOCHRONES, G_ACCESS], collapsed=collapsed).add_to(m)
     for legend in build.legends:
@@ -292,7 +296,8 @@ class _Builder(AnalysisLayers):
     """Adds layers, legends and control groups to a map, one planning theme at a time."""
 
     def __init__(self, m: folium.Map, summary: dict, district_view: str = "density", names: dict | None = None,
-                 shared: SharedTexts | None = None, hide=(), open_parks_legend: bool = True, explorer_open: bool = False):
+                 shared: SharedTexts | None = None, hide=(), open_parks_legend: bool = True, explorer_open: bool = False,
+                 map_config: dict | None = None):
         self.m = m
         self.hide = set(hide)
         self.open_parks_legend = open_parks_legend
@@ -305,6 +310,9 @@ class _Builder(AnalysisLayers):
         self.registry: dict[str, DataLayer] = {}
         self.explorer = None
         self.explorer_open = explorer_open
+        self.map_config = map_config or {}
+        self.transport_group = self.map_config.get("transport_group") or G_TRANSPORT
+        self.provenance = provenance(summary)
 
     def add(self, group: str, layer, key: str):
         layer.add_to(self.m)
@@ -475,7 +483,7 @@ class _Builder(AnalysisLayers):
             sw.append(Swatch("Quy hoạch (nét đứt) / planned (dashed)", "line", {**styles["other|planned"], "color": "#333"}))
             missing = [n.get("name_vi") or n.get("corridor_id") for n in
                        self.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
-            note = "Khớp với mạng đường OSM 2018 / matched on the 2018 OSM road network"
+            note = f"Khớp với mạng đường {self.provenance['osm']} / matched on the {self.provenance['osm']} road network"
             if missing:
                 note += "; không tìm thấy / not found: " + ", ".join(str(x) for x in missing)
             self.legends.append(Legend("Hành lang giao thông / road corridors", sw, [lay], note=note, open=False))
@@ -495,24 +503,27 @@ class _Builder(AnalysisLayers):
             kinds = [str(k) if str(k) in style.STATION_KINDS else "rail_station" for k in
                      (stations["kind"] if "kind" in stations else ["rail_station"] * len(stations))]
             names = stations["name"] if "name" in stations else [None] * len(stations)
-            keys = ["kep" if fold(str(n)) in ("kep", "ga kep") else k for n, k in zip(names, kinds)]
+            hub = self.map_config.get("highlight_station") or {}
+            hub_names = {fold(str(n)) for n in hub.get("names", [])}
+            keys = ["hub" if fold(str(n)) in hub_names else k for n, k in zip(names, kinds)]
             styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#ffffff", "weight": 1.5, "fillOpacity": 1}
                       for k, v in style.STATION_KINDS.items()}
-            styles["kep"] = {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}
+            styles["hub"] = {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}
             tips = [popups.tooltip_html(n, style.STATION_KINDS[k]["label"]) for n, k in zip(names, kinds)]
             pops = popups.feature_popups(stations, "name", popups.STATION_FIELDS)
             rail_layers.append(self.layer(G_TRANSPORT, "stations", "Ga, cảng cạn / stations, dry ports", stations, keys, styles,
                                           tips, pops))
             present = [k for k in style.STATION_KINDS if k in set(kinds)]
             sw = [Swatch(style.STATION_KINDS[k]["label"], "circle", styles[k]) for k in present]
-            if "kep" in keys:
-                sw.insert(0, Swatch("Ga Kép – đầu mối logistics / Kép station, logistics hub", "circle", styles["kep"]))
+            if "hub" in keys:
+                sw.insert(0, Swatch(hub.get("label") or "Ga đầu mối / hub station", "circle", styles["hub"]))
         else:
             sw = []
         if rail_layers:
             if has_features(rail):
                 sw.insert(0, Swatch("Đường sắt / railway", "line", {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}))
-            self.legends.append(Legend("Đường sắt, logistics Kép / railways, Kép logistics", sw, rail_layers, open=False))
+            self.legends.append(Legend(self.map_config.get("rail_legend_title") or "Đường sắt, ga / railways, stations", sw,
+                                       rail_layers, open=False))
 
         dest = L.get("destinations")
         if has_features(dest):
@@ -549,7 +560,8 @@ class _Builder(AnalysisLayers):
             present = [k for k in style.URBAN_CLASSES if k in set(keys)]
             sw = [Swatch(style.URBAN_CLASSES[k]["label"], "fill" if k == "builtup" else "circle", styles[k]) for k in present]
             self.legends.append(Legend("Đô thị / urban areas", sw, [lay], open=False,
-                                       note="Vị trí OSM 2018, dân số điều tra 2019 / OSM 2018 places, census 2019 population"))
+                                       note=f"Vị trí {self.provenance['osm']}, dân số điều tra {self.provenance['census_year']} / "
+                                            f"{self.provenance['osm']} places, census {self.provenance['census_year']} population"))
         w = L.get("water")
         if has_features(w):
             kinds = [str(k) if str(k) in style.WATER else "waterway" for k in (w["kind"] if "kind" in w else ["waterway"] * len(w))]
@@ -563,7 +575,7 @@ class _Builder(AnalysisLayers):
             lay = self.layer(G_URBAN, "water", "Sông, hồ / rivers, water", w, kinds, styles, tips, highlight=False)
             self.legends.append(Legend("Sông, hồ / water", [Swatch(style.WATER["waterway"]["label"], "line", styles["waterway"]),
                                                             Swatch(style.WATER["water_area"]["label"], "fill", styles["water_area"])],
-                                       [lay], open=False, note="OSM 2018, không có tên / no names"))
+                                       [lay], open=False, note=f"{self.provenance['osm']}, không có tên / no names"))
 
     def population(self, population):
         if population is None:
@@ -582,6 +594,32 @@ class _Builder(AnalysisLayers):
                                    note="WorldPop 2020 (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census"))
 
 # --------------------------------------------------------------------------- helpers
+
+def region_map_config(region_id: str | None) -> dict:
+    """The ``map:`` section of a region's YAML (``layers/regions/<id>.yaml``); {} when there is none or no region."""
+    if not region_id:
+        return {}
+    try:
+        from layers.region import load_region
+
+        return dict(load_region(region_id).config.get("map") or {})
+    except Exception as exc:          # an unknown region id: the map is still drawn, with generic texts
+        log.warning("no map settings for region %r: %s", region_id, exc)
+        return {}
+
+
+def provenance(summary: dict | None) -> dict:
+    """Labels of the data actually used, from the build summary: ``osm`` ("OSM 2018" from the dates in the
+    water/railway sources; "OSM" when no date is given) and ``census_year`` ("2019"; "" when not given)."""
+    import re
+
+    layers = (summary or {}).get("layers", {})
+    text = " ".join(str(layers.get(k, {}).get("source") or "") for k in ("water", "railways"))
+    years = re.findall(r"OpenStreetMap (\d{4})-\d{2}-\d{2}|OSM (\d{4})", text)
+    year = next((a or b for a, b in years), None)
+    census = str(layers.get("urban_areas", {}).get("census_date") or layers.get("district_population", {}).get("census_date") or "")
+    return {"osm": f"OSM {year}" if year else "OSM", "census_year": census[:4]}
+
 
 def _districts(L: dict):
     d = L.get("district_population")

@@ -300,10 +300,18 @@ SOURCES = (
 
 
 def _public_summary(summary: dict) -> dict:
-    """Only the corridors-not-found list of the build summary (names, no paths)."""
-    not_found = summary.get("layers", {}).get("corridors", {}).get("not_found", [])
-    return {"layers": {"corridors": {"not_found": [{"corridor_id": n.get("corridor_id"), "name_vi": n.get("name_vi")}
-                                                   for n in not_found]}}}
+    """The corridors not found, the region id and the sources' dates of the build summary (names, no paths)."""
+    layers = summary.get("layers", {})
+    not_found = layers.get("corridors", {}).get("not_found", [])
+    out = {"layers": {"corridors": {"not_found": [{"corridor_id": n.get("corridor_id"), "name_vi": n.get("name_vi")}
+                                                  for n in not_found]}}}
+    # the region id (its map settings) and the sources' dates (provenance labels on the maps)
+    if summary.get("region"):
+        out["region"] = summary["region"]
+    for name, key in (("water", "source"), ("railways", "source"), ("urban_areas", "census_date")):
+        if layers.get(name, {}).get(key):
+            out["layers"].setdefault(name, {})[key] = layers[name][key]
+    return out
 
 
 def _region_name(layers: dict) -> str:

@@ -135,7 +135,7 @@ def test_planner_map_layers_on_real_data(planner):
     tips = " ".join(f["properties"]["t"] for f in stations)
     for name in ("Bắc Giang", "Bảo Sơn", "Cẩm Lý", "Kép", "Lan Mẫu", "Phố Tráng", "Sen Hồ"):
         assert f"<b>{name}</b>" in tips
-    assert sum(f["properties"]["k"] == "kep" for f in stations) == 1
+    assert sum(f["properties"]["k"] == "hub" for f in stations) == 1
     # park circles are sized by area: Quang Châu (516 ha) is the largest KCN circle
     kcn = layers["parks_kcn"].data["features"]
     biggest = max(kcn, key=lambda f: f["properties"]["r"])

@@ -42,6 +42,9 @@ LAYER_INPUTS = {
     "urban_areas": [("places", "file"), ("census", "district_file"), ("census", "commune_file")],
     "district_population": [("census", "district_file"), ("population_raster", "file")],
     "population": [("population_raster", "file"), ("census", "district_file")],
+    # analyses that publish park points and names inherit the parks' licence
+    "access": [("parks", "points_file"), ("parks", "facts_file"), ("road_network", "file")],
+    "scenario": [("parks", "points_file"), ("parks", "facts_file"), ("road_network", "file")],
 }
 
 _OSM = {"source": "OpenStreetMap extract given with --osm", "licence": "ODbL 1.0", "redistribution": "allowed",
@@ -91,7 +94,7 @@ def layer_licences(region: Region, parks_file=None, osm=None, layer_names=None) 
             name = (region.config.get(section) or {}).get(key)
             if not name:
                 continue
-            if layer == "industrial_parks" and key == "points_file":
+            if key == "points_file":
                 if parks_file is not None:
                     files.append(Path(parks_file).name)
                     records.append({"source": f"planner's file {Path(parks_file).name}", "licence": "not stated",
@@ -105,7 +108,7 @@ def layer_licences(region: Region, parks_file=None, osm=None, layer_names=None) 
             if layer in ("province", "districts"):
                 files.append(name)
                 records.append(file_licence(name, known))
-        if osm is not None and layer in ("corridors", "industrial_parks", "urban_areas"):
+        if osm is not None and layer in ("corridors", "industrial_parks", "urban_areas", "access", "scenario"):
             files.append(Path(osm).name)
             records.append(_OSM)
         out[layer] = {

@@ -61,7 +61,7 @@ class AnalysisLayers:
             w.kind = "circle"
             w.style = {**w.style, "radius": 6, "color": "#333"}
         self.legends.append(Legend("Thời gian đi từ khu, cụm công nghiệp / travel time from the parks", sw, made,
-                                   note="Mạng đường OSM 2018, mô hình tốc độ của công cụ / 2018 OSM road network, the tool's speed "
+                                   note=f"Mạng đường {self.provenance['osm']}, mô hình tốc độ của công cụ / {self.provenance['osm']} road network, the tool's speed "
                                         "model; không rõ = không nối được mạng hoặc không có tuyến / unknown = not on the network "
                                         "or no route"))
 
@@ -76,6 +76,12 @@ class AnalysisLayers:
             values = suit[col] if col else pd.Series(np.nan, index=suit.index)
             breaks = style.nice_breaks(values, 5)
             pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
+            from maps import explorer
+
+            if explorer.can_explore(suit):
+                # criterion scores shipped: the grid is re-scored in the browser as the weights move
+                self._suitability_explorer(suit, breaks, pal, col)
+                return
             if len(suit) > MAX_VECTOR_CELLS:
                 # A full grid (62,000 cells at 250 m) as vectors would weigh hundreds of MB: draw it as an image.
                 self._suitability_image(suit, values, breaks, pal, col)
@@ -87,7 +93,7 @@ class AnalysisLayers:
             lay = self.layer(G_ANALYSIS, "suitability", "Mức phù hợp / suitability", suit, keys, styles, tips, pops,
                              highlight=False)
             self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
-                                       [lay], position="bottomleft"))
+                                       [lay]))
 
     def _suitability_image(self, suit, values, breaks, pal, col):
         """The suitability grid as a classed image overlay (cells rasterised at about their own size)."""
@@ -95,7 +101,7 @@ class AnalysisLayers:
         from rasterio.transform import from_origin
 
         from maps.elements import ImageLayer
-        from maps.planner import classed_png
+        from maps.images import classed_png
 
         cells = suit.to_crs("EPSG:4326")
         west, south, east, north = cells.total_bounds
@@ -110,13 +116,36 @@ class AnalysisLayers:
         lay = self.add(G_ANALYSIS, ImageLayer(uri, bounds, "Mức phù hợp / suitability", "suitability", opacity=0.8, show=True),
                        "suitability")
         self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
-                                   [lay], position="bottomleft",
+                                   [lay],
                                    note=f"{len(suit):,} ô lưới, vẽ dạng ảnh / grid cells, drawn as an image; "
                                         "không tô = bị loại hoặc không rõ / blank = excluded or unknown"))
+
+    def _suitability_explorer(self, suit, breaks, pal, col):
+        """The grid drawn and re-scored by the explorer (:mod:`maps.explorer`); its sites replace the static candidates."""
+        from maps import explorer
+
+        rules = suit.attrs["explorer_rules"]
+        labels = {n: column_label(n, self.names) for n in rules.weights}
+        payload = explorer.explorer_payload(suit, rules, labels)
+        lay = self.add(G_ANALYSIS, explorer.ExplorerLayer(payload, "Mức phù hợp / suitability", open=self.explorer_open),
+                       "suitability")
+        self.explorer = lay
+        self.legends.append(Legend(f"Mức phù hợp / suitability ({col})",
+                                   class_swatches(payload["breaks"], payload["palette"], popups.auto_fmt(col or "score")),
+                                   [lay], note=f"{len(suit):,} ô lưới, tính lại theo trọng số / grid cells, re-scored with the "
+                                               "weights; xám = bị loại / grey = excluded; viền đen = địa điểm / black outline = site"))
 
     def analysis_points(self, A: dict):
         """Candidate sites and scenario lines (drawn on top)."""
         cand = A.get("candidates")
+        if getattr(self, "explorer", None) is not None:
+            from maps.explorer import ExplorerSites
+
+            lay = self.add(G_ANALYSIS, ExplorerSites(self.explorer, "Địa điểm đề xuất / candidate sites"), "candidates")
+            st = {"radius": 8, "fillColor": "#ffd400", "color": "#000000", "weight": 2, "fillOpacity": 1}
+            self.legends.append(Legend("Địa điểm đề xuất / candidate sites",
+                                       [Swatch("Địa điểm, số = thứ hạng / site, number = rank", "circle", st)], [lay]))
+            cand = None
         if has_features(cand):
             if "rank" in cand:
                 cand = cand.sort_values("rank", ascending=False)
@@ -174,7 +203,7 @@ class AnalysisLayers:
             made.append(self.layer(G_ISOCHRONES, "isochrones", "Vùng đẳng thời / isochrones", iso, keys, styles, tips, pops,
                                    highlight=False))
         sw = [Swatch(lab, "fill", styles[str(i)]) for i, lab in enumerate(labels)]
-        self.legends.append(Legend("Vùng đẳng thời / isochrones (thời gian đi / travel time)", sw, made, position="bottomleft"))
+        self.legends.append(Legend("Vùng đẳng thời / isochrones (thời gian đi / travel time)", sw, made))
 
     def _scenario(self, scen):
         """Before/after features coloured by the change of one pair of columns.
@@ -226,8 +255,7 @@ class AnalysisLayers:
         sw = [Swatch(lab, "line" if lines else ("circle" if not lines and scen.geom_type.eq("Point").all() else "fill"),
                      styles[str(i)]) for i, lab in enumerate(labels)]
         sw.append(Swatch(style.UNKNOWN, "circle" if scen.geom_type.eq("Point").all() else "fill", styles["u"]))
-        self.legends.append(Legend(f"Thay đổi / change: {what} (sau − trước / after − before)", sw, [lay],
-                                   position="bottomleft"))
+        self.legends.append(Legend(f"Thay đổi / change: {what} (sau − trước / after − before)", sw, [lay]))
 
     def planned(self, A: dict):
         """Planned roads of a scenario (dashed) and their interchanges."""

@@ -53,3 +53,13 @@ communes part of whose 2019 population was placed by inference. Generated {html.
 {body}
 </tbody></table></body></html>
 """
+
+
+def communes_page(context) -> dict | None:
+    """Page builder for :data:`maps.publish.EXTRA_PAGES`: ``communes.html`` when OUT has ``communes.csv``, else None."""
+    csv = Path(context.out_dir) / "communes.csv"
+    if not csv.is_file():
+        return None
+    return {"file": "communes.html", "title": "Xã, phường 2025 / 2025 communes",
+            "description": "Dân số, KCN/CCN theo 99 xã, phường sau 01/07/2025 / population and parks by the 2025 communes",
+            "html": communes_html(csv, context.generated)}

@@ -48,7 +48,9 @@ from maps import popups, style, vendor
 from maps.analysis_layers import main_pair, scenario_pairs, target_label, target_names
 from maps.elements import feature_collection, has_features, safe_json
 from maps.legend import Legend, swatch_svg
-from maps.planner import DEFAULT_CLIP_KM, _prepare, _stable_ids, _to_storage, _window, planner_map
+from maps.elements import stable_ids
+from maps.geometry import DEFAULT_CLIP_KM, prepare, to_storage, window_of
+from maps.planner import planner_map
 
 #: Extra files of the dual page in ``maps/assets/`` (after Leaflet and bgplan.js).
 DUAL_CSS = "bgdual.css"
@@ -114,8 +116,8 @@ def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: di
     scen = analyses.get("scenario")
     targets, data = [], {"features": [], "popups": [], "styles": {}, "targets": [], "initial": 0, "z": Z_PARKS}
     if has_features(scen):
-        storage = {k: _to_storage(v) for k, v in layers.items() if v is not None}
-        scen = _prepare("scenario", _to_storage(scen), _window(storage, clip_km), 0)
+        storage = {k: to_storage(v) for k, v in layers.items() if v is not None}
+        scen = prepare("scenario", to_storage(scen), window_of(storage, clip_km), 0)
         targets = scenario_targets(scen, names)
         data = scenario_data(scen, targets)
 
@@ -127,7 +129,7 @@ def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: di
     DualStash("before").add_to(before)
     fig.add_child(after)
     DualScenario(before, after, data).add_to(fig)
-    _stable_ids(fig)
+    stable_ids(fig)
     fig.bgplan_maps = {"before": before, "after": after}
     fig.bgplan_targets = targets
     return fig
@@ -253,7 +255,7 @@ def scenario_data(scen: pd.DataFrame, targets: list[Target]) -> dict:
     fc = feature_collection(scen.geometry.values, ["u"] * len(scen), popups=list(range(len(scen))),
                             radii=[RADIUS] * len(scen))
     if len(fc["features"]) != len(scen):
-        raise ValueError("scenario frame has empty geometries")      # _prepare drops them first
+        raise ValueError("scenario frame has empty geometries")      # prepare drops them first
     for f, k, tt in zip(fc["features"], keys, tips):
         f["properties"]["k"] = k
         f["properties"]["t"] = tt

@@ -284,3 +284,18 @@ class Ready(MacroElement):
     def __init__(self):
         super().__init__()
         self._name = "Ready"
+
+
+def stable_ids(root) -> None:
+    """Replace folium's random element ids by a counter, so the same input gives the same HTML."""
+    counter = 0
+
+    def walk(element):
+        nonlocal counter
+        for child in list(element._children.values()):
+            counter += 1
+            child._id = f"{counter:05d}"
+            walk(child)
+
+    root._id = "00000"
+    walk(root)

@@ -90,7 +90,7 @@ class Legend(MacroElement):
     """)
 
     def __init__(self, title: str, swatches: list[Swatch], layers=(), note: str | None = None,
-                 position: str = "bottomright", open: bool = True):
+                 position: str = "bottomright", open: bool = False):
         super().__init__()
         self._name = "Legend"
         self.title = title

@@ -50,10 +50,8 @@ to 5 decimals; points are drawn on a canvas (``prefer_canvas``).
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import math
 from html import escape
 from pathlib import Path
 
@@ -61,38 +59,33 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import Element
-from shapely.geometry import box
 
-from geo import settings
 from geo.output import atomic_path
 from geo.text import fold
 from maps import popups, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, SharedTexts, SwitchWhenAdded,
-                           feature_collection, has_features)
+                           feature_collection, has_features, stable_ids)
+from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, window_of
+from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
 from maps.style import choropleth
 
 log = logging.getLogger(__name__)
 
-#: Default margin around the province envelope kept on the map (km).
-DEFAULT_CLIP_KM = 10.0
 #: Default simplification tolerance per layer (m, metric CRS); 0 = none.
 DEFAULT_SIMPLIFY_M = {"province": 20, "districts": 20, "district_population": 20, "neighbours": 100,
                       "water": 10, "corridors": 5, "railways": 5, "urban_areas": 10,
                       "isochrones": 20, "suitability": 0, "scenario": 5, "candidates": 5}
-#: Layers kept whole (not cut to the window): far destinations such as Hà Nội or Lạch Huyện port.
-NOT_CLIPPED = ("province", "destinations")
 
 BASE_OSM = "OpenStreetMap"
 BASE_NONE = "Không nền / no base map"
 G_BOUNDARIES = "Ranh giới / Boundaries"
 G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
 G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
-G_TRANSPORT = "Giao thông, logistics Kép / Transport, Kép logistics"
+G_TRANSPORT = "Giao thông, logistics / Transport, logistics"      # the region's map.transport_group replaces it
 G_URBAN = "Đô thị, dân số, nước / Urban, population, water"
 
 GROUP_ORDER = (G_BOUNDARIES, G_DISTRICTS, G_PARKS, G_TRANSPORT, G_URBAN, G_ACCESS, G_ISOCHRONES, G_ANALYSIS)
@@ -102,7 +95,6 @@ Z_ORDER = {"neighbours": 0, "districts": 1, "suitability": 2, "isochrones": 3, "
            "corridors": 6, "planned": 6.2, "scenario": 6.5, "railways": 7, "parks": 8, "access": 8.5, "urban": 9,
            "stations": 10, "interchanges": 10.5, "destinations": 11, "candidates": 12, "district": 20}
 
-POP_BREAKS = [100, 300, 1000, 3000, 10000]         # persons per 1 km cell
 DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
 URBAN_SHARE_BREAKS = [0.05, 0.10, 0.20, 0.40]
 
@@ -112,7 +104,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
                 clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
                 home: str | None = None, extra_links: list[tuple[str, str]] | None = None,
                 collapsed: bool = True, district_view: str = "density", access_layers: bool = True,
-                hide=()) -> folium.Map:
+                hide=(), explorer_open: bool = False, map_config: dict | None = None) -> folium.Map:
     """A Leaflet map of the planning ``layers`` (name → GeoDataFrame, as in ``LayerSet.layers``).
 
     population : ``(array, profile)`` of the population grid (``LayerSet.population``),
@@ -131,19 +123,24 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         (else the minutes are only in the park popups).
     hide : keys of layers listed in the layer control but off at the start (e.g. the park layers
         on a page whose analysis draws the parks itself).
+    explorer_open : unfold the suitability explorer's weight panel at the start (when the
+        suitability grid carries criterion scores and rules, see :mod:`maps.explorer`).
+    map_config : the region's ``map:`` section (:func:`region_map_config`; read from the region
+        named in ``summary`` when not given): ``transport_group``, ``rail_legend_title``,
+        ``highlight_station`` (``names``, ``label``).
 
     The map exposes ``window.bgMap`` and ``bgplan.layers[key]`` for tests;
     ``m.bgplan_layers`` maps the same keys to the Python elements.
     """
     analyses = {k: v for k, v in (analyses or {}).items() if v is not None and len(v)}
-    layers = {k: _to_storage(v) for k, v in layers.items() if v is not None}
+    layers = {k: to_storage(v) for k, v in layers.items() if v is not None}
     tolerances = {**DEFAULT_SIMPLIFY_M, **(simplify_m or {})}
-    window = _window(layers, clip_km)
-    prepared = {k: _prepare(k, v, window, tolerances.get(k, 0)) for k, v in layers.items()}
-    prepared_analyses = {k: (_prepare(k, v, window, tolerances.get(k, 0)) if isinstance(v, gpd.GeoDataFrame) else v)
+    window = window_of(layers, clip_km)
+    prepared = {k: prepare(k, v, window, tolerances.get(k, 0)) for k, v in layers.items()}
+    prepared_analyses = {k: (prepare(k, v, window, tolerances.get(k, 0)) if isinstance(v, gpd.GeoDataFrame) else v)
                          for k, v in analyses.items()}
 
-    bounds = _bounds(layers)
+    bounds = bounds_of(layers)
     m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=9, tiles=None,
                    prefer_canvas=True, control_scale=True, zoom_snap=0.5)
     m.default_js = []
@@ -161,8 +158,9 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
 
     shared = SharedTexts()
     shared.add_to(m)
+    map_config = map_config if map_config is not None else region_map_config((summary or {}).get("region"))
     build = _Builder(m, summary or {}, district_view, target_names(layers, summary), shared, hide=hide,
-                     open_parks_legend=not analyses)
+                     open_parks_legend=False, explorer_open=explorer_open, map_config=map_config)
     # Drawing order on the one canvas = order added: areas first, then lines and points on top.
     build.boundaries(prepared)
     build.districts(prepared)
@@ -173,7 +171,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.population(population)
     build.analysis_points(prepared_analyses)
 
-    groups = {g: build.groups[g] for g in GROUP_ORDER if g in build.groups}
+    groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in GROUP_ORDER if g in build.groups}
     GroupedLayers([(BASE_OSM, tiles), (BASE_NONE, None)], groups,
                   exclusive=[G_DISTRICTS, G_ISOCHRONES, G_ACCESS], collapsed=collapsed).add_to(m)
     for legend in build.legends:
@@ -184,7 +182,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         SwitchWhenAdded(reg["population"], [reg[k] for k in ("districts_density", "districts_urban") if k in reg],
                         reg["districts_outline"]).add_to(m)
     Ready().add_to(m)
-    _stable_ids(root)
+    stable_ids(root)
     m.bgplan_layers = build.registry
     return m
 
@@ -280,62 +278,17 @@ def read_analyses(out_dir) -> dict:
         for layer, analysis in mapping.items():
             if layer in names:
                 found[analysis] = gpd.read_file(path, layer=layer)
+    siting = out_dir / "sites_summary.json"
+    if "suitability" in found and siting.is_file():
+        from maps.explorer import rules_from_summary
+
+        rules = rules_from_summary(json.loads(siting.read_text(encoding="utf-8")))
+        if rules is not None:
+            found["suitability"].attrs["explorer_rules"] = rules
     return found
 
 
 # --------------------------------------------------------------------------- geometry preparation
-
-def _to_storage(gdf):
-    if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None and gdf.crs != settings.storage_crs:
-        return gdf.to_crs(settings.storage_crs)
-    return gdf
-
-
-def _window(layers: dict, clip_km: float | None):
-    if clip_km is None:
-        return None
-    area = _region_geometry(layers)
-    if area is None:
-        return None
-    metric = gpd.GeoSeries([box(*area.bounds)], crs=settings.storage_crs).to_crs(settings.metric_crs)
-    return metric.buffer(clip_km * 1000, join_style="mitre").to_crs(settings.storage_crs).iloc[0].envelope
-
-
-def _region_geometry(layers: dict):
-    for name in ("province", "districts", "district_population"):
-        gdf = layers.get(name)
-        if isinstance(gdf, gpd.GeoDataFrame) and len(gdf):
-            return shapely.union_all(gdf.geometry.values)
-    return None
-
-
-def _bounds(layers: dict) -> tuple:
-    area = _region_geometry(layers)
-    if area is not None:
-        return area.bounds
-    frames = [g for g in layers.values() if isinstance(g, gpd.GeoDataFrame) and len(g)]
-    if not frames:
-        return (105.85, 21.10, 107.05, 21.65)   # Bắc Giang bbox (SOURCES.md)
-    b = np.array([g.total_bounds for g in frames])
-    return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
-
-
-def _prepare(name: str, gdf, window, tolerance_m: float):
-    """Cut to the window, simplify in the metric CRS; drop empty geometries."""
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf or not len(gdf):
-        return gdf
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    if gdf.crs is not None and gdf.crs != settings.storage_crs:
-        gdf = gdf.to_crs(settings.storage_crs)
-    if window is not None and name not in NOT_CLIPPED:
-        gdf = gdf[gdf.intersects(window)]
-        if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
-            gdf = gdf.clip(window)
-    if tolerance_m and len(gdf) and not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
-        metric = gdf.geometry.to_crs(settings.metric_crs).simplify(tolerance_m, preserve_topology=True)
-        gdf = gdf.set_geometry(metric.to_crs(settings.storage_crs))
-    return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-
 
 # --------------------------------------------------------------------------- the builder
 
@@ -343,7 +296,8 @@ class _Builder(AnalysisLayers):
     """Adds layers, legends and control groups to a map, one planning theme at a time."""
 
     def __init__(self, m: folium.Map, summary: dict, district_view: str = "density", names: dict | None = None,
-                 shared: SharedTexts | None = None, hide=(), open_parks_legend: bool = True):
+                 shared: SharedTexts | None = None, hide=(), open_parks_legend: bool = True, explorer_open: bool = False,
+                 map_config: dict | None = None):
         self.m = m
         self.hide = set(hide)
         self.open_parks_legend = open_parks_legend
@@ -354,6 +308,11 @@ class _Builder(AnalysisLayers):
         self.groups: dict[str, list] = {}
         self.legends: list[Legend] = []
         self.registry: dict[str, DataLayer] = {}
+        self.explorer = None
+        self.explorer_open = explorer_open
+        self.map_config = map_config or {}
+        self.transport_group = self.map_config.get("transport_group") or G_TRANSPORT
+        self.provenance = provenance(summary)
 
     def add(self, group: str, layer, key: str):
         layer.add_to(self.m)
@@ -387,7 +346,7 @@ class _Builder(AnalysisLayers):
             lay = self.layer(G_BOUNDARIES, "province", "Tỉnh / province", prov, ["p"] * len(prov), st, tips, pops)
             self.legends.append(Legend("Ranh giới / boundaries", [Swatch("Tỉnh / province", "line", st["p"]),
                                                                    Swatch("Huyện / district", "line", {"color": "#555", "weight": 1})],
-                                       [lay], open=False, position="bottomleft"))
+                                       [lay], open=False))
         nb = L.get("neighbours")
         if has_features(nb):
             tips = [popups.tooltip_html(r.get("name_vi"), "Tỉnh lân cận / neighbouring province") for _, r in nb.iterrows()]
@@ -420,7 +379,7 @@ class _Builder(AnalysisLayers):
                          tips, pops, show=self.district_view == "density")
         self.legends.append(Legend("Mật độ dân số / population density 2019 (người/km²)",
                                    class_swatches(DENSITY_BREAKS, pal, lambda v: style.fmt_number(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
+                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
 
         share = d["urban_share"] if "urban_share" in d else pd.Series(np.nan, index=d.index)
         pal = style.PALETTES["oranges"]
@@ -430,7 +389,7 @@ class _Builder(AnalysisLayers):
                          tips, pops, show=self.district_view == "urban")
         self.legends.append(Legend("Tỷ lệ dân số đô thị 2019 / urban share 2019",
                                    class_swatches(URBAN_SHARE_BREAKS, pal, lambda v: style.fmt_pct(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019", position="bottomleft"))
+                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
 
         st = {"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}}
         tips = [popups.tooltip_html(n) for n in name]
@@ -524,7 +483,7 @@ class _Builder(AnalysisLayers):
             sw.append(Swatch("Quy hoạch (nét đứt) / planned (dashed)", "line", {**styles["other|planned"], "color": "#333"}))
             missing = [n.get("name_vi") or n.get("corridor_id") for n in
                        self.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
-            note = "Khớp với mạng đường OSM 2018 / matched on the 2018 OSM road network"
+            note = f"Khớp với mạng đường {self.provenance['osm']} / matched on the {self.provenance['osm']} road network"
             if missing:
                 note += "; không tìm thấy / not found: " + ", ".join(str(x) for x in missing)
             self.legends.append(Legend("Hành lang giao thông / road corridors", sw, [lay], note=note, open=False))
@@ -544,24 +503,27 @@ class _Builder(AnalysisLayers):
             kinds = [str(k) if str(k) in style.STATION_KINDS else "rail_station" for k in
                      (stations["kind"] if "kind" in stations else ["rail_station"] * len(stations))]
             names = stations["name"] if "name" in stations else [None] * len(stations)
-            keys = ["kep" if fold(str(n)) in ("kep", "ga kep") else k for n, k in zip(names, kinds)]
+            hub = self.map_config.get("highlight_station") or {}
+            hub_names = {fold(str(n)) for n in hub.get("names", [])}
+            keys = ["hub" if fold(str(n)) in hub_names else k for n, k in zip(names, kinds)]
             styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#ffffff", "weight": 1.5, "fillOpacity": 1}
                       for k, v in style.STATION_KINDS.items()}
-            styles["kep"] = {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}
+            styles["hub"] = {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}
             tips = [popups.tooltip_html(n, style.STATION_KINDS[k]["label"]) for n, k in zip(names, kinds)]
             pops = popups.feature_popups(stations, "name", popups.STATION_FIELDS)
             rail_layers.append(self.layer(G_TRANSPORT, "stations", "Ga, cảng cạn / stations, dry ports", stations, keys, styles,
                                           tips, pops))
             present = [k for k in style.STATION_KINDS if k in set(kinds)]
             sw = [Swatch(style.STATION_KINDS[k]["label"], "circle", styles[k]) for k in present]
-            if "kep" in keys:
-                sw.insert(0, Swatch("Ga Kép – đầu mối logistics / Kép station, logistics hub", "circle", styles["kep"]))
+            if "hub" in keys:
+                sw.insert(0, Swatch(hub.get("label") or "Ga đầu mối / hub station", "circle", styles["hub"]))
         else:
             sw = []
         if rail_layers:
             if has_features(rail):
                 sw.insert(0, Swatch("Đường sắt / railway", "line", {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}))
-            self.legends.append(Legend("Đường sắt, logistics Kép / railways, Kép logistics", sw, rail_layers, open=False))
+            self.legends.append(Legend(self.map_config.get("rail_legend_title") or "Đường sắt, ga / railways, stations", sw,
+                                       rail_layers, open=False))
 
         dest = L.get("destinations")
         if has_features(dest):
@@ -598,7 +560,8 @@ class _Builder(AnalysisLayers):
             present = [k for k in style.URBAN_CLASSES if k in set(keys)]
             sw = [Swatch(style.URBAN_CLASSES[k]["label"], "fill" if k == "builtup" else "circle", styles[k]) for k in present]
             self.legends.append(Legend("Đô thị / urban areas", sw, [lay], open=False,
-                                       note="Vị trí OSM 2018, dân số điều tra 2019 / OSM 2018 places, census 2019 population"))
+                                       note=f"Vị trí {self.provenance['osm']}, dân số điều tra {self.provenance['census_year']} / "
+                                            f"{self.provenance['osm']} places, census {self.provenance['census_year']} population"))
         w = L.get("water")
         if has_features(w):
             kinds = [str(k) if str(k) in style.WATER else "waterway" for k in (w["kind"] if "kind" in w else ["waterway"] * len(w))]
@@ -612,7 +575,7 @@ class _Builder(AnalysisLayers):
             lay = self.layer(G_URBAN, "water", "Sông, hồ / rivers, water", w, kinds, styles, tips, highlight=False)
             self.legends.append(Legend("Sông, hồ / water", [Swatch(style.WATER["waterway"]["label"], "line", styles["waterway"]),
                                                             Swatch(style.WATER["water_area"]["label"], "fill", styles["water_area"])],
-                                       [lay], open=False, note="OSM 2018, không có tên / no names"))
+                                       [lay], open=False, note=f"{self.provenance['osm']}, không có tên / no names"))
 
     def population(self, population):
         if population is None:
@@ -628,77 +591,41 @@ class _Builder(AnalysisLayers):
         pal = style.PALETTES["ylorrd"]
         self.legends.append(Legend("Dân số / population (người/ô 1 km, per 1 km cell)",
                                    class_swatches(POP_BREAKS, pal, lambda v: style.fmt_number(v)), [lay],
-                                   note="WorldPop 2020 (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census",
-                                   position="bottomleft"))
+                                   note="WorldPop 2020 (CC BY 4.0), hiệu chỉnh theo điều tra 2019 / rescaled to the 2019 census"))
 
 # --------------------------------------------------------------------------- helpers
+
+def region_map_config(region_id: str | None) -> dict:
+    """The ``map:`` section of a region's YAML (``layers/regions/<id>.yaml``); {} when there is none or no region."""
+    if not region_id:
+        return {}
+    try:
+        from layers.region import load_region
+
+        return dict(load_region(region_id).config.get("map") or {})
+    except Exception as exc:          # an unknown region id: the map is still drawn, with generic texts
+        log.warning("no map settings for region %r: %s", region_id, exc)
+        return {}
+
+
+def provenance(summary: dict | None) -> dict:
+    """Labels of the data actually used, from the build summary: ``osm`` ("OSM 2018" from the dates in the
+    water/railway sources; "OSM" when no date is given) and ``census_year`` ("2019"; "" when not given)."""
+    import re
+
+    layers = (summary or {}).get("layers", {})
+    text = " ".join(str(layers.get(k, {}).get("source") or "") for k in ("water", "railways"))
+    years = re.findall(r"OpenStreetMap (\d{4})-\d{2}-\d{2}|OSM (\d{4})", text)
+    year = next((a or b for a, b in years), None)
+    census = str(layers.get("urban_areas", {}).get("census_date") or layers.get("district_population", {}).get("census_date") or "")
+    return {"osm": f"OSM {year}" if year else "OSM", "census_year": census[:4]}
+
 
 def _districts(L: dict):
     d = L.get("district_population")
     if has_features(d):
         return d
     return L.get("districts")
-
-
-def classed_png(a: np.ndarray, west: float, south: float, east: float, north: float, breaks, palette,
-                alpha: int = 210) -> tuple[str, list]:
-    """A lon/lat grid of values as a PNG data URI coloured by classes (transparent where NaN).
-
-    Rows are resampled to Web Mercator spacing so the pixels sit where they
-    belong on the map. Returns ``(data_uri, [[south, west], [north, east]])``.
-    """
-    from folium.utilities import write_png
-
-    a = _mercator_rows(np.asarray(a, dtype=float), south, north)
-    rgba = np.zeros(a.shape + (4,), dtype=np.uint8)
-    classes = np.digitize(np.nan_to_num(a, nan=-np.inf), breaks)
-    for i, col in enumerate(palette):
-        sel = (classes == i) & np.isfinite(a)
-        rgba[sel] = [int(col[1:3], 16), int(col[3:5], 16), int(col[5:7], 16), alpha]
-    png = write_png(rgba)
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), [[south, west], [north, east]]
-
-
-def population_png(array, profile) -> tuple[str, list]:
-    """The population grid as a PNG data URI (classes of :data:`POP_BREAKS`, transparent where unknown or 0).
-
-    Rows are resampled to Web Mercator spacing so the pixels sit where they
-    belong on the map. Returns ``(data_uri, [[south, west], [north, east]])``.
-    """
-    from folium.utilities import write_png
-
-    a = np.asarray(array, dtype=float)
-    nodata = profile.get("nodata")
-    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
-        a = np.where(a == nodata, np.nan, a)
-    a = np.where(a < 0, np.nan, a)
-    t = profile["transform"]
-    west, north = t.c, t.f
-    east, south = west + t.a * a.shape[1], north + t.e * a.shape[0]
-    crs = profile.get("crs")
-    if crs is not None and str(crs).upper() not in ("EPSG:4326",) and not getattr(crs, "is_geographic", True):
-        raise ValueError("population raster must be in geographic coordinates (EPSG:4326)")
-    a = _mercator_rows(a, south, north)
-    pal = style.PALETTES["ylorrd"]
-    rgba = np.zeros(a.shape + (4,), dtype=np.uint8)
-    classes = np.digitize(np.nan_to_num(a, nan=-1), POP_BREAKS)
-    for i, col in enumerate(pal):
-        sel = (classes == i) & np.isfinite(a) & (a > 0)
-        rgba[sel] = [int(col[1:3], 16), int(col[3:5], 16), int(col[5:7], 16), 210]
-    png = write_png(rgba)
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii"), [[south, west], [north, east]]
-
-
-def _mercator_rows(a: np.ndarray, south: float, north: float) -> np.ndarray:
-    h = a.shape[0]
-
-    def y(lat):
-        return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
-
-    ys = y(north) + (np.arange(h) + 0.5) * (y(south) - y(north)) / h
-    lats = np.degrees(2 * np.arctan(np.exp(ys)) - np.pi / 2)
-    rows = np.clip(((north - lats) / (north - south) * h).astype(int), 0, h - 1)
-    return a[rows]
 
 
 def _default_title(layers: dict) -> str:
@@ -721,18 +648,3 @@ def _title_box(title: str, subtitle: str | None, home: str | None, links) -> str
     if nav:
         parts.append("<p>" + " · ".join(nav) + "</p>")
     return "".join(parts)
-
-
-def _stable_ids(root) -> None:
-    """Replace folium's random element ids by a counter, so the same input gives the same HTML."""
-    counter = 0
-
-    def walk(element):
-        nonlocal counter
-        for child in list(element._children.values()):
-            counter += 1
-            child._id = f"{counter:05d}"
-            walk(child)
-
-    root._id = "00000"
-    walk(root)

@@ -225,6 +225,8 @@ COLUMN_LABELS = {
     "name": "Tên / name",
     "district": "Huyện / district",
     "slope_deg": "Độ dốc / slope",
+    "km_to_park": "Khoảng cách đến khu, cụm công nghiệp / distance to a park",
+    "km_to_urban": "Khoảng cách đến đô thị / distance to an urban core",
     "elevation_m": "Độ cao / elevation",
     "reason": "Lý do / reason",
     "note": "Ghi chú / note",

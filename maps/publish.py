@@ -12,7 +12,12 @@
   synchronised maps with one legend and a target selector (:mod:`maps.dualmap`);
 * ``indicators.html`` — 2030 targets beside today's values
   (:mod:`maps.indicators`);
-* ``assets/`` — the vendored Leaflet files (:mod:`maps.vendor`).
+* ``assets/`` — the vendored Leaflet files (:mod:`maps.vendor`);
+* ``licences.json`` and ``sources.html`` — source, licence and redistribution
+  of every layer (:mod:`maps.licences`); layers whose redistribution is
+  "not allowed" are left out unless ``include_restricted`` (then every page
+  says so);
+* any extra page of :data:`EXTRA_PAGES` (see there: one line to add a page).
 
 The pages open from the file system or any static web server: no server
 code, no CDN; map tiles are the only external requests and the maps work
@@ -28,10 +33,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
+import json
 import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -39,7 +46,7 @@ import pandas as pd
 
 from geo.config import read_yaml
 from geo.errors import InputError
-from maps import dualmap, indicators, style, vendor
+from maps import dualmap, indicators, licences, style, vendor
 from maps.planner import planner_map, read_analyses, read_layers
 
 log = logging.getLogger(__name__)
@@ -66,13 +73,50 @@ PAGES = (
      "description": "Lưới điểm phù hợp cho khu, cụm công nghiệp mới và các địa điểm đề xuất / "
                     "suitability grid for new parks and candidate sites",
      "layers": CONTEXT, "analyses": ("suitability", "candidates"), "needs": ("suitability", "candidates"),
-     "district_view": "outline", "population": False, "access_layers": False},
+     "district_view": "outline", "population": False, "access_layers": False, "explorer_open": True},
     {"file": "scenario.html", "title": "Kịch bản trước/sau / scenario before and after",
      "description": "Thay đổi khi có tuyến đường quy hoạch / what changes with the planned lines",
      "layers": CONTEXT, "analyses": ("scenario", "planned_roads", "interchanges"), "needs": ("scenario", "planned_roads"),
      "district_view": "outline", "population": False, "access_layers": False, "hide": ("parks_kcn", "parks_ccn", "parks_other"),
      "dual": True},
 )
+
+
+#: Extra pages built by other modules, as "module:function" (imported when publishing, so no import cycle).
+#: The function gets a :class:`SiteContext` and returns None (nothing to show) or a dict
+#: ``{"file": "x.html", "title": …, "description": …, "html": …}``; the page is written and listed on the index.
+#: Adding a page is one line here, e.g. ``"maps.communes:communes_page",``.
+EXTRA_PAGES: tuple[str, ...] = (
+    "maps.validation_page:validation_page",   # how good are these travel times (OUT/validation.csv)
+    "maps.communes_page:communes_page",       # the 2025 communes (OUT/communes.csv)
+)
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What an extra page builder may use: only public layers and analyses (already cut to the allow-list)."""
+
+    layers: dict
+    analyses: dict
+    summary: dict
+    generated: str
+    region_name: str
+    site_dir: Path
+    out_dir: Path
+
+
+def _builders(extra) -> list:
+    """The page builder functions of :data:`EXTRA_PAGES` plus ``extra`` (callables or "module:function")."""
+    import importlib
+
+    out = []
+    for spec in (*EXTRA_PAGES, *(extra or ())):
+        if callable(spec):
+            out.append(spec)
+            continue
+        module, _, name = str(spec).partition(":")
+        out.append(getattr(importlib.import_module(module), name))
+    return out
 
 
 def load_config(config=None) -> dict:
@@ -107,14 +151,19 @@ def public_layers(layers: dict | None, allow: dict | None) -> dict:
         geom = [frame.geometry.name] if hasattr(frame, "geometry") and frame.geometry.name in frame else []
         cols = public_columns([c for c in frame.columns if c not in geom], allow[name])
         sub = frame[cols + geom].copy()
-        sub.attrs = {}
+        # only the siting rules (numbers and labels, no paths) travel with a layer
+        sub.attrs = {k: v for k, v in getattr(frame, "attrs", {}).items() if k == "explorer_rules"}
         out[name] = sub
     return out
 
 
 def publish_site(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
-                 summary: dict | None = None, config=None, site_dir=None) -> dict:
+                 summary: dict | None = None, config=None, site_dir=None, include_restricted: bool = False,
+                 pages=()) -> dict:
     """Write the published site into ``OUT/site`` (or ``site_dir``); layers read from ``OUT/layers.gpkg`` when not given.
+
+    ``include_restricted`` publishes layers whose redistribution is "not allowed" too (every page
+    then says so); ``pages`` adds page builders to :data:`EXTRA_PAGES` for this call.
 
     Returns ``{"site": Path, "pages": {file: bytes}, "over_budget": [files]}``.
     """
@@ -133,6 +182,17 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
         population = None
     public_summary = _public_summary(summary or {})
     generated = _dt.date.today().isoformat()
+    names = list(pub) + (["population"] if population is not None else [])
+    rows = licences.licence_table(names, list(pub_analyses), summary)
+    blocked = licences.restricted(rows)
+    if blocked and not include_restricted:
+        log.warning("not published (redistribution not allowed): %s; use --include-restricted to publish them", ", ".join(blocked))
+        pub = {k: v for k, v in pub.items() if k not in blocked}
+        pub_analyses = {k: v for k, v in pub_analyses.items() if k not in blocked}
+        population = None if "population" in blocked else population
+    for r in rows:
+        r["published"] = include_restricted or r["layer"] not in blocked
+    notice = licences.banner_html(blocked) if (blocked and include_restricted) else ""
 
     site.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{site.name}-", dir=site.parent))
@@ -149,6 +209,8 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
                            assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
                            home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],
                            district_view=page["district_view"], hide=page.get("hide", ()))
+            if page.get("explorer_open"):
+                options["explorer_open"] = True
             if page.get("dual"):
                 m = dualmap.scenario_dual_map(chosen, **options)
             else:
@@ -156,15 +218,22 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
                                 access_layers=page["access_layers"], **options)
             (tmp / page["file"]).write_text(m.get_root().render(), encoding="utf-8")
             written.append(page)
+        context = SiteContext(pub, pub_analyses, public_summary, generated, _region_name(pub), tmp, out_dir)
+        for builder in _builders(pages):
+            extra = builder(context)
+            if extra:
+                (tmp / extra["file"]).write_text(extra["html"], encoding="utf-8")
+                written.append(extra)
         page_html = indicators.indicators_html(pub, generated=generated, region_id=(summary or {}).get("region"))
         (tmp / "indicators.html").write_text(page_html, encoding="utf-8")
-        if (out_dir / "communes.csv").exists():          # 2025 communes (maps/communes_page.py)
-            from maps.communes_page import communes_html
-            (tmp / "communes.html").write_text(communes_html(out_dir / "communes.csv", generated), encoding="utf-8")
-        from maps.validation_page import write_validation_page  # "how good are these travel times" (issue 9)
-
-        written += [p for p in [write_validation_page(out_dir, tmp, generated)] if p]
         (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated), encoding="utf-8")
+        (tmp / "licences.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / "sources.html").write_text(licences.sources_html(rows, generated, indicators.PAGE_CSS, style.ATTRIBUTION_TEXT), encoding="utf-8")
+        if notice:
+            for page_file in tmp.glob("*.html"):
+                text = page_file.read_text(encoding="utf-8")
+                at = text.rfind("</body>")
+                page_file.write_text(text[:at] + notice + text[at:] if at >= 0 else text + notice, encoding="utf-8")
         _swap_into_place(tmp, site)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -189,6 +258,8 @@ def index_html(layers: dict, pages: list[dict], summary: dict, generated: str) -
     for p in pages:
         cards.append(f'<li><a href="{escape(p["file"], quote=True)}">{escape(p["title"])}</a>'
                      f'<div class="d">{escape(p["description"])}</div></li>')
+    cards.append('<li><a href="sources.html">Nguồn và giấy phép / sources and licences</a><div class="d">Nguồn, giấy phép và '
+                 'quyền phân phối lại của từng lớp / source, licence and redistribution of every layer</div></li>')
     cards.append('<li><a href="indicators.html">Chỉ tiêu 2030 / 2030 indicators</a><div class="d">Mục tiêu 2030 bên cạnh giá trị '
                  'hiện nay tính từ dữ liệu / 2030 targets beside today\'s values computed from the data</div></li>')
     counts = []
@@ -233,10 +304,18 @@ SOURCES = (
 
 
 def _public_summary(summary: dict) -> dict:
-    """Only the corridors-not-found list of the build summary (names, no paths)."""
-    not_found = summary.get("layers", {}).get("corridors", {}).get("not_found", [])
-    return {"layers": {"corridors": {"not_found": [{"corridor_id": n.get("corridor_id"), "name_vi": n.get("name_vi")}
-                                                   for n in not_found]}}}
+    """The corridors not found, the region id and the sources' dates of the build summary (names, no paths)."""
+    layers = summary.get("layers", {})
+    not_found = layers.get("corridors", {}).get("not_found", [])
+    out = {"layers": {"corridors": {"not_found": [{"corridor_id": n.get("corridor_id"), "name_vi": n.get("name_vi")}
+                                                  for n in not_found]}}}
+    # the region id (its map settings) and the sources' dates (provenance labels on the maps)
+    if summary.get("region"):
+        out["region"] = summary["region"]
+    for name, key in (("water", "source"), ("railways", "source"), ("urban_areas", "census_date")):
+        if layers.get(name, {}).get(key):
+            out["layers"].setdefault(name, {})[key] = layers[name][key]
+    return out
 
 
 def _region_name(layers: dict) -> str:

@@ -3,8 +3,8 @@
 :func:`render_validation_page` turns the table of :func:`layers.validation.validate`
 (``OUT/validation.csv``) and its summary (``OUT/validation.json``) into one
 plain HTML page (no script), escaped, in the site's style.
-:func:`write_validation_page` writes it into a site folder when OUT has a
-validation, and returns the page entry for the index.
+:func:`validation_page` is the site's page builder (one entry of
+``maps.publish.EXTRA_PAGES``): the page when OUT has a validation, else None.
 """
 
 from __future__ import annotations
@@ -76,14 +76,13 @@ def render_validation_page(table: pd.DataFrame, summary: dict, generated: str = 
             "</main></body></html>")
 
 
-def write_validation_page(out_dir, site_dir, generated: str = "") -> dict | None:
-    """Write ``validation.html`` into ``site_dir`` from ``OUT/validation.csv`` (+ .json); None when there is none."""
-    out_dir = Path(out_dir)
+def validation_page(context) -> dict | None:
+    """Page builder for :data:`maps.publish.EXTRA_PAGES`: the page from ``OUT/validation.csv`` (+ .json); None when absent."""
+    out_dir = Path(context.out_dir)
     csv = out_dir / "validation.csv"
     if not csv.is_file():
         return None
     table = pd.read_csv(csv)
     js = out_dir / "validation.json"
     summary = json.loads(js.read_text(encoding="utf-8")) if js.is_file() else {}
-    (Path(site_dir) / PAGE["file"]).write_text(render_validation_page(table, summary, generated), encoding="utf-8")
-    return dict(PAGE)
+    return {**PAGE, "html": render_validation_page(table, summary, context.generated)}

@@ -10,6 +10,7 @@ Leaflet plugins and this project's own helpers, all kept in
 ``fullscreen/``             leaflet.fullscreen 3.0.0 (MIT)
 ``groupedlayercontrol/``    leaflet-groupedlayercontrol 0.6.1 (MIT)
 ``bgplan.js``, ``.css``     data layers, legends, test hooks (this project)
+``explorer.js``             the suitability explorer (this project, :mod:`maps.explorer`)
 ==========================  =============================================
 
 Two ways to include them:
@@ -39,7 +40,7 @@ ASSET_DIR = Path(__file__).resolve().parent / "assets"
 CSS = ("leaflet/leaflet.css", "fullscreen/Control.FullScreen.css",
        "groupedlayercontrol/leaflet.groupedlayercontrol.min.css", "bgplan.css")
 JS = ("leaflet/leaflet.js", "fullscreen/Control.FullScreen.js",
-      "groupedlayercontrol/leaflet.groupedlayercontrol.min.js", "bgplan.js")
+      "groupedlayercontrol/leaflet.groupedlayercontrol.min.js", "bgplan.js", "explorer.js")
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
 

@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="A static site (no server code) of the maps and an indicators page, with only the public "
                                     "attributes of maps/publish.yaml (or --config) and visible attribution.")
     pb.add_argument("--config", type=Path, default=None, metavar="FILE", help="publishing allow-list (default: maps/publish.yaml)")
+    pb.add_argument("--include-restricted", action="store_true",
+                    help="also publish layers whose redistribution is 'not allowed' (every page then says so)")
     pb.set_defaults(func=cmd_publish)
 
     rn = sub.add_parser("run", parents=[common], help="everything in order: layers, access, scenario, isochrones, site, map, publish",
@@ -424,7 +426,7 @@ def cmd_publish(args) -> int:
     from maps.publish import publish_site
 
     _check_inputs(args.config)
-    result = publish_site(args.out, config=args.config)
+    result = publish_site(args.out, config=args.config, include_restricted=args.include_restricted)
     for name, size in result["pages"].items():
         print(f"  {name}: {size / 1e6:.2f} MB")
     if result["over_budget"]:

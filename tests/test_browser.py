@@ -50,14 +50,20 @@ def _need_browser():
 
 
 @pytest.fixture(scope="module")
-def site(region, tmp_path_factory):
-    """The published site with malicious park names and sample analyses."""
+def built(region):
     from layers.build import build_layers
+
+    _need_browser()
+    return build_layers(region)
+
+
+@pytest.fixture(scope="module")
+def site(built, tmp_path_factory):
+    """The published site with malicious park names and sample analyses."""
     from maps.publish import publish_site
     from maps.samples import sample_analyses
 
-    _need_browser()
-    result = build_layers(region)
+    result = built
     layers = dict(result.layers)
     bad = gpd.GeoDataFrame({"name": [XSS_IMG, XSS_SCRIPT], "kind": ["KCN", "CCN"], "area_ha": [200.0, None],
                             "status": ["operating", "listed"], "district": ["Lục Ngạn", "<b>bold</b>"]},
@@ -468,3 +474,197 @@ def test_index_and_indicators_pages(browser, server):
     timings = {"first_paint_ms": browser.execute_script(
         "var e = performance.getEntriesByName('first-contentful-paint')[0]; return e ? e.startTime : null;")}
     (ARTIFACTS / "browser_indicators_timing.json").write_text(json.dumps(timings))
+
+
+# --------------------------------------------------------------------------- the suitability explorer
+
+@pytest.fixture(scope="module")
+def siting_out(region, built, tmp_path_factory):
+    """A real siting run (logistics-heavy, 1 km cells) written to OUT, then OUT/map.html and OUT/site from it."""
+    from geo import settings
+    from layers.siting import run_siting, write_siting
+    from maps.planner import read_analyses, write_planner_map
+    from maps.publish import publish_site
+
+    settings.progress = False
+    out = tmp_path_factory.mktemp("siting_out")
+    result = run_siting(region, "logistics-heavy", cell_m=1000, sensitivity=False)
+    write_siting(result, out)
+    context = {k: v for k, v in built.layers.items() if k in ("province", "districts", "district_population", "corridors",
+                                                                "stations", "destinations", "industrial_parks")}
+    analyses = read_analyses(out)
+    assert "explorer_rules" in analyses["suitability"].attrs
+    write_planner_map(out, layers=context, analyses=analyses, summary=built.summary)
+    publish_site(out, layers=context, analyses=analyses, summary=built.summary)
+    return out, result
+
+
+def _open_file(driver, path: Path):
+    """Open a page from file:// with the network off (works offline, no server)."""
+    driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    try:
+        _open(driver, path.as_uri())
+        deadline = time.time() + 15
+        while time.time() < deadline and not driver.execute_script("return !!(window.bgExplorer && (bgExplorer.ready || bgExplorer.error))"):
+            time.sleep(0.05)
+        assert driver.execute_script("return window.bgExplorer.ready"), driver.execute_script("return window.bgExplorer.error")
+    finally:
+        driver.delete_network_conditions()
+
+
+def _site_list(driver) -> list[tuple]:
+    """(rank, area_ha, district, score) of each <li> of #site-list, read in one go (the list is rebuilt on every change)."""
+    rows = driver.execute_script("return Array.from(document.querySelectorAll('#site-list li')).map(function (li) {"
+                                 " return [li.dataset.rank, li.dataset.area, li.dataset.district, li.dataset.score]; });")
+    return [(int(r), float(a), d, float(s)) for r, a, d, s in rows]
+
+
+def _python_ranking(grid, rules, weights) -> list[tuple]:
+    """The ranking geo.suitability / geo.sites give for ``weights`` on the grid layer's component scores."""
+    import numpy as np
+
+    from geo.sites import locate, site_mode, suitable_cells
+    from geo.suitability import combine
+
+    shape = (int(grid["row"].max()) + 1, int(grid["col"].max()) + 1)
+
+    def dense(values, fill):
+        a = np.full(shape, fill, dtype=float)
+        a[grid["row"], grid["col"]] = values
+        return a
+
+    cover = {n: float(np.isfinite(grid[f"s_{n}"]).mean()) for n in weights}
+    used = {n: w for n, w in weights.items() if cover[n] > 0 and cover[n] >= rules.min_coverage and w > 0}
+    total = sum(used.values())
+    score, _, _ = combine({n: dense(grid[f"s_{n}"], np.nan) for n in used}, {n: w / total for n, w in used.items()},
+                          rules.min_known_weight)
+    eligible = ~dense(grid["excluded"].astype(float), 1).astype(bool) & np.isfinite(score)
+    suitable, _ = suitable_cells(score, eligible, rules.min_score, rules.top_share)
+    labels, table = locate(score, suitable, cell_ha=rules.cell_ha, min_area_ha=rules.min_area_ha, max_area_ha=rules.max_area_ha)
+    table = table.head(rules.top_n)
+    names = sorted(grid["district"].dropna().unique())
+    codes = dense(grid["district"].map({d: i for i, d in enumerate(names)}).fillna(-1), -1).astype(int)
+    mode = site_mode(np.where(labels <= rules.top_n, labels, 0), len(table), codes)
+    return [(int(r.site), float(r.area_ha), names[m] if m >= 0 else "", float(r.score_mean)) for r, m in zip(table.itertuples(), mode)]
+
+
+def _same_ranking(got, want):
+    assert [g[:3] for g in got] == [w[:3] for w in want]
+    assert all(abs(g[3] - w[3]) < 1e-4 for g, w in zip(got, want))
+
+
+def test_explorer_reproduces_python_and_reranks(browser, siting_out):
+    import geopandas as gpd
+    import numpy as np
+    import yaml
+
+    out, result = siting_out
+    grid = gpd.read_file(out / "sites.gpkg", layer="grid").sort_values(["row", "col"])   # the page's cell order
+    from maps.planner import read_analyses
+
+    rules = read_analyses(out)["suitability"].attrs["explorer_rules"]
+    _open_file(browser, out / "site" / "suitability.html")
+    _shot(browser, "explorer_default")
+    # the profile's own weights: the ranked list of the Python run (sites.gpkg), and the same cell scores
+    default = _site_list(browser)
+    python = [(int(r.site), float(r.area_ha), r.district, float(r.score_mean)) for r in result.sites.itertuples()]
+    assert len(default) == len(python) > 3
+    _same_ranking(default, python)
+    scores = browser.execute_script("return Array.from(bgExplorer.result.score)")
+    known = np.isfinite(grid["score"].to_numpy(float))
+    assert np.array_equal(np.isfinite(np.array(scores, dtype=float)), known)
+    assert np.allclose(np.array(scores, dtype=float)[known], grid["score"].to_numpy(float)[known], atol=1e-4, rtol=0)
+
+    # a planner moves a slider: labour counts for more, National Road 1A for nothing
+    updates = browser.execute_script("return bgExplorer.updates")
+    sliders = [browser.find_element("css selector", f'input[type=range][name="weight-{name}"]')
+               for name in ("minutes_to_ql1a", "people_within_45_min")]
+    # both moves in one task, so the page redraws once with both (as after a quick drag of two sliders)
+    browser.execute_script("[[arguments[0], '0'], [arguments[1], '5']].forEach(function (s) {"
+                           " s[0].value = s[1]; s[0].dispatchEvent(new Event('input', {bubbles: true})); });", *sliders)
+    deadline = time.time() + 5
+    while time.time() < deadline and browser.execute_script("return bgExplorer.updates") == updates:
+        time.sleep(0.05)
+    moved = _site_list(browser)
+    assert moved != default
+    weights = {**rules.weights, "minutes_to_ql1a": 0.0, "people_within_45_min": 5.0}
+    _same_ranking(moved, _python_ranking(grid, rules, weights))
+    _shot(browser, "explorer_moved")
+    snippet = yaml.safe_load(browser.find_element("css selector", ".bg-ex-yaml").get_attribute("value"))
+    assert {k: v["weight"] for k, v in snippet["criteria"].items()} == weights
+    # reset: back to the profile's weights and ranking
+    browser.find_element("css selector", ".bg-ex-reset").click()
+    deadline = time.time() + 5
+    while time.time() < deadline and _site_list(browser) != default:
+        time.sleep(0.05)
+    assert _site_list(browser) == default
+    assert _errors(browser) == []
+
+
+def test_planner_map_file_has_the_explorer(browser, siting_out):
+    out, result = siting_out
+    _open_file(browser, out / "map.html")
+    python = [(int(r.site), float(r.area_ha), r.district, float(r.score_mean)) for r in result.sites.itertuples()]
+    _same_ranking(_site_list(browser), python)
+    assert _errors(browser) == []
+
+
+# --------------------------------------------------------------------------- controls and labels that fit
+
+_BOXES = """
+var boxes = [];
+document.querySelectorAll('.leaflet-control').forEach(function (c) {
+  if (!c.offsetParent) return;
+  var r = c.getBoundingClientRect(), k = c.parentElement.getBoundingClientRect();
+  var box = [Math.max(r.left, k.left), Math.max(r.top, k.top), Math.min(r.right, k.right), Math.min(r.bottom, k.bottom)];
+  if (box[2] - box[0] < 1 || box[3] - box[1] < 1) return;      // scrolled out of its corner: not seen
+  boxes.push({what: c.className.split(' ').slice(0, 2).join(' ') + ' ' + (c.textContent || '').slice(0, 30), box: box});
+});
+var labels = [];
+document.querySelectorAll('.leaflet-tooltip.bg-label').forEach(function (t) {
+  if (getComputedStyle(t).visibility === 'hidden') return;
+  var r = t.getBoundingClientRect();
+  if (r.width && r.height) labels.push({what: t.textContent, box: [r.left, r.top, r.right, r.bottom]});
+});
+var title = document.querySelector('.bg-box');
+return {controls: boxes, labels: labels, legends: document.querySelectorAll('.bg-legend').length,
+        legends_shown: Array.from(document.querySelectorAll('.bg-legend')).filter(function (l) { return l.offsetParent; }).length,
+        legends_open: document.querySelectorAll('.bg-legend details[open]').length, title: !!title};
+"""
+
+
+def _overlaps(items) -> list:
+    found = []
+    for i, a in enumerate(items):
+        for b in items[i + 1:]:
+            x = min(a["box"][2], b["box"][2]) - max(a["box"][0], b["box"][0])
+            y = min(a["box"][3], b["box"][3]) - max(a["box"][1], b["box"][1])
+            if x > 0.5 and y > 0.5:
+                found.append((a["what"], b["what"]))
+    return found
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (390, 844)])
+def test_controls_and_labels_do_not_overlap(browser, server, siting_out, width, height):
+    out, _ = siting_out
+    browser.set_window_size(width, height)
+    try:
+        pages = [(f"{server}/planning.html", "planning"), (f"{server}/access.html", "access"),
+                 (out / "site" / "suitability.html", "suitability")]
+        for url, name in pages:
+            if isinstance(url, Path):
+                _open_file(browser, url)
+            else:
+                _open(browser, url)
+            time.sleep(0.3)                     # labels are decluttered just after the view settles
+            state = browser.execute_script(_BOXES)
+            _shot(browser, f"layout_{name}_{width}x{height}")
+            assert state["title"] and len(state["controls"]) >= 4, name
+            assert state["legends_shown"] < state["legends"] or name == "suitability", name    # legends of hidden layers hidden
+            assert state["legends_open"] == 0, name                                             # one line each until opened
+            assert _overlaps(state["controls"]) == [], (name, width)
+            assert len(state["labels"]) >= 2, name
+            assert _overlaps(state["labels"]) == [], (name, width)
+            assert _errors(browser) == []
+    finally:
+        browser.set_window_size(1400, 900)

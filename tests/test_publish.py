@@ -7,6 +7,7 @@ scripts/bench_maps.py only.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -45,7 +46,7 @@ def _pages(site):
 
 def test_site_pages_and_assets(site):
     root = site["site"]
-    assert set(site["pages"]) == {"index.html", "planning.html", "access.html", "suitability.html", "scenario.html",
+    assert set(site["pages"]) == {"index.html", "planning.html", "access.html", "suitability.html", "scenario.html", "sources.html",
                                   "indicators.html"}
     for rel in ("assets/leaflet/leaflet.js", "assets/leaflet/leaflet.css", "assets/leaflet/images/layers.png",
                 "assets/leaflet/LICENSE", "assets/fullscreen/Control.FullScreen.js", "assets/bgplan.js",
@@ -71,7 +72,7 @@ def test_pages_load_nothing_from_cdns(site):
 
 def test_attribution_on_every_page(site):
     for name, html in _pages(site).items():
-        if name in ("index.html", "indicators.html"):
+        if name in ("index.html", "indicators.html", "sources.html"):
             assert "© OpenStreetMap contributors (ODbL) · GADM · WorldPop (CC BY 4.0)" in html, name
         else:
             text = html.replace("\\u003c", "<").replace("\\u003e", ">")
@@ -156,7 +157,7 @@ def test_analysis_pages_only_when_given(built, tmp_path):
 
     layers = {k: v for k, v in built.layers.items() if k in ("province", "districts", "industrial_parks")}
     result = publish_site(tmp_path, layers=layers, population=None, analyses=None, summary={})
-    assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html"}
+    assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html", "sources.html"}
     html = (result["site"] / "planning.html").read_text(encoding="utf-8")
     assert "bgplan.layers[\"parks_kcn\"]" in html and "water" not in re.findall(r'bgplan.layers\["(\w+)"\]', html)
     # district population absent: the indicators say unknown, not 0 %
@@ -204,7 +205,7 @@ def test_publish_from_out_folder(built, tmp_path):
     write_layers(built, tmp_path)
     result = publish_site(tmp_path)
     assert result["site"] == tmp_path / "site"
-    assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html"}
+    assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html", "sources.html"}
     html = (tmp_path / "site" / "planning.html").read_text(encoding="utf-8")
     assert "bgplan.layers[\"population\"]" in html and "KCN Quang Châu" in html
 
@@ -286,3 +287,40 @@ def test_scenario_dual_map_without_per_park_results(built):
     assert html.count('class="folium-map"') == 2
     assert 'id="bg-target"' not in html and "no per-park results" in html
     assert "assets/" not in html and "bg.syncMaps = function" in html   # one self-contained file
+
+
+def test_licences_and_restricted_layers(built, tmp_path):
+    """licences.json and sources.html list every published layer; "not allowed" stays out unless asked for."""
+    from maps.publish import publish_site
+
+    summary = {**built.summary, "licences": {
+        "industrial_parks": {"source": "iipvietnam.vn", "licence": "none stated", "redistribution": "not allowed"},
+        "corridors": {"source": "OpenStreetMap", "licence": "ODbL 1.0", "redistribution": "allowed"}}}
+    layers = {k: built.layers[k] for k in ("province", "districts", "corridors", "industrial_parks")}
+    site = publish_site(tmp_path, layers=layers, summary=summary, analyses={})["site"]
+    rows = {r["layer"]: r for r in json.loads((site / "licences.json").read_text(encoding="utf-8"))}
+    assert rows["corridors"]["redistribution"] == "allowed" and rows["corridors"]["licence"] == "ODbL 1.0"
+    assert rows["province"]["redistribution"] == "unknown"                       # missing from the summary
+    assert rows["industrial_parks"]["redistribution"] == "not allowed" and rows["industrial_parks"]["published"] is False
+    planning = (site / "planning.html").read_text(encoding="utf-8")
+    assert "parks_kcn" not in planning and "corridors" in planning
+    assert "iipvietnam.vn" in (site / "sources.html").read_text(encoding="utf-8")
+    assert "sources.html" in (site / "index.html").read_text(encoding="utf-8")
+    assert "bg-restricted" not in planning
+    # the explicit option publishes them and every page says so
+    site = publish_site(tmp_path, layers=layers, summary=summary, analyses={}, include_restricted=True)["site"]
+    for page in site.glob("*.html"):
+        assert "bg-restricted" in page.read_text(encoding="utf-8"), page.name
+    assert "parks_kcn" in (site / "planning.html").read_text(encoding="utf-8")
+
+
+def test_extra_page_is_one_builder(built, tmp_path):
+    from maps.publish import publish_site
+
+    def communes(ctx):
+        return {"file": "communes.html", "title": "Xã / communes", "description": f"{len(ctx.layers)} layers",
+                "html": f"<html><body>{ctx.region_name}</body></html>"}
+
+    site = publish_site(tmp_path, layers={"province": built.layers["province"]}, analyses={}, pages=[communes])["site"]
+    assert (site / "communes.html").is_file()
+    assert 'href="communes.html"' in (site / "index.html").read_text(encoding="utf-8")

@@ -94,8 +94,10 @@
     if (bounds) { map.fitBounds(bounds, {animate: false, maxZoom: 13}); }
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     map.attributionControl.addAttribution(attribution);
+    // zoom and full screen on the right, under the layer button: the left column is for the title and panels
+    if (map.zoomControl) { map.zoomControl.setPosition('topright'); }
     if (fullscreen && L.control.fullscreen) {
-      L.control.fullscreen({position: 'topleft', title: fullscreen[0], titleCancel: fullscreen[1]}).addTo(map);
+      L.control.fullscreen({position: 'topright', title: fullscreen[0], titleCancel: fullscreen[1]}).addTo(map);
     }
     window.bgMap = map;
   };
@@ -117,7 +119,32 @@
     return name;
   };
 
+  /* Permanent name labels must not cover one another: after every view or layer change, show them in the
+     order they were added and hide a label whose box overlaps one already shown (it comes back on zoom). */
+  bg.declutter = function (map) {
+    var shown = [];
+    var labels = map.getContainer().querySelectorAll('.leaflet-tooltip.bg-label');
+    Array.prototype.forEach.call(labels, function (el) { el.style.visibility = ''; el.classList.remove('bg-hidden'); });
+    Array.prototype.forEach.call(labels, function (el) {
+      var r = el.getBoundingClientRect();
+      if (!r.width && !r.height) { return; }
+      var hit = shown.some(function (s) { return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom; });
+      if (hit) { el.style.visibility = 'hidden'; el.classList.add('bg-hidden'); } else { shown.push(r); }
+    });
+  };
+  function watchLabels(map) {
+    var queued = false;
+    function later() {
+      if (queued) { return; }
+      queued = true;
+      setTimeout(function () { queued = false; bg.declutter(map); }, 0);
+    }
+    map.on('zoomend moveend layeradd layerremove resize', later);
+    bg.declutter(map);
+  }
+
   bg.ready = function (map) {
+    watchLabels(map);
     bg.restack(map);
     bg.loaded = true;
     window.bgReady = (window.performance && performance.now) ? performance.now() : 0;

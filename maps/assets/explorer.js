@@ -1,0 +1,428 @@
+/* bgplan suitability explorer (MIT, this project): move the criterion weights, re-score the grid, re-rank the sites.
+ *
+ * Reproduces geo/suitability.py (plan_criteria, combine) and geo/sites.py (threshold_of, carve, locate,
+ * site_mode) on the data packed by maps/explorer.py. Every rule (weights, min_known_weight, min_coverage,
+ * top_share or min_score, min_area_ha, max_area_ha, drop_share, top_n) comes from that data.
+ * Text from the data is placed with textContent only. Nothing is fetched from the network.
+ */
+(function () {
+  'use strict';
+  var bg = window.bgplan = window.bgplan || {};
+
+  /* base64 → bytes → zlib inflate (DecompressionStream, built into the browser) → ArrayBuffer */
+  function inflate(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+    return new Response(stream).arrayBuffer();
+  }
+
+  /* Decode the packed arrays once: typed arrays on `d`. */
+  function decode(p) {
+    var names = p.criteria, jobs = [inflate(p.rows), inflate(p.cols), inflate(p.flags), inflate(p.district),
+                                    inflate(p.image.cells)];
+    names.forEach(function (n) { jobs.push(inflate(p.components[n])); });
+    return Promise.all(jobs).then(function (buf) {
+      var d = {n: p.n, nrows: p.nrows, ncols: p.ncols, rules: p.rules, criteria: names, districts: p.districts,
+               noDistrict: p.no_district, breaks: p.breaks, palette: p.palette, image: p.image};
+      var rows = new Uint16Array(buf[0]), cols = new Uint16Array(buf[1]);
+      d.flags = new Uint8Array(buf[2]);
+      d.district = new Uint8Array(buf[3]);
+      var delta = new Int32Array(buf[4]), pix = new Int32Array(delta.length), acc = 0;
+      for (var i = 0; i < delta.length; i++) { acc += delta[i]; pix[i] = acc; }
+      d.pixels = pix;
+      d.dense = new Int32Array(p.n);                 // cell → row * ncols + col
+      for (i = 0; i < p.n; i++) { d.dense[i] = rows[i] * p.ncols + cols[i]; }
+      d.components = {};
+      d.coverage = {};
+      names.forEach(function (n, k) {
+        var codes = new Uint16Array(buf[5 + k]), c = new Float64Array(p.n), known = 0;
+        for (var j = 0; j < p.n; j++) {
+          if (codes[j] === p.unknown) { c[j] = NaN; } else { c[j] = codes[j] / p.qmax; known++; }
+        }
+        d.components[n] = c;
+        d.coverage[n] = p.n ? known / p.n : 0;       // share of the region's cells where the criterion is known
+      });
+      return d;
+    });
+  }
+
+  /* numpy.quantile(values, q) with the default 'linear' method (values sorted ascending). */
+  function quantileLinear(sorted, q) {
+    var n = sorted.length;
+    if (!n) { return Infinity; }
+    var virt = q * (n - 1), prev = Math.floor(virt), next = Math.min(prev + 1, n - 1), t = virt - prev;
+    var a = sorted[prev], b = sorted[next], diff = b - a;
+    return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+  }
+
+  /* 4-connected components of `on` (Uint8Array, nrows × ncols) numbered 1… in raster order (as scipy.ndimage.label). */
+  function label(on, nrows, ncols, out, stack) {
+    out.fill(0);
+    var count = 0, size = nrows * ncols;
+    for (var s = 0; s < size; s++) {
+      if (!on[s] || out[s]) { continue; }
+      count++;
+      var top = 0;
+      stack[top++] = s;
+      out[s] = count;
+      while (top) {
+        var k = stack[--top], r = (k / ncols) | 0, c = k - r * ncols;
+        if (c > 0 && on[k - 1] && !out[k - 1]) { out[k - 1] = count; stack[top++] = k - 1; }
+        if (c < ncols - 1 && on[k + 1] && !out[k + 1]) { out[k + 1] = count; stack[top++] = k + 1; }
+        if (r > 0 && on[k - ncols] && !out[k - ncols]) { out[k - ncols] = count; stack[top++] = k - ncols; }
+        if (r < nrows - 1 && on[k + ncols] && !out[k + ncols]) { out[k + ncols] = count; stack[top++] = k + ncols; }
+      }
+    }
+    return count;
+  }
+
+  /* Score, suitable cells, sites and ranking for `weights` (criterion → raw weight ≥ 0). */
+  function compute(d, weights) {
+    var t0 = performance.now(), R = d.rules, n = d.n, names = d.criteria;
+    var used = [], dropped = {};
+    names.forEach(function (name) {
+      var cov = d.coverage[name], w = +weights[name];
+      if (cov === 0) { dropped[name] = 'none'; }
+      else if (cov < R.min_coverage) { dropped[name] = 'partial'; }
+      else if (w > 0) { used.push(name); }
+    });
+    var total = 0;
+    used.forEach(function (name) { total += +weights[name]; });
+    var res = {weightsUsed: {}, dropped: dropped, sites: [], found: 0, suitable: 0, eligible: 0, threshold: null};
+    if (!(total > 0)) { res.error = 'no-weight'; res.ms = performance.now() - t0; return res; }
+    used.forEach(function (name) { res.weightsUsed[name] = +weights[name] / total; });
+
+    // combine(): weighted mean of the known components
+    var num = new Float64Array(n), den = new Float64Array(n), score = new Float64Array(n);
+    used.forEach(function (name) {
+      var c = d.components[name], w = res.weightsUsed[name];
+      for (var i = 0; i < n; i++) { var v = c[i]; if (v === v) { num[i] += v * w; den[i] += w; } }
+    });
+    var minKnown = R.min_known_weight - 1e-12, elig = [];
+    for (var i = 0; i < n; i++) {
+      score[i] = (den[i] >= minKnown && den[i] > 0) ? num[i] / den[i] : NaN;
+      if (!(d.flags[i] & 1) && score[i] === score[i]) { elig.push(score[i]); }
+    }
+    res.score = score;
+    res.eligible = elig.length;
+    var threshold;
+    if (R.min_score !== null && R.min_score !== undefined) { threshold = R.min_score; }
+    else { threshold = quantileLinear(Float64Array.from(elig).sort(), 1.0 - R.top_share); }
+    res.threshold = threshold;
+
+    // suitable cells on the dense grid
+    var size = d.nrows * d.ncols, dense = new Float64Array(size).fill(NaN), on = new Uint8Array(size);
+    for (i = 0; i < n; i++) {
+      var k = d.dense[i];
+      dense[k] = score[i];
+      if (!(d.flags[i] & 1) && score[i] === score[i] && score[i] >= threshold) { on[k] = 1; res.suitable++; }
+    }
+    var lab = d._lab || (d._lab = new Int32Array(size)), stack = d._stack || (d._stack = new Int32Array(size));
+
+    // carve(): areas above max_area_ha cut to their best core(s)
+    if (R.max_area_ha !== null && R.max_area_ha !== undefined) {
+      var maxCells = Math.max(1, Math.floor(R.max_area_ha / R.cell_ha + 1e-9));
+      for (var round = 0; round < R.max_rounds; round++) {
+        var m = label(on, d.nrows, d.ncols, lab, stack), counts = new Int32Array(m + 1), big = false;
+        for (k = 0; k < size; k++) { counts[lab[k]]++; }
+        for (var z = 1; z <= m; z++) { if (counts[z] > maxCells) { big = true; break; } }
+        if (!big) { break; }
+        var zones = {};
+        for (k = 0; k < size; k++) {
+          var zl = lab[k];
+          if (zl && counts[zl] > maxCells) { (zones[zl] || (zones[zl] = [])).push(k); }
+        }
+        Object.keys(zones).forEach(function (key) {
+          var cells = zones[key];                                    // raster order; stable sort, worst first
+          cells.sort(function (a, b) { return (dense[a] - dense[b]) || (a - b); });
+          var drop = Math.max(1, Math.floor(R.drop_share * cells.length));
+          for (var j = 0; j < drop; j++) { on[cells[j]] = 0; }
+        });
+      }
+    }
+
+    // locate(): sites ≥ min_area_ha, ranked by mean score then area
+    var nl = label(on, d.nrows, d.ncols, lab, stack);
+    var cnt = new Int32Array(nl + 1), sum = new Float64Array(nl + 1), best = new Int32Array(nl + 1).fill(-1);
+    for (k = 0; k < size; k++) {
+      var l = lab[k];
+      if (!l) { continue; }
+      cnt[l]++;
+      sum[l] += dense[k];
+      if (best[l] < 0 || dense[k] > dense[best[l]]) { best[l] = k; }
+    }
+    var sites = [];
+    for (l = 1; l <= nl; l++) {
+      var area = cnt[l] * R.cell_ha;
+      if (area >= R.min_area_ha - 1e-9) { sites.push({label: l, cells: cnt[l], area_ha: area, score_mean: sum[l] / cnt[l], best: best[l]}); }
+    }
+    sites.sort(function (a, b) { return (b.score_mean - a.score_mean) || (b.area_ha - a.area_ha) || (a.label - b.label); });
+    res.found = sites.length;
+    sites = sites.slice(0, R.top_n);
+    var rankOf = new Int32Array(nl + 1);
+    sites.forEach(function (s, j) { s.rank = j + 1; rankOf[s.label] = j + 1; });
+    // site_mode(): district holding most of each site's cells (lowest code on ties)
+    var nd = d.districts.length, votes = new Int32Array((sites.length || 1) * (nd || 1));
+    var site = new Int32Array(n);
+    for (i = 0; i < n; i++) {
+      var r = rankOf[lab[d.dense[i]]];
+      site[i] = r;
+      if (r && d.district[i] !== d.noDistrict) { votes[(r - 1) * nd + d.district[i]]++; }
+    }
+    sites.forEach(function (s, j) {
+      var bestCode = -1, bestVotes = 0;
+      for (var c = 0; c < nd; c++) { if (votes[j * nd + c] > bestVotes) { bestVotes = votes[j * nd + c]; bestCode = c; } }
+      s.district = bestCode >= 0 ? d.districts[bestCode] : null;
+      delete s.label;
+    });
+    res.site = site;                  // rank of the site each cell belongs to (0 = none)
+    res.sites = sites;
+    res.ms = performance.now() - t0;
+    return res;
+  }
+
+  function rgba(hex, alpha) {
+    return [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16), alpha];
+  }
+
+  /* The grid image: score classes, excluded cells grey, site edges black. */
+  function draw(d, res, ctx, img) {
+    var W = d.image.width, H = d.image.height, px = d.pixels, data = img.data, colours = d.palette.map(function (c) { return rgba(c, 170); });
+    var grey = [150, 150, 150, 70], edge = [0, 0, 0, 255], score = res.score, site = res.site, breaks = d.breaks;
+    for (var p = 0; p < W * H; p++) {
+      var cell = px[p], o = p * 4, col = null;
+      if (cell >= 0 && score) {
+        var s = site[cell];
+        if (s) {
+          var x = p % W, y = (p / W) | 0;
+          var nb = [x > 0 ? px[p - 1] : -1, x < W - 1 ? px[p + 1] : -1, y > 0 ? px[p - W] : -1, y < H - 1 ? px[p + W] : -1];
+          for (var j = 0; j < 4; j++) { if (nb[j] < 0 || site[nb[j]] !== s) { col = edge; break; } }
+        }
+        if (!col) {
+          var v = score[cell];
+          if (v === v) { var c = 0; while (c < breaks.length && v >= breaks[c]) { c++; } col = colours[c]; }
+          if (d.flags[cell] & 1) { col = grey; }
+        }
+      }
+      if (col) { data[o] = col[0]; data[o + 1] = col[1]; data[o + 2] = col[2]; data[o + 3] = col[3]; }
+      else { data[o + 3] = 0; }
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+
+  /* Centre (lat, lng) of every cell from the pixels it covers (image rows are Web Mercator spaced). */
+  function cellCentres(d) {
+    var W = d.image.width, H = d.image.height, b = d.image.bounds, n = d.n;
+    var sx = new Float64Array(n), sy = new Float64Array(n), c = new Int32Array(n);
+    for (var p = 0; p < W * H; p++) {
+      var cell = d.pixels[p];
+      if (cell >= 0) { sx[cell] += p % W + 0.5; sy[cell] += ((p / W) | 0) + 0.5; c[cell]++; }
+    }
+    function merc(lat) { return Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360)); }
+    var yN = merc(b[1][0]), yS = merc(b[0][0]);
+    return function (cell) {
+      if (!c[cell]) { return null; }
+      var lng = b[0][1] + (sx[cell] / c[cell]) / W * (b[1][1] - b[0][1]);
+      var y = yN + (sy[cell] / c[cell]) / H * (yS - yN);
+      return [(2 * Math.atan(Math.exp(y)) - Math.PI / 2) * 180 / Math.PI, lng];
+    };
+  }
+
+  var CanvasOverlay = L.ImageOverlay.extend({
+    _initImage: function () {
+      var el = this._image = this._url;
+      L.DomUtil.addClass(el, 'leaflet-image-layer');
+      if (this._zoomAnimated) { L.DomUtil.addClass(el, 'leaflet-zoom-animated'); }
+      if (this.options.className) { L.DomUtil.addClass(el, this.options.className); }
+      el.onselectstart = L.Util.falseFn;
+      el.onmousemove = L.Util.falseFn;
+      if (this.options.zIndex !== undefined && this.options.zIndex !== null) { this._updateZIndex(); }
+    }
+  });
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+
+  function fmt(v, digits) { return Number(v).toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}); }
+
+  /* The explorer on `map`: returns the grid layer (for the layer control); `.sites` is the site marker layer. */
+  bg.explorer = function (map, payload, options) {
+    options = options || {};
+    var canvas = document.createElement('canvas');
+    canvas.width = payload.image.width;
+    canvas.height = payload.image.height;
+    var layer = new CanvasOverlay(canvas, payload.image.bounds, {opacity: 0.85, interactive: false, className: 'bg-pixelated',
+                                                                 pane: bg.lowPane(map, 'bgRaster', 350)});
+    var sites = layer.sites = L.layerGroup();
+    var api = window.bgExplorer = {ready: false, payload: payload};
+    var R = payload.rules, defaults = R.weights, current = L.extend({}, defaults);
+
+    // ---- the panel: sliders, status, ranked list, reset, YAML
+    var panel = L.control({position: options.position || 'topleft'});
+    var box = el('div', 'bg-explorer'), det = el('details'), sum = el('summary', null, 'Trọng số tiêu chí / criterion weights');
+    det.open = !!options.open;
+    det.appendChild(sum);
+    if (R.profile) { det.appendChild(el('div', 'bg-ex-note', 'Hồ sơ / profile: ' + R.profile)); }
+    // the result first (status line, ranked sites), then the weights that make it
+    var status = el('div', 'bg-ex-status', 'Đang tải / loading…');
+    det.appendChild(status);
+    var list = el('ol', 'bg-ex-list');
+    list.id = 'site-list';
+    det.appendChild(list);
+    var maxW = 0;
+    payload.criteria.forEach(function (n) { maxW = Math.max(maxW, +defaults[n]); });
+    // slider range: the smallest of 1, 2, 5 × 10^k at least twice the largest weight
+    var top = 1;
+    if (maxW > 0) {
+      var p10 = Math.pow(10, Math.floor(Math.log10(2 * maxW)));
+      top = [1, 2, 5, 10].map(function (f) { return f * p10; }).filter(function (v) { return v >= 2 * maxW - 1e-12; })[0];
+    }
+    var sliders = {}, outputs = {};
+    payload.criteria.forEach(function (n) {
+      var row = el('label', 'bg-ex-row'), name = el('span', 'bg-ex-name', R.labels[n] || n);
+      var input = el('input');
+      input.type = 'range';
+      input.name = 'weight-' + n;
+      input.min = '0';
+      input.max = String(top);
+      input.step = String(top / 100);
+      input.value = String(defaults[n]);
+      var out = el('output', 'bg-ex-val');
+      row.appendChild(name);
+      row.appendChild(input);
+      row.appendChild(out);
+      det.appendChild(row);
+      sliders[n] = input;
+      outputs[n] = out;
+      input.addEventListener('input', function () { current[n] = +input.value; schedule(); });
+    });
+    var buttons = el('div', 'bg-ex-buttons'), reset = el('button', null, 'Đặt lại / reset'), copy = el('button', null, 'Sao chép YAML / copy YAML');
+    reset.type = copy.type = 'button';
+    reset.className = 'bg-ex-reset';
+    copy.className = 'bg-ex-copy';
+    buttons.appendChild(reset);
+    buttons.appendChild(copy);
+    det.appendChild(buttons);
+    var yaml = el('textarea', 'bg-ex-yaml');
+    yaml.readOnly = true;
+    yaml.rows = 4;
+    det.appendChild(yaml);
+    box.appendChild(det);
+    panel.onAdd = function () {
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    panel.addTo(map);
+
+    reset.addEventListener('click', function () {
+      payload.criteria.forEach(function (n) { current[n] = +defaults[n]; sliders[n].value = String(defaults[n]); });
+      schedule();
+    });
+    copy.addEventListener('click', function () {
+      yaml.select();
+      if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(yaml.value).catch(function () {}); }
+      else { try { document.execCommand('copy'); } catch (e) { /* the text stays selected for the user */ } }
+    });
+
+    var data = null, img = null, ctx = canvas.getContext('2d'), centreOf = null, pending = false;
+    function schedule() {
+      if (!data || pending) { return; }
+      pending = true;
+      requestAnimationFrame(function () { pending = false; update(); });
+    }
+
+    function yamlOf(res) {
+      var lines = ['# ' + (R.profile || 'profile') + ': weights set in the explorer', 'criteria:'];
+      payload.criteria.forEach(function (n) { lines.push('  ' + n + ':', '    weight: ' + (+current[n])); });
+      return lines.join('\n');
+    }
+
+    function update() {
+      var t0 = performance.now();
+      var res = compute(data, current);
+      draw(data, res, ctx, img);
+      payload.criteria.forEach(function (n) {
+        var share = res.weightsUsed[n], why = res.dropped[n];
+        outputs[n].textContent = share !== undefined ? fmt(current[n], 2) + ' (' + fmt(100 * share, 0) + ' %)' :
+          why ? 'không tính / not scored' : fmt(current[n], 2) + ' (0 %)';
+        // a criterion known on too few cells cannot be weighted (geo/suitability.py: plan_criteria)
+        outputs[n].parentNode.title = why ? (why === 'none' ? 'không có dữ liệu / no data' : 'chỉ biết trên / known on ' +
+          fmt(100 * data.coverage[n], 1) + ' % ô / of the cells (< ' + fmt(100 * R.min_coverage, 0) + ' %)') : '';
+        sliders[n].disabled = !!why;
+      });
+      list.textContent = '';
+      sites.clearLayers();
+      if (res.error) {
+        status.textContent = 'Mọi trọng số bằng 0 / every weight is 0: không có điểm / no score';
+      } else {
+        status.textContent = fmt(res.suitable, 0) + ' ô phù hợp / suitable cells (' +
+          (R.min_score !== null && R.min_score !== undefined ? 'điểm / score ≥ ' + R.min_score : fmt(100 * R.top_share, 0) +
+           ' % tốt nhất trong / best of ' + fmt(res.eligible, 0)) + ', ngưỡng / threshold ' + fmt(res.threshold, 3) + '); ' +
+          res.found + ' địa điểm ≥ / sites ≥ ' + fmt(R.min_area_ha, 0) + ' ha';
+        res.sites.forEach(function (s) {
+          var li = el('li', null, '#' + s.rank + ' · ' + fmt(s.area_ha, 0) + ' ha · ' + (s.district || 'không rõ / unknown') +
+                      ' · ' + fmt(s.score_mean, 3));
+          li.dataset.rank = s.rank;
+          li.dataset.area = s.area_ha;
+          li.dataset.district = s.district || '';
+          li.dataset.score = s.score_mean;
+          var at = centreOf(bestCell(s));
+          if (at) {
+            var mk = L.circleMarker(at, {radius: 9, fillColor: '#ffd400', color: '#000', weight: 2, fillOpacity: 1});
+            mk.bindTooltip(String(s.rank), {permanent: true, direction: 'center', className: 'bg-rank', interactive: false});
+            var pop = el('div');
+            pop.appendChild(el('h4', null, 'Địa điểm / site #' + s.rank));
+            pop.appendChild(el('div', null, fmt(s.area_ha, 1) + ' ha · ' + (s.district || 'không rõ / unknown') +
+                                            ' · điểm / score ' + fmt(s.score_mean, 3)));
+            mk.bindPopup(pop, {className: 'bg-popup'});
+            sites.addLayer(mk);
+            li.addEventListener('click', function () { map.setView(at, Math.max(map.getZoom(), 12)); mk.openPopup(); });
+          }
+          list.appendChild(li);
+        });
+      }
+      yaml.value = yamlOf(res);
+      api.result = res;
+      api.ms = res.ms;
+      api.drawMs = performance.now() - t0;
+      api.updates = (api.updates || 0) + 1;
+      map.fire('bgplan:explorer', {result: res});
+    }
+
+    // best cell (grid row of the frame) of a site, from its dense index
+    var denseToCell = null;
+    function bestCell(s) {
+      if (!denseToCell) {
+        denseToCell = new Int32Array(data.nrows * data.ncols).fill(-1);
+        for (var i = 0; i < data.n; i++) { denseToCell[data.dense[i]] = i; }
+      }
+      return denseToCell[s.best];
+    }
+
+    decode(payload).then(function (d) {
+      data = d;
+      img = ctx.createImageData(canvas.width, canvas.height);
+      centreOf = cellCentres(d);
+      api.data = d;
+      api.compute = function (weights) { return compute(d, L.extend({}, current, weights || {})); };
+      api.setWeights = function (weights) {
+        Object.keys(weights).forEach(function (n) { current[n] = +weights[n]; if (sliders[n]) { sliders[n].value = String(weights[n]); } });
+        update();
+        return api.result;
+      };
+      update();
+      api.ready = true;
+    }).catch(function (e) {
+      status.textContent = 'Không đọc được dữ liệu / could not read the data: ' + e;
+      api.error = String(e);
+    });
+    return layer;
+  };
+  bg.explorerCompute = compute;
+})();

@@ -1,0 +1,293 @@
+"""The suitability explorer: move the criterion weights in the browser and watch the sites re-rank, offline.
+
+The siting run (``plan.py site`` → ``OUT/sites.gpkg`` layer ``grid`` and
+``OUT/sites_summary.json``) gives, per grid cell, the component score of
+every criterion (``s_<criterion>``, 0–1, NaN unknown), whether the cell is
+excluded, and its district. :func:`explorer_payload` packs them into the
+page and ``maps/assets/explorer.js`` redoes the last steps of
+:mod:`geo.suitability` and :mod:`geo.sites` in the browser, with the rules
+shipped as data (:class:`ExplorerRules`), never as constants in JavaScript:
+
+* criteria known on fewer than ``min_coverage`` of the cells are left out
+  (as :func:`geo.suitability.plan_criteria`); the others' weights are
+  renormalised to sum 1;
+* score = weighted mean of the known components, NaN where the known
+  weight is below ``min_known_weight`` (:func:`geo.suitability.combine`);
+* eligible = not excluded and scored; suitable = score ≥ ``min_score``, or
+  ≥ the (1 − ``top_share``) quantile of the eligible scores (numpy's linear
+  interpolation, :func:`geo.sites.threshold_of`);
+* sites = 4-connected suitable cells; areas above ``max_area_ha`` carved to
+  their best cores (drop the worst ``drop_share`` per round,
+  :func:`geo.sites.carve`); kept from ``min_area_ha``; ranked by mean
+  score, then area (:func:`geo.sites.locate`); the best ``top_n`` listed,
+  each with the district holding most of its cells (:func:`geo.sites.site_mode`).
+
+Packing (inside the page budget; 62,277 cells of 250 m ≈ 0.7 MB): each
+component quantised to uint16 (``round(v × 65534)``, 65535 = unknown:
+error ≤ 7.7e-6), row/column of each cell (uint16), flags (bit 0 =
+excluded), district code (uint8, 255 = none), and the index of the cell
+under each pixel of the drawn image (int32, −1 = none, delta-coded); each
+array zlib-compressed and base64-encoded, decoded in the browser by
+``DecompressionStream`` (no library, works from ``file://``).
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from maps import style
+from maps.elements import safe_json
+
+#: Quantisation of the component scores: 0–1 → 0…QMAX; QMAX + 1 = unknown.
+QMAX = 65534
+UNKNOWN_CODE = 65535
+NO_DISTRICT = 255
+
+
+@dataclass(frozen=True)
+class ExplorerRules:
+    """The siting rules the browser applies (see the module docstring); validated on creation.
+
+    weights : the profile's raw weights (≥ 0) by criterion, in the profile's order.
+    cell_ha : area of one grid cell (ha).
+    """
+
+    weights: dict
+    cell_ha: float
+    min_known_weight: float = 0.75
+    min_coverage: float = 0.5
+    top_share: float | None = 0.10
+    min_score: float | None = None
+    min_area_ha: float = 30.0
+    max_area_ha: float | None = None
+    top_n: int = 10
+    drop_share: float = 0.3
+    max_rounds: int = 40
+    labels: dict = field(default_factory=dict)      # criterion → bilingual label
+    profile: str = ""
+
+    def __post_init__(self):
+        if not self.weights:
+            raise ValueError("explorer rules need at least one criterion weight")
+        if any(not np.isfinite(w) or w < 0 for w in self.weights.values()):
+            raise ValueError("criterion weights must be finite and ≥ 0")
+        if not self.cell_ha > 0:
+            raise ValueError(f"cell_ha must be > 0, not {self.cell_ha!r}")
+        for name in ("min_known_weight", "min_coverage", "drop_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)!r}")
+        if self.min_score is None and (self.top_share is None or not 0 < self.top_share <= 1):
+            raise ValueError(f"top_share must be in (0, 1] when no min_score is given, not {self.top_share!r}")
+        if self.min_area_ha < 0 or self.top_n < 1:
+            raise ValueError("min_area_ha must be ≥ 0 and top_n ≥ 1")
+        if self.max_area_ha is not None and self.max_area_ha < self.min_area_ha:
+            raise ValueError("max_area_ha must be at least min_area_ha")
+
+
+def rules_from_summary(summary: dict) -> ExplorerRules | None:
+    """The rules of a siting run from its ``sites_summary.json``; None when it has no profile weights.
+
+    Read from the summary: the weights given, ``cell_m``, ``min_area_ha``,
+    ``max_area_ha``, ``sites_reported``; the scoring and locate settings
+    (``min_known_weight``, ``min_coverage``, ``top_share``, ``min_score``,
+    ``top_n``) from the summary's ``scoring``/``locate`` sections when it has
+    them, else from the profile file it names, else from the siting defaults.
+    """
+    weights = ((summary or {}).get("profile") or {}).get("weights_given")
+    if not weights or not summary.get("cell_m"):
+        return None
+    from layers.siting import LOCATE_DEFAULTS
+
+    from geo.suitability import SCORING_DEFAULTS
+
+    scoring, locate = dict(SCORING_DEFAULTS), dict(LOCATE_DEFAULTS)
+    source = (summary.get("profile") or {}).get("source")
+    if source:
+        try:
+            from geo.suitability import read_profile
+
+            prof = read_profile(source)
+            scoring.update(prof.scoring)
+            locate.update(prof.locate)
+        except Exception:           # the profile file moved: the summary and the defaults still hold
+            pass
+    scoring.update(summary.get("scoring") or {})
+    locate.update(summary.get("locate") or {})
+    for key in ("min_area_ha", "max_area_ha"):
+        if key in summary:
+            locate[key] = summary[key]
+    rule = str(summary.get("threshold_rule") or "")
+    if rule.startswith("score ≥") and locate.get("min_score") is None:
+        locate["min_score"] = float(rule.split("≥", 1)[1])
+    cell_m = float(summary["cell_m"])
+    return ExplorerRules(
+        weights={str(k): float(v) for k, v in weights.items()}, cell_ha=cell_m * cell_m / 1e4,
+        min_known_weight=float(scoring["min_known_weight"]), min_coverage=float(scoring["min_coverage"]),
+        top_share=None if locate.get("top_share") is None else float(locate["top_share"]),
+        min_score=None if locate.get("min_score") is None else float(locate["min_score"]),
+        min_area_ha=float(locate["min_area_ha"]),
+        max_area_ha=None if locate.get("max_area_ha") is None else float(locate["max_area_ha"]),
+        top_n=int(locate["top_n"]),
+        profile=str((summary.get("profile") or {}).get("title") or (summary.get("profile") or {}).get("name") or ""))
+
+
+def can_explore(grid) -> bool:
+    """True when ``grid`` (the ``grid`` layer of sites.gpkg) carries what the explorer needs."""
+    rules = getattr(grid, "attrs", {}).get("explorer_rules")
+    if rules is None or not {"row", "col", "excluded"} <= set(grid.columns):
+        return False
+    return all(f"s_{name}" in grid.columns for name in rules.weights)
+
+
+def pack(array: np.ndarray) -> str:
+    """zlib-compressed, base64-encoded bytes of ``array`` (little-endian)."""
+    a = np.ascontiguousarray(array)
+    a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+    return base64.b64encode(zlib.compress(a.tobytes(), 9)).decode("ascii")
+
+
+def quantise(values) -> np.ndarray:
+    """Component scores (0–1, NaN unknown) as uint16 codes: ``round(v × QMAX)``, :data:`UNKNOWN_CODE` for NaN.
+
+    >>> quantise([0.0, 0.5, 1.0, float("nan")]).tolist()
+    [0, 32767, 65534, 65535]
+    """
+    v = np.asarray(values, dtype=np.float64)
+    out = np.full(v.shape, UNKNOWN_CODE, dtype=np.uint16)
+    known = np.isfinite(v)
+    out[known] = np.round(np.clip(v[known], 0.0, 1.0) * QMAX).astype(np.uint16)
+    return out
+
+
+def dequantise(codes) -> np.ndarray:
+    """Inverse of :func:`quantise` (what the browser reads)."""
+    c = np.asarray(codes, dtype=np.float64)
+    return np.where(c == UNKNOWN_CODE, np.nan, c / QMAX)
+
+
+def pixel_cells(grid) -> tuple[np.ndarray, list]:
+    """Which cell (row of ``grid``, −1 = none) lies under each pixel of a lon/lat image at half the cell size.
+
+    Rows are resampled to Web Mercator spacing (as :func:`maps.images.classed_png`).
+    Returns ``(index, [[south, west], [north, east]])``.
+    """
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    from maps.images import mercator_rows
+
+    cells = grid.to_crs("EPSG:4326")
+    west, south, east, north = cells.total_bounds
+    b = cells.geometry.bounds
+    size = float(np.median(np.minimum(b["maxx"] - b["minx"], b["maxy"] - b["miny"]))) / 2
+    width = max(1, int(np.ceil((east - west) / size)))
+    height = max(1, int(np.ceil((north - south) / size)))
+    index = rasterize(zip(cells.geometry.values, np.arange(len(cells), dtype=np.int32)), out_shape=(height, width),
+                      transform=from_origin(west, north, size, size), fill=-1, dtype="int32")
+    south = north - height * size
+    index = mercator_rows(index, south, north)
+    return index, [[float(south), float(west)], [float(north), float(west + width * size)]]
+
+
+def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | None = None) -> dict:
+    """Everything the browser needs, as a JSON-able dict (see the module docstring for the packing).
+
+    ``grid`` is the ``grid`` layer of sites.gpkg (one row per cell: ``row``,
+    ``col``, ``excluded``, ``district``, ``s_<criterion>``, ``score``), shipped
+    in raster order (sorted by row, then column);
+    ``rules`` default to ``grid.attrs["explorer_rules"]``; ``labels`` maps a
+    criterion to its bilingual label.
+    """
+    rules = rules or grid.attrs.get("explorer_rules")
+    if rules is None:
+        raise ValueError("the grid has no explorer rules (attrs['explorer_rules'])")
+    names = list(rules.weights)
+    missing = [n for n in names if f"s_{n}" not in grid.columns]
+    if missing:
+        raise ValueError(f"the grid has no component score column s_{missing[0]}")
+    grid = grid.sort_values(["row", "col"], kind="stable")       # cells in raster order, whatever the map did to the frame
+    rows = grid["row"].to_numpy(np.int64)
+    cols = grid["col"].to_numpy(np.int64)
+    if rows.max(initial=0) > 65535 or cols.max(initial=0) > 65535:
+        raise ValueError("grid too large for the explorer (more than 65,536 rows or columns)")
+    district = grid["district"] if "district" in grid else None
+    district_names = sorted({str(d) for d in district.dropna()}) if district is not None else []
+    code_of = {d: i for i, d in enumerate(district_names)}
+    codes = (np.array([code_of.get(str(d), NO_DISTRICT) if not style.is_missing(d) else NO_DISTRICT for d in district],
+                      dtype=np.uint8) if district is not None else np.full(len(grid), NO_DISTRICT, np.uint8))
+    flags = grid["excluded"].fillna(True).astype(bool).to_numpy().astype(np.uint8)
+    pixels, bounds = pixel_cells(grid)
+    delta = np.diff(pixels.ravel().astype(np.int64), prepend=0).astype(np.int32)
+    score = grid["score"].to_numpy(float) if "score" in grid else np.full(len(grid), np.nan)
+    breaks = style.nice_breaks(score, 5)
+    palette = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
+    labels = labels or {}
+    return {
+        "rules": {**{k: v for k, v in asdict(rules).items() if k != "labels"},
+                  "labels": {n: labels.get(n) or rules.labels.get(n) or n for n in names}},
+        "criteria": names,
+        "n": int(len(grid)), "nrows": int(rows.max(initial=0)) + 1, "ncols": int(cols.max(initial=0)) + 1,
+        "rows": pack(rows.astype(np.uint16)), "cols": pack(cols.astype(np.uint16)),
+        "components": {n: pack(quantise(grid[f"s_{n}"].to_numpy(float))) for n in names},
+        "qmax": QMAX, "unknown": UNKNOWN_CODE,
+        "flags": pack(flags), "district": pack(codes), "districts": district_names, "no_district": NO_DISTRICT,
+        "image": {"width": int(pixels.shape[1]), "height": int(pixels.shape[0]), "bounds": bounds, "cells": pack(delta)},
+        "breaks": [float(b) for b in breaks], "palette": list(palette),
+    }
+
+
+# ---------------------------------------------------------------------- map elements
+
+from folium.map import Layer  # noqa: E402  (the elements below need folium; the packing above does not)
+from folium.template import Template  # noqa: E402
+
+
+class ExplorerLayer(Layer):
+    """The suitability grid re-scored in the browser, with the weight panel and the ranked site list.
+
+    ``payload`` from :func:`explorer_payload`; ``open`` unfolds the panel at
+    the start. The page exposes ``bgplan.layers["suitability"]`` and
+    ``window.bgExplorer`` (``ready``, ``result``, ``compute(weights)``,
+    ``setWeights(weights)``) for tests. Pair with :class:`ExplorerSites`.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = bgplan.explorer({{ this._parent.get_name() }}, {{ this.payload_json }}, {{ this.options_json }});
+        bgplan.layers["suitability"] = {{ this.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, payload: dict, name: str, open: bool = False, show: bool = True):
+        super().__init__(name=name, overlay=True, control=False, show=show)
+        self._name = "ExplorerLayer"
+        self.payload = payload
+        self.open = open
+
+    @property
+    def payload_json(self) -> str:
+        return safe_json(self.payload)
+
+    @property
+    def options_json(self) -> str:
+        return safe_json({"open": self.open, "position": "topleft"})
+
+
+class ExplorerSites(Layer):
+    """The explorer's ranked sites (numbered markers), a layer of their own in the layer control."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.explorer.get_name() }}.sites;
+        bgplan.layers["candidates"] = {{ this.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, explorer: ExplorerLayer, name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=False, show=show)
+        self._name = "ExplorerSites"
+        self.explorer = explorer

@@ -1,0 +1,79 @@
+"""Geometry shared by the map builders: storage CRS, the map window, clipping and simplification.
+
+Used by :mod:`maps.planner` and :mod:`maps.dualmap` (and any new page
+module). Metric work (buffers, simplification) in the metric CRS of
+:mod:`geo.settings`, results in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import box
+
+from geo import settings
+
+#: Default margin around the province envelope kept on the map (km).
+DEFAULT_CLIP_KM = 10.0
+#: Layers kept whole (not cut to the window): far destinations such as Hà Nội or Lạch Huyện port.
+NOT_CLIPPED = ("province", "destinations")
+#: (west, south, east, north) used only when no layer has features (a whole-world view is useless).
+FALLBACK_BOUNDS = (102.1, 8.2, 109.5, 23.4)     # Việt Nam's mainland extent (degrees)
+
+
+def to_storage(gdf):
+    """``gdf`` in the storage CRS (EPSG:4326); other objects returned as they are."""
+    if isinstance(gdf, gpd.GeoDataFrame) and gdf.crs is not None and gdf.crs != settings.storage_crs:
+        return gdf.to_crs(settings.storage_crs)
+    return gdf
+
+
+def window_of(layers: dict, clip_km: float | None):
+    """The map window: the region's envelope grown by ``clip_km`` (km, metric CRS), in EPSG:4326; None = no clipping."""
+    if clip_km is None:
+        return None
+    area = region_geometry(layers)
+    if area is None:
+        return None
+    metric = gpd.GeoSeries([box(*area.bounds)], crs=settings.storage_crs).to_crs(settings.metric_crs)
+    return metric.buffer(clip_km * 1000, join_style="mitre").to_crs(settings.storage_crs).iloc[0].envelope
+
+
+def region_geometry(layers: dict):
+    """Union of the province (or district) polygons of ``layers``; None when there are none."""
+    for name in ("province", "districts", "district_population"):
+        gdf = layers.get(name)
+        if isinstance(gdf, gpd.GeoDataFrame) and len(gdf):
+            return shapely.union_all(gdf.geometry.values)
+    return None
+
+
+def bounds_of(layers: dict) -> tuple:
+    """(west, south, east, north) in degrees of the region, else of every layer, else the fallback box."""
+    area = region_geometry(layers)
+    if area is not None:
+        return area.bounds
+    frames = [g for g in layers.values() if isinstance(g, gpd.GeoDataFrame) and len(g)]
+    if not frames:
+        return FALLBACK_BOUNDS
+    b = np.array([g.total_bounds for g in frames])
+    return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+
+def prepare(name: str, gdf, window, tolerance_m: float):
+    """``gdf`` cut to ``window`` (unless ``name`` is in :data:`NOT_CLIPPED`), simplified by ``tolerance_m`` metres in the
+    metric CRS, empty geometries dropped; EPSG:4326."""
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf or not len(gdf):
+        return gdf
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if gdf.crs is not None and gdf.crs != settings.storage_crs:
+        gdf = gdf.to_crs(settings.storage_crs)
+    if window is not None and name not in NOT_CLIPPED:
+        gdf = gdf[gdf.intersects(window)]
+        if not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
+            gdf = gdf.clip(window)
+    if tolerance_m and len(gdf) and not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
+        metric = gdf.geometry.to_crs(settings.metric_crs).simplify(tolerance_m, preserve_topology=True)
+        gdf = gdf.set_geometry(metric.to_crs(settings.storage_crs))
+    return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]

@@ -104,7 +104,7 @@ def build_networks(region: Region, osm=None, with_rail: bool = True,
     name = str(summary.get("network") or "road network")
     notes = [f"Network: {name}."] + [str(c) for c in summary.get("caveats", [])]
     out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name)
-    if with_rail:
+    if with_rail and "railways" in region.config:
         rail = networks.rail_network(region, model=model)
         mm_nodes, mm_edges = networks.multimodal_network(region, road=(road_nodes, road_edges), rail=rail, model=model)
         out.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)

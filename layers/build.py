@@ -31,6 +31,10 @@ LAYER_NAMES = ("province", "districts", "neighbours", "industrial_parks", "corri
                "stations", "water", "urban_areas", "destinations")
 
 
+#: Region config section each optional build step needs.
+STEP_SECTIONS = {"logistics": "railways", "water": "water", "urban": "places", "population": "population_raster"}
+
+
 @dataclass
 class LayerSet:
     """The built layers, the population raster and what a planner should know."""
@@ -59,6 +63,9 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
     steps = ["boundaries", "parks", "corridors", "logistics", "water", "urban", "population"]
     if osm is not None:
         steps.insert(0, "osm")
+    # A step whose region section is absent is skipped and reported (a small region may have no census, no rail …).
+    not_configured = [step for step in steps if STEP_SECTIONS.get(step) and STEP_SECTIONS[step] not in region.config]
+    steps = [step for step in steps if step not in not_configured]
     bar = tqdm(steps, desc="layers", unit="step", disable=not settings.progress)
     timings = {}
     for step in bar:
@@ -76,11 +83,12 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
         elif step == "boundaries":
             out["province"] = boundaries.province(region)
             out["districts"] = boundaries.districts(region)
-            out["neighbours"] = boundaries.neighbours(region)
+            if region.config["boundary"].get("neighbours_file") or region.config["boundary"].get("kind") == "gadm":
+                out["neighbours"] = boundaries.neighbours(region)
             out["destinations"] = region.destinations()
         elif step == "parks":
-            out["industrial_parks"] = parks.industrial_parks(region, parks_file=parks_file)
-            if osm_industrial is not None and len(osm_industrial):
+            out["industrial_parks"] = parks.region_parks(region, parks_file=parks_file, osm_industrial=osm_industrial)
+            if osm_industrial is not None and len(osm_industrial) and "parks" in region.config:
                 outlines = parks.attach_outlines(out["industrial_parks"], osm_industrial, region.metric_crs)
                 if len(outlines):
                     out["industrial_park_outlines"] = outlines
@@ -109,10 +117,13 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
         "parks_file": str(parks_file) if parks_file else None,
         "seconds": round(time.perf_counter() - started, 1),
         "step_seconds": timings,
+        "not_configured": {step: f"the region has no '{STEP_SECTIONS[step]}' section" for step in not_configured},
         "layers": {name: {"features": int(len(gdf)), **_jsonable(gdf.attrs.get("summary", {}))} for name, gdf in out.items()},
         # Source, licence and redistribution ("allowed" | "not allowed" | "unknown") per layer: publish reads it.
         "licences": layer_licences(region, parks_file=parks_file, osm=osm),
         "boundaries": region.boundaries,
+        "region_file": str(region.source_file),
+        "map": dict(region.config.get("map") or {}),   # map labels and highlights (maps/planner.py)
     }
     return LayerSet(layers=out, tables=tables, population=population_raster, summary=summary)
 

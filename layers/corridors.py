@@ -131,7 +131,8 @@ def corridors(region: Region, osm_edges: gpd.GeoDataFrame | None = None,
     frame = pd.DataFrame([{c: r.get(c) for c in COLUMNS} for r in rows], columns=COLUMNS)
     for col in ("length_km", "reference_length_km", "matched_share", "design_speed_kmh"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
-    gdf = gpd.GeoDataFrame(frame, geometry=[r["geometry"] for r in rows] or None, crs=settings.storage_crs)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([r["geometry"] for r in rows], crs=settings.storage_crs),
+                           crs=settings.storage_crs)
     outline = gpd.GeoSeries([region_polygon(region)], crs="EPSG:4326").to_crs(region.metric_crs).iloc[0]
     in_region = to_metric(gdf, region.metric_crs).intersection(outline).length / 1000.0 if len(gdf) else []
     gdf.attrs["summary"] = {

@@ -358,6 +358,53 @@ def _without_positions(facts: pd.DataFrame, why: str) -> gpd.GeoDataFrame:
     return out
 
 
+def region_parks(region: Region, parks_file=None, osm=None, osm_industrial: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """The region's parks: its registry (``parks:`` section) or a planner's file; else OSM industrial areas.
+
+    ``osm_industrial``: already-read OSM ``landuse=industrial`` polygons; read
+    from ``osm`` when not given and needed.
+    """
+    if "parks" in region.config or parks_file is not None:
+        return industrial_parks(region, parks_file=parks_file)
+    if osm_industrial is None and osm is not None:
+        from geo import osm as osm_source
+
+        osm_industrial = osm_source.read_osm_features(osm, {"landuse": ["industrial"]}, polygon=boundaries.region_window(region))
+    found = parks_from_osm(osm_industrial, region.metric_crs)
+    if len(found):
+        units = boundaries.districts(region)[["district", "geometry"]]
+        probe = gpd.GeoDataFrame(geometry=found.geometry.representative_point(), crs="EPSG:4326")
+        joined = gpd.sjoin(probe, units, how="left", predicate="within")
+        found["district"] = joined.groupby(level=0)["district"].first().reindex(found.index)
+    return found
+
+
+def parks_from_osm(polygons: gpd.GeoDataFrame | None, metric_crs: str = "EPSG:32648") -> gpd.GeoDataFrame:
+    """Parks of a region that has no registry: OSM ``landuse=industrial`` areas (empty without an extract).
+
+    ``kind`` comes from the name ("Khu công nghiệp …" → KCN) and stays None
+    otherwise; ``area_ha`` is measured; ``status`` is "unknown".
+    """
+    polygons = polygons if polygons is not None else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    polygons = polygons[polygons.geometry.geom_type.isin(["Polygon", "MultiPolygon"])] if len(polygons) else polygons
+    names = [nfc(n) if isinstance(n, str) and n.strip() else None for n in (polygons["name"] if "name" in polygons else [None] * len(polygons))]
+    out = gpd.GeoDataFrame({c: pd.Series([None] * len(polygons), dtype=object) for c in PARK_COLUMNS},
+                           geometry=polygons.geometry.values, crs=polygons.crs or "EPSG:4326").to_crs("EPSG:4326")
+    out["name"] = [n or f"landuse=industrial #{i + 1}" for i, n in enumerate(names)]
+    out["name_source"] = names
+    out["kind"] = [kind_from_name(n) if n else None for n in names]
+    out["area_ha"] = (to_metric(out, metric_crs).area / 1e4).round(2).values if len(out) else []
+    out["status"] = "unknown"
+    out["status_class"] = "unknown"
+    out["source"] = polygons.attrs.get("source", "OpenStreetMap landuse=industrial")
+    out["matched_facts"] = False
+    out.attrs["summary"] = {"count": int(len(out)), "by_kind": {k: int(v) for k, v in out["kind"].value_counts().items()},
+                            "area_ha_by_kind": {}, "matched_with_facts": 0, "locations_without_facts": [],
+                            "facts_without_location": [], "with_known_occupancy": 0, "with_known_wastewater_treatment": 0,
+                            "positions": "OpenStreetMap landuse=industrial (the region has no park registry)"}
+    return out
+
+
 def attach_outlines(parks: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, metric_crs: str = "EPSG:32648",
                     max_distance_m: float = 300.0) -> gpd.GeoDataFrame:
     """Outlines (e.g. OSM ``landuse=industrial``) for park points.

@@ -158,7 +158,8 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
 
     shared = SharedTexts()
     shared.add_to(m)
-    map_config = map_config if map_config is not None else region_map_config((summary or {}).get("region"))
+    if map_config is None:  # the region's map: section, carried by the build summary (or read by region id)
+        map_config = (summary or {}).get("map") if "map" in (summary or {}) else region_map_config((summary or {}).get("region"))
     build = _Builder(m, summary or {}, district_view, target_names(layers, summary), shared, hide=hide,
                      open_parks_legend=False, explorer_open=explorer_open, map_config=map_config)
     # Drawing order on the one canvas = order added: areas first, then lines and points on top.

@@ -312,6 +312,8 @@ def _public_summary(summary: dict) -> dict:
     # the region id (its map settings) and the sources' dates (provenance labels on the maps)
     if summary.get("region"):
         out["region"] = summary["region"]
+    if "map" in summary:
+        out["map"] = summary["map"]
     for name, key in (("water", "source"), ("railways", "source"), ("urban_areas", "census_date")):
         if layers.get(name, {}).get(key):
             out["layers"].setdefault(name, {})[key] = layers[name][key]
@@ -322,7 +324,7 @@ def _region_name(layers: dict) -> str:
     prov = layers.get("province")
     if isinstance(prov, pd.DataFrame) and len(prov) and "name_vi" in prov:
         return style.fmt_text(prov["name_vi"].iloc[0])
-    return "Bắc Giang"
+    return "bgplan"
 
 
 def _swap_into_place(new: Path, site: Path) -> None:

@@ -232,8 +232,10 @@ def _analysis_inputs(args, with_rail=True):
 
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks)
-    park_layer = parks.industrial_parks(region, parks_file=args.parks)
+    park_layer = parks.region_parks(region, parks_file=args.parks, osm=args.osm)
     net = access.build_networks(region, osm=args.osm, with_rail=with_rail, options=_network_options(args))
+    if "population_raster" not in region.config:  # a region without population data: catchments unknown
+        return region, park_layer, net, None
     array, profile, _ = population.population_raster(region)
     return region, park_layer, net, (array, profile)
 

@@ -16,7 +16,8 @@ shipped as data (:class:`ExplorerRules`), never as constants in JavaScript:
 * eligible = not excluded and scored; suitable = score ≥ ``min_score``, or
   ≥ the (1 − ``top_share``) quantile of the eligible scores (numpy's linear
   interpolation, :func:`geo.sites.threshold_of`);
-* sites = 4-connected suitable cells; areas above ``max_area_ha`` carved to
+* sites = 4-connected suitable cells; areas above ``max_area_ha`` split into
+  legal-size parts (``split: parts``, :func:`geo.sites.split_zones`, the default) or carved to
   their best cores (drop the worst ``drop_share`` per round,
   :func:`geo.sites.carve`); kept from ``min_area_ha``; ranked by mean
   score, then area (:func:`geo.sites.locate`); the best ``top_n`` listed,
@@ -67,6 +68,7 @@ class ExplorerRules:
     top_n: int = 10
     drop_share: float = 0.3
     max_rounds: int = 40
+    split: str = "parts"          # "parts": zones above max_area_ha split into legal-size sites; "core": carved
     labels: dict = field(default_factory=dict)      # criterion → bilingual label
     profile: str = ""
 
@@ -86,6 +88,8 @@ class ExplorerRules:
             raise ValueError("min_area_ha must be ≥ 0 and top_n ≥ 1")
         if self.max_area_ha is not None and self.max_area_ha < self.min_area_ha:
             raise ValueError("max_area_ha must be at least min_area_ha")
+        if self.split not in ("parts", "core"):
+            raise ValueError(f"split must be 'parts' or 'core', not {self.split!r}")
 
 
 def rules_from_summary(summary: dict) -> ExplorerRules | None:
@@ -131,7 +135,7 @@ def rules_from_summary(summary: dict) -> ExplorerRules | None:
         min_score=None if locate.get("min_score") is None else float(locate["min_score"]),
         min_area_ha=float(locate["min_area_ha"]),
         max_area_ha=None if locate.get("max_area_ha") is None else float(locate["max_area_ha"]),
-        top_n=int(locate["top_n"]),
+        top_n=int(locate["top_n"]), split=str(locate.get("split") or "parts"),
         profile=str((summary.get("profile") or {}).get("title") or (summary.get("profile") or {}).get("name") or ""))
 
 

@@ -1,6 +1,6 @@
 /* bgplan suitability explorer (MIT, this project): move the criterion weights, re-score the grid, re-rank the sites.
  *
- * Reproduces geo/suitability.py (plan_criteria, combine) and geo/sites.py (threshold_of, carve, locate,
+ * Reproduces geo/suitability.py (plan_criteria, combine) and geo/sites.py (threshold_of, split_zones, carve, locate,
  * site_mode) on the data packed by maps/explorer.py. Every rule (weights, min_known_weight, min_coverage,
  * top_share or min_score, min_area_ha, max_area_ha, drop_share, top_n) comes from that data.
  * Text from the data is placed with textContent only. Nothing is fetched from the network.
@@ -77,6 +77,59 @@
     return count;
   }
 
+  /* geo/sites.py _bisect(): index groups of ≤ maxCells cells by recursive halving across the longer side. */
+  function bisect(rows, cols, maxCells) {
+    var all = [], out = [], stack;
+    for (var j = 0; j < rows.length; j++) { all.push(j); }
+    stack = [all];
+    while (stack.length) {
+      var idx = stack.pop(), n = idx.length;
+      if (n <= maxCells) { out.push(idx); continue; }
+      var k = Math.ceil(n / maxCells), rmin = Infinity, rmax = -Infinity, cmin = Infinity, cmax = -Infinity;
+      idx.forEach(function (q) {
+        rmin = Math.min(rmin, rows[q]); rmax = Math.max(rmax, rows[q]); cmin = Math.min(cmin, cols[q]); cmax = Math.max(cmax, cols[q]);
+      });
+      var byRow = (rmax - rmin) >= (cmax - cmin);
+      var order = idx.slice().sort(byRow ? function (a, b) { return (rows[a] - rows[b]) || (cols[a] - cols[b]); }
+                                         : function (a, b) { return (cols[a] - cols[b]) || (rows[a] - rows[b]); });
+      var cut = Math.floor(Math.floor((k + 1) / 2) * n / k);
+      stack.push(order.slice(0, cut), order.slice(cut));
+    }
+    return out;
+  }
+
+  /* geo/sites.py split_zones(): zones above maxCells split into compact parts, each part's pieces a site. */
+  function splitZones(on, nrows, ncols, maxCells, lab, stack) {
+    var size = nrows * ncols, m = label(on, nrows, ncols, lab, stack), zoneCells = [], z, k;
+    for (z = 0; z <= m; z++) { zoneCells.push([]); }
+    for (k = 0; k < size; k++) { if (lab[k]) { zoneCells[lab[k]].push(k); } }
+    var out = new Int32Array(size), mark = new Int32Array(size), next = 1;
+    for (z = 1; z <= m; z++) {
+      var cells = zoneCells[z];
+      if (cells.length <= maxCells) { cells.forEach(function (q) { out[q] = next; }); next++; continue; }
+      var rows = cells.map(function (q) { return (q / ncols) | 0; }), cols = cells.map(function (q, j) { return q - rows[j] * ncols; });
+      bisect(rows, cols, maxCells).forEach(function (group) {
+        var members = group.map(function (j) { return cells[j]; }).sort(function (a, b) { return a - b; });
+        members.forEach(function (q) { mark[q] = z; });
+        members.forEach(function (q0) {                       // side-connected pieces, raster order
+          if (out[q0]) { return; }
+          var top = 0;
+          stack[top++] = q0; out[q0] = next;
+          while (top) {
+            var q = stack[--top], r = (q / ncols) | 0, c = q - r * ncols;
+            [c > 0 ? q - 1 : -1, c < ncols - 1 ? q + 1 : -1, r > 0 ? q - ncols : -1, r < nrows - 1 ? q + ncols : -1].forEach(function (nb) {
+              if (nb >= 0 && mark[nb] === z && !out[nb]) { out[nb] = next; stack[top++] = nb; }
+            });
+          }
+          next++;
+        });
+        members.forEach(function (q) { mark[q] = 0; });
+      });
+    }
+    lab.set(out);
+    return next - 1;
+  }
+
   /* Score, suitable cells, sites and ranking for `weights` (criterion → raw weight ≥ 0). */
   function compute(d, weights) {
     var t0 = performance.now(), R = d.rules, n = d.n, names = d.criteria;
@@ -120,8 +173,13 @@
     }
     var lab = d._lab || (d._lab = new Int32Array(size)), stack = d._stack || (d._stack = new Int32Array(size));
 
+    var hasMax = R.max_area_ha !== null && R.max_area_ha !== undefined, nl;
+    if (hasMax && R.split === 'parts') {
+      // split_zones(): every zone above max_area_ha split into legal-size sites
+      nl = splitZones(on, d.nrows, d.ncols, Math.max(1, Math.floor(R.max_area_ha / R.cell_ha + 1e-9)), lab, stack);
+    }
     // carve(): areas above max_area_ha cut to their best core(s)
-    if (R.max_area_ha !== null && R.max_area_ha !== undefined) {
+    else if (hasMax) {
       var maxCells = Math.max(1, Math.floor(R.max_area_ha / R.cell_ha + 1e-9));
       for (var round = 0; round < R.max_rounds; round++) {
         var m = label(on, d.nrows, d.ncols, lab, stack), counts = new Int32Array(m + 1), big = false;
@@ -143,7 +201,7 @@
     }
 
     // locate(): sites ≥ min_area_ha, ranked by mean score then area
-    var nl = label(on, d.nrows, d.ncols, lab, stack);
+    if (nl === undefined) { nl = label(on, d.nrows, d.ncols, lab, stack); }
     var cnt = new Int32Array(nl + 1), sum = new Float64Array(nl + 1), best = new Int32Array(nl + 1).fill(-1);
     for (k = 0; k < size; k++) {
       var l = lab[k];

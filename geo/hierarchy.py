@@ -346,17 +346,13 @@ def _contract(n, rows, cols, data, order, witness_cap, priority_cap, pool_size):
             done[v] = True
             rank[v] = r
             r += 1
+            # neighbours: one more contracted neighbour; their priority is refreshed lazily when popped
             for k in range(nn):
                 x = nbrs[k]
                 if seen[x]:
                     continue  # listed twice (both directions)
                 seen[x] = True
                 deleted[x] += 1
-                s, deg, _, hk, hv = _process(x, False, priority_cap, out, inn, dist, touched, hk, hv, mark, up, dn)
-                newp = 2.0 * s - deg + deleted[x]
-                if newp != prio[x]:
-                    prio[x] = newp
-                    qk, qv, qs = _push(qk, qv, qs, newp, x)
             for k in range(nn):
                 seen[nbrs[k]] = False
     k1 = up[3][0]

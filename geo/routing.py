@@ -83,6 +83,9 @@ PHAST_MIN_ORIGINS = 1000
 #: Most endpoints of added arcs answered on top of the base hierarchy (more: re-customise).
 OVERLAY_MAX_ENDPOINTS = 600
 
+#: Share of the nodes reached by a bounded search above which PHAST rows are used instead.
+FAR_REACH_SHARE = 0.3
+
 #: Origins per worker below which ``reachable_within`` stays in one process (forking and
 #: sending the node sets back cost more than the searches; measured in scripts/bench_routing.py).
 PARALLEL_MIN_ORIGINS_PER_WORKER = 500
@@ -464,7 +467,7 @@ class Router:
         if len(origins) < PARALLEL_MIN_ORIGINS_PER_WORKER * workers:
             workers = 1
         if workers == 1:
-            return _split_searches(*self._bounded(origins, limit))
+            return self._within_one_process(origins, limit)
         chunks = np.array_split(origins, 2 * workers)
         _SHARED.update(router=self, limit=limit)
         try:
@@ -568,6 +571,27 @@ class Router:
             from_end[inside, j] = 0.0
             out[np.isin(sources, g), j] = 0.0
         return np.minimum(out, min_plus(to_end, min_plus(d, from_end)))
+
+    def _within_one_process(self, origins: np.ndarray, limit: float) -> list:
+        """Bounded searches; PHAST rows instead when the hierarchy exists and the limit reaches far.
+
+        The first origin is searched with the bounded Dijkstra; if it reached more than
+        :data:`FAR_REACH_SHARE` of the nodes, full PHAST rows (one linear sweep each)
+        are cheaper than bounded searches for the rest.
+        """
+        if len(origins) < 2 or self._ch is None or self._overlay is not None:
+            return _split_searches(*self._bounded(origins, limit))
+        first = _split_searches(*self._bounded(origins[:1], limit))
+        if len(first[0][0]) <= FAR_REACH_SHARE * self.n:
+            return first + _split_searches(*self._bounded(origins[1:], limit))
+        out = first
+        block = max(1, BLOCK_CELLS // max(self.n, 1))
+        for start in range(1, len(origins), block):
+            rows = self._ch.one_to_all(origins[start:start + block])
+            for row in rows:
+                nodes = np.flatnonzero(row <= limit)
+                out.append((nodes, row[nodes]))
+        return out
 
     def _bounded(self, origins: np.ndarray, limit: float):
         if self._csr64 is None:

@@ -109,15 +109,17 @@ def minutes_to_targets(router: Router, origins_idx, targets: dict, *, missing: d
     missing = dict(missing or {})
     base_reason = np.full(len(origins), None, dtype=object) if origin_reason is None else np.asarray(origin_reason, dtype=object)
     out = {}
-    for name, target_nodes in targets.items():
-        target_nodes = np.asarray(target_nodes, dtype=np.int64).ravel()
+    sets = {name: np.asarray(nodes, dtype=np.int64).ravel() for name, nodes in targets.items()}
+    routed = [name for name, nodes in sets.items() if nodes.size]
+    # One hierarchy query for every origin × target set (see Router.time_to_nearest).
+    times = router.time_to_nearest(origins, [sets[name] for name in routed]) if routed and origins.size else None
+    for name, target_nodes in sets.items():
         reason = base_reason.copy()
         if target_nodes.size == 0:
             minutes = np.full(len(origins), np.nan)
             reason[reason == None] = missing.get(name, f"{name}: no location in the network")  # noqa: E711
         else:
-            time, _ = router.nearest_facility(target_nodes, towards=True)
-            minutes = time[origins] / 60.0
+            minutes = times[:, routed.index(name)] / 60.0 if times is not None else np.full(len(origins), np.nan)
             reason[np.isnan(minutes) & (reason == None)] = f"{name} unreachable (different network component)"  # noqa: E711
         out[f"minutes_to_{name}"] = minutes
         out[f"reason_{name}"] = reason

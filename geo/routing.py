@@ -66,11 +66,29 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import InputError
+from geo.hierarchy import Hierarchy, bounded_searches, closure, min_plus
 
 log = logging.getLogger(__name__)
 
 #: Largest number of matrix cells (origins × columns, float64) computed in one block.
 BLOCK_CELLS = 16_000_000
+
+#: Most target columns answered by the hierarchy's many-to-many search (more: one-to-all rows).
+M2M_MAX_TARGETS = 2000
+
+#: Fewest origins for which a one-to-all request builds a hierarchy it does not have yet
+#: (PHAST rows are ~10× cheaper than Dijkstra rows; building costs ~1,000 rows on 57k nodes).
+PHAST_MIN_ORIGINS = 1000
+
+#: Most endpoints of added arcs answered on top of the base hierarchy (more: re-customise).
+OVERLAY_MAX_ENDPOINTS = 600
+
+#: Share of the nodes reached by a bounded search above which PHAST rows are used instead.
+FAR_REACH_SHARE = 0.3
+
+#: Origins per worker below which ``reachable_within`` stays in one process (forking and
+#: sending the node sets back cost more than the searches; measured in scripts/bench_routing.py).
+PARALLEL_MIN_ORIGINS_PER_WORKER = 500
 
 #: scipy's marker for "no predecessor / no source".
 _NULL = -9999
@@ -102,6 +120,11 @@ class Router:
         self._engine = None
         self._reverse_engine = None
         self._labels: dict[str, np.ndarray] = {}
+        self._ch = None
+        #: (base router, arc tails, arc heads, arc weights): arcs added since ``base`` (see :meth:`add_edges`).
+        self._overlay: tuple | None = None
+        self._reorder_from: "Router | None" = None
+        self._csr64 = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -237,8 +260,47 @@ class Router:
             raise InputError(None, "new edge weights must be finite and ≥ 0")
         if self.directed and directed is False:
             u_idx, v_idx, weight = np.r_[u_idx, v_idx], np.r_[v_idx, u_idx], np.r_[weight, weight]
-        return Router(self.node_ids, self.x, self.y, np.r_[self.edge_u, u_idx], np.r_[self.edge_v, v_idx],
-                      np.r_[self.edge_weight, weight], self.directed, self.crs, self.contract)
+        out = Router(self.node_ids, self.x, self.y, np.r_[self.edge_u, u_idx], np.r_[self.edge_v, v_idx],
+                     np.r_[self.edge_weight, weight], self.directed, self.crs, self.contract)
+        arcs_u, arcs_v, arcs_w = (u_idx, v_idx, weight) if self.directed else \
+            (np.r_[u_idx, v_idx], np.r_[v_idx, u_idx], np.r_[weight, weight])
+        out._overlay = self._extended_overlay(arcs_u, arcs_v, arcs_w)
+        return out
+
+    def with_weights(self, edge_weight: Sequence[float]) -> "Router":
+        """A new router with new weights for the same edges (a speed change, a calibration run).
+
+        ``edge_weight`` is aligned with :attr:`edge_weight` (input order,
+        including edges added by :meth:`add_edges`). Where no weight went up
+        and few arcs changed, the new router answers hierarchy queries from
+        this router's hierarchy plus the changed arcs (no preprocessing);
+        otherwise its hierarchy is re-customised: contracted again in this
+        router's node order (see :mod:`geo.hierarchy`).
+        """
+        w = np.asarray(edge_weight, dtype=np.float64)
+        if w.shape != self.edge_weight.shape:
+            raise ValueError(f"edge_weight needs {len(self.edge_weight)} values, got {w.shape}")
+        if (~np.isfinite(w) | (w < 0)).any():
+            raise InputError(None, "edge weights must be finite and ≥ 0")
+        out = Router(self.node_ids, self.x, self.y, self.edge_u, self.edge_v, w, self.directed, self.crs,
+                     self.contract)
+        changed = np.flatnonzero(w != self.edge_weight)
+        if (w[changed] <= self.edge_weight[changed]).all():
+            u_idx, v_idx, weight = self.edge_u[changed], self.edge_v[changed], w[changed]
+            arcs_u, arcs_v, arcs_w = (u_idx, v_idx, weight) if self.directed else \
+                (np.r_[u_idx, v_idx], np.r_[v_idx, u_idx], np.r_[weight, weight])
+            out._overlay = self._extended_overlay(arcs_u, arcs_v, arcs_w)
+        else:
+            out._reorder_from = self
+        return out
+
+    def _extended_overlay(self, arcs_u, arcs_v, arcs_w):
+        keep = arcs_u != arcs_v
+        arcs_u, arcs_v, arcs_w = arcs_u[keep], arcs_v[keep], arcs_w[keep]
+        if self._overlay is None:
+            return (self, arcs_u, arcs_v, arcs_w)
+        base, u0, v0, w0 = self._overlay
+        return (base, np.r_[u0, arcs_u], np.r_[v0, arcs_v], np.r_[w0, arcs_w])
 
     def add_nodes(self, node_ids: Sequence, x: Sequence[float], y: Sequence[float]) -> "Router":
         """A new router with extra (unconnected) nodes appended at the end.
@@ -250,8 +312,11 @@ class Router:
         all_ids = np.concatenate([self.node_ids, node_ids.astype(self.node_ids.dtype, copy=False)])
         if not pd.Index(all_ids).is_unique:
             raise InputError(None, "new node ids repeat existing ones")
-        return Router(all_ids, np.r_[self.x, np.asarray(x, np.float64)], np.r_[self.y, np.asarray(y, np.float64)],
-                      self.edge_u, self.edge_v, self.edge_weight, self.directed, self.crs, self.contract)
+        out = Router(all_ids, np.r_[self.x, np.asarray(x, np.float64)], np.r_[self.y, np.asarray(y, np.float64)],
+                     self.edge_u, self.edge_v, self.edge_weight, self.directed, self.crs, self.contract)
+        empty = np.empty(0, np.int64)
+        out._overlay = self._extended_overlay(empty, empty, np.empty(0))
+        return out
 
     # ------------------------------------------------------------------ ids
     @property
@@ -355,7 +420,17 @@ class Router:
         ncols = self.n if cols is None else len(cols)
         if len(origins) == 0 or ncols == 0:
             return np.empty((len(origins), ncols))
+        if cols is not None and len(cols) <= M2M_MAX_TARGETS:
+            # Hierarchy: one small upward search per origin and per destination.
+            out = self._many_to_many(origins, [[c] for c in cols])
+            return _finish(out, limit)
         block = max(1, BLOCK_CELLS // max(self.n, 1))
+        if cols is None and not np.isfinite(limit) and self._phast_pays(len(origins)):
+            hierarchy = self.hierarchy()
+            out = np.empty((len(origins), ncols))
+            for start in range(0, len(origins), block):
+                out[start:start + block] = hierarchy.one_to_all(origins[start:start + block])
+            return _finish(out, limit)
         engine = self._forward()
         workers = _usable_workers(workers, len(origins))
         if workers == 1 and len(origins) <= block:
@@ -388,18 +463,141 @@ class Router:
         origins = np.atleast_1d(np.asarray(origins_idx, dtype=np.int64))
         self._check_indexes(origins)
         limit = _limit(limit)
-        engine = self._forward()
         workers = _usable_workers(workers, len(origins))
+        if len(origins) < PARALLEL_MIN_ORIGINS_PER_WORKER * workers:
+            workers = 1
         if workers == 1:
-            return engine.within_many(origins, limit)
+            return self._within_one_process(origins, limit)
         chunks = np.array_split(origins, 2 * workers)
-        _SHARED.update(engine=engine, limit=limit)
+        _SHARED.update(router=self, limit=limit)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 parts = pool.map(_within_chunk, chunks)
         finally:
             _SHARED.clear()
         return [item for part in parts for item in part]
+
+    def time_to_nearest(self, origins_idx: Sequence[int], target_sets: Sequence[Sequence[int]],
+                        limit: float | None = None) -> np.ndarray:
+        """Time from each origin (rows) to the nearest node of each target set (columns).
+
+        Indexes, not ids; ``target_sets`` is a list of node-index sequences
+        (e.g. all nodes of a corridor, or one node per destination). Answered
+        by the contraction hierarchy (:mod:`geo.hierarchy`): one small upward
+        search per origin and per set, however far apart they are. On a
+        directed network the time is origin → target. NaN where no node of
+        the set is reachable (or an empty set), or farther than ``limit``.
+        """
+        origins = np.atleast_1d(np.asarray(origins_idx, dtype=np.int64))
+        self._check_indexes(origins)
+        groups = [np.atleast_1d(np.asarray(g, dtype=np.int64)).ravel() for g in target_sets]
+        for g in groups:
+            self._check_indexes(g)
+        return _finish(self._many_to_many(origins, groups), _limit(limit))
+
+    # ------------------------------------------------------------------ hierarchy
+    def hierarchy(self) -> Hierarchy:
+        """This router's contraction hierarchy (built on first use, see :mod:`geo.hierarchy`).
+
+        A router made by :meth:`with_weights` with raised weights is
+        re-customised in its parent's order; a router made by
+        :meth:`add_edges`/:meth:`add_nodes` usually never needs its own
+        (queries use the base hierarchy plus the added arcs), else it is
+        contracted in the base order. Base networks are cached on disk
+        under :data:`geo.settings.cache_folder` (keyed by the graph's
+        content) when :data:`geo.settings.hierarchy_cache` is on.
+        """
+        if self._ch is None:
+            parent = self._reorder_from or (self._overlay[0] if self._overlay is not None else None)
+            if parent is not None:
+                self._ch = Hierarchy.build(self.graph, order=parent.hierarchy().order_for(self.n))
+            else:
+                self._ch = _cached_hierarchy(self.graph)
+        return self._ch
+
+    def _phast_pays(self, origins: int) -> bool:
+        if self._ch is not None:
+            return True
+        if self._overlay is not None or self._reorder_from is not None:
+            return False
+        return origins >= PHAST_MIN_ORIGINS
+
+    def _overlay_fits(self) -> bool:
+        if self._overlay is None or self._ch is not None:
+            return False
+        _, au, av, _ = self._overlay
+        return len(np.unique(np.r_[au, av])) <= OVERLAY_MAX_ENDPOINTS
+
+    def _many_to_many(self, sources: np.ndarray, groups) -> np.ndarray:
+        """Times (inf = unreachable) from sources to the nearest node of each group."""
+        groups = [np.atleast_1d(np.asarray(g, dtype=np.int64)).ravel() for g in groups]
+        if self._overlay_fits():
+            return self._overlay_many_to_many(sources, groups)
+        return self.hierarchy().many_to_many(sources, groups)
+
+    def _overlay_many_to_many(self, sources: np.ndarray, groups: list) -> np.ndarray:
+        """Many-to-many on the base hierarchy plus the added arcs, exactly.
+
+        A path either avoids the added arcs (a base query) or runs
+        source → endpoint e1 ⇝ endpoint e2 → target, where e1 ⇝ e2 is the
+        shortest path in the small graph of the endpoints (base times between
+        them plus the added arcs, closed by Floyd–Warshall).
+        """
+        base, au, av, aw = self._overlay
+        h, n0 = base.hierarchy(), base.n
+        ends = np.unique(np.r_[au, av])
+        old_ends = ends[ends < n0]
+        old_pos = np.searchsorted(ends, old_ends)
+        src_old = np.flatnonzero(sources < n0)
+        groups_old = [g[g < n0] for g in groups]
+        rows = np.r_[sources[src_old], old_ends]
+        both = h.many_to_many(rows, [[e] for e in old_ends] + groups_old)
+        ms, ke, k = len(src_old), len(ends), len(groups)
+        d = np.full((ke, ke), np.inf)
+        d[np.ix_(old_pos, old_pos)] = both[ms:, :len(old_ends)]
+        np.fill_diagonal(d, 0.0)
+        np.minimum.at(d, (np.searchsorted(ends, au), np.searchsorted(ends, av)), aw)
+        closure(d)
+        to_end = np.full((len(sources), ke), np.inf)            # source → endpoint, base network only
+        to_end[np.ix_(src_old, old_pos)] = both[:ms, :len(old_ends)]
+        is_end = np.isin(sources, ends)
+        to_end[np.flatnonzero(is_end), np.searchsorted(ends, sources[is_end])] = 0.0
+        from_end = np.full((ke, k), np.inf)                      # endpoint → nearest of group, base only
+        from_end[old_pos] = both[ms:, len(old_ends):]
+        out = np.full((len(sources), k), np.inf)
+        out[src_old] = both[:ms, len(old_ends):]
+        for j, g in enumerate(groups):
+            inside = np.isin(ends, g)
+            from_end[inside, j] = 0.0
+            out[np.isin(sources, g), j] = 0.0
+        return np.minimum(out, min_plus(to_end, min_plus(d, from_end)))
+
+    def _within_one_process(self, origins: np.ndarray, limit: float) -> list:
+        """Bounded searches; PHAST rows instead when the hierarchy exists and the limit reaches far.
+
+        The first origin is searched with the bounded Dijkstra; if it reached more than
+        :data:`FAR_REACH_SHARE` of the nodes, full PHAST rows (one linear sweep each)
+        are cheaper than bounded searches for the rest.
+        """
+        if len(origins) < 2 or self._ch is None or self._overlay is not None:
+            return _split_searches(*self._bounded(origins, limit))
+        first = _split_searches(*self._bounded(origins[:1], limit))
+        if len(first[0][0]) <= FAR_REACH_SHARE * self.n:
+            return first + _split_searches(*self._bounded(origins[1:], limit))
+        out = first
+        block = max(1, BLOCK_CELLS // max(self.n, 1))
+        for start in range(1, len(origins), block):
+            rows = self._ch.one_to_all(origins[start:start + block])
+            for row in rows:
+                nodes = np.flatnonzero(row <= limit)
+                out.append((nodes, row[nodes]))
+        return out
+
+    def _bounded(self, origins: np.ndarray, limit: float):
+        if self._csr64 is None:
+            g = self.graph
+            self._csr64 = (g.indptr.astype(np.int64), g.indices.astype(np.int64), g.data.astype(np.float64))
+        return bounded_searches(*self._csr64, origins, float(limit))
 
     def nearest_facility(self, facility_idx: Sequence[int], limit: float | None = None,
                          towards: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -593,7 +791,42 @@ def _dense_chunk(task) -> None:
 
 
 def _within_chunk(chunk):
-    return _SHARED["engine"].within_many(chunk, _SHARED["limit"])
+    return _split_searches(*_SHARED["router"]._bounded(chunk, _SHARED["limit"]))
+
+
+def _split_searches(ptr, nodes, times):
+    return [(nodes[ptr[i]:ptr[i + 1]], times[ptr[i]:ptr[i + 1]]) for i in range(len(ptr) - 1)]
+
+
+def _finish(out: np.ndarray, limit: float) -> np.ndarray:
+    """Times beyond ``limit`` and unreachable (inf) become NaN."""
+    if np.isfinite(limit):
+        out[out > limit] = np.nan
+    np.putmask(out, np.isinf(out), np.nan)
+    return out
+
+
+def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
+    """Hierarchy of ``graph``, from the disk cache when :data:`geo.settings.hierarchy_cache` is on."""
+    if not settings.hierarchy_cache:
+        return Hierarchy.build(graph)
+    import hashlib
+
+    key = hashlib.sha1()
+    for part in (graph.indptr.astype(np.int64), graph.indices.astype(np.int64), graph.data.astype(np.float64)):
+        key.update(np.ascontiguousarray(part).tobytes())
+    path = settings.cache_folder / "hierarchy" / f"ch-v1-{graph.shape[0]}-{key.hexdigest()[:20]}.npz"
+    if path.exists():
+        try:
+            return Hierarchy.load(path)
+        except Exception as exc:  # a damaged cache file is rebuilt, never trusted
+            log.warning("ignoring damaged hierarchy cache %s: %s", path, exc)
+    hierarchy = Hierarchy.build(graph)
+    try:
+        hierarchy.save(path)
+    except OSError as exc:
+        log.warning("could not cache the hierarchy in %s: %s", path, exc)
+    return hierarchy
 
 
 def _limit(limit) -> float:

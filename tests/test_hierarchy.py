@@ -1,0 +1,205 @@
+"""Contraction hierarchy (geo/hierarchy.py) and the Router queries that use it, against networkx/scipy.
+
+Every query type is checked for exact times (1e-6 s) and for NaN where
+unreachable: many-to-many and nearest-of-a-set (buckets), one-to-all rows
+(PHAST), bounded searches, re-customisation (new weights in the base order),
+and the added-arcs overlay (a new road, attached points, faster edges) — on
+random graphs with zero weights and parallel arcs, on the real Bắc Giang
+network (undirected) and on Liechtenstein's drive graph (directed, one-way
+streets). Disk caching of hierarchies is off here (tests build them cold).
+"""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+import numpy as np
+import pyogrio
+import pytest
+from pyproj import Transformer
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geo import settings
+from geo.hierarchy import Hierarchy
+from geo.routing import Router
+
+SPEED_40_KMH = 40 / 3.6
+
+
+@pytest.fixture(autouse=True)
+def _settings():
+    settings.progress = False
+    settings.hierarchy_cache = False
+
+
+def _inf_to_nan(a):
+    return np.where(np.isinf(a), np.nan, a)
+
+
+def _assert_same(actual, expected):
+    actual, expected = _inf_to_nan(np.asarray(actual, float)), _inf_to_nan(np.asarray(expected, float))
+    assert np.array_equal(np.isnan(actual), np.isnan(expected)), "reachable sets differ"
+    np.testing.assert_allclose(actual[~np.isnan(actual)], expected[~np.isnan(expected)], rtol=0, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- random graphs
+def _random_graph(rng, directed):
+    n = int(rng.integers(2, 60))
+    m = int(rng.integers(1, 4 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.choice([0.0, 1.0, 2.5, float(rng.random() * 10)], m)   # zero weights and ties on purpose
+    return Router.from_arrays(np.arange(n), np.zeros(n), np.zeros(n), u, v, w, directed=directed, crs=None)
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
+    rng = np.random.default_rng(3 + directed)
+    for _ in range(15):
+        r = _random_graph(rng, directed)
+        ref = dijkstra(r.graph, directed=True)
+        h = Hierarchy.build(r.graph)
+        again = Hierarchy.build(r.graph, order=h.order_for(r.n))          # re-customisation path
+        for hh in (h, again):
+            _assert_same(hh.one_to_all(np.arange(r.n)), ref)
+            _assert_same(hh.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref)
+        sets = [rng.choice(r.n, 3) for _ in range(3)] + [np.array([], dtype=np.int64)]
+        got = r.time_to_nearest(np.arange(r.n), sets)
+        expected = np.column_stack([ref[:, s].min(axis=1) if s.size else np.full(r.n, np.inf) for s in sets])
+        _assert_same(got, expected)
+
+
+def test_overlay_equals_a_router_built_from_scratch():
+    """Arcs added to a router are answered on the base hierarchy, exactly like a fresh router."""
+    rng = np.random.default_rng(5)
+    for directed in (False, True):
+        for _ in range(8):
+            base = _random_graph(rng, directed)
+            k = int(rng.integers(1, 4))
+            grown = base.add_nodes(np.arange(1000, 1000 + k), np.zeros(k), np.zeros(k))
+            ends = rng.integers(0, grown.n, (6, 2))
+            grown = grown.add_edges(ends[:, 0], ends[:, 1], rng.choice([0.0, 0.5, 3.0], 6))
+            assert grown._overlay_fits()
+            fresh = Router.from_arrays(grown.node_ids, grown.x, grown.y, grown.node_ids[grown.edge_u],
+                                       grown.node_ids[grown.edge_v], grown.edge_weight, directed=directed, crs=None)
+            ref = dijkstra(fresh.graph, directed=True)
+            _assert_same(grown.travel_times(np.arange(grown.n), np.arange(grown.n)), ref)
+            sets = [rng.choice(grown.n, 2), np.array([grown.n - 1])]
+            _assert_same(grown.time_to_nearest(np.arange(grown.n), sets),
+                         np.column_stack([ref[:, s].min(axis=1) for s in sets]))
+
+
+def test_with_weights_faster_and_slower():
+    rng = np.random.default_rng(9)
+    r = _random_graph(rng, True)
+    r.hierarchy()
+    for factor in (0.5, 2.0):   # down: overlay of changed arcs; up: re-customisation in the base order
+        w = np.where(rng.random(len(r.edge_weight)) < 0.5, r.edge_weight * factor, r.edge_weight)
+        changed = r.with_weights(w)
+        fresh = Router.from_arrays(r.node_ids, r.x, r.y, r.edge_u, r.edge_v, w, directed=True, crs=None)
+        _assert_same(changed.travel_times(np.arange(r.n), np.arange(r.n)), dijkstra(fresh.graph, directed=True))
+        assert (changed._overlay is not None) == (factor < 1)
+
+
+def test_limit_gives_nan_not_zero():
+    r = Router.from_arrays([1, 2, 3, 4], [0, 1, 2, 3], [0, 0, 0, 0], [1, 2], [2, 3], [60.0, 60.0], crs=None)
+    got = r.time_to_nearest([0, 3], [[2], [3]], limit=100)
+    assert np.isnan(got[0, 0]) and got[1, 1] == 0 and np.isnan(got[0, 1])
+    assert r.time_to_nearest([0], [[1]]).tolist() == [[60.0]]
+
+
+def test_hierarchy_save_load_roundtrip(tmp_path):
+    rng = np.random.default_rng(1)
+    r = _random_graph(rng, True)
+    h = Hierarchy.build(r.graph)
+    h.save(tmp_path / "h.npz")
+    back = Hierarchy.load(tmp_path / "h.npz")
+    _assert_same(back.one_to_all(np.arange(r.n)), h.one_to_all(np.arange(r.n)))
+
+
+# ---------------------------------------------------------------------- Bắc Giang (undirected)
+@pytest.fixture(scope="module")
+def bacgiang(shared_data):
+    path = shared_data / "bacgiang_roads_osm2018_bbox03.gpkg"
+    edges = pyogrio.read_dataframe(path, layer="edges", columns=["u", "v", "length_m"], read_geometry=False)
+    nodes = pyogrio.read_dataframe(path, layer="nodes", columns=["node_id", "x", "y"], read_geometry=False)
+    x, y = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True).transform(nodes.x.to_numpy(),
+                                                                                             nodes.y.to_numpy())
+    seconds = edges.length_m.to_numpy() / SPEED_40_KMH
+    settings.hierarchy_cache = False
+    router = Router.from_arrays(nodes.node_id, x, y, edges.u, edges.v, seconds)
+    G = nx.Graph()
+    G.add_nodes_from(nodes.node_id.tolist())
+    for a, b, w in zip(edges.u.tolist(), edges.v.tolist(), seconds.tolist()):
+        if a != b and (not G.has_edge(a, b) or G[a][b]["weight"] > w):
+            G.add_edge(a, b, weight=w)
+    return router, G
+
+
+def _nx_rows(G, router, sources):
+    rows = np.full((len(sources), router.n), np.nan)
+    for i, s in enumerate(sources):
+        d = nx.single_source_dijkstra_path_length(G, router.node_ids[s])
+        rows[i, router.index_of(list(d))] = list(d.values())
+    return rows
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice")
+def test_bacgiang_every_query_type_matches_networkx(bacgiang):
+    router, G = bacgiang
+    rng = np.random.default_rng(0)
+    main = np.flatnonzero(router.largest_component())
+    dests = rng.choice(main, 6, replace=False)
+    parks = np.r_[rng.choice(main, 20, replace=False), np.flatnonzero(~router.largest_component())[:3]]
+    expected = _nx_rows(G, router, dests)                         # undirected: rows from the destinations
+    _assert_same(router.travel_times(parks, dests), expected[:, parks].T)            # many-to-many (CH)
+    _assert_same(router.time_to_nearest(parks, [dests[:3], dests[3:]]),               # nearest of a set
+                 np.column_stack([np.nanmin(expected[:3, parks], axis=0), np.nanmin(expected[3:, parks], axis=0)]))
+    _assert_same(router.travel_times(dests), expected)                                # one-to-all (PHAST)
+    for (nodes, times), row in zip(router.reachable_within(dests[:3], 1200.0), expected):   # bounded
+        inside = np.flatnonzero(row <= 1200.0)
+        assert set(nodes.tolist()) ^ set(inside.tolist()) <= set(np.flatnonzero(np.abs(row - 1200.0) < 1e-6))
+        np.testing.assert_allclose(times, row[nodes], atol=1e-6, rtol=0)
+    # A new road (two arcs through a new junction) and faster edges: no rebuild, same as networkx.
+    a, b = dests[0], parks[0]
+    road = router.add_nodes([-1], [router.x[a]], [router.y[a]]).add_edges([a, router.n], [router.n, b], [10.0, 10.0])
+    G2 = G.copy()
+    G2.add_edge(router.node_ids[a], -1, weight=10.0)
+    G2.add_edge(-1, router.node_ids[b], weight=10.0)
+    after = _nx_rows(G2, road, dests)
+    _assert_same(road.time_to_nearest(parks, [[d] for d in dests]), after[:, parks].T)
+    assert road._overlay_fits() and road._ch is None                 # the base hierarchy answered
+
+
+# ---------------------------------------------------------------------- Liechtenstein (directed, one-way)
+@pytest.fixture(scope="module")
+def liechtenstein_directed(liechtenstein_pbf):
+    from pyrosm import OSM
+
+    osm = OSM(str(liechtenstein_pbf))
+    nodes, edges = osm.get_network("driving", nodes=True)
+    G = osm.to_graph(nodes, edges, graph_type="networkx")
+    for _, _, data in G.edges(data=True):
+        match = re.match(r"\s*(\d+)", str(data.get("maxspeed") or ""))
+        data["travel_time"] = float(data["length"]) / ((float(match.group(1)) if match else 30.0) / 3.6)
+    return G, Router.from_networkx(G, metric_crs="EPSG:32632")
+
+
+def test_directed_one_way_matches_networkx(liechtenstein_directed):
+    G, router = liechtenstein_directed
+    assert router.directed
+    rng = np.random.default_rng(2)
+    strong = np.flatnonzero(router.components("strong") == 0)
+    src = rng.choice(strong, 8, replace=False)
+    dst = np.r_[rng.choice(router.n, 8, replace=False)]
+    rows = np.full((len(src), router.n), np.nan)
+    for i, s in enumerate(src):
+        d = nx.single_source_dijkstra_path_length(G, router.node_ids[s], weight="travel_time")
+        rows[i, router.index_of(list(d))] = list(d.values())
+    _assert_same(router.travel_times(src, dst), rows[:, dst])                 # CH many-to-many, one-way aware
+    _assert_same(router.travel_times(src), rows)                               # PHAST rows
+    _assert_same(router.time_to_nearest(src, [dst[:4]]), np.nanmin(rows[:, dst[:4]], axis=1, keepdims=True)
+                 if np.isfinite(rows[:, dst[:4]]).any() else rows[:, dst[:1]])
+    back = router.travel_times(dst, src)                                      # the other way differs on one-way streets
+    assert not np.allclose(np.nan_to_num(back.T, nan=-1), np.nan_to_num(rows[:, dst], nan=-1))

@@ -79,6 +79,9 @@ def open_session(options: SchedulerOptions) -> Iterator[Session]:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - requirements.txt pins it
         raise InputError(None, f"--scheduler {options.scheduler} needs dask[distributed] (pip install -r requirements.txt): {exc}") from None
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):   # Dask's start/stop chatter only with --verbose
+        for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker", "distributed.core"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     t0 = time.perf_counter()
     cluster = None
     if options.kind == "local":

@@ -37,7 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.cluster import SchedulerOptions, map_tasks, open_session
+from geo.cluster import SchedulerOptions, Session, map_tasks
 from geo.montecarlo import GridProblem, MonteCarloOptions, MonteCarloResult, aggregate, rank_distribution, rank_histogram, run_chunk
 
 log = logging.getLogger(__name__)
@@ -85,22 +85,24 @@ def problem_from_siting(siting, profile, locate_overrides: dict | None = None) -
         min_score=None if loc["min_score"] is None else float(loc["min_score"]))
 
 
-def run_sensitivity(siting, profile, options: MonteCarloOptions, scheduler: SchedulerOptions | None = None, *,
+def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Session | None = None, *,
                     locate_overrides: dict | None = None) -> SensitivityResult:
     """Monte Carlo over the weights of ``siting`` run with ``profile`` (a :class:`geo.suitability.Profile`).
 
-    ``locate_overrides`` are the locate keyword arguments given to
-    ``run_siting`` (``min_area_ha``, ``top_share`` …). Nothing is written here.
+    ``session`` is an open :func:`geo.cluster.open_session` (default: in
+    this process); open it *before* the siting run so that an unreachable
+    scheduler fails at once. ``locate_overrides`` are the locate keyword
+    arguments given to ``run_siting`` (``min_area_ha``, ``top_share`` …).
+    Nothing is written here.
     """
-    scheduler = scheduler or SchedulerOptions()
+    session = session or Session(SchedulerOptions("none"))
     problem = problem_from_siting(siting, profile, locate_overrides)
     grid = siting.arrays["grid"]
     chunks = options.chunks()
     t0 = time.perf_counter()
-    with open_session(scheduler) as session:
-        parts = map_tasks(session, run_chunk, problem, chunks, description=f"{options.runs} weightings", options=options)
-        workers, label, timings = session.workers, session.label, dict(session.timings_s)
-    timings["total"] = round(time.perf_counter() - t0, 3)
+    parts = map_tasks(session, run_chunk, problem, chunks, description=f"{options.runs} weightings", options=options)
+    workers, label, timings = session.workers, session.label, dict(session.timings_s)
+    timings["total"] = round(time.perf_counter() - t0, 3)   # scatter + tasks (cluster start-up apart)
     agg = aggregate(parts, options.runs)
     per_site = rank_distribution(agg.ranks, problem.top_n)
     cells = _cells_frame(siting, agg)

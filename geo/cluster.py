@@ -85,7 +85,13 @@ def open_session(options: SchedulerOptions) -> Iterator[Session]:
     t0 = time.perf_counter()
     cluster = None
     if options.kind == "local":
-        cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        import dask
+
+        # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in workers; that turns off glibc's adaptive mmap threshold,
+        # so every array above 128 kB is mmapped and page-faulted afresh: measured 2× the CPU time per re-scoring
+        # run (scripts/bench_dask.py). Unset it for the workers started here (see README for a remote cluster).
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
         address = options.scheduler if "://" in options.scheduler else f"tcp://{options.scheduler}"

@@ -43,6 +43,7 @@ True
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,6 +139,8 @@ class ChunkResult:
     score_known: np.ndarray          # int32, per cell: runs with a known score
     ranks: np.ndarray                # float64 (runs × n_base): rank of each base site, NaN = gone
     table: list = field(default_factory=list)   # one dict per run (weights, threshold, sites)
+    wall_s: float = 0.0              # time the task took where it ran (wall clock)
+    cpu_s: float = 0.0               # CPU time of the task's thread (unaffected by other processes)
 
 
 def draw_weights(base: np.ndarray, concentration: float, *, seed: int, runs) -> np.ndarray:
@@ -157,6 +160,7 @@ def draw_weights(base: np.ndarray, concentration: float, *, seed: int, runs) -> 
 
 def run_chunk(problem: GridProblem, runs: range, options: MonteCarloOptions) -> ChunkResult:
     """Re-score the grid with the weights of ``runs`` and count, per cell and per base site, what happened."""
+    wall0, cpu0 = time.perf_counter(), time.thread_time()
     names = list(problem.weights)
     draws = draw_weights(np.array([problem.weights[k] for k in names]), options.concentration, seed=options.seed, runs=runs)
     shape = problem.eligible.shape
@@ -185,7 +189,8 @@ def run_chunk(problem: GridProblem, runs: range, options: MonteCarloOptions) -> 
         table.append({"run": int(i), **{f"w_{k}": float(v) for k, v in weights.items()},
                       "threshold": float(threshold), "sites": int(len(sites))})
     return ChunkResult(runs=runs, suitable_count=suitable_count, site_count=site_count, score_sum=score_sum,
-                       score_sq_sum=score_sq_sum, score_known=score_known, ranks=ranks, table=table)
+                       score_sq_sum=score_sq_sum, score_known=score_known, ranks=ranks, table=table,
+                       wall_s=time.perf_counter() - wall0, cpu_s=time.thread_time() - cpu0)
 
 
 @dataclass
@@ -199,6 +204,8 @@ class MonteCarloResult:
     score_sd: np.ndarray
     ranks: np.ndarray                # runs × n_base, in run order
     run_table: pd.DataFrame
+    task_wall_s: list = field(default_factory=list)   # per task, in task order
+    task_cpu_s: list = field(default_factory=list)
 
 
 def aggregate(chunks: list[ChunkResult], runs: int) -> MonteCarloResult:
@@ -225,7 +232,8 @@ def aggregate(chunks: list[ChunkResult], runs: int) -> MonteCarloResult:
     return MonteCarloResult(
         runs=runs, p_suitable=suitable / runs, p_in_site=in_site / runs, score_mean=mean,
         score_sd=np.sqrt(np.clip(var, 0, None)), ranks=np.concatenate([c.ranks for c in chunks], axis=0),
-        run_table=pd.DataFrame([row for c in chunks for row in c.table]))
+        run_table=pd.DataFrame([row for c in chunks for row in c.table]),
+        task_wall_s=[c.wall_s for c in chunks], task_cpu_s=[c.cpu_s for c in chunks])
 
 
 def rank_distribution(ranks: np.ndarray, top_n: int) -> pd.DataFrame:

@@ -110,7 +110,7 @@ def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Sessio
     sites = sites.merge(per_site.reset_index(), on="site", how="left")
     sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=siting.sites.crs)
     summary = {
-        "runs": options.runs, "seed": options.seed, "concentration": options.concentration,
+        "profile": profile.name, "runs": options.runs, "seed": options.seed, "concentration": options.concentration,
         "chunk_runs": options.chunk_runs, "tasks": len(chunks),
         "weights_rule": "Dirichlet(α = concentration × profile weight); sd of a weight w = sqrt(w(1−w)/(concentration+1))",
         "profile_weights": {k: round(v, 6) for k, v in problem.weights.items()},
@@ -122,6 +122,9 @@ def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Sessio
         "sites": int(problem.n_base),
         "timings_s": timings,
         "runs_per_s": round(options.runs / timings["tasks"], 2) if timings.get("tasks") else None,
+        "task_wall_s_mean": round(float(np.mean(agg.task_wall_s)), 4),
+        "task_cpu_s_mean": round(float(np.mean(agg.task_cpu_s)), 4),
+        "task_cpu_s_total": round(float(np.sum(agg.task_cpu_s)), 3),
     }
     log.info("sensitivity: %d runs on %s (%d workers) in %.1f s", options.runs, label, workers, timings["total"])
     cells.attrs["summary"] = summary

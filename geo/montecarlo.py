@@ -76,8 +76,8 @@ class MonteCarloOptions:
             raise InputError(None, f"--seed must be a whole number ≥ 0, not {self.seed!r}")
         if not (np.isfinite(self.concentration) and self.concentration > 0):
             raise InputError(None, f"--concentration must be > 0, not {self.concentration!r}")
-        if not isinstance(self.chunk_runs, (int, np.integer)) or self.chunk_runs < 1:
-            raise InputError(None, f"chunk_runs must be a whole number ≥ 1, not {self.chunk_runs!r}")
+        if not isinstance(self.chunk_runs, (int, np.integer)) or not 1 <= self.chunk_runs <= 65535:
+            raise InputError(None, f"--chunk-runs must be a whole number from 1 to 65,535, not {self.chunk_runs!r}")
 
     def chunks(self) -> list[range]:
         """Run indices grouped into tasks, in run order."""
@@ -129,14 +129,19 @@ class GridProblem:
 
 @dataclass
 class ChunkResult:
-    """What one task returns for its runs (small: per-cell counts, not per-run grids)."""
+    """What one task returns for its runs: per-cell counts and sums over the *eligible* cells only (flat order).
+
+    Only eligible cells can be suitable or scored, so the arrays are 1-D over
+    ``problem.eligible`` (22 bytes a cell, whatever the number of runs), not
+    grids: this is what a worker sends back per task.
+    """
 
     runs: range
-    suitable_count: np.ndarray       # int32, per cell: runs in which it is suitable
-    site_count: np.ndarray           # int32, per cell: runs in which it is in a located site
-    score_sum: np.ndarray            # float64, per cell: sum of the run scores (NaN cells add 0)
+    suitable_count: np.ndarray       # uint16, per eligible cell: runs in which it is suitable
+    site_count: np.ndarray           # uint16, runs in which it is in a located site
+    score_sum: np.ndarray            # float64, sum of the run scores (runs where unknown add 0)
     score_sq_sum: np.ndarray
-    score_known: np.ndarray          # int32, per cell: runs with a known score
+    score_known: np.ndarray          # uint16, runs with a known score
     ranks: np.ndarray                # float64 (runs × n_base): rank of each base site, NaN = gone
     table: list = field(default_factory=list)   # one dict per run (weights, threshold, sites)
     wall_s: float = 0.0              # time the task took where it ran (wall clock)
@@ -163,27 +168,29 @@ def run_chunk(problem: GridProblem, runs: range, options: MonteCarloOptions) -> 
     wall0, cpu0 = time.perf_counter(), time.thread_time()
     names = list(problem.weights)
     draws = draw_weights(np.array([problem.weights[k] for k in names]), options.concentration, seed=options.seed, runs=runs)
-    shape = problem.eligible.shape
-    suitable_count = np.zeros(shape, np.int32)
-    site_count = np.zeros(shape, np.int32)
-    score_sum = np.zeros(shape)
-    score_sq_sum = np.zeros(shape)
-    score_known = np.zeros(shape, np.int32)
+    cells = np.flatnonzero(problem.eligible.ravel())
+    n = len(cells)
+    suitable_count = np.zeros(n, np.uint16)
+    site_count = np.zeros(n, np.uint16)
+    score_sum = np.zeros(n)
+    score_sq_sum = np.zeros(n)
+    score_known = np.zeros(n, np.uint16)
     ranks = np.full((len(runs), problem.n_base), np.nan)
     table = []
     for row, (i, w) in enumerate(zip(runs, draws)):
         weights = dict(zip(names, w))
         score, _, _ = combine(problem.components, weights, problem.min_known_weight)
-        known = np.isfinite(score) & problem.eligible
-        s = np.where(known, score, 0.0)
+        sc = score.ravel()[cells]
+        known = np.isfinite(sc)
+        s = np.where(known, sc, 0.0)
         score_sum += s
         score_sq_sum += s * s
         score_known += known
         suitable, threshold = suitable_cells(score, problem.eligible, problem.min_score, problem.top_share)
         labels, sites = locate(score, suitable, cell_ha=problem.cell_ha, min_area_ha=problem.min_area_ha,
                                max_area_ha=problem.max_area_ha)
-        suitable_count += suitable
-        site_count += labels > 0
+        suitable_count += suitable.ravel()[cells]
+        site_count += labels.ravel()[cells] > 0
         matched = follow_sites(problem.base_labels, labels, problem.n_base)
         ranks[row] = np.where(matched > 0, matched, np.nan)
         table.append({"run": int(i), **{f"w_{k}": float(v) for k, v in weights.items()},
@@ -208,18 +215,19 @@ class MonteCarloResult:
     task_cpu_s: list = field(default_factory=list)
 
 
-def aggregate(chunks: list[ChunkResult], runs: int) -> MonteCarloResult:
-    """Add the chunks in run order (integers exact; float sums in fixed chunk order)."""
+def aggregate(chunks: list[ChunkResult], runs: int, eligible: np.ndarray) -> MonteCarloResult:
+    """Add the chunks in run order (integers exact; float sums in fixed chunk order) and lay them on the grid of ``eligible``."""
     chunks = sorted(chunks, key=lambda c: c.runs.start)
     covered = [i for c in chunks for i in c.runs]
     if covered != list(range(runs)):
         raise ValueError(f"chunks cover runs {covered[:3]}… not 0…{runs - 1}")
-    first = chunks[0]
-    suitable = np.zeros_like(first.suitable_count, dtype=np.int64)
+    eligible = np.asarray(eligible, bool)
+    n = int(eligible.sum())
+    suitable = np.zeros(n, dtype=np.int64)
     in_site = np.zeros_like(suitable)
     known = np.zeros_like(suitable)
-    total = np.zeros_like(first.score_sum)
-    total_sq = np.zeros_like(first.score_sum)
+    total = np.zeros(n)
+    total_sq = np.zeros(n)
     for c in chunks:
         suitable += c.suitable_count
         in_site += c.site_count
@@ -229,9 +237,15 @@ def aggregate(chunks: list[ChunkResult], runs: int) -> MonteCarloResult:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(known > 0, total / known, np.nan)
         var = np.where(known > 1, (total_sq - known * mean * mean) / np.maximum(known - 1, 1), np.nan)
+
+    def grid(values, fill):
+        out = np.full(eligible.shape, fill, dtype=np.float64)
+        out[eligible] = values
+        return out
+
     return MonteCarloResult(
-        runs=runs, p_suitable=suitable / runs, p_in_site=in_site / runs, score_mean=mean,
-        score_sd=np.sqrt(np.clip(var, 0, None)), ranks=np.concatenate([c.ranks for c in chunks], axis=0),
+        runs=runs, p_suitable=grid(suitable / runs, 0.0), p_in_site=grid(in_site / runs, 0.0), score_mean=grid(mean, np.nan),
+        score_sd=grid(np.sqrt(np.clip(var, 0, None)), np.nan), ranks=np.concatenate([c.ranks for c in chunks], axis=0),
         run_table=pd.DataFrame([row for c in chunks for row in c.table]),
         task_wall_s=[c.wall_s for c in chunks], task_cpu_s=[c.cpu_s for c in chunks])
 

@@ -29,6 +29,7 @@ results are identical whatever executes them.
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +104,7 @@ def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Sessio
     parts = map_tasks(session, run_chunk, problem, chunks, description=f"{options.runs} weightings", options=options)
     workers, label, timings = session.workers, session.label, dict(session.timings_s)
     timings["total"] = round(time.perf_counter() - t0, 3)   # scatter + tasks (cluster start-up apart)
-    agg = aggregate(parts, options.runs)
+    agg = aggregate(parts, options.runs, problem.eligible)
     per_site = rank_distribution(agg.ranks, problem.top_n)
     cells = _cells_frame(siting, agg)
     sites = siting.sites[["site", "area_ha", "score_mean", "district", "lon", "lat", "geometry"]].copy()
@@ -116,6 +117,7 @@ def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Sessio
         "profile_weights": {k: round(v, 6) for k, v in problem.weights.items()},
         "scheduler": label, "workers": workers,
         "scattered_bytes": problem.nbytes,
+        "returned_bytes_per_task": len(pickle.dumps(parts[0], protocol=5)),
         "cells": int(grid.inside.sum()), "cells_eligible": int(problem.eligible.sum()),
         "cells_always_suitable": int((agg.p_suitable == 1).sum()),
         "cells_ever_suitable": int((agg.p_suitable > 0).sum()),

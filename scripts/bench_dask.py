@@ -75,7 +75,7 @@ def sensitivity_bench(region, cell_m: float, options: MonteCarloOptions, rounds:
                    "runs_per_s": round(options.runs / timings["tasks"], 1),
                    "tasks_per_s": round(len(options.chunks()) / timings["tasks"], 2),
                    "task_wall_s_mean": s["task_wall_s_mean"], "task_cpu_s_mean": s["task_cpu_s_mean"],
-                   "task_cpu_s_total": s["task_cpu_s_total"], "load_average_1min": round(os.getloadavg()[0], 2)}
+                   "task_cpu_s_total": s["task_cpu_s_total"], "returned_bytes_per_task": s["returned_bytes_per_task"], "load_average_1min": round(os.getloadavg()[0], 2)}
             if reference is None:
                 reference = res.result
             row["identical_to_none"] = bool(np.array_equal(res.result.p_suitable, reference.p_suitable)

@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx, siting vs a per-cell loop → OUT/bench*.json",
                        description="Run the benchmark scripts (ratios against a baseline in the same run, plus peak memory): "
                                    "routing on the real network and a generated 200,000-node one (OUT/bench.json), scoring and "
-                                   "locating 100,000 cells (OUT/bench_siting.json). Takes a few minutes. Page sizes and first "
+                                   "locating 100,000 cells (OUT/bench_siting.json), 1,000 Monte Carlo weightings and a scenario batch in-process "
+                                   "vs 1 and 2 Dask workers (OUT/bench_dask.json). Takes about ten minutes. Page sizes and first "
                                    "paint: scripts/bench_maps.py.")
     b.add_argument("--quick", action="store_true", help="a smaller generated network (for a fast look)")
     b.set_defaults(func=cmd_bench)
@@ -309,7 +310,11 @@ def cmd_bench(args) -> int:
     if args.quick:
         argv += ["--grid-side", "150"]
     status = bench_routing.main(argv)
-    return status or bench_siting.main(["--out", str(args.out)])
+    status = status or bench_siting.main(["--out", str(args.out)])
+    import bench_dask   # Monte Carlo sensitivity and scenario batch: in-process vs 1 and 2 Dask workers → OUT/bench_dask.json
+
+    quick = ["--cell-size", "500", "--runs", "200", "--no-scenarios"] if args.quick else []
+    return status or bench_dask.main(["--out", str(args.out), "--data", str(args.data), "--region", str(args.region), *quick])
 
 
 def cmd_site(args) -> int:

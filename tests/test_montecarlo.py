@@ -48,7 +48,7 @@ def test_draws_depend_on_seed_and_run_index_only():
 def test_tight_draws_reproduce_the_base_run():
     problem, score, suitable = _problem()
     opts = MonteCarloOptions(runs=6, seed=3, concentration=1e9, chunk_runs=4)
-    res = aggregate([run_chunk(problem, r, opts) for r in opts.chunks()], opts.runs)
+    res = aggregate([run_chunk(problem, r, opts) for r in opts.chunks()], opts.runs, problem.eligible)
     assert np.array_equal(res.p_suitable == 1, suitable) and set(np.unique(res.p_suitable)) <= {0.0, 1.0}
     assert np.allclose(res.score_mean[problem.eligible], score[problem.eligible], atol=1e-4)   # sd of a weight ~ 1e-5
     assert (res.ranks == np.arange(1, problem.n_base + 1)).all()       # every base site keeps its rank
@@ -58,7 +58,7 @@ def test_tight_draws_reproduce_the_base_run():
 def test_wide_draws_move_the_margin_but_not_the_dominant_block():
     problem, _, suitable = _problem()
     opts = MonteCarloOptions(runs=40, seed=9, concentration=3.0, chunk_runs=7)
-    res = aggregate([run_chunk(problem, r, opts) for r in opts.chunks()], opts.runs)
+    res = aggregate([run_chunk(problem, r, opts) for r in opts.chunks()], opts.runs, problem.eligible)
     assert (res.p_suitable[5:10, 5:10] == 1).all()
     margin = (res.p_suitable > 0) & (res.p_suitable < 1)
     assert margin.sum() > 10
@@ -72,11 +72,11 @@ def test_aggregate_is_independent_of_completion_order():
     problem, _, _ = _problem(seed=4)
     opts = MonteCarloOptions(runs=12, seed=2, concentration=5.0, chunk_runs=5)
     parts = [run_chunk(problem, r, opts) for r in opts.chunks()]
-    a, b = aggregate(parts, 12), aggregate(parts[::-1], 12)
+    a, b = aggregate(parts, 12, problem.eligible), aggregate(parts[::-1], 12, problem.eligible)
     assert np.array_equal(a.p_suitable, b.p_suitable) and np.array_equal(a.ranks, b.ranks, equal_nan=True)
     assert np.array_equal(a.score_mean, b.score_mean, equal_nan=True)
     with pytest.raises(ValueError):
-        aggregate(parts[:-1], 12)
+        aggregate(parts[:-1], 12, problem.eligible)
 
 
 def test_rank_distribution_and_histogram():
@@ -88,7 +88,7 @@ def test_rank_distribution_and_histogram():
     assert h[h["site"] == 3]["runs"].sum() == 4 and h[(h["site"] == 3) & h["rank"].isna()]["runs"].item() == 2
 
 
-@pytest.mark.parametrize("kw", [{"runs": 0}, {"seed": -1}, {"concentration": 0.0}, {"chunk_runs": 0}, {"runs": 2.5}])
+@pytest.mark.parametrize("kw", [{"runs": 0}, {"seed": -1}, {"concentration": 0.0}, {"chunk_runs": 0}, {"chunk_runs": 70000}, {"runs": 2.5}])
 def test_bad_options_are_one_line_errors(kw):
     with pytest.raises(InputError):
         MonteCarloOptions(**kw)

@@ -194,7 +194,7 @@ def run_chunk(problem: GridProblem, runs: range, options: MonteCarloOptions) -> 
         matched = follow_sites(problem.base_labels, labels, problem.n_base)
         ranks[row] = np.where(matched > 0, matched, np.nan)
         table.append({"run": int(i), **{f"w_{k}": float(v) for k, v in weights.items()},
-                      "threshold": float(threshold), "sites": int(len(sites))})
+                      "threshold": float(threshold), "sites": len(sites)})
     return ChunkResult(runs=runs, suitable_count=suitable_count, site_count=site_count, score_sum=score_sum,
                        score_sq_sum=score_sq_sum, score_known=score_known, ranks=ranks, table=table,
                        wall_s=time.perf_counter() - wall0, cpu_s=time.thread_time() - cpu0)

@@ -154,8 +154,8 @@ def _cells_frame(siting, agg: MonteCarloResult) -> gpd.GeoDataFrame:
 def summary_lines(result: SensitivityResult) -> list[str]:
     """A few lines for the command line."""
     s = result.summary
-    lines = [f"{s['runs']} weightings (seed {s['seed']}, Dirichlet concentration {s['concentration']:g}) on "
-             f"{s['scheduler']} ({s['workers']} workers) in {s['timings_s']['total']:.1f} s ({s['runs_per_s']} runs/s)",
+    lines = [(f"{s['runs']} weightings (seed {s['seed']}, Dirichlet concentration {s['concentration']:g}) on "
+              f"{s['scheduler']} ({s['workers']} workers) in {s['timings_s']['total']:.1f} s ({s['runs_per_s']} runs/s)"),
              f"{s['cells_ever_suitable']:,} cells suitable in some run, {s['cells_always_suitable']:,} in every run"]
     for row in result.sites.itertuples():
         lines.append(f"  site {row.site:>2} ({row.district or '?'}): top {s['sites']} in {row.p_top_n:.0%} of runs, "

@@ -311,7 +311,7 @@ def cmd_bench(args) -> int:
         argv += ["--grid-side", "150"]
     status = bench_routing.main(argv)
     status = status or bench_siting.main(["--out", str(args.out)])
-    import bench_dask   # Monte Carlo sensitivity and scenario batch: in-process vs 1 and 2 Dask workers → OUT/bench_dask.json
+    import bench_dask  # Monte Carlo sensitivity and scenario batch: in-process vs 1 and 2 Dask workers → OUT/bench_dask.json
 
     quick = ["--cell-size", "500", "--runs", "200", "--no-scenarios"] if args.quick else []
     return status or bench_dask.main(["--out", str(args.out), "--data", str(args.data), "--region", str(args.region), *quick])
@@ -399,7 +399,7 @@ def cmd_sensitivity(args) -> int:
 def cmd_scenario_batch(args) -> int:
     from geo.cluster import SchedulerOptions, open_session
     from geo.output import write_csv
-    from layers.scenario_batch import scenario_files, run_scenario_batch
+    from layers.scenario_batch import run_scenario_batch, scenario_files
 
     files = scenario_files(args.batch)
     with open_session(SchedulerOptions(args.scheduler, args.dask_workers)) as session:   # fails fast if unreachable

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
-from geo.montecarlo import (GridProblem, MonteCarloOptions, aggregate, draw_weights, rank_distribution, rank_histogram,
-                            run_chunk)
+from geo.montecarlo import GridProblem, MonteCarloOptions, aggregate, draw_weights, rank_distribution, rank_histogram, run_chunk
 from geo.sites import locate, suitable_cells
 from geo.suitability import combine
 
@@ -26,8 +25,8 @@ def _problem(seed=0, shape=(30, 40), **kw):
     labels, table = locate(score, suitable, cell_ha=6.25, min_area_ha=12.5)
     n = min(5, len(table))
     labels = np.where(labels <= n, labels, 0)
-    args = dict(components=comps, weights=weights, eligible=eligible, base_labels=labels, n_base=n, cell_ha=6.25,
-                min_area_ha=12.5, min_known_weight=0.75, top_n=5, top_share=0.1)
+    args = {"components": comps, "weights": weights, "eligible": eligible, "base_labels": labels, "n_base": n,
+            "cell_ha": 6.25, "min_area_ha": 12.5, "min_known_weight": 0.75, "top_n": 5, "top_share": 0.1}
     args.update(kw)
     return GridProblem(**args), score, suitable
 
@@ -35,7 +34,7 @@ def _problem(seed=0, shape=(30, 40), **kw):
 def test_draws_depend_on_seed_and_run_index_only():
     base = np.array([0.5, 0.3, 0.2, 0.0])
     all_runs = draw_weights(base, 20.0, seed=11, runs=range(50))
-    again = np.vstack([draw_weights(base, 20.0, seed=11, runs=r) for r in (range(0, 7), range(7, 30), range(30, 50))])
+    again = np.vstack([draw_weights(base, 20.0, seed=11, runs=r) for r in (range(7), range(7, 30), range(30, 50))])
     assert np.array_equal(all_runs, again)                 # chunking does not change any run's weights
     assert np.array_equal(draw_weights(base, 20.0, seed=11, runs=[49, 3]), all_runs[[49, 3]])
     assert not np.array_equal(all_runs, draw_weights(base, 20.0, seed=12, runs=range(50)))

@@ -1,7 +1,6 @@
 """The probability layer of the planner map (maps/sensitivity_layer.py), on a synthetic grid."""
 
 import geopandas as gpd
-import numpy as np
 import pytest
 from shapely.geometry import box
 
@@ -36,7 +35,7 @@ def test_image_classes_and_placement(cells):
     w, s, e, n = cells.to_crs(4326).total_bounds
     assert west == pytest.approx(w, abs=1e-6) and north == pytest.approx(n, abs=1e-6)
     assert east >= e - 1e-6 and south <= s + 1e-6
-    h, width = rgba.shape[1:]
+    width = rgba.shape[2]
     west_half, east_half = rgba[:, 2:-2, : width // 2 - 2], rgba[:, :, width // 2 + 2:]
     assert (east_half[3] == 0).all()                       # p = 0: transparent
     darkest = [int(P_PALETTE[-1][k:k + 2], 16) for k in (1, 3, 5)]

@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from geo import settings
@@ -104,8 +105,14 @@ def open_session(options: SchedulerOptions) -> Iterator[Session]:
     try:
         workers = len(client.scheduler_info()["workers"])
         if workers == 0:
-            client.wait_for_workers(1, timeout=connect_timeout_s * 4)
+            try:
+                client.wait_for_workers(1, timeout=connect_timeout_s * 4)
+            except TimeoutError:
+                raise InputError(None, f"the Dask scheduler at {options.scheduler} has no workers after "
+                                       f"{connect_timeout_s * 4:g} s; start some with 'dask worker {options.scheduler}'") from None
             workers = len(client.scheduler_info()["workers"])
+        if options.kind == "address":
+            _check_environment(client, options.scheduler)
         session = Session(options, client=client, workers=workers,
                           timings_s={"start": round(time.perf_counter() - t0, 3)})
         log.info("Dask %s: %d workers (dashboard %s)", session.label, workers, client.dashboard_link)
@@ -114,6 +121,22 @@ def open_session(options: SchedulerOptions) -> Iterator[Session]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+#: Evaluated on the scheduler and the workers: can they import this package? (``eval`` is pickled by reference.)
+_PROBE = "__import__('importlib.util').util.find_spec('geo') is not None"
+
+
+def _check_environment(client, address: str) -> None:
+    """One-line error when the scheduler or a worker cannot import the package (they unpickle its tasks)."""
+    package = Path(__file__).resolve().parent.parent
+    missing = [] if client.run_on_scheduler(eval, _PROBE) else ["the scheduler"]
+    bad = [w for w, ok in client.run(eval, _PROBE).items() if not ok]
+    if bad:
+        missing.append(f"{len(bad)} worker(s)")
+    if missing:
+        raise InputError(None, f"{' and '.join(missing)} at {address} cannot import this tool's packages (geo, layers): "
+                               f"start them with PYTHONPATH={package} and the same requirements.txt")
 
 
 def map_tasks(session: Session, func: Callable, shared: Any, items: Sequence, *, description: str = "tasks",

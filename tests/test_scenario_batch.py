@@ -57,3 +57,15 @@ def test_batch_ranks_three_variants(region):
     assert full["people_within_30_min_gained"] >= max(slow["people_within_30_min_gained"], south["people_within_30_min_gained"])
     assert full["length_km"] > south["length_km"] and (table["park_minutes_saved"] > 0).all()
     assert all("ct01" in t for t in table["new_targets"])          # the new interchanges: reported, not summed
+
+
+def test_cli_batch_of_missing_files_is_one_line_exit_2(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("plan", Path(__file__).resolve().parent.parent / "scripts" / "plan.py")
+    plan = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plan)
+    status = plan.main(["scenario", "--batch", str(tmp_path / "nope"), "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "nope: file not found (scenario batch)" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()

@@ -26,6 +26,7 @@ def _decode(uri):
         return png.read()          # bands × rows × cols (RGBA)
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")   # a PNG has no georeference
 def test_image_classes_and_placement(cells):
     from maps.sensitivity_layer import P_PALETTE, probability_image
 

@@ -71,6 +71,7 @@ from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, windo
 from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
+from maps.sensitivity_layer import add_probability_layer
 from maps.style import choropleth
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.boundaries(prepared)
     build.districts(prepared)
     build.analysis_areas(prepared_analyses)
+    add_probability_layer(build, prepared_analyses.get("sensitivity"))   # plan.py sensitivity (maps/sensitivity_layer.py)
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
     build.transport(prepared)
     build.urban(prepared)
@@ -256,6 +258,7 @@ ANALYSIS_FILES = {
                       "interchanges": "interchanges"},                     # plan.py scenario
     "isochrones.gpkg": {"isochrones": "isochrones"},                       # plan.py isochrones
     "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site
+    "sensitivity.gpkg": {"cells": "sensitivity"},                          # plan.py sensitivity
 }
 
 

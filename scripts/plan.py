@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("scenario_file", type=Path, nargs="?", metavar="FILE", default=None,
                    help="scenario file (default: the region's run: scenario, e.g. '2018 vs today' for CT.01 on the 2018 network)")
     s.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
+    s.add_argument("--batch", type=Path, action="append", default=None, metavar="DIR_OR_FILE",
+                   help="evaluate many scenario files (a folder of them, or files; repeatable) and rank them → OUT/scenario_batch.csv")
+    _add_scheduler_options(s)
     s.set_defaults(func=cmd_scenario)
 
     i = sub.add_parser("isochrones", parents=[common], help="areas reachable within 15/30/45/60 minutes → OUT/isochrones.gpkg",
@@ -103,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx, siting vs a per-cell loop → OUT/bench*.json",
                        description="Run the benchmark scripts (ratios against a baseline in the same run, plus peak memory): "
                                    "routing on the real network and a generated 200,000-node one (OUT/bench.json), scoring and "
-                                   "locating 100,000 cells (OUT/bench_siting.json). Takes a few minutes. Page sizes and first "
+                                   "locating 100,000 cells (OUT/bench_siting.json), 1,000 Monte Carlo weightings and a scenario batch in-process "
+                                   "vs 1 and 2 Dask workers (OUT/bench_dask.json). Takes about ten minutes. Page sizes and first "
                                    "paint: scripts/bench_maps.py.")
     b.add_argument("--quick", action="store_true", help="a smaller generated network (for a fast look)")
     b.set_defaults(func=cmd_bench)
@@ -135,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-sensitivity", action="store_true", help="skip the ±20 %% weight sensitivity")
     g.add_argument("--workers", type=int, default=1, help="processes for the labour catchments (default 1)")
     g.set_defaults(func=cmd_site)
+
+    _add_sensitivity_parser(sub, common)
 
     mp = sub.add_parser("map", parents=[common], help="the planner's interactive map → OUT/map.html",
                         description="One self-contained HTML map of OUT/layers.gpkg (run 'layers' first) with every analysis "
@@ -342,6 +348,8 @@ def cmd_matrix(args) -> int:
 def cmd_scenario(args) -> int:
     from layers.scenario import run_scenario
 
+    if args.batch:
+        return cmd_scenario_batch(args)
     from layers.pipeline import run_steps, scenario_path
     from layers.region import load_region
 
@@ -389,7 +397,11 @@ def cmd_bench(args) -> int:
     if args.quick:
         argv += ["--grid-side", "150"]
     status = bench_routing.main(argv)
-    return status or bench_siting.main(["--out", str(args.out)])
+    status = status or bench_siting.main(["--out", str(args.out)])
+    import bench_dask  # Monte Carlo sensitivity and scenario batch: in-process vs 1 and 2 Dask workers → OUT/bench_dask.json
+
+    quick = ["--cell-size", "500", "--runs", "200", "--no-scenarios"] if args.quick else []
+    return status or bench_dask.main(["--out", str(args.out), "--data", str(args.data), "--region", str(args.region), *quick])
 
 
 def cmd_site(args) -> int:
@@ -413,6 +425,83 @@ def cmd_site(args) -> int:
     paths = write_siting(result, args.out)
     print("\n".join(summary_lines(result)))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+# ---------------------------------------------------------------- sensitivity and scenario batches (Dask)
+
+def _add_scheduler_options(p) -> None:
+    p.add_argument("--scheduler", default="none", metavar="none|local|ADDRESS",
+                   help="where the runs execute: none (this process), local (a Dask LocalCluster on this machine) or the "
+                        "address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: none)")
+    p.add_argument("--dask-workers", type=int, default=2, metavar="N", help="worker processes for --scheduler local (default 2)")
+
+
+def _add_sensitivity_parser(sub, common) -> None:
+    from geo.montecarlo import MonteCarloOptions
+
+    d = MonteCarloOptions()
+    p = sub.add_parser("sensitivity", parents=[common], help="Monte Carlo weight sensitivity of the siting → OUT/sensitivity.*",
+                       description="Run the siting once, then re-score the grid with RUNS weightings drawn around the profile's "
+                                   "weights (Dirichlet, alpha = concentration x weight): per cell the share of runs in which it is "
+                                   "suitable, per candidate site its rank distribution. Writes OUT/sensitivity.csv, "
+                                   "OUT/sensitivity.gpkg (cells, sites, site_ranks), OUT/sensitivity.tif, OUT/sensitivity.json and "
+                                   "the siting outputs (OUT/sites.*). Identical results for the same seed on any scheduler.")
+    p.add_argument("--runs", type=int, default=d.runs, help=f"number of weightings (default {d.runs})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    p.add_argument("--concentration", type=float, default=d.concentration, metavar="K",
+                   help=f"Dirichlet concentration: sd of a weight w is sqrt(w(1-w)/(K+1)); smaller = wider spread (default {d.concentration:g})")
+    p.add_argument("--chunk-runs", type=int, default=d.chunk_runs, metavar="N", help=f"runs per task (default {d.chunk_runs})")
+    p.add_argument("--profile", default="logistics-heavy", help="logistics-heavy, labour-intensive, or a profile .yaml")
+    p.add_argument("--cell-size", type=float, default=250, metavar="M", help="cell side in metres (default 250)")
+    p.add_argument("--scenario", type=Path, default=None, metavar="FILE", help="planned roads to add first")
+    p.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
+    p.add_argument("--no-dem", action="store_true", help="ignore elevation (slope unknown everywhere)")
+    p.add_argument("--min-area-ha", type=float, default=None, help="smallest site (default: the profile's)")
+    p.add_argument("--max-area-ha", type=float, default=None, help="largest site (default: the profile's)")
+    p.add_argument("--top", type=int, default=None, help="number of ranked sites (default: the profile's)")
+    p.add_argument("--top-share", type=float, default=None, help="share of eligible cells called suitable (default 0.10)")
+    p.add_argument("--min-score", type=float, default=None, help="score a suitable cell needs (instead of --top-share)")
+    _add_scheduler_options(p)
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def cmd_sensitivity(args) -> int:
+    from geo.cluster import SchedulerOptions, open_session
+    from geo.montecarlo import MonteCarloOptions
+    from layers.region import load_region
+    from layers.sensitivity import run_sensitivity, summary_lines, write_sensitivity
+    from layers.siting import load_profile, run_siting, write_siting
+
+    options = MonteCarloOptions(runs=args.runs, seed=args.seed, concentration=args.concentration, chunk_runs=args.chunk_runs)
+    region = load_region(args.region, data_dir=args.data)
+    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges)
+    profile = load_profile(args.profile, region)
+    locate = {"min_area_ha": args.min_area_ha, "max_area_ha": args.max_area_ha, "top_n": args.top,
+              "top_share": args.top_share, "min_score": args.min_score}
+    with open_session(SchedulerOptions(args.scheduler, args.dask_workers)) as session:   # fails fast if unreachable
+        siting = run_siting(region, args.profile, cell_m=args.cell_size, scenario=args.scenario, interchanges=args.interchanges,
+                            parks_file=args.parks, use_dem=not args.no_dem, osm=args.osm, sensitivity=False, **locate)
+        result = run_sensitivity(siting, profile, options, session, locate_overrides=locate)
+    write_siting(siting, args.out)
+    paths = write_sensitivity(result, args.out)
+    print("\n".join(summary_lines(result)))
+    print("wrote " + ", ".join(str(p) for p in paths.values()) + f" and {args.out / 'sites.gpkg'}")
+    return 0
+
+
+def cmd_scenario_batch(args) -> int:
+    from geo.cluster import SchedulerOptions, open_session
+    from geo.output import write_csv
+    from layers.scenario_batch import run_scenario_batch, scenario_files
+
+    files = scenario_files(args.batch)
+    with open_session(SchedulerOptions(args.scheduler, args.dask_workers)) as session:   # fails fast if unreachable
+        region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
+        table = run_scenario_batch(region, net, park_layer, files, population=pop, session=session)
+    write_csv(table, args.out / "scenario_batch.csv")
+    print(table[["rank", "scenario", "park_minutes_saved", "people_within_30_min_gained", "parks_faster"]].to_string(index=False))
+    print(f"wrote {args.out / 'scenario_batch.csv'}")
     return 0
 
 

@@ -136,7 +136,7 @@ def median_time(fn, repeats: int = 3):
 
 def build_peers(net, skip: set) -> dict:
     """Peers built from the same edges (node indexes); build seconds kept for the end-to-end task."""
-    import bench_peers as bp
+    from scripts import bench_peers as bp
     from pyproj import Transformer
 
     a, b, w = bp.unique_edges(net)
@@ -251,7 +251,7 @@ def bench_network(net, nx_sample: int | None, polygon_sample: int, seed: int, sk
     for k, p in peers.items():
         if hasattr(p, "pairs"):
             peer_t[k] = median_time(lambda p=p: p.pairs(parks, dests), repeats=7)[1]
-        elif isinstance(p, __import__("bench_peers").RoutingKitCCH):
+        elif isinstance(p, __import__("scripts.bench_peers", fromlist=["RoutingKitCCH"]).RoutingKitCCH):
             peer_t[k] = median_time(lambda p=p: p.rows(parks, dests), repeats=7)[1]
         else:   # Dijkstra libraries: one search per destination (undirected), the cheaper side
             peer_t[k] = median_time(lambda p=p: p.rows(dests, parks), repeats=3)[1]
@@ -335,7 +335,7 @@ def new_road(router: Router, rng, main: np.ndarray, k: int):
 
 
 def bench_scenarios(net, router, peers, parks, dests, G, ids, index, rng, name) -> dict:
-    import bench_peers as bp
+    from scripts import bench_peers as bp
 
     results = {}
     main = np.flatnonzero(router.largest_component())

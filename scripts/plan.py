@@ -398,7 +398,7 @@ def cmd_bench(args) -> int:
         argv += ["--grid-side", "150"]
     status = bench_routing.main(argv)
     status = status or bench_siting.main(["--out", str(args.out)])
-    import bench_dask  # Monte Carlo sensitivity and scenario batch: in-process vs 1 and 2 Dask workers → OUT/bench_dask.json
+    from scripts import bench_dask  # Monte Carlo sensitivity and scenario batch: in-process vs 1 and 2 Dask workers → OUT/bench_dask.json
 
     quick = ["--cell-size", "500", "--runs", "200", "--no-scenarios"] if args.quick else []
     return status or bench_dask.main(["--out", str(args.out), "--data", str(args.data), "--region", str(args.region), *quick])

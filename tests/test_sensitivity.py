@@ -26,9 +26,10 @@ def test_adapter_reproduces_the_siting_score(siting):
     score, _, _ = combine(problem.components, problem.weights, problem.min_known_weight)
     e = problem.eligible
     assert np.allclose(score[e], result.score[e], rtol=0, atol=1e-12)
-    assert problem.top_share == 0.1 and problem.min_area_ha == 100 and problem.max_area_ha == 600
+    assert problem.top_share == 0.1 and problem.min_area_ha == 100 and problem.max_area_ha == result.summary["max_area_ha"] == 500
     assert problem.n_base == len(result.sites) == 10
-    assert "minutes_to_ct01" not in problem.weights                     # dropped criteria stay dropped
+    dropped = set(result.summary["criteria_dropped"])
+    assert dropped and not dropped & set(problem.weights)               # dropped criteria stay dropped
 
 
 def test_local_cluster_gives_the_same_csv_as_in_process(siting, tmp_path):

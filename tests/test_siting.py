@@ -52,12 +52,12 @@ def test_logistics_sites_are_ranked_and_sized(logistics):
     assert s["cells_in_region"] == pytest.approx(3892.5, rel=0.01)
     assert len(sites) == 10 and sites["site"].tolist() == list(range(1, 11))
     assert sites["score_mean"].is_monotonic_decreasing
-    assert (sites["area_ha"] >= 100).all() and (sites["area_ha"] <= 600).all()
+    assert (sites["area_ha"] >= 100).all() and (sites["area_ha"] <= 500).all()      # Decree 35 phase limit (rules file)
     assert set(sites["district"]) <= DISTRICTS
     assert sites.crs.to_epsg() == 4326 and sites.geometry.is_valid.all()
-    # CT.01 is not in the 2018 network: dropped with the reason, never scored as 0.
-    assert "minutes_to_ct01" not in s["weights_used"] and "not in the road network" in s["criteria_dropped"]["minutes_to_ct01"]
-    assert sites["minutes_to_ct01"].isna().all()
+    # CT.01 (opened 2020) is in today's network as an indicative line: measured and weighted.
+    assert "minutes_to_ct01" in s["weights_used"] and "minutes_to_ct01" not in s["criteria_dropped"]
+    assert sites["minutes_to_ct01"].notna().all()
     # The DEM covers the western 4.3 % of the province (SOURCES.md): slope is partial, not scored.
     assert s["criteria_partial"]["slope_deg"] == pytest.approx(0.043, abs=0.01)
     assert sum(s["weights_used"].values()) == pytest.approx(1)

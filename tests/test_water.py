@@ -8,9 +8,10 @@ from shapely.geometry import Point
 
 
 @pytest.fixture(scope="session")
-def water_layer(region):
+def water_layer(gadm_region):
+    """On the GADM outline: the province figures of SOURCES.md were computed on it."""
     from layers.water import water
-    return water(region)
+    return water(gadm_region)
 
 
 def test_kinds_and_columns(water_layer):
@@ -46,7 +47,7 @@ def test_cam_son_reservoir(water_layer):
     assert hit["area_ha"].iloc[0] == pytest.approx(2048, rel=0.01)
 
 
-def test_everything_inside_window(water_layer, region):
+def test_everything_inside_window(water_layer, gadm_region):
     from layers.boundaries import region_window
-    window = region_window(region).buffer(1e-6)
+    window = region_window(gadm_region).buffer(1e-6)
     assert np.asarray(water_layer.within(window)).all()

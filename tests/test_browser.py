@@ -204,7 +204,7 @@ def test_planning_page(browser, server, region):
     assert total > 1000
     # the attribution is visible although no tile loads
     attribution = browser.find_element("css selector", ".leaflet-control-attribution").text
-    for credit in ("OpenStreetMap contributors (ODbL)", "GADM", "WorldPop (CC BY 4.0)"):
+    for credit in ("OpenStreetMap contributors (ODbL)", "geoBoundaries", "WorldPop (CC BY 4.0)"):
         assert credit in attribution
 
 

@@ -155,7 +155,7 @@ def test_planner_map_is_offline_and_attributed(planner):
     assert "L.Control.GroupedLayers" in html and 't.version="1.9.4"' in html     # vendored Leaflet 1.9.4
     # the only URL templates fetched at run time are the OSM tiles
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in html
-    for credit in ("OpenStreetMap</a> contributors (ODbL)", "GADM", "WorldPop</a> (CC BY 4.0)"):
+    for credit in ("OpenStreetMap</a> contributors (ODbL)", "geoBoundaries", "WorldPop</a> (CC BY 4.0)"):
         assert credit.replace("</a>", "\\u003c/a\\u003e") in html
     assert '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />' in html
     assert 'prefer' in html and '"preferCanvas": true' in html

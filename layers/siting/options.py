@@ -1,0 +1,256 @@
+"""Settings of a siting run: the defaults, and :class:`SitingOptions` (checked once, one-line errors).
+
+Two levels, as r5py's ``RegionalTask`` validates its settings when they are
+set: :class:`SitingOptions` holds what the caller gives (profile, cell size,
+files, locate overrides) and checks it on construction; :func:`plan_siting`
+then reads the profile and merges defaults → profile → options into a
+:class:`SitingPlan` (exclusion settings, constraint layers, locate rules,
+rule files), refusing anything unknown before the long work starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from geo.errors import InputError
+from geo.suitability import Profile
+
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+#: Exclusion settings; a profile's ``exclusions:`` overrides them. Buffers in metres.
+EXCLUSION_DEFAULTS = {
+    "region_edge": True,               # exclude cells not wholly inside the region
+    "parks": True,
+    "park_buffer_m": 200.0,            # around the circle of each park's area (assumption)
+    "park_default_area_ha": 50.0,      # for a park whose area is unknown (assumption; counted)
+    "urban": True,
+    "urban_radius_m": {"city": 2000.0, "town": 800.0, "suburb": 800.0},   # urban core per OSM place class (assumption)
+    "water_areas": True,
+    "water_area_buffer_m": 50.0,
+    "rivers": True,
+    "river_buffer_m": 50.0,            # along every OSM waterway (the 2018 data has no river classes)
+    "max_slope_deg": 15.0,             # where slope is known
+}
+
+#: Land-constraint layers a planner can give (``--rice-land`` …, or ``--layer NAME=FILE``): each is excluded
+#: (``use: exclude``, every cell touched by the layer buffered by ``buffer_m``), scored (``use: penalty``: not
+#: excluded; score it with the ``in_<name>`` or ``km_to_<name>`` criterion) or ignored; a profile's
+#: ``constraints:`` overrides these. Buffers in metres are planning assumptions.
+CONSTRAINT_DEFAULTS = {
+    "rice_land": {"use": "exclude", "buffer_m": 0.0, "what": "rice land (Decree 112/2024/NĐ-CP)"},
+    "protected_forest": {"use": "exclude", "buffer_m": 0.0, "what": "special-use and protection forest"},
+    "heritage": {"use": "exclude", "buffer_m": 100.0, "what": "heritage sites"},
+    "settlements": {"use": "exclude", "buffer_m": 150.0, "what": "villages and buildings (points get the buffer)"},
+    "flood": {"use": "exclude", "buffer_m": 0.0, "what": "flood-prone land"},
+}
+#: A layer given with ``--layer NAME=FILE`` that is not a constraint above: criteria only, never excluded.
+USER_LAYER_DEFAULT = {"use": "ignore", "buffer_m": 0.0, "what": "user layer"}
+CONSTRAINT_USES = ("exclude", "penalty", "ignore")
+_LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: Locating defaults; a profile's ``locate:`` and the keyword arguments override them.
+#: Locating defaults; a profile's ``locate:`` and the options override them.
+LOCATE_DEFAULTS = {"min_area_ha": 30.0, "max_area_ha": None, "top_n": 10, "top_share": 0.10, "min_score": None,
+                   "sensitivity_change": 0.2, "split": "parts"}
+
+#: Grid defaults; the region's optional ``siting:`` section overrides them. ``always_measure``: criteria measured
+#: (and written to the grid) whatever the profile, besides the registry's standard ones (e.g. the region's corridors).
+SITING_DEFAULTS = {"cell_m": 250.0, "town_classes": ["city", "town"], "always_measure": []}
+
+#: The locate settings a caller may override (:class:`SitingOptions`).
+LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score")
+
+
+@dataclass
+class SitingOptions:
+    """What a siting run is asked to do; validated on construction (:class:`geo.errors.InputError`, one line).
+
+    ``profile``: a shipped profile name or a YAML path. ``cell_m``: cell side
+    (m; None = the region's, default 250). ``scenario`` / ``interchanges``:
+    planned-road file (+ its interchange points) added to the network first.
+    ``parks_file``: parks instead of the region's. ``protected_file`` /
+    ``heritage_file``: the same as ``layers={"protected_forest": …,
+    "heritage": …}``. ``layers``: layer name → vector file (any format and
+    CRS): land constraints (``rice_land``, ``protected_forest``,
+    ``heritage``, ``settlements``, ``flood``) and user layers for
+    ``km_to_<name>`` / ``in_<name>`` criteria. ``dem_file`` / ``use_dem``:
+    elevation. ``osm``: an OSM extract for the road network.
+    ``min_area_ha``, ``max_area_ha`` (ha), ``top_n``, ``top_share`` (0–1),
+    ``min_score`` (0–1): locate overrides (None = the profile's).
+    ``sensitivity``: ±change weight runs. ``workers``: processes for the
+    labour catchments. ``max_bytes``: memory ceiling of the grid.
+    """
+
+    profile: str | Path = "logistics-heavy"
+    cell_m: float | None = None
+    scenario: Path | None = None
+    interchanges: Path | None = None
+    parks_file: Path | None = None
+    protected_file: Path | None = None
+    heritage_file: Path | None = None
+    dem_file: Path | None = None
+    use_dem: bool = True
+    osm: object = None
+    layers: dict = field(default_factory=dict)
+    min_area_ha: float | None = None
+    max_area_ha: float | None = None
+    top_n: int | None = None
+    top_share: float | None = None
+    min_score: float | None = None
+    sensitivity: bool = True
+    workers: int = 1
+    max_bytes: int | None = None
+
+    def __post_init__(self):
+        self.layers = {str(k): v for k, v in (self.layers or {}).items() if v is not None}
+        bad = [k for k in self.layer_files if not _LAYER_NAME.match(k)]
+        if bad:
+            raise InputError(None, f"layer name '{bad[0]}' must be lower-case letters, digits and _ (e.g. substations)")
+        if self.cell_m is not None:
+            self.cell_m = _number("cell_m", self.cell_m)
+            if not self.cell_m > 0:
+                raise InputError(None, f"--cell-size must be > 0 m, not {self.cell_m:g}")
+        for key in ("min_area_ha", "max_area_ha", "top_share", "min_score"):
+            if getattr(self, key) is not None:
+                setattr(self, key, _number(key, getattr(self, key)))
+        if self.top_n is not None and (not float(self.top_n).is_integer() or int(self.top_n) < 1):
+            raise InputError(None, f"top_n must be a whole number ≥ 1, not {self.top_n!r}")
+        if self.min_area_ha is not None and self.min_area_ha < 0:
+            raise InputError(None, f"min_area_ha must be ≥ 0, not {self.min_area_ha:g}")
+        if self.top_share is not None and not 0 < self.top_share <= 1:
+            raise InputError(None, f"top_share must be in (0, 1], not {self.top_share:g}")
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise InputError(None, f"workers must be a whole number ≥ 1, not {self.workers!r}")
+        files = {"scenario": self.scenario, "interchanges": self.interchanges, "parks": self.parks_file,
+                 "dem": self.dem_file, **self.layer_files}
+        for what, path in files.items():
+            if path is not None and not Path(path).exists():
+                raise InputError(path, f"file not found ({what})")
+
+    @property
+    def layer_files(self) -> dict:
+        """Layer name → file: ``layers`` plus ``protected_file`` and ``heritage_file``."""
+        out = dict(self.layers)
+        for key, path in (("protected_forest", self.protected_file), ("heritage", self.heritage_file)):
+            if path is not None:
+                out[key] = path
+        return out
+
+    @property
+    def locate_overrides(self) -> dict:
+        """The locate settings given here (not None)."""
+        return {k: getattr(self, k) for k in LOCATE_OVERRIDES if getattr(self, k) is not None}
+
+    @classmethod
+    def from_kwargs(cls, profile="logistics-heavy", **kwargs) -> SitingOptions:
+        """Options from ``run_siting``'s keyword arguments; an unknown one is a one-line error."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise TypeError(f"run_siting: unknown option '{unknown[0]}' (known: {', '.join(sorted(names))})")
+        return cls(profile=profile, **kwargs)
+
+
+def _number(key, value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(None, f"{key} must be a number, not {value!r}") from None
+
+
+@dataclass
+class SitingPlan:
+    """The settings of one run after merging defaults → profile → options (see :func:`plan_siting`)."""
+
+    options: SitingOptions
+    profile: Profile
+    exclusions: dict          # EXCLUSION_DEFAULTS overridden by the profile's exclusions:
+    constraints: dict         # constraint_settings()
+    locate: dict              # LOCATE_DEFAULTS → profile locate: → options
+    rule_sets: list
+    grid: dict                # SITING_DEFAULTS → region siting:
+    cell_m: float
+
+    @property
+    def max_area_ha(self) -> float | None:
+        return None if self.locate["max_area_ha"] is None else float(self.locate["max_area_ha"])
+
+
+def plan_siting(region, options: SitingOptions) -> SitingPlan:
+    """Read the profile and its rule files and merge every setting; raises :class:`InputError` on anything unknown."""
+    from layers.siting.profiles import load_profile, load_rules
+
+    user_files = options.layer_files
+    prof = load_profile(options.profile, region, layer_names=list(user_files))
+    constraints = constraint_settings(prof, user_files)
+    grid_cfg = {**SITING_DEFAULTS, **(region.config.get("siting") or {})}
+    rules = {**EXCLUSION_DEFAULTS, **prof.exclusions}
+    rules["urban_radius_m"] = {**EXCLUSION_DEFAULTS["urban_radius_m"], **(prof.exclusions.get("urban_radius_m") or {})}
+    unknown_rules = sorted(set(prof.exclusions) - set(EXCLUSION_DEFAULTS))
+    if unknown_rules:
+        raise InputError(prof.source, f"unknown exclusion setting '{unknown_rules[0]}' (known: {', '.join(EXCLUSION_DEFAULTS)})")
+    loc = {**LOCATE_DEFAULTS, **prof.locate}
+    unknown_loc = sorted(set(prof.locate) - set(LOCATE_DEFAULTS))
+    if unknown_loc:
+        raise InputError(prof.source, f"unknown locate setting '{unknown_loc[0]}' (known: {', '.join(LOCATE_DEFAULTS)})")
+    loc.update(options.locate_overrides)
+    if options.min_score is not None and options.top_share is None:
+        loc["top_share"] = None
+    _check_locate(loc, prof.source)
+    rule_sets = load_rules(prof)
+    cell_m = float(grid_cfg["cell_m"] if options.cell_m is None else options.cell_m)
+    return SitingPlan(options=options, profile=prof, exclusions=rules, constraints=constraints, locate=loc,
+                      rule_sets=rule_sets, grid=grid_cfg, cell_m=cell_m)
+
+
+def constraint_settings(prof: Profile, user_files: dict) -> dict[str, dict]:
+    """Use and buffer of every constraint layer and user layer: defaults, then the profile's ``constraints:``."""
+    out = {}
+    for name in dict.fromkeys([*CONSTRAINT_DEFAULTS, *user_files, *prof.constraints]):
+        spec = dict(CONSTRAINT_DEFAULTS.get(name, USER_LAYER_DEFAULT))
+        given = prof.constraints.get(name, {})
+        if isinstance(given, str):
+            given = {"use": given}
+        if not isinstance(given, dict):
+            raise InputError(prof.source, f"constraints: {name} must be exclude, penalty, ignore or a mapping with 'use'")
+        unknown = sorted(set(given) - {"use", "buffer_m", "what"})
+        if unknown:
+            raise InputError(prof.source, f"constraints: {name}: unknown setting '{unknown[0]}' (use, buffer_m)")
+        spec.update(given)
+        if spec["use"] not in CONSTRAINT_USES:
+            raise InputError(prof.source, f"constraints: {name}: use must be one of {', '.join(CONSTRAINT_USES)}, not '{spec['use']}'")
+        try:
+            spec["buffer_m"] = float(spec["buffer_m"])
+        except (TypeError, ValueError):
+            raise InputError(prof.source, f"constraints: {name}: buffer_m must be a number") from None
+        if spec["buffer_m"] < 0:
+            raise InputError(prof.source, f"constraints: {name}: buffer_m must be ≥ 0")
+        spec["given"] = name in user_files
+        out[name] = spec
+    return out
+
+
+
+def _check_locate(loc: dict, source) -> None:
+    try:
+        area = float(loc["min_area_ha"])
+        top_n = int(loc["top_n"])
+    except (TypeError, ValueError):
+        raise InputError(source, "locate: min_area_ha and top_n must be numbers") from None
+    if area < 0 or top_n < 1:
+        raise InputError(source, "locate: min_area_ha must be ≥ 0 and top_n ≥ 1")
+    if loc["max_area_ha"] is not None and not float(loc["max_area_ha"]) >= area:
+        raise InputError(source, f"locate: max_area_ha ({loc['max_area_ha']}) must be at least min_area_ha ({area:g})")
+    if loc["min_score"] is None:
+        share = loc["top_share"]
+        if share is None or not 0 < float(share) <= 1:
+            raise InputError(source, f"locate: top_share must be in (0, 1], not {share!r}")
+    if loc["split"] not in ("parts", "core"):
+        raise InputError(source, f"locate: split must be 'parts' (several legal-size sites) or 'core' (best core only), not {loc['split']!r}")
+    change = float(loc["sensitivity_change"])
+    if not 0 < change < 1:
+        raise InputError(source, f"locate: sensitivity_change must be in (0, 1), not {change:g}")
+

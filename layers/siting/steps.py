@@ -1,0 +1,273 @@
+"""The siting run as named steps: options → plan → grid → inputs → criteria → exclusions → score → locate
+→ sensitivity → tables and rules → summary.
+
+:func:`run_siting` chains them; each step is a function of the previous
+steps' results, so a caller (a benchmark, a test, a notebook) can stop after
+any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.crs import to_metric
+from geo.grid import Grid, make_grid
+from geo.sites import locate, suitable_cells, weight_sensitivity
+from geo.suitability import weighted_score
+from layers import access
+from layers.region import Region
+from layers.siting.context import Clock, SitingContext
+from layers.siting.criteria import CRITERIA, measure
+from layers.siting.exclusions import EXCLUSIONS_OF_LAYER, _region_outline, exclusion_layers
+from layers.siting.options import SitingOptions, SitingPlan, plan_siting
+from layers.siting.tables import SitingResult, _district_codes, _grid_frame, _num, _sites_frame
+
+log = logging.getLogger(__name__)
+
+
+def needed_criteria(region: Region, plan: SitingPlan) -> list[str]:
+    """Criteria to measure: the region's ``siting.always_measure``, the registry's standard ones, then the profile's."""
+    known = CRITERIA.known(region)
+    always = [n for n in [*plan.grid.get("always_measure", []), *CRITERIA.standard(region)] if n in known]
+    return list(dict.fromkeys([*always, *plan.profile.criteria]))
+
+
+def build_grid(region: Region, plan: SitingPlan, needed) -> Grid:
+    """The square grid over the region (refused before anything big is built when it would not fit in memory)."""
+    outline = to_metric(gpd.GeoSeries([_region_outline(region)], crs="EPSG:4326"), region.metric_crs).iloc[0]
+    return make_grid(outline, plan.cell_m, region.metric_crs, n_layers=2 * len(needed) + 12,
+                     max_bytes=plan.options.max_bytes, source="--cell-size")
+
+
+def read_user_layers(plan: SitingPlan) -> dict[str, gpd.GeoDataFrame]:
+    """The layers given by file (land constraints and ``--layer NAME=FILE``), read and refused early."""
+    from geo.errors import InputError
+    from geo.vector import read_vector
+
+    out = {}
+    for name, path in plan.options.layer_files.items():
+        layer = read_vector(path)
+        if layer.empty:
+            raise InputError(path, "has no features")
+        layer.attrs["source"] = Path(path).name
+        out[name] = layer
+    return out
+
+
+def scenario_network(region: Region, plan: SitingPlan, net: access.Networks):
+    """``(router, extra targets, roads)`` of the planned-road scenario, or ``(None, None, None)`` without one."""
+    opts = plan.options
+    if opts.scenario is None:
+        return None, None, None
+    from layers.scenario import read_scenario
+
+    lines, points = read_scenario(opts.scenario, opts.interchanges)
+    return _scenario_router(region, net, lines, points, opts.scenario)
+
+
+def exclusions(context: SitingContext, values: dict) -> tuple[dict, dict, np.ndarray]:
+    """Excluded cells: ``(masks by exclusion, report, excluded)``; a missing region layer's exclusions say why."""
+    plan = context.plan
+    masks, report = exclusion_layers(context.region, context.grid, plan.exclusions, parks=context.parks,
+                                     places=context.places, water_layer=context.water, slope=values.get("slope_deg"),
+                                     constraints={k: (context.user_layers.get(k), spec) for k, spec in plan.constraints.items()})
+    for layer, why in context.missing_layers.items():
+        for name in EXCLUSIONS_OF_LAYER.get(layer, []):
+            if name in report:
+                report[name]["note"] = why
+    excluded = np.zeros(context.grid.shape, bool)
+    for mask in masks.values():
+        excluded |= mask
+    context.clock.lap("exclusions")
+    return masks, report, excluded
+
+
+@dataclass
+class Located:
+    """Scores and sites on the grid (metric CRS)."""
+
+    scores: object            # geo.suitability.Scores
+    score: np.ndarray         # NaN outside the region and where unscored
+    eligible: np.ndarray      # inside, not excluded, scored
+    suitable: np.ndarray
+    threshold: float
+    labels_all: np.ndarray    # site rank of every cell, 0 = none
+    table_all: pd.DataFrame   # every site found
+    labels: np.ndarray        # the reported sites only
+    n_top: int
+
+
+def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, excluded: np.ndarray) -> Located:
+    """Weighted score of the profile, the suitable cells and the ranked sites of legal size."""
+    prof, loc = plan.profile, plan.locate
+    scores = weighted_score(prof, {k: values[k] for k in prof.criteria}, within=grid.inside, reasons=reasons)
+    score = np.where(grid.inside, scores.score, np.nan)
+    eligible = grid.inside & ~excluded & np.isfinite(score)
+    suitable, threshold = suitable_cells(score, eligible, loc["min_score"], loc["top_share"])
+    labels_all, table_all = locate(score, suitable, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
+                                   max_area_ha=plan.max_area_ha, split=loc["split"])
+    n_top = min(int(loc["top_n"]), len(table_all))
+    labels = np.where(labels_all <= n_top, labels_all, 0)
+    return Located(scores, score, eligible, suitable, threshold, labels_all, table_all, labels, n_top)
+
+
+def sensitivity(plan: SitingPlan, grid: Grid, found: Located):
+    """Ranks of the reported sites under ±``sensitivity_change`` on each weight: ``(per_site, runs)``."""
+    loc = plan.locate
+    if not (plan.options.sensitivity and found.n_top):
+        return None, pd.DataFrame()
+    return weight_sensitivity(
+        {k: np.where(grid.inside, v, np.nan) for k, v in found.scores.components.items()}, found.scores.weights,
+        found.eligible, found.labels, found.n_top, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
+        max_area_ha=plan.max_area_ha, top_n=int(loc["top_n"]), split=loc["split"],
+        min_known_weight=plan.profile.scoring["min_known_weight"], min_score=loc["min_score"], top_share=loc["top_share"],
+        change=float(loc["sensitivity_change"]))
+
+
+def run_siting(region: Region, profile="logistics-heavy", *, net: access.Networks | None = None, population=None,
+               options: SitingOptions | None = None, **kwargs) -> SitingResult:
+    """Suitability grid and ranked candidate sites for ``region`` (see :mod:`layers.siting`).
+
+    ``kwargs`` are the fields of :class:`SitingOptions` (``cell_m``,
+    ``scenario``, ``layers``, ``min_area_ha`` …), or pass ``options``.
+    ``net`` (road networks) and ``population`` (``(array, raster profile)``)
+    may be passed in to reuse them. Inputs are all checked (options,
+    profile, files, grid size) before the long work starts; nothing is
+    written here (see :func:`layers.siting.write_siting`).
+    """
+    clock = Clock()
+    opts = options if options is not None else SitingOptions.from_kwargs(profile, **kwargs)
+    plan = plan_siting(region, opts)
+    needed = needed_criteria(region, plan)
+    grid = build_grid(region, plan, needed)
+    clock.lap("grid")
+    user_layers = read_user_layers(plan)
+    if net is None:
+        net = access.build_networks(region, osm=opts.osm, with_rail=False)
+    clock.lap("networks")
+    router, extra, roads = scenario_network(region, plan, net)
+    clock.lap("scenario")
+    context = SitingContext(region=region, grid=grid, plan=plan, needed=needed, net=net, router=router, extra_targets=extra,
+                            user_layers=user_layers, population_given=population, clock=clock)
+    context.load_layers()
+    clock.lap("layers")
+    values, reasons = measure(context, grid, needed)
+    masks, ex_report, excluded = exclusions(context, values)
+    found = score_and_locate(plan, grid, values, reasons, excluded)
+    clock.lap("score and locate")
+    per_site, runs = sensitivity(plan, grid, found)
+    clock.lap("sensitivity")
+    sites, cells, rules_summary = tables(context, values, masks, excluded, found, per_site)
+    clock.lap("tables")
+    summary = summarise(context, values, reasons, ex_report, excluded, found, per_site, runs, rules_summary, roads)
+    sites.attrs["summary"] = summary
+    cells.attrs["summary"] = summary
+    arrays = {"masks": masks, "exclusion_geoms": {k: v["_geoms"] for k, v in ex_report.items()}, "grid": grid,
+              "values": values, "scores": found.scores, "labels": found.labels, "labels_all": found.labels_all,
+              "threshold": found.threshold, "eligible": found.eligible}
+    return SitingResult(grid=cells, sites=sites, score=found.score, arrays=arrays, summary=summary, runs=runs)
+
+
+def tables(context: SitingContext, values, masks, excluded, found: Located, per_site):
+    """The ``sites`` layer judged against the profile's rules, and the ``grid`` layer: ``(sites, cells, rules summary)``."""
+    from layers.site_rules import judge_sites
+
+    region, grid, plan = context.region, context.grid, context.plan
+    crs = grid.crs
+    districts, district_codes = _district_codes(region, grid)
+    sites = _sites_frame(grid, found.labels, found.table_all.head(found.n_top), values, found.scores, districts,
+                         district_codes, per_site, plan.profile, plan.options.scenario, crs)
+    sites, rules_summary = judge_sites(sites, plan.rule_sets, plan.profile, region, user_layers=context.user_layers,
+                                       parks=context.parks_layer, crs=crs,
+                                       cell_districts=(found.labels, district_codes, districts))
+    cells = _grid_frame(grid, values, found.scores, plan.profile, excluded, masks, found.suitable, found.labels_all,
+                        districts, district_codes, crs)
+    return sites, cells, rules_summary
+
+
+def summarise(context: SitingContext, values, reasons, ex_report, excluded, found: Located, per_site, runs, rules_summary,
+              roads) -> dict:
+    """``sites_summary.json``: profile and weights, what was scored, excluded and found, with the settings used."""
+    grid, plan, prof, loc = context.grid, context.plan, context.plan.profile, context.plan.locate
+    scores, score, facts = found.scores, found.score, context.facts
+    inside_n = int(grid.inside.sum())
+    max_area = plan.max_area_ha
+    threshold = found.threshold
+    summary = {
+        "profile": {"name": prof.name, "title": prof.title, "source": prof.source, "weights_from": prof.weights_from,
+                    "weights_given": {k: round(c.weight, 4) for k, c in prof.criteria.items()},
+                    "transforms": {k: c.transform.describe() for k, c in prof.criteria.items()},
+                    "ahp": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in (prof.ahp or {}).items()} or None},
+        "scoring": {k: prof.scoring[k] for k in ("min_known_weight", "min_coverage") if k in prof.scoring},
+        "locate": {k: loc.get(k) for k in ("top_share", "min_score", "top_n", "split", "min_area_ha", "max_area_ha",
+                                           "sensitivity_change")},
+        "weights_used": {k: round(v, 4) for k, v in scores.weights.items()},
+        "criteria_dropped": scores.dropped,
+        "criteria_partial": {k: round(v, 4) for k, v in scores.partial.items()},
+        "criteria_coverage": {k: round(v, 4) for k, v in scores.coverage.items()},
+        "criteria_notes": reasons,
+        "cell_m": grid.cell_m,
+        "cells_in_bbox": grid.size,
+        "cells_in_region": inside_n,
+        "cells_excluded": int((excluded & grid.inside).sum()),
+        "cells_scored": int(np.isfinite(score).sum()),
+        "cells_unscored_reason": f"known criteria carry less than {prof.scoring['min_known_weight']:.0%} of the weight",
+        "cells_eligible": int(found.eligible.sum()),
+        "cells_suitable": int(found.suitable.sum()),
+        "threshold": round(threshold, 4) if np.isfinite(threshold) else None,
+        "threshold_rule": (f"score ≥ {loc['min_score']}" if loc["min_score"] is not None
+                           else f"best {float(loc['top_share']):.0%} of the eligible cells"),
+        "min_area_ha": float(loc["min_area_ha"]),
+        "max_area_ha": max_area,
+        "max_area_rule": None if max_area is None else (
+            "a suitable area larger than max_area_ha is split into compact parts of at most max_area_ha by recursive halving "
+            "across its longer side; each part is a site (zone = the area it was cut from, zone_area_ha its size)"
+            if loc["split"] == "parts" else
+            "a suitable area larger than max_area_ha is cut to its best core(s) by dropping its lowest-scoring cells "
+            "(zone_area_ha = the whole area)"),
+        "rules": rules_summary,
+        "constraints": {k: dict(v) for k, v in plan.constraints.items()},
+        "sites_found": len(found.table_all),
+        "sites_reported": int(found.n_top),
+        "exclusions": {k: {kk: vv for kk, vv in v.items() if kk != "_geoms"} for k, v in ex_report.items()},
+        "network": {**{k: v for k, v in facts.items() if k not in ("labour", "slope_coverage")}, "note": context.net.note},
+        "slope_coverage": facts.get("slope_coverage"),
+        "labour": facts.get("labour"),
+        "layers_not_given": context.missing_layers,
+        "scenario": None if roads is None else {"file": str(plan.options.scenario), "roads": roads},
+        "sensitivity": None if per_site is None else {
+            "change": float(loc["sensitivity_change"]), "runs": len(runs),
+            "sites_always_in_top_n": int((per_site["top_n_share"] == 1.0).sum()),
+            "top_site_rank_range": [_num(per_site["rank_min"].iloc[0]), _num(per_site["rank_max"].iloc[0])],
+        },
+        "timings_s": context.clock.times,
+    }
+    log.info("siting (%s, %g m): %d cells, %d suitable, %d sites ≥ %g ha", prof.name, grid.cell_m, inside_n,
+             summary["cells_suitable"], len(found.table_all), float(loc["min_area_ha"]))
+    return summary
+
+
+def _scenario_router(region: Region, net: access.Networks, lines, points, scenario):
+    from geo.roadref import match_corridor
+    from geo.scenario import add_planned_roads
+    from layers.scenario import _slug, scenario_tuning
+
+    tuning = scenario_tuning(region, lines)
+    after, report = add_planned_roads(net.road, to_metric(lines, region.metric_crs),
+                                      to_metric(points, region.metric_crs) if len(points) else None,
+                                      source=str(scenario), **tuning)
+    extra = {}
+    for i, row in report.iterrows():
+        key = match_corridor(None, row["name"], region.corridors) or _slug(row["name"], i)
+        extra[key] = list(extra.get(key, [])) + list(row["access_nodes"])
+    roads = report.drop(columns="access_nodes").to_dict(orient="records")
+    for road, key in zip(roads, extra):
+        road["corridor_id"] = key
+    return after, {k: np.asarray(v, dtype=np.int64) for k, v in extra.items()}, roads
+

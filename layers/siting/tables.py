@@ -1,0 +1,158 @@
+"""The siting run's tables and files: the ``grid`` and ``sites`` layers, the command-line summary, the outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import to_metric
+from geo.grid import Grid
+from geo.raster import zone_labels
+from geo.sites import site_means, site_mode
+from geo.suitability import Profile
+from layers.region import Region
+
+
+@dataclass
+class SitingResult:
+    """What :func:`run_siting` found (GeoDataFrames in EPSG:4326)."""
+
+    grid: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    score: np.ndarray
+    arrays: dict          # the Grid, raw values, scores, masks, labels and exclusion geometries (metric CRS)
+    summary: dict
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+
+def _num(value):
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
+
+
+
+def _district_codes(region: Region, grid: Grid):
+    from layers.boundaries import districts
+
+    units = districts(region)
+    codes = zone_labels(grid.profile, to_metric(units, grid.crs))
+    return units["district"].tolist(), codes
+
+
+def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suitable, labels_all, districts, codes, crs):
+    sel = grid.inside
+    flat = np.flatnonzero(sel.ravel())
+    rows, cols = np.divmod(flat, grid.ncols)
+    names_of = np.array([*districts, None], dtype=object)          # code −1 (no district) → None
+    data = {"cell_id": flat.astype(np.int64), "row": rows, "col": cols, "district": names_of[codes.ravel()[flat]]}
+    for name, arr in values.items():
+        data[name] = arr[sel]
+    for name, comp in scores.components.items():
+        data[f"s_{name}"] = comp[sel]
+    data["score"] = scores.score[sel]
+    data["weight_known"] = np.round(scores.weight_known[sel], 4)
+    data["criteria_known"] = scores.criteria_known[sel].astype(np.int16)
+    data["excluded"] = excluded[sel]
+    names = list(masks)
+    code = np.zeros(len(flat), dtype=np.int64)                     # one bit per exclusion
+    for bit, name in enumerate(names):
+        code |= masks[name][sel].astype(np.int64) << bit
+    combos, inverse = np.unique(code, return_inverse=True)
+    text = np.array(["; ".join(n for b, n in enumerate(names) if c >> b & 1) or None for c in combos], dtype=object)
+    data["excluded_by"] = text[inverse.ravel()]
+    data["slope_known"] = np.isfinite(values["slope_deg"][sel]) if "slope_deg" in values else False
+    data["suitable"] = suitable[sel]
+    data["site"] = labels_all[sel].astype(np.int32)
+    frame = gpd.GeoDataFrame(data, geometry=grid.cell_boxes(flat), crs=crs)
+    return frame.to_crs("EPSG:4326")
+
+
+def _sites_frame(grid: Grid, labels, table, values, scores, districts, codes, per_site, prof: Profile, scenario, crs):
+    n = len(table)
+    columns = ["site", "area_ha", "cells", "score_mean", "score_max", "district", "lon", "lat"]
+    if n == 0:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326")
+    means = site_means(labels, n, {k: v for k, v in values.items() if k != "snap_m"})
+    comp = site_means(labels, n, {f"s_{k}": v for k, v in scores.components.items()})
+    mode = site_mode(labels, n, codes)
+    outlines = grid.outlines(labels, keep=range(1, n + 1))
+    cx = grid.x0 + (table["col"].to_numpy() + 0.5) * grid.cell_m
+    cy = grid.y0 - (table["row"].to_numpy() + 0.5) * grid.cell_m
+    best = gpd.GeoSeries(shapely.points(cx, cy), crs=crs).to_crs("EPSG:4326")
+    out = pd.DataFrame({
+        "site": table["site"].to_numpy(), "area_ha": table["area_ha"].round(2).to_numpy(), "cells": table["cells"].to_numpy(),
+        "score_mean": table["score_mean"].round(4).to_numpy(), "score_max": table["score_max"].round(4).to_numpy(),
+        "zone_area_ha": table["zone_area_ha"].round(2).to_numpy(), "zone": table["zone"].to_numpy(),
+        "district": [districts[c] if c >= 0 else None for c in mode],
+        "lon": best.x.round(5).to_numpy(), "lat": best.y.round(5).to_numpy(),
+    })
+    means_cols = [c for c in means.columns if not c.endswith("_known_share")]
+    out = pd.concat([out, means[means_cols].round(3).reset_index(drop=True),
+                     comp[[c for c in comp.columns if not c.endswith("_known_share")]].round(4).reset_index(drop=True)], axis=1)
+    if "slope_deg_known_share" in means:
+        out["slope_known_share"] = means["slope_deg_known_share"].round(3).to_numpy()
+    if per_site is not None:
+        out = pd.concat([out, per_site.reset_index(drop=True)], axis=1)
+    out["profile"] = prof.name
+    out["scenario"] = Path(scenario).name if scenario else None
+    notes = [f"{name} ({'partial: known on ' + format(scores.partial[name], '.1%') + ' of cells' if name in scores.partial else 'missing'})"
+             for name in scores.dropped]
+    out["note"] = ("not scored: " + ", ".join(notes) + " (see sites_summary.json)") if notes else None
+    geoms = [outlines.get(int(k)) for k in out["site"]]
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=crs).to_crs("EPSG:4326")
+
+
+# ---------------------------------------------------------------------- output
+
+def summary_lines(result: SitingResult) -> list[str]:
+    """A few lines for the command line: what was scored, dropped, excluded, and the ranked sites."""
+    s = result.summary
+    lines = [f"profile {s['profile']['name']} ({s['profile']['weights_from']}"
+             + (f", AHP CR {s['profile']['ahp']['cr']:.3f}" if s["profile"].get("ahp") else "") + "); weights used: "
+             + ", ".join(f"{k} {v:.2f}" for k, v in s["weights_used"].items())]
+    for name, why in s["criteria_dropped"].items():
+        lines.append(f"  not scored: {name} — {why}")
+    lines.append(f"{s['cells_in_region']:,} cells of {s['cell_m']:g} m in the region: {s['cells_excluded']:,} excluded, "
+                 f"{s['cells_scored']:,} scored, {s['cells_suitable']:,} suitable ({s['threshold_rule']}, score ≥ {s['threshold']})")
+    off = [k for k, v in s["exclusions"].items() if not v["given"]]
+    if off:
+        lines.append("  exclusions not given: " + ", ".join(off))
+    rules = s.get("rules") or {}
+    if rules.get("files"):
+        lines.append("  judged against " + ", ".join(Path(f).name for f in rules["files"])
+                     + (f" ({rules['scale']} rules)" if rules.get("scale") else ""))
+    lines.append(f"{s['sites_found']} sites of at least {s['min_area_ha']:g} ha; the best {s['sites_reported']}:")
+    for row in result.sites.itertuples():
+        stable = ""
+        if hasattr(row, "runs_lost"):
+            change = f"±{s['sensitivity']['change']:.0%} weights"
+            stable = (f", rank {row.rank_min:g}–{row.rank_max:g} under {change}" if row.runs_lost == 0 else
+                      f", best rank {row.rank_min:g} under {change} but gone in {row.runs_lost} of {row.runs} runs")
+        lines.append(f"  {row.site:>2}. {row.district or '?'} ({row.lon:.4f} E, {row.lat:.4f} N): {row.area_ha:g} ha, "
+                     f"score {row.score_mean:.3f}{stable}"
+                     + (f"; eligible: {row.eligible}" if hasattr(row, "eligible") else "")
+                     + (f" — fails: {row.rule_failures}" if getattr(row, "rule_failures", None) else ""))
+    return lines
+
+
+def write_siting(result: SitingResult, out_dir) -> dict[str, Path]:
+    """Write ``sites.gpkg`` (``grid``, ``sites``), ``sites.csv``, ``suitability.tif`` and ``sites_summary.json`` atomically."""
+    from geo.output import write_csv, write_geopackage, write_json
+    from geo.raster import write_geotiff
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    grid: Grid = result.arrays["grid"]
+    paths = {"sites_gpkg": out_dir / "sites.gpkg", "sites_csv": out_dir / "sites.csv",
+             "score_tif": out_dir / "suitability.tif", "summary": out_dir / "sites_summary.json"}
+    write_geopackage({"grid": result.grid, "sites": result.sites}, paths["sites_gpkg"])
+    write_csv(result.sites, paths["sites_csv"])
+    write_geotiff(result.score, grid.profile, paths["score_tif"])
+    write_json({**result.summary, "sensitivity_runs": result.runs.to_dict(orient="records") if len(result.runs) else []},
+               paths["summary"])
+    return paths

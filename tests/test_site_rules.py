@@ -171,3 +171,25 @@ def test_constraints_not_given_are_reported_and_bad_layers_refused(region, ccn, 
         run_siting(region, "ccn", cell_m=1000, layers={"flood": tmp_path / "missing.gpkg"})
     with pytest.raises(InputError, match="layer name"):
         run_siting(region, "ccn", cell_m=1000, layers={"Bad Name": tmp_path / "x.gpkg"})
+
+
+def test_merged_province_knows_both_class1_cities(shared_data):
+    """In bac-ninh-2025 a KCN site in TP Bắc Ninh is "unknown" on the class-I rule (listed, not confirmed), never passed;
+    a site in a former Bắc Ninh district that is no city is not in a class-I urban area."""
+    import geopandas as gpd
+
+    from layers.region import load_region
+    from layers.site_rules import site_facts
+    from layers.siting import load_profile
+
+    region = load_region("bac-ninh-2025", data_dir=shared_data)
+    prof = load_profile("logistics-heavy", region)
+    names = ["Bắc Giang", "Bắc Ninh", "Quế Võ", "Lạng Giang"]
+    labels = np.array([[1, 1, 2, 3], [1, 2, 2, 3]])
+    codes = np.array([[1, 1, 2, 3], [1, 2, 2, 0]])        # site 1 in Bắc Ninh, 2 in Quế Võ, 3 touches Bắc Giang
+    sites = gpd.GeoDataFrame({"site": [1, 2, 3], "area_ha": [300.0, 300.0, 300.0], "district": ["Bắc Ninh", "Quế Võ", "Lạng Giang"]},
+                             geometry=[None, None, None], crs="EPSG:4326")
+    facts, why = site_facts(sites, prof, region, user_layers={}, parks=None, crs=region.metric_crs,
+                            cell_districts=(labels, codes, names))
+    assert facts["in_class1_urban"].tolist() == [None, False, None]
+    assert "Bắc Ninh" in why["in_class1_urban"] and "not confirmed" in why["in_class1_urban"]

@@ -263,3 +263,84 @@ def test_reverse_catchment_on_the_real_network(region, inputs):
     k = int(np.searchsorted(np.flatnonzero(g.inside.ravel()), flat))
     assert got[k, 0] > 174_229
     assert np.array_equal(np.isnan(got[:, 0]), np.isnan(snap))
+
+
+def test_a_new_criterion_is_one_function_and_one_registry_entry(region, inputs, tmp_path):
+    """Register a criterion in a few lines, weight it from a profile: measured, scored, written; and the
+    scoring/locate settings actually used (here a --top-share override) reach sites_summary.json and the explorer."""
+    from layers.siting import CRITERIA, run_siting, write_siting
+    from maps.explorer import rules_from_summary
+
+    kep = region.destinations().set_index("key").to_crs(region.metric_crs).geometry["kep_station"]
+
+    @CRITERIA.register("km_to_kep_crow", "straight-line km to Kép station")
+    def km_to_kep_crow(context, grid):
+        cx, cy = grid.centres()
+        return np.hypot(cx - kep.x, cy - kep.y) / 1000.0, None
+
+    try:
+        assert "km_to_kep_crow" in CRITERIA.known(region)
+        prof = yaml.safe_load((_repo_path("layers/profiles/ccn.yaml")).read_text(encoding="utf-8"))
+        prof["criteria"] = {"km_to_kep_crow": {"weight": 1, "transform": {"type": "linear", "best": 0, "worst": 40}}}
+        prof["ahp"] = None
+        prof = {k: v for k, v in prof.items() if v is not None}
+        path = _write_profile(tmp_path, "kep-crow", prof)
+        net, pop = inputs
+        r = run_siting(region, path, cell_m=1000, net=net, population=pop, sensitivity=False, top_share=0.15)
+    finally:
+        CRITERIA.unregister("km_to_kep_crow")
+    s = r.summary
+    assert s["weights_used"] == {"km_to_kep_crow": 1.0}
+    values = r.arrays["values"]["km_to_kep_crow"]
+    inside = r.arrays["grid"].inside
+    assert np.isfinite(values[inside]).all() and np.isnan(values[~inside]).all()
+    assert 0 <= np.nanmin(values) < 2 and np.nanmax(values) > 40          # the province spans more than 40 km from Kép
+    assert "km_to_kep_crow" in r.grid and "km_to_kep_crow" in r.sites
+    # Scored by that criterion alone (linear, best 0 km): the best site is the one nearest Kép.
+    assert r.sites["km_to_kep_crow"].iloc[0] == pytest.approx(r.sites["km_to_kep_crow"].min(), abs=1.0)
+    assert s["locate"]["top_share"] == 0.15 and s["threshold_rule"] == "best 15% of the eligible cells"
+    assert s["scoring"] == {"min_known_weight": 0.75, "min_coverage": 0.5}
+    write_siting(r, tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "sites_summary.json").read_text(encoding="utf-8"))
+    rules = rules_from_summary(written)
+    assert rules.top_share == 0.15 and rules.max_area_ha == s["max_area_ha"] and rules.min_area_ha == s["min_area_ha"]
+    # Unregistered, the name is unknown again: a profile naming it is refused before any work.
+    with pytest.raises(InputError, match="unknown criterion 'km_to_kep_crow'"):
+        run_siting(region, path, cell_m=1000)
+
+
+def test_registry_resolves_families_and_user_layers(region):
+    from layers.siting import CRITERIA
+
+    def name_of(name, layers=()):
+        hit = CRITERIA.resolve(name, region, layers)
+        return None if hit is None else (hit[0].pattern, hit[1])
+
+    assert name_of("km_to_park") == ("km_to_park", {})                           # a single name wins over the layer family
+    assert name_of("minutes_to_ql1a") == ("minutes_to_{corridor}", {"corridor": "ql1a"})
+    assert name_of("minutes_to_kep_station") == ("minutes_to_{destination}", {"destination": "kep_station"})
+    assert name_of("people_within_75_min") == ("people_within_{minutes}_min", {"minutes": "75"})   # any minutes ≤ 180
+    assert name_of("people_within_500_min") is None
+    assert name_of("km_to_substations") is None                                   # --layer substations=FILE not given
+    assert name_of("km_to_substations", ("substations",)) == ("{kind}_{layer}", {"kind": "km_to", "layer": "substations"})
+    assert name_of("in_rice_land") == ("{kind}_{layer}", {"kind": "in", "layer": "rice_land"})
+    assert name_of("minutes_to_moon") is None
+    standard = CRITERIA.standard(region)
+    assert standard[:2] == ["minutes_to_town", "people_within_30_min"] and "slope_deg" in standard
+
+
+def test_siting_options_are_checked_once_with_one_line(region, tmp_path):
+    from layers.siting import SitingOptions, run_siting
+
+    cases = [({"top_share": 0}, "top_share must be in (0, 1]"), ({"top_n": 0}, "top_n must be a whole number"),
+             ({"cell_m": -5}, "--cell-size must be > 0"), ({"min_area_ha": "lots"}, "min_area_ha must be a number"),
+             ({"workers": 0}, "workers must be"), ({"layers": {"Sub Stations": tmp_path}}, "layer name 'Sub Stations'"),
+             ({"dem_file": tmp_path / "no.tif"}, "file not found (dem)")]
+    for kwargs, words in cases:
+        with pytest.raises(InputError) as err:
+            SitingOptions(**kwargs)
+        assert words in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(TypeError, match="unknown option 'top'"):
+        run_siting(region, "ccn", top=5)
+    opts = SitingOptions(profile="ccn", top_n=5, min_score=0.6, protected_file=tmp_path)
+    assert opts.locate_overrides == {"top_n": 5, "min_score": 0.6} and opts.layer_files == {"protected_forest": tmp_path}

@@ -52,7 +52,7 @@ class Criterion:
 
     pattern: str                    # "slope_deg" or "minutes_to_{destination}"
     fn: CriterionFn
-    describe: str                   # what it means; may use the {params}
+    describe: str | Callable        # what it means: text with the {params}, or (region, params) -> text
     names: Callable | None          # (region, layer_names) -> list of param dicts the region can measure
     accept: Callable | None         # (params) -> bool: measurable although not listed (e.g. any minutes)
     standard: bool                  # measured (and written to the grid) whatever the profile
@@ -61,6 +61,10 @@ class Criterion:
     @property
     def is_family(self) -> bool:
         return bool(self.regex.groupindex)
+
+    def meaning(self, region: Region, params: dict) -> str:
+        """What the criterion (with these params) means, for profiles and error messages."""
+        return self.describe(region, params) if callable(self.describe) else self.describe.format(**params)
 
     def instances(self, region: Region, layer_names=()) -> dict[str, dict]:
         """Criterion name → its params, for every name the region can measure."""
@@ -75,7 +79,7 @@ class CriteriaRegistry:
     def __init__(self):
         self._entries: dict[str, Criterion] = {}
 
-    def register(self, pattern: str, describe: str, *, names=None, accept=None, standard: bool = False,
+    def register(self, pattern: str, describe, *, names=None, accept=None, standard: bool = False,
                  params: dict | None = None):
         """Decorator: register ``fn`` under ``pattern`` (``{param}`` parts match ``params[param]``, default any text).
 
@@ -127,14 +131,14 @@ class CriteriaRegistry:
         if found is None:
             raise KeyError(name)
         crit, params = found
-        return crit.describe.format(**params)
+        return crit.meaning(region, params)
 
     def known(self, region: Region, layer_names=()) -> dict[str, str]:
         """Every criterion name the region can measure, with what it means."""
         out = {}
         for crit in self.entries():
             for name, params in crit.instances(region, layer_names).items():
-                out.setdefault(name, crit.describe.format(**params))
+                out.setdefault(name, crit.meaning(region, params))
         return out
 
     def standard(self, region: Region) -> list[str]:
@@ -193,13 +197,24 @@ def _layers(_region, layer_names):
             for k in ("km_to", "in")]
 
 
-@CRITERIA.register("minutes_to_{corridor}", "minutes by road to the nearest {corridor} corridor node", names=_corridors)
+def _corridor_meaning(region, params):
+    spec = region.corridors.get(params["corridor"], {})
+    what = "interchanges" if spec.get("road_class") == "expressway" else "network"
+    return f"minutes by road to the nearest {spec.get('name_vi', params['corridor'])} {what} node"
+
+
+def _destination_meaning(region, params):
+    names = region.destinations().set_index("key")["name_vi"]
+    return f"minutes by road to {names.get(params['destination'], params['destination'])}"
+
+
+@CRITERIA.register("minutes_to_{corridor}", _corridor_meaning, names=_corridors)
 def minutes_to_corridor(context, grid, corridor):
     """Minutes by road to the nearest node of a corridor (an expressway's interchanges only when a scenario adds them)."""
     return context.minutes_to(corridor)
 
 
-@CRITERIA.register("minutes_to_{destination}", "minutes by road to {destination}", names=_destinations)
+@CRITERIA.register("minutes_to_{destination}", _destination_meaning, names=_destinations)
 def minutes_to_destination(context, grid, destination):
     """Minutes by road to a destination of the region YAML."""
     return context.minutes_to(destination)

@@ -68,7 +68,7 @@ def read_opened_roads(path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def official_length_km(row) -> float:
     """The official length (km) of an opened road line, NaN when the file gives none.
 
-    >>> official_length_km({"official_length_km": 64}), np.isnan(official_length_km({}))
+    >>> official_length_km({"official_length_km": 64}), bool(np.isnan(official_length_km({})))
     (64.0, True)
     """
     value = row.get("official_length_km") if hasattr(row, "get") else getattr(row, "official_length_km", None)

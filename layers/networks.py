@@ -60,9 +60,9 @@ import shapely.ops
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
+from geo.matching import prepare_network
 from geo.multimodal import insert_points, multimodal_edges
 from geo.network import component_labels, components_report, lines_to_network, read_line_network
-from geo.matching import prepare_network
 from geo.osm import read_osm_roads
 from geo.roadref import match_corridor
 from geo.speeds import SpeedModel, classify_unattributed, edge_speeds, load_speed_model, travel_time_s, urban_setting
@@ -71,7 +71,8 @@ from geo.vector import read_vector
 from layers.boundaries import region_window
 from layers.corridors import corridor_edges, corridors
 from layers.logistics import railways, stations
-from layers.opened_roads import ADDITION_COLUMNS, addition_files as _addition_files, read_opened_roads  # noqa: F401 (re-exported)
+from layers.opened_roads import ADDITION_COLUMNS, read_opened_roads  # noqa: F401 (re-exported)
+from layers.opened_roads import addition_files as _addition_files
 from layers.opened_roads import shipped_files as _shipped_files
 from layers.region import REGIONS_DIR, Region
 from layers.road_classes import overlay_labels, read_overlay, reference_overlay

@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
@@ -68,7 +67,8 @@ def read_opened_roads(path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def official_length_km(row) -> float:
     """The official length (km) of an opened road line, NaN when the file gives none.
 
-    >>> official_length_km({"official_length_km": 64}), bool(np.isnan(official_length_km({})))
+    >>> import math
+    >>> official_length_km({"official_length_km": 64}), math.isnan(official_length_km({}))
     (64.0, True)
     """
     value = row.get("official_length_km") if hasattr(row, "get") else getattr(row, "official_length_km", None)

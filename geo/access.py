@@ -82,11 +82,31 @@ def attach_points(router: Router, lines, u_ids, v_ids, weights, x, y, *, max_sna
     new_ids = np.arange(first, first - len(x), -1, dtype=np.int64)
     out = router.add_nodes(new_ids, x, y)
     point_index = np.arange(router.n, router.n + len(x))
-    out = out.add_edges(np.r_[point_index[p_i], point_index[p_i]], np.r_[u_idx[e_i], v_idx[e_i]],
-                        np.r_[access_s + frac * weights[e_i], access_s + (1 - frac) * weights[e_i]], directed=False)
+    to_u, to_v = access_s + frac * weights[e_i], access_s + (1 - frac) * weights[e_i]
+    one_way = _one_way(u_idx, v_idx, e_i) if router.directed else np.zeros(len(e_i), bool)
+    two = ~one_way
+    out = out.add_edges(np.r_[point_index[p_i][two], point_index[p_i][two]], np.r_[u_idx[e_i][two], v_idx[e_i][two]],
+                        np.r_[to_u[two], to_v[two]], directed=False)
+    if one_way.any():   # on a one-way edge u → v a point is reached from u and left towards v, never against the flow
+        # ... except at an end of the edge, where the point is on the node itself (both ways to that node).
+        at_u, at_v = one_way & (frac <= 1e-9), one_way & (frac >= 1 - 1e-9)
+        out = out.add_edges(np.r_[u_idx[e_i][one_way], point_index[p_i][one_way], point_index[p_i][at_u], v_idx[e_i][at_v]],
+                            np.r_[point_index[p_i][one_way], v_idx[e_i][one_way], u_idx[e_i][at_u], point_index[p_i][at_v]],
+                            np.r_[to_u[one_way], to_v[one_way], to_u[at_u], to_v[at_v]], directed=True)
     reason = np.full(len(x), None, dtype=object)
     reason[np.isnan(snap_m)] = f"more than {max_snap_m:,.0f} m from the road network"
     return out, point_index, snap_m, reason
+
+
+def _one_way(u_idx: np.ndarray, v_idx: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """For the chosen edges (positions), True where the graph has no edge back from v to u.
+
+    >>> _one_way(np.array([0, 1, 1]), np.array([1, 0, 2]), np.array([0, 2])).tolist()
+    [False, True]
+    """
+    back = pd.MultiIndex.from_arrays([v_idx, u_idx])
+    pairs = pd.MultiIndex.from_arrays([u_idx[chosen], v_idx[chosen]])
+    return ~pairs.isin(back)
 
 
 def minutes_to_targets(router: Router, origins_idx, targets: dict, *, missing: dict | None = None,

@@ -45,7 +45,8 @@ class LayerSet:
     summary: dict = field(default_factory=dict)
 
 
-def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), logistics_file=None) -> LayerSet:
+def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), logistics_file=None,
+                 network: str = "today") -> LayerSet:
     """Build all planning layers for ``region``.
 
     osm : optional local OSM extract (.osm, .osm.bz2, .osm.pbf). When given,
@@ -55,6 +56,8 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
         used instead of the shipped registry.
     scenario_files : line files of planned corridors (status "planned").
     logistics_file : points of dry ports / ICD / logistics centres.
+    network : ``"today"`` (roads opened since the network file, e.g. CT.01, are
+        existing corridors) or ``"2018"`` (the network file alone).
     """
     started = time.perf_counter()
     out: dict[str, gpd.GeoDataFrame] = {}
@@ -93,7 +96,7 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
                 if len(outlines):
                     out["industrial_park_outlines"] = outlines
         elif step == "corridors":
-            layer = corridors.corridors(region, osm_edges=osm_roads, scenario_files=tuple(scenario_files))
+            layer = corridors.corridors(region, osm_edges=osm_roads, scenario_files=tuple(scenario_files), network=network)
             out["corridors"] = layer
             tables["corridor_edges"] = corridors.corridor_edges(layer)
         elif step == "logistics":

@@ -13,6 +13,12 @@ of evidence (column ``method``):
 ``scenario_file``
     Planned lines from user files (any vector format): column ``name``,
     optional ``road_class`` and ``design_speed_kmh``.
+``opened_road``
+    Roads opened since the network file and added to today's network
+    (``today_network.additions`` of the region YAML, :mod:`layers.opened_roads`),
+    e.g. CT.01 (opened 2020): status ``existing`` with the file's source and
+    alignment quality. Only with ``network="today"`` (the default) and no OSM
+    extract; with ``network="2018"`` such a corridor stays "not found".
 
 Corridors configured for the region (``corridors`` in the region YAML) but
 not found in the evidence are listed in ``attrs["summary"]["not_found"]``
@@ -30,9 +36,12 @@ programme : True for the corridors the action programme names (QL1A, CT.01, QL37
     planned roads; False for context roads labelled only for their speed (QL5, QL18 …;
     ``context: true`` in the region file).
 status : ``existing`` or ``planned``.
-method : ``osm_tags``, ``map_matched`` or ``scenario_file``.
+method : ``osm_tags``, ``map_matched``, ``scenario_file`` or ``opened_road``.
+alignment : for ``opened_road``: ``surveyed``, ``traced`` or ``indicative`` (from
+    the file); None for the others (their lines are the network file's).
 length_km : length of the corridor's lines (matched network edges, tagged
-    ways or planned lines), km in the metric CRS.
+    ways or planned lines), km in the metric CRS; for an opened road its
+    official length where the file gives one (the drawn length is in the note).
 reference_length_km : length of the reference line inside the region
     window (map-matched only; NaN otherwise).
 matched_share : share of that reference covered by matched network paths
@@ -80,18 +89,19 @@ from geo.roadref import match_corridor, parse_refs
 from geo.text import fold, nfc
 from geo.vector import keep_in_area, read_vector
 from layers.boundaries import region_polygon, region_window
+from layers.opened_roads import addition_files, official_length_km, read_opened_roads
 from layers.region import Region
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ["corridor_id", "name_vi", "name_en", "road_class", "programme", "status", "method", "length_km",
-           "reference_length_km", "matched_share", "design_speed_kmh", "source", "note"]
+           "reference_length_km", "matched_share", "design_speed_kmh", "alignment", "source", "note"]
 
 _RAIL_KINDS = ("duong sat", "railway", "rail")
 
 
 def corridors(region: Region, osm_edges: gpd.GeoDataFrame | None = None,
-              scenario_files: Iterable[str | os.PathLike] = ()) -> gpd.GeoDataFrame:
+              scenario_files: Iterable[str | os.PathLike] = (), network: str = "today") -> gpd.GeoDataFrame:
     """The corridors layer of ``region`` (see the module docstring for columns).
 
     Parameters
@@ -102,6 +112,9 @@ def corridors(region: Region, osm_edges: gpd.GeoDataFrame | None = None,
         given, corridors are labelled by tags and the reference layer is not
         read.
     scenario_files : vector files of planned lines (``name`` column required).
+    network : ``"today"`` (default: roads of ``today_network.additions`` are
+        existing corridors, method ``opened_road``) or ``"2018"`` (the network
+        file alone: such a road is "not found").
 
     Returns
     -------
@@ -112,14 +125,18 @@ def corridors(region: Region, osm_edges: gpd.GeoDataFrame | None = None,
     and ``attrs["edge_labels"]``.
     """
     started = time.perf_counter()
+    if network not in ("today", "2018"):
+        raise InputError(None, f"network must be 'today' or '2018', not '{network}'")
     window = region_window(region, region.metric_crs)
     planned: list[dict] = []                   # read first: a bad file fails before the slow work
     for path in scenario_files:
         planned.extend(_from_scenario_file(region, Path(path), window, {r["corridor_id"] for r in planned}))
     if osm_edges is not None:
-        rows, labels, not_found, network = _from_osm_tags(region, osm_edges, window)
+        rows, labels, not_found, network_info = _from_osm_tags(region, osm_edges, window)
     else:
-        rows, labels, not_found, network = _from_reference(region, window)
+        rows, labels, not_found, network_info = _from_reference(region, window)
+        if network == "today":
+            rows, not_found = _with_opened_roads(region, rows, not_found)
     taken = {r["corridor_id"] for r in rows} | {r["corridor_id"] for r in planned}
     for row in planned:                        # a planned line for a corridor that exists gets its own id
         if row["corridor_id"] in {r["corridor_id"] for r in rows}:
@@ -141,10 +158,12 @@ def corridors(region: Region, osm_edges: gpd.GeoDataFrame | None = None,
             "in_region_km": _num(km),
             "reference_length_km": _num(r.get("reference_length_km")), "matched_share": _num(r.get("matched_share")),
             "gaps": r.get("gaps"), "gap_km": _num(r.get("gap_km")),
+            **({"alignment": r["alignment"], "source": r["source"]} if r.get("alignment") else {}),
         } for r, km in zip(rows, in_region)},
         "not_found": not_found,
         "planned": [r["corridor_id"] for r in planned],
-        "network": network,
+        "network": network_info,
+        "network_choice": network if osm_edges is None else "osm",
         "edge_labels": len(labels),
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -238,6 +257,40 @@ def _from_reference(region: Region, window) -> tuple[list, pd.DataFrame, list, d
         })
         labels.append(pd.DataFrame({"edge_id": matched["edge_id"].to_numpy(), "corridor_id": cid}))
     return rows, _concat_labels(labels), not_found, network
+
+
+def _with_opened_roads(region: Region, rows: list, not_found: list) -> tuple[list, list]:
+    """Rows for the roads opened since the network file (today's network); they leave ``not_found``."""
+    taken = {r["corridor_id"] for r in rows}
+    added = []
+    for path in addition_files(region):
+        lines, _ = read_opened_roads(path)
+        metric = lines.to_crs(region.metric_crs)
+        for line, m_line, (_, row) in zip(lines.geometry, metric.geometry, lines.iterrows()):
+            ref = row.get("ref") if isinstance(row.get("ref"), str) else None
+            cid = match_corridor(ref, str(row["name"]), region.corridors)
+            if cid in taken:          # already in the network file (e.g. map-matched): that row stands
+                continue
+            spec = region.corridors.get(cid, {}) if cid else {}
+            cid = cid or _unique("opened_" + "_".join(fold(str(row["name"])).split())[:40], taken)
+            taken.add(cid)
+            drawn_km = float(m_line.length) / 1000.0
+            official = official_length_km(row)
+            note = (f"opened {row['opened']}; added to today's network from {path.name}, alignment {row['alignment']}; "
+                    f"drawn {drawn_km:.1f} km" + (f", official {official:g} km" if np.isfinite(official) else ""))
+            if spec.get("note"):
+                note += f". {spec['note']}"
+            added.append({
+                "corridor_id": cid, "name_vi": spec.get("name_vi", nfc(str(row["name"]))),
+                "name_en": spec.get("name_en", nfc(str(row["name"]))), "road_class": str(row["road_class"]),
+                "programme": bool(spec) and not spec.get("context", False), "status": "existing", "method": "opened_road",
+                "length_km": round(official if np.isfinite(official) else drawn_km, 3),
+                "reference_length_km": np.nan, "matched_share": np.nan, "design_speed_kmh": np.nan,
+                "alignment": str(row["alignment"]), "source": str(row["source"]), "note": note,
+                "geometry": _multiline(np.array([line], dtype=object)),
+            })
+    ids = {r["corridor_id"] for r in added}
+    return rows + added, [item for item in not_found if item["corridor_id"] not in ids]
 
 
 def _absent_reason(cid: str, spec: dict, names: pd.Series, matched: pd.Series, file_name: str) -> str:

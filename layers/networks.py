@@ -60,9 +60,9 @@ import shapely.ops
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
+from geo.matching import prepare_network
 from geo.multimodal import insert_points, multimodal_edges
 from geo.network import component_labels, components_report, lines_to_network, read_line_network
-from geo.matching import prepare_network
 from geo.osm import read_osm_roads
 from geo.roadref import match_corridor
 from geo.speeds import SpeedModel, classify_unattributed, edge_speeds, load_speed_model, travel_time_s, urban_setting
@@ -71,6 +71,9 @@ from geo.vector import read_vector
 from layers.boundaries import region_window
 from layers.corridors import corridor_edges, corridors
 from layers.logistics import railways, stations
+from layers.opened_roads import ADDITION_COLUMNS, read_opened_roads  # noqa: F401 (re-exported)
+from layers.opened_roads import addition_files as _addition_files
+from layers.opened_roads import shipped_files as _shipped_files
 from layers.region import REGIONS_DIR, Region
 from layers.road_classes import overlay_labels, read_overlay, reference_overlay
 
@@ -96,7 +99,6 @@ CAVEAT_2018 = ("The 2018 road network has no road classes, names or one-way info
 #: Networks a planner can choose: the network as it is today (the 2018 file plus the roads opened
 #: since, named in the region's ``today_network.additions``) or the bare 2018 file.
 NETWORKS = ("today", "2018")
-ADDITION_COLUMNS = ("name", "road_class", "source", "opened", "alignment")
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     crs = region.metric_crs
 
     if osm is None:
-        nodes, edges, meta = _roads_2018(region, model, corridor_layer)
+        nodes, edges, meta = _roads_2018(region, model, corridor_layer, options.network)
     else:
         nodes, edges, meta = _roads_osm(region, osm, model, corridor_layer)
     directed = meta["directed"]
@@ -283,18 +285,18 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     return nodes, edges
 
 
-def _roads_2018(region: Region, model: SpeedModel, corridor_layer) -> tuple:
+def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str = "today") -> tuple:
     cfg = region.section("road_network")
     path = region.path("road_network")
     nodes, edges = read_line_network(path, edges_layer=cfg.get("edges_layer", "edges"),
                                      nodes_layer=cfg.get("nodes_layer", "nodes"))
-    layer = corridor_layer if corridor_layer is not None else corridors(region)
+    layer = corridor_layer if corridor_layer is not None else corridors(region, network=network)
     labels = corridor_edges(layer)
     classes = {cid: spec.get("road_class") for cid, spec in region.corridors.items()}
     if len(layer) and "road_class" in layer:
         for cid, rc in zip(layer["corridor_id"], layer["road_class"]):
             classes.setdefault(cid, rc)
-    methods = set(layer["method"]) if len(layer) and "method" in layer else set()
+    methods = set(layer["method"]) - {"opened_road", "scenario_file"} if len(layer) and "method" in layer else set()
     method = "map-matched" if methods <= {"map_matched"} else ", ".join(sorted(methods)).replace("_", "-")
     cls = classify_unattributed(edges["edge_id"].to_numpy(), labels, classes, model, method=method,
                                 network_name="2018 network")
@@ -419,43 +421,6 @@ def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
 def _region_overlays(region: Region, osm) -> list[Path]:
     """Class overlays shipped for the region (``road_classes.overlays``; 2018 network only)."""
     return [] if osm is not None else _shipped_files(region, "road_classes", "overlays")
-
-
-def _addition_files(region: Region) -> list[Path]:
-    return _shipped_files(region, "today_network", "additions")
-
-
-def _shipped_files(region: Region, section: str, key: str) -> list[Path]:
-    files = []
-    for name in (region.config.get(section) or {}).get(key) or []:
-        for folder in (Path(region.source_file).parent, REGIONS_DIR.parent):
-            path = Path(name) if Path(name).is_absolute() else folder / name
-            if path.exists():
-                files.append(path)
-                break
-        else:
-            raise InputError(region.source_file, f"{section}.{key}: '{name}' not found next to the region file or in layers/")
-    return files
-
-
-def read_opened_roads(path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Roads opened since the network file (lines, EPSG:4326) and their interchanges (points).
-
-    Lines need ``name``, ``road_class``, ``source``, ``opened`` (date) and
-    ``alignment`` ("surveyed", "traced" or "indicative"); an optional ``ref``.
-    Points (``role: interchange``) are where a controlled-access road can be entered.
-    """
-    features = read_vector(path).to_crs("EPSG:4326")
-    kinds = features.geometry.geom_type
-    lines = features[kinds.isin(["LineString", "MultiLineString"])].reset_index(drop=True)
-    if lines.empty:
-        raise InputError(path, "has no line features (the opened roads)")
-    for col in ADDITION_COLUMNS:
-        if col not in lines or lines[col].isna().any() or (lines[col].astype(str).str.strip() == "").any():
-            raise InputError(path, f"every road line needs '{col}' (network additions state name, class, source, opening date and alignment quality)")
-    lines["opened"] = [str(v)[:10] if hasattr(v, "year") else str(v) for v in lines["opened"]]
-    points = features[kinds == "Point"].reset_index(drop=True)
-    return lines, points
 
 
 def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):

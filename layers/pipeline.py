@@ -93,7 +93,8 @@ def run_analyses(options: RunOptions) -> RunResult:
     say = options.echo
     region = load_region(options.region, data_dir=options.data_dir, boundaries=options.boundaries)
     cfg = run_steps(region)
-    result = build_layers(region, osm=options.osm, parks_file=options.parks_file)
+    result = build_layers(region, osm=options.osm, parks_file=options.parks_file,
+                          network=options.network.network if options.network else "today")
     out = options.out
     written = write_layers(result, out)
     say("\n".join(summary_lines(result.summary)))

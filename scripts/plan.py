@@ -217,7 +217,7 @@ def cmd_layers(args) -> int:
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks, args.logistics, *args.scenario)
     result = build_layers(region, osm=args.osm, parks_file=args.parks, scenario_files=args.scenario,
-                          logistics_file=args.logistics)
+                          logistics_file=args.logistics, network=args.network)
     paths = write_layers(result, args.out)
     counts = ", ".join(f"{k} {v['features']}" for k, v in result.summary["layers"].items())
     print("\n".join(summary_lines(result.summary)))

@@ -44,8 +44,14 @@ def scenario_file(tmp_path_factory):
 def built(region, scenario_file):
     geo.settings.progress = False
     started = time.perf_counter()
-    layer = corridors(region, scenario_files=[scenario_file])
+    layer = corridors(region, scenario_files=[scenario_file], network="2018")   # the bare 2018 file: no CT.01
     return layer, time.perf_counter() - started
+
+
+@pytest.fixture(scope="session")
+def today(region):
+    geo.settings.progress = False
+    return corridors(region)                        # default: today's network (2018 file + roads opened since)
 
 
 def test_columns_crs_and_speed(built):
@@ -89,6 +95,29 @@ def test_missing_corridors_are_reported_not_guessed(built):
     assert summary["corridors"]["ql1a"]["in_region_km"] == pytest.approx(37.6, rel=0.1)
     import json
     json.dumps(summary)                                          # plain values only
+
+
+def test_today_reports_ct01_as_an_existing_opened_road(today, built):
+    summary = today.attrs["summary"]
+    assert {item["corridor_id"] for item in summary["not_found"]} == {"ql31", "ql17", "ql279", "ring4", "ring5"}
+    assert summary["network_choice"] == "today"
+    row = today.set_index("corridor_id").loc["ct01"]
+    assert (row.status, row.method, row.alignment, row.road_class) == ("existing", "opened_road", "indicative", "expressway")
+    assert row.programme and row.length_km == pytest.approx(64.0)     # the official length of the file
+    assert "vnexpress.net" in row.source and "2020-01-14" in row.note
+    assert summary["corridors"]["ct01"]["alignment"] == "indicative"
+    assert 10 < summary["corridors"]["ct01"]["in_region_km"] < 64    # part of it runs in Lạng Sơn
+    assert set(corridor_edges(today).corridor_id) == set(corridor_edges(built[0]).corridor_id)   # no 2018 edge is CT.01
+    assert today.loc[today.method != "opened_road", "alignment"].isna().all()
+    # --network 2018: the bare file has no CT.01
+    assert "ct01" in {item["corridor_id"] for item in built[0].attrs["summary"]["not_found"]} | set(built[0].attrs["summary"]["planned"])
+    assert "ct01" not in set(built[0].loc[built[0].status == "existing", "corridor_id"])
+
+
+def test_a_planned_line_for_an_opened_road_gets_its_own_id(region, scenario_file):
+    layer = corridors(region, scenario_files=[scenario_file])
+    planned = layer[layer.status == "planned"].set_index("corridor_id")
+    assert "ct01_planned" in planned.index and layer.set_index("corridor_id").loc["ct01", "status"] == "existing"
 
 
 def test_edge_labels_point_at_real_network_edges(built, shared_data):

@@ -28,7 +28,7 @@ CITY = (106.195, 21.273)            # SOURCES.md sanity-check origin (190 m from
 @pytest.fixture(scope="module")
 def corridor_layer(region):
     geo.settings.progress = False
-    return corridors(region)
+    return corridors(region, network="2018")
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ from branca.element import Element
 
 from geo.output import atomic_path
 from geo.text import fold
-from maps import popups, style, vendor
+from maps import popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, SharedTexts, SwitchWhenAdded,
                            feature_collection, has_features, stable_ids)
@@ -71,7 +71,6 @@ from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, windo
 from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
-from maps.sensitivity_layer import add_probability_layer
 from maps.style import choropleth
 
 log = logging.getLogger(__name__)
@@ -167,14 +166,16 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.boundaries(prepared)
     build.districts(prepared)
     build.analysis_areas(prepared_analyses)
-    add_probability_layer(build, prepared_analyses.get("sensitivity"))   # plan.py sensitivity (maps/sensitivity_layer.py)
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
     build.transport(prepared)
     build.urban(prepared)
     build.population(population)
     build.analysis_points(prepared_analyses)
+    for entry in registry.entries():           # the declared layers (maps/registry.py): one entry each
+        registry.draw(build, entry, (prepared if entry.source == "layers" else prepared_analyses).get(entry.key))
 
-    groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in GROUP_ORDER if g in build.groups}
+    order = list(GROUP_ORDER) + [g for g in build.groups if g not in GROUP_ORDER]
+    groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in order if g in build.groups}
     GroupedLayers([(BASE_OSM, tiles), (BASE_NONE, None)], groups,
                   exclusive=[G_DISTRICTS, G_ISOCHRONES, G_ACCESS], collapsed=collapsed).add_to(m)
     for legend in build.legends:
@@ -258,7 +259,6 @@ ANALYSIS_FILES = {
                       "interchanges": "interchanges"},                     # plan.py scenario
     "isochrones.gpkg": {"isochrones": "isochrones"},                       # plan.py isochrones
     "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site
-    "sensitivity.gpkg": {"cells": "sensitivity"},                          # plan.py sensitivity
 }
 
 
@@ -274,6 +274,9 @@ def read_analyses(out_dir) -> dict:
     out_dir = Path(out_dir)
     found = {}
     sources = [(out_dir / f, m) for f, m in ANALYSIS_FILES.items()]
+    for entry in registry.entries("analyses"):          # the declared layers read from their own files
+        if entry.read:
+            sources.append((out_dir / entry.read[0], {entry.read[1]: entry.key}))
     sources.append((out_dir / "analyses.gpkg", {n: n for n in ANALYSIS_NAMES}))
     for path, mapping in sources:
         if not path.is_file():
@@ -289,6 +292,10 @@ def read_analyses(out_dir) -> dict:
         rules = rules_from_summary(json.loads(siting.read_text(encoding="utf-8")))
         if rules is not None:
             found["suitability"].attrs["explorer_rules"] = rules
+    meta = out_dir / "sensitivity.json"
+    if "sensitivity" in found and meta.is_file():          # runs and seed, for the legend (published too)
+        s = json.loads(meta.read_text(encoding="utf-8"))
+        found["sensitivity"].attrs["montecarlo"] = {k: s.get(k) for k in ("runs", "seed")}
     return found
 
 

@@ -629,6 +629,8 @@ document.querySelectorAll('.leaflet-tooltip.bg-label').forEach(function (t) {
   var r = t.getBoundingClientRect();
   if (r.width && r.height) labels.push({what: t.textContent, box: [r.left, r.top, r.right, r.bottom]});
 });
+var bar = document.querySelector('.bg-dual-bar');            // the dual map's bar (title, selector, legend)
+if (bar) { var b = bar.getBoundingClientRect(); boxes.push({what: 'dual bar', box: [b.left, b.top, b.right, b.bottom]}); }
 var title = document.querySelector('.bg-box');
 return {controls: boxes, labels: labels, legends: document.querySelectorAll('.bg-legend').length,
         legends_shown: Array.from(document.querySelectorAll('.bg-legend')).filter(function (l) { return l.offsetParent; }).length,
@@ -653,7 +655,7 @@ def test_controls_and_labels_do_not_overlap(browser, server, siting_out, width, 
     browser.set_window_size(width, height)
     try:
         pages = [(f"{server}/planning.html", "planning"), (f"{server}/access.html", "access"),
-                 (out / "site" / "suitability.html", "suitability")]
+                 (out / "site" / "suitability.html", "suitability"), (f"{server}/scenario.html", "scenario")]
         for url, name in pages:
             if isinstance(url, Path):
                 _open_file(browser, url)
@@ -663,6 +665,8 @@ def test_controls_and_labels_do_not_overlap(browser, server, siting_out, width, 
             state = browser.execute_script(_BOXES)
             _shot(browser, f"layout_{name}_{width}x{height}")
             assert state["title"] and len(state["controls"]) >= 4, name
+            if name == "scenario":                  # two maps, each with its controls, below one bar
+                assert browser.execute_script("return document.querySelectorAll('.folium-map').length") == 2
             assert state["legends_shown"] < state["legends"] or name == "suitability", name    # legends of hidden layers hidden
             assert state["legends_open"] == 0, name                                             # one line each until opened
             assert _overlaps(state["controls"]) == [], (name, width)
@@ -671,3 +675,20 @@ def test_controls_and_labels_do_not_overlap(browser, server, siting_out, width, 
             assert _errors(browser) == []
     finally:
         browser.set_window_size(1400, 900)
+
+
+def test_published_suitability_shows_the_legal_verdict(browser, siting_out):
+    """The sites at the profile's weights, outlined by their legal verdict (maps/registry.py: site_verdicts)."""
+    out, result = siting_out
+    _open_file(browser, out / "site" / "suitability.html")
+    verdicts = [str(v) for v in result.sites["eligible"]]
+    assert _drawn(browser, "site_verdicts") == len(verdicts)
+    keys = browser.execute_script("return bgplan.layers.site_verdicts.getLayers().map(function (l) {"
+                                  " return l.feature.properties.k; })")
+    from maps.registry import verdict_class
+
+    assert sorted(keys) == sorted(verdict_class(v) for v in verdicts)
+    legend = browser.execute_script("return Array.from(document.querySelectorAll('.bg-legend summary'))"
+                                    ".map(function (s) { return s.textContent; })")
+    assert any("legal verdict" in t for t in legend)
+    assert _errors(browser) == []

@@ -65,12 +65,23 @@ from geo.output import atomic_path
 from geo.text import fold
 from maps import popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
-from maps.elements import (DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, SharedTexts, SwitchWhenAdded,
-                           feature_collection, has_features, stable_ids)
+from maps.elements import (
+    DataLayer,
+    GroupedLayers,
+    ImageLayer,
+    MapSetup,
+    Ready,
+    SharedTexts,
+    SwitchWhenAdded,
+    feature_collection,
+    has_features,
+    stable_ids,
+)
 from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, window_of
 from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
+from maps.registry import G_BOUNDARIES, G_TRANSPORT, G_URBAN
 from maps.style import choropleth
 
 log = logging.getLogger(__name__)
@@ -82,11 +93,9 @@ DEFAULT_SIMPLIFY_M = {"province": 20, "districts": 20, "district_population": 20
 
 BASE_OSM = "OpenStreetMap"
 BASE_NONE = "Không nền / no base map"
-G_BOUNDARIES = "Ranh giới / Boundaries"
 G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
 G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
-G_TRANSPORT = "Giao thông, logistics / Transport, logistics"      # the region's map.transport_group replaces it
-G_URBAN = "Đô thị, dân số, nước / Urban, population, water"
+# G_BOUNDARIES, G_TRANSPORT (the region's map.transport_group replaces it), G_URBAN: maps/registry.py
 
 GROUP_ORDER = (G_BOUNDARIES, G_DISTRICTS, G_PARKS, G_TRANSPORT, G_URBAN, G_ACCESS, G_ISOCHRONES, G_ANALYSIS)
 
@@ -358,12 +367,6 @@ class _Builder(AnalysisLayers):
             self.legends.append(Legend("Ranh giới / boundaries", [Swatch("Tỉnh / province", "line", st["p"]),
                                                                    Swatch("Huyện / district", "line", {"color": "#555", "weight": 1})],
                                        [lay], open=False))
-        nb = L.get("neighbours")
-        if has_features(nb):
-            tips = [popups.tooltip_html(r.get("name_vi"), "Tỉnh lân cận / neighbouring province") for _, r in nb.iterrows()]
-            st = {"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}}
-            self.layer(G_BOUNDARIES, "neighbours", "Tỉnh lân cận / neighbouring provinces", nb, ["n"] * len(nb), st, tips,
-                       highlight=False)
         d = _districts(L)
         if has_features(d) and "district" in d:
             pts = d.copy()
@@ -536,15 +539,6 @@ class _Builder(AnalysisLayers):
             self.legends.append(Legend(self.map_config.get("rail_legend_title") or "Đường sắt, ga / railways, stations", sw,
                                        rail_layers, open=False))
 
-        dest = L.get("destinations")
-        if has_features(dest):
-            names = dest["name_vi"] if "name_vi" in dest else dest.get("name", pd.Series([None] * len(dest)))
-            tips = [escape(style.fmt_text(n)) for n in names]
-            pops = popups.feature_popups(dest.assign(_t=list(names)), "_t", popups.DESTINATION_FIELDS)
-            st = {"d": {"radius": 6, "fillColor": "#000000", "color": "#ffffff", "weight": 2, "fillOpacity": 1}}
-            # labels=True: the name is a permanent label; the popup still opens on click
-            self.layer(G_TRANSPORT, "destinations", "Điểm đến chính / key destinations", dest, ["d"] * len(dest), st, tips,
-                       pops, labels=True)
 
     # ----------------------------------------------------------------- urban, population, water
 
@@ -573,20 +567,6 @@ class _Builder(AnalysisLayers):
             self.legends.append(Legend("Đô thị / urban areas", sw, [lay], open=False,
                                        note=f"Vị trí {self.provenance['osm']}, dân số điều tra {self.provenance['census_year']} / "
                                             f"{self.provenance['osm']} places, census {self.provenance['census_year']} population"))
-        w = L.get("water")
-        if has_features(w):
-            kinds = [str(k) if str(k) in style.WATER else "waterway" for k in (w["kind"] if "kind" in w else ["waterway"] * len(w))]
-            styles = {"waterway": {"color": style.WATER["waterway"]["color"], "weight": 1.2, "opacity": 0.8},
-                      "water_area": {"color": style.WATER["water_area"]["color"], "weight": 0.5,
-                                     "fillColor": "#7fb2ec", "fillOpacity": 0.6}}
-            lengths = w["length_km"] if "length_km" in w else pd.Series(np.nan, index=w.index)
-            areas = w["area_ha"] if "area_ha" in w else pd.Series(np.nan, index=w.index)
-            tips = [popups.tooltip_html(style.WATER[k]["label"], style.fmt_km(le) if k == "waterway" else style.fmt_ha(a))
-                    for k, le, a in zip(kinds, lengths, areas)]
-            lay = self.layer(G_URBAN, "water", "Sông, hồ / rivers, water", w, kinds, styles, tips, highlight=False)
-            self.legends.append(Legend("Sông, hồ / water", [Swatch(style.WATER["waterway"]["label"], "line", styles["waterway"]),
-                                                            Swatch(style.WATER["water_area"]["label"], "fill", styles["water_area"])],
-                                       [lay], open=False, note=f"{self.provenance['osm']}, không có tên / no names"))
 
     def population(self, population):
         if population is None:

@@ -176,13 +176,6 @@ STATION_FIELDS = (
     Field("source", "Nguồn / source"),
 )
 
-DESTINATION_FIELDS = (
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("kind", "Loại / kind"),
-    Field("source", "Nguồn / source"),
-    Field("note", "Ghi chú / note"),
-)
-
 URBAN_FIELDS = (
     Field("place_class", "Loại (OSM) / class (OSM)"),
     Field("programme_town", "Đô thị trong chương trình / programme town"),

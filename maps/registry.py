@@ -23,15 +23,19 @@ inherits, and the published pages that show it. Adding a layer is one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from html import escape
 from typing import Callable
 
-import pandas as pd
 
 from geo.text import fold
 from maps import popups, style
 from maps.popups import Field
 
+#: Groups of the layer control (labels Vietnamese / English); the region's ``map.transport_group`` replaces G_TRANSPORT.
+G_BOUNDARIES = "Ranh giới / Boundaries"
+G_TRANSPORT = "Giao thông, logistics / Transport, logistics"
+G_URBAN = "Đô thị, dân số, nước / Urban, population, water"
 G_ANALYSIS = "Phân tích / Analysis"
 
 
@@ -61,6 +65,10 @@ class MapLayer:
     painter : ``(build, frame) → layer`` drawing the layer itself (e.g. an image of a grid) instead of the
         generic vector drawing; the entry still gives its source, allow-list, licence and pages.
     as_points : draw areas as circles at a point inside each (``swatch`` "circle").
+    labels : the title is a permanent map label (decluttered); the popup still opens on click.
+    highlight : outline a feature under the mouse.
+    popups : give each feature a popup (title and ``fields``).
+    ``legend_note`` may name the provenance of the data actually used: ``{osm}`` ("OSM 2018"), ``{census_year}``.
     """
 
     key: str
@@ -86,6 +94,9 @@ class MapLayer:
     derive: tuple = ()
     painter: Callable | None = None
     as_points: bool = False
+    labels: bool = False
+    highlight: bool = True
+    popups: bool = True
 
     def __post_init__(self):
         if not self.key or not self.key.replace("_", "").isalnum():
@@ -179,22 +190,70 @@ def draw(build, entry: MapLayer, frame) -> object | None:
         frame = frame.assign(**{c: [fn(r) for _, r in frame.iterrows()] for c, fn in entry.derive})
     keys = [entry.style_key(r) for _, r in frame.iterrows()]
     titles = [entry.title_of(r) for _, r in frame.iterrows()]
-    tips = [popups.tooltip_html(t, entry.tooltip(r) if entry.tooltip else None)
-            for t, (_, r) in zip(titles, frame.iterrows())]
-    pops = popups.feature_popups(frame.assign(_title=titles), "_title", entry.fields)
+    if entry.labels:
+        tips = [escape(t) for t in titles]
+    else:
+        tips = [popups.tooltip_html(t, entry.tooltip(r) if entry.tooltip else None)
+                for t, (_, r) in zip(titles, frame.iterrows())]
+    pops = popups.feature_popups(frame.assign(_title=titles), "_title", entry.fields) if entry.popups else None
     radii = None
     if entry.swatch == "circle":
         radii = [float(entry.styles[k].get("radius", 6)) for k in keys]
-    lay = build.layer(entry.group, entry.key, entry.title, frame, keys, entry.styles, tips, pops, radii,
-                      show=entry.show, z=entry.z)
+    group = getattr(build, "transport_group", G_TRANSPORT) if entry.group == G_TRANSPORT else entry.group
+    lay = build.layer(group, entry.key, entry.title, frame, keys, entry.styles, tips, pops, radii,
+                      show=entry.show, z=entry.z, labels=entry.labels, highlight=entry.highlight)
     present = set(keys)
-    rows = [Swatch(label, entry.swatch, entry.styles[k]) for k, label in entry.legend if k in present]
+    rows = [Swatch(label, _swatch_kind(entry, k), entry.styles[k]) for k, label in entry.legend if k in present]
     if rows:
-        build.legends.append(Legend(entry.legend_title or entry.title, rows, [lay], note=entry.legend_note))
+        note = entry.legend_note.format(**getattr(build, "provenance", {})) if entry.legend_note else None
+        build.legends.append(Legend(entry.legend_title or entry.title, rows, [lay], note=note, open=False))
     return lay
 
 
-# --------------------------------------------------------------------------- the registered layers
+def _swatch_kind(entry: MapLayer, key: str) -> str:
+    """The legend symbol of one style: the entry's, or "fill" for a line entry's filled style (e.g. water areas)."""
+    if entry.swatch == "line" and "fillColor" in entry.styles[key]:
+        return "fill"
+    return entry.swatch
+
+
+# --------------------------------------------------------------------------- the registered layers: context
+
+register(MapLayer(
+    key="neighbours", title="Tỉnh lân cận / neighbouring provinces", source="layers", group=G_BOUNDARIES,
+    styles={"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}},
+    popup_title="name_vi", tooltip=lambda r: "Tỉnh lân cận / neighbouring province", popups=False, highlight=False,
+    publish=("name_vi",), licence="neighbours", z=0))
+
+
+def _water_kind(row) -> str:
+    return str(row.get("kind")) if str(row.get("kind")) in style.WATER else "waterway"
+
+
+register(MapLayer(
+    key="water", title="Sông, hồ / rivers, water", source="layers", group=G_URBAN,
+    styles={"waterway": {"color": style.WATER["waterway"]["color"], "weight": 1.2, "opacity": 0.8},
+            "water_area": {"color": style.WATER["water_area"]["color"], "weight": 0.5, "fillColor": "#7fb2ec",
+                           "fillOpacity": 0.6}},
+    classify=_water_kind, swatch="line",
+    legend=(("waterway", style.WATER["waterway"]["label"]), ("water_area", style.WATER["water_area"]["label"])),
+    legend_title="Sông, hồ / water", legend_note="{osm}, không có tên / no names",
+    popup_title=lambda r: style.WATER[_water_kind(r)]["label"],
+    tooltip=lambda r: style.fmt_km(r.get("length_km")) if _water_kind(r) == "waterway" else style.fmt_ha(r.get("area_ha")),
+    popups=False, highlight=False,
+    publish=("kind", "length_km", "area_ha"), licence="water", z=4))
+
+register(MapLayer(
+    key="destinations", title="Điểm đến chính / key destinations", source="layers", group=G_TRANSPORT,
+    styles={"d": {"radius": 6, "fillColor": style.DESTINATION_COLOR, "color": "#ffffff", "weight": 2, "fillOpacity": 1}},
+    swatch="circle", labels=True,           # the name is a permanent label; the popup still opens on click
+    popup_title=lambda r: r.get("name_vi") if "name_vi" in r else r.get("name"),
+    fields=(Field("name_en", "Tên tiếng Anh / English name"), Field("kind", "Loại / kind"),
+            Field("source", "Nguồn / source"), Field("note", "Ghi chú / note")),
+    publish=("key", "name_vi", "name_en", "kind"), licence="destinations", z=11))
+
+
+# --------------------------------------------------------------------------- the registered layers: analyses
 
 def verdict_class(value) -> str:
     """Legal verdict of a site: "eligible", "fails" or "unknown" (missing or anything else is unknown, never a pass)."""

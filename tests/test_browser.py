@@ -626,8 +626,9 @@ document.querySelectorAll('.leaflet-control').forEach(function (c) {
 var labels = [];
 document.querySelectorAll('.leaflet-tooltip.bg-label').forEach(function (t) {
   if (getComputedStyle(t).visibility === 'hidden') return;
-  var r = t.getBoundingClientRect();
-  if (r.width && r.height) labels.push({what: t.textContent, box: [r.left, r.top, r.right, r.bottom]});
+  var r = t.getBoundingClientRect(), k = t.closest('.leaflet-container').getBoundingClientRect();
+  var box = [Math.max(r.left, k.left), Math.max(r.top, k.top), Math.min(r.right, k.right), Math.min(r.bottom, k.bottom)];
+  if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) labels.push({what: t.textContent, box: box});   // clipped by its map
 });
 var bar = document.querySelector('.bg-dual-bar');            // the dual map's bar (title, selector, legend)
 if (bar) { var b = bar.getBoundingClientRect(); boxes.push({what: 'dual bar', box: [b.left, b.top, b.right, b.bottom]}); }

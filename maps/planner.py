@@ -177,7 +177,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.analysis_areas(prepared_analyses)
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
     build.transport(prepared)
-    build.urban(prepared)
+    # towns, water, neighbours and key destinations: declared in maps/registry.py, drawn below
     build.population(population)
     build.analysis_points(prepared_analyses)
     for entry in registry.entries():           # the declared layers (maps/registry.py): one entry each
@@ -541,32 +541,6 @@ class _Builder(AnalysisLayers):
 
 
     # ----------------------------------------------------------------- urban, population, water
-
-    def urban(self, L: dict):
-        u = L.get("urban_areas")
-        if has_features(u):
-            keys = []
-            for _, r in u.iterrows():
-                if r.get("kind") == "builtup_area":
-                    keys.append("builtup")
-                elif bool(r.get("is_programme_town")) is True:
-                    keys.append("programme")
-                else:
-                    cls = str(r.get("place_class"))
-                    keys.append({"national_capital": "city"}.get(cls, cls if cls in style.URBAN_CLASSES else "town"))
-            styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#7f0000", "weight": 1, "fillOpacity": 0.9}
-                      for k, v in style.URBAN_CLASSES.items()}
-            styles["builtup"] = {"color": "#b2182b", "weight": 1, "fillColor": "#d6604d", "fillOpacity": 0.35}
-            pop_col = u["commune_population"] if "commune_population" in u else pd.Series(np.nan, index=u.index)
-            tips = [popups.tooltip_html(r.get("name"), f"Dân số 2019 / population 2019: {style.fmt_people(p)}"
-                                        if not style.is_missing(p) else None) for (_, r), p in zip(u.iterrows(), pop_col)]
-            pops = popups.feature_popups(u, "name", popups.URBAN_FIELDS)
-            lay = self.layer(G_URBAN, "urban_areas", "Đô thị / urban areas", u, keys, styles, tips, pops)
-            present = [k for k in style.URBAN_CLASSES if k in set(keys)]
-            sw = [Swatch(style.URBAN_CLASSES[k]["label"], "fill" if k == "builtup" else "circle", styles[k]) for k in present]
-            self.legends.append(Legend("Đô thị / urban areas", sw, [lay], open=False,
-                                       note=f"Vị trí {self.provenance['osm']}, dân số điều tra {self.provenance['census_year']} / "
-                                            f"{self.provenance['osm']} places, census {self.provenance['census_year']} population"))
 
     def population(self, population):
         if population is None:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from html import escape
 from typing import Callable
 
-
 from geo.text import fold
 from maps import popups, style
 from maps.popups import Field
@@ -199,8 +198,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
     radii = None
     if entry.swatch == "circle":
         radii = [float(entry.styles[k].get("radius", 6)) for k in keys]
-    group = getattr(build, "transport_group", G_TRANSPORT) if entry.group == G_TRANSPORT else entry.group
-    lay = build.layer(group, entry.key, entry.title, frame, keys, entry.styles, tips, pops, radii,
+    # G_TRANSPORT is renamed by the builder (the region's map.transport_group)
+    lay = build.layer(entry.group, entry.key, entry.title, frame, keys, entry.styles, tips, pops, radii,
                       show=entry.show, z=entry.z, labels=entry.labels, highlight=entry.highlight)
     present = set(keys)
     rows = [Swatch(label, _swatch_kind(entry, k), entry.styles[k]) for k, label in entry.legend if k in present]
@@ -211,8 +210,10 @@ def draw(build, entry: MapLayer, frame) -> object | None:
 
 
 def _swatch_kind(entry: MapLayer, key: str) -> str:
-    """The legend symbol of one style: the entry's, or "fill" for a line entry's filled style (e.g. water areas)."""
-    if entry.swatch == "line" and "fillColor" in entry.styles[key]:
+    """The legend symbol of one style: the entry's; "fill" for an area style among lines (water areas) or among
+    circles (a style without ``radius``: built-up areas among town points)."""
+    st = entry.styles[key]
+    if (entry.swatch == "line" and "fillColor" in st) or (entry.swatch == "circle" and "radius" not in st):
         return "fill"
     return entry.swatch
 
@@ -242,6 +243,44 @@ register(MapLayer(
     tooltip=lambda r: style.fmt_km(r.get("length_km")) if _water_kind(r) == "waterway" else style.fmt_ha(r.get("area_ha")),
     popups=False, highlight=False,
     publish=("kind", "length_km", "area_ha"), licence="water", z=4))
+
+def _urban_class(row) -> str:
+    if row.get("kind") == "builtup_area":
+        return "builtup"
+    if row.get("is_programme_town") is True or str(row.get("is_programme_town")).lower() in ("true", "1"):
+        return "programme"
+    cls = str(row.get("place_class"))
+    return {"national_capital": "city"}.get(cls, cls if cls in style.URBAN_CLASSES else "town")
+
+
+def _urban_styles() -> dict:
+    out = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#7f0000", "weight": 1, "fillOpacity": 0.9}
+           for k, v in style.URBAN_CLASSES.items() if k != "builtup"}
+    out["builtup"] = {"color": "#b2182b", "weight": 1, "fillColor": "#d6604d", "fillOpacity": 0.35}
+    return out
+
+
+register(MapLayer(
+    key="urban_areas", title="Đô thị / urban areas", source="layers", group=G_URBAN,
+    styles=_urban_styles(), classify=_urban_class, swatch="circle",
+    legend=tuple((k, v["label"]) for k, v in style.URBAN_CLASSES.items()),
+    legend_note="Vị trí {osm}, dân số điều tra {census_year} / {osm} places, census {census_year} population",
+    popup_title="name",
+    fields=(Field("place_class", "Loại (OSM) / class (OSM)"),
+            Field("programme_town", "Đô thị trong chương trình / programme town"),
+            Field("district", "Huyện / district"),
+            Field("commune", "Xã, phường, thị trấn / commune"),
+            Field("commune_population", "Dân số xã/phường 2019 / commune population 2019", style.fmt_people),
+            Field("district_population", "Dân số huyện 2019 / district population 2019", style.fmt_people),
+            Field("district_urban_share", "Tỷ lệ đô thị của huyện / district urban share", lambda v: style.fmt_pct(v, 1)),
+            Field("area_ha", "Diện tích / area", style.fmt_ha),
+            Field("note", "Ghi chú / note")),
+    tooltip=lambda r: (None if style.is_missing(r.get("commune_population"))
+                       else f"Dân số 2019 / population 2019: {style.fmt_people(r.get('commune_population'))}"),
+    publish=("kind", "name", "place_class", "district", "commune", "commune_population", "programme_town",
+             "is_programme_town", "area_ha"),
+    licence="urban_areas", z=9))
+
 
 register(MapLayer(
     key="destinations", title="Điểm đến chính / key destinations", source="layers", group=G_TRANSPORT,

@@ -177,11 +177,12 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.analysis_areas(prepared_analyses)
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
     build.transport(prepared)
-    # towns, water, neighbours and key destinations: declared in maps/registry.py, drawn below
+    for entry in registry.entries("layers"):   # the declared context layers (maps/registry.py): towns, water …
+        registry.draw(build, entry, prepared.get(entry.key))
     build.population(population)
     build.analysis_points(prepared_analyses)
-    for entry in registry.entries():           # the declared layers (maps/registry.py): one entry each
-        registry.draw(build, entry, (prepared if entry.source == "layers" else prepared_analyses).get(entry.key))
+    for entry in registry.entries("analyses"):  # the declared analyses: site verdicts, sensitivity …
+        registry.draw(build, entry, prepared_analyses.get(entry.key))
 
     order = list(GROUP_ORDER) + [g for g in build.groups if g not in GROUP_ORDER]
     groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in order if g in build.groups}

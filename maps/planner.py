@@ -40,6 +40,18 @@ Groups in the layer control (labels Vietnamese / English)
   ``planned_roads``, ``interchanges``  the scenario's lines (dashed) and
                   entry points.
 
+Declared layers (:mod:`maps.registry`: one entry per layer with its style,
+legend, popup fields, publish allow-list, licence and pages) are drawn from
+the same ``layers`` / ``analyses`` dicts: today the towns, water,
+neighbouring provinces and key destinations; the sites' legal verdict
+(``site_verdicts``: ``eligible`` true/false/unknown, ``rule_failures``,
+``rules_unknown``, ``preconditions_met``, read from ``sites.gpkg``), the Monte
+Carlo probability of being suitable (``sensitivity``) and the sites' rank
+ranges (``sensitivity_sites``, both from ``sensitivity.gpkg``). Adding a layer
+is one :func:`maps.registry.register` call. Access popups give each time with
+the range of the assumed speeds, "34 (28–41) phút / min"
+(``minutes_low_to_<key>`` / ``minutes_high_to_<key>``), and the ``network``.
+
 Every styled layer has a legend (:class:`maps.legend.Legend`) shown while the
 layer is on; the map has a scale bar, a full-screen button, tooltips on
 hover, popups with formatted values and the attribution for OSM (ODbL),

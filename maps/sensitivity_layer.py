@@ -89,7 +89,7 @@ def add_probability_layer(build, cells):
     build.legends.append(Legend(
         f"{NAME} — {runs}",
         [Swatch(label, "fill", {"fillColor": col, "color": col, "fillOpacity": 0.85}) for label, col in zip(P_LABELS, P_PALETTE)],
-        [lay], position="bottomleft",
+        [lay],              # with the other legends, in their corner (not over the explorer panel)
         note="Tỷ lệ lần chạy ô thuộc nhóm phù hợp nhất; không tô = không lần nào / share of runs in which the cell is "
              "among the suitable ones; blank = none"))
     return lay

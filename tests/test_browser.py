@@ -493,6 +493,7 @@ def siting_out(region, built, tmp_path_factory):
     out = tmp_path_factory.mktemp("siting_out")
     result = run_siting(region, "logistics-heavy", cell_m=1000, sensitivity=False)
     write_siting(result, out)
+    _fake_sensitivity(out)
     context = {k: v for k, v in built.layers.items() if k in ("province", "districts", "district_population", "corridors",
                                                                 "stations", "destinations", "industrial_parks")}
     analyses = read_analyses(out)
@@ -500,6 +501,19 @@ def siting_out(region, built, tmp_path_factory):
     write_planner_map(out, layers=context, analyses=analyses, summary=built.summary)
     publish_site(out, layers=context, analyses=analyses, summary=built.summary)
     return out, result
+
+
+def _fake_sensitivity(out: Path):
+    """A small OUT/sensitivity.gpkg + .json as ``plan.py sensitivity`` writes them (no Monte Carlo run: the layout
+    tests need the probability layer and the rank markers on the page, not their values)."""
+    grid = gpd.read_file(out / "sites.gpkg", layer="grid", columns=["suitable"])
+    grid["p_suitable"] = grid["suitable"].astype(float) * 0.8
+    grid[["p_suitable", "geometry"]].to_file(out / "sensitivity.gpkg", layer="cells", driver="GPKG")
+    sites = gpd.read_file(out / "sites.gpkg", layer="sites", columns=["site", "area_ha", "district"])
+    sites = sites.assign(p_rank_1=0.1, p_top_n=0.9, p_lost=0.0, rank_p05=sites["site"], rank_median=sites["site"],
+                         rank_p95=sites["site"] + 2)
+    sites.to_file(out / "sensitivity.gpkg", layer="sites", driver="GPKG")
+    (out / "sensitivity.json").write_text(json.dumps({"runs": 20, "seed": 1}), encoding="utf-8")
 
 
 def _open_file(driver, path: Path):
@@ -692,4 +706,10 @@ def test_published_suitability_shows_the_legal_verdict(browser, siting_out):
     legend = browser.execute_script("return Array.from(document.querySelectorAll('.bg-legend summary'))"
                                     ".map(function (s) { return s.textContent; })")
     assert any("legal verdict" in t for t in legend)
+    # the sensitivity outputs: the probability image and one rank marker per site with its range in the tooltip
+    assert browser.execute_script("return bgMap.hasLayer(bgplan.layers.sensitivity)")
+    assert _drawn(browser, "sensitivity_sites") == len(verdicts)
+    tip = browser.execute_script("return bgplan.layers.sensitivity_sites.getLayers()[0].feature.properties.t")
+    assert "5–95 %" in tip
+    assert any("probability suitable" in t and "20" in t for t in legend)
     assert _errors(browser) == []

@@ -116,3 +116,22 @@ def test_access_popups_show_the_range_and_the_network(province):
     joined, fields, minutes = join_access(parks, access, {"kep": ("Ga Kép", "Kép station")})
     assert list(joined["_show_minutes_to_kep"]) == ["34 (28–41) phút / min", "không rõ / unknown — not on the network"]
     assert "network" in [f.column for f in fields]
+
+
+def test_declared_context_layers_join_their_theme_group(province):
+    """A declared layer of the transport group sits with the corridors, under the region's name for the group."""
+    from shapely.geometry import LineString
+
+    from maps.planner import planner_map
+
+    corridors = gpd.GeoDataFrame({"corridor_id": ["ql1a"], "name_vi": ["Quốc lộ 1A"], "road_class": ["national"]},
+                                 geometry=[LineString([(106.1, 21.1), (106.5, 21.3)])], crs="EPSG:4326")
+    dest = gpd.GeoDataFrame({"key": ["kep"], "name_vi": ["Ga Kép"], "name_en": ["Kép station"]},
+                            geometry=[Point(106.3, 21.3)], crs="EPSG:4326")
+    m = planner_map({"province": province, "corridors": corridors, "destinations": dest},
+                    map_config={"transport_group": "Giao thông thử / test transport"})
+    html = m.get_root().render()
+    group = html[html.index('"Giao thông thử / test transport"'):]
+    assert html.count('"Giao thông thử / test transport"') == 1
+    names = [m.bgplan_layers[k].get_name() for k in ("corridors", "destinations")]
+    assert all(n in group[:400] for n in names), group[:400]

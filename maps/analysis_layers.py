@@ -50,9 +50,9 @@ class AnalysisLayers:
                 st["color"] = "#333333"
             vi, en = target_label(col, self.names)
             reasons = parks.get(f"_why_{col}", pd.Series([None] * len(parks), index=parks.index))
-            tips = [popups.tooltip_html(n, style.fmt_minutes(m) if not style.is_missing(m) else
+            tips = [popups.tooltip_html(n, parks[f"_show_{col}"].get(i) if not style.is_missing(m) else
                                         f"{style.UNKNOWN}{' — ' + _short(w) if not style.is_missing(w) else ''}")
-                    for n, m, w in zip(parks["name"], minutes, reasons)]
+                    for i, n, m, w in zip(parks.index, parks["name"], minutes, reasons)]
             made.append(self.layer(G_ACCESS, f"access_{col[len('minutes_to_'):]}", f"{vi} / {en}", parks, keys, styles, tips,
                                    list(pops), [style.park_radius(a) for a in areas], show=(col == shown)))
         self.add(G_ACCESS, folium.FeatureGroup(name="Không / none", show=shown is None, control=False), "access_none")
@@ -405,7 +405,9 @@ def join_access(parks: gpd.GeoDataFrame, access: pd.DataFrame, names: dict):
     minutes = [c for c in access.columns if c.startswith("minutes_to_")]
     people = [c for c in access.columns if re.fullmatch(r"people_within_\d+_min", str(c))]
     reasons = [c for c in access.columns if c.startswith("reason_")]
-    cols = minutes + people + reasons
+    bounds = [c for c in access.columns if re.match(r"minutes_(low|high)_to_", str(c))]
+    network = [c for c in ("network",) if c in access.columns]
+    cols = minutes + people + reasons + bounds + network
     if name_col is None or not (minutes or people) or "name" not in parks:
         log.warning("access table needs a park name column and minutes_to_* columns; not joined")
         return parks, [], []
@@ -422,9 +424,17 @@ def join_access(parks: gpd.GeoDataFrame, access: pd.DataFrame, names: dict):
     for c in minutes:
         why = parks.get(f"reason_{c[len('minutes_to_'):]}", pd.Series([None] * len(parks), index=parks.index))
         parks[f"_why_{c}"] = why
-        parks[f"_show_{c}"] = [style.fmt_minutes(v) if not style.is_missing(v) else
+        low, high = (pd.to_numeric(parks.get(c.replace("minutes_to_", f"minutes_{b}_to_"),
+                                             pd.Series(np.nan, index=parks.index)), errors="coerce") for b in ("low", "high"))
+        parks[f"_show_{c}"] = [style.fmt_minutes_range(v, lo, hi) if not style.is_missing(v) else
                                style.UNKNOWN + (f" — {w}" if not style.is_missing(w) else "")
-                               for v, w in zip(pd.to_numeric(parks[c], errors="coerce"), why)]
+                               for v, lo, hi, w in zip(pd.to_numeric(parks[c], errors="coerce"), low, high, why)]
         fields.append(Field(f"_show_{c}", column_label(c, names), str))
     fields += [Field(c, column_label(c, names), style.fmt_people) for c in people]
+    if network:
+        fields.append(Field("network", "Mạng đường / road network"))
+    if bounds:
+        fields.append(Field("_range_note", "Khoảng / range", str))
+        parks["_range_note"] = ("theo tốc độ giả định thấp–cao của mô hình / from the speed model's low–high assumed "
+                                "speeds")
     return parks, fields, minutes

@@ -40,6 +40,18 @@ Groups in the layer control (labels Vietnamese / English)
   ``planned_roads``, ``interchanges``  the scenario's lines (dashed) and
                   entry points.
 
+Declared layers (:mod:`maps.registry`: one entry per layer with its style,
+legend, popup fields, publish allow-list, licence and pages) are drawn from
+the same ``layers`` / ``analyses`` dicts: today the towns, water,
+neighbouring provinces and key destinations; the sites' legal verdict
+(``site_verdicts``: ``eligible`` true/false/unknown, ``rule_failures``,
+``rules_unknown``, ``preconditions_met``, read from ``sites.gpkg``), the Monte
+Carlo probability of being suitable (``sensitivity``) and the sites' rank
+ranges (``sensitivity_sites``, both from ``sensitivity.gpkg``). Adding a layer
+is one :func:`maps.registry.register` call. Access popups give each time with
+the range of the assumed speeds, "34 (28–41) phút / min"
+(``minutes_low_to_<key>`` / ``minutes_high_to_<key>``), and the ``network``.
+
 Every styled layer has a legend (:class:`maps.legend.Legend`) shown while the
 layer is on; the map has a scale bar, a full-screen button, tooltips on
 hover, popups with formatted values and the attribution for OSM (ODbL),
@@ -63,15 +75,25 @@ from branca.element import Element
 
 from geo.output import atomic_path
 from geo.text import fold
-from maps import popups, style, vendor
+from maps import popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
-from maps.elements import (DataLayer, GroupedLayers, ImageLayer, MapSetup, Ready, SharedTexts, SwitchWhenAdded,
-                           feature_collection, has_features, stable_ids)
+from maps.elements import (
+    DataLayer,
+    GroupedLayers,
+    ImageLayer,
+    MapSetup,
+    Ready,
+    SharedTexts,
+    SwitchWhenAdded,
+    feature_collection,
+    has_features,
+    stable_ids,
+)
 from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, window_of
 from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
-from maps.sensitivity_layer import add_probability_layer
+from maps.registry import G_BOUNDARIES, G_TRANSPORT, G_URBAN
 from maps.style import choropleth
 
 log = logging.getLogger(__name__)
@@ -83,11 +105,9 @@ DEFAULT_SIMPLIFY_M = {"province": 20, "districts": 20, "district_population": 20
 
 BASE_OSM = "OpenStreetMap"
 BASE_NONE = "Không nền / no base map"
-G_BOUNDARIES = "Ranh giới / Boundaries"
 G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
 G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
-G_TRANSPORT = "Giao thông, logistics / Transport, logistics"      # the region's map.transport_group replaces it
-G_URBAN = "Đô thị, dân số, nước / Urban, population, water"
+# G_BOUNDARIES, G_TRANSPORT (the region's map.transport_group replaces it), G_URBAN: maps/registry.py
 
 GROUP_ORDER = (G_BOUNDARIES, G_DISTRICTS, G_PARKS, G_TRANSPORT, G_URBAN, G_ACCESS, G_ISOCHRONES, G_ANALYSIS)
 
@@ -167,14 +187,17 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.boundaries(prepared)
     build.districts(prepared)
     build.analysis_areas(prepared_analyses)
-    add_probability_layer(build, prepared_analyses.get("sensitivity"))   # plan.py sensitivity (maps/sensitivity_layer.py)
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
     build.transport(prepared)
-    build.urban(prepared)
+    for entry in registry.entries("layers"):   # the declared context layers (maps/registry.py): towns, water …
+        registry.draw(build, entry, prepared.get(entry.key))
     build.population(population)
     build.analysis_points(prepared_analyses)
+    for entry in registry.entries("analyses"):  # the declared analyses: site verdicts, sensitivity …
+        registry.draw(build, entry, prepared_analyses.get(entry.key))
 
-    groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in GROUP_ORDER if g in build.groups}
+    order = list(GROUP_ORDER) + [g for g in build.groups if g not in GROUP_ORDER]
+    groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in order if g in build.groups}
     GroupedLayers([(BASE_OSM, tiles), (BASE_NONE, None)], groups,
                   exclusive=[G_DISTRICTS, G_ISOCHRONES, G_ACCESS], collapsed=collapsed).add_to(m)
     for legend in build.legends:
@@ -258,7 +281,6 @@ ANALYSIS_FILES = {
                       "interchanges": "interchanges"},                     # plan.py scenario
     "isochrones.gpkg": {"isochrones": "isochrones"},                       # plan.py isochrones
     "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site
-    "sensitivity.gpkg": {"cells": "sensitivity"},                          # plan.py sensitivity
 }
 
 
@@ -274,6 +296,9 @@ def read_analyses(out_dir) -> dict:
     out_dir = Path(out_dir)
     found = {}
     sources = [(out_dir / f, m) for f, m in ANALYSIS_FILES.items()]
+    for entry in registry.entries("analyses"):          # the declared layers read from their own files
+        if entry.read:
+            sources.append((out_dir / entry.read[0], {entry.read[1]: entry.key}))
     sources.append((out_dir / "analyses.gpkg", {n: n for n in ANALYSIS_NAMES}))
     for path, mapping in sources:
         if not path.is_file():
@@ -289,6 +314,10 @@ def read_analyses(out_dir) -> dict:
         rules = rules_from_summary(json.loads(siting.read_text(encoding="utf-8")))
         if rules is not None:
             found["suitability"].attrs["explorer_rules"] = rules
+    meta = out_dir / "sensitivity.json"
+    if "sensitivity" in found and meta.is_file():          # runs and seed, for the legend (published too)
+        s = json.loads(meta.read_text(encoding="utf-8"))
+        found["sensitivity"].attrs["montecarlo"] = {k: s.get(k) for k in ("runs", "seed")}
     return found
 
 
@@ -351,12 +380,6 @@ class _Builder(AnalysisLayers):
             self.legends.append(Legend("Ranh giới / boundaries", [Swatch("Tỉnh / province", "line", st["p"]),
                                                                    Swatch("Huyện / district", "line", {"color": "#555", "weight": 1})],
                                        [lay], open=False))
-        nb = L.get("neighbours")
-        if has_features(nb):
-            tips = [popups.tooltip_html(r.get("name_vi"), "Tỉnh lân cận / neighbouring province") for _, r in nb.iterrows()]
-            st = {"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}}
-            self.layer(G_BOUNDARIES, "neighbours", "Tỉnh lân cận / neighbouring provinces", nb, ["n"] * len(nb), st, tips,
-                       highlight=False)
         d = _districts(L)
         if has_features(d) and "district" in d:
             pts = d.copy()
@@ -529,57 +552,8 @@ class _Builder(AnalysisLayers):
             self.legends.append(Legend(self.map_config.get("rail_legend_title") or "Đường sắt, ga / railways, stations", sw,
                                        rail_layers, open=False))
 
-        dest = L.get("destinations")
-        if has_features(dest):
-            names = dest["name_vi"] if "name_vi" in dest else dest.get("name", pd.Series([None] * len(dest)))
-            tips = [escape(style.fmt_text(n)) for n in names]
-            pops = popups.feature_popups(dest.assign(_t=list(names)), "_t", popups.DESTINATION_FIELDS)
-            st = {"d": {"radius": 6, "fillColor": "#000000", "color": "#ffffff", "weight": 2, "fillOpacity": 1}}
-            # labels=True: the name is a permanent label; the popup still opens on click
-            self.layer(G_TRANSPORT, "destinations", "Điểm đến chính / key destinations", dest, ["d"] * len(dest), st, tips,
-                       pops, labels=True)
 
     # ----------------------------------------------------------------- urban, population, water
-
-    def urban(self, L: dict):
-        u = L.get("urban_areas")
-        if has_features(u):
-            keys = []
-            for _, r in u.iterrows():
-                if r.get("kind") == "builtup_area":
-                    keys.append("builtup")
-                elif bool(r.get("is_programme_town")) is True:
-                    keys.append("programme")
-                else:
-                    cls = str(r.get("place_class"))
-                    keys.append({"national_capital": "city"}.get(cls, cls if cls in style.URBAN_CLASSES else "town"))
-            styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#7f0000", "weight": 1, "fillOpacity": 0.9}
-                      for k, v in style.URBAN_CLASSES.items()}
-            styles["builtup"] = {"color": "#b2182b", "weight": 1, "fillColor": "#d6604d", "fillOpacity": 0.35}
-            pop_col = u["commune_population"] if "commune_population" in u else pd.Series(np.nan, index=u.index)
-            tips = [popups.tooltip_html(r.get("name"), f"Dân số 2019 / population 2019: {style.fmt_people(p)}"
-                                        if not style.is_missing(p) else None) for (_, r), p in zip(u.iterrows(), pop_col)]
-            pops = popups.feature_popups(u, "name", popups.URBAN_FIELDS)
-            lay = self.layer(G_URBAN, "urban_areas", "Đô thị / urban areas", u, keys, styles, tips, pops)
-            present = [k for k in style.URBAN_CLASSES if k in set(keys)]
-            sw = [Swatch(style.URBAN_CLASSES[k]["label"], "fill" if k == "builtup" else "circle", styles[k]) for k in present]
-            self.legends.append(Legend("Đô thị / urban areas", sw, [lay], open=False,
-                                       note=f"Vị trí {self.provenance['osm']}, dân số điều tra {self.provenance['census_year']} / "
-                                            f"{self.provenance['osm']} places, census {self.provenance['census_year']} population"))
-        w = L.get("water")
-        if has_features(w):
-            kinds = [str(k) if str(k) in style.WATER else "waterway" for k in (w["kind"] if "kind" in w else ["waterway"] * len(w))]
-            styles = {"waterway": {"color": style.WATER["waterway"]["color"], "weight": 1.2, "opacity": 0.8},
-                      "water_area": {"color": style.WATER["water_area"]["color"], "weight": 0.5,
-                                     "fillColor": "#7fb2ec", "fillOpacity": 0.6}}
-            lengths = w["length_km"] if "length_km" in w else pd.Series(np.nan, index=w.index)
-            areas = w["area_ha"] if "area_ha" in w else pd.Series(np.nan, index=w.index)
-            tips = [popups.tooltip_html(style.WATER[k]["label"], style.fmt_km(le) if k == "waterway" else style.fmt_ha(a))
-                    for k, le, a in zip(kinds, lengths, areas)]
-            lay = self.layer(G_URBAN, "water", "Sông, hồ / rivers, water", w, kinds, styles, tips, highlight=False)
-            self.legends.append(Legend("Sông, hồ / water", [Swatch(style.WATER["waterway"]["label"], "line", styles["waterway"]),
-                                                            Swatch(style.WATER["water_area"]["label"], "fill", styles["water_area"])],
-                                       [lay], open=False, note=f"{self.provenance['osm']}, không có tên / no names"))
 
     def population(self, population):
         if population is None:

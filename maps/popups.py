@@ -176,25 +176,6 @@ STATION_FIELDS = (
     Field("source", "Nguồn / source"),
 )
 
-DESTINATION_FIELDS = (
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("kind", "Loại / kind"),
-    Field("source", "Nguồn / source"),
-    Field("note", "Ghi chú / note"),
-)
-
-URBAN_FIELDS = (
-    Field("place_class", "Loại (OSM) / class (OSM)"),
-    Field("programme_town", "Đô thị trong chương trình / programme town"),
-    Field("district", "Huyện / district"),
-    Field("commune", "Xã, phường, thị trấn / commune"),
-    Field("commune_population", "Dân số xã/phường 2019 / commune population 2019", style.fmt_people),
-    Field("district_population", "Dân số huyện 2019 / district population 2019", style.fmt_people),
-    Field("district_urban_share", "Tỷ lệ đô thị của huyện / district urban share", lambda v: style.fmt_pct(v, 1)),
-    Field("area_ha", "Diện tích / area", style.fmt_ha),
-    Field("note", "Ghi chú / note"),
-)
-
 DISTRICT_FIELDS = (
     Field("type_vi", "Loại / type"),
     Field("province_vi", "Tỉnh (trước 2025) / province (pre-2025)"),

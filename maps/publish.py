@@ -46,7 +46,7 @@ import pandas as pd
 
 from geo.config import read_yaml
 from geo.errors import InputError
-from maps import dualmap, indicators, licences, style, vendor
+from maps import dualmap, indicators, licences, registry, style, vendor
 from maps.planner import planner_map, read_analyses, read_layers
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,8 @@ def public_layers(layers: dict | None, allow: dict | None) -> dict:
         geom = [frame.geometry.name] if hasattr(frame, "geometry") and frame.geometry.name in frame else []
         cols = public_columns([c for c in frame.columns if c not in geom], allow[name])
         sub = frame[cols + geom].copy()
-        # only the siting rules (numbers and labels, no paths) travel with a layer
-        sub.attrs = {k: v for k, v in getattr(frame, "attrs", {}).items() if k == "explorer_rules"}
+        # only the siting rules and the Monte Carlo run count (numbers and labels, no paths) travel with a layer
+        sub.attrs = {k: v for k, v in getattr(frame, "attrs", {}).items() if k in ("explorer_rules", "montecarlo")}
         out[name] = sub
     return out
 
@@ -175,15 +175,18 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
         summary = summary if summary is not None else file_summary
         analyses = analyses if analyses is not None else read_analyses(out_dir)
     cfg = load_config(config)
-    pub = public_layers(layers, cfg["layers"])
+    # the declared layers (maps/registry.py) bring their own allow-lists; publish.yaml may override one
+    pub = public_layers(layers, {**registry.allow_list("layers"), **cfg["layers"]})
     pub_analyses = public_layers({k: v for k, v in (analyses or {}).items() if v is not None and len(v)},
-                                 cfg.get("analyses", {}))
+                                 {**registry.allow_list("analyses"), **(cfg.get("analyses") or {})})
     if not cfg.get("population", True):
         population = None
     public_summary = _public_summary(summary or {})
     generated = _dt.date.today().isoformat()
     names = list(pub) + (["population"] if population is not None else [])
-    rows = licences.licence_table(names, list(pub_analyses), summary)
+    known = (summary or {}).get("licences") or {}
+    inherited = {k: known[v] for k, v in registry.licence_keys().items() if v in known and k not in known}
+    rows = licences.licence_table(names, list(pub_analyses), {**(summary or {}), "licences": {**known, **inherited}})
     blocked = licences.restricted(rows)
     if blocked and not include_restricted:
         log.warning("not published (redistribution not allowed): %s; use --include-restricted to publish them", ", ".join(blocked))
@@ -204,7 +207,8 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
             if page["needs"] and not any(n in pub_analyses for n in page["needs"]):
                 continue
             chosen = pub if page["layers"] is None else {k: v for k, v in pub.items() if k in page["layers"]}
-            options = dict(analyses={k: v for k, v in pub_analyses.items() if k in page["analyses"]},
+            shown = (*page["analyses"], *registry.page_layers(page["file"]))
+            options = dict(analyses={k: v for k, v in pub_analyses.items() if k in shown},
                            summary=public_summary, title=f"{_region_name(pub)} — {page['title']}",
                            assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
                            home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],

@@ -4,8 +4,11 @@ Input: the ``cells`` layer of ``OUT/sensitivity.gpkg`` (``plan.py sensitivity``,
 :mod:`layers.sensitivity`), column ``p_suitable`` (0–1). Drawn as a classed
 image (62,000 cells at 250 m would weigh hundreds of MB as vectors), on top
 of the suitability score, transparent where no run found the cell suitable,
-with its legend saying how many runs and which seed (from the layer's
-``runs``/``seed`` attributes when the caller puts them in ``attrs``).
+with its legend saying how many runs and which seed (``attrs["montecarlo"]``:
+``runs``, ``seed``, put there by :func:`read_sensitivity` and
+:func:`maps.planner.read_analyses`). Declared in :mod:`maps.registry`
+(entry ``sensitivity``), which draws it on OUT/map.html and the published
+suitability page.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def read_sensitivity(out_dir):
     meta = Path(out_dir) / "sensitivity.json"
     if meta.is_file():
         s = json.loads(meta.read_text(encoding="utf-8"))
-        cells.attrs["summary"] = {k: s.get(k) for k in ("runs", "seed", "concentration", "profile", "scheduler")}
+        cells.attrs["montecarlo"] = {k: s.get(k) for k in ("runs", "seed", "concentration", "profile", "scheduler")}
     return cells
 
 
@@ -73,7 +76,7 @@ def probability_image(cells) -> tuple[str, list]:
     return uri, [[lat[0], lon[0]], [lat[1], lon[1]]]
 
 
-def add_probability_layer(build, cells) -> None:
+def add_probability_layer(build, cells):
     """Add the probability image and its legend to the planner's layer builder (``build.add``, ``build.legends``)."""
     from maps.elements import ImageLayer, has_features
 
@@ -81,11 +84,12 @@ def add_probability_layer(build, cells) -> None:
         return
     uri, bounds = probability_image(cells)
     lay = build.add(G_ANALYSIS, ImageLayer(uri, bounds, NAME, "sensitivity", opacity=0.85, show=True), "sensitivity")
-    s = cells.attrs.get("summary") or {}
+    s = cells.attrs.get("montecarlo") or cells.attrs.get("summary") or {}
     runs = f"{s['runs']:,} trọng số ngẫu nhiên / random weightings (seed {s.get('seed')})" if s.get("runs") else "Monte Carlo"
     build.legends.append(Legend(
         f"{NAME} — {runs}",
         [Swatch(label, "fill", {"fillColor": col, "color": col, "fillOpacity": 0.85}) for label, col in zip(P_LABELS, P_PALETTE)],
-        [lay], position="bottomleft",
+        [lay],              # with the other legends, in their corner (not over the explorer panel)
         note="Tỷ lệ lần chạy ô thuộc nhóm phù hợp nhất; không tô = không lần nào / share of runs in which the cell is "
              "among the suitable ones; blank = none"))
+    return lay

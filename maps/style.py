@@ -104,6 +104,23 @@ def fmt_minutes(value) -> str:
     return fmt_number(value, 0, "phút / min")
 
 
+def fmt_minutes_range(value, low=None, high=None) -> str:
+    """Minutes with the range the assumed speeds allow: "34 (28–41) phút / min"; the value alone without a range.
+
+    >>> fmt_minutes_range(34.2, 27.6, 41.4)
+    '34 (28–41) phút / min'
+    >>> fmt_minutes_range(34.2, None, 41)
+    '34 phút / min'
+    >>> fmt_minutes_range(None, 28, 41)
+    'không rõ / unknown'
+    """
+    if is_missing(value) or not math.isfinite(float(value)):
+        return UNKNOWN
+    if is_missing(low) or is_missing(high) or not (math.isfinite(float(low)) and math.isfinite(float(high))):
+        return fmt_minutes(value)
+    return f"{fmt_number(value, 0)} ({fmt_number(low, 0)}–{fmt_number(high, 0)}) phút / min"
+
+
 def fmt_people(value) -> str:
     """Persons, whole, grouped."""
     return fmt_number(value, 0, "người / persons")

@@ -493,6 +493,7 @@ def siting_out(region, built, tmp_path_factory):
     out = tmp_path_factory.mktemp("siting_out")
     result = run_siting(region, "logistics-heavy", cell_m=1000, sensitivity=False)
     write_siting(result, out)
+    _fake_sensitivity(out)
     context = {k: v for k, v in built.layers.items() if k in ("province", "districts", "district_population", "corridors",
                                                                 "stations", "destinations", "industrial_parks")}
     analyses = read_analyses(out)
@@ -500,6 +501,19 @@ def siting_out(region, built, tmp_path_factory):
     write_planner_map(out, layers=context, analyses=analyses, summary=built.summary)
     publish_site(out, layers=context, analyses=analyses, summary=built.summary)
     return out, result
+
+
+def _fake_sensitivity(out: Path):
+    """A small OUT/sensitivity.gpkg + .json as ``plan.py sensitivity`` writes them (no Monte Carlo run: the layout
+    tests need the probability layer and the rank markers on the page, not their values)."""
+    grid = gpd.read_file(out / "sites.gpkg", layer="grid", columns=["suitable"])
+    grid["p_suitable"] = grid["suitable"].astype(float) * 0.8
+    grid[["p_suitable", "geometry"]].to_file(out / "sensitivity.gpkg", layer="cells", driver="GPKG")
+    sites = gpd.read_file(out / "sites.gpkg", layer="sites", columns=["site", "area_ha", "district"])
+    sites = sites.assign(p_rank_1=0.1, p_top_n=0.9, p_lost=0.0, rank_p05=sites["site"], rank_median=sites["site"],
+                         rank_p95=sites["site"] + 2)
+    sites.to_file(out / "sensitivity.gpkg", layer="sites", driver="GPKG")
+    (out / "sensitivity.json").write_text(json.dumps({"runs": 20, "seed": 1}), encoding="utf-8")
 
 
 def _open_file(driver, path: Path):
@@ -626,9 +640,12 @@ document.querySelectorAll('.leaflet-control').forEach(function (c) {
 var labels = [];
 document.querySelectorAll('.leaflet-tooltip.bg-label').forEach(function (t) {
   if (getComputedStyle(t).visibility === 'hidden') return;
-  var r = t.getBoundingClientRect();
-  if (r.width && r.height) labels.push({what: t.textContent, box: [r.left, r.top, r.right, r.bottom]});
+  var r = t.getBoundingClientRect(), k = t.closest('.leaflet-container').getBoundingClientRect();
+  var box = [Math.max(r.left, k.left), Math.max(r.top, k.top), Math.min(r.right, k.right), Math.min(r.bottom, k.bottom)];
+  if (box[2] - box[0] >= 1 && box[3] - box[1] >= 1) labels.push({what: t.textContent, box: box});   // clipped by its map
 });
+var bar = document.querySelector('.bg-dual-bar');            // the dual map's bar (title, selector, legend)
+if (bar) { var b = bar.getBoundingClientRect(); boxes.push({what: 'dual bar', box: [b.left, b.top, b.right, b.bottom]}); }
 var title = document.querySelector('.bg-box');
 return {controls: boxes, labels: labels, legends: document.querySelectorAll('.bg-legend').length,
         legends_shown: Array.from(document.querySelectorAll('.bg-legend')).filter(function (l) { return l.offsetParent; }).length,
@@ -653,7 +670,7 @@ def test_controls_and_labels_do_not_overlap(browser, server, siting_out, width, 
     browser.set_window_size(width, height)
     try:
         pages = [(f"{server}/planning.html", "planning"), (f"{server}/access.html", "access"),
-                 (out / "site" / "suitability.html", "suitability")]
+                 (out / "site" / "suitability.html", "suitability"), (f"{server}/scenario.html", "scenario")]
         for url, name in pages:
             if isinstance(url, Path):
                 _open_file(browser, url)
@@ -663,6 +680,8 @@ def test_controls_and_labels_do_not_overlap(browser, server, siting_out, width, 
             state = browser.execute_script(_BOXES)
             _shot(browser, f"layout_{name}_{width}x{height}")
             assert state["title"] and len(state["controls"]) >= 4, name
+            if name == "scenario":                  # two maps, each with its controls, below one bar
+                assert browser.execute_script("return document.querySelectorAll('.folium-map').length") == 2
             assert state["legends_shown"] < state["legends"] or name == "suitability", name    # legends of hidden layers hidden
             assert state["legends_open"] == 0, name                                             # one line each until opened
             assert _overlaps(state["controls"]) == [], (name, width)
@@ -671,3 +690,26 @@ def test_controls_and_labels_do_not_overlap(browser, server, siting_out, width, 
             assert _errors(browser) == []
     finally:
         browser.set_window_size(1400, 900)
+
+
+def test_published_suitability_shows_the_legal_verdict(browser, siting_out):
+    """The sites at the profile's weights, outlined by their legal verdict (maps/registry.py: site_verdicts)."""
+    out, result = siting_out
+    _open_file(browser, out / "site" / "suitability.html")
+    verdicts = [str(v) for v in result.sites["eligible"]]
+    assert _drawn(browser, "site_verdicts") == len(verdicts)
+    keys = browser.execute_script("return bgplan.layers.site_verdicts.getLayers().map(function (l) {"
+                                  " return l.feature.properties.k; })")
+    from maps.registry import verdict_class
+
+    assert sorted(keys) == sorted(verdict_class(v) for v in verdicts)
+    legend = browser.execute_script("return Array.from(document.querySelectorAll('.bg-legend summary'))"
+                                    ".map(function (s) { return s.textContent; })")
+    assert any("legal verdict" in t for t in legend)
+    # the sensitivity outputs: the probability image and one rank marker per site with its range in the tooltip
+    assert browser.execute_script("return bgMap.hasLayer(bgplan.layers.sensitivity)")
+    assert _drawn(browser, "sensitivity_sites") == len(verdicts)
+    tip = browser.execute_script("return bgplan.layers.sensitivity_sites.getLayers()[0].feature.properties.t")
+    assert "5–95 %" in tip
+    assert any("probability suitable" in t and "20" in t for t in legend)
+    assert _errors(browser) == []

@@ -57,3 +57,31 @@ def test_planner_map_shows_the_layer(cells):
     html = m.get_root().render()
     assert "Xác suất phù hợp / probability suitable" in html and '"sensitivity"' in html
     assert "sensitivity" not in planner_map({"province": province}).bgplan_layers
+
+
+def test_published_suitability_page_shows_sensitivity(cells, tmp_path):
+    """OUT/sensitivity.gpkg (cells + sites) and sensitivity.json → the published suitability page: the probability
+    image, the site rank ranges in popups, and only the allow-listed columns (maps/registry.py)."""
+    from maps.planner import read_analyses
+    from maps.publish import publish_site
+
+    province = gpd.GeoDataFrame({"name_vi": ["Tỉnh thử"]}, geometry=[box(106.0, 21.0, 106.5, 21.3)], crs="EPSG:4326")
+    c = cells.assign(p_in_site=0.5, score_sd=0.01).to_crs("EPSG:4326")
+    c.to_file(tmp_path / "sensitivity.gpkg", layer="cells", driver="GPKG")
+    sites = gpd.GeoDataFrame({"site": [1, 2], "area_ha": [60.0, 45.0], "district": ["Yên Dũng", "Lạng Giang"],
+                              "p_rank_1": [0.7, 0.1], "p_top_n": [1.0, 0.6], "p_lost": [0.0, 0.3],
+                              "rank_p05": [1.0, 2.0], "rank_median": [1.0, 4.0], "rank_p95": [2.0, 9.0]},
+                             geometry=[box(620000, 2340000, 621000, 2341000), box(625000, 2340000, 626000, 2341000)],
+                             crs="EPSG:32648").to_crs("EPSG:4326")
+    sites.to_file(tmp_path / "sensitivity.gpkg", layer="sites", driver="GPKG")
+    (tmp_path / "sensitivity.json").write_text('{"runs": 100, "seed": 7, "scheduler": "/secret/path"}', encoding="utf-8")
+    found = read_analyses(tmp_path)
+    assert {"sensitivity", "sensitivity_sites"} <= set(found)
+    candidates = sites.rename(columns={"site": "rank"})[["rank", "area_ha", "district", "geometry"]]
+    site = publish_site(tmp_path, layers={"province": province}, analyses={**found, "candidates": candidates})["site"]
+    page = (site / "suitability.html").read_text(encoding="utf-8")
+    assert "Xác suất phù hợp / probability suitable — 100 trọng số ngẫu nhiên / random weightings (seed 7)" in page
+    assert "#2 (#2–#9, 5–95 %); trung vị / median #4" in page                    # rank range in the popup
+    assert "how firm the ranks are" in page
+    assert "p_in_site" not in page and "score_sd" not in page and "/secret/path" not in page
+    assert "Xác suất phù hợp" not in (site / "planning.html").read_text(encoding="utf-8")   # only on its page

@@ -1,0 +1,137 @@
+"""One place per map layer (maps/registry.py): a layer added as one entry is drawn, has a legend and
+popups, is read from OUT, and is published with its allow-list and licence — on synthetic frames (fast)."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from maps import registry
+from maps.popups import Field
+
+SECRET = "owner-phone-0912345678"
+
+
+@pytest.fixture
+def province():
+    return gpd.GeoDataFrame({"name_vi": ["Tỉnh thử"], "area_km2": [1000.0]},
+                            geometry=[box(106.0, 21.0, 106.6, 21.4)], crs="EPSG:4326")
+
+
+@pytest.fixture
+def wells():
+    """A new layer registered for the test only (removed afterwards)."""
+    entry = registry.register(registry.MapLayer(
+        key="test_wells", title="Giếng / wells",
+        styles={"deep": {"radius": 6, "fillColor": "#08519c", "color": "#fff", "weight": 1, "fillOpacity": 1},
+                "shallow": {"radius": 6, "fillColor": "#9ecae1", "color": "#fff", "weight": 1, "fillOpacity": 1}},
+        classify=lambda r: "deep" if r["depth_m"] >= 50 else "shallow",
+        legend=(("deep", "sâu / deep (≥ 50 m)"), ("shallow", "nông / shallow")),
+        legend_title="Giếng khoan / boreholes", swatch="circle",
+        popup_title="name", fields=(Field("depth_m", "Độ sâu / depth", lambda v: f"{v:.0f} m"),
+                                    Field("owner", "Chủ / owner")),
+        tooltip=lambda r: f"{r['depth_m']:.0f} m",
+        publish=("name", "depth_m"), licence="water", read=("wells.gpkg", "wells"), pages=("planning.html",)))
+    frame = gpd.GeoDataFrame({"name": ["Giếng A", "Giếng B"], "depth_m": [80.0, 12.0], "owner": [SECRET, SECRET]},
+                             geometry=[Point(106.2, 21.2), Point(106.4, 21.3)], crs="EPSG:4326")
+    yield entry, frame
+    registry.unregister("test_wells")
+
+
+def test_entries_validate_themselves():
+    with pytest.raises(ValueError, match="unknown style"):
+        registry.MapLayer(key="x", title="x", styles={"a": {}}, legend=(("b", "B"),))
+    with pytest.raises(ValueError, match="source"):
+        registry.MapLayer(key="x", title="x", styles={"a": {}}, source="elsewhere")
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(registry.get("site_verdicts"))
+
+
+def test_a_new_layer_is_one_entry_on_the_planner_map(province, wells):
+    from maps.planner import planner_map
+
+    entry, frame = wells
+    m = planner_map({"province": province}, analyses={"test_wells": frame})
+    assert "test_wells" in m.bgplan_layers
+    data = m.bgplan_layers["test_wells"].data
+    assert [f["properties"]["k"] for f in data["features"]] == ["deep", "shallow"]
+    html = m.get_root().render()
+    assert "Giếng khoan / boreholes" in html and "sâu / deep (≥ 50 m)" in html         # legend
+    assert "Độ sâu / depth" in data["features"][0]["properties"]["p"]                   # popup
+    assert "80 m" in data["features"][0]["properties"]["p"]
+    assert "test_wells" not in planner_map({"province": province}).bgplan_layers       # absent data: not drawn
+
+
+def test_a_new_layer_is_read_from_out_and_published_with_its_allow_list(province, wells, tmp_path):
+    from maps.planner import read_analyses
+    from maps.publish import publish_site
+
+    entry, frame = wells
+    frame.to_file(tmp_path / "wells.gpkg", layer="wells", driver="GPKG")
+    found = read_analyses(tmp_path)
+    assert list(found["test_wells"]["name"]) == ["Giếng A", "Giếng B"]
+    summary = {"licences": {"water": {"source": "OSM", "licence": "ODbL", "redistribution": "allowed"}}}
+    site = publish_site(tmp_path, layers={"province": province}, analyses=found, summary=summary)["site"]
+    page = (site / "planning.html").read_text(encoding="utf-8")
+    assert "Giếng khoan / boreholes" in page and "Độ sâu / depth" in page
+    assert SECRET not in page and "Chủ / owner" not in page                             # not in the allow-list
+    rows = {r["layer"]: r for r in json.loads((site / "licences.json").read_text(encoding="utf-8"))}
+    assert rows["test_wells"]["licence"] == "ODbL"                                       # inherited licence key
+
+
+def test_site_verdicts_colour_outline_and_readable_failures(province):
+    from maps.planner import planner_map
+
+    sites = gpd.GeoDataFrame(
+        {"site": [1, 2, 3], "area_ha": [60.0, 45.0, 80.0], "district": ["Yên Dũng", "Lạng Giang", None],
+         "eligible": ["true", "false", "unknown"], "preconditions_met": ["true", "true", None],
+         "rule_failures": [None, "a CCN covers at most 75 ha (Decree 32/2024, Art. 2) | too close to water", None],
+         "rules_unknown": [None, None, "rice land must be phased (summary; not confirmed) [no rice-land layer]"]},
+        geometry=[box(106.1, 21.1, 106.12, 21.12), box(106.2, 21.1, 106.22, 21.12), box(106.3, 21.1, 106.32, 21.12)],
+        crs="EPSG:4326")
+    m = planner_map({"province": province}, analyses={"site_verdicts": sites})
+    feats = m.bgplan_layers["site_verdicts"].data["features"]
+    assert [f["properties"]["k"] for f in feats] == ["eligible", "fails", "unknown"]
+    fails = feats[1]["properties"]["p"]
+    assert "• a CCN covers at most 75 ha (Decree 32/2024, Art. 2) • too close to water" in fails
+    assert "không đạt / fails a rule" in fails
+    assert "chưa xác định / unknown" in feats[2]["properties"]["p"]          # unknown is never a pass
+    html = m.get_root().render()
+    assert "legal verdict" in html and "đủ điều kiện / eligible" in html
+
+
+def test_access_popups_show_the_range_and_the_network(province):
+    import pandas as pd
+
+    from maps.analysis_layers import join_access
+
+    parks = gpd.GeoDataFrame({"name": ["KCN A", "KCN B"]}, geometry=[Point(106.2, 21.2), Point(106.3, 21.2)],
+                             crs="EPSG:4326")
+    access = pd.DataFrame({"name": ["KCN A", "KCN B"], "minutes_to_kep": [34.2, float("nan")],
+                           "minutes_low_to_kep": [27.6, float("nan")], "minutes_high_to_kep": [41.4, float("nan")],
+                           "reason_kep": [None, "not on the network"], "network": ["today: OSM 2018 + CT.01"] * 2})
+    joined, fields, minutes = join_access(parks, access, {"kep": ("Ga Kép", "Kép station")})
+    assert list(joined["_show_minutes_to_kep"]) == ["34 (28–41) phút / min", "không rõ / unknown — not on the network"]
+    assert "network" in [f.column for f in fields]
+
+
+def test_declared_context_layers_join_their_theme_group(province):
+    """A declared layer of the transport group sits with the corridors, under the region's name for the group."""
+    from shapely.geometry import LineString
+
+    from maps.planner import planner_map
+
+    corridors = gpd.GeoDataFrame({"corridor_id": ["ql1a"], "name_vi": ["Quốc lộ 1A"], "road_class": ["national"]},
+                                 geometry=[LineString([(106.1, 21.1), (106.5, 21.3)])], crs="EPSG:4326")
+    dest = gpd.GeoDataFrame({"key": ["kep"], "name_vi": ["Ga Kép"], "name_en": ["Kép station"]},
+                            geometry=[Point(106.3, 21.3)], crs="EPSG:4326")
+    m = planner_map({"province": province, "corridors": corridors, "destinations": dest},
+                    map_config={"transport_group": "Giao thông thử / test transport"})
+    html = m.get_root().render()
+    group = html[html.index('"Giao thông thử / test transport"'):]
+    assert html.count('"Giao thông thử / test transport"') == 1
+    names = [m.bgplan_layers[k].get_name() for k in ("corridors", "destinations")]
+    assert all(n in group[:400] for n in names), group[:400]

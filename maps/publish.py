@@ -230,7 +230,8 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
                 written.append(extra)
         page_html = indicators.indicators_html(pub, generated=generated, region_id=(summary or {}).get("region"))
         (tmp / "indicators.html").write_text(page_html, encoding="utf-8")
-        (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated), encoding="utf-8")
+        (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated,
+                                                   sources=[r for r in rows if r["published"]]), encoding="utf-8")
         (tmp / "licences.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "sources.html").write_text(licences.sources_html(rows, generated, indicators.PAGE_CSS, style.ATTRIBUTION_TEXT), encoding="utf-8")
         if notice:
@@ -255,8 +256,12 @@ def page_sizes(site) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in sorted(Path(site).glob("*.html"))}
 
 
-def index_html(layers: dict, pages: list[dict], summary: dict, generated: str) -> str:
-    """The site's front page: the maps, the indicators, sources and licences."""
+def index_html(layers: dict, pages: list[dict], summary: dict, generated: str, sources: list[dict] | None = None) -> str:
+    """The site's front page: the maps, the indicators, sources and licences.
+
+    ``sources``: the published rows of the licence table (one per layer), listed
+    by source and licence; without them, the static :data:`SOURCES`.
+    """
     region = _region_name(layers)
     cards = []
     for p in pages:
@@ -272,12 +277,22 @@ def index_html(layers: dict, pages: list[dict], summary: dict, generated: str) -
                         ("urban_areas", "đô thị / urban places")):
         if name in layers:
             counts.append(f"<li>{len(layers[name])} {escape(label)}</li>")
+    positions = summary.get("parks_positions")
+    if positions:  # e.g. no park positions: the only point source has no licence
+        counts.append(f"<li class='d'>{escape(positions)}</li>")
     missing = [n.get("name_vi") or n.get("corridor_id") for n in summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
     gaps = ""
     if missing:
         gaps = ("<p class='d'>Hành lang chưa có trong dữ liệu / corridors not in the data: " + escape(", ".join(map(str, missing)))
                 + "</p>")
-    sources = "".join(f"<li>{escape(s)}</li>" for s in SOURCES)
+    if sources:
+        by_source = {}
+        for r in sources:
+            by_source.setdefault((str(r["source"]), str(r["licence"])), []).append(r["layer"])
+        sources = "".join(f"<li>{escape(src)} — {escape(lic)} <span class='d'>({escape(', '.join(names))})</span></li>"
+                          for (src, lic), names in by_source.items())
+    else:
+        sources = "".join(f"<li>{escape(s)}</li>" for s in SOURCES)
     return ("<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
             "content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"data:,\">"
             f"<title>{escape(region)} — bản đồ quy hoạch công nghiệp / industrial planning maps</title>"
@@ -288,8 +303,8 @@ def index_html(layers: dict, pages: list[dict], summary: dict, generated: str) -
             f"<h2>Nội dung / contents</h2><ul>{''.join(counts)}</ul>{gaps}"
             f"<h2>Nguồn dữ liệu / data sources</h2><ul>{sources}</ul>"
             "<p class='d'>Giá trị thiếu được ghi \"không rõ / unknown\", không bao giờ là 0. / Missing values are shown as "
-            "\"không rõ / unknown\", never 0. Vị trí khu, cụm công nghiệp là điểm đánh dấu của cổng thông tin, không phải ranh "
-            "giới đo đạc / park locations are portal markers, not surveyed boundaries.</p>"
+            "\"không rõ / unknown\", never 0. Vị trí khu, cụm công nghiệp (nếu có) là điểm đánh dấu, không phải ranh "
+            "giới đo đạc / park locations, where shown, are markers, not surveyed boundaries.</p>"
             f"<footer>{escape(style.ATTRIBUTION_TEXT)} · tạo ngày / generated {escape(generated)}</footer>"
             "</main></body></html>")
 
@@ -318,6 +333,12 @@ def _public_summary(summary: dict) -> dict:
         out["region"] = summary["region"]
     if "map" in summary:
         out["map"] = summary["map"]
+    positions = layers.get("industrial_parks", {}).get("positions")
+    if positions and layers.get("industrial_parks", {}).get("features", 1) == 0:
+        out["parks_positions"] = ("Vị trí khu, cụm công nghiệp không được phân phối lại (nguồn không có giấy phép) / park positions "
+                                  "are not redistributed (their only source has no licence): "
+                                  f"{len(layers['industrial_parks'].get('facts_without_location', []))} khu, cụm chỉ có số liệu / "
+                                  "parks known from sourced facts only")
     for name, key in (("water", "source"), ("railways", "source"), ("urban_areas", "census_date")):
         if layers.get(name, {}).get(key):
             out["layers"].setdefault(name, {})[key] = layers[name][key]

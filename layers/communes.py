@@ -293,14 +293,19 @@ def _park_communes(parks: gpd.GeoDataFrame, mapping: pd.DataFrame, units: pd.Dat
 
 
 def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places: gpd.GeoDataFrame | None = None,
-                   polygons: gpd.GeoDataFrame | None = None, options: CommuneOptions | None = None) -> gpd.GeoDataFrame:
+                   polygons: gpd.GeoDataFrame | None = None, options: CommuneOptions | None = None,
+                   net=None, population=None) -> gpd.GeoDataFrame:
     """One row per 2025 commune (see module docstring), EPSG:4326.
 
     ``parks`` : :func:`layers.parks.industrial_parks` (with ``district``), or
     None (park columns NaN = not computed). ``places`` : OSM places with a
     ``name`` column, for points. ``polygons`` : commune polygons with a
     ``code`` or ``name`` column (``--communes FILE``); when given they are
-    the geometry. ``attrs["summary"]`` : counts, totals, package versions.
+    the geometry. ``net`` (:class:`layers.access.Networks`) and
+    ``population`` (``(array, profile)``, people per cell): when both are
+    given, the access columns of :mod:`layers.commune_access` are added
+    (else they are absent: not computed). ``attrs["summary"]`` : counts,
+    totals, package versions.
     """
     options = options or CommuneOptions.from_region(region)
     units = communes_2025(options)
@@ -324,21 +329,35 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
 
     if parks is not None and len(parks):
         park_code = _park_communes(parks, mapping, units)
-        frame = pd.DataFrame({"code": park_code, "area_ha": parks.get("area_ha"), "status": parks.get("status")}).dropna(subset=["code"])
+        frame = pd.DataFrame({"code": park_code, "area_ha": parks.get("area_ha"), "status": parks.get("status"),
+                              "status_class": parks.get("status_class"), "kind": parks.get("kind")}).dropna(subset=["code"])
         frame["code"] = frame["code"].astype(int)
         pg = frame.groupby("code")
         out["parks"] = pg.size().reindex(out.index).fillna(0).astype(int)
         out["parks_area_ha"] = pg["area_ha"].sum(min_count=1).reindex(out.index).round(1)
         out["parks_status"] = pg["status"].agg(lambda s: "; ".join(sorted({str(x) for x in s if isinstance(x, str)}))).reindex(out.index)
+        for kind in ("KCN", "CCN"):
+            out[f"parks_{kind.lower()}"] = frame[frame["kind"] == kind].groupby("code").size().reindex(out.index).fillna(0).astype(int)
+        out["parks_by_status"] = pg["status_class"].agg(
+            lambda s: "; ".join(f"{k}: {v}" for k, v in s.fillna("unknown").astype(str).value_counts().sort_index().items())
+        ).reindex(out.index).where(out["parks"] > 0, "")
         unplaced = int(park_code.isna().sum())
     else:
         out["parks"], out["parks_area_ha"], out["parks_status"] = np.nan, np.nan, None
+        out["parks_kcn"], out["parks_ccn"], out["parks_by_status"] = np.nan, np.nan, None
         unplaced = None
 
     out = out.reset_index()
     geometry, location = _locations(out, places, polygons)
     out["location"] = location
     out = gpd.GeoDataFrame(out.drop(columns=["key"]), geometry=geometry, crs="EPSG:4326")
+    access_summary = None
+    if net is not None and population is not None:
+        from layers.commune_access import commune_access
+
+        access = commune_access(region, out, mapping, net, parks, population)
+        access_summary = access.attrs["summary"]
+        out = gpd.GeoDataFrame(pd.concat([out.drop(columns="geometry"), access], axis=1), geometry=out.geometry, crs="EPSG:4326")
     out.attrs["summary"] = {
         "units": int(len(out)), "phuong": int((out["type_vi"] == "phường").sum()), "xa": int((out["type_vi"] == "xã").sum()),
         "population_2019": float(out["population"].sum()),
@@ -348,6 +367,7 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
         "parks_not_placed": unplaced,
         "units_without_location": int(out.geometry.isna().sum()),
         "packages": package_versions(),
+        "access": access_summary,
     }
     return out
 

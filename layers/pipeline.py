@@ -147,14 +147,17 @@ def run_analyses(options: RunOptions) -> RunResult:
         s = table.attrs["summary"]
         say(f"validation: {s['observations']} observations, median |time error| {s['median_abs_minutes_error']} → {out / 'validation.csv'}")
     if "communes" in region.config:  # 2025 communes (merged province): OUT/communes.csv
-        write_communes(region, park_layer, out)
+        write_communes(region, park_layer, out, net=net, population=pop)
         run.written["communes"] = out / "communes.csv"
         say(f"communes (2025) → {out / 'communes.csv'}")
     return run
 
 
-def write_communes(region, park_layer, out: Path, communes_file=None):
-    """OUT/communes.csv, communes_mapping.csv and communes.gpkg for a region with a 'communes:' section."""
+def write_communes(region, park_layer, out: Path, communes_file=None, net=None, population=None):
+    """OUT/communes.csv, communes_mapping.csv and communes.gpkg for a region with a 'communes:' section.
+
+    With ``net`` and ``population`` ((array, profile)) the access columns by commune are added
+    (:mod:`layers.commune_access`)."""
     from geo.output import write_csv, write_geopackage
     from geo.vector import read_vector
     from layers.communes import CommuneOptions, commune_mapping, commune_report
@@ -162,7 +165,8 @@ def write_communes(region, park_layer, out: Path, communes_file=None):
     options = CommuneOptions.from_region(region)
     places = read_vector(region.path("places"))
     polygons = read_vector(communes_file) if communes_file is not None else None
-    report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options)
+    report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options,
+                            net=net, population=population)
     write_csv(report.drop(columns="geometry"), out / "communes.csv")
     write_csv(commune_mapping(region, options), out / "communes_mapping.csv")
     located = report[report.geometry.notna()]

@@ -21,12 +21,22 @@ def national(shared_data):
 
 
 @pytest.fixture(scope="session")
-def report(merged_region):
+def merged_inputs(merged_region):
+    """Road network (today's), rescaled WorldPop and parks of the merged region, built once."""
+    from geo import settings
+    from layers import access, parks, population
+    settings.progress = False
+    array, profile, _ = population.population_raster(merged_region)
+    return {"net": access.build_networks(merged_region, with_rail=False), "population": (array, profile),
+            "parks": parks.industrial_parks(merged_region)}
+
+
+@pytest.fixture(scope="session")
+def report(merged_region, merged_inputs):
     from geo.vector import read_vector
     from layers.communes import commune_report
-    from layers.parks import industrial_parks
-    return commune_report(merged_region, parks=industrial_parks(merged_region),
-                          places=read_vector(merged_region.path("places")))
+    return commune_report(merged_region, parks=merged_inputs["parks"], places=read_vector(merged_region.path("places")),
+                          net=merged_inputs["net"], population=merged_inputs["population"])
 
 
 def test_former_bac_ninh_district_totals_equal_national_table(merged_region, national):
@@ -111,3 +121,81 @@ def test_communes_page_lists_every_unit(report, tmp_path):
     page = communes_html(csv, generated="2026-01-01")
     assert page.count("<tr>") == 99 + 1
     assert "Phường Kinh Bắc" in page and "3,172,790" in page
+
+
+ACCESS_COLUMNS = ["access_coverage", "share_within_30_min_of_park", "people_within_30_min_of_park",
+                  "people_within_30_min_of_park_min", "people_within_30_min_of_park_max",
+                  "median_minutes_to_ql1a", "median_minutes_to_ct01"]
+
+
+def test_access_by_commune_is_computed_or_unknown_with_a_reason(report):
+    method = report["access_method"].str.split(":").str[0]
+    assert set(method) <= {"none", "nearest cells to point", "polygon"}
+    none = report[method == "none"]
+    assert none[ACCESS_COLUMNS].isna().all().all()                             # unknown, never 0
+    assert (none["access_note"].str.len() > 0).all()
+    located = report[method == "nearest cells to point"]
+    assert len(located) >= 10                                                  # the OSM places inside their former district
+    assert located["median_minutes_to_ql1a"].notna().all() and located["access_cells"].ge(1).all()
+    assert (located["people_within_30_min_of_park"] <= located["population_max"] + 0.5).all()
+    assert (located["people_within_30_min_of_park_min"] <= located["people_within_30_min_of_park"] + 0.5).all()
+    assert (located["people_within_30_min_of_park"] <= located["people_within_30_min_of_park_max"] + 0.5).all()
+    city = report[report["name_vi"] == "Phường Bắc Giang"].iloc[0]            # the provincial seat, on QL1A
+    assert city["median_minutes_to_ql1a"] < 15 and city["share_within_30_min_of_park"] == 1.0
+
+
+def test_polygon_path_uses_exactly_the_cells_inside(merged_region, merged_inputs, report):
+    """Polygons given (--communes): the cells whose centre lies inside, and their own routed minutes.
+
+    The polygons are a SYNTHETIC split of former district Việt Yên (open boundary) at its centroid's
+    longitude — not commune outlines; their only purpose is to check the polygon path against an
+    independent computation (cell centres read from the raster here, minutes from the access report).
+    """
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+    from shapely.geometry import box
+
+    from layers.access import access_report, travel_time_matrix
+    from layers.boundaries import districts
+    from layers.commune_access import commune_access
+    from layers.communes import commune_mapping
+
+    units = districts(merged_region).to_crs("EPSG:4326")
+    district = units.loc[units["district"] == "Việt Yên", "geometry"].iloc[0]
+    x0 = district.centroid.x
+    minx, miny, maxx, maxy = district.bounds
+    halves = [district.intersection(box(minx - 1, miny - 1, x0, maxy + 1)),
+              district.intersection(box(x0, miny - 1, maxx + 1, maxy + 1))]
+    sub = report.iloc[:2].copy()
+    sub = gpd.GeoDataFrame(sub.drop(columns="geometry"), geometry=halves, crs="EPSG:4326")
+    got = commune_access(merged_region, sub, commune_mapping(merged_region), merged_inputs["net"],
+                         merged_inputs["parks"], merged_inputs["population"])
+    array, profile = merged_inputs["population"]
+    rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
+    lon, lat = profile["transform"] * (cols + 0.5, rows + 0.5)
+    parks = merged_inputs["parks"]
+    connected = access_report(merged_region, parks, merged_inputs["net"], ranges=False)["snap_m"].notna().to_numpy()
+    counted = 0
+    for half, (_, row) in zip(halves, got.iterrows()):
+        assert row["access_method"].startswith("polygon")
+        inside = shapely.contains_xy(half, lon, lat)
+        people = array[rows[inside], cols[inside]]
+        assert row["access_cells"] == inside.sum() > 5
+        counted += inside.sum()
+        cells = gpd.GeoDataFrame({"name": [str(i) for i in range(inside.sum())]},
+                                 geometry=gpd.points_from_xy(lon[inside], lat[inside]), crs="EPSG:4326")
+        ref = access_report(merged_region, cells, merged_inputs["net"], ranges=False)
+        for corridor in ("ql1a", "ct01"):
+            minutes = ref[f"minutes_to_{corridor}"].to_numpy()
+            timed = np.isfinite(minutes)                                       # cells off the network have no time
+            order = np.argsort(minutes[timed])
+            cum = np.cumsum(people[timed][order])
+            assert row[f"median_minutes_to_{corridor}"] == pytest.approx(minutes[timed][order][cum >= cum[-1] / 2][0], abs=0.051)
+        matrix = travel_time_matrix(merged_region, merged_inputs["net"], cells, parks[connected].assign(name=range(connected.sum())))
+        nearest = matrix.groupby("origin", sort=False)["minutes"].min().reindex(cells["name"]).to_numpy()
+        share = people[nearest <= 30].sum() / people[np.isfinite(nearest)].sum()
+        assert row["share_within_30_min_of_park"] == pytest.approx(share, abs=1e-4)
+        assert row["people_within_30_min_of_park"] == pytest.approx(share * sub.loc[row.name, "population"], abs=1)
+    whole = shapely.contains_xy(district, lon, lat).sum()
+    assert counted == whole                                                    # the split loses and doubles no cell

@@ -119,8 +119,28 @@ def test_communes_page_lists_every_unit(report, tmp_path):
     csv = tmp_path / "communes.csv"
     report.drop(columns="geometry").to_csv(csv, index=False)
     page = communes_html(csv, generated="2026-01-01")
-    assert page.count("<tr>") == 99 + 1
+    assert page.count("<tr>") == 2 * (99 + 1)                                # population/parks table + access table
     assert "Phường Kinh Bắc" in page and "3,172,790" in page
+    assert "median minutes to QL1A" in page and "people within 30 min of a park" in page
+    city = report[report["name_vi"] == "Phường Bắc Giang"].iloc[0]
+    assert f"<td>{city['median_minutes_to_ql1a']:.1f}</td>" in page
+
+
+def test_communes_page_csv_download_carries_the_indicators(report, tmp_path):
+    import html
+    import io
+    import re
+    from urllib.parse import unquote
+
+    from maps.communes_page import communes_html
+    csv = tmp_path / "communes.csv"
+    report.drop(columns="geometry").to_csv(csv, index=False)
+    link = re.search(r'href="data:text/csv;charset=utf-8,([^"]+)"', communes_html(csv, generated="x")).group(1)
+    table = pd.read_csv(io.StringIO(unquote(html.unescape(link))))
+    assert len(table) == 99 and table["code"].tolist() == report["code"].tolist()
+    assert {"population", "urban_share", "parks_by_status", "people_within_30_min_of_park", "median_minutes_to_ct01",
+            "access_method"} <= set(table.columns)
+    assert table["median_minutes_to_ql1a"].isna().sum() == report["median_minutes_to_ql1a"].isna().sum()
 
 
 ACCESS_COLUMNS = ["access_coverage", "share_within_30_min_of_park", "people_within_30_min_of_park",

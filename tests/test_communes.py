@@ -176,7 +176,7 @@ def test_polygon_path_uses_exactly_the_cells_inside(merged_region, merged_inputs
     import shapely
     from shapely.geometry import box
 
-    from layers.access import access_report, travel_time_matrix
+    from layers.access import access_report
     from layers.boundaries import districts
     from layers.commune_access import commune_access
     from layers.communes import commune_mapping
@@ -194,28 +194,32 @@ def test_polygon_path_uses_exactly_the_cells_inside(merged_region, merged_inputs
     array, profile = merged_inputs["population"]
     rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
     lon, lat = profile["transform"] * (cols + 0.5, rows + 0.5)
-    parks = merged_inputs["parks"]
-    connected = access_report(merged_region, parks, merged_inputs["net"], ranges=False)["snap_m"].notna().to_numpy()
+    in_district = shapely.contains_xy(district, lon, lat)
+    lon, lat, people_all = lon[in_district], lat[in_district], array[rows[in_district], cols[in_district]]
+    cells = gpd.GeoDataFrame({"name": [str(i) for i in range(len(lon))]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    ref = access_report(merged_region, cells, merged_inputs["net"], ranges=False)      # minutes to the corridors
+    # Minutes to the nearest park by plain Dijkstra (scipy) from every park, on the undirected network.
+    from layers.access import settings_of
+    net, cfg = merged_inputs["net"], settings_of(merged_region, merged_inputs["net"].model)
+    routed, park_idx, _, park_why = net.attach(net.road, merged_inputs["parks"], cfg["max_snap_m"], cfg["access_speed_kmh"])
+    routed, cell_idx, _, _ = net.attach(routed, cells, cfg["max_snap_m"], cfg["access_speed_kmh"])
+    times = routed.travel_times(park_idx[pd.isna(pd.Series(park_why, dtype=object)).to_numpy()], cell_idx)
+    nearest_park = np.where(np.isfinite(times).any(axis=0), np.fmin.reduce(times, axis=0), np.nan) / 60.0
     counted = 0
     for half, (_, row) in zip(halves, got.iterrows()):
         assert row["access_method"].startswith("polygon")
         inside = shapely.contains_xy(half, lon, lat)
-        people = array[rows[inside], cols[inside]]
+        people = people_all[inside]
         assert row["access_cells"] == inside.sum() > 5
         counted += inside.sum()
-        cells = gpd.GeoDataFrame({"name": [str(i) for i in range(inside.sum())]},
-                                 geometry=gpd.points_from_xy(lon[inside], lat[inside]), crs="EPSG:4326")
-        ref = access_report(merged_region, cells, merged_inputs["net"], ranges=False)
         for corridor in ("ql1a", "ct01"):
-            minutes = ref[f"minutes_to_{corridor}"].to_numpy()
+            minutes = ref[f"minutes_to_{corridor}"].to_numpy()[inside]
             timed = np.isfinite(minutes)                                       # cells off the network have no time
             order = np.argsort(minutes[timed])
             cum = np.cumsum(people[timed][order])
             assert row[f"median_minutes_to_{corridor}"] == pytest.approx(minutes[timed][order][cum >= cum[-1] / 2][0], abs=0.051)
-        matrix = travel_time_matrix(merged_region, merged_inputs["net"], cells, parks[connected].assign(name=range(connected.sum())))
-        nearest = matrix.groupby("origin", sort=False)["minutes"].min().reindex(cells["name"]).to_numpy()
+        nearest = nearest_park[inside]
         share = people[nearest <= 30].sum() / people[np.isfinite(nearest)].sum()
         assert row["share_within_30_min_of_park"] == pytest.approx(share, abs=1e-4)
         assert row["people_within_30_min_of_park"] == pytest.approx(share * sub.loc[row.name, "population"], abs=1)
-    whole = shapely.contains_xy(district, lon, lat).sum()
-    assert counted == whole                                                    # the split loses and doubles no cell
+    assert counted == len(cells)                                                   # the split loses and doubles no cell

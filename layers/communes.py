@@ -30,8 +30,13 @@ and its communes and wards. This module builds:
   communes it was made of.
 
 No commune polygons exist offline: the layer is points (the OSM place of
-the same name when there is one, else no geometry, with a note), or the
-polygons of ``--communes FILE`` (a vector file with a name or code column).
+the same name when there is one, else an OSM place named like one of its
+2019 communes inside that commune's former district, else no geometry, with
+a note in ``location``), or the polygons of ``--communes FILE`` (a vector
+file with a name or code column). With a network and a population grid,
+:mod:`layers.commune_access` adds the access columns (people within N
+minutes of a park, median minutes to QL1A / CT.01) and says per row how
+they were computed (``access_method``).
 
 Columns of :func:`commune_report`
 ---------------------------------
@@ -348,7 +353,7 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
         unplaced = None
 
     out = out.reset_index()
-    geometry, location = _locations(out, places, polygons)
+    geometry, location = _locations(out, places, polygons, mapping=mapping, region=region)
     out["location"] = location
     out = gpd.GeoDataFrame(out.drop(columns=["key"]), geometry=geometry, crs="EPSG:4326")
     access_summary = None
@@ -372,8 +377,11 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
     return out
 
 
-def _locations(out: pd.DataFrame, places, polygons) -> tuple[gpd.GeoSeries, list]:
-    """Geometry per commune: given polygons (by code or name), else the OSM place of the same name."""
+def _locations(out: pd.DataFrame, places, polygons, mapping: pd.DataFrame | None = None,
+               region: Region | None = None) -> tuple[gpd.GeoSeries, list]:
+    """Geometry per commune: given polygons (by code or name), else the OSM place of the same name,
+    else the OSM place named like one of its 2019 communes inside that commune's former district
+    (:func:`_places_of_2019_communes`)."""
     geoms = [None] * len(out)
     notes = ["no polygon offline and no OSM place of this name"] * len(out)
     if polygons is not None and len(polygons):
@@ -396,4 +404,31 @@ def _locations(out: pd.DataFrame, places, polygons) -> tuple[gpd.GeoSeries, list
         for i, k in enumerate(out["name_vi"].map(_key)):
             if geoms[i] is None and k in lookup:
                 geoms[i], notes[i] = lookup[k], "point: OSM place of the same name (not the commune's outline)"
+        if mapping is not None and region is not None:
+            found = _places_of_2019_communes(pts, mapping, region)
+            for i, code in enumerate(out["code"]):
+                if geoms[i] is None and code in found:
+                    geoms[i], notes[i] = found[code]
     return gpd.GeoSeries(geoms, crs="EPSG:4326"), notes
+
+
+def _places_of_2019_communes(places: gpd.GeoDataFrame, mapping: pd.DataFrame, region: Region) -> dict:
+    """Code → (point, note): an OSM place named like one of the unit's 2019 communes and lying in
+    that commune's former district (only communes followed through the record, not inferred ones;
+    among several, the place of the most populous 2019 commune)."""
+    from layers.boundaries import districts
+
+    units = districts(region).to_crs("EPSG:4326")
+    placed = gpd.sjoin(places[["name", places.geometry.name]], units[["province_vi", "district", "geometry"]],
+                       how="inner", predicate="within")
+    keys = (placed["province_vi"].map(_key) + "|" + placed["district"].map(_key) + "|" + placed["name"].map(_key))
+    counts = keys.value_counts()
+    by_key = {k: g for k, g in zip(keys, placed.geometry) if counts[k] == 1}
+    sure = mapping[mapping["share"] >= 1.0].sort_values("total", ascending=False)
+    out = {}
+    for row in sure.itertuples(index=False):
+        key = f"{_key(row.province_vi)}|{_key(row.district)}|{_key(row.commune)}"
+        if row.code not in out and key in by_key:
+            out[row.code] = (by_key[key], f"point: OSM place named like its 2019 commune {row.commune_type} {row.commune} "
+                                          f"(former district {row.district}); not the commune's outline")
+    return out

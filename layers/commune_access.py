@@ -29,11 +29,14 @@ Columns (added to :func:`layers.communes.commune_report`)
 ``share_within_<m>_min_of_park`` : share (0–1) of the cells' people with a time
     that reach a park (any status in the parks layer) within m minutes.
 ``people_within_<m>_min_of_park`` : that share × the unit's 2019 population;
-    ``…_min`` / ``…_max`` : the range when some people have no time (counted
-    as not within / within) or the population itself is a range.
+    ``…_min`` / ``…_max`` : the range — every assumed speed at its lower /
+    upper bound in the speed model (as the access report's ranges), people
+    with no time counted as not within / within, and the population range.
 ``median_minutes_to_<corridor>`` : population-weighted median minutes of the
     cells' people to the nearest node of the corridor (NaN when fewer than
-    half of the people have a time).
+    half of the people have a time); ``median_minutes_low_to_<corridor>`` /
+    ``median_minutes_high_to_<corridor>`` : the same with the assumed speeds
+    at their upper / lower bounds (absent when the model states no bounds).
 ``access_note`` : why figures are missing, else "".
 """
 
@@ -49,7 +52,7 @@ import shapely
 
 from geo.crs import to_metric
 from geo.errors import InputError
-from layers.access import Networks, corridor_targets, settings_of
+from layers.access import Networks, bound_networks, corridor_targets, settings_of
 from layers.boundaries import districts, region_polygon
 from layers.region import Region
 
@@ -177,6 +180,11 @@ def commune_access(region: Region, report: gpd.GeoDataFrame, mapping: pd.DataFra
     units = districts(region).to_crs("EPSG:4326")
     cells = population_cells(population, region_polygon(region))
     times = cell_minutes(region, net, parks, cells, options.corridors)
+    bounds = bound_networks(net)       # (slow, fast): every assumed speed at its bound in the speed model
+    fast = slow = None
+    if bounds is not None:
+        slow = cell_minutes(region, bounds[0], parks, cells, options.corridors)
+        fast = cell_minutes(region, bounds[1], parks, cells, options.corridors)
     people = cells["people"].to_numpy()
     park_min = times["minutes_to_park"].to_numpy()
     metric = to_metric(cells, region.metric_crs).geometry
@@ -222,7 +230,7 @@ def commune_access(region: Region, report: gpd.GeoDataFrame, mapping: pd.DataFra
         else:
             row["access_note"] = ("no commune polygon (none offline; give --communes FILE) and no OSM place of this "
                                   "name: the unit's population cannot be placed on the grid, so access is unknown")
-        row.update(_figures(chosen, people, park_min, times, options, unit))
+        row.update(_figures(chosen, people, times, options, unit, fast=fast, slow=slow))
         if chosen is not None and chosen.size:
             row["access_cells"] = int(chosen.size)
         rows.append(row)
@@ -241,29 +249,41 @@ def _first_reason(times: pd.DataFrame, name: str):
     return str(reasons.iloc[0]) if len(reasons) and times[f"minutes_to_{name}"].isna().all() else None
 
 
-def _figures(chosen, people, park_min, times, options: CommuneAccessOptions, unit) -> dict:
-    """Population-weighted access figures of the cells ``chosen`` for one unit (NaN when none)."""
+def _figures(chosen, people, times, options: CommuneAccessOptions, unit, fast=None, slow=None) -> dict:
+    """Population-weighted access figures of the cells ``chosen`` for one unit (NaN when none).
+
+    ``fast`` / ``slow`` : the cells' minutes with every assumed speed at its
+    upper / lower bound (None when the speed model states no bounds): they
+    give ``median_minutes_low_to_<c>`` / ``median_minutes_high_to_<c>`` and widen
+    the people range.
+    """
     m = options.minutes
     tag = f"{m:g}"
     out = {"access_coverage": np.nan, f"share_within_{tag}_min_of_park": np.nan,
            f"people_within_{tag}_min_of_park": np.nan, f"people_within_{tag}_min_of_park_min": np.nan,
            f"people_within_{tag}_min_of_park_max": np.nan}
-    out.update({f"median_minutes_to_{c}": np.nan for c in options.corridors})
+    for c in options.corridors:
+        out[f"median_minutes_to_{c}"] = np.nan
+        if fast is not None:
+            out[f"median_minutes_low_to_{c}"] = out[f"median_minutes_high_to_{c}"] = np.nan
     if chosen is None or chosen.size == 0:
         return out
     w = people[chosen]
     total = w.sum()
-    pm = park_min[chosen]
+    pm = times["minutes_to_park"].to_numpy()[chosen]
+    pm_slow = slow["minutes_to_park"].to_numpy()[chosen] if slow is not None else pm
+    pm_fast = fast["minutes_to_park"].to_numpy()[chosen] if fast is not None else pm
     known = np.isfinite(pm)
     notes = []
     if known.any():
-        within = w[known & (pm <= m)].sum()
-        share = within / w[known].sum()
+        share = w[known & (pm <= m)].sum() / w[known].sum()
+        within_low = w[np.isfinite(pm_slow) & (pm_slow <= m)].sum()               # slow speeds, no-time = not within
+        within_high = w[~np.isfinite(pm_fast) | (pm_fast <= m)].sum()             # fast speeds, no-time = within
         out["access_coverage"] = round(float(w[known].sum() / total), 4)
         out[f"share_within_{tag}_min_of_park"] = round(float(share), 4)
         out[f"people_within_{tag}_min_of_park"] = round(float(share * unit["population"]), 0)
-        out[f"people_within_{tag}_min_of_park_min"] = round(float(within / total * unit["population_min"]), 0)
-        out[f"people_within_{tag}_min_of_park_max"] = round(float((within + w[~known].sum()) / total * unit["population_max"]), 0)
+        out[f"people_within_{tag}_min_of_park_min"] = round(float(within_low / total * unit["population_min"]), 0)
+        out[f"people_within_{tag}_min_of_park_max"] = round(float(within_high / total * unit["population_max"]), 0)
     else:
         reason = times["reason_park"].to_numpy()[chosen]
         notes.append(f"minutes to a park unknown: {next((r for r in reason if isinstance(r, str)), 'no time')}")
@@ -272,6 +292,11 @@ def _figures(chosen, people, park_min, times, options: CommuneAccessOptions, uni
         ok = np.isfinite(mins)
         if w[ok].sum() >= 0.5 * total and total > 0:
             out[f"median_minutes_to_{c}"] = round(weighted_median(mins, w), 1)
+            if fast is not None:
+                low = weighted_median(fast[f"minutes_to_{c}"].to_numpy()[chosen], w)
+                high = weighted_median(slow[f"minutes_to_{c}"].to_numpy()[chosen], w)
+                out[f"median_minutes_low_to_{c}"] = round(min(low, out[f"median_minutes_to_{c}"]), 1)
+                out[f"median_minutes_high_to_{c}"] = round(max(high, out[f"median_minutes_to_{c}"]), 1)
         else:
             reason = times[f"reason_{c}"].to_numpy()[chosen]
             notes.append(f"median minutes to {c} unknown: fewer than half of the people have a time "

@@ -43,6 +43,8 @@ def access_columns(table: pd.DataFrame) -> list[tuple[str, str]]:
         m = re.fullmatch(r"median_minutes_to_(\w+)", c)
         if m:
             cols.append((c, f"Trung vị phút tới / median minutes to {m.group(1).upper()}"))
+            if f"median_minutes_low_to_{m.group(1)}" in table:
+                cols.append((c + "_range", "Khoảng / range"))
     if "access_method" in table:
         cols += [("access_method", "Cách tính / method"), ("access_note", "Ghi chú / note")]
     return cols
@@ -56,6 +58,10 @@ def _cell(col: str, row) -> str:
     if col == "range":
         lo, hi = row["population_min"], row["population_max"]
         return "" if abs(hi - lo) < 0.5 else f"{lo:,.0f} – {hi:,.0f}"
+    if col.startswith("median_minutes_to_") and col.endswith("_range"):
+        corridor = col.removeprefix("median_minutes_to_").removesuffix("_range")
+        lo, hi = row.get(f"median_minutes_low_to_{corridor}"), row.get(f"median_minutes_high_to_{corridor}")
+        return "" if _missing(lo) or _missing(hi) else f"{lo:.1f} – {hi:.1f}"
     if col.endswith("_range"):
         base = col.removesuffix("_range")
         lo, hi = row.get(base + "_min"), row.get(base + "_max")
@@ -90,7 +96,7 @@ def indicator_csv(table: pd.DataFrame) -> str:
     """The page's indicator columns as CSV text (what the download link carries)."""
     keep = [c for c, _ in POPULATION_COLUMNS + access_columns(table) if c in table]
     keep += [c for c in ("population_min", "population_max") if c in table]
-    keep += [c for c in table.columns if c.startswith("people_within") and c not in keep]
+    keep += [c for c in table.columns if c.startswith(("people_within", "median_minutes")) and c not in keep]
     keep += [c for c in ("share_within_30_min_of_park", "access_coverage", "access_cells") if c in table and c not in keep]
     return table[list(dict.fromkeys(keep))].to_csv(index=False)
 
@@ -108,7 +114,8 @@ def communes_html(csv_path: str | Path, generated: str, title: str = "Xã, phư�
 <p>Computed on the WorldPop 1-km cells (rescaled to the 2019 census) with today's road network; units by method: {counts}.
 "polygon" = the cells inside the commune polygon (given with --communes); "nearest cells to point" = the cells of the former
 district(s) nearest the OSM place of the same name, up to the unit's population (approximate: no commune outline offline);
-"none" = no polygon and no place: unknown (—), never 0. Ranges: people with no road time counted as not within / within.</p>
+"none" = no polygon and no place: unknown (—), never 0. Ranges: every assumed speed at the lower / upper bound of the
+speed model, and people with no road time counted as not within / within.</p>
 {_table(table, access)}"""
     csv_link = "data:text/csv;charset=utf-8," + quote(indicator_csv(table))
     return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>

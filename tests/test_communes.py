@@ -160,6 +160,9 @@ def test_access_by_commune_is_computed_or_unknown_with_a_reason(report):
     assert (located["people_within_30_min_of_park"] <= located["population_max"] + 0.5).all()
     assert (located["people_within_30_min_of_park_min"] <= located["people_within_30_min_of_park"] + 0.5).all()
     assert (located["people_within_30_min_of_park"] <= located["people_within_30_min_of_park_max"] + 0.5).all()
+    for corridor in ("ql1a", "ct01"):                                          # speed-bound ranges around the figure
+        low, mid, high = (located[f"median_minutes{p}_to_{corridor}"] for p in ("_low", "", "_high"))
+        assert (low <= mid).all() and (mid <= high).all() and (high > low).any()
     city = report[report["name_vi"] == "Phường Bắc Giang"].iloc[0]            # the provincial seat, on QL1A
     assert city["median_minutes_to_ql1a"] < 15 and city["share_within_30_min_of_park"] == 1.0
 

@@ -165,6 +165,8 @@ def write_communes(region, park_layer, out: Path, communes_file=None, net=None, 
     options = CommuneOptions.from_region(region)
     places = read_vector(region.path("places"))
     polygons = read_vector(communes_file) if communes_file is not None else None
+    if polygons is not None and not {"code", "name"} & set(polygons.columns):
+        raise InputError(communes_file, "commune polygons need a 'code' (GSO 2025) or 'name' column")
     report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options,
                             net=net, population=population)
     write_csv(report.drop(columns="geometry"), out / "communes.csv")

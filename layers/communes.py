@@ -370,6 +370,7 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
         "communes_2019_inferred": int(mapping.loc[mapping["inferred"], ["district", "commune_type", "commune"]].drop_duplicates().shape[0]),
         "units_with_inferred_parts": int((out["assignment"] != "record").sum()),
         "parks_not_placed": unplaced,
+        "parks_total": int(len(parks)) if parks is not None else None,
         "units_without_location": int(out.geometry.isna().sum()),
         "packages": package_versions(),
         "access": access_summary,

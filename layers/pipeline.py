@@ -154,7 +154,7 @@ def run_analyses(options: RunOptions) -> RunResult:
 
 
 def write_communes(region, park_layer, out: Path, communes_file=None, net=None, population=None):
-    """OUT/communes.csv, communes_mapping.csv and communes.gpkg for a region with a 'communes:' section.
+    """OUT/communes.csv, communes_mapping.csv, communes_summary.json and communes.gpkg for a region with a 'communes:' section.
 
     With ``net`` and ``population`` ((array, profile)) the access columns by commune are added
     (:mod:`layers.commune_access`)."""
@@ -171,6 +171,8 @@ def write_communes(region, park_layer, out: Path, communes_file=None, net=None, 
                             net=net, population=population)
     write_csv(report.drop(columns="geometry"), out / "communes.csv")
     write_csv(commune_mapping(region, options), out / "communes_mapping.csv")
+    from geo.output import write_json
+    write_json(report.attrs["summary"], out / "communes_summary.json")
     located = report[report.geometry.notna()]
     if len(located):
         write_geopackage({"communes": located}, out / "communes.gpkg")

@@ -101,8 +101,17 @@ def indicator_csv(table: pd.DataFrame) -> str:
     return table[list(dict.fromkeys(keep))].to_csv(index=False)
 
 
-def communes_html(csv_path: str | Path, generated: str, title: str = "Xã, phường 2025 / 2025 communes") -> str:
-    """The whole page as a string (no external assets)."""
+def _parks_note(summary: dict | None) -> str:
+    """How many parks could not be placed in a commune (from ``communes_summary.json``), or ""."""
+    if not summary or summary.get("parks_not_placed") is None:
+        return ""
+    return (f" {summary['parks_not_placed']} of {summary.get('parks_total')} parks name no commune of the province in their "
+            "address and are not counted in any row.")
+
+
+def communes_html(csv_path: str | Path, generated: str, title: str = "Xã, phường 2025 / 2025 communes",
+                  summary: dict | None = None) -> str:
+    """The whole page as a string (no external assets). ``summary`` : ``communes_summary.json`` when written."""
     table = pd.read_csv(csv_path)
     total = table["population"].sum()
     access = access_columns(table)
@@ -123,7 +132,7 @@ speed model, and people with no road time counted as not within / within.</p>
 <body><p><a href="index.html">← trang chính / home</a></p><h1>{html.escape(title)}</h1>
 <p>{len(table)} đơn vị / units; dân số 2019 / 2019 population {total:,.0f}. Nguồn / sources: GSO census 1/4/2019 (national ward table);
 2025 units and codes: vietnam-provinces; 2019 → 2025: GSO ward change record and vietnam-address-converter. A range marks
-communes part of whose 2019 population was placed by inference. Parks are placed by the commune named in their address.
+communes part of whose 2019 population was placed by inference. Parks are placed by the commune named in their address.{html.escape(_parks_note(summary))}
 District tables (pre-2025 geography) stay on the indicators page. Generated {html.escape(generated)}.
 <a download="communes_indicators.csv" href="{html.escape(csv_link)}">CSV</a></p>
 <h2>Dân số và KCN/CCN / population and parks</h2>
@@ -140,4 +149,10 @@ def communes_page(context) -> dict | None:
         return None
     return {"file": "communes.html", "title": "Xã, phường 2025 / 2025 communes",
             "description": "Dân số, KCN/CCN và tiếp cận theo 99 xã, phường sau 01/07/2025 / population, parks and access by the 2025 communes",
-            "html": communes_html(csv, context.generated)}
+            "html": communes_html(csv, context.generated, summary=_read_summary(csv.with_name("communes_summary.json")))}
+
+
+def _read_summary(path: Path) -> dict | None:
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -118,7 +118,11 @@ def test_communes_page_lists_every_unit(report, tmp_path):
     from maps.communes_page import communes_html
     csv = tmp_path / "communes.csv"
     report.drop(columns="geometry").to_csv(csv, index=False)
-    page = communes_html(csv, generated="2026-01-01")
+    page = communes_html(csv, generated="2026-01-01", summary=report.attrs["summary"])
+    s = report.attrs["summary"]
+    assert s["parks_total"] == 86 and 0 < s["parks_not_placed"] < 86
+    assert report["parks"].sum() == 86 - s["parks_not_placed"]                 # every placed park counted once
+    assert f"{s['parks_not_placed']} of 86 parks name no commune" in page
     assert page.count("<tr>") == 2 * (99 + 1)                                # population/parks table + access table
     assert "Phường Kinh Bắc" in page and "3,172,790" in page
     assert "median minutes to QL1A" in page and "people within 30 min of a park" in page

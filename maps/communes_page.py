@@ -85,7 +85,8 @@ def _cell(col: str, row) -> str:
 
 
 def _table(table: pd.DataFrame, columns) -> str:
-    columns = [(c, label) for c, label in columns if c in table or c == "range" or c.endswith("_range")]
+    columns = [(c, label) for c, label in columns
+               if c in table or c == "range" or (c.endswith("_range") and c.removesuffix("_range") in table)]
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in columns)
     body = "\n".join("<tr>" + "".join(f"<td>{html.escape(_cell(c, row))}</td>" for c, _ in columns) + "</tr>"
                      for _, row in table.iterrows())
@@ -109,10 +110,26 @@ def _parks_note(summary: dict | None) -> str:
             "address and are not counted in any row.")
 
 
+#: Columns derived from the parks layer: withheld with it when it may not be published.
+PARK_PREFIXES = ("parks", "people_within", "share_within")
+
+
 def communes_html(csv_path: str | Path, generated: str, title: str = "Xã, phường 2025 / 2025 communes",
-                  summary: dict | None = None) -> str:
-    """The whole page as a string (no external assets). ``summary`` : ``communes_summary.json`` when written."""
+                  summary: dict | None = None, parks_public: bool = True) -> str:
+    """The whole page as a string (no external assets).
+
+    ``summary`` : ``communes_summary.json`` when written. ``parks_public`` :
+    False when the parks layer is not published (its data may not be
+    redistributed): every park-derived column (:data:`PARK_PREFIXES`) is left
+    out of the tables and the CSV, and the page says so.
+    """
     table = pd.read_csv(csv_path)
+    withheld = ""
+    if not parks_public:
+        table = table.drop(columns=[c for c in table.columns if c.startswith(PARK_PREFIXES)])
+        summary = None
+        withheld = (" Park figures (counts, status, people within reach of a park) are withheld: they derive from park data "
+                    "that may not be redistributed (publish with --include-restricted to show them).")
     total = table["population"].sum()
     access = access_columns(table)
     access_part = ""
@@ -132,7 +149,7 @@ speed model, and people with no road time counted as not within / within.</p>
 <body><p><a href="index.html">← trang chính / home</a></p><h1>{html.escape(title)}</h1>
 <p>{len(table)} đơn vị / units; dân số 2019 / 2019 population {total:,.0f}. Nguồn / sources: GSO census 1/4/2019 (national ward table);
 2025 units and codes: vietnam-provinces; 2019 → 2025: GSO ward change record and vietnam-address-converter. A range marks
-communes part of whose 2019 population was placed by inference. Parks are placed by the commune named in their address.{html.escape(_parks_note(summary))}
+communes part of whose 2019 population was placed by inference. Parks are placed by the commune named in their address.{html.escape(_parks_note(summary) + withheld)}
 District tables (pre-2025 geography) stay on the indicators page. Generated {html.escape(generated)}.
 <a download="communes_indicators.csv" href="{html.escape(csv_link)}">CSV</a></p>
 <h2>Dân số và KCN/CCN / population and parks</h2>
@@ -149,7 +166,8 @@ def communes_page(context) -> dict | None:
         return None
     return {"file": "communes.html", "title": "Xã, phường 2025 / 2025 communes",
             "description": "Dân số, KCN/CCN và tiếp cận theo 99 xã, phường sau 01/07/2025 / population, parks and access by the 2025 communes",
-            "html": communes_html(csv, context.generated, summary=_read_summary(csv.with_name("communes_summary.json")))}
+            "html": communes_html(csv, context.generated, summary=_read_summary(csv.with_name("communes_summary.json")),
+                                  parks_public="industrial_parks" in context.layers)}
 
 
 def _read_summary(path: Path) -> dict | None:

@@ -230,3 +230,22 @@ def test_polygon_path_uses_exactly_the_cells_inside(merged_region, merged_inputs
         assert row["share_within_30_min_of_park"] == pytest.approx(share, abs=1e-4)
         assert row["people_within_30_min_of_park"] == pytest.approx(share * sub.loc[row.name, "population"], abs=1)
     assert counted == len(cells)                                                   # the split loses and doubles no cell
+
+
+def test_communes_page_withholds_park_figures_when_parks_are_not_published(report, tmp_path):
+    """Licence handling: park-derived columns leave the page (and its CSV) with the parks layer."""
+    import html
+    import io
+    import re
+    from urllib.parse import unquote
+
+    from maps.communes_page import communes_html
+    csv = tmp_path / "communes.csv"
+    report.drop(columns="geometry").to_csv(csv, index=False)
+    page = communes_html(csv, generated="x", summary=report.attrs["summary"], parks_public=False)
+    assert "<th>KCN</th>" not in page and "min of a park</th>" not in page and "withheld" in page
+    assert "median minutes to QL1A</th>" in page                               # not derived from parks: kept
+    link = re.search(r'href="data:text/csv;charset=utf-8,([^"]+)"', page).group(1)
+    table = pd.read_csv(io.StringIO(unquote(html.unescape(link))))
+    assert not [c for c in table.columns if c.startswith(("parks", "people_within", "share_within"))]
+    assert len(table) == 99

@@ -48,7 +48,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.crs import to_metric
 from geo.errors import InputError
@@ -73,7 +72,7 @@ class CommuneAccessOptions:
             raise ValueError("communes.access_corridors must name at least one corridor")
 
     @classmethod
-    def from_region(cls, region: Region) -> "CommuneAccessOptions":
+    def from_region(cls, region: Region) -> CommuneAccessOptions:
         """Options from ``region.config["communes"]``; a one-line error naming the region file when invalid."""
         cfg = region.section("communes")
         try:
@@ -238,7 +237,7 @@ def commune_access(region: Region, report: gpd.GeoDataFrame, mapping: pd.DataFra
     out.attrs["summary"] = {
         "access_minutes": m, "access_corridors": list(options.corridors),
         "units_by_access_method": {k.split(":")[0]: int(v) for k, v in out["access_method"].str.split(":").str[0].value_counts().items()},
-        "cells": int(len(cells)), "cells_without_park_time": int(np.isnan(park_min).sum()),
+        "cells": len(cells), "cells_without_park_time": int(np.isnan(park_min).sum()),
         "park_minutes_missing_reason": _first_reason(times, "park"),
     }
     return out

@@ -430,6 +430,7 @@ def _places_of_2019_communes(places: gpd.GeoDataFrame, mapping: pd.DataFrame, re
     for row in sure.itertuples(index=False):
         key = f"{_key(row.province_vi)}|{_key(row.district)}|{_key(row.commune)}"
         if row.code not in out and key in by_key:
-            out[row.code] = (by_key[key], f"point: OSM place named like its 2019 commune {row.commune_type} {row.commune} "
-                                          f"(former district {row.district}); not the commune's outline")
+            note = (f"point: OSM place named like its 2019 commune {row.commune_type} {row.commune} "
+                    f"(former district {row.district}); not the commune's outline")
+            out[row.code] = (by_key[key], note)
     return out

@@ -30,8 +30,13 @@ and its communes and wards. This module builds:
   communes it was made of.
 
 No commune polygons exist offline: the layer is points (the OSM place of
-the same name when there is one, else no geometry, with a note), or the
-polygons of ``--communes FILE`` (a vector file with a name or code column).
+the same name when there is one, else an OSM place named like one of its
+2019 communes inside that commune's former district, else no geometry, with
+a note in ``location``), or the polygons of ``--communes FILE`` (a vector
+file with a name or code column). With a network and a population grid,
+:mod:`layers.commune_access` adds the access columns (people within N
+minutes of a park, median minutes to QL1A / CT.01) and says per row how
+they were computed (``access_method``).
 
 Columns of :func:`commune_report`
 ---------------------------------
@@ -293,14 +298,19 @@ def _park_communes(parks: gpd.GeoDataFrame, mapping: pd.DataFrame, units: pd.Dat
 
 
 def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places: gpd.GeoDataFrame | None = None,
-                   polygons: gpd.GeoDataFrame | None = None, options: CommuneOptions | None = None) -> gpd.GeoDataFrame:
+                   polygons: gpd.GeoDataFrame | None = None, options: CommuneOptions | None = None,
+                   net=None, population=None) -> gpd.GeoDataFrame:
     """One row per 2025 commune (see module docstring), EPSG:4326.
 
     ``parks`` : :func:`layers.parks.industrial_parks` (with ``district``), or
     None (park columns NaN = not computed). ``places`` : OSM places with a
     ``name`` column, for points. ``polygons`` : commune polygons with a
     ``code`` or ``name`` column (``--communes FILE``); when given they are
-    the geometry. ``attrs["summary"]`` : counts, totals, package versions.
+    the geometry. ``net`` (:class:`layers.access.Networks`) and
+    ``population`` (``(array, profile)``, people per cell): when both are
+    given, the access columns of :mod:`layers.commune_access` are added
+    (else they are absent: not computed). ``attrs["summary"]`` : counts,
+    totals, package versions.
     """
     options = options or CommuneOptions.from_region(region)
     units = communes_2025(options)
@@ -324,21 +334,35 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
 
     if parks is not None and len(parks):
         park_code = _park_communes(parks, mapping, units)
-        frame = pd.DataFrame({"code": park_code, "area_ha": parks.get("area_ha"), "status": parks.get("status")}).dropna(subset=["code"])
+        frame = pd.DataFrame({"code": park_code, "area_ha": parks.get("area_ha"), "status": parks.get("status"),
+                              "status_class": parks.get("status_class"), "kind": parks.get("kind")}).dropna(subset=["code"])
         frame["code"] = frame["code"].astype(int)
         pg = frame.groupby("code")
         out["parks"] = pg.size().reindex(out.index).fillna(0).astype(int)
         out["parks_area_ha"] = pg["area_ha"].sum(min_count=1).reindex(out.index).round(1)
         out["parks_status"] = pg["status"].agg(lambda s: "; ".join(sorted({str(x) for x in s if isinstance(x, str)}))).reindex(out.index)
+        for kind in ("KCN", "CCN"):
+            out[f"parks_{kind.lower()}"] = frame[frame["kind"] == kind].groupby("code").size().reindex(out.index).fillna(0).astype(int)
+        out["parks_by_status"] = pg["status_class"].agg(
+            lambda s: "; ".join(f"{k}: {v}" for k, v in s.fillna("unknown").astype(str).value_counts().sort_index().items())
+        ).reindex(out.index).where(out["parks"] > 0, "")
         unplaced = int(park_code.isna().sum())
     else:
         out["parks"], out["parks_area_ha"], out["parks_status"] = np.nan, np.nan, None
+        out["parks_kcn"], out["parks_ccn"], out["parks_by_status"] = np.nan, np.nan, None
         unplaced = None
 
     out = out.reset_index()
-    geometry, location = _locations(out, places, polygons)
+    geometry, location = _locations(out, places, polygons, mapping=mapping, region=region)
     out["location"] = location
     out = gpd.GeoDataFrame(out.drop(columns=["key"]), geometry=geometry, crs="EPSG:4326")
+    access_summary = None
+    if net is not None and population is not None:
+        from layers.commune_access import commune_access
+
+        access = commune_access(region, out, mapping, net, parks, population)
+        access_summary = access.attrs["summary"]
+        out = gpd.GeoDataFrame(pd.concat([out.drop(columns="geometry"), access], axis=1), geometry=out.geometry, crs="EPSG:4326")
     out.attrs["summary"] = {
         "units": int(len(out)), "phuong": int((out["type_vi"] == "phường").sum()), "xa": int((out["type_vi"] == "xã").sum()),
         "population_2019": float(out["population"].sum()),
@@ -346,14 +370,19 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
         "communes_2019_inferred": int(mapping.loc[mapping["inferred"], ["district", "commune_type", "commune"]].drop_duplicates().shape[0]),
         "units_with_inferred_parts": int((out["assignment"] != "record").sum()),
         "parks_not_placed": unplaced,
+        "parks_total": int(len(parks)) if parks is not None else None,
         "units_without_location": int(out.geometry.isna().sum()),
         "packages": package_versions(),
+        "access": access_summary,
     }
     return out
 
 
-def _locations(out: pd.DataFrame, places, polygons) -> tuple[gpd.GeoSeries, list]:
-    """Geometry per commune: given polygons (by code or name), else the OSM place of the same name."""
+def _locations(out: pd.DataFrame, places, polygons, mapping: pd.DataFrame | None = None,
+               region: Region | None = None) -> tuple[gpd.GeoSeries, list]:
+    """Geometry per commune: given polygons (by code or name), else the OSM place of the same name,
+    else the OSM place named like one of its 2019 communes inside that commune's former district
+    (:func:`_places_of_2019_communes`)."""
     geoms = [None] * len(out)
     notes = ["no polygon offline and no OSM place of this name"] * len(out)
     if polygons is not None and len(polygons):
@@ -376,4 +405,32 @@ def _locations(out: pd.DataFrame, places, polygons) -> tuple[gpd.GeoSeries, list
         for i, k in enumerate(out["name_vi"].map(_key)):
             if geoms[i] is None and k in lookup:
                 geoms[i], notes[i] = lookup[k], "point: OSM place of the same name (not the commune's outline)"
+        if mapping is not None and region is not None:
+            found = _places_of_2019_communes(pts, mapping, region)
+            for i, code in enumerate(out["code"]):
+                if geoms[i] is None and code in found:
+                    geoms[i], notes[i] = found[code]
     return gpd.GeoSeries(geoms, crs="EPSG:4326"), notes
+
+
+def _places_of_2019_communes(places: gpd.GeoDataFrame, mapping: pd.DataFrame, region: Region) -> dict:
+    """Code → (point, note): an OSM place named like one of the unit's 2019 communes and lying in
+    that commune's former district (only communes followed through the record, not inferred ones;
+    among several, the place of the most populous 2019 commune)."""
+    from layers.boundaries import districts
+
+    units = districts(region).to_crs("EPSG:4326")
+    placed = gpd.sjoin(places[["name", places.geometry.name]], units[["province_vi", "district", "geometry"]],
+                       how="inner", predicate="within")
+    keys = (placed["province_vi"].map(_key) + "|" + placed["district"].map(_key) + "|" + placed["name"].map(_key))
+    counts = keys.value_counts()
+    by_key = {k: g for k, g in zip(keys, placed.geometry) if counts[k] == 1}
+    sure = mapping[mapping["share"] >= 1.0].sort_values("total", ascending=False)
+    out = {}
+    for row in sure.itertuples(index=False):
+        key = f"{_key(row.province_vi)}|{_key(row.district)}|{_key(row.commune)}"
+        if row.code not in out and key in by_key:
+            note = (f"point: OSM place named like its 2019 commune {row.commune_type} {row.commune} "
+                    f"(former district {row.district}); not the commune's outline")
+            out[row.code] = (by_key[key], note)
+    return out

@@ -148,14 +148,17 @@ def run_analyses(options: RunOptions) -> RunResult:
         s = table.attrs["summary"]
         say(f"validation: {s['observations']} observations, median |time error| {s['median_abs_minutes_error']} → {out / 'validation.csv'}")
     if "communes" in region.config:  # 2025 communes (merged province): OUT/communes.csv
-        write_communes(region, park_layer, out)
+        write_communes(region, park_layer, out, net=net, population=pop)
         run.written["communes"] = out / "communes.csv"
         say(f"communes (2025) → {out / 'communes.csv'}")
     return run
 
 
-def write_communes(region, park_layer, out: Path, communes_file=None):
-    """OUT/communes.csv, communes_mapping.csv and communes.gpkg for a region with a 'communes:' section."""
+def write_communes(region, park_layer, out: Path, communes_file=None, net=None, population=None):
+    """OUT/communes.csv, communes_mapping.csv, communes_summary.json and communes.gpkg for a region with a 'communes:' section.
+
+    With ``net`` and ``population`` ((array, profile)) the access columns by commune are added
+    (:mod:`layers.commune_access`)."""
     from geo.output import write_csv, write_geopackage
     from geo.vector import read_vector
     from layers.communes import CommuneOptions, commune_mapping, commune_report
@@ -163,9 +166,14 @@ def write_communes(region, park_layer, out: Path, communes_file=None):
     options = CommuneOptions.from_region(region)
     places = read_vector(region.path("places"))
     polygons = read_vector(communes_file) if communes_file is not None else None
-    report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options)
+    if polygons is not None and not {"code", "name"} & set(polygons.columns):
+        raise InputError(communes_file, "commune polygons need a 'code' (GSO 2025) or 'name' column")
+    report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options,
+                            net=net, population=population)
     write_csv(report.drop(columns="geometry"), out / "communes.csv")
     write_csv(commune_mapping(region, options), out / "communes_mapping.csv")
+    from geo.output import write_json
+    write_json(report.attrs["summary"], out / "communes_summary.json")
     located = report[report.geometry.notna()]
     if len(located):
         write_geopackage({"communes": located}, out / "communes.gpkg")

@@ -174,6 +174,34 @@ def census_communes(region: Region) -> pd.DataFrame:
     return _read_table(path, ("district", "commune", "commune_type", "total"))
 
 
+def region_census_communes(region: Region) -> pd.DataFrame:
+    """Census communes of every district of the region: the region's own commune file, then the
+    communes of the merged provinces (``boundary.merge_provinces``) from the national ward table.
+
+    Columns: ``province_vi`` (None for the region's own province), ``district``,
+    ``commune``, ``commune_type`` (as written by each source: compare folded),
+    ``total``, ``urban``, ``urban_share`` (persons; share 0–1).
+    """
+    own = census_communes(region)
+    own = own.assign(province_vi=None, urban=own.get("urban", np.nan))
+    if "urban_share" not in own:
+        own["urban_share"] = own["urban"] / own["total"]
+    merged = {nfc(n) for n in region.section("boundary").get("merge_provinces") or []}
+    national = national_census_communes(region)
+    national = national[national["province_vi"].isin(merged)].copy()
+    national["urban_share"] = (national["urban"] / national["total"]).round(4)
+    columns = ["province_vi", "district", "commune", "commune_type", "total", "urban", "urban_share"]
+    return pd.concat([own[columns], national[columns]], ignore_index=True)
+
+
+def census_for_units(region: Region, units: gpd.GeoDataFrame, census: pd.DataFrame | None = None) -> pd.DataFrame:
+    """District census rows aligned on ``units`` (:func:`layers.boundaries.districts`), NaN rows where unknown.
+
+    ``census`` defaults to :func:`census_districts`; see :func:`_census_totals` for the join.
+    """
+    return _census_totals(region, units, census_districts(region) if census is None else census)
+
+
 def _census_totals(region: Region, units: gpd.GeoDataFrame, census: pd.DataFrame) -> pd.DataFrame:
     """Census rows aligned on ``units`` (NaN rows for units the census does not cover).
 

@@ -6,9 +6,13 @@ Source: ``region.config["places"]`` (OSM place points of 2018; ``fclass``,
 Each place is joined to the district it lies in (point in polygon) and to
 the census:
 
-* district level: the 2019 census total and urban share of the district;
+* district level: the 2019 census total and urban share of the district
+  (the region's own district file; for provinces merged into the region,
+  e.g. former Bắc Ninh in ``bac-ninh-2025``, the national 2019 ward table,
+  :func:`layers.population.census_for_units`);
 * commune level: when the place name equals a *thị trấn* or *phường* of
-  the same district in the commune census (compared with
+  the same district in the commune census (the commune file, and the
+  national ward table for merged provinces; compared with
   :func:`geo.text.fold`, so "Cầu Gô" meets "Cầu Gồ"), that commune's
   population; NaN otherwise.
 
@@ -49,7 +53,7 @@ from geo.errors import InputError
 from geo.text import fold, nfc
 from geo.vector import read_vector
 from layers.boundaries import districts, region_polygon, region_window
-from layers.population import census_communes, census_districts
+from layers.population import census_for_units, region_census_communes
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -116,11 +120,9 @@ def urban_areas(region: Region, osm_builtup: gpd.GeoDataFrame | None = None,
     places_all["in_region"] = np.asarray(places_all.within(outline))
 
     units = districts(region)
-    census = census_districts(region).set_index("district")
-    merged = {nfc(n) for n in region.section("boundary").get("merge_provinces") or []}
-    census_units = set(units.loc[~units["province_vi"].isin(merged), "district"])
-    communes = census_communes(region)
-    communes = communes[communes["commune_type"].isin(URBAN_COMMUNE_TYPES)]
+    census, census_units = _district_census(region, units)
+    communes = region_census_communes(region)
+    communes = communes[communes["commune_type"].map(fold).isin({fold(t) for t in URBAN_COMMUNE_TYPES})]
     commune_by_key = {(fold(d), fold(c)): row for (d, c), row in
                       zip(zip(communes["district"], communes["commune"]), communes.itertuples(index=False))}
     programme = _programme_lookup(region)
@@ -138,8 +140,11 @@ def urban_areas(region: Region, osm_builtup: gpd.GeoDataFrame | None = None,
         elif not known:
             notes.append("district not covered by the census files: district and commune population unknown")
         if c is None and known:
-            if rec.fclass == "city" and known and census.loc[district, "district_type"] == "Thành phố":
+            district_type = fold(census.loc[district, "district_type"])
+            if rec.fclass == "city" and known and district_type == fold("Thành phố"):
                 notes.append("city = district-level unit: its population is district_population")
+            elif fold(rec.name) == fold(district) and district_type in (fold("Thành phố"), fold("Thị xã")):
+                notes.append("town = district-level unit (thị xã / thành phố): its population is district_population")
             else:
                 notes.append("no thị trấn/phường of this name in the district: commune population unknown")
         osm_pop = pd.to_numeric(getattr(rec, "population", np.nan), errors="coerce")
@@ -178,7 +183,7 @@ def urban_areas(region: Region, osm_builtup: gpd.GeoDataFrame | None = None,
         "urban_places_in_region_without_commune_match": pl.loc[pl["in_region"] & pl["commune"].isna(), "name"].tolist(),
         "urban_communes_without_place": sorted(
             f"{c} ({d})" for d, c, t in zip(communes["district"], communes["commune"], communes["commune_type"])
-            if t == "Thị trấn" and (d, c) not in set(zip(pl["district"], pl["commune"]))),
+            if fold(t) == fold("Thị trấn") and (d, c) not in set(zip(pl["district"], pl["commune"]))),
         "programme_towns_found": found_towns,
         "programme_towns_not_found": sorted(set(map(nfc, spec)) - set(found_towns)),
         "builtup_areas": int((out["kind"] == "builtup_area").sum()),
@@ -189,6 +194,19 @@ def urban_areas(region: Region, osm_builtup: gpd.GeoDataFrame | None = None,
     if missing:
         log.warning("%s: programme town(s) not found among OSM places: %s", region.id, ", ".join(missing))
     return out
+
+
+def _district_census(region: Region, units: gpd.GeoDataFrame) -> tuple[pd.DataFrame, set]:
+    """District census indexed by district name, and the districts it covers.
+
+    The region's own province from its district file, merged provinces
+    (``boundary.merge_provinces``) from the national ward table
+    (:func:`layers.population.census_for_units`): every district with a census row.
+    """
+    rows = census_for_units(region, units)
+    rows.index = units["district"].to_numpy()
+    rows = rows[~rows.index.duplicated(keep="first")]
+    return rows, set(rows.index[rows["total"].notna()])
 
 
 def _builtup_rows(builtup: gpd.GeoDataFrame, region: Region, units, census, census_units, window, outline) -> gpd.GeoDataFrame:

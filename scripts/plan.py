@@ -537,17 +537,21 @@ def cmd_run(args) -> int:
 
 
 def cmd_communes(args) -> int:
-    from layers import parks
+    from layers import access, parks, population
     from layers.pipeline import write_communes
     from layers.region import load_region
 
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.parks, args.communes)
-    report = write_communes(region, parks.industrial_parks(region, parks_file=args.parks), args.out, args.communes)
+    array, profile, _ = population.population_raster(region)          # access by commune (layers/commune_access.py)
+    net = access.build_networks(region, with_rail=False)
+    report = write_communes(region, parks.industrial_parks(region, parks_file=args.parks), args.out, args.communes,
+                            net=net, population=(array, profile))
     s = report.attrs["summary"]
     print(f"communes: {s['units']} units ({s['phuong']} phường, {s['xa']} xã), population 2019 {s['population_2019']:,.0f}; "
           f"{s['communes_2019_inferred']} of {s['communes_2019']} 2019 communes placed by inference (ranges given); "
-          f"{s['units_without_location']} without a location → {args.out / 'communes.csv'}")
+          f"{s['units_without_location']} without a location; access by method {(s.get('access') or {}).get('units_by_access_method')} "
+          f"→ {args.out / 'communes.csv'}")
     return 0
 
 

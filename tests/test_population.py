@@ -109,3 +109,15 @@ def test_census_file_without_total_column_names_file(region, tmp_path):
     broken = dataclasses.replace(region, overrides={("census", "district_file"): bad})
     with pytest.raises(InputError, match=r"census.csv: missing column\(s\) total"):
         district_population(broken)
+
+
+def test_region_census_communes_cover_both_former_provinces(shared_data):
+    """Own commune file (230 communes of former Bắc Giang) + national ward table for merged former Bắc Ninh (126)."""
+    from layers.population import region_census_communes
+    from layers.region import load_region
+
+    table = region_census_communes(load_region("bac-ninh-2025", data_dir=shared_data))
+    assert len(table) == 230 + 126
+    assert table.loc[table["province_vi"].isna(), "total"].sum() == 1_803_950
+    assert table.loc[table["province_vi"] == "Bắc Ninh", "total"].sum() == 1_368_840
+    assert table["urban_share"].between(0, 1).all()

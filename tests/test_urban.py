@@ -85,3 +85,23 @@ def test_builtup_polygons_join_district(region):
     assert len(poly) == 1 and poly["district"].iloc[0] == "Bắc Giang"
     assert poly["area_ha"].iloc[0] == pytest.approx(0.02 * 0.015 * 111.32 * 103.9 * 100, rel=0.02)
     assert out.attrs["summary"]["builtup_areas"] == 1
+
+
+def test_former_bac_ninh_towns_have_the_national_census(shared_data):
+    """bac-ninh-2025: the towns of former Bắc Ninh get district and commune figures from the national ward table."""
+    import pandas as pd
+
+    from layers.region import load_region
+    from layers.urban import urban_areas
+
+    out = urban_areas(load_region("bac-ninh-2025", data_dir=shared_data))
+    wards = pd.read_csv(shared_data / "raw/vn_demographic_census2019/VN_Population_ward.csv")
+    bn = wards[wards["city"] == "BắcNinh"]
+    places = out[(out["kind"] == "place") & out["in_region"]]
+    assert places["district_population"].notna().all()                         # no town of the region is unknown
+    for name, district, ward in [("Hồ", "ThuậnThành", "Hồ"), ("Lim", "TiênDu", "Lim"), ("Đình Bảng", "TừSơn", "ĐìnhBảng")]:
+        row = places[places["name"] == name].iloc[0]
+        assert row["district_population"] == bn.loc[bn["district"] == district, "total"].sum()
+        assert row["commune_population"] == bn.loc[(bn["district"] == district) & (bn["ward"] == ward), "total"].item()
+    tu_son = places[places["name"] == "Từ Sơn"].iloc[0]                          # thị xã: district-level unit
+    assert np.isnan(tu_son["commune_population"]) and "district-level" in tu_son["note"]

@@ -189,6 +189,8 @@ def build_bundle(source_dir: str | os.PathLike, target_dir: str | os.PathLike, c
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if not source_dir.is_dir():
         raise InputError(source_dir, "source data folder not found")
+    # A fixed GeoPackage timestamp makes rebuilds byte-identical, so git stores the bundle once.
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00.000Z"})
     manifest = {}
     for entry in tqdm(catalogue.entries, desc="bundle", unit="file", disable=not progress):
         target = target_dir / entry.file

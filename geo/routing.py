@@ -878,14 +878,6 @@ class _Plain:
         dist = dijkstra(self.graph, directed=True, indices=sources, limit=limit)
         return dist if cols is None else dist[:, cols]
 
-    def within_many(self, sources, limit):
-        results = []
-        for source in sources:
-            dist = dijkstra(self.graph, directed=True, indices=int(source), limit=limit, min_only=True)
-            nodes = np.flatnonzero(np.isfinite(dist) & (dist <= limit))
-            results.append((nodes, dist[nodes]))
-        return results
-
     def nearest(self, sources, limit):
         dist, _, src = dijkstra(self.graph, directed=True, indices=sources, limit=limit,
                                 min_only=True, return_predecessors=True)
@@ -1077,29 +1069,6 @@ class _Core:
         if np.isfinite(limit):
             out[out > limit] = np.inf
         return out
-
-    def within_many(self, sources, limit):
-        aug = self._augmented(sources)
-        nc = self.noncore
-        a1, a2, d1, d2 = self.a1[nc], self.a2[nc], self.d1[nc], self.d2[nc]
-        results = []
-        for i, source in enumerate(sources):
-            dist = dijkstra(aug, directed=True, indices=self.K + i, limit=limit, min_only=True)[:self.K]
-            times = np.empty(self.n)
-            times[self.core_nodes] = dist
-            times[nc] = np.minimum(dist[a1] + d1, dist[a2] + d2)
-            st = self.struct[source]
-            if st >= 0:
-                lo, hi = self.struct_ptr[st], self.struct_ptr[st + 1]
-                p0, p1 = self.local.indptr[lo], self.local.indptr[hi]
-                sub = csr_matrix((self.local.data[p0:p1], self.local.indices[p0:p1] - lo, self.local.indptr[lo:hi + 1] - p0),
-                                 shape=(hi - lo, hi - lo))
-                local = dijkstra(sub, directed=True, indices=self.local_pos[source] - lo, limit=limit, min_only=True)
-                nodes = self.local_nodes[lo:hi]
-                times[nodes] = np.minimum(times[nodes], local)
-            reached = np.flatnonzero(np.isfinite(times) & (times <= limit))
-            results.append((reached, times[reached]))
-        return results
 
     def nearest(self, sources, limit):
         m = len(sources)

@@ -34,6 +34,17 @@ work; results equal plain Dijkstra (see the tests). Directed networks
 (one-way streets) are routed without contraction. ``workers=2`` spreads many
 origins over forked processes (scipy's Dijkstra holds the GIL).
 
+Which method answers a query (measured crossovers, ``scripts/bench_routing.py``):
+origins × destinations and nearest-of-a-set go to the contraction hierarchy
+(:mod:`geo.hierarchy`, bucket many-to-many with stall-on-demand) when it is in
+memory or in the disk cache; otherwise plain searches (one per destination
+set, or per origin) answer until the router family has spent
+:data:`HIERARCHY_AFTER_SEARCHES` of them, and only then is the hierarchy built
+(ski rental: a one-off access job never pays a multi-second build). Full rows
+use PHAST sweeps; bounded searches (isochrones, catchments) use a numba
+Dijkstra unless the first one reaches more than :data:`FAR_REACH_SHARE` of the
+nodes and a hierarchy is at hand, then PHAST rows.
+
 Measured by ``scripts/bench_routing.py`` (one process, against networkx on
 an ``nx.Graph`` of the same network): Bắc Giang — 200 origins × all nodes
 1.8 s (16×), nearest of 50 facilities for all nodes 0.01 s (46×), 100

@@ -13,6 +13,10 @@ lower-ranked ones. So
   search per origin that scans the buckets it meets (Knopp et al., 2007).
   A *target set* (the nearest of several nodes, e.g. any node of a corridor)
   is one multi-source upward search.
+  Upward searches use *stall-on-demand* (a node reached more cheaply from a
+  higher neighbour is not expanded), buckets are linked lists over reused
+  work arrays, so a query costs only the nodes it touches (1.9 ms for
+  53 × 9 on 57,548 nodes, was 8 ms; ``scripts/bench_routing.py``).
 * **one-to-all** (a full row of the matrix): PHAST (Delling et al., 2011) —
   an upward search from the origin, then one linear sweep over all nodes in
   descending rank, relaxing the arcs that come down from higher nodes.

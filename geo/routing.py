@@ -34,6 +34,17 @@ work; results equal plain Dijkstra (see the tests). Directed networks
 (one-way streets) are routed without contraction. ``workers=2`` spreads many
 origins over forked processes (scipy's Dijkstra holds the GIL).
 
+Which method answers a query (measured crossovers, ``scripts/bench_routing.py``):
+origins × destinations and nearest-of-a-set go to the contraction hierarchy
+(:mod:`geo.hierarchy`, bucket many-to-many with stall-on-demand) when it is in
+memory or in the disk cache; otherwise plain searches (one per destination
+set, or per origin) answer until the router family has spent
+:data:`HIERARCHY_AFTER_SEARCHES` of them, and only then is the hierarchy built
+(ski rental: a one-off access job never pays a multi-second build). Full rows
+use PHAST sweeps; bounded searches (isochrones, catchments) use a numba
+Dijkstra unless the first one reaches more than :data:`FAR_REACH_SHARE` of the
+nodes and a hierarchy is at hand, then PHAST rows.
+
 Measured by ``scripts/bench_routing.py`` (one process, against networkx on
 an ``nx.Graph`` of the same network): Bắc Giang — 200 origins × all nodes
 1.8 s (16×), nearest of 50 facilities for all nodes 0.01 s (46×), 100
@@ -80,11 +91,23 @@ M2M_MAX_TARGETS = 2000
 #: (PHAST rows are ~10× cheaper than Dijkstra rows; building costs ~1,000 rows on 57k nodes).
 PHAST_MIN_ORIGINS = 1000
 
+#: Ski-rental cost model for building a hierarchy that neither memory nor the disk cache holds:
+#: small batches of origins × destinations are answered by one Dijkstra search per destination
+#: (or per origin, the smaller side) until a router family (a base router and the scenario and
+#: re-weighted routers made from it) has spent this many searches; the next query builds the
+#: hierarchy. Measured in scripts/bench_routing.py on 57,548 nodes: a cold build costs as much as
+#: ~300–1,500 searches (≈3–16 s vs ≈10 ms), so a one-off access job (9 searches) or an access job
+#: plus 10 scenario re-runs (99) never pays for it, while repeated work does — never more than
+#: about twice the cost of the better choice made in hindsight.
+HIERARCHY_AFTER_SEARCHES = 300
+
 #: Most endpoints of added arcs answered on top of the base hierarchy (more: re-customise).
 OVERLAY_MAX_ENDPOINTS = 600
 
 #: Share of the nodes reached by a bounded search above which PHAST rows are used instead.
-FAR_REACH_SHARE = 0.3
+#: Measured on 57,548 nodes (one process): a bounded search reaching 4.8 % of the nodes costs
+#: 2.1 ms, 16 % (30 min at 40 km/h) 8.4 ms; a PHAST row plus thresholding 2.4 ms whatever the limit.
+FAR_REACH_SHARE = 0.05
 
 #: Origins per worker below which ``reachable_within`` stays in one process (forking and
 #: sending the node sets back cost more than the searches; measured in scripts/bench_routing.py).
@@ -125,6 +148,9 @@ class Router:
         self._overlay: tuple | None = None
         self._reorder_from: "Router | None" = None
         self._csr64 = None
+        #: Dijkstra searches spent by this router's family instead of building a hierarchy (shared list).
+        self._searches_spent = [0]
+        self._cache_path = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -265,6 +291,7 @@ class Router:
         arcs_u, arcs_v, arcs_w = (u_idx, v_idx, weight) if self.directed else \
             (np.r_[u_idx, v_idx], np.r_[v_idx, u_idx], np.r_[weight, weight])
         out._overlay = self._extended_overlay(arcs_u, arcs_v, arcs_w)
+        out._searches_spent = self._searches_spent
         return out
 
     def with_weights(self, edge_weight: Sequence[float]) -> "Router":
@@ -292,6 +319,7 @@ class Router:
             out._overlay = self._extended_overlay(arcs_u, arcs_v, arcs_w)
         else:
             out._reorder_from = self
+        out._searches_spent = self._searches_spent
         return out
 
     def _extended_overlay(self, arcs_u, arcs_v, arcs_w):
@@ -316,6 +344,7 @@ class Router:
                      self.edge_u, self.edge_v, self.edge_weight, self.directed, self.crs, self.contract)
         empty = np.empty(0, np.int64)
         out._overlay = self._extended_overlay(empty, empty, np.empty(0))
+        out._searches_spent = self._searches_spent
         return out
 
     # ------------------------------------------------------------------ ids
@@ -531,9 +560,54 @@ class Router:
     def _many_to_many(self, sources: np.ndarray, groups) -> np.ndarray:
         """Times (inf = unreachable) from sources to the nearest node of each group."""
         groups = [np.atleast_1d(np.asarray(g, dtype=np.int64)).ravel() for g in groups]
+        if self._dijkstra_pays(len(sources), len(groups)):
+            return self._dijkstra_many_to_many(sources, groups)
         if self._overlay_fits():
             return self._overlay_many_to_many(sources, groups)
         return self.hierarchy().many_to_many(sources, groups)
+
+    def _hierarchy_at_hand(self) -> bool:
+        """True when the hierarchy that would answer a query exists (memory or disk cache)."""
+        if self._ch is not None:
+            return True
+        if self._overlay_fits():
+            return self._overlay[0]._hierarchy_at_hand()
+        if self._overlay is not None or self._reorder_from is not None:
+            return False
+        if not settings.hierarchy_cache:
+            return False
+        if self._cache_path is None:
+            self._cache_path = _hierarchy_cache_path(self.graph)
+        return self._cache_path.exists()
+
+    def _dijkstra_pays(self, sources: int, groups: int) -> bool:
+        """Ski rental (see :data:`HIERARCHY_AFTER_SEARCHES`): plain searches while they cost less than a build."""
+        if self._hierarchy_at_hand():
+            return False
+        searches = min(sources, groups)
+        if self._searches_spent[0] + searches > HIERARCHY_AFTER_SEARCHES:
+            return False
+        self._searches_spent[0] += searches
+        return True
+
+    def _dijkstra_many_to_many(self, sources: np.ndarray, groups: list) -> np.ndarray:
+        """Times (inf = unreachable) by plain searches: one multi-source search per group, or one per source."""
+        out = np.full((len(sources), len(groups)), np.inf)
+        sizes = np.array([len(g) for g in groups], dtype=np.int64)
+        if len(groups) <= len(sources):
+            # Towards a group = from the group on the reversed graph (the same graph when undirected).
+            engine = self._reverse() if self.directed else self._forward()
+            for j, g in enumerate(groups):
+                if len(g):
+                    dist, _ = engine.nearest(np.unique(g), np.inf)
+                    out[:, j] = dist[sources]
+            return out
+        cols = np.concatenate(groups) if sizes.sum() else np.empty(0, np.int64)
+        if cols.size:
+            dense = self._forward().dense(sources, cols, np.inf)
+            filled = np.flatnonzero(sizes)
+            out[:, filled] = np.minimum.reduceat(dense, np.r_[0, np.cumsum(sizes)[:-1]][filled], axis=1)
+        return out
 
     def _overlay_many_to_many(self, sources: np.ndarray, groups: list) -> np.ndarray:
         """Many-to-many on the base hierarchy plus the added arcs, exactly.
@@ -579,7 +653,7 @@ class Router:
         :data:`FAR_REACH_SHARE` of the nodes, full PHAST rows (one linear sweep each)
         are cheaper than bounded searches for the rest.
         """
-        if len(origins) < 2 or self._ch is None or self._overlay is not None:
+        if len(origins) < 2 or self._overlay is not None or not self._hierarchy_at_hand():
             return _split_searches(*self._bounded(origins, limit))
         first = _split_searches(*self._bounded(origins[:1], limit))
         if len(first[0][0]) <= FAR_REACH_SHARE * self.n:
@@ -587,7 +661,7 @@ class Router:
         out = first
         block = max(1, BLOCK_CELLS // max(self.n, 1))
         for start in range(1, len(origins), block):
-            rows = self._ch.one_to_all(origins[start:start + block])
+            rows = self.hierarchy().one_to_all(origins[start:start + block])
             for row in rows:
                 nodes = np.flatnonzero(row <= limit)
                 out.append((nodes, row[nodes]))
@@ -806,16 +880,21 @@ def _finish(out: np.ndarray, limit: float) -> np.ndarray:
     return out
 
 
-def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
-    """Hierarchy of ``graph``, from the disk cache when :data:`geo.settings.hierarchy_cache` is on."""
-    if not settings.hierarchy_cache:
-        return Hierarchy.build(graph)
+def _hierarchy_cache_path(graph: csr_matrix):
+    """Cache file of ``graph``'s hierarchy under :data:`geo.settings.cache_folder` (keyed by content)."""
     import hashlib
 
     key = hashlib.sha1()
     for part in (graph.indptr.astype(np.int64), graph.indices.astype(np.int64), graph.data.astype(np.float64)):
         key.update(np.ascontiguousarray(part).tobytes())
-    path = settings.cache_folder / "hierarchy" / f"ch-v1-{graph.shape[0]}-{key.hexdigest()[:20]}.npz"
+    return settings.cache_folder / "hierarchy" / f"ch-v1-{graph.shape[0]}-{key.hexdigest()[:20]}.npz"
+
+
+def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
+    """Hierarchy of ``graph``, from the disk cache when :data:`geo.settings.hierarchy_cache` is on."""
+    if not settings.hierarchy_cache:
+        return Hierarchy.build(graph)
+    path = _hierarchy_cache_path(graph)
     if path.exists():
         try:
             return Hierarchy.load(path)
@@ -877,14 +956,6 @@ class _Plain:
     def dense(self, sources, cols, limit):
         dist = dijkstra(self.graph, directed=True, indices=sources, limit=limit)
         return dist if cols is None else dist[:, cols]
-
-    def within_many(self, sources, limit):
-        results = []
-        for source in sources:
-            dist = dijkstra(self.graph, directed=True, indices=int(source), limit=limit, min_only=True)
-            nodes = np.flatnonzero(np.isfinite(dist) & (dist <= limit))
-            results.append((nodes, dist[nodes]))
-        return results
 
     def nearest(self, sources, limit):
         dist, _, src = dijkstra(self.graph, directed=True, indices=sources, limit=limit,
@@ -1077,29 +1148,6 @@ class _Core:
         if np.isfinite(limit):
             out[out > limit] = np.inf
         return out
-
-    def within_many(self, sources, limit):
-        aug = self._augmented(sources)
-        nc = self.noncore
-        a1, a2, d1, d2 = self.a1[nc], self.a2[nc], self.d1[nc], self.d2[nc]
-        results = []
-        for i, source in enumerate(sources):
-            dist = dijkstra(aug, directed=True, indices=self.K + i, limit=limit, min_only=True)[:self.K]
-            times = np.empty(self.n)
-            times[self.core_nodes] = dist
-            times[nc] = np.minimum(dist[a1] + d1, dist[a2] + d2)
-            st = self.struct[source]
-            if st >= 0:
-                lo, hi = self.struct_ptr[st], self.struct_ptr[st + 1]
-                p0, p1 = self.local.indptr[lo], self.local.indptr[hi]
-                sub = csr_matrix((self.local.data[p0:p1], self.local.indices[p0:p1] - lo, self.local.indptr[lo:hi + 1] - p0),
-                                 shape=(hi - lo, hi - lo))
-                local = dijkstra(sub, directed=True, indices=self.local_pos[source] - lo, limit=limit, min_only=True)
-                nodes = self.local_nodes[lo:hi]
-                times[nodes] = np.minimum(times[nodes], local)
-            reached = np.flatnonzero(np.isfinite(times) & (times <= limit))
-            results.append((reached, times[reached]))
-        return results
 
     def nearest(self, sources, limit):
         m = len(sources)

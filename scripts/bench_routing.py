@@ -470,7 +470,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with the source files (../shared/data)")
-    parser.add_argument("--grid-side", type=int, default=448, help="grid side (448 → 200,704 nodes)")
+    parser.add_argument("--grid-side", type=int, default=448, help="grid side (448 → 200,704 nodes; 0 skips the grid)")
     parser.add_argument("--grid-nx-sample", type=int, default=10,
                         help="origins timed with networkx on the grid (scaled to the task's size)")
     parser.add_argument("--polygon-sample", type=int, default=20, help="isochrone polygons actually built per network")
@@ -484,9 +484,10 @@ def main(argv=None) -> int:
     results = {}
     started = time.perf_counter()
     results.update(bench_network(bacgiang_network(args.data), None, args.polygon_sample, args.seed, set()))
-    results.update(bench_network(grid_network(args.grid_side, args.seed), args.grid_nx_sample,
-                                 max(1, args.polygon_sample // 2), args.seed,
-                                 set(filter(None, args.grid_skip_peers.split(",")))))
+    if args.grid_side > 0:
+        results.update(bench_network(grid_network(args.grid_side, args.seed), args.grid_nx_sample,
+                                     max(1, args.polygon_sample // 2), args.seed,
+                                     set(filter(None, args.grid_skip_peers.split(",")))))
     results["_meta"] = {"total_s": time.perf_counter() - started,
                         "peers": bench_peers.available(),
                         "timing": "median of repeated runs (1–7 by task) on a shared 2-core machine; one process",

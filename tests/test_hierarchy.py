@@ -23,15 +23,18 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo import settings
 from geo.hierarchy import Hierarchy
+from geo import routing
 from geo.routing import Router
 
 SPEED_40_KMH = 40 / 3.6
 
 
 @pytest.fixture(autouse=True)
-def _settings():
+def _settings(monkeypatch):
     settings.progress = False
     settings.hierarchy_cache = False
+    # Answer every query by the hierarchy here (the ski-rental model would use plain searches at first).
+    monkeypatch.setattr(routing, "HIERARCHY_AFTER_SEARCHES", 0)
 
 
 def _inf_to_nan(a):
@@ -203,3 +206,25 @@ def test_directed_one_way_matches_networkx(liechtenstein_directed):
                  if np.isfinite(rows[:, dst[:4]]).any() else rows[:, dst[:1]])
     back = router.travel_times(dst, src)                                      # the other way differs on one-way streets
     assert not np.allclose(np.nan_to_num(back.T, nan=-1), np.nan_to_num(rows[:, dst], nan=-1))
+
+
+# ---------------------------------------------------------------------- cost model (plain searches first)
+@pytest.mark.parametrize("directed", [False, True])
+def test_small_batches_use_plain_searches_until_a_build_pays(monkeypatch, directed):
+    rng = np.random.default_rng(5)
+    r = _random_graph(rng, directed)
+    monkeypatch.setattr(routing, "HIERARCHY_AFTER_SEARCHES", 12)
+    ref = dijkstra(r.graph, directed=True)
+    sets = [np.array([3, 7]), np.array([], np.int64), np.array([r.n - 1])]
+    want = np.column_stack([ref[:, s].min(axis=1) if len(s) else np.full(r.n, np.inf) for s in sets])
+    few = np.arange(5)
+    _assert_same(r.time_to_nearest(few, sets), want[few])           # 3 searches, one per set
+    _assert_same(r.time_to_nearest(np.arange(2), sets), want[:2])   # 2 searches, one per origin
+    _assert_same(r.travel_times(few, [1, 2, 4]), ref[np.ix_(few, [1, 2, 4])])
+    assert r._ch is None and r._searches_spent[0] == 8
+    road = r.add_edges([0], [r.n - 1], [0.5])                       # a scenario router shares the budget
+    fresh = dijkstra(road.graph, directed=True)
+    _assert_same(road.time_to_nearest(few, sets[:1]), fresh[few][:, sets[0]].min(axis=1, keepdims=True))
+    assert r._searches_spent[0] == 9
+    _assert_same(r.travel_times(few, np.arange(6)), ref[np.ix_(few, np.arange(6))])   # 9 + 5 > 12: build
+    assert r._ch is not None

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -110,10 +109,6 @@ def load_catalogue(path: str | os.PathLike) -> Catalogue:
         if not info.get("why") or not info.get("instead"):
             raise InputError(path, f"withheld file {name!r} needs 'why' and 'instead'")
     return Catalogue(entries=tuple(entries), withheld=withheld, path=path)
-
-
-def _round_coords(geometry: np.ndarray, decimals: int = 7) -> np.ndarray:
-    return shapely.set_precision(geometry, 10.0 ** -decimals, mode="pointwise")
 
 
 def _select(gdf, columns, rows, bbox, path):

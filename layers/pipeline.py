@@ -16,11 +16,15 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.errors import InputError
 from geo.output import write_csv, write_geopackage
 from layers.build import LayerSet, build_layers, summary_lines, write_layers
 from layers.region import Region, load_region
+
+if TYPE_CHECKING:
+    from layers.networks import NetworkOptions
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ class RunOptions:
     parks_file: Path | None = None
     out: Path = Path("out")
     analyses: bool = True
-    network: "NetworkOptions | None" = None   # today's network (default), 2018, overlays, speeds
+    network: NetworkOptions | None = None   # today's network (default), 2018, overlays, speeds
     echo: callable = field(default=print, repr=False)
 
     def __post_init__(self):

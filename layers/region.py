@@ -116,8 +116,10 @@ class Region:
         if not path.exists():
             withheld = self.withheld().get(name)
             if withheld:
-                raise WithheldDataError(path, f"{withheld.get('what', name)}: not carried by the open-data bundle ({withheld['why']}); {withheld['instead']}")
-            raise InputError(path, f"file not found: the data folder (--data) must hold '{name}' (layout of ../shared/data; see README or run 'plan.py fetch')")
+                raise WithheldDataError(path, f"{withheld.get('what', name)}: not carried by the open-data bundle "
+                                              f"({withheld['why']}); {withheld['instead']}")
+            raise InputError(path, f"file not found: the data folder (--data) must hold '{name}' "
+                                   "(layout of ../shared/data; see README or run 'plan.py fetch')")
         return path
 
     def withheld(self) -> dict:

@@ -18,8 +18,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.bundle import bundle_size_bytes, build_bundle, check_bundle, load_catalogue  # noqa: E402
-from geo.errors import InputError  # noqa: E402
+from geo.bundle import build_bundle, bundle_size_bytes, check_bundle, load_catalogue
+from geo.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,6 @@ from geo.errors import InputError, WithheldDataError
 from layers.region import BUNDLED_DATA_DIR, load_region
 
 
-
 def _named_files(config: dict) -> set[str]:
     named = set()
 

@@ -63,7 +63,7 @@ RADIUS = 7
 Z_PARKS = 8.6
 BEFORE_TITLE = "Trước / before"
 AFTER_TITLE = "Sau / after"
-BEFORE_NOTE = "Mạng đường hiện có (OSM 2018) / existing road network (OSM 2018)"
+BEFORE_NOTE = "Mạng đường trước kịch bản / road network before the scenario (see the network column of scenario.csv)"
 SELECT_ID = "bg-target"
 LEGEND_ID = "bg-dual-legend"
 
@@ -335,8 +335,8 @@ def park_popup(name, rows: list[tuple[Target, float, float]]) -> str:
     # the page script copies the row of the selected target into the empty first body ("bg-now")
     head = ("<thead><tr><th></th><th>Trước<br>before</th><th>Sau<br>after</th><th>Thay đổi<br>change</th></tr></thead>"
             '<tbody class="bg-now"></tbody>')
-    note = ("Mạng đường OSM 2018 và mô hình tốc độ của công cụ; không rõ = không nối được mạng hoặc không có tuyến / "
-            "2018 OSM road network and the tool's speed model; unknown = not on the network or no route")
+    note = ("Mạng đường trước / sau kịch bản và mô hình tốc độ của công cụ; không rõ = không nối được mạng hoặc không có tuyến / "
+            "road network before / after the scenario and the tool's speed model; unknown = not on the network or no route")
     return (f'<div class="bg-pop bg-dual-pop"><h4>{escape(style.fmt_text(name))}</h4>'
             f'<table class="bg-dual-table">{head}<tbody>{"".join(body)}</tbody></table>'
             f'<div class="bg-sub">{escape(note)}</div></div>')

@@ -355,7 +355,8 @@ def _download(url: str, target: Path, s: Source, show: bool) -> None:
     """One attempt: stream ``url`` to ``target`` atomically (unpacking a .zip member)."""
     from tqdm import tqdm
 
-    is_zip = urllib.parse.urlsplit(url).path.lower().endswith(".zip")
+    # a .zip URL is unpacked (``member``), unless the catalogue keeps the zip itself (its file ends in .zip)
+    is_zip = urllib.parse.urlsplit(url).path.lower().endswith(".zip") and not s.file.lower().endswith(".zip")
     with _open(url) as resp:
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
@@ -521,6 +522,49 @@ def step_select(inputs: list[Path], target: Path, params: dict) -> None:
     if params.get("length_m"):
         gdf["length_m"] = gdf.geometry.to_crs(params["length_m"]).length.round(1)
     _write_geojson(gdf, target)
+
+
+def step_zip_layer(inputs: list[Path], target: Path, params: dict) -> None:
+    """Features of one shapefile inside a zip (e.g. Geofabrik's ``*-free.shp.zip``) in a box, to a GeoPackage.
+
+    ``layer``: the shapefile's name inside the zip without ``.shp``
+    (``gis_osm_buildings_a_free_1``); ``bbox``: lon/lat window (features
+    meeting it are kept whole); ``column`` + ``values``: keep only rows whose
+    column is one of the values (e.g. ``fclass`` in ``[forest, nature_reserve]``);
+    ``keep``: columns kept besides the geometry; ``label``: written to a
+    ``source`` column (say "proxy" there when the layer stands in for another).
+    Output in EPSG:4326, one layer named after the target file.
+    """
+    import geopandas as gpd
+
+    zip_path = inputs[0]
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(zip_path, f"not a readable zip file ({exc})") from None
+    member = next((n for n in names if Path(n).name == f"{params['layer']}.shp"), None)
+    if member is None:
+        raise InputError(zip_path, f"'{params['layer']}.shp' is not in the zip file")
+    where = None
+    if params.get("column"):
+        values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in params["values"])
+        where = f"{params['column']} IN ({values})"
+    try:
+        gdf = gpd.read_file(f"zip://{zip_path}!{member}", engine="pyogrio",
+                            bbox=tuple(float(v) for v in params["bbox"]), where=where)
+    except Exception as exc:
+        raise InputError(zip_path, f"{member}: not a readable shapefile ({exc})") from None
+    if gdf.crs is None:
+        raise InputError(zip_path, f"{member}: no CRS (.prj missing)")
+    gdf = gdf.to_crs("EPSG:4326")
+    gdf = gdf[gdf.intersects(_bbox(params))]
+    if len(gdf) == 0:
+        raise InputError(zip_path, f"{member}: no feature in the box {params['bbox']}" + (f" with {where}" if where else ""))
+    keep = [c for c in params.get("keep", []) if c in gdf.columns]
+    gdf = gdf[keep + [gdf.geometry.name]].reset_index(drop=True)
+    gdf.insert(len(keep), "source", params.get("label", Path(zip_path).name))
+    write_geopackage({Path(target).stem: gdf}, target)
 
 
 def step_gpkg_layer(inputs: list[Path], target: Path, params: dict) -> None:
@@ -704,6 +748,7 @@ STEPS = {
     "clip_raster": step_clip_raster,
     "select": step_select,
     "gpkg_layer": step_gpkg_layer,
+    "zip_layer": step_zip_layer,
     "boundaries": step_boundaries,
     "census_2019": step_census_2019,
 }

@@ -358,3 +358,112 @@ def test_bad_input_to_a_step_names_the_file(tmp_path):
     with pytest.raises(InputError, match=r"census\.xlsx: not a readable \.xlsx workbook"):
         fetch.step_census_2019([xlsx], tmp_path / "out.csv", {"province": "Bắc Giang"})
     assert not (tmp_path / "out.csv").exists()
+
+
+# --------------------------------------------------------------------------- land constraints for siting
+
+WINDOW = (105.35, 20.60, 107.55, 22.15)          # the catalogue's region window
+
+
+def _geofabrik_zip(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """A zip in the layout of Geofabrik's ``*-free.shp.zip``: one ``gis_osm_*_free_1`` shapefile per layer."""
+    parts = path.parent / "parts"
+    parts.mkdir()
+    for name, frame in layers.items():
+        frame.to_file(parts / f"{name}.shp", driver="ESRI Shapefile", engine="pyogrio")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("README", "OpenStreetMap data, ODbL (test copy)")
+        for part in sorted(parts.iterdir()):
+            zf.write(part, part.name)
+
+
+def _osm_frame(rows, crs="EPSG:4326") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"osm_id": [str(i) for i in range(len(rows))], "code": [7201] * len(rows),
+                             "fclass": [r[0] for r in rows], "name": [r[1] for r in rows]},
+                            geometry=[r[2] for r in rows], crs=crs)
+
+
+def test_zip_layer_selects_classes_in_the_window(tmp_path):
+    """The zip is kept whole; the step keeps the named classes meeting the window, in EPSG:4326, with a proxy label."""
+    import shapely
+
+    inside, outside = shapely.box(106.2, 21.3, 106.21, 21.31), shapely.box(109.0, 12.0, 109.01, 12.01)
+    landuse = _osm_frame([("forest", "Rừng Tây Yên Tử", inside), ("nature_reserve", "Khu bảo tồn", inside.buffer(0.01)),
+                          ("farmland", "Cánh đồng", inside), ("forest", "far away", outside)])
+    site = tmp_path / "site"
+    (site / "osm").mkdir(parents=True)
+    _geofabrik_zip(site / "osm/vietnam-latest-free.shp.zip", {"gis_osm_landuse_a_free_1": landuse,
+                                                              "gis_osm_buildings_a_free_1": _osm_frame([("building", None, inside)])})
+    server = Server(site)
+    try:
+        name = "osm/constraints/bacgiang_forest_reserves_osm.gpkg"
+        report = fetch.fetch(tmp_path / "data", base_urls=server.url, only=[name], progress=False)
+    finally:
+        server.close()
+    status = dict(zip(report.file, report.status))
+    assert status == {"osm/vietnam-latest-free.shp.zip": "downloaded", name: "derived"}
+    assert zipfile.is_zipfile(tmp_path / "data/osm/vietnam-latest-free.shp.zip")       # kept, not unpacked
+    forest = gpd.read_file(tmp_path / "data" / name)
+    assert forest.crs.to_epsg() == 4326
+    assert sorted(forest.fclass) == ["forest", "nature_reserve"]                      # no farmland, nothing outside
+    assert set(forest.name) == {"Rừng Tây Yên Tử", "Khu bảo tồn"}
+    assert forest.source.str.startswith("proxy:").all()
+    with pytest.raises(InputError, match="gis_osm_water_a_free_1.shp' is not in the zip"):
+        fetch.step_zip_layer([tmp_path / "data/osm/vietnam-latest-free.shp.zip"], tmp_path / "x.gpkg",
+                             {"layer": "gis_osm_water_a_free_1", "bbox": list(WINDOW)})
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_wdpa_is_manual_for_its_licence():
+    wdpa = next(s for s in fetch.load_catalogue() if "wdpa" in s.file)
+    assert wdpa.kind == "manual" and wdpa.optional and "non-commercial" in wdpa.why
+
+
+def test_site_uses_fetched_constraints_without_options(region, tmp_path):
+    """Fetched OSM forest and buildings (served on 127.0.0.1) are excluded by `site` with no constraint option;
+    before the fetch the same run says how to fetch them."""
+    import dataclasses
+
+    import shapely
+
+    from geo import settings
+    from layers import access
+    from layers.siting import run_siting
+
+    settings.progress = False
+    data = tmp_path / "data"
+    data.mkdir()
+    for entry in region.data_dir.iterdir():         # the region's data folder, plus what fetch adds
+        (data / entry.name).symlink_to(entry)
+    local = dataclasses.replace(region, data_dir=data)
+    net = access.build_networks(local, with_rail=False)
+    before = run_siting(local, "logistics-heavy", cell_m=1000, net=net, sensitivity=False)
+    for name in ("settlements", "protected_forest"):
+        note = before.summary["exclusions"][name]["note"]
+        assert not before.summary["exclusions"][name]["given"] and "plan.py fetch --only osm/constraints/" in note
+
+    crs = region.metric_crs
+    sites = before.sites.to_crs(crs)
+    forest_m = sites.geometry.iloc[0].centroid.buffer(1500)
+    house_m = shapely.box(*sites.geometry.iloc[1].centroid.buffer(20).bounds)
+    to_lonlat = lambda g: gpd.GeoSeries([g], crs=crs).to_crs(4326).iloc[0]   # noqa: E731
+    site = tmp_path / "site"
+    (site / "osm").mkdir(parents=True)
+    _geofabrik_zip(site / "osm/vietnam-latest-free.shp.zip", {
+        "gis_osm_landuse_a_free_1": _osm_frame([("forest", "rừng", to_lonlat(forest_m))]),
+        "gis_osm_buildings_a_free_1": _osm_frame([("building", "nhà", to_lonlat(house_m))])})
+    server = Server(site)
+    try:
+        fetch.fetch(data, base_urls=server.url, only=["osm/constraints/bacgiang_forest_reserves_osm.gpkg",
+                                                       "osm/constraints/bacgiang_buildings_osm.gpkg"], progress=False)
+    finally:
+        server.close()
+    assert not (region.data_dir / "osm").exists()    # written into the copy, not the shared folder
+
+    after = run_siting(local, "logistics-heavy", cell_m=1000, net=net, sensitivity=False)
+    ex = after.summary["exclusions"]
+    union = shapely.union_all(np.asarray(after.sites.to_crs(crs).geometry.values))
+    for name, land in (("protected_forest", forest_m), ("settlements", house_m.buffer(150))):  # the default 150 m
+        assert ex[name]["given"] and ex[name]["cells"] > 0, name
+        assert "region default" in ex[name]["note"], name
+        assert shapely.intersection(union, land).area < 1.0, name

@@ -473,8 +473,9 @@ def test_site_uses_fetched_constraints_without_options(region, tmp_path):
     settings.progress = False
     data = tmp_path / "data"
     data.mkdir()
-    for entry in region.data_dir.iterdir():         # the region's data folder, plus what fetch adds
-        (data / entry.name).symlink_to(entry)
+    for entry in region.data_dir.rglob("*"):       # the region's data folder: real folders, files linked,
+        copy = data / entry.relative_to(region.data_dir)   # so what fetch adds never lands in the shared folder
+        copy.mkdir(parents=True, exist_ok=True) if entry.is_dir() else copy.symlink_to(entry)
     local = dataclasses.replace(region, data_dir=data)
     net = access.build_networks(local, with_rail=False)
     before = run_siting(local, "logistics-heavy", cell_m=1000, net=net, sensitivity=False)
@@ -507,7 +508,8 @@ def test_site_uses_fetched_constraints_without_options(region, tmp_path):
     finally:
         server.close()
     assert set(report.status) <= {"downloaded", "derived"} and len(report) == 5
-    assert not (region.data_dir / "osm").exists()    # written into the copy, not the shared folder
+    for written in ("osm", "flood", "raw/jrc_floods"):  # written into the copy, not the shared folder
+        assert (data / written).is_dir() and not (region.data_dir / written).exists(), written
 
     after = run_siting(local, "logistics-heavy", cell_m=1000, net=net, sensitivity=False)
     ex = after.summary["exclusions"]

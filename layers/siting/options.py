@@ -236,7 +236,7 @@ def region_constraint_files(region, given: dict) -> tuple[dict[str, Path], dict[
         if path.is_file():
             files[layer] = path
         else:
-            notes[layer] = f"not given (run 'plan.py fetch --only {name}' or pass {option})"
+            notes[layer] = f"not given (run 'plan.py fetch --only {name} --dest {region.data_dir}' or pass {option})"
     return files, notes
 
 

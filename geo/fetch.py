@@ -355,7 +355,8 @@ def _download(url: str, target: Path, s: Source, show: bool) -> None:
     """One attempt: stream ``url`` to ``target`` atomically (unpacking a .zip member)."""
     from tqdm import tqdm
 
-    is_zip = urllib.parse.urlsplit(url).path.lower().endswith(".zip")
+    # a .zip URL is unpacked (``member``), unless the catalogue keeps the zip itself (its file ends in .zip)
+    is_zip = urllib.parse.urlsplit(url).path.lower().endswith(".zip") and not s.file.lower().endswith(".zip")
     with _open(url) as resp:
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
@@ -521,6 +522,115 @@ def step_select(inputs: list[Path], target: Path, params: dict) -> None:
     if params.get("length_m"):
         gdf["length_m"] = gdf.geometry.to_crs(params["length_m"]).length.round(1)
     _write_geojson(gdf, target)
+
+
+def step_zip_layer(inputs: list[Path], target: Path, params: dict) -> None:
+    """Features of one shapefile inside a zip (e.g. Geofabrik's ``*-free.shp.zip``) in a box, to a GeoPackage.
+
+    ``layer``: the shapefile's name inside the zip without ``.shp``
+    (``gis_osm_buildings_a_free_1``); ``bbox``: lon/lat window (features
+    meeting it are kept whole); ``column`` + ``values``: keep only rows whose
+    column is one of the values (e.g. ``fclass`` in ``[forest, nature_reserve]``);
+    ``keep``: columns kept besides the geometry; ``label``: written to a
+    ``source`` column (say "proxy" there when the layer stands in for another).
+    Output in EPSG:4326, one layer named after the target file.
+    """
+    import geopandas as gpd
+
+    zip_path = inputs[0]
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(zip_path, f"not a readable zip file ({exc})") from None
+    member = next((n for n in names if Path(n).name == f"{params['layer']}.shp"), None)
+    if member is None:
+        raise InputError(zip_path, f"'{params['layer']}.shp' is not in the zip file")
+    where = None
+    if params.get("column"):
+        values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in params["values"])
+        where = f"{params['column']} IN ({values})"
+    try:
+        gdf = gpd.read_file(f"zip://{zip_path}!{member}", engine="pyogrio",
+                            bbox=tuple(float(v) for v in params["bbox"]), where=where)
+    except Exception as exc:
+        raise InputError(zip_path, f"{member}: not a readable shapefile ({exc})") from None
+    if gdf.crs is None:
+        raise InputError(zip_path, f"{member}: no CRS (.prj missing)")
+    gdf = gdf.to_crs("EPSG:4326")
+    gdf = gdf[gdf.intersects(_bbox(params))]
+    if len(gdf) == 0:
+        raise InputError(zip_path, f"{member}: no feature in the box {params['bbox']}" + (f" with {where}" if where else ""))
+    keep = [c for c in params.get("keep", []) if c in gdf.columns]
+    gdf = gdf[keep + [gdf.geometry.name]].reset_index(drop=True)
+    gdf.insert(len(keep), "source", params.get("label", Path(zip_path).name))
+    write_geopackage({Path(target).stem: gdf}, target)
+
+
+def step_raster_mask(inputs: list[Path], target: Path, params: dict) -> None:
+    """Polygons of the cells of a raster that are in given classes or above a value, in a lon/lat window.
+
+    ``bounds``: lon/lat window (the raster must be in EPSG:4326, as ESA
+    WorldCover and the JRC flood maps are). ``values``: class codes kept
+    (e.g. ``[40]``, WorldCover cropland) or ``min_value``: cells strictly
+    above it kept (e.g. ``0`` m of flood depth). ``factor``: read every
+    ``factor`` × ``factor`` block as one cell (class: most frequent; value:
+    largest), so a 10 m map becomes 100 m polygons (default 1; a window not a
+    multiple of ``factor`` is read as whole blocks of a slightly larger cell
+    for classes, and cut to whole blocks for values). ``label``:
+    written to a ``source`` column. Output: one polygon per connected patch
+    with its ``value``, in EPSG:4326, one layer named after the target.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import rasterio
+    import shapely
+    from rasterio.enums import Resampling
+    from rasterio.features import shapes
+    from rasterio.windows import from_bounds
+
+    if ("values" in params) == ("min_value" in params):
+        raise InputError(CATALOGUE, f"{Path(target).name}: raster_mask needs either values or min_value")
+    minx, miny, maxx, maxy = (float(v) for v in params["bounds"])
+    factor = int(params.get("factor", 1))
+    try:
+        with rasterio.open(inputs[0]) as src:
+            if src.crs is None or src.crs.to_epsg() != 4326:
+                raise InputError(inputs[0], f"expected a raster in EPSG:4326, not {src.crs}")
+            b = src.bounds
+            if minx >= b.right or maxx <= b.left or miny >= b.top or maxy <= b.bottom:
+                raise InputError(inputs[0], f"does not overlap the bounds {params['bounds']}")
+            window = from_bounds(max(minx, b.left), max(miny, b.bottom), min(maxx, b.right), min(maxy, b.top),
+                                 src.transform).round_offsets().round_lengths()
+            if window.width < 1 or window.height < 1:
+                raise InputError(inputs[0], f"overlaps the bounds {params['bounds']} by less than a cell")
+            shape = (max(1, window.height // factor), max(1, window.width // factor))
+            if "values" in params or factor == 1:
+                data = src.read(1, window=window, out_shape=shape, resampling=Resampling.mode, masked=True)
+            else:  # largest value of each block (GDAL reads offer no "max"); a block is nodata when all its cells are
+                full = src.read(1, window=window, masked=True)[: shape[0] * factor, : shape[1] * factor]
+                blocks = full.reshape(shape[0], factor, shape[1], factor)
+                data = blocks.max(axis=(1, 3))
+            transform = src.window_transform(window) * rasterio.Affine.scale(window.width / shape[1], window.height / shape[0])
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(inputs[0], f"not a readable raster ({exc})") from None
+    values = np.ma.filled(data, np.nan if data.dtype.kind == "f" else 0)
+    if "values" in params:
+        keep = np.isin(values, [float(v) for v in params["values"]])
+    else:
+        with np.errstate(invalid="ignore"):
+            keep = np.nan_to_num(values.astype("float64"), nan=-np.inf) > float(params["min_value"])
+    keep &= ~np.ma.getmaskarray(data)
+    if not keep.any():
+        raise InputError(inputs[0], f"no cell selected in the bounds {params['bounds']}")
+    codes = np.where(keep, values, 0).astype("float32") if "values" in params else keep.astype("uint8")
+    geoms, vals = [], []
+    for geom, value in shapes(codes, mask=keep, transform=transform):
+        geoms.append(shapely.geometry.shape(geom))
+        vals.append(value)
+    gdf = gpd.GeoDataFrame({"value": vals, "source": params.get("label", Path(inputs[0]).name)},
+                           geometry=geoms, crs="EPSG:4326")
+    write_geopackage({Path(target).stem: gdf}, target)
 
 
 def step_gpkg_layer(inputs: list[Path], target: Path, params: dict) -> None:
@@ -704,6 +814,8 @@ STEPS = {
     "clip_raster": step_clip_raster,
     "select": step_select,
     "gpkg_layer": step_gpkg_layer,
+    "zip_layer": step_zip_layer,
+    "raster_mask": step_raster_mask,
     "boundaries": step_boundaries,
     "census_2019": step_census_2019,
 }

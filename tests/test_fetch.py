@@ -358,3 +358,164 @@ def test_bad_input_to_a_step_names_the_file(tmp_path):
     with pytest.raises(InputError, match=r"census\.xlsx: not a readable \.xlsx workbook"):
         fetch.step_census_2019([xlsx], tmp_path / "out.csv", {"province": "Bắc Giang"})
     assert not (tmp_path / "out.csv").exists()
+
+
+# --------------------------------------------------------------------------- land constraints for siting
+
+WINDOW = (105.35, 20.60, 107.55, 22.15)          # the catalogue's region window
+
+
+def _geofabrik_zip(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """A zip in the layout of Geofabrik's ``*-free.shp.zip``: one ``gis_osm_*_free_1`` shapefile per layer."""
+    parts = path.parent / "parts"
+    parts.mkdir()
+    for name, frame in layers.items():
+        frame.to_file(parts / f"{name}.shp", driver="ESRI Shapefile", engine="pyogrio")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("README", "OpenStreetMap data, ODbL (test copy)")
+        for part in sorted(parts.iterdir()):
+            zf.write(part, part.name)
+
+
+def _osm_frame(rows, crs="EPSG:4326") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"osm_id": [str(i) for i in range(len(rows))], "code": [7201] * len(rows),
+                             "fclass": [r[0] for r in rows], "name": [r[1] for r in rows]},
+                            geometry=[r[2] for r in rows], crs=crs)
+
+
+def test_zip_layer_selects_classes_in_the_window(tmp_path):
+    """The zip is kept whole; the step keeps the named classes meeting the window, in EPSG:4326, with a proxy label."""
+    import shapely
+
+    inside, outside = shapely.box(106.2, 21.3, 106.21, 21.31), shapely.box(109.0, 12.0, 109.01, 12.01)
+    landuse = _osm_frame([("forest", "Rừng Tây Yên Tử", inside), ("nature_reserve", "Khu bảo tồn", inside.buffer(0.01)),
+                          ("farmland", "Cánh đồng", inside), ("forest", "far away", outside)])
+    site = tmp_path / "site"
+    (site / "osm").mkdir(parents=True)
+    _geofabrik_zip(site / "osm/vietnam-latest-free.shp.zip", {"gis_osm_landuse_a_free_1": landuse,
+                                                              "gis_osm_buildings_a_free_1": _osm_frame([("building", None, inside)])})
+    server = Server(site)
+    try:
+        name = "osm/constraints/bacgiang_forest_reserves_osm.gpkg"
+        report = fetch.fetch(tmp_path / "data", base_urls=server.url, only=[name], progress=False)
+    finally:
+        server.close()
+    status = dict(zip(report.file, report.status))
+    assert status == {"osm/vietnam-latest-free.shp.zip": "downloaded", name: "derived"}
+    assert zipfile.is_zipfile(tmp_path / "data/osm/vietnam-latest-free.shp.zip")       # kept, not unpacked
+    forest = gpd.read_file(tmp_path / "data" / name)
+    assert forest.crs.to_epsg() == 4326
+    assert sorted(forest.fclass) == ["forest", "nature_reserve"]                      # no farmland, nothing outside
+    assert set(forest.name) == {"Rừng Tây Yên Tử", "Khu bảo tồn"}
+    assert forest.source.str.startswith("proxy:").all()
+    with pytest.raises(InputError, match="gis_osm_water_a_free_1.shp' is not in the zip"):
+        fetch.step_zip_layer([tmp_path / "data/osm/vietnam-latest-free.shp.zip"], tmp_path / "x.gpkg",
+                             {"layer": "gis_osm_water_a_free_1", "bbox": list(WINDOW)})
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def _tiny_geotiff(path: Path, data: np.ndarray, west: float, north: float, cell_deg: float, nodata=None) -> None:
+    """A small real GeoTIFF in EPSG:4326 (the layout of WorldCover tiles and the JRC flood maps)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1, dtype=data.dtype,
+                       crs="EPSG:4326", transform=from_origin(west, north, cell_deg, cell_deg), nodata=nodata) as out:
+        out.write(data, 1)
+
+
+def test_raster_mask_makes_class_and_depth_polygons(tmp_path):
+    """WorldCover-like classes at 10 m → cropland patches at 100 m (mode); flood depth > 0 → flood patches."""
+    import shapely
+
+    classes = np.full((40, 40), 10, dtype="uint8")            # tree cover
+    classes[0:20, 0:20] = 40                                   # a 200 m × 200 m block of cropland (at ~10 m cells)
+    classes[30:40, 30:40] = 40
+    classes[35, 35] = 50                                       # one built-up cell inside: the mode keeps cropland
+    cell = 0.0001                                              # ~10 m
+    _tiny_geotiff(tmp_path / "wc.tif", classes, 106.2, 21.4, cell)
+    target = tmp_path / "crop.gpkg"
+    fetch.step_raster_mask([tmp_path / "wc.tif"], target, {"bounds": list(WINDOW), "values": [40], "factor": 10,
+                                                         "label": "proxy: cropland"})
+    crop = gpd.read_file(target)
+    assert crop.crs.to_epsg() == 4326 and set(crop.value) == {40.0} and (crop.source == "proxy: cropland").all()
+    assert sorted(round(a / cell ** 2) for a in shapely.area(np.asarray(crop.geometry.values))) == [100, 400]   # in 10 m cells: 10×10 and 20×20
+
+    depth = np.zeros((6, 8), dtype="float32")
+    depth[1:3, 1:4] = 1.5
+    depth[5, 7] = -9999                                        # nodata
+    _tiny_geotiff(tmp_path / "flood.tif", depth, 106.0, 21.5, 0.01, nodata=-9999)
+    fetch.step_raster_mask([tmp_path / "flood.tif"], tmp_path / "flood.gpkg", {"bounds": list(WINDOW), "min_value": 0})
+    flood = gpd.read_file(tmp_path / "flood.gpkg")
+    assert len(flood) == 1 and round(shapely.area(flood.geometry.values[0]) / 0.0001) == 6
+    with pytest.raises(InputError, match="does not overlap"):
+        fetch.step_raster_mask([tmp_path / "flood.tif"], tmp_path / "x.gpkg", {"bounds": [0, 0, 1, 1], "min_value": 0})
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_wdpa_is_manual_for_its_licence():
+    wdpa = next(s for s in fetch.load_catalogue() if "wdpa" in s.file)
+    assert wdpa.kind == "manual" and wdpa.optional and "non-commercial" in wdpa.why
+
+
+def test_site_uses_fetched_constraints_without_options(region, tmp_path):
+    """Fetched OSM forest and buildings and a JRC-like flood map (served on 127.0.0.1) are excluded by `site` with no constraint option;
+    before the fetch the same run says how to fetch them."""
+    import dataclasses
+
+    import shapely
+
+    from geo import settings
+    from layers import access
+    from layers.siting import run_siting
+
+    settings.progress = False
+    data = tmp_path / "data"
+    data.mkdir()
+    for entry in region.data_dir.rglob("*"):       # the region's data folder: real folders, files linked,
+        copy = data / entry.relative_to(region.data_dir)   # so what fetch adds never lands in the shared folder
+        copy.mkdir(parents=True, exist_ok=True) if entry.is_dir() else copy.symlink_to(entry)
+    local = dataclasses.replace(region, data_dir=data)
+    net = access.build_networks(local, with_rail=False)
+    before = run_siting(local, "logistics-heavy", cell_m=1000, net=net, sensitivity=False)
+    for name in ("settlements", "protected_forest", "flood"):
+        note = before.summary["exclusions"][name]["note"]
+        assert not before.summary["exclusions"][name]["given"] and "plan.py fetch --only " in note and "/constraints/" in note
+
+    crs = region.metric_crs
+    sites = before.sites.to_crs(crs)
+    forest_m = sites.geometry.iloc[0].centroid.buffer(1500)
+    house_m = shapely.box(*sites.geometry.iloc[1].centroid.buffer(20).bounds)
+    to_lonlat = lambda g: gpd.GeoSeries([g], crs=crs).to_crs(4326).iloc[0]   # noqa: E731
+    site = tmp_path / "site"
+    (site / "osm").mkdir(parents=True)
+    _geofabrik_zip(site / "osm/vietnam-latest-free.shp.zip", {
+        "gis_osm_landuse_a_free_1": _osm_frame([("forest", "rừng", to_lonlat(forest_m))]),
+        "gis_osm_buildings_a_free_1": _osm_frame([("building", "nhà", to_lonlat(house_m))])})
+    # a JRC-like flood depth map (0.01° cells) flooded in the 0.03° × 0.03° block around the third site
+    lon, lat = to_lonlat(sites.geometry.iloc[2].centroid).coords[0]
+    west, north = round(lon, 2) - 0.05, round(lat, 2) + 0.05
+    depth = np.zeros((10, 10), dtype="float32")
+    depth[4:7, 4:7] = 2.0
+    _tiny_geotiff(site / "raw/jrc_floods/floodMapGL_rp100y.tif", depth, west, north, 0.01, nodata=-9999)
+    flood_m = gpd.GeoSeries([shapely.box(west + 0.04, north - 0.07, west + 0.07, north - 0.04)], crs=4326).to_crs(crs).iloc[0]
+    server = Server(site)
+    try:
+        report = fetch.fetch(data, base_urls=server.url, only=["osm/constraints/bacgiang_forest_reserves_osm.gpkg",
+                                                                "osm/constraints/bacgiang_buildings_osm.gpkg",
+                                                                "flood/constraints/bacgiang_flood_rp100_jrc.gpkg"], progress=False)
+    finally:
+        server.close()
+    assert set(report.status) <= {"downloaded", "derived"} and len(report) == 5
+    for written in ("osm", "flood", "raw/jrc_floods"):  # written into the copy, not the shared folder
+        assert (data / written).is_dir() and not (region.data_dir / written).exists(), written
+
+    after = run_siting(local, "logistics-heavy", cell_m=1000, net=net, sensitivity=False)
+    ex = after.summary["exclusions"]
+    union = shapely.union_all(np.asarray(after.sites.to_crs(crs).geometry.values))
+    for name, land in (("protected_forest", forest_m), ("settlements", house_m.buffer(150)),  # the default 150 m
+                       ("flood", flood_m)):
+        assert ex[name]["given"] and ex[name]["cells"] > 0, name
+        assert "region default" in ex[name]["note"], name
+        assert shapely.intersection(union, land).area < 1.0, name

@@ -126,7 +126,7 @@ def exclusion_layers(region: Region, grid: Grid, rules: dict, *, parks=None, pla
             continue                                   # a user layer for criteria only
         option = "--" + name.replace("_", "-") if name in CONSTRAINT_DEFAULTS else f"--layer {name}=FILE"
         if layer is None:
-            not_given(name, f"not given (no file shipped; pass one with {option})")
+            not_given(name, spec.get("missing_note") or f"not given (no file shipped; pass one with {option})")
         elif spec["use"] != "exclude":
             report[name] = {"given": True, "features": len(layer), "_geoms": [],
                             "note": f"{layer.attrs.get('source', 'user file')}: {spec['use']} (not excluded"

@@ -173,6 +173,7 @@ class SitingPlan:
     rule_sets: list
     grid: dict                # SITING_DEFAULTS → region siting:
     cell_m: float
+    region_layers: dict = field(default_factory=dict)   # region_constraint_files(): defaults found in the data folder
 
     @property
     def max_area_ha(self) -> float | None:
@@ -183,9 +184,13 @@ def plan_siting(region, options: SitingOptions) -> SitingPlan:
     """Read the profile and its rule files and merge every setting; raises :class:`InputError` on anything unknown."""
     from layers.siting.profiles import load_profile, load_rules
 
-    user_files = options.layer_files
+    region_files, missing = region_constraint_files(region, options.layer_files)
+    user_files = {**region_files, **options.layer_files}
     prof = load_profile(options.profile, region, layer_names=list(user_files))
     constraints = constraint_settings(prof, user_files)
+    for name, note in missing.items():
+        if name in constraints:
+            constraints[name]["missing_note"] = note
     grid_cfg = {**SITING_DEFAULTS, **(region.config.get("siting") or {})}
     rules = {**EXCLUSION_DEFAULTS, **prof.exclusions}
     rules["urban_radius_m"] = {**EXCLUSION_DEFAULTS["urban_radius_m"], **(prof.exclusions.get("urban_radius_m") or {})}
@@ -203,7 +208,36 @@ def plan_siting(region, options: SitingOptions) -> SitingPlan:
     rule_sets = load_rules(prof)
     cell_m = float(grid_cfg["cell_m"] if options.cell_m is None else options.cell_m)
     return SitingPlan(options=options, profile=prof, exclusions=rules, constraints=constraints, locate=loc,
-                      rule_sets=rule_sets, grid=grid_cfg, cell_m=cell_m)
+                      rule_sets=rule_sets, grid=grid_cfg, cell_m=cell_m, region_layers=region_files)
+
+
+def region_constraint_files(region, given: dict) -> tuple[dict[str, Path], dict[str, str]]:
+    """Default constraint files named by the region's ``constraints:`` section (``<name>_file: path in the data folder``).
+
+    Returns ``(files, notes)``: the files present in the data folder for the
+    constraints the caller did not give, and for the absent ones a "not given"
+    note saying how to fetch them (``plan.py fetch --only …``). An absent file
+    is never an error: the constraint is then reported as not given.
+    """
+    section = (getattr(region, "config", {}) or {}).get("constraints") or {}
+    if not isinstance(section, dict):
+        raise InputError(region.source_file, "constraints: must be a mapping of <constraint>_file: path")
+    files, notes = {}, {}
+    for key, name in section.items():
+        if not str(key).endswith("_file"):
+            raise InputError(region.source_file, f"constraints: '{key}' must be <constraint>_file (e.g. settlements_file)")
+        layer = str(key)[: -len("_file")]
+        if not _LAYER_NAME.match(layer):
+            raise InputError(region.source_file, f"constraints: '{key}': the layer name must be lower-case letters, digits and _")
+        if layer in given or not name:
+            continue
+        path = Path(region.data_dir) / str(name)
+        option = "--" + layer.replace("_", "-") if layer in CONSTRAINT_DEFAULTS else f"--layer {layer}=FILE"
+        if path.is_file():
+            files[layer] = path
+        else:
+            notes[layer] = f"not given (run 'plan.py fetch --only {name} --dest {region.data_dir}' or pass {option})"
+    return files, notes
 
 
 def constraint_settings(prof: Profile, user_files: dict) -> dict[str, dict]:

@@ -51,11 +51,12 @@ def read_user_layers(plan: SitingPlan) -> dict[str, gpd.GeoDataFrame]:
     from geo.vector import read_vector
 
     out = {}
-    for name, path in plan.options.layer_files.items():
+    defaults = plan.region_layers
+    for name, path in {**defaults, **plan.options.layer_files}.items():
         layer = read_vector(path)
         if layer.empty:
             raise InputError(path, "has no features")
-        layer.attrs["source"] = Path(path).name
+        layer.attrs["source"] = Path(path).name + (" (region default)" if defaults.get(name) == path else "")
         out[name] = layer
     return out
 

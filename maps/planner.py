@@ -74,7 +74,6 @@ import pandas as pd
 from branca.element import Element
 
 from geo.output import atomic_path
-from geo.text import fold
 from maps import popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (
@@ -346,6 +345,7 @@ class _Builder(AnalysisLayers):
         self.map_config = map_config or {}
         self.transport_group = self.map_config.get("transport_group") or G_TRANSPORT
         self.provenance = provenance(summary)
+        self.legend_of = {}          # legend box of each drawn registry entry (maps/registry.py, legend_with)
 
     def add(self, group: str, layer, key: str):
         layer.add_to(self.m)
@@ -514,44 +514,7 @@ class _Builder(AnalysisLayers):
             if missing:
                 note += "; không tìm thấy / not found: " + ", ".join(str(x) for x in missing)
             self.legends.append(Legend("Hành lang giao thông / road corridors", sw, [lay], note=note, open=False))
-
-        rail = L.get("railways")
-        rail_layers = []
-        if has_features(rail):
-            names = rail["name"] if "name" in rail else [None] * len(rail)
-            tips = [popups.tooltip_html(n if not style.is_missing(n) else "Đường sắt / railway",
-                                        "Đường sắt / railway") for n in names]
-            pops = popups.feature_popups(rail.assign(_t=[n if not style.is_missing(n) else "Đường sắt / railway" for n in names]),
-                                         "_t", popups.RAILWAY_FIELDS)
-            st = {"r": {"color": "#2b2b2b", "weight": 2.5, "opacity": 0.9, "dashArray": "10 3"}}
-            rail_layers.append(self.layer(G_TRANSPORT, "railways", "Đường sắt / railways", rail, ["r"] * len(rail), st, tips, pops))
-        stations = L.get("stations")
-        if has_features(stations):
-            kinds = [str(k) if str(k) in style.STATION_KINDS else "rail_station" for k in
-                     (stations["kind"] if "kind" in stations else ["rail_station"] * len(stations))]
-            names = stations["name"] if "name" in stations else [None] * len(stations)
-            hub = self.map_config.get("highlight_station") or {}
-            hub_names = {fold(str(n)) for n in hub.get("names", [])}
-            keys = ["hub" if fold(str(n)) in hub_names else k for n, k in zip(names, kinds)]
-            styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#ffffff", "weight": 1.5, "fillOpacity": 1}
-                      for k, v in style.STATION_KINDS.items()}
-            styles["hub"] = {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}
-            tips = [popups.tooltip_html(n, style.STATION_KINDS[k]["label"]) for n, k in zip(names, kinds)]
-            pops = popups.feature_popups(stations, "name", popups.STATION_FIELDS)
-            rail_layers.append(self.layer(G_TRANSPORT, "stations", "Ga, cảng cạn / stations, dry ports", stations, keys, styles,
-                                          tips, pops))
-            present = [k for k in style.STATION_KINDS if k in set(kinds)]
-            sw = [Swatch(style.STATION_KINDS[k]["label"], "circle", styles[k]) for k in present]
-            if "hub" in keys:
-                sw.insert(0, Swatch(hub.get("label") or "Ga đầu mối / hub station", "circle", styles["hub"]))
-        else:
-            sw = []
-        if rail_layers:
-            if has_features(rail):
-                sw.insert(0, Swatch("Đường sắt / railway", "line", {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}))
-            self.legends.append(Legend(self.map_config.get("rail_legend_title") or "Đường sắt, ga / railways, stations", sw,
-                                       rail_layers, open=False))
-
+        # railways and stations: maps/registry.py
 
     # ----------------------------------------------------------------- urban, population, water
 

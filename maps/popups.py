@@ -160,21 +160,7 @@ CORRIDOR_FIELDS = (
     Field("source", "Nguồn / source"),
 )
 
-RAILWAY_FIELDS = (
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("length_km", "Chiều dài / length", style.fmt_km),
-    Field("length_in_region_km", "Trong tỉnh / in the province", style.fmt_km),
-    Field("name_source", "Nguồn tên / name source"),
-    Field("osm_id", "OSM id"),
-)
-
-STATION_FIELDS = (
-    Field("kind", "Loại / kind", lambda v: style.STATION_KINDS.get(str(v), {}).get("label", fmt_text(v))),
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("rail_distance_m", "Cách đường sắt / distance to the railway", lambda v: style.fmt_number(v, 0, "m")),
-    Field("osm_id", "OSM id"),
-    Field("source", "Nguồn / source"),
-)
+# railways and stations: maps/registry.py
 
 DISTRICT_FIELDS = (
     Field("type_vi", "Loại / type"),

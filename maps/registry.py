@@ -67,6 +67,10 @@ class MapLayer:
     labels : the title is a permanent map label (decluttered); the popup still opens on click.
     highlight : outline a feature under the mouse.
     popups : give each feature a popup (title and ``fields``).
+    configure : ``(entry, map_config) → entry``: the entry adapted to the region's ``map:`` settings (a legend
+        title, a highlighted feature), applied by :func:`draw`; region facts stay in the region YAML.
+    legend_with : key of the entry whose legend box this layer's rows join (one box for railways and stations);
+        when that layer is absent, this layer opens the box itself.
     ``legend_note`` may name the provenance of the data actually used: ``{osm}`` ("OSM 2018"), ``{census_year}``.
     """
 
@@ -96,6 +100,8 @@ class MapLayer:
     labels: bool = False
     highlight: bool = True
     popups: bool = True
+    configure: Callable | None = None
+    legend_with: str | None = None
 
     def __post_init__(self):
         if not self.key or not self.key.replace("_", "").isalnum():
@@ -181,6 +187,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
 
     if not entry.usable(frame):
         return None
+    if entry.configure is not None:
+        entry = entry.configure(entry, getattr(build, "map_config", None) or {})
     if entry.painter is not None:
         return entry.painter(build, frame)
     if entry.as_points:
@@ -204,8 +212,16 @@ def draw(build, entry: MapLayer, frame) -> object | None:
     present = set(keys)
     rows = [Swatch(label, _swatch_kind(entry, k), entry.styles[k]) for k, label in entry.legend if k in present]
     if rows:
-        note = entry.legend_note.format(**getattr(build, "provenance", {})) if entry.legend_note else None
-        build.legends.append(Legend(entry.legend_title or entry.title, rows, [lay], note=note, open=False))
+        boxes = getattr(build, "legend_of", {})     # legend boxes of the drawn entries, by key
+        joined = boxes.get(entry.legend_with) if entry.legend_with else None
+        if joined is not None:
+            joined.swatches.extend(rows)
+            joined.layers.append(lay)
+        else:
+            note = entry.legend_note.format(**getattr(build, "provenance", {})) if entry.legend_note else None
+            joined = Legend(entry.legend_title or entry.title, rows, [lay], note=note, open=False)
+            build.legends.append(joined)
+        boxes[entry.key] = joined
     return lay
 
 
@@ -225,6 +241,71 @@ register(MapLayer(
     styles={"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}},
     popup_title="name_vi", tooltip=lambda r: "Tỉnh lân cận / neighbouring province", popups=False, highlight=False,
     publish=("name_vi",), licence="neighbours", z=0))
+
+
+# --------------------------------------------------------------------------- railways and stations (one legend box)
+
+RAIL_LEGEND_TITLE = "Đường sắt, ga / railways, stations"      # the region's map.rail_legend_title replaces it
+RAILWAY = "Đường sắt / railway"
+
+
+def _rail_legend(entry: MapLayer, map_config: dict) -> MapLayer:
+    """The railway entry with the region's legend title (``map.rail_legend_title``)."""
+    from dataclasses import replace
+
+    return replace(entry, legend_title=map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE)
+
+
+register(MapLayer(
+    key="railways", title="Đường sắt / railways", source="layers", group=G_TRANSPORT,
+    styles={"r": {"color": "#2b2b2b", "weight": 2.5, "opacity": 0.9, "dashArray": "10 3"}},
+    swatch="line", legend=(("r", RAILWAY),), legend_title=RAIL_LEGEND_TITLE, configure=_rail_legend,
+    popup_title=lambda r: RAILWAY if style.is_missing(r.get("name")) else r.get("name"),
+    tooltip=lambda r: RAILWAY,
+    fields=(Field("name_en", "Tên tiếng Anh / English name"),
+            Field("length_km", "Chiều dài / length", style.fmt_km),
+            Field("length_in_region_km", "Trong tỉnh / in the province", style.fmt_km),
+            Field("name_source", "Nguồn tên / name source"),
+            Field("osm_id", "OSM id")),
+    publish=("name", "name_en", "length_km", "length_in_region_km"), licence="railways", z=7))
+
+
+def station_kind(row) -> str:
+    """Kind of a station (a key of ``style.STATION_KINDS``; "rail_station" when missing or unknown).
+
+    >>> station_kind({"kind": "dry_port"}), station_kind({"kind": None}), station_kind({})
+    ('dry_port', 'rail_station', 'rail_station')
+    """
+    kind = str(row.get("kind"))
+    return kind if kind in style.STATION_KINDS else "rail_station"
+
+
+def _hub_station(entry: MapLayer, map_config: dict) -> MapLayer:
+    """The station entry with the region's hub (``map.highlight_station``: ``names``, ``label``) drawn larger, first
+    in the legend, and the region's legend title."""
+    from dataclasses import replace
+
+    hub = map_config.get("highlight_station") or {}
+    names = {fold(str(n)) for n in hub.get("names", [])}
+    return replace(entry, legend_title=map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE,
+                   classify=lambda r: "hub" if fold(str(r.get("name"))) in names else station_kind(r),
+                   legend=(("hub", hub.get("label") or "Ga đầu mối / hub station"),) + entry.legend)
+
+
+register(MapLayer(
+    key="stations", title="Ga, cảng cạn / stations, dry ports", source="layers", group=G_TRANSPORT,
+    styles={**{k: {"radius": v["radius"], "fillColor": v["color"], "color": "#ffffff", "weight": 1.5, "fillOpacity": 1}
+               for k, v in style.STATION_KINDS.items()},
+            "hub": {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}},
+    classify=station_kind, swatch="circle", configure=_hub_station, legend_with="railways",
+    legend=tuple((k, v["label"]) for k, v in style.STATION_KINDS.items()), legend_title=RAIL_LEGEND_TITLE,
+    popup_title="name", tooltip=lambda r: style.STATION_KINDS[station_kind(r)]["label"],
+    fields=(Field("kind", "Loại / kind", lambda v: style.STATION_KINDS.get(str(v), {}).get("label", style.fmt_text(v))),
+            Field("name_en", "Tên tiếng Anh / English name"),
+            Field("rail_distance_m", "Cách đường sắt / distance to the railway", lambda v: style.fmt_number(v, 0, "m")),
+            Field("osm_id", "OSM id"),
+            Field("source", "Nguồn / source")),
+    publish=("kind", "name", "name_en"), licence="stations", z=10))
 
 
 def _water_kind(row) -> str:

@@ -135,3 +135,36 @@ def test_declared_context_layers_join_their_theme_group(province):
     assert html.count('"Giao thông thử / test transport"') == 1
     names = [m.bgplan_layers[k].get_name() for k in ("corridors", "destinations")]
     assert all(n in group[:400] for n in names), group[:400]
+
+
+def test_railways_and_stations_share_one_legend_with_the_regions_hub(province):
+    """Railways and stations are two entries with one legend box; the hub station and the box title come from the
+    region's ``map:`` settings (a parameter of the entries, not code)."""
+    from shapely.geometry import LineString
+
+    from maps.planner import planner_map
+
+    rail = gpd.GeoDataFrame({"name": ["Hà Nội – Lạng Sơn", None], "length_km": [60.0, 5.0]},
+                            geometry=[LineString([(106.1, 21.1), (106.5, 21.3)]),
+                                      LineString([(106.2, 21.2), (106.3, 21.2)])], crs="EPSG:4326")
+    stations = gpd.GeoDataFrame({"name": ["Ga Kép", "Ga Phố Tráng", "ICD thử"], "kind": ["rail_station", None, "icd"]},
+                                geometry=[Point(106.3, 21.3), Point(106.2, 21.25), Point(106.4, 21.2)], crs="EPSG:4326")
+    config = {"rail_legend_title": "Đường sắt thử / test railways",
+              "highlight_station": {"names": ["ga kep"], "label": "Ga Kép (đầu mối) / Kép hub"}}
+    m = planner_map({"province": province, "railways": rail, "stations": stations}, map_config=config)
+    kinds = [f["properties"]["k"] for f in m.bgplan_layers["stations"].data["features"]]
+    assert kinds == ["hub", "rail_station", "icd"]
+    rails = m.bgplan_layers["railways"].data["features"]
+    assert any("<h4>Đường sắt / railway</h4>" in f["properties"]["p"] for f in rails)  # a nameless one is titled
+    html = m.get_root().render()
+    assert html.count("Đường sắt thử / test railways") == 1               # one box for both layers
+    call = html[html.rindex("bgplan.legend(", 0, html.index("Đường sắt thử / test railways")):]
+    call = call[:call.index(");")]
+    for text in ("Đường sắt / railway", "Ga Kép (đầu mối) / Kép hub", "ICD / inland container depot"):
+        assert text in call
+    assert call.index("Đường sắt / railway") < call.index("Kép hub") < call.index("ICD")
+    assert "Điểm dừng" not in call                                        # only the kinds present
+    assert all(m.bgplan_layers[k].get_name() in call for k in ("railways", "stations"))
+    plain = planner_map({"province": province, "stations": stations})    # no region settings: generic title, no hub
+    assert [f["properties"]["k"] for f in plain.bgplan_layers["stations"].data["features"]][0] == "rail_station"
+    assert registry.RAIL_LEGEND_TITLE in plain.get_root().render()

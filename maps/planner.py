@@ -187,7 +187,6 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.districts(prepared)
     build.analysis_areas(prepared_analyses)
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
-    build.transport(prepared)
     for entry in registry.entries("layers"):   # the declared context layers (maps/registry.py): towns, water …
         registry.draw(build, entry, prepared.get(entry.key))
     build.population(population)
@@ -487,34 +486,7 @@ class _Builder(AnalysisLayers):
 
     # ----------------------------------------------------------------- transport
 
-    def transport(self, L: dict):
-        c = L.get("corridors")
-        if has_features(c):
-            classes = [(str(v) if str(v) in style.ROAD_CLASSES else "other") for v in
-                       (c["road_class"] if "road_class" in c else [None] * len(c))]
-            status = [str(v) for v in (c["status"] if "status" in c else ["existing"] * len(c))]
-            keys = [f"{k}|{s}" for k, s in zip(classes, status)]
-            styles = {}
-            for k, v in style.ROAD_CLASSES.items():
-                styles[f"{k}|existing"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9}
-                styles[f"{k}|planned"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9,
-                                          "dashArray": style.PLANNED_DASH}
-            styles["*"] = styles["other|existing"]
-            title = c["name_vi"] if "name_vi" in c else c.get("corridor_id", pd.Series([None] * len(c)))
-            lengths = c["length_km"] if "length_km" in c else [None] * len(c)
-            tips = [popups.tooltip_html(t, style.fmt_km(length)) for t, length in zip(title, lengths)]
-            pops = popups.feature_popups(c.assign(_t=list(title)), "_t", popups.CORRIDOR_FIELDS)
-            lay = self.layer(G_TRANSPORT, "corridors", "Hành lang giao thông / road corridors", c, keys, styles, tips, pops)
-            present = sorted(set(classes), key=list(style.ROAD_CLASSES).index)
-            sw = [Swatch(style.ROAD_CLASSES[k]["label"], "line", styles[f"{k}|existing"]) for k in present]
-            sw.append(Swatch("Quy hoạch (nét đứt) / planned (dashed)", "line", {**styles["other|planned"], "color": "#333"}))
-            missing = [n.get("name_vi") or n.get("corridor_id") for n in
-                       self.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
-            note = f"Khớp với mạng đường {self.provenance['osm']} / matched on the {self.provenance['osm']} road network"
-            if missing:
-                note += "; không tìm thấy / not found: " + ", ".join(str(x) for x in missing)
-            self.legends.append(Legend("Hành lang giao thông / road corridors", sw, [lay], note=note, open=False))
-        # railways and stations: maps/registry.py
+    # road corridors, railways and stations: maps/registry.py
 
     # ----------------------------------------------------------------- urban, population, water
 

@@ -145,22 +145,8 @@ PARK_FIELDS = (
     Field("facts_source", "Nguồn số liệu / facts source", link=True),
 )
 
-CORRIDOR_FIELDS = (
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("road_class", "Cấp đường / road class",
-          lambda v: style.ROAD_CLASSES.get(str(v), style.ROAD_CLASSES["other"])["label"] if not is_missing(v) else UNKNOWN),
-    Field("status", "Hiện trạng / status",
-          lambda v: {"existing": "hiện có / existing", "planned": "quy hoạch / planned"}.get(str(v), fmt_text(v))),
-    Field("length_km", "Chiều dài / length", style.fmt_km),
-    Field("reference_length_km", "Chiều dài tham chiếu / reference length", style.fmt_km),
-    Field("matched_share", "Tỷ lệ khớp / matched share", lambda v: style.fmt_pct(v, 0)),
-    Field("design_speed_kmh", "Tốc độ thiết kế / design speed", lambda v: style.fmt_number(v, 0, "km/h")),
-    Field("method", "Phương pháp / method"),
-    Field("note", "Ghi chú / note"),
-    Field("source", "Nguồn / source"),
-)
+# road corridors, railways and stations: maps/registry.py
 
-# railways and stations: maps/registry.py
 
 DISTRICT_FIELDS = (
     Field("type_vi", "Loại / type"),

@@ -67,8 +67,12 @@ class MapLayer:
     labels : the title is a permanent map label (decluttered); the popup still opens on click.
     highlight : outline a feature under the mouse.
     popups : give each feature a popup (title and ``fields``).
-    configure : ``(entry, map_config) → entry``: the entry adapted to the region's ``map:`` settings (a legend
-        title, a highlighted feature), applied by :func:`draw`; region facts stay in the region YAML.
+    configure : ``(entry, context) → entry``: the entry adapted to the region's ``map:`` settings and the build
+        summary (a :class:`MapContext`: a legend title, a highlighted feature, features not found), applied by
+        :func:`draw`; region facts stay in the region YAML.
+    legend_class : feature row → the key of its legend row (default: its style key), when several styles share
+        one row (a road class drawn solid or dashed).
+    legend_always : legend rows shown even when no feature has them (a "dashed = planned" key).
     legend_with : key of the entry whose legend box this layer's rows join (one box for railways and stations);
         when that layer is absent, this layer opens the box itself.
     ``legend_note`` may name the provenance of the data actually used: ``{osm}`` ("OSM 2018"), ``{census_year}``.
@@ -102,6 +106,8 @@ class MapLayer:
     popups: bool = True
     configure: Callable | None = None
     legend_with: str | None = None
+    legend_class: Callable | None = None
+    legend_always: tuple = ()
 
     def __post_init__(self):
         if not self.key or not self.key.replace("_", "").isalnum():
@@ -117,6 +123,9 @@ class MapLayer:
             raise ValueError(f"map layer {self.key!r}: read must be (file, layer)")
         if self.as_points and self.swatch != "circle":
             raise ValueError(f"map layer {self.key!r}: as_points needs swatch 'circle'")
+        unknown = [k for k in self.legend_always if k not in self.styles]
+        if unknown:
+            raise ValueError(f"map layer {self.key!r}: legend_always names unknown style {unknown[0]!r}")
         if self.swatch not in ("circle", "line", "fill"):
             raise ValueError(f"map layer {self.key!r}: swatch must be circle, line or fill")
 
@@ -138,6 +147,22 @@ class MapLayer:
         from maps.elements import has_features
 
         return has_features(frame) and all(c in frame.columns for c in self.needs)
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What a :attr:`MapLayer.configure` may adapt an entry to.
+
+    map_config : the region's ``map:`` section (``transport_group``, ``rail_legend_title``, ``highlight_station`` …).
+    summary : the build summary (layers_summary.json), e.g. ``layers.corridors.not_found``.
+    """
+
+    map_config: dict
+    summary: dict
+
+    def __post_init__(self):
+        if not isinstance(self.map_config, dict) or not isinstance(self.summary, dict):
+            raise TypeError("MapContext needs a map_config dict and a summary dict")
 
 
 #: Every registered layer by key, in drawing order.
@@ -188,7 +213,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
     if not entry.usable(frame):
         return None
     if entry.configure is not None:
-        entry = entry.configure(entry, getattr(build, "map_config", None) or {})
+        entry = entry.configure(entry, MapContext(getattr(build, "map_config", None) or {},
+                                                  getattr(build, "summary", None) or {}))
     if entry.painter is not None:
         return entry.painter(build, frame)
     if entry.as_points:
@@ -209,7 +235,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
     # G_TRANSPORT is renamed by the builder (the region's map.transport_group)
     lay = build.layer(entry.group, entry.key, entry.title, frame, keys, entry.styles, tips, pops, radii,
                       show=entry.show, z=entry.z, labels=entry.labels, highlight=entry.highlight)
-    present = set(keys)
+    present = set(keys) if entry.legend_class is None else {entry.legend_class(r) for _, r in frame.iterrows()}
+    present |= set(entry.legend_always)
     rows = [Swatch(label, _swatch_kind(entry, k), entry.styles[k]) for k, label in entry.legend if k in present]
     if rows:
         boxes = getattr(build, "legend_of", {})     # legend boxes of the drawn entries, by key
@@ -243,17 +270,85 @@ register(MapLayer(
     publish=("name_vi",), licence="neighbours", z=0))
 
 
+# --------------------------------------------------------------------------- road corridors
+
+def road_class(row) -> str:
+    """Road class of a corridor (a key of ``style.ROAD_CLASSES``; "other" when missing or unknown).
+
+    >>> road_class({"road_class": "national"}), road_class({"road_class": None}), road_class({})
+    ('national', 'other', 'other')
+    """
+    value = str(row.get("road_class"))
+    return value if value in style.ROAD_CLASSES else "other"
+
+
+def _corridor_styles() -> dict:
+    out = {}
+    for k, v in style.ROAD_CLASSES.items():
+        out[f"{k}|existing"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9}
+        out[f"{k}|planned"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9, "dashArray": style.PLANNED_DASH}
+    out["*"] = out["other|existing"]              # an unknown status: drawn as "other" (as before the registry)
+    out["planned"] = {**out["other|planned"], "color": "#333"}       # the legend's "dashed = planned" key
+    return out
+
+
+_CORRIDOR_STYLES = _corridor_styles()
+
+
+def _corridor_key(row) -> str:
+    status = str(row.get("status")) if "status" in row else "existing"
+    key = f"{road_class(row)}|{status}"
+    return key if key in _CORRIDOR_STYLES else "*"
+
+
+def _corridor_not_found(entry: MapLayer, context: MapContext) -> MapLayer:
+    """The corridor legend's note naming the corridors of the region that were not found on the network."""
+    from dataclasses import replace
+
+    missing = [n.get("name_vi") or n.get("corridor_id") for n in
+               context.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
+    if not missing:
+        return entry
+    return replace(entry, legend_note=entry.legend_note + "; không tìm thấy / not found: "
+                   + ", ".join(str(x).replace("{", "{{").replace("}", "}}") for x in missing))
+
+
+register(MapLayer(
+    key="corridors", title="Hành lang giao thông / road corridors", source="layers", group=G_TRANSPORT,
+    styles=_CORRIDOR_STYLES, classify=_corridor_key, swatch="line",
+    legend=tuple((f"{k}|existing", v["label"]) for k, v in style.ROAD_CLASSES.items())
+    + (("planned", "Quy hoạch (nét đứt) / planned (dashed)"),),
+    legend_class=lambda r: f"{road_class(r)}|existing", legend_always=("planned",),
+    legend_note="Khớp với mạng đường {osm} / matched on the {osm} road network", configure=_corridor_not_found,
+    popup_title=lambda r: r.get("name_vi") if "name_vi" in r else r.get("corridor_id"),
+    tooltip=lambda r: style.fmt_km(r.get("length_km")),
+    fields=(Field("name_en", "Tên tiếng Anh / English name"),
+            Field("road_class", "Cấp đường / road class",
+                  lambda v: style.UNKNOWN if style.is_missing(v) else style.ROAD_CLASSES[road_class({"road_class": v})]["label"]),
+            Field("status", "Hiện trạng / status",
+                  lambda v: {"existing": "hiện có / existing", "planned": "quy hoạch / planned"}.get(str(v), style.fmt_text(v))),
+            Field("length_km", "Chiều dài / length", style.fmt_km),
+            Field("reference_length_km", "Chiều dài tham chiếu / reference length", style.fmt_km),
+            Field("matched_share", "Tỷ lệ khớp / matched share", lambda v: style.fmt_pct(v, 0)),
+            Field("design_speed_kmh", "Tốc độ thiết kế / design speed", lambda v: style.fmt_number(v, 0, "km/h")),
+            Field("method", "Phương pháp / method"),
+            Field("note", "Ghi chú / note"),
+            Field("source", "Nguồn / source")),
+    publish=("corridor_id", "name_vi", "name_en", "road_class", "status", "length_km", "design_speed_kmh"),
+    licence="corridors", z=6))
+
+
 # --------------------------------------------------------------------------- railways and stations (one legend box)
 
 RAIL_LEGEND_TITLE = "Đường sắt, ga / railways, stations"      # the region's map.rail_legend_title replaces it
 RAILWAY = "Đường sắt / railway"
 
 
-def _rail_legend(entry: MapLayer, map_config: dict) -> MapLayer:
+def _rail_legend(entry: MapLayer, context: MapContext) -> MapLayer:
     """The railway entry with the region's legend title (``map.rail_legend_title``)."""
     from dataclasses import replace
 
-    return replace(entry, legend_title=map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE)
+    return replace(entry, legend_title=context.map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE)
 
 
 register(MapLayer(
@@ -280,14 +375,14 @@ def station_kind(row) -> str:
     return kind if kind in style.STATION_KINDS else "rail_station"
 
 
-def _hub_station(entry: MapLayer, map_config: dict) -> MapLayer:
+def _hub_station(entry: MapLayer, context: MapContext) -> MapLayer:
     """The station entry with the region's hub (``map.highlight_station``: ``names``, ``label``) drawn larger, first
     in the legend, and the region's legend title."""
     from dataclasses import replace
 
-    hub = map_config.get("highlight_station") or {}
+    hub = context.map_config.get("highlight_station") or {}
     names = {fold(str(n)) for n in hub.get("names", [])}
-    return replace(entry, legend_title=map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE,
+    return replace(entry, legend_title=context.map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE,
                    classify=lambda r: "hub" if fold(str(r.get("name"))) in names else station_kind(r),
                    legend=(("hub", hub.get("label") or "Ga đầu mối / hub station"),) + entry.legend)
 

@@ -168,3 +168,31 @@ def test_railways_and_stations_share_one_legend_with_the_regions_hub(province):
     plain = planner_map({"province": province, "stations": stations})    # no region settings: generic title, no hub
     assert "hub" not in {f["properties"]["k"] for f in plain.bgplan_layers["stations"].data["features"]}
     assert registry.RAIL_LEGEND_TITLE in plain.get_root().render()
+
+
+def test_corridors_entry_dashes_planned_roads_and_names_those_not_found(province):
+    """Corridors: one legend row per road class present (solid), the dashed "planned" key, and the corridors of the
+    region not found on the network named in the note (from the build summary)."""
+    from shapely.geometry import LineString
+
+    from maps.planner import planner_map
+
+    corridors = gpd.GeoDataFrame(
+        {"corridor_id": ["ql1a", "ct01", "x"], "name_vi": ["Quốc lộ 1A", "Cao tốc CT.01", None],
+         "road_class": ["national", "expressway", "mystery"], "status": ["existing", "planned", "existing"],
+         "length_km": [40.0, 30.0, None]},
+        geometry=[LineString([(106.1, 21.1), (106.5, 21.3)]), LineString([(106.1, 21.2), (106.5, 21.2)]),
+                  LineString([(106.2, 21.1), (106.2, 21.3)])], crs="EPSG:4326")
+    summary = {"layers": {"corridors": {"not_found": [{"corridor_id": "ql17", "name_vi": "Quốc lộ 17"}]}}}
+    m = planner_map({"province": province, "corridors": corridors}, summary=summary, map_config={})
+    features = m.bgplan_layers["corridors"].data["features"]
+    assert sorted(f["properties"]["k"] for f in features) == ["expressway|planned", "national|existing",
+                                                             "other|existing"]
+    assert any("40,0 km" in f["properties"]["t"] for f in features)
+    html = m.get_root().render()
+    call = html[html.rindex("bgplan.legend(", 0, html.index("không tìm thấy / not found: Quốc lộ 17")):]
+    call = call[:call.index(");")]
+    for text in ("Cao tốc / expressway", "Quốc lộ / national road", "Khác, không rõ / other, unknown",
+                 "Quy hoạch (nét đứt) / planned (dashed)", "matched on the OSM road network"):
+        assert text in call
+    assert "Tỉnh lộ" not in call                                           # classes absent: no row

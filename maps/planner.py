@@ -186,12 +186,14 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     build.boundaries(prepared)
     build.districts(prepared)
     build.analysis_areas(prepared_analyses)
+    for entry in registry.entries("analyses", stage="areas"):   # declared analysis areas: isochrones …
+        registry.draw(build, entry, prepared_analyses.get(entry.key))
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
     for entry in registry.entries("layers"):   # the declared context layers (maps/registry.py): towns, water …
         registry.draw(build, entry, prepared.get(entry.key))
     build.population(population)
     build.analysis_points(prepared_analyses)
-    for entry in registry.entries("analyses"):  # the declared analyses: site verdicts, sensitivity …
+    for entry in registry.entries("analyses", stage="top"):  # the declared analyses: site verdicts, sensitivity …
         registry.draw(build, entry, prepared_analyses.get(entry.key))
 
     order = list(GROUP_ORDER) + [g for g in build.groups if g not in GROUP_ORDER]
@@ -277,7 +279,6 @@ ANALYSIS_FILES = {
     "access.gpkg": {"access": "access"},                                   # plan.py access
     "scenario.gpkg": {"access_change": "scenario", "planned_roads": "planned_roads",
                       "interchanges": "interchanges"},                     # plan.py scenario
-    "isochrones.gpkg": {"isochrones": "isochrones"},                       # plan.py isochrones
     "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site
 }
 

@@ -72,6 +72,8 @@ class MapLayer:
         :func:`draw`; region facts stay in the region YAML.
     legend_class : feature row → the key of its legend row (default: its style key), when several styles share
         one row (a road class drawn solid or dashed).
+    stage : "areas" (drawn with the analysis areas, below parks and transport, their legend among the first) or
+        "top" (default: drawn after every other layer).
     legend_always : legend rows shown even when no feature has them (a "dashed = planned" key).
     legend_with : key of the entry whose legend box this layer's rows join (one box for railways and stations);
         when that layer is absent, this layer opens the box itself.
@@ -108,6 +110,7 @@ class MapLayer:
     legend_with: str | None = None
     legend_class: Callable | None = None
     legend_always: tuple = ()
+    stage: str = "top"
 
     def __post_init__(self):
         if not self.key or not self.key.replace("_", "").isalnum():
@@ -126,6 +129,8 @@ class MapLayer:
         unknown = [k for k in self.legend_always if k not in self.styles]
         if unknown:
             raise ValueError(f"map layer {self.key!r}: legend_always names unknown style {unknown[0]!r}")
+        if self.stage not in ("areas", "top"):
+            raise ValueError(f"map layer {self.key!r}: stage must be 'areas' or 'top', not {self.stage!r}")
         if self.swatch not in ("circle", "line", "fill"):
             raise ValueError(f"map layer {self.key!r}: swatch must be circle, line or fill")
 
@@ -186,9 +191,9 @@ def get(key: str) -> MapLayer:
     return LAYERS[key]
 
 
-def entries(source: str | None = None) -> list[MapLayer]:
-    """The registered layers (of one ``source`` when given), in drawing order."""
-    return [e for e in LAYERS.values() if source is None or e.source == source]
+def entries(source: str | None = None, stage: str | None = None) -> list[MapLayer]:
+    """The registered layers (of one ``source`` and ``stage`` when given), in drawing order."""
+    return [e for e in LAYERS.values() if (source is None or e.source == source) and (stage is None or e.stage == stage)]
 
 
 def allow_list(source: str) -> dict[str, list[str]]:
@@ -612,6 +617,24 @@ register(MapLayer(
     licence="candidates",
     pages=("suitability.html",),
     z=12.4,
+))
+
+
+def _paint_isochrones(build, frame):
+    from maps.isochrones_layer import paint_isochrones
+
+    return paint_isochrones(build, frame)
+
+
+register(MapLayer(
+    key="isochrones",
+    title="Vùng đẳng thời / isochrones",
+    read=("isochrones.gpkg", "isochrones"),
+    styles={"classed": {}},
+    painter=_paint_isochrones,            # one layer per origin, classes from the minutes present: maps/isochrones_layer.py
+    stage="areas",
+    publish=("origin", "minutes", "population"),
+    pages=("access.html",),
 ))
 
 

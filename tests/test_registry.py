@@ -196,3 +196,24 @@ def test_corridors_entry_dashes_planned_roads_and_names_those_not_found(province
                  "Quy hoạch (nét đứt) / planned (dashed)", "matched on the OSM road network"):
         assert text in call
     assert "Tỉnh lộ" not in call                                           # classes absent: no row
+
+
+def test_isochrones_entry_reads_out_and_publishes_on_the_access_page_only(province, tmp_path):
+    """The isochrones entry: read from OUT/isochrones.gpkg, cut to its allow-list, drawn (one layer per origin, below
+    the parks) on access.html and on no other page."""
+    from maps.planner import read_analyses
+    from maps.publish import publish_site
+
+    iso = gpd.GeoDataFrame({"origin": ["Ga Kép", "Ga Kép"], "minutes": [15.0, 30.0], "population": [1000, 5000],
+                            "operator_note": [SECRET, SECRET]},
+                           geometry=[Point(106.3, 21.3).buffer(0.05), Point(106.3, 21.3).buffer(0.1)], crs="EPSG:4326")
+    iso.to_file(tmp_path / "isochrones.gpkg", layer="isochrones", driver="GPKG")
+    found = read_analyses(tmp_path)
+    assert sorted(found["isochrones"]["minutes"]) == [15.0, 30.0]
+    access = gpd.GeoDataFrame({"name": ["KCN thử"], "minutes_to_kep": [20.0]}, geometry=[Point(106.25, 21.25)],
+                              crs="EPSG:4326")
+    site = publish_site(tmp_path, layers={"province": province}, analyses={**found, "access": access})["site"]
+    page = (site / "access.html").read_text(encoding="utf-8")
+    assert "isochrones_ga_kep" in page and "≤ 15 min" in page.replace("phút / ", "")
+    assert SECRET not in page
+    assert "isochrones_ga_kep" not in (site / "planning.html").read_text(encoding="utf-8")

@@ -92,8 +92,7 @@ from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, windo
 from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
-from maps.registry import G_BOUNDARIES, G_TRANSPORT, G_URBAN
-from maps.style import choropleth
+from maps.registry import G_BOUNDARIES, G_DISTRICTS, G_TRANSPORT, G_URBAN
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,6 @@ DEFAULT_SIMPLIFY_M = {"province": 20, "districts": 20, "district_population": 20
 
 BASE_OSM = "OpenStreetMap"
 BASE_NONE = "Không nền / no base map"
-G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
 G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
 # G_BOUNDARIES, G_TRANSPORT (the region's map.transport_group replaces it), G_URBAN: maps/registry.py
 
@@ -115,8 +113,6 @@ Z_ORDER = {"neighbours": 0, "districts": 1, "suitability": 2, "isochrones": 3, "
            "corridors": 6, "planned": 6.2, "scenario": 6.5, "railways": 7, "parks": 8, "access": 8.5, "urban": 9,
            "stations": 10, "interchanges": 10.5, "destinations": 11, "candidates": 12, "district": 20}
 
-DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
-URBAN_SHARE_BREAKS = [0.05, 0.10, 0.20, 0.40]
 
 
 def planner_map(layers: dict, population=None, analyses: dict | None = None, *, summary: dict | None = None,
@@ -184,17 +180,18 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
                      open_parks_legend=False, explorer_open=explorer_open, map_config=map_config)
     # Drawing order on the one canvas = order added: areas first, then lines and points on top.
     build.boundaries(prepared)
-    build.districts(prepared)
+    for entry in registry.entries("layers", stage="areas"):   # the declared areas: district choropleths …
+        registry.draw(build, entry, entry.frame_of(prepared))
     build.analysis_areas(prepared_analyses)
     for entry in registry.entries("analyses", stage="areas"):   # declared analysis areas: isochrones …
-        registry.draw(build, entry, prepared_analyses.get(entry.key))
+        registry.draw(build, entry, entry.frame_of(prepared_analyses))
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
-    for entry in registry.entries("layers"):   # the declared context layers (maps/registry.py): towns, water …
-        registry.draw(build, entry, prepared.get(entry.key))
+    for entry in registry.entries("layers", stage="top"):   # the declared context layers (maps/registry.py): towns …
+        registry.draw(build, entry, entry.frame_of(prepared))
     build.population(population)
     build.analysis_points(prepared_analyses)
     for entry in registry.entries("analyses", stage="top"):  # the declared analyses: site verdicts, sensitivity …
-        registry.draw(build, entry, prepared_analyses.get(entry.key))
+        registry.draw(build, entry, entry.frame_of(prepared_analyses))
 
     order = list(GROUP_ORDER) + [g for g in build.groups if g not in GROUP_ORDER]
     groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in order if g in build.groups}
@@ -391,37 +388,7 @@ class _Builder(AnalysisLayers):
 
     # ----------------------------------------------------------------- districts
 
-    def districts(self, L: dict):
-        d = _districts(L)
-        if not has_features(d):
-            return
-        pops = popups.feature_popups(d, lambda r: r.get("name_full_vi") or r.get("district"), popups.DISTRICT_FIELDS)
-        name = d["district"] if "district" in d else pd.Series([None] * len(d), index=d.index)
-
-        density = d["density_per_km2"] if "density_per_km2" in d else pd.Series(np.nan, index=d.index)
-        pal = style.PALETTES["purples"]
-        keys, styles = choropleth(density, DENSITY_BREAKS, pal)
-        tips = [popups.tooltip_html(n, f"Mật độ / density: {style.fmt_density(v)}") for n, v in zip(name, density)]
-        lay = self.layer(G_DISTRICTS, "districts_density", "Mật độ dân số 2019 / population density 2019", d, keys, styles,
-                         tips, pops, show=self.district_view == "density")
-        self.legends.append(Legend("Mật độ dân số / population density 2019 (người/km²)",
-                                   class_swatches(DENSITY_BREAKS, pal, lambda v: style.fmt_number(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
-
-        share = d["urban_share"] if "urban_share" in d else pd.Series(np.nan, index=d.index)
-        pal = style.PALETTES["oranges"]
-        keys, styles = choropleth(share, URBAN_SHARE_BREAKS, pal)
-        tips = [popups.tooltip_html(n, f"Tỷ lệ đô thị / urban share: {style.fmt_pct(v, 1)}") for n, v in zip(name, share)]
-        lay = self.layer(G_DISTRICTS, "districts_urban", "Tỷ lệ dân số đô thị 2019 / urban share 2019", d, keys, styles,
-                         tips, pops, show=self.district_view == "urban")
-        self.legends.append(Legend("Tỷ lệ dân số đô thị 2019 / urban share 2019",
-                                   class_swatches(URBAN_SHARE_BREAKS, pal, lambda v: style.fmt_pct(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
-
-        st = {"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}}
-        tips = [popups.tooltip_html(n) for n in name]
-        self.layer(G_DISTRICTS, "districts_outline", "Chỉ ranh giới huyện / outlines only", d, ["o"] * len(d), st, tips, pops,
-                   show=self.district_view not in ("density", "urban"))
+    # districts coloured by density, by urban share, or outlines: maps/registry.py
 
     # ----------------------------------------------------------------- parks
 

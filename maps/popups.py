@@ -148,17 +148,7 @@ PARK_FIELDS = (
 # road corridors, railways and stations: maps/registry.py
 
 
-DISTRICT_FIELDS = (
-    Field("type_vi", "Loại / type"),
-    Field("province_vi", "Tỉnh (trước 2025) / province (pre-2025)"),
-    Field("area_km2", "Diện tích / area", lambda v: style.fmt_number(v, 1, "km²")),
-    Field("total", "Dân số 2019 / population 2019", style.fmt_people),
-    Field("density_per_km2", "Mật độ / density", style.fmt_density),
-    Field("urban_share", "Tỷ lệ dân số đô thị / urban share", lambda v: style.fmt_pct(v, 1)),
-    Field("worldpop_raw", "WorldPop 2020 (chưa hiệu chỉnh / raw)", style.fmt_people),
-    Field("census_date", "Ngày điều tra / census date"),
-    Field("note", "Ghi chú / note"),
-)
+# districts: maps/registry.py
 
 WATER_FIELDS = (
     Field("length_km", "Chiều dài / length", style.fmt_km),

@@ -23,7 +23,7 @@ inherits, and the published pages that show it. Adding a layer is one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Callable
 
@@ -72,7 +72,11 @@ class MapLayer:
         :func:`draw`; region facts stay in the region YAML.
     legend_class : feature row → the key of its legend row (default: its style key), when several styles share
         one row (a road class drawn solid or dashed).
-    stage : "areas" (drawn with the analysis areas, below parks and transport, their legend among the first) or
+    data : keys of the planner's dict the layer is drawn from, the first with features winning (default: ``key``),
+        e.g. the district choropleths from ``district_population`` or else ``districts``.
+    tooltip_title : column, or row → text, heading the hover tooltip (default: ``popup_title``).
+    legend_styles : style key → the legend swatch's style, where it differs from the features' style.
+    stage : "areas" (drawn with the areas, below parks and transport, below parks and transport, their legend among the first) or
         "top" (default: drawn after every other layer).
     legend_always : legend rows shown even when no feature has them (a "dashed = planned" key).
     legend_with : key of the entry whose legend box this layer's rows join (one box for railways and stations);
@@ -111,6 +115,9 @@ class MapLayer:
     legend_class: Callable | None = None
     legend_always: tuple = ()
     stage: str = "top"
+    data: tuple = ()
+    tooltip_title: Callable | str | None = None
+    legend_styles: dict | None = None
 
     def __post_init__(self):
         if not self.key or not self.key.replace("_", "").isalnum():
@@ -147,6 +154,22 @@ class MapLayer:
         value = self.popup_title(row) if callable(self.popup_title) else row.get(self.popup_title)
         return style.fmt_text(value)
 
+    def tooltip_title_of(self, row) -> str:
+        """The hover tooltip's heading of one feature."""
+        if self.tooltip_title is None:
+            return self.title_of(row)
+        value = self.tooltip_title(row) if callable(self.tooltip_title) else row.get(self.tooltip_title)
+        return style.fmt_text(value)
+
+    def frame_of(self, frames: dict):
+        """The frame this layer is drawn from: the first of ``data`` (default ``key``) with features, else None."""
+        from maps.elements import has_features
+
+        for name in self.data or (self.key,):
+            if has_features(frames.get(name)):
+                return frames[name]
+        return None
+
     def usable(self, frame) -> bool:
         """True when ``frame`` has features and every column of ``needs``."""
         from maps.elements import has_features
@@ -164,6 +187,7 @@ class MapContext:
 
     map_config: dict
     summary: dict
+    district_view: str = "density"
 
     def __post_init__(self):
         if not isinstance(self.map_config, dict) or not isinstance(self.summary, dict):
@@ -219,7 +243,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
         return None
     if entry.configure is not None:
         entry = entry.configure(entry, MapContext(getattr(build, "map_config", None) or {},
-                                                  getattr(build, "summary", None) or {}))
+                                                  getattr(build, "summary", None) or {},
+                                                  getattr(build, "district_view", "density")))
     if entry.painter is not None:
         return entry.painter(build, frame)
     if entry.as_points:
@@ -231,8 +256,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
     if entry.labels:
         tips = [escape(t) for t in titles]
     else:
-        tips = [popups.tooltip_html(t, entry.tooltip(r) if entry.tooltip else None)
-                for t, (_, r) in zip(titles, frame.iterrows())]
+        tips = [popups.tooltip_html(entry.tooltip_title_of(r), entry.tooltip(r) if entry.tooltip else None)
+                for _, r in frame.iterrows()]
     pops = popups.feature_popups(frame.assign(_title=titles), "_title", entry.fields) if entry.popups else None
     radii = None
     if entry.swatch == "circle":
@@ -242,7 +267,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
                       show=entry.show, z=entry.z, labels=entry.labels, highlight=entry.highlight)
     present = set(keys) if entry.legend_class is None else {entry.legend_class(r) for _, r in frame.iterrows()}
     present |= set(entry.legend_always)
-    rows = [Swatch(label, _swatch_kind(entry, k), entry.styles[k]) for k, label in entry.legend if k in present]
+    shown = {**entry.styles, **(entry.legend_styles or {})}
+    rows = [Swatch(label, _swatch_kind(entry, k), shown[k]) for k, label in entry.legend if k in present]
     if rows:
         boxes = getattr(build, "legend_of", {})     # legend boxes of the drawn entries, by key
         joined = boxes.get(entry.legend_with) if entry.legend_with else None
@@ -273,6 +299,70 @@ register(MapLayer(
     styles={"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}},
     popup_title="name_vi", tooltip=lambda r: "Tỉnh lân cận / neighbouring province", popups=False, highlight=False,
     publish=("name_vi",), licence="neighbours", z=0))
+
+
+# --------------------------------------------------------------------------- districts: coloured by density, by urban share, or outlines
+
+G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
+DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
+URBAN_SHARE_BREAKS = [0.05, 0.10, 0.20, 0.40]
+CENSUS_NOTE = "Điều tra dân số 2019 (GSO) / census 2019"
+DISTRICT_SOURCES = ("district_population", "districts")      # the census-joined districts, else the bare ones
+
+DISTRICT_FIELDS = (
+    Field("type_vi", "Loại / type"),
+    Field("province_vi", "Tỉnh (trước 2025) / province (pre-2025)"),
+    Field("area_km2", "Diện tích / area", lambda v: style.fmt_number(v, 1, "km²")),
+    Field("total", "Dân số 2019 / population 2019", style.fmt_people),
+    Field("density_per_km2", "Mật độ / density", style.fmt_density),
+    Field("urban_share", "Tỷ lệ dân số đô thị / urban share", lambda v: style.fmt_pct(v, 1)),
+    Field("worldpop_raw", "WorldPop 2020 (chưa hiệu chỉnh / raw)", style.fmt_people),
+    Field("census_date", "Ngày điều tra / census date"),
+    Field("note", "Ghi chú / note"),
+)
+
+
+def _class_key(column: str, breaks: list, palette: list) -> Callable:
+    """row → the choropleth key ("0" … or "u" unknown) of ``row[column]``."""
+    return lambda r: style.choropleth([r.get(column)], breaks, palette)[0][0]
+
+
+def _choropleth_entry(key, title, legend_title, column, breaks, palette, fmt, tip, view) -> MapLayer:
+    """One district choropleth: every class and unknown in the legend (as :func:`maps.legend.class_swatches`)."""
+    from maps.legend import class_swatches
+
+    _, styles = style.choropleth([], breaks, palette)
+    swatches = class_swatches(breaks, palette, fmt)
+    keys = [str(i) for i in range(len(breaks) + 1)] + ["u"]
+    return MapLayer(
+        key=key, title=title, source="layers", group=G_DISTRICTS, data=DISTRICT_SOURCES, styles=styles,
+        classify=_class_key(column, breaks, palette),
+        legend=tuple((k, sw.label) for k, sw in zip(keys, swatches)), legend_always=tuple(keys),
+        legend_styles={k: sw.style for k, sw in zip(keys, swatches)},
+        legend_title=legend_title, legend_note=CENSUS_NOTE,
+        popup_title=lambda r: r.get("name_full_vi") or r.get("district"), tooltip_title="district",
+        tooltip=lambda r: f"{tip}: {fmt_value(column)(r.get(column))}", fields=DISTRICT_FIELDS,
+        configure=lambda e, c: replace(e, show=c.district_view == view), stage="areas", z=1)
+
+
+def fmt_value(column: str) -> Callable:
+    """The tooltip format of a district column (density per km², urban share in %)."""
+    return style.fmt_density if column == "density_per_km2" else (lambda v: style.fmt_pct(v, 1))
+
+
+register(_choropleth_entry(
+    "districts_density", "Mật độ dân số 2019 / population density 2019",
+    "Mật độ dân số / population density 2019 (người/km²)", "density_per_km2", DENSITY_BREAKS,
+    style.PALETTES["purples"], lambda v: style.fmt_number(v), "Mật độ / density", "density"))
+register(_choropleth_entry(
+    "districts_urban", "Tỷ lệ dân số đô thị 2019 / urban share 2019", "Tỷ lệ dân số đô thị 2019 / urban share 2019",
+    "urban_share", URBAN_SHARE_BREAKS, style.PALETTES["oranges"], lambda v: style.fmt_pct(v), "Tỷ lệ đô thị / urban share",
+    "urban"))
+register(MapLayer(
+    key="districts_outline", title="Chỉ ranh giới huyện / outlines only", source="layers", group=G_DISTRICTS,
+    data=DISTRICT_SOURCES, styles={"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}},
+    popup_title=lambda r: r.get("name_full_vi") or r.get("district"), tooltip_title="district", fields=DISTRICT_FIELDS,
+    configure=lambda e, c: replace(e, show=c.district_view not in ("density", "urban")), stage="areas", z=1))
 
 
 # --------------------------------------------------------------------------- road corridors
@@ -308,8 +398,6 @@ def _corridor_key(row) -> str:
 
 def _corridor_not_found(entry: MapLayer, context: MapContext) -> MapLayer:
     """The corridor legend's note naming the corridors of the region that were not found on the network."""
-    from dataclasses import replace
-
     missing = [n.get("name_vi") or n.get("corridor_id") for n in
                context.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
     if not missing:
@@ -351,8 +439,6 @@ RAILWAY = "Đường sắt / railway"
 
 def _rail_legend(entry: MapLayer, context: MapContext) -> MapLayer:
     """The railway entry with the region's legend title (``map.rail_legend_title``)."""
-    from dataclasses import replace
-
     return replace(entry, legend_title=context.map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE)
 
 
@@ -360,6 +446,7 @@ register(MapLayer(
     key="railways", title="Đường sắt / railways", source="layers", group=G_TRANSPORT,
     styles={"r": {"color": "#2b2b2b", "weight": 2.5, "opacity": 0.9, "dashArray": "10 3"}},
     swatch="line", legend=(("r", RAILWAY),), legend_title=RAIL_LEGEND_TITLE, configure=_rail_legend,
+    legend_styles={"r": {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}},
     popup_title=lambda r: RAILWAY if style.is_missing(r.get("name")) else r.get("name"),
     tooltip=lambda r: RAILWAY,
     fields=(Field("name_en", "Tên tiếng Anh / English name"),
@@ -383,8 +470,6 @@ def station_kind(row) -> str:
 def _hub_station(entry: MapLayer, context: MapContext) -> MapLayer:
     """The station entry with the region's hub (``map.highlight_station``: ``names``, ``label``) drawn larger, first
     in the legend, and the region's legend title."""
-    from dataclasses import replace
-
     hub = context.map_config.get("highlight_station") or {}
     names = {fold(str(n)) for n in hub.get("names", [])}
     return replace(entry, legend_title=context.map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE,

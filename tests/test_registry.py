@@ -217,3 +217,26 @@ def test_isochrones_entry_reads_out_and_publishes_on_the_access_page_only(provin
     assert "isochrones_ga_kep" in page and "≤ 15 min" in page.replace("phút / ", "")
     assert SECRET not in page
     assert "isochrones_ga_kep" not in (site / "planning.html").read_text(encoding="utf-8")
+
+
+def test_district_entries_draw_the_census_districts_with_the_pages_view(province):
+    """The three district entries read the census-joined districts (else the bare ones); the page's district_view
+    decides which one is on; unknown density is its own class, never the lowest."""
+    from maps.planner import planner_map
+
+    bare = gpd.GeoDataFrame({"district": ["A", "B"]}, geometry=[box(106.0, 21.0, 106.3, 21.4), box(106.3, 21.0, 106.6, 21.4)],
+                            crs="EPSG:4326")
+    census = bare.assign(name_full_vi=["Huyện A", "Huyện B"], density_per_km2=[300.0, None], urban_share=[0.5, 0.02])
+    for view, on in (("density", "districts_density"), ("urban", "districts_urban"), ("outline", "districts_outline")):
+        m = planner_map({"province": province, "districts": bare, "district_population": census}, district_view=view)
+        assert [k for k in ("districts_density", "districts_urban", "districts_outline") if m.bgplan_layers[k].show] == [on]
+    feats = m.bgplan_layers["districts_density"].data["features"]
+    assert sorted(f["properties"]["k"] for f in feats) == ["1", "u"]
+    assert any("Huyện A" in f["properties"]["p"] and "<b>A</b>" in f["properties"]["t"] for f in feats)
+    html = m.get_root().render()
+    from maps import style
+
+    top = style.class_labels(registry.DENSITY_BREAKS, style.fmt_number)[-1]
+    assert top in html                                                     # every class in the legend, present or not
+    plain = planner_map({"province": province, "districts": bare})
+    assert {f["properties"]["k"] for f in plain.bgplan_layers["districts_density"].data["features"]} == {"u"}

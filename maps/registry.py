@@ -322,42 +322,59 @@ DISTRICT_FIELDS = (
 )
 
 
-def _class_key(column: str, breaks: list, palette: list) -> Callable:
-    """row → the choropleth key ("0" … or "u" unknown) of ``row[column]``."""
-    return lambda r: style.choropleth([r.get(column)], breaks, palette)[0][0]
+@dataclass(frozen=True)
+class DistrictMap:
+    """One district choropleth: the entry ``key`` and ``title``, the legend title, the ``column`` classed at
+    ``breaks`` (ascending) with ``palette`` (one colour per class), ``fmt`` of the legend's break values,
+    ``tip`` (label of the value in the tooltip) and the page's ``district_view`` that shows it first."""
 
+    key: str
+    title: str
+    legend_title: str
+    column: str
+    breaks: tuple
+    palette: tuple
+    fmt: Callable
+    tip: str
+    view: str
 
-def _choropleth_entry(key, title, legend_title, column, breaks, palette, fmt, tip, view) -> MapLayer:
-    """One district choropleth: every class and unknown in the legend (as :func:`maps.legend.class_swatches`)."""
-    from maps.legend import class_swatches
+    def __post_init__(self):
+        if list(self.breaks) != sorted(self.breaks) or len(self.palette) != len(self.breaks) + 1:
+            raise ValueError(f"district map {self.key!r}: breaks must ascend, with one colour more than breaks")
 
-    _, styles = style.choropleth([], breaks, palette)
-    swatches = class_swatches(breaks, palette, fmt)
-    keys = [str(i) for i in range(len(breaks) + 1)] + ["u"]
-    return MapLayer(
-        key=key, title=title, source="layers", group=G_DISTRICTS, data=DISTRICT_SOURCES, styles=styles,
-        classify=_class_key(column, breaks, palette),
-        legend=tuple((k, sw.label) for k, sw in zip(keys, swatches)), legend_always=tuple(keys),
-        legend_styles={k: sw.style for k, sw in zip(keys, swatches)},
-        legend_title=legend_title, legend_note=CENSUS_NOTE,
-        popup_title=lambda r: r.get("name_full_vi") or r.get("district"), tooltip_title="district",
-        tooltip=lambda r: f"{tip}: {fmt_value(column)(r.get(column))}", fields=DISTRICT_FIELDS,
-        configure=lambda e, c: replace(e, show=c.district_view == view), stage="areas", z=1)
+    def entry(self) -> MapLayer:
+        """The registry entry: every class and unknown in the legend (as :func:`maps.legend.class_swatches`)."""
+        from maps.legend import class_swatches
+
+        breaks, palette = list(self.breaks), list(self.palette)
+        _, styles = style.choropleth([], breaks, palette)
+        swatches = class_swatches(breaks, palette, self.fmt)
+        keys = [str(i) for i in range(len(breaks) + 1)] + ["u"]
+        column, tip, view = self.column, self.tip, self.view
+        return MapLayer(
+            key=self.key, title=self.title, source="layers", group=G_DISTRICTS, data=DISTRICT_SOURCES, styles=styles,
+            classify=lambda r: style.choropleth([r.get(column)], breaks, palette)[0][0],
+            legend=tuple((k, sw.label) for k, sw in zip(keys, swatches)), legend_always=tuple(keys),
+            legend_styles={k: sw.style for k, sw in zip(keys, swatches)},
+            legend_title=self.legend_title, legend_note=CENSUS_NOTE,
+            popup_title=lambda r: r.get("name_full_vi") or r.get("district"), tooltip_title="district",
+            tooltip=lambda r: f"{tip}: {fmt_value(column)(r.get(column))}", fields=DISTRICT_FIELDS,
+            configure=lambda e, c: replace(e, show=c.district_view == view), stage="areas", z=1)
 
 
 def fmt_value(column: str) -> Callable:
-    """The tooltip format of a district column (density per km², urban share in %)."""
+    """The tooltip format of a district column (density in persons per km², urban share in %)."""
     return style.fmt_density if column == "density_per_km2" else (lambda v: style.fmt_pct(v, 1))
 
 
-register(_choropleth_entry(
+register(DistrictMap(
     "districts_density", "Mật độ dân số 2019 / population density 2019",
-    "Mật độ dân số / population density 2019 (người/km²)", "density_per_km2", DENSITY_BREAKS,
-    style.PALETTES["purples"], lambda v: style.fmt_number(v), "Mật độ / density", "density"))
-register(_choropleth_entry(
+    "Mật độ dân số / population density 2019 (người/km²)", "density_per_km2", tuple(DENSITY_BREAKS),
+    tuple(style.PALETTES["purples"]), lambda v: style.fmt_number(v), "Mật độ / density", "density").entry())
+register(DistrictMap(
     "districts_urban", "Tỷ lệ dân số đô thị 2019 / urban share 2019", "Tỷ lệ dân số đô thị 2019 / urban share 2019",
-    "urban_share", URBAN_SHARE_BREAKS, style.PALETTES["oranges"], lambda v: style.fmt_pct(v), "Tỷ lệ đô thị / urban share",
-    "urban"))
+    "urban_share", tuple(URBAN_SHARE_BREAKS), tuple(style.PALETTES["oranges"]), lambda v: style.fmt_pct(v),
+    "Tỷ lệ đô thị / urban share", "urban").entry())
 register(MapLayer(
     key="districts_outline", title="Chỉ ranh giới huyện / outlines only", source="layers", group=G_DISTRICTS,
     data=DISTRICT_SOURCES, styles={"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}},

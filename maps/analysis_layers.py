@@ -66,10 +66,7 @@ class AnalysisLayers:
                                         "or no route"))
 
     def analysis_areas(self, A: dict):
-        """Isochrones and the suitability grid (drawn below parks and transport)."""
-        iso = A.get("isochrones")
-        if has_features(iso):
-            self._isochrones(iso)
+        """The suitability grid (drawn below parks and transport; the isochrones: maps/registry.py)."""
         suit = A.get("suitability")
         if has_features(suit):
             col = "score" if "score" in suit else _first_numeric(suit)
@@ -165,45 +162,6 @@ class AnalysisLayers:
         scen = A.get("scenario")
         if has_features(scen):
             self._scenario(scen)
-
-    def _isochrones(self, iso):
-        minutes = iso["minutes"] if "minutes" in iso else pd.Series(np.nan, index=iso.index)
-        values = sorted({float(v) for v in minutes if not style.is_missing(v)})
-        pal = style.PALETTES["blues"][::-1]          # short travel times dark
-        if values and len(values) <= len(pal):
-            pal = pal[:len(values)]
-            index = {v: i for i, v in enumerate(values)}
-            keys = ["u" if style.is_missing(v) else str(index[float(v)]) for v in minutes]
-            _, styles = choropleth([], [], pal, weight=1, opacity=0.35)
-            labels = ["≤ " + style.fmt_minutes(v) for v in values]
-        else:
-            breaks = style.nice_breaks(values, len(pal))
-            pal = pal[:len(breaks) + 1]
-            keys, styles = choropleth(minutes, breaks, pal, weight=1, opacity=0.35)
-            labels = style.class_labels(breaks, style.fmt_minutes)
-        order = np.argsort(-minutes.fillna(np.inf).to_numpy(), kind="stable")
-        iso = iso.iloc[order]
-        keys = [keys[i] for i in order]
-        fields = popups.auto_fields(iso)
-        origin = iso["origin"] if "origin" in iso else pd.Series(["—"] * len(iso), index=iso.index)
-        pops = popups.feature_popups(iso.assign(_t=list(origin)), "_t", fields)
-        tips = [popups.tooltip_html(o, style.fmt_minutes(mv)) for o, mv in zip(origin, iso["minutes"] if "minutes" in iso else minutes)]
-        origins = list(dict.fromkeys(origin))
-        made = []
-        if len(origins) <= 8:
-            none = folium.FeatureGroup(name="Không / none", show=False, control=False)
-            for i, o in enumerate(origins):
-                sel = np.asarray([x == o for x in origin])
-                made.append(self.layer(G_ISOCHRONES, f"isochrones_{style.slug(o) or i}", style.fmt_text(o), iso[sel],
-                                       [k for k, s in zip(keys, sel) if s], styles,
-                                       [t for t, s in zip(tips, sel) if s], [p for p, s in zip(pops, sel) if s],
-                                       show=(i == 0), highlight=False))
-            self.add(G_ISOCHRONES, none, "isochrones_none")
-        else:
-            made.append(self.layer(G_ISOCHRONES, "isochrones", "Vùng đẳng thời / isochrones", iso, keys, styles, tips, pops,
-                                   highlight=False))
-        sw = [Swatch(lab, "fill", styles[str(i)]) for i, lab in enumerate(labels)]
-        self.legends.append(Legend("Vùng đẳng thời / isochrones (thời gian đi / travel time)", sw, made))
 
     def _scenario(self, scen):
         """Before/after features coloured by the change of one pair of columns.

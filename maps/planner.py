@@ -74,7 +74,6 @@ import pandas as pd
 from branca.element import Element
 
 from geo.output import atomic_path
-from geo.text import fold
 from maps import popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (
@@ -93,8 +92,7 @@ from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, windo
 from maps.images import POP_BREAKS, classed_png, mercator_rows, population_png  # noqa: F401  (re-exported)
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
-from maps.registry import G_BOUNDARIES, G_TRANSPORT, G_URBAN
-from maps.style import choropleth
+from maps.registry import G_BOUNDARIES, G_DISTRICTS, G_TRANSPORT, G_URBAN
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +103,6 @@ DEFAULT_SIMPLIFY_M = {"province": 20, "districts": 20, "district_population": 20
 
 BASE_OSM = "OpenStreetMap"
 BASE_NONE = "Không nền / no base map"
-G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
 G_PARKS = "Khu, cụm công nghiệp / Industrial parks"
 # G_BOUNDARIES, G_TRANSPORT (the region's map.transport_group replaces it), G_URBAN: maps/registry.py
 
@@ -116,8 +113,6 @@ Z_ORDER = {"neighbours": 0, "districts": 1, "suitability": 2, "isochrones": 3, "
            "corridors": 6, "planned": 6.2, "scenario": 6.5, "railways": 7, "parks": 8, "access": 8.5, "urban": 9,
            "stations": 10, "interchanges": 10.5, "destinations": 11, "candidates": 12, "district": 20}
 
-DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
-URBAN_SHARE_BREAKS = [0.05, 0.10, 0.20, 0.40]
 
 
 def planner_map(layers: dict, population=None, analyses: dict | None = None, *, summary: dict | None = None,
@@ -185,16 +180,18 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
                      open_parks_legend=False, explorer_open=explorer_open, map_config=map_config)
     # Drawing order on the one canvas = order added: areas first, then lines and points on top.
     build.boundaries(prepared)
-    build.districts(prepared)
+    for entry in registry.entries("layers", stage="areas"):   # the declared areas: district choropleths …
+        registry.draw(build, entry, entry.frame_of(prepared))
     build.analysis_areas(prepared_analyses)
+    for entry in registry.entries("analyses", stage="areas"):   # declared analysis areas: isochrones …
+        registry.draw(build, entry, entry.frame_of(prepared_analyses))
     build.parks(prepared, prepared_analyses.get("access"), access_layers=access_layers)
-    build.transport(prepared)
-    for entry in registry.entries("layers"):   # the declared context layers (maps/registry.py): towns, water …
-        registry.draw(build, entry, prepared.get(entry.key))
+    for entry in registry.entries("layers", stage="top"):   # the declared context layers (maps/registry.py): towns …
+        registry.draw(build, entry, entry.frame_of(prepared))
     build.population(population)
     build.analysis_points(prepared_analyses)
-    for entry in registry.entries("analyses"):  # the declared analyses: site verdicts, sensitivity …
-        registry.draw(build, entry, prepared_analyses.get(entry.key))
+    for entry in registry.entries("analyses", stage="top"):  # the declared analyses: site verdicts, sensitivity …
+        registry.draw(build, entry, entry.frame_of(prepared_analyses))
 
     order = list(GROUP_ORDER) + [g for g in build.groups if g not in GROUP_ORDER]
     groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in order if g in build.groups}
@@ -279,7 +276,6 @@ ANALYSIS_FILES = {
     "access.gpkg": {"access": "access"},                                   # plan.py access
     "scenario.gpkg": {"access_change": "scenario", "planned_roads": "planned_roads",
                       "interchanges": "interchanges"},                     # plan.py scenario
-    "isochrones.gpkg": {"isochrones": "isochrones"},                       # plan.py isochrones
     "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site
 }
 
@@ -346,6 +342,7 @@ class _Builder(AnalysisLayers):
         self.map_config = map_config or {}
         self.transport_group = self.map_config.get("transport_group") or G_TRANSPORT
         self.provenance = provenance(summary)
+        self.legend_of = {}          # legend box of each drawn registry entry (maps/registry.py, legend_with)
 
     def add(self, group: str, layer, key: str):
         layer.add_to(self.m)
@@ -391,37 +388,7 @@ class _Builder(AnalysisLayers):
 
     # ----------------------------------------------------------------- districts
 
-    def districts(self, L: dict):
-        d = _districts(L)
-        if not has_features(d):
-            return
-        pops = popups.feature_popups(d, lambda r: r.get("name_full_vi") or r.get("district"), popups.DISTRICT_FIELDS)
-        name = d["district"] if "district" in d else pd.Series([None] * len(d), index=d.index)
-
-        density = d["density_per_km2"] if "density_per_km2" in d else pd.Series(np.nan, index=d.index)
-        pal = style.PALETTES["purples"]
-        keys, styles = choropleth(density, DENSITY_BREAKS, pal)
-        tips = [popups.tooltip_html(n, f"Mật độ / density: {style.fmt_density(v)}") for n, v in zip(name, density)]
-        lay = self.layer(G_DISTRICTS, "districts_density", "Mật độ dân số 2019 / population density 2019", d, keys, styles,
-                         tips, pops, show=self.district_view == "density")
-        self.legends.append(Legend("Mật độ dân số / population density 2019 (người/km²)",
-                                   class_swatches(DENSITY_BREAKS, pal, lambda v: style.fmt_number(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
-
-        share = d["urban_share"] if "urban_share" in d else pd.Series(np.nan, index=d.index)
-        pal = style.PALETTES["oranges"]
-        keys, styles = choropleth(share, URBAN_SHARE_BREAKS, pal)
-        tips = [popups.tooltip_html(n, f"Tỷ lệ đô thị / urban share: {style.fmt_pct(v, 1)}") for n, v in zip(name, share)]
-        lay = self.layer(G_DISTRICTS, "districts_urban", "Tỷ lệ dân số đô thị 2019 / urban share 2019", d, keys, styles,
-                         tips, pops, show=self.district_view == "urban")
-        self.legends.append(Legend("Tỷ lệ dân số đô thị 2019 / urban share 2019",
-                                   class_swatches(URBAN_SHARE_BREAKS, pal, lambda v: style.fmt_pct(v)),
-                                   [lay], note="Điều tra dân số 2019 (GSO) / census 2019"))
-
-        st = {"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}}
-        tips = [popups.tooltip_html(n) for n in name]
-        self.layer(G_DISTRICTS, "districts_outline", "Chỉ ranh giới huyện / outlines only", d, ["o"] * len(d), st, tips, pops,
-                   show=self.district_view not in ("density", "urban"))
+    # districts coloured by density, by urban share, or outlines: maps/registry.py
 
     # ----------------------------------------------------------------- parks
 
@@ -487,71 +454,7 @@ class _Builder(AnalysisLayers):
 
     # ----------------------------------------------------------------- transport
 
-    def transport(self, L: dict):
-        c = L.get("corridors")
-        if has_features(c):
-            classes = [(str(v) if str(v) in style.ROAD_CLASSES else "other") for v in
-                       (c["road_class"] if "road_class" in c else [None] * len(c))]
-            status = [str(v) for v in (c["status"] if "status" in c else ["existing"] * len(c))]
-            keys = [f"{k}|{s}" for k, s in zip(classes, status)]
-            styles = {}
-            for k, v in style.ROAD_CLASSES.items():
-                styles[f"{k}|existing"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9}
-                styles[f"{k}|planned"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9,
-                                          "dashArray": style.PLANNED_DASH}
-            styles["*"] = styles["other|existing"]
-            title = c["name_vi"] if "name_vi" in c else c.get("corridor_id", pd.Series([None] * len(c)))
-            lengths = c["length_km"] if "length_km" in c else [None] * len(c)
-            tips = [popups.tooltip_html(t, style.fmt_km(length)) for t, length in zip(title, lengths)]
-            pops = popups.feature_popups(c.assign(_t=list(title)), "_t", popups.CORRIDOR_FIELDS)
-            lay = self.layer(G_TRANSPORT, "corridors", "Hành lang giao thông / road corridors", c, keys, styles, tips, pops)
-            present = sorted(set(classes), key=list(style.ROAD_CLASSES).index)
-            sw = [Swatch(style.ROAD_CLASSES[k]["label"], "line", styles[f"{k}|existing"]) for k in present]
-            sw.append(Swatch("Quy hoạch (nét đứt) / planned (dashed)", "line", {**styles["other|planned"], "color": "#333"}))
-            missing = [n.get("name_vi") or n.get("corridor_id") for n in
-                       self.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
-            note = f"Khớp với mạng đường {self.provenance['osm']} / matched on the {self.provenance['osm']} road network"
-            if missing:
-                note += "; không tìm thấy / not found: " + ", ".join(str(x) for x in missing)
-            self.legends.append(Legend("Hành lang giao thông / road corridors", sw, [lay], note=note, open=False))
-
-        rail = L.get("railways")
-        rail_layers = []
-        if has_features(rail):
-            names = rail["name"] if "name" in rail else [None] * len(rail)
-            tips = [popups.tooltip_html(n if not style.is_missing(n) else "Đường sắt / railway",
-                                        "Đường sắt / railway") for n in names]
-            pops = popups.feature_popups(rail.assign(_t=[n if not style.is_missing(n) else "Đường sắt / railway" for n in names]),
-                                         "_t", popups.RAILWAY_FIELDS)
-            st = {"r": {"color": "#2b2b2b", "weight": 2.5, "opacity": 0.9, "dashArray": "10 3"}}
-            rail_layers.append(self.layer(G_TRANSPORT, "railways", "Đường sắt / railways", rail, ["r"] * len(rail), st, tips, pops))
-        stations = L.get("stations")
-        if has_features(stations):
-            kinds = [str(k) if str(k) in style.STATION_KINDS else "rail_station" for k in
-                     (stations["kind"] if "kind" in stations else ["rail_station"] * len(stations))]
-            names = stations["name"] if "name" in stations else [None] * len(stations)
-            hub = self.map_config.get("highlight_station") or {}
-            hub_names = {fold(str(n)) for n in hub.get("names", [])}
-            keys = ["hub" if fold(str(n)) in hub_names else k for n, k in zip(names, kinds)]
-            styles = {k: {"radius": v["radius"], "fillColor": v["color"], "color": "#ffffff", "weight": 1.5, "fillOpacity": 1}
-                      for k, v in style.STATION_KINDS.items()}
-            styles["hub"] = {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}
-            tips = [popups.tooltip_html(n, style.STATION_KINDS[k]["label"]) for n, k in zip(names, kinds)]
-            pops = popups.feature_popups(stations, "name", popups.STATION_FIELDS)
-            rail_layers.append(self.layer(G_TRANSPORT, "stations", "Ga, cảng cạn / stations, dry ports", stations, keys, styles,
-                                          tips, pops))
-            present = [k for k in style.STATION_KINDS if k in set(kinds)]
-            sw = [Swatch(style.STATION_KINDS[k]["label"], "circle", styles[k]) for k in present]
-            if "hub" in keys:
-                sw.insert(0, Swatch(hub.get("label") or "Ga đầu mối / hub station", "circle", styles["hub"]))
-        else:
-            sw = []
-        if rail_layers:
-            if has_features(rail):
-                sw.insert(0, Swatch("Đường sắt / railway", "line", {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}))
-            self.legends.append(Legend(self.map_config.get("rail_legend_title") or "Đường sắt, ga / railways, stations", sw,
-                                       rail_layers, open=False))
-
+    # road corridors, railways and stations: maps/registry.py
 
     # ----------------------------------------------------------------- urban, population, water
 

@@ -145,48 +145,10 @@ PARK_FIELDS = (
     Field("facts_source", "Nguồn số liệu / facts source", link=True),
 )
 
-CORRIDOR_FIELDS = (
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("road_class", "Cấp đường / road class",
-          lambda v: style.ROAD_CLASSES.get(str(v), style.ROAD_CLASSES["other"])["label"] if not is_missing(v) else UNKNOWN),
-    Field("status", "Hiện trạng / status",
-          lambda v: {"existing": "hiện có / existing", "planned": "quy hoạch / planned"}.get(str(v), fmt_text(v))),
-    Field("length_km", "Chiều dài / length", style.fmt_km),
-    Field("reference_length_km", "Chiều dài tham chiếu / reference length", style.fmt_km),
-    Field("matched_share", "Tỷ lệ khớp / matched share", lambda v: style.fmt_pct(v, 0)),
-    Field("design_speed_kmh", "Tốc độ thiết kế / design speed", lambda v: style.fmt_number(v, 0, "km/h")),
-    Field("method", "Phương pháp / method"),
-    Field("note", "Ghi chú / note"),
-    Field("source", "Nguồn / source"),
-)
+# road corridors, railways and stations: maps/registry.py
 
-RAILWAY_FIELDS = (
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("length_km", "Chiều dài / length", style.fmt_km),
-    Field("length_in_region_km", "Trong tỉnh / in the province", style.fmt_km),
-    Field("name_source", "Nguồn tên / name source"),
-    Field("osm_id", "OSM id"),
-)
 
-STATION_FIELDS = (
-    Field("kind", "Loại / kind", lambda v: style.STATION_KINDS.get(str(v), {}).get("label", fmt_text(v))),
-    Field("name_en", "Tên tiếng Anh / English name"),
-    Field("rail_distance_m", "Cách đường sắt / distance to the railway", lambda v: style.fmt_number(v, 0, "m")),
-    Field("osm_id", "OSM id"),
-    Field("source", "Nguồn / source"),
-)
-
-DISTRICT_FIELDS = (
-    Field("type_vi", "Loại / type"),
-    Field("province_vi", "Tỉnh (trước 2025) / province (pre-2025)"),
-    Field("area_km2", "Diện tích / area", lambda v: style.fmt_number(v, 1, "km²")),
-    Field("total", "Dân số 2019 / population 2019", style.fmt_people),
-    Field("density_per_km2", "Mật độ / density", style.fmt_density),
-    Field("urban_share", "Tỷ lệ dân số đô thị / urban share", lambda v: style.fmt_pct(v, 1)),
-    Field("worldpop_raw", "WorldPop 2020 (chưa hiệu chỉnh / raw)", style.fmt_people),
-    Field("census_date", "Ngày điều tra / census date"),
-    Field("note", "Ghi chú / note"),
-)
+# districts: maps/registry.py
 
 WATER_FIELDS = (
     Field("length_km", "Chiều dài / length", style.fmt_km),

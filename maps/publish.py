@@ -67,7 +67,7 @@ PAGES = (
     {"file": "access.html", "title": "Khả năng tiếp cận / access",
      "description": "Thời gian từ mỗi khu, cụm công nghiệp đến hành lang, ga Kép, cảng, cửa khẩu; vùng đẳng thời / "
                     "travel time from each park to the corridors, Kép, ports and the border; isochrones",
-     "layers": CONTEXT, "analyses": ("isochrones", "access"), "needs": ("isochrones", "access"), "district_view": "outline",
+     "layers": CONTEXT, "analyses": ("access",), "needs": ("isochrones", "access"), "district_view": "outline",
      "population": False, "access_layers": True, "hide": ("parks_kcn", "parks_ccn", "parks_other")},
     {"file": "suitability.html", "title": "Mức phù hợp và địa điểm đề xuất / suitability and candidate sites",
      "description": "Lưới điểm phù hợp cho khu, cụm công nghiệp mới và các địa điểm đề xuất / "

@@ -23,7 +23,7 @@ inherits, and the published pages that show it. Adding a layer is one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Callable
 
@@ -67,6 +67,20 @@ class MapLayer:
     labels : the title is a permanent map label (decluttered); the popup still opens on click.
     highlight : outline a feature under the mouse.
     popups : give each feature a popup (title and ``fields``).
+    configure : ``(entry, context) → entry``: the entry adapted to the region's ``map:`` settings and the build
+        summary (a :class:`MapContext`: a legend title, a highlighted feature, features not found), applied by
+        :func:`draw`; region facts stay in the region YAML.
+    legend_class : feature row → the key of its legend row (default: its style key), when several styles share
+        one row (a road class drawn solid or dashed).
+    data : keys of the planner's dict the layer is drawn from, the first with features winning (default: ``key``),
+        e.g. the district choropleths from ``district_population`` or else ``districts``.
+    tooltip_title : column, or row → text, heading the hover tooltip (default: ``popup_title``).
+    legend_styles : style key → the legend swatch's style, where it differs from the features' style.
+    stage : "areas" (drawn with the areas, below parks and transport, below parks and transport, their legend among the first) or
+        "top" (default: drawn after every other layer).
+    legend_always : legend rows shown even when no feature has them (a "dashed = planned" key).
+    legend_with : key of the entry whose legend box this layer's rows join (one box for railways and stations);
+        when that layer is absent, this layer opens the box itself.
     ``legend_note`` may name the provenance of the data actually used: ``{osm}`` ("OSM 2018"), ``{census_year}``.
     """
 
@@ -96,6 +110,14 @@ class MapLayer:
     labels: bool = False
     highlight: bool = True
     popups: bool = True
+    configure: Callable | None = None
+    legend_with: str | None = None
+    legend_class: Callable | None = None
+    legend_always: tuple = ()
+    stage: str = "top"
+    data: tuple = ()
+    tooltip_title: Callable | str | None = None
+    legend_styles: dict | None = None
 
     def __post_init__(self):
         if not self.key or not self.key.replace("_", "").isalnum():
@@ -111,6 +133,11 @@ class MapLayer:
             raise ValueError(f"map layer {self.key!r}: read must be (file, layer)")
         if self.as_points and self.swatch != "circle":
             raise ValueError(f"map layer {self.key!r}: as_points needs swatch 'circle'")
+        unknown = [k for k in self.legend_always if k not in self.styles]
+        if unknown:
+            raise ValueError(f"map layer {self.key!r}: legend_always names unknown style {unknown[0]!r}")
+        if self.stage not in ("areas", "top"):
+            raise ValueError(f"map layer {self.key!r}: stage must be 'areas' or 'top', not {self.stage!r}")
         if self.swatch not in ("circle", "line", "fill"):
             raise ValueError(f"map layer {self.key!r}: swatch must be circle, line or fill")
 
@@ -127,11 +154,44 @@ class MapLayer:
         value = self.popup_title(row) if callable(self.popup_title) else row.get(self.popup_title)
         return style.fmt_text(value)
 
+    def tooltip_title_of(self, row) -> str:
+        """The hover tooltip's heading of one feature."""
+        if self.tooltip_title is None:
+            return self.title_of(row)
+        value = self.tooltip_title(row) if callable(self.tooltip_title) else row.get(self.tooltip_title)
+        return style.fmt_text(value)
+
+    def frame_of(self, frames: dict):
+        """The frame this layer is drawn from: the first of ``data`` (default ``key``) with features, else None."""
+        from maps.elements import has_features
+
+        for name in self.data or (self.key,):
+            if has_features(frames.get(name)):
+                return frames[name]
+        return None
+
     def usable(self, frame) -> bool:
         """True when ``frame`` has features and every column of ``needs``."""
         from maps.elements import has_features
 
         return has_features(frame) and all(c in frame.columns for c in self.needs)
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What a :attr:`MapLayer.configure` may adapt an entry to.
+
+    map_config : the region's ``map:`` section (``transport_group``, ``rail_legend_title``, ``highlight_station`` …).
+    summary : the build summary (layers_summary.json), e.g. ``layers.corridors.not_found``.
+    """
+
+    map_config: dict
+    summary: dict
+    district_view: str = "density"
+
+    def __post_init__(self):
+        if not isinstance(self.map_config, dict) or not isinstance(self.summary, dict):
+            raise TypeError("MapContext needs a map_config dict and a summary dict")
 
 
 #: Every registered layer by key, in drawing order.
@@ -155,9 +215,9 @@ def get(key: str) -> MapLayer:
     return LAYERS[key]
 
 
-def entries(source: str | None = None) -> list[MapLayer]:
-    """The registered layers (of one ``source`` when given), in drawing order."""
-    return [e for e in LAYERS.values() if source is None or e.source == source]
+def entries(source: str | None = None, stage: str | None = None) -> list[MapLayer]:
+    """The registered layers (of one ``source`` and ``stage`` when given), in drawing order."""
+    return [e for e in LAYERS.values() if (source is None or e.source == source) and (stage is None or e.stage == stage)]
 
 
 def allow_list(source: str) -> dict[str, list[str]]:
@@ -181,6 +241,10 @@ def draw(build, entry: MapLayer, frame) -> object | None:
 
     if not entry.usable(frame):
         return None
+    if entry.configure is not None:
+        entry = entry.configure(entry, MapContext(getattr(build, "map_config", None) or {},
+                                                  getattr(build, "summary", None) or {},
+                                                  getattr(build, "district_view", "density")))
     if entry.painter is not None:
         return entry.painter(build, frame)
     if entry.as_points:
@@ -192,8 +256,8 @@ def draw(build, entry: MapLayer, frame) -> object | None:
     if entry.labels:
         tips = [escape(t) for t in titles]
     else:
-        tips = [popups.tooltip_html(t, entry.tooltip(r) if entry.tooltip else None)
-                for t, (_, r) in zip(titles, frame.iterrows())]
+        tips = [popups.tooltip_html(entry.tooltip_title_of(r), entry.tooltip(r) if entry.tooltip else None)
+                for _, r in frame.iterrows()]
     pops = popups.feature_popups(frame.assign(_title=titles), "_title", entry.fields) if entry.popups else None
     radii = None
     if entry.swatch == "circle":
@@ -201,11 +265,21 @@ def draw(build, entry: MapLayer, frame) -> object | None:
     # G_TRANSPORT is renamed by the builder (the region's map.transport_group)
     lay = build.layer(entry.group, entry.key, entry.title, frame, keys, entry.styles, tips, pops, radii,
                       show=entry.show, z=entry.z, labels=entry.labels, highlight=entry.highlight)
-    present = set(keys)
-    rows = [Swatch(label, _swatch_kind(entry, k), entry.styles[k]) for k, label in entry.legend if k in present]
+    present = set(keys) if entry.legend_class is None else {entry.legend_class(r) for _, r in frame.iterrows()}
+    present |= set(entry.legend_always)
+    shown = {**entry.styles, **(entry.legend_styles or {})}
+    rows = [Swatch(label, _swatch_kind(entry, k), shown[k]) for k, label in entry.legend if k in present]
     if rows:
-        note = entry.legend_note.format(**getattr(build, "provenance", {})) if entry.legend_note else None
-        build.legends.append(Legend(entry.legend_title or entry.title, rows, [lay], note=note, open=False))
+        boxes = getattr(build, "legend_of", {})     # legend boxes of the drawn entries, by key
+        joined = boxes.get(entry.legend_with) if entry.legend_with else None
+        if joined is not None:
+            joined.swatches.extend(rows)
+            joined.layers.append(lay)
+        else:
+            note = entry.legend_note.format(**getattr(build, "provenance", {})) if entry.legend_note else None
+            joined = Legend(entry.legend_title or entry.title, rows, [lay], note=note, open=False)
+            build.legends.append(joined)
+        boxes[entry.key] = joined
     return lay
 
 
@@ -225,6 +299,215 @@ register(MapLayer(
     styles={"n": {"color": "#888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}},
     popup_title="name_vi", tooltip=lambda r: "Tỉnh lân cận / neighbouring province", popups=False, highlight=False,
     publish=("name_vi",), licence="neighbours", z=0))
+
+
+# --------------------------------------------------------------------------- districts: coloured by density, by urban share, or outlines
+
+G_DISTRICTS = "Huyện, tô màu theo / Districts coloured by"
+DENSITY_BREAKS = [250, 500, 1000, 2000]            # persons per km²
+URBAN_SHARE_BREAKS = [0.05, 0.10, 0.20, 0.40]
+CENSUS_NOTE = "Điều tra dân số 2019 (GSO) / census 2019"
+DISTRICT_SOURCES = ("district_population", "districts")      # the census-joined districts, else the bare ones
+
+DISTRICT_FIELDS = (
+    Field("type_vi", "Loại / type"),
+    Field("province_vi", "Tỉnh (trước 2025) / province (pre-2025)"),
+    Field("area_km2", "Diện tích / area", lambda v: style.fmt_number(v, 1, "km²")),
+    Field("total", "Dân số 2019 / population 2019", style.fmt_people),
+    Field("density_per_km2", "Mật độ / density", style.fmt_density),
+    Field("urban_share", "Tỷ lệ dân số đô thị / urban share", lambda v: style.fmt_pct(v, 1)),
+    Field("worldpop_raw", "WorldPop 2020 (chưa hiệu chỉnh / raw)", style.fmt_people),
+    Field("census_date", "Ngày điều tra / census date"),
+    Field("note", "Ghi chú / note"),
+)
+
+
+@dataclass(frozen=True)
+class DistrictMap:
+    """One district choropleth: the entry ``key`` and ``title``, the legend title, the ``column`` classed at
+    ``breaks`` (ascending) with ``palette`` (one colour per class), ``fmt`` of the legend's break values,
+    ``tip`` (label of the value in the tooltip) and the page's ``district_view`` that shows it first."""
+
+    key: str
+    title: str
+    legend_title: str
+    column: str
+    breaks: tuple
+    palette: tuple
+    fmt: Callable
+    tip: str
+    view: str
+
+    def __post_init__(self):
+        if list(self.breaks) != sorted(self.breaks) or len(self.palette) != len(self.breaks) + 1:
+            raise ValueError(f"district map {self.key!r}: breaks must ascend, with one colour more than breaks")
+
+    def entry(self) -> MapLayer:
+        """The registry entry: every class and unknown in the legend (as :func:`maps.legend.class_swatches`)."""
+        from maps.legend import class_swatches
+
+        breaks, palette = list(self.breaks), list(self.palette)
+        _, styles = style.choropleth([], breaks, palette)
+        swatches = class_swatches(breaks, palette, self.fmt)
+        keys = [str(i) for i in range(len(breaks) + 1)] + ["u"]
+        column, tip, view = self.column, self.tip, self.view
+        return MapLayer(
+            key=self.key, title=self.title, source="layers", group=G_DISTRICTS, data=DISTRICT_SOURCES, styles=styles,
+            classify=lambda r: style.choropleth([r.get(column)], breaks, palette)[0][0],
+            legend=tuple((k, sw.label) for k, sw in zip(keys, swatches)), legend_always=tuple(keys),
+            legend_styles={k: sw.style for k, sw in zip(keys, swatches)},
+            legend_title=self.legend_title, legend_note=CENSUS_NOTE,
+            popup_title=lambda r: r.get("name_full_vi") or r.get("district"), tooltip_title="district",
+            tooltip=lambda r: f"{tip}: {fmt_value(column)(r.get(column))}", fields=DISTRICT_FIELDS,
+            configure=lambda e, c: replace(e, show=c.district_view == view), stage="areas", z=1)
+
+
+def fmt_value(column: str) -> Callable:
+    """The tooltip format of a district column (density in persons per km², urban share in %)."""
+    return style.fmt_density if column == "density_per_km2" else (lambda v: style.fmt_pct(v, 1))
+
+
+register(DistrictMap(
+    "districts_density", "Mật độ dân số 2019 / population density 2019",
+    "Mật độ dân số / population density 2019 (người/km²)", "density_per_km2", tuple(DENSITY_BREAKS),
+    tuple(style.PALETTES["purples"]), lambda v: style.fmt_number(v), "Mật độ / density", "density").entry())
+register(DistrictMap(
+    "districts_urban", "Tỷ lệ dân số đô thị 2019 / urban share 2019", "Tỷ lệ dân số đô thị 2019 / urban share 2019",
+    "urban_share", tuple(URBAN_SHARE_BREAKS), tuple(style.PALETTES["oranges"]), lambda v: style.fmt_pct(v),
+    "Tỷ lệ đô thị / urban share", "urban").entry())
+register(MapLayer(
+    key="districts_outline", title="Chỉ ranh giới huyện / outlines only", source="layers", group=G_DISTRICTS,
+    data=DISTRICT_SOURCES, styles={"o": {"color": "#555", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 0.05}},
+    popup_title=lambda r: r.get("name_full_vi") or r.get("district"), tooltip_title="district", fields=DISTRICT_FIELDS,
+    configure=lambda e, c: replace(e, show=c.district_view not in ("density", "urban")), stage="areas", z=1))
+
+
+# --------------------------------------------------------------------------- road corridors
+
+def road_class(row) -> str:
+    """Road class of a corridor (a key of ``style.ROAD_CLASSES``; "other" when missing or unknown).
+
+    >>> road_class({"road_class": "national"}), road_class({"road_class": None}), road_class({})
+    ('national', 'other', 'other')
+    """
+    value = str(row.get("road_class"))
+    return value if value in style.ROAD_CLASSES else "other"
+
+
+def _corridor_styles() -> dict:
+    out = {}
+    for k, v in style.ROAD_CLASSES.items():
+        out[f"{k}|existing"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9}
+        out[f"{k}|planned"] = {"color": v["color"], "weight": v["weight"], "opacity": 0.9, "dashArray": style.PLANNED_DASH}
+    out["*"] = out["other|existing"]              # an unknown status: drawn as "other" (as before the registry)
+    out["planned"] = {**out["other|planned"], "color": "#333"}       # the legend's "dashed = planned" key
+    return out
+
+
+_CORRIDOR_STYLES = _corridor_styles()
+
+
+def _corridor_key(row) -> str:
+    status = str(row.get("status")) if "status" in row else "existing"
+    key = f"{road_class(row)}|{status}"
+    return key if key in _CORRIDOR_STYLES else "*"
+
+
+def _corridor_not_found(entry: MapLayer, context: MapContext) -> MapLayer:
+    """The corridor legend's note naming the corridors of the region that were not found on the network."""
+    missing = [n.get("name_vi") or n.get("corridor_id") for n in
+               context.summary.get("layers", {}).get("corridors", {}).get("not_found", [])]
+    if not missing:
+        return entry
+    return replace(entry, legend_note=entry.legend_note + "; không tìm thấy / not found: "
+                   + ", ".join(str(x).replace("{", "{{").replace("}", "}}") for x in missing))
+
+
+register(MapLayer(
+    key="corridors", title="Hành lang giao thông / road corridors", source="layers", group=G_TRANSPORT,
+    styles=_CORRIDOR_STYLES, classify=_corridor_key, swatch="line",
+    legend=tuple((f"{k}|existing", v["label"]) for k, v in style.ROAD_CLASSES.items())
+    + (("planned", "Quy hoạch (nét đứt) / planned (dashed)"),),
+    legend_class=lambda r: f"{road_class(r)}|existing", legend_always=("planned",),
+    legend_note="Khớp với mạng đường {osm} / matched on the {osm} road network", configure=_corridor_not_found,
+    popup_title=lambda r: r.get("name_vi") if "name_vi" in r else r.get("corridor_id"),
+    tooltip=lambda r: style.fmt_km(r.get("length_km")),
+    fields=(Field("name_en", "Tên tiếng Anh / English name"),
+            Field("road_class", "Cấp đường / road class",
+                  lambda v: style.UNKNOWN if style.is_missing(v) else style.ROAD_CLASSES[road_class({"road_class": v})]["label"]),
+            Field("status", "Hiện trạng / status",
+                  lambda v: {"existing": "hiện có / existing", "planned": "quy hoạch / planned"}.get(str(v), style.fmt_text(v))),
+            Field("length_km", "Chiều dài / length", style.fmt_km),
+            Field("reference_length_km", "Chiều dài tham chiếu / reference length", style.fmt_km),
+            Field("matched_share", "Tỷ lệ khớp / matched share", lambda v: style.fmt_pct(v, 0)),
+            Field("design_speed_kmh", "Tốc độ thiết kế / design speed", lambda v: style.fmt_number(v, 0, "km/h")),
+            Field("method", "Phương pháp / method"),
+            Field("note", "Ghi chú / note"),
+            Field("source", "Nguồn / source")),
+    publish=("corridor_id", "name_vi", "name_en", "road_class", "status", "length_km", "design_speed_kmh"),
+    licence="corridors", z=6))
+
+
+# --------------------------------------------------------------------------- railways and stations (one legend box)
+
+RAIL_LEGEND_TITLE = "Đường sắt, ga / railways, stations"      # the region's map.rail_legend_title replaces it
+RAILWAY = "Đường sắt / railway"
+
+
+def _rail_legend(entry: MapLayer, context: MapContext) -> MapLayer:
+    """The railway entry with the region's legend title (``map.rail_legend_title``)."""
+    return replace(entry, legend_title=context.map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE)
+
+
+register(MapLayer(
+    key="railways", title="Đường sắt / railways", source="layers", group=G_TRANSPORT,
+    styles={"r": {"color": "#2b2b2b", "weight": 2.5, "opacity": 0.9, "dashArray": "10 3"}},
+    swatch="line", legend=(("r", RAILWAY),), legend_title=RAIL_LEGEND_TITLE, configure=_rail_legend,
+    legend_styles={"r": {"color": "#2b2b2b", "weight": 2.5, "dashArray": "10 3"}},
+    popup_title=lambda r: RAILWAY if style.is_missing(r.get("name")) else r.get("name"),
+    tooltip=lambda r: RAILWAY,
+    fields=(Field("name_en", "Tên tiếng Anh / English name"),
+            Field("length_km", "Chiều dài / length", style.fmt_km),
+            Field("length_in_region_km", "Trong tỉnh / in the province", style.fmt_km),
+            Field("name_source", "Nguồn tên / name source"),
+            Field("osm_id", "OSM id")),
+    publish=("name", "name_en", "length_km", "length_in_region_km"), licence="railways", z=7))
+
+
+def station_kind(row) -> str:
+    """Kind of a station (a key of ``style.STATION_KINDS``; "rail_station" when missing or unknown).
+
+    >>> station_kind({"kind": "dry_port"}), station_kind({"kind": None}), station_kind({})
+    ('dry_port', 'rail_station', 'rail_station')
+    """
+    kind = str(row.get("kind"))
+    return kind if kind in style.STATION_KINDS else "rail_station"
+
+
+def _hub_station(entry: MapLayer, context: MapContext) -> MapLayer:
+    """The station entry with the region's hub (``map.highlight_station``: ``names``, ``label``) drawn larger, first
+    in the legend, and the region's legend title."""
+    hub = context.map_config.get("highlight_station") or {}
+    names = {fold(str(n)) for n in hub.get("names", [])}
+    return replace(entry, legend_title=context.map_config.get("rail_legend_title") or RAIL_LEGEND_TITLE,
+                   classify=lambda r: "hub" if fold(str(r.get("name"))) in names else station_kind(r),
+                   legend=(("hub", hub.get("label") or "Ga đầu mối / hub station"),) + entry.legend)
+
+
+register(MapLayer(
+    key="stations", title="Ga, cảng cạn / stations, dry ports", source="layers", group=G_TRANSPORT,
+    styles={**{k: {"radius": v["radius"], "fillColor": v["color"], "color": "#ffffff", "weight": 1.5, "fillOpacity": 1}
+               for k, v in style.STATION_KINDS.items()},
+            "hub": {"radius": 9, "fillColor": "#c62828", "color": "#ffffff", "weight": 2, "fillOpacity": 1}},
+    classify=station_kind, swatch="circle", configure=_hub_station, legend_with="railways",
+    legend=tuple((k, v["label"]) for k, v in style.STATION_KINDS.items()), legend_title=RAIL_LEGEND_TITLE,
+    popup_title="name", tooltip=lambda r: style.STATION_KINDS[station_kind(r)]["label"],
+    fields=(Field("kind", "Loại / kind", lambda v: style.STATION_KINDS.get(str(v), {}).get("label", style.fmt_text(v))),
+            Field("name_en", "Tên tiếng Anh / English name"),
+            Field("rail_distance_m", "Cách đường sắt / distance to the railway", lambda v: style.fmt_number(v, 0, "m")),
+            Field("osm_id", "OSM id"),
+            Field("source", "Nguồn / source")),
+    publish=("kind", "name", "name_en"), licence="stations", z=10))
 
 
 def _water_kind(row) -> str:
@@ -436,6 +719,24 @@ register(MapLayer(
     licence="candidates",
     pages=("suitability.html",),
     z=12.4,
+))
+
+
+def _paint_isochrones(build, frame):
+    from maps.isochrones_layer import paint_isochrones
+
+    return paint_isochrones(build, frame)
+
+
+register(MapLayer(
+    key="isochrones",
+    title="Vùng đẳng thời / isochrones",
+    read=("isochrones.gpkg", "isochrones"),
+    styles={"classed": {}},
+    painter=_paint_isochrones,            # one layer per origin, classes from the minutes present: maps/isochrones_layer.py
+    stage="areas",
+    publish=("origin", "minutes", "population"),
+    pages=("access.html",),
 ))
 
 

@@ -135,3 +135,108 @@ def test_declared_context_layers_join_their_theme_group(province):
     assert html.count('"Giao thông thử / test transport"') == 1
     names = [m.bgplan_layers[k].get_name() for k in ("corridors", "destinations")]
     assert all(n in group[:400] for n in names), group[:400]
+
+
+def test_railways_and_stations_share_one_legend_with_the_regions_hub(province):
+    """Railways and stations are two entries with one legend box; the hub station and the box title come from the
+    region's ``map:`` settings (a parameter of the entries, not code)."""
+    from shapely.geometry import LineString
+
+    from maps.planner import planner_map
+
+    rail = gpd.GeoDataFrame({"name": ["Hà Nội – Lạng Sơn", None], "length_km": [60.0, 5.0]},
+                            geometry=[LineString([(106.1, 21.1), (106.5, 21.3)]),
+                                      LineString([(106.2, 21.2), (106.3, 21.2)])], crs="EPSG:4326")
+    stations = gpd.GeoDataFrame({"name": ["Ga Kép", "Ga Phố Tráng", "ICD thử"], "kind": ["rail_station", None, "icd"]},
+                                geometry=[Point(106.3, 21.3), Point(106.2, 21.25), Point(106.4, 21.2)], crs="EPSG:4326")
+    config = {"rail_legend_title": "Đường sắt thử / test railways",
+              "highlight_station": {"names": ["ga kep"], "label": "Ga Kép (đầu mối) / Kép hub"}}
+    m = planner_map({"province": province, "railways": rail, "stations": stations}, map_config=config)
+    kinds = [f["properties"]["k"] for f in m.bgplan_layers["stations"].data["features"]]
+    assert kinds == ["hub", "rail_station", "icd"]
+    rails = m.bgplan_layers["railways"].data["features"]
+    assert any("<h4>Đường sắt / railway</h4>" in f["properties"]["p"] for f in rails)  # a nameless one is titled
+    html = m.get_root().render()
+    assert html.count("Đường sắt thử / test railways") == 1               # one box for both layers
+    call = html[html.rindex("bgplan.legend(", 0, html.index("Đường sắt thử / test railways")):]
+    call = call[:call.index(");")]
+    for text in ("Đường sắt / railway", "Ga Kép (đầu mối) / Kép hub", "ICD / inland container depot"):
+        assert text in call
+    assert call.index("Đường sắt / railway") < call.index("Kép hub") < call.index("ICD")
+    assert "Điểm dừng" not in call                                        # only the kinds present
+    assert all(m.bgplan_layers[k].get_name() in call for k in ("railways", "stations"))
+    plain = planner_map({"province": province, "stations": stations})    # no region settings: generic title, no hub
+    assert "hub" not in {f["properties"]["k"] for f in plain.bgplan_layers["stations"].data["features"]}
+    assert registry.RAIL_LEGEND_TITLE in plain.get_root().render()
+
+
+def test_corridors_entry_dashes_planned_roads_and_names_those_not_found(province):
+    """Corridors: one legend row per road class present (solid), the dashed "planned" key, and the corridors of the
+    region not found on the network named in the note (from the build summary)."""
+    from shapely.geometry import LineString
+
+    from maps.planner import planner_map
+
+    corridors = gpd.GeoDataFrame(
+        {"corridor_id": ["ql1a", "ct01", "x"], "name_vi": ["Quốc lộ 1A", "Cao tốc CT.01", None],
+         "road_class": ["national", "expressway", "mystery"], "status": ["existing", "planned", "existing"],
+         "length_km": [40.0, 30.0, None]},
+        geometry=[LineString([(106.1, 21.1), (106.5, 21.3)]), LineString([(106.1, 21.2), (106.5, 21.2)]),
+                  LineString([(106.2, 21.1), (106.2, 21.3)])], crs="EPSG:4326")
+    summary = {"layers": {"corridors": {"not_found": [{"corridor_id": "ql17", "name_vi": "Quốc lộ 17"}]}}}
+    m = planner_map({"province": province, "corridors": corridors}, summary=summary, map_config={})
+    features = m.bgplan_layers["corridors"].data["features"]
+    assert sorted(f["properties"]["k"] for f in features) == ["expressway|planned", "national|existing",
+                                                             "other|existing"]
+    assert any("40,0 km" in f["properties"]["t"] for f in features)
+    html = m.get_root().render()
+    call = html[html.rindex("bgplan.legend(", 0, html.index("không tìm thấy / not found: Quốc lộ 17")):]
+    call = call[:call.index(");")]
+    for text in ("Cao tốc / expressway", "Quốc lộ / national road", "Khác, không rõ / other, unknown",
+                 "Quy hoạch (nét đứt) / planned (dashed)", "matched on the OSM road network"):
+        assert text in call
+    assert "Tỉnh lộ" not in call                                           # classes absent: no row
+
+
+def test_isochrones_entry_reads_out_and_publishes_on_the_access_page_only(province, tmp_path):
+    """The isochrones entry: read from OUT/isochrones.gpkg, cut to its allow-list, drawn (one layer per origin, below
+    the parks) on access.html and on no other page."""
+    from maps.planner import read_analyses
+    from maps.publish import publish_site
+
+    iso = gpd.GeoDataFrame({"origin": ["Ga Kép", "Ga Kép"], "minutes": [15.0, 30.0], "population": [1000, 5000],
+                            "operator_note": [SECRET, SECRET]},
+                           geometry=[Point(106.3, 21.3).buffer(0.05), Point(106.3, 21.3).buffer(0.1)], crs="EPSG:4326")
+    iso.to_file(tmp_path / "isochrones.gpkg", layer="isochrones", driver="GPKG")
+    found = read_analyses(tmp_path)
+    assert sorted(found["isochrones"]["minutes"]) == [15.0, 30.0]
+    access = gpd.GeoDataFrame({"name": ["KCN thử"], "minutes_to_kep": [20.0]}, geometry=[Point(106.25, 21.25)],
+                              crs="EPSG:4326")
+    site = publish_site(tmp_path, layers={"province": province}, analyses={**found, "access": access})["site"]
+    page = (site / "access.html").read_text(encoding="utf-8")
+    assert "isochrones_ga_kep" in page and "≤ 15 min" in page.replace("phút / ", "")
+    assert SECRET not in page
+    assert "isochrones_ga_kep" not in (site / "planning.html").read_text(encoding="utf-8")
+
+
+def test_district_entries_draw_the_census_districts_with_the_pages_view(province):
+    """The three district entries read the census-joined districts (else the bare ones); the page's district_view
+    decides which one is on; unknown density is its own class, never the lowest."""
+    from maps.planner import planner_map
+
+    bare = gpd.GeoDataFrame({"district": ["A", "B"]}, geometry=[box(106.0, 21.0, 106.3, 21.4), box(106.3, 21.0, 106.6, 21.4)],
+                            crs="EPSG:4326")
+    census = bare.assign(name_full_vi=["Huyện A", "Huyện B"], density_per_km2=[300.0, None], urban_share=[0.5, 0.02])
+    for view, on in (("density", "districts_density"), ("urban", "districts_urban"), ("outline", "districts_outline")):
+        m = planner_map({"province": province, "districts": bare, "district_population": census}, district_view=view)
+        assert [k for k in ("districts_density", "districts_urban", "districts_outline") if m.bgplan_layers[k].show] == [on]
+    feats = m.bgplan_layers["districts_density"].data["features"]
+    assert sorted(f["properties"]["k"] for f in feats) == ["1", "u"]
+    assert any("Huyện A" in f["properties"]["p"] and "<b>A</b>" in f["properties"]["t"] for f in feats)
+    html = m.get_root().render()
+    from maps import style
+
+    top = style.class_labels(registry.DENSITY_BREAKS, style.fmt_number)[-1]
+    assert top in html                                                     # every class in the legend, present or not
+    plain = planner_map({"province": province, "districts": bare})
+    assert {f["properties"]["k"] for f in plain.bgplan_layers["districts_density"].data["features"]} == {"u"}

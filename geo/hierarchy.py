@@ -409,7 +409,10 @@ def _contract(n, rows, cols, data, order, witness_cap, priority_cap, pool_size):
 # ====================================================================== queries (numba)
 @njit(cache=True)
 def _upward(starts, start_d, ptr, idx, w, dist, touched, hk, hv):
-    """Full Dijkstra in an upward graph from ``starts`` (initial times ``start_d``); returns #touched."""
+    """Full Dijkstra in an upward graph from ``starts`` (initial times ``start_d``); returns #touched.
+
+    The heap ``hk``/``hv`` must hold len(starts) + len(idx) entries (it never grows).
+    """
     nt = 0
     size = 0
     for i in range(len(starts)):
@@ -419,9 +422,11 @@ def _upward(starts, start_d, ptr, idx, w, dist, touched, hk, hv):
                 touched[nt] = s
                 nt += 1
             dist[s] = start_d[i]
-            hk, hv, size = _push(hk, hv, size, start_d[i], s)
+            size = _hpush(hk, hv, size, start_d[i], s)
     while size > 0:
-        d, u, size = _pop(hk, hv, size)
+        d = hk[0]
+        u = hv[0]
+        size = _hpop_into(hk, hv, size)
         if d > dist[u]:
             continue
         for k in range(ptr[u], ptr[u + 1]):
@@ -432,8 +437,8 @@ def _upward(starts, start_d, ptr, idx, w, dist, touched, hk, hv):
                     touched[nt] = x
                     nt += 1
                 dist[x] = nd
-                hk, hv, size = _push(hk, hv, size, nd, x)
-    return nt, hk, hv
+                size = _hpush(hk, hv, size, nd, x)
+    return nt
 
 
 @njit(cache=True)
@@ -556,11 +561,11 @@ def _phast(n, up_ptr, up_idx, up_w, sweep_ptr, sweep_src, sweep_w, pos_of, node_
     """
     dist = np.full(n, np.inf)
     touched = np.empty(n, np.int64)
-    hk = np.empty(256, np.float64)
-    hv = np.empty(256, np.int64)
+    hk = np.empty(len(up_idx) + 2, np.float64)
+    hv = np.empty(len(up_idx) + 2, np.int64)
     d = np.empty(n)
     for i in range(len(sources)):
-        nt, hk, hv = _upward(sources[i:i + 1], start_d[i:i + 1], up_ptr, up_idx, up_w, dist, touched, hk, hv)
+        nt = _upward(sources[i:i + 1], start_d[i:i + 1], up_ptr, up_idx, up_w, dist, touched, hk, hv)
         d[:] = np.inf
         for t in range(nt):
             x = touched[t]

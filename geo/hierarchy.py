@@ -15,8 +15,9 @@ lower-ranked ones. So
   is one multi-source upward search.
   Upward searches use *stall-on-demand* (a node reached more cheaply from a
   higher neighbour is not expanded), buckets are linked lists over reused
-  work arrays, so a query costs only the nodes it touches (1.9 ms for
-  53 × 9 on 57,548 nodes, was 8 ms; ``scripts/bench_routing.py``).
+  work arrays, so a query costs only the nodes it touches (0.65 ms for
+  53 × 9 on 57,548 nodes, was 1.4 ms with a growable heap, 8 ms without stalling;
+  ``scripts/bench_routing.py``).
 * **one-to-all** (a full row of the matrix): PHAST (Delling et al., 2011) —
   an upward search from the origin, then one linear sweep over all nodes in
   descending rank, relaxing the arcs that come down from higher nodes.
@@ -99,6 +100,46 @@ def _pop(keys, vals, size):
         vals[child], vals[i] = vals[i], vals[child]
         i = child
     return key, val, size
+
+
+@njit(cache=True, inline="always")
+def _hpush(keys, vals, size, key, val):
+    """Push onto a binary heap whose arrays are big enough (no growth); returns the new size."""
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        if keys[p] <= key:
+            break
+        keys[i] = keys[p]
+        vals[i] = vals[p]
+        i = p
+    keys[i] = key
+    vals[i] = val
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _hpop_into(keys, vals, size):
+    """Remove the top of the heap (read it before); returns the new size."""
+    size -= 1
+    key = keys[size]
+    val = vals[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if key <= keys[child]:
+            break
+        keys[i] = keys[child]
+        vals[i] = vals[child]
+        i = child
+    if size > 0:
+        keys[i] = key
+        vals[i] = val
+    return size
 
 
 # ====================================================================== contraction (numba)
@@ -368,7 +409,10 @@ def _contract(n, rows, cols, data, order, witness_cap, priority_cap, pool_size):
 # ====================================================================== queries (numba)
 @njit(cache=True)
 def _upward(starts, start_d, ptr, idx, w, dist, touched, hk, hv):
-    """Full Dijkstra in an upward graph from ``starts`` (initial times ``start_d``); returns #touched."""
+    """Full Dijkstra in an upward graph from ``starts`` (initial times ``start_d``); returns #touched.
+
+    The heap ``hk``/``hv`` must hold len(starts) + len(idx) entries (it never grows).
+    """
     nt = 0
     size = 0
     for i in range(len(starts)):
@@ -378,9 +422,11 @@ def _upward(starts, start_d, ptr, idx, w, dist, touched, hk, hv):
                 touched[nt] = s
                 nt += 1
             dist[s] = start_d[i]
-            hk, hv, size = _push(hk, hv, size, start_d[i], s)
+            size = _hpush(hk, hv, size, start_d[i], s)
     while size > 0:
-        d, u, size = _pop(hk, hv, size)
+        d = hk[0]
+        u = hv[0]
+        size = _hpop_into(hk, hv, size)
         if d > dist[u]:
             continue
         for k in range(ptr[u], ptr[u + 1]):
@@ -391,8 +437,8 @@ def _upward(starts, start_d, ptr, idx, w, dist, touched, hk, hv):
                     touched[nt] = x
                     nt += 1
                 dist[x] = nd
-                hk, hv, size = _push(hk, hv, size, nd, x)
-    return nt, hk, hv
+                size = _hpush(hk, hv, size, nd, x)
+    return nt
 
 
 @njit(cache=True)
@@ -405,6 +451,9 @@ def _upward_stalled(starts, start_d, ptr, idx, w, sptr, sidx, sw, dist, touched,
     ``dist[x] + w(x → u) < d``: then no shortest path continues upward through u at d.
     Stalled nodes keep their (valid, not necessarily shortest) times, so bucket scans over
     them stay exact: the minimum is still reached through the non-stalled meeting node.
+    ``hk``/``hv`` (the heap) must hold every push: len(starts) + the arcs of ``ptr`` suffice,
+    so the heap never grows and no array is returned (returning arrays from numba
+    functions costs reference counting on every push: this halved the query time).
     """
     nt = 0
     size = 0
@@ -415,9 +464,11 @@ def _upward_stalled(starts, start_d, ptr, idx, w, sptr, sidx, sw, dist, touched,
                 touched[nt] = s
                 nt += 1
             dist[s] = start_d[i]
-            hk, hv, size = _push(hk, hv, size, start_d[i], s)
+            size = _hpush(hk, hv, size, start_d[i], s)
     while size > 0:
-        d, u, size = _pop(hk, hv, size)
+        d = hk[0]
+        u = hv[0]
+        size = _hpop_into(hk, hv, size)
         if d > dist[u]:
             continue
         stalled = False
@@ -435,8 +486,8 @@ def _upward_stalled(starts, start_d, ptr, idx, w, sptr, sidx, sw, dist, touched,
                     touched[nt] = x
                     nt += 1
                 dist[x] = nd
-                hk, hv, size = _push(hk, hv, size, nd, x)
-    return nt, hk, hv
+                size = _hpush(hk, hv, size, nd, x)
+    return nt
 
 
 @njit(cache=True)
@@ -458,8 +509,8 @@ def _many_to_many(up_ptr, up_idx, up_w, dn_ptr, dn_idx, dn_w, sources, group_ptr
     ne = 0
     for j in range(k):
         g = group_nodes[group_ptr[j]:group_ptr[j + 1]]
-        nt, hk, hv = _upward_stalled(g, np.zeros(len(g)), dn_ptr, dn_idx, dn_w, up_ptr, up_idx, up_w,
-                                     dist, touched, hk, hv)
+        nt = _upward_stalled(g, np.zeros(len(g)), dn_ptr, dn_idx, dn_w, up_ptr, up_idx, up_w,
+                             dist, touched, hk, hv)
         for t in range(nt):
             x = touched[t]
             if ne == len(e_group):
@@ -479,10 +530,12 @@ def _many_to_many(up_ptr, up_idx, up_w, dn_ptr, dn_idx, dn_w, sources, group_ptr
             dist[x] = np.inf
     # 2. forward upward search per source, scanning buckets
     one = np.zeros(1)
+    one_source = np.empty(1, np.int64)
     for i in range(len(sources)):
         row = out[i]
-        nt, hk, hv = _upward_stalled(sources[i:i + 1], one, up_ptr, up_idx, up_w, dn_ptr, dn_idx, dn_w,
-                                     dist, touched, hk, hv)
+        one_source[0] = sources[i]
+        nt = _upward_stalled(one_source, one, up_ptr, up_idx, up_w, dn_ptr, dn_idx, dn_w,
+                             dist, touched, hk, hv)
         for t in range(nt):
             x = touched[t]
             d = dist[x]
@@ -495,7 +548,7 @@ def _many_to_many(up_ptr, up_idx, up_w, dn_ptr, dn_idx, dn_w, sources, group_ptr
             dist[x] = np.inf
     for t in range(nb):
         head[bucket_nodes[t]] = -1
-    return hk, hv
+    return None
 
 
 @njit(cache=True)
@@ -508,11 +561,11 @@ def _phast(n, up_ptr, up_idx, up_w, sweep_ptr, sweep_src, sweep_w, pos_of, node_
     """
     dist = np.full(n, np.inf)
     touched = np.empty(n, np.int64)
-    hk = np.empty(256, np.float64)
-    hv = np.empty(256, np.int64)
+    hk = np.empty(len(up_idx) + 2, np.float64)
+    hv = np.empty(len(up_idx) + 2, np.int64)
     d = np.empty(n)
     for i in range(len(sources)):
-        nt, hk, hv = _upward(sources[i:i + 1], start_d[i:i + 1], up_ptr, up_idx, up_w, dist, touched, hk, hv)
+        nt = _upward(sources[i:i + 1], start_d[i:i + 1], up_ptr, up_idx, up_w, dist, touched, hk, hv)
         d[:] = np.inf
         for t in range(nt):
             x = touched[t]
@@ -668,20 +721,24 @@ class Hierarchy:
         self._check(np.r_[sources, nodes])
         out = np.full((len(sources), len(groups)), np.inf)
         if len(sources) and len(groups):
-            dist, touched, head, hk, hv = self._work()
-            self._heap = _many_to_many(self.up.indptr, self.up.indices, self.up.data,
-                                       self.down.indptr, self.down.indices, self.down.data,
-                                       sources, ptr, nodes.astype(np.int64), out, dist, touched, head, hk, hv)
+            dist, touched, head, hk, hv = self._work(len(sources) + len(nodes))
+            _many_to_many(self.up.indptr, self.up.indices, self.up.data,
+                          self.down.indptr, self.down.indices, self.down.data,
+                          sources, ptr, nodes.astype(np.int64), out, dist, touched, head, hk, hv)
         return out
 
-    def _work(self):
+    def _work(self, starts: int):
         """Work arrays of the query kernels, allocated once per hierarchy (not per query).
 
-        Not thread-safe: one hierarchy answers one query at a time (forked workers get copies).
+        The heap holds every push of one upward search (``starts`` start nodes + all arcs),
+        so it never grows inside the kernel. Not thread-safe: one hierarchy answers one
+        query at a time (forked workers get copies).
         """
         if self._arrays is None:
             self._arrays = (np.full(self.n, np.inf), np.empty(self.n, np.int64), np.full(self.n, -1, np.int64))
-            self._heap = (np.empty(256, np.float64), np.empty(256, np.int64))
+        need = starts + max(self.up.nnz, self.down.nnz) + 1
+        if self._heap is None or len(self._heap[0]) < need:
+            self._heap = (np.empty(need, np.float64), np.empty(need, np.int64))
         return (*self._arrays, *self._heap)
 
     def one_to_all(self, sources) -> np.ndarray:

@@ -73,6 +73,22 @@ def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
         _assert_same(got, expected)
 
 
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_large_target_groups_fill_the_fixed_heap_exactly(directed):
+    """Groups with every node (and repeats) are multi-source searches: the heap must hold all starts."""
+    rng = np.random.default_rng(11 + directed)
+    for _ in range(5):
+        r = _random_graph(rng, directed)
+        ref = dijkstra(r.graph, directed=True)
+        h = Hierarchy.build(r.graph)
+        everything = np.r_[np.arange(r.n), np.arange(r.n)]
+        half = rng.choice(r.n, max(1, r.n // 2), replace=False)
+        got = h.many_to_many(np.arange(r.n), [everything, half, everything[::-1]])
+        expected = np.column_stack([ref.min(axis=1), ref[:, half].min(axis=1), ref.min(axis=1)])
+        _assert_same(got, expected)
+        _assert_same(h.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref)   # heap reused after
+
 def test_overlay_equals_a_router_built_from_scratch():
     """Arcs added to a router are answered on the base hierarchy, exactly like a fresh router."""
     rng = np.random.default_rng(5)

@@ -42,8 +42,8 @@ from geo.config import read_yaml
 from geo.errors import InputError
 from geo.output import atomic_path
 
-#: Values ``redistribution`` may take.
-REDISTRIBUTION = ("allowed", "not allowed", "unknown")
+#: Values ``redistribution`` may take, least to most restrictive.
+REDISTRIBUTION = ("allowed", "unknown", "not allowed")
 
 CATALOGUE_NAME = "catalogue.yaml"
 MANIFEST_NAME = "MANIFEST.json"
@@ -77,10 +77,24 @@ class Catalogue:
     def entry(self, file: str) -> BundleEntry | None:
         return next((e for e in self.entries if e.file == file), None)
 
-    def licences(self) -> pd.DataFrame:
-        """One row per carried file: ``file, source, licence, redistribution, attribution``."""
-        return pd.DataFrame([{"file": e.file, "source": e.source, "licence": e.licence,
-                              "redistribution": e.redistribution, "attribution": e.attribution} for e in self.entries])
+    def known(self) -> dict:
+        """``{file: {source, licence, redistribution, attribution}}`` of carried files, and withheld ones as "not allowed"."""
+        known = {e.file: {"source": e.source, "licence": e.licence, "redistribution": e.redistribution,
+                          "attribution": e.attribution} for e in self.entries}
+        for name, info in self.withheld.items():
+            known[name] = {"source": info.get("what", name), "licence": info.get("why", ""),
+                           "redistribution": "not allowed", "attribution": info.get("attribution", "")}
+        return known
+
+
+def most_restrictive(values) -> str:
+    """The most restrictive of several ``redistribution`` values (unrecognised or none count as "unknown").
+
+    >>> most_restrictive(["allowed", "unknown"]), most_restrictive(["allowed", "not allowed"]), most_restrictive([])
+    ('unknown', 'not allowed', 'unknown')
+    """
+    ranks = [REDISTRIBUTION.index(v) if v in REDISTRIBUTION else 1 for v in values]
+    return REDISTRIBUTION[max(ranks)] if ranks else "unknown"
 
 
 def load_catalogue(path: str | os.PathLike) -> Catalogue:

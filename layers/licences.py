@@ -10,9 +10,7 @@ the catalogue does not know (a planner's ``--parks`` file) is "unknown".
 A layer built from several files takes the most restrictive redistribution of
 them: "not allowed" over "unknown" over "allowed".
 
->>> combine(["allowed", "unknown"])
-'unknown'
->>> combine(["allowed", "not allowed", "unknown"])
+>>> most_restrictive(["allowed", "not allowed", "unknown"])
 'not allowed'
 """
 
@@ -20,14 +18,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.config import read_yaml
+from geo.bundle import load_catalogue, most_restrictive
 from layers.region import BUNDLED_DATA_DIR, Region
 
 #: The catalogue holding every known file's licence.
 CATALOGUE = BUNDLED_DATA_DIR / "catalogue.yaml"
-
-#: Order of restriction, least to most.
-RESTRICTION = ("allowed", "unknown", "not allowed")
 
 #: Layer → the region config entries (section, key) it is built from.
 LAYER_INPUTS = {
@@ -53,23 +48,9 @@ _REGION_FILE = {"source": "region definition (coordinates with their sources)", 
                 "redistribution": "allowed", "attribution": "bgplan contributors"}
 
 
-def combine(values) -> str:
-    """The most restrictive of several ``redistribution`` values."""
-    values = list(values) or ["unknown"]
-    return max(values, key=lambda v: RESTRICTION.index(v) if v in RESTRICTION else 1)
-
-
 def known_files(catalogue_path: Path = CATALOGUE) -> dict:
     """``{file name: {source, licence, redistribution, attribution}}`` of carried and withheld files."""
-    if not catalogue_path.exists():
-        return {}
-    raw = read_yaml(catalogue_path, "bundle catalogue")
-    known = {f["file"]: {k: f.get(k, "") for k in ("source", "licence", "redistribution", "attribution")}
-             for f in raw.get("files") or []}
-    for name, info in (raw.get("withheld") or {}).items():
-        known[name] = {"source": info.get("what", name), "licence": info.get("why", ""), "redistribution": "not allowed",
-                       "attribution": info.get("attribution", "")}
-    return known
+    return load_catalogue(catalogue_path).known() if catalogue_path.exists() else {}
 
 
 def file_licence(name: str, known: dict) -> dict:
@@ -114,7 +95,7 @@ def layer_licences(region: Region, parks_file=None, osm=None, layer_names=None) 
         out[layer] = {
             "source": "; ".join(dict.fromkeys(r["source"] for r in records)) or "not stated",
             "licence": "; ".join(dict.fromkeys(r["licence"] for r in records)) or "not stated",
-            "redistribution": combine(r["redistribution"] for r in records),
+            "redistribution": most_restrictive(r["redistribution"] for r in records),
             "attribution": "; ".join(dict.fromkeys(r["attribution"] for r in records if r.get("attribution"))),
             "files": files,
         }

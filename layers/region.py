@@ -124,22 +124,10 @@ class Region:
 
     def withheld(self) -> dict:
         """Files the data folder's bundle catalogue withholds (licence), ``{name: {what, why, instead}}``."""
-        catalogue = self.data_dir / "catalogue.yaml"
-        return dict(read_yaml(catalogue, "bundle catalogue").get("withheld") or {}) if catalogue.exists() else {}
+        from geo.bundle import CATALOGUE_NAME, load_catalogue
 
-    def licences(self) -> dict:
-        """Source, licence and redistribution of each file of the data folder, by file name.
-
-        From the bundle's ``catalogue.yaml`` when the data folder is a bundle; a
-        folder without one (e.g. ``--data ../shared/data``) gives an empty mapping,
-        and callers treat its files as of unknown licence unless the region
-        config says otherwise.
-        """
-        catalogue = self.data_dir / "catalogue.yaml"
-        if not catalogue.exists():
-            return {}
-        files = read_yaml(catalogue, "bundle catalogue").get("files") or []
-        return {f["file"]: {k: f.get(k, "") for k in ("source", "licence", "redistribution", "attribution")} for f in files}
+        catalogue = self.data_dir / CATALOGUE_NAME
+        return load_catalogue(catalogue).withheld if catalogue.exists() else {}
 
     def run_section(self) -> dict:
         """What ``plan.py run`` does by default for this region (the ``run:`` section; empty when absent)."""

@@ -27,16 +27,10 @@ from __future__ import annotations
 
 from html import escape
 
-REDISTRIBUTION = ("allowed", "unknown", "not allowed")      # least to most restrictive
+from geo.bundle import most_restrictive
 
 DERIVED = {"source": "bgplan (phân tích của công cụ / analysis by this tool)", "licence": "derived from the inputs",
            "redistribution": "allowed"}
-
-
-def most_restrictive(values) -> str:
-    """The most restrictive of redistribution values (anything not recognised counts as "unknown")."""
-    ranks = [REDISTRIBUTION.index(v) if v in REDISTRIBUTION else 1 for v in values]
-    return REDISTRIBUTION[max(ranks)] if ranks else "unknown"
 
 
 def licence_table(layers, analyses, summary: dict | None) -> list[dict]:

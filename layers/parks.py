@@ -305,10 +305,7 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     merged["status_source"] = src
     merged["wastewater_treatment"] = None
 
-    districts = boundaries.districts(region)[["district", "geometry"]]
-    probe = gpd.GeoDataFrame(geometry=merged.geometry.representative_point(), crs="EPSG:4326")
-    joined = gpd.sjoin(probe, districts, how="left", predicate="within")
-    merged["district"] = joined.groupby(level=0)["district"].first().reindex(merged.index)
+    merged["district"] = district_of(merged, region)
 
     out = gpd.GeoDataFrame(merged[PARK_COLUMNS], geometry=merged.geometry, crs="EPSG:4326")
     out = out.sort_values(["kind", "name"], ignore_index=True)
@@ -372,11 +369,16 @@ def region_parks(region: Region, parks_file=None, osm=None, osm_industrial: gpd.
         osm_industrial = osm_source.read_osm_features(osm, {"landuse": ["industrial"]}, polygon=boundaries.region_window(region))
     found = parks_from_osm(osm_industrial, region.metric_crs)
     if len(found):
-        units = boundaries.districts(region)[["district", "geometry"]]
-        probe = gpd.GeoDataFrame(geometry=found.geometry.representative_point(), crs="EPSG:4326")
-        joined = gpd.sjoin(probe, units, how="left", predicate="within")
-        found["district"] = joined.groupby(level=0)["district"].first().reindex(found.index)
+        found["district"] = district_of(found, region)
     return found
+
+
+def district_of(parks: gpd.GeoDataFrame, region: Region) -> pd.Series:
+    """The (pre-2025) district holding each park's representative point, aligned on ``parks.index``; NaN outside."""
+    units = boundaries.districts(region)[["district", "geometry"]]
+    probe = gpd.GeoDataFrame(geometry=parks.geometry.representative_point(), crs="EPSG:4326")
+    joined = gpd.sjoin(probe, units, how="left", predicate="within")
+    return joined.groupby(level=0)["district"].first().reindex(parks.index)
 
 
 def parks_from_osm(polygons: gpd.GeoDataFrame | None, metric_crs: str = "EPSG:32648") -> gpd.GeoDataFrame:

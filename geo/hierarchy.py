@@ -408,40 +408,6 @@ def _contract(n, rows, cols, data, order, witness_cap, priority_cap, pool_size):
 
 # ====================================================================== queries (numba)
 @njit(cache=True)
-def _upward(starts, start_d, ptr, idx, w, dist, touched, hk, hv):
-    """Full Dijkstra in an upward graph from ``starts`` (initial times ``start_d``); returns #touched.
-
-    The heap ``hk``/``hv`` must hold len(starts) + len(idx) entries (it never grows).
-    """
-    nt = 0
-    size = 0
-    for i in range(len(starts)):
-        s = starts[i]
-        if start_d[i] < dist[s]:
-            if dist[s] == np.inf:
-                touched[nt] = s
-                nt += 1
-            dist[s] = start_d[i]
-            size = _hpush(hk, hv, size, start_d[i], s)
-    while size > 0:
-        d = hk[0]
-        u = hv[0]
-        size = _hpop_into(hk, hv, size)
-        if d > dist[u]:
-            continue
-        for k in range(ptr[u], ptr[u + 1]):
-            x = idx[k]
-            nd = d + w[k]
-            if nd < dist[x]:
-                if dist[x] == np.inf:
-                    touched[nt] = x
-                    nt += 1
-                dist[x] = nd
-                size = _hpush(hk, hv, size, nd, x)
-    return nt
-
-
-@njit(cache=True)
 def _upward_stalled(starts, start_d, ptr, idx, w, sptr, sidx, sw, dist, touched, hk, hv):
     """Upward Dijkstra from ``starts`` with *stall-on-demand* (Geisberger et al., 2008); returns #touched.
 
@@ -564,8 +530,12 @@ def _phast(n, up_ptr, up_idx, up_w, sweep_ptr, sweep_src, sweep_w, pos_of, node_
     hk = np.empty(len(up_idx) + 2, np.float64)
     hv = np.empty(len(up_idx) + 2, np.int64)
     d = np.empty(n)
+    no_ptr = np.zeros(n + 1, np.int64)            # no stall arcs: a plain upward Dijkstra
+    no_idx = np.empty(0, np.int64)
+    no_w = np.empty(0, np.float64)
     for i in range(len(sources)):
-        nt = _upward(sources[i:i + 1], start_d[i:i + 1], up_ptr, up_idx, up_w, dist, touched, hk, hv)
+        nt = _upward_stalled(sources[i:i + 1], start_d[i:i + 1], up_ptr, up_idx, up_w, no_ptr, no_idx, no_w,
+                             dist, touched, hk, hv)
         d[:] = np.inf
         for t in range(nt):
             x = touched[t]

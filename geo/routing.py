@@ -35,15 +35,17 @@ work; results equal plain Dijkstra (see the tests). Directed networks
 origins over forked processes (scipy's Dijkstra holds the GIL).
 
 Which method answers a query (measured crossovers, ``scripts/bench_routing.py``):
-origins × destinations and nearest-of-a-set go to the contraction hierarchy
-(:mod:`geo.hierarchy`, bucket many-to-many with stall-on-demand) when it is in
-memory or in the disk cache; otherwise plain searches (one per destination
+origins × destinations and nearest-of-a-set go to the customizable contraction
+hierarchy (:mod:`geo.hierarchy`, elimination-tree walks and buckets) when it is
+in memory or in the disk cache; otherwise plain searches (one per destination
 set, or per origin) answer until the router family has spent
 :data:`HIERARCHY_AFTER_SEARCHES` of them, and only then is the hierarchy built
-(ski rental: a one-off access job never pays a multi-second build). Full rows
+(ski rental: a one-off access job never waits for a build). Full rows
 use PHAST sweeps; bounded searches (isochrones, catchments) use a numba
-Dijkstra unless the first one reaches more than :data:`FAR_REACH_SHARE` of the
-nodes and a hierarchy is at hand, then PHAST rows.
+Dijkstra unless a hierarchy is at hand and the first search reached more nodes
+than a PHAST sweep costs (:data:`PHAST_REACH_PER_UP_ARC`), then PHAST rows. New weights
+(:meth:`Router.with_weights`) re-customise the hierarchy (same order and
+topology); new roads are answered on the base hierarchy plus their arcs.
 
 Measured by ``scripts/bench_routing.py`` (one process, against networkx on
 an ``nx.Graph`` of the same network): Bắc Giang — 200 origins × all nodes
@@ -77,7 +79,8 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import InputError
-from geo.hierarchy import Hierarchy, bounded_searches, closure, min_plus
+from geo.hierarchy import Hierarchy
+from geo.searches import bounded_searches, closure, min_plus
 
 log = logging.getLogger(__name__)
 
@@ -87,31 +90,49 @@ BLOCK_CELLS = 16_000_000
 #: Most target columns answered by the hierarchy's many-to-many search (more: one-to-all rows).
 M2M_MAX_TARGETS = 2000
 
-#: Fewest origins for which a one-to-all request builds a hierarchy it does not have yet
-#: (PHAST rows are ~10× cheaper than Dijkstra rows; building costs ~1,000 rows on 57k nodes).
-PHAST_MIN_ORIGINS = 1000
+#: Fewest origins for which a one-to-all request builds a hierarchy it does not have yet.
+#: Measured (scripts/bench_routing.py machine, one process): a cold build costs as much as
+#: ~120 Dijkstra rows on 57,548 nodes (0.36 s vs 3.6 ms − 0.6 ms for a PHAST row) and ~70 on a
+#: 200,000-node grid (1.4 s vs 27 ms − 7 ms).
+PHAST_MIN_ORIGINS = 100
 
 #: Ski-rental cost model for building a hierarchy that neither memory nor the disk cache holds:
 #: small batches of origins × destinations are answered by one Dijkstra search per destination
 #: (or per origin, the smaller side) until a router family (a base router and the scenario and
 #: re-weighted routers made from it) has spent this many searches; the next query builds the
-#: hierarchy. Measured in scripts/bench_routing.py on 57,548 nodes: a cold build costs as much as
-#: ~300–1,500 searches (≈3–16 s vs ≈10 ms), so a one-off access job (9 searches) or an access job
-#: plus 10 scenario re-runs (99) never pays for it, while repeated work does — never more than
+#: hierarchy. Measured on the same machine: a cold build (nested dissection + topology +
+#: customisation) costs as much as ~60–110 searches (0.2–0.36 s vs 3.3 ms on 57,548 nodes;
+#: 1.4 s vs 22 ms on a 200,000-node grid), so a one-off access job (9 searches) never pays for
+#: it, while an access job plus scenario re-runs builds it after ~7 re-runs — never more than
 #: about twice the cost of the better choice made in hindsight.
-HIERARCHY_AFTER_SEARCHES = 300
+HIERARCHY_AFTER_SEARCHES = 60
 
-#: Most endpoints of added arcs answered on top of the base hierarchy (more: re-customise).
+#: Most endpoints of added arcs answered on top of the base hierarchy (more: the scenario's own
+#: topology, built in the base order). Measured on 57,548 nodes (access job 53 × 9): 400 endpoints
+#: cost 34 ms on top of the base vs 176 ms for the own topology; 2 endpoints 1.4 vs 35 ms.
 OVERLAY_MAX_ENDPOINTS = 600
 
-#: Share of the nodes reached by a bounded search above which PHAST rows are used instead.
-#: Measured on 57,548 nodes (one process): a bounded search reaching 4.8 % of the nodes costs
-#: 2.1 ms, 16 % (30 min at 40 km/h) 8.4 ms; a PHAST row plus thresholding 2.4 ms whatever the limit.
-FAR_REACH_SHARE = 0.05
+#: The same for new weights (:meth:`Router.with_weights`), whose alternative is a customisation of
+#: the base topology: measured 6 ms whatever the change vs the overlay's 3.3 ms at 100 endpoints and
+#: 8 ms at 200 (57,548 nodes; on a 200,000-node grid a customisation costs 0.55 s).
+OVERLAY_MAX_CHANGED_ENDPOINTS = 150
+
+#: Nodes reached by a bounded search, per upward arc of the hierarchy, above which PHAST rows are
+#: used instead (a row's sweep costs in proportion to the arcs, a bounded search to the nodes it
+#: reaches). Measured (one process, limits 5–45 min): the two cost the same at 0.009–0.015 nodes per
+#: arc on both networks — Bắc Giang (228,327 arcs): a PHAST row 0.77 ms, a 30-min search reaching
+#: 10,636 nodes 2.5 ms; the 200,000-node grid (3.7 M arcs): 10.6 ms vs 4.0 ms for 13,289 nodes.
+PHAST_REACH_PER_UP_ARC = 0.02
 
 #: Origins per worker below which ``reachable_within`` stays in one process (forking and
 #: sending the node sets back cost more than the searches; measured in scripts/bench_routing.py).
 PARALLEL_MIN_ORIGINS_PER_WORKER = 500
+
+#: Least share of nodes of degree ≤ 2 (dead ends and chain links) for which searches run on the
+#: contracted core. Measured (scripts/bench_routing.py networks): Bắc Giang has 32 % — the core
+#: (0.04 s to build) makes a search 4.6 → 3.3 ms; a 200,000-node grid has 5 % — the core costs
+#: 0.18 s and makes searches slower (23 → 26 ms), so plain scipy searches are used there.
+CONTRACT_MIN_SHARE = 0.15
 
 #: scipy's marker for "no predecessor / no source".
 _NULL = -9999
@@ -127,7 +148,8 @@ class Router:
     """
 
     def __init__(self, node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, edge_u: np.ndarray,
-                 edge_v: np.ndarray, edge_weight: np.ndarray, directed: bool, crs, contract: bool = True):
+                 edge_v: np.ndarray, edge_weight: np.ndarray, directed: bool, crs, contract: bool = True,
+                 csr_plan: "_CsrPlan | None" = None):
         self.node_ids = np.asarray(node_ids)
         self.x = np.asarray(x, dtype=np.float64)
         self.y = np.asarray(y, dtype=np.float64)
@@ -137,7 +159,10 @@ class Router:
         self.directed = bool(directed)
         self.crs = crs
         self.contract = bool(contract)
-        self.graph = _build_csr(len(self.node_ids), self.edge_u, self.edge_v, self.edge_weight, self.directed)
+        # How edges become CSR arcs depends on the topology only: routers with the same edges
+        # (with_weights) share it and only take the minimum weight per arc again.
+        self._csr_plan = csr_plan or _CsrPlan.of(len(self.node_ids), self.edge_u, self.edge_v, self.directed)
+        self.graph = self._csr_plan.graph(self.edge_weight)
         self._index = pd.Index(self.node_ids)
         self._tree: cKDTree | None = None
         self._engine = None
@@ -301,8 +326,8 @@ class Router:
         including edges added by :meth:`add_edges`). Where no weight went up
         and few arcs changed, the new router answers hierarchy queries from
         this router's hierarchy plus the changed arcs (no preprocessing);
-        otherwise its hierarchy is re-customised: contracted again in this
-        router's node order (see :mod:`geo.hierarchy`).
+        otherwise its hierarchy is this router's hierarchy re-customised
+        with the new weights (same order and topology, see :mod:`geo.hierarchy`).
         """
         w = np.asarray(edge_weight, dtype=np.float64)
         if w.shape != self.edge_weight.shape:
@@ -310,15 +335,14 @@ class Router:
         if (~np.isfinite(w) | (w < 0)).any():
             raise InputError(None, "edge weights must be finite and ≥ 0")
         out = Router(self.node_ids, self.x, self.y, self.edge_u, self.edge_v, w, self.directed, self.crs,
-                     self.contract)
+                     self.contract, csr_plan=self._csr_plan)
+        out._reorder_from = self
         changed = np.flatnonzero(w != self.edge_weight)
         if (w[changed] <= self.edge_weight[changed]).all():
             u_idx, v_idx, weight = self.edge_u[changed], self.edge_v[changed], w[changed]
             arcs_u, arcs_v, arcs_w = (u_idx, v_idx, weight) if self.directed else \
                 (np.r_[u_idx, v_idx], np.r_[v_idx, u_idx], np.r_[weight, weight])
             out._overlay = self._extended_overlay(arcs_u, arcs_v, arcs_w)
-        else:
-            out._reorder_from = self
         out._searches_spent = self._searches_spent
         return out
 
@@ -512,8 +536,8 @@ class Router:
 
         Indexes, not ids; ``target_sets`` is a list of node-index sequences
         (e.g. all nodes of a corridor, or one node per destination). Answered
-        by the contraction hierarchy (:mod:`geo.hierarchy`): one small upward
-        search per origin and per set, however far apart they are. On a
+        by the hierarchy (:mod:`geo.hierarchy`): one short walk up the
+        elimination tree per origin and per set, however far apart they are. On a
         directed network the time is origin → target. NaN where no node of
         the set is reachable (or an empty set), or farther than ``limit``.
         """
@@ -526,36 +550,34 @@ class Router:
 
     # ------------------------------------------------------------------ hierarchy
     def hierarchy(self) -> Hierarchy:
-        """This router's contraction hierarchy (built on first use, see :mod:`geo.hierarchy`).
+        """This router's customizable contraction hierarchy (built on first use, see :mod:`geo.hierarchy`).
 
-        A router made by :meth:`with_weights` with raised weights is
-        re-customised in its parent's order; a router made by
+        A router made by :meth:`with_weights` re-customises its parent's
+        hierarchy (same order and topology, new weights); a router made by
         :meth:`add_edges`/:meth:`add_nodes` usually never needs its own
-        (queries use the base hierarchy plus the added arcs), else it is
-        contracted in the base order. Base networks are cached on disk
+        (queries use the base hierarchy plus the added arcs), else its
+        topology is built in the base order (no nested dissection). Base networks are cached on disk
         under :data:`geo.settings.cache_folder` (keyed by the graph's
         content) when :data:`geo.settings.hierarchy_cache` is on.
         """
         if self._ch is None:
-            parent = self._reorder_from or (self._overlay[0] if self._overlay is not None else None)
-            if parent is not None:
-                self._ch = Hierarchy.build(self.graph, order=parent.hierarchy().order_for(self.n))
+            if self._reorder_from is not None:
+                self._ch = self._reorder_from.hierarchy().customise(self.graph)
+            elif self._overlay is not None:
+                self._ch = Hierarchy.build(self.graph, order=self._overlay[0].hierarchy().order_for(self.n))
             else:
                 self._ch = _cached_hierarchy(self.graph)
         return self._ch
 
     def _phast_pays(self, origins: int) -> bool:
-        if self._ch is not None:
-            return True
-        if self._overlay is not None or self._reorder_from is not None:
-            return False
-        return origins >= PHAST_MIN_ORIGINS
+        return self._ch is not None or origins >= PHAST_MIN_ORIGINS
 
     def _overlay_fits(self) -> bool:
         if self._overlay is None or self._ch is not None:
             return False
         _, au, av, _ = self._overlay
-        return len(np.unique(np.r_[au, av])) <= OVERLAY_MAX_ENDPOINTS
+        cap = OVERLAY_MAX_CHANGED_ENDPOINTS if self._reorder_from is not None else OVERLAY_MAX_ENDPOINTS
+        return len(np.unique(np.r_[au, av])) <= cap
 
     def _many_to_many(self, sources: np.ndarray, groups) -> np.ndarray:
         """Times (inf = unreachable) from sources to the nearest node of each group."""
@@ -572,8 +594,10 @@ class Router:
             return True
         if self._overlay_fits():
             return self._overlay[0]._hierarchy_at_hand()
-        if self._overlay is not None or self._reorder_from is not None:
-            return False
+        if self._reorder_from is not None:         # a customisation away (~5 ms on 57,548 nodes)
+            return self._reorder_from._hierarchy_at_hand()
+        if self._overlay is not None:              # a topology in the base order (~40 ms) + a customisation
+            return self._overlay[0]._hierarchy_at_hand()
         if not settings.hierarchy_cache:
             return False
         if self._cache_path is None:
@@ -650,13 +674,13 @@ class Router:
         """Bounded searches; PHAST rows instead when the hierarchy exists and the limit reaches far.
 
         The first origin is searched with the bounded Dijkstra; if it reached more than
-        :data:`FAR_REACH_SHARE` of the nodes, full PHAST rows (one linear sweep each)
-        are cheaper than bounded searches for the rest.
+        :data:`PHAST_REACH_PER_UP_ARC` nodes per arc of the hierarchy, full PHAST rows
+        (one linear sweep each) are cheaper than bounded searches for the rest.
         """
         if len(origins) < 2 or self._overlay is not None or not self._hierarchy_at_hand():
             return _split_searches(*self._bounded(origins, limit))
         first = _split_searches(*self._bounded(origins[:1], limit))
-        if len(first[0][0]) <= FAR_REACH_SHARE * self.n:
+        if len(first[0][0]) <= PHAST_REACH_PER_UP_ARC * self.hierarchy().stats.up_arcs:
             return first + _split_searches(*self._bounded(origins[1:], limit))
         out = first
         block = max(1, BLOCK_CELLS // max(self.n, 1))
@@ -815,7 +839,8 @@ class Router:
 
     def _forward(self):
         if self._engine is None:
-            if self.directed or not self.contract:
+            removable = np.mean(np.diff(self.graph.indptr) <= 2) if self.n else 0.0
+            if self.directed or not self.contract or removable < CONTRACT_MIN_SHARE:
                 self._engine = _Plain(self.graph)
             else:
                 self._engine = _Core(self.graph)
@@ -881,13 +906,18 @@ def _finish(out: np.ndarray, limit: float) -> np.ndarray:
 
 
 def _hierarchy_cache_path(graph: csr_matrix):
-    """Cache file of ``graph``'s hierarchy under :data:`geo.settings.cache_folder` (keyed by content)."""
+    """Cache file of ``graph``'s hierarchy under :data:`geo.settings.cache_folder`.
+
+    Keyed by the nodes and arcs only, not the weights: the order and topology
+    do not depend on them, so another speed model or a calibration run loads
+    the same file and only re-customises (~5 ms on 57,548 nodes).
+    """
     import hashlib
 
     key = hashlib.sha1()
-    for part in (graph.indptr.astype(np.int64), graph.indices.astype(np.int64), graph.data.astype(np.float64)):
+    for part in (graph.indptr.astype(np.int64), graph.indices.astype(np.int64)):
         key.update(np.ascontiguousarray(part).tobytes())
-    return settings.cache_folder / "hierarchy" / f"ch-v1-{graph.shape[0]}-{key.hexdigest()[:20]}.npz"
+    return settings.cache_folder / "hierarchy" / f"cch-v1-{graph.shape[0]}-{key.hexdigest()[:20]}.npz"
 
 
 def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
@@ -897,7 +927,10 @@ def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
     path = _hierarchy_cache_path(graph)
     if path.exists():
         try:
-            return Hierarchy.load(path)
+            cached = Hierarchy.load(path)
+            if cached.same_arcs(graph):
+                return cached.for_weights(graph)
+            log.warning("ignoring hierarchy cache %s: built for other arcs", path)
         except Exception as exc:  # a damaged cache file is rebuilt, never trusted
             log.warning("ignoring damaged hierarchy cache %s: %s", path, exc)
     hierarchy = Hierarchy.build(graph)
@@ -917,13 +950,42 @@ def _limit(limit) -> float:
     return limit
 
 
-def _build_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, directed: bool) -> csr_matrix:
-    """CSR matrix with the minimum weight per (row, column); loops dropped, zeros kept."""
-    keep = u != v
-    u, v, w = u[keep], v[keep], w[keep]
-    if not directed:
-        u, v, w = np.r_[u, v], np.r_[v, u], np.r_[w, w]
-    return _csr_min(n, n, u, v, w)
+class _CsrPlan:
+    """How a router's edges become the arcs of its CSR graph (minimum weight per node pair).
+
+    Loops are dropped, zero weights kept, an undirected edge gives both
+    arcs. The plan depends on the edges' end nodes only, so a router with
+    new weights for the same edges re-uses it: one gather and one
+    ``minimum.reduceat`` instead of a sort (~1 ms instead of ~30 ms on the
+    Bắc Giang network).
+    """
+
+    def __init__(self, n, keep, order, starts, indptr, indices, directed):
+        self.n, self.keep, self.order, self.starts = n, keep, order, starts
+        self.indptr, self.indices, self.directed = indptr, indices, directed
+
+    @classmethod
+    def of(cls, n: int, u: np.ndarray, v: np.ndarray, directed: bool) -> "_CsrPlan":
+        keep = np.flatnonzero(u != v)
+        u, v = u[keep], v[keep]
+        if not directed:
+            u, v = np.r_[u, v], np.r_[v, u]
+        order = np.lexsort((v, u))
+        rows, cols = u[order], v[order]
+        first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if rows.size else np.ones(0, bool)
+        starts = np.flatnonzero(first)
+        indptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows[starts], minlength=n), out=indptr[1:])
+        return cls(n, keep, order, starts, indptr, cols[starts].astype(np.int32), directed)
+
+    def graph(self, weight: np.ndarray) -> csr_matrix:
+        """The CSR graph for these edges with ``weight`` (aligned with the edges)."""
+        w = weight[self.keep]
+        if not self.directed:
+            w = np.r_[w, w]
+        data = np.minimum.reduceat(w[self.order], self.starts) if self.starts.size else np.empty(0)
+        # Built from (data, indices, indptr) so explicit zero weights stay edges.
+        return csr_matrix((data.astype(np.float64), self.indices, self.indptr), shape=(self.n, self.n))
 
 
 def _csr_min(nrows: int, ncols: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> csr_matrix:

@@ -18,7 +18,7 @@ metric_crs = "EPSG:32648"
 #: Where downloads (``fetch``) and Overpass answers are cached.
 cache_folder = Path(os.environ.get("BGPLAN_CACHE", Path.home() / ".cache" / "bgplan"))
 
-#: Keep contraction hierarchies of networks on disk (under ``cache_folder/hierarchy``), keyed by the
+#: Keep routing hierarchies (CCH) of networks on disk (under ``cache_folder/hierarchy``), keyed by the
 #: network's content, so later runs skip the preprocessing (see geo.hierarchy).
 hierarchy_cache = os.environ.get("BGPLAN_HIERARCHY_CACHE", "1") != "0"
 

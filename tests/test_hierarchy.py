@@ -1,9 +1,9 @@
-"""Contraction hierarchy (geo/hierarchy.py) and the Router queries that use it, against networkx/scipy.
+"""Customizable contraction hierarchy (geo/hierarchy.py) and the Router queries that use it, against networkx/scipy.
 
 Every query type is checked for exact times (1e-6 s) and for NaN where
 unreachable: many-to-many and nearest-of-a-set (buckets), one-to-all rows
-(PHAST), bounded searches, re-customisation (new weights in the base order),
-and the added-arcs overlay (a new road, attached points, faster edges) — on
+(PHAST), bounded searches, customisation (new weights on the same order and
+topology), a topology in a given order (scenario nodes), and the added-arcs overlay (a new road, attached points, faster edges) — on
 random graphs with zero weights and parallel arcs, on the real Bắc Giang
 network (undirected) and on Liechtenstein's drive graph (directed, one-way
 streets). Disk caching of hierarchies is off here (tests build them cold).
@@ -63,10 +63,19 @@ def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
         r = _random_graph(rng, directed)
         ref = dijkstra(r.graph, directed=True)
         h = Hierarchy.build(r.graph)
-        again = Hierarchy.build(r.graph, order=h.order_for(r.n))          # re-customisation path
+        again = Hierarchy.build(r.graph, order=h.order_for(r.n))          # topology in a given order
         for hh in (h, again):
             _assert_same(hh.one_to_all(np.arange(r.n)), ref)
             _assert_same(hh.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref)
+        # New weights (some up, some down, some to 0): only the customisation runs, same answers as Dijkstra.
+        new = r.graph.copy()
+        new.data = new.data * rng.choice([0.0, 0.3, 1.0, 4.0], len(new.data))
+        custom = h.customise(new)
+        assert custom.up_head is h.up_head and custom.stats.triangles == h.stats.triangles
+        ref_new = dijkstra(new, directed=True)
+        _assert_same(custom.one_to_all(np.arange(r.n)), ref_new)
+        _assert_same(custom.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref_new)
+        _assert_same(h.one_to_all(np.arange(r.n)), ref)                    # the original is untouched
         sets = [rng.choice(r.n, 3) for _ in range(3)] + [np.array([], dtype=np.int64)]
         got = r.time_to_nearest(np.arange(r.n), sets)
         expected = np.column_stack([ref[:, s].min(axis=1) if s.size else np.full(r.n, np.inf) for s in sets])
@@ -74,9 +83,35 @@ def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
 
 
 
+def test_customise_without_the_triangle_cache_is_the_same(monkeypatch):
+    """Above TRIANGLE_CACHE_MAX the lower triangles are looked up at each customisation: same weights."""
+    from geo import hierarchy
+
+    rng = np.random.default_rng(21)
+    r = _random_graph(rng, True)
+    while r.hierarchy().stats.triangles == 0:
+        r = _random_graph(rng, True)
+    cached = Hierarchy.build(r.graph)
+    monkeypatch.setattr(hierarchy, "TRIANGLE_CACHE_MAX", 0)
+    looked_up = Hierarchy.build(r.graph)
+    assert cached._tri is not None and looked_up._tri is None
+    np.testing.assert_array_equal(cached.fwd, looked_up.fwd)
+    np.testing.assert_array_equal(cached.bwd, looked_up.bwd)
+
+
+def test_customise_refuses_other_arcs():
+    rng = np.random.default_rng(4)
+    r = _random_graph(rng, False)
+    other = Router.from_arrays(np.arange(r.n), np.zeros(r.n), np.zeros(r.n), [0], [r.n - 1], [1.0], crs=None)
+    with pytest.raises(ValueError, match="same arcs"):
+        Hierarchy.build(r.graph).customise(other.graph)
+    with pytest.raises(ValueError, match="permutation"):
+        Hierarchy.build(r.graph, order=np.zeros(r.n, np.int64))
+
+
 @pytest.mark.parametrize("directed", [False, True])
-def test_large_target_groups_fill_the_fixed_heap_exactly(directed):
-    """Groups with every node (and repeats) are multi-source searches: the heap must hold all starts."""
+def test_large_target_groups_are_exact(directed):
+    """Groups with every node (and repeats) are multi-source walks over the union of their tree paths."""
     rng = np.random.default_rng(11 + directed)
     for _ in range(5):
         r = _random_graph(rng, directed)
@@ -87,7 +122,7 @@ def test_large_target_groups_fill_the_fixed_heap_exactly(directed):
         got = h.many_to_many(np.arange(r.n), [everything, half, everything[::-1]])
         expected = np.column_stack([ref.min(axis=1), ref[:, half].min(axis=1), ref.min(axis=1)])
         _assert_same(got, expected)
-        _assert_same(h.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref)   # heap reused after
+        _assert_same(h.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref)   # work arrays left clean
 
 def test_overlay_equals_a_router_built_from_scratch():
     """Arcs added to a router are answered on the base hierarchy, exactly like a fresh router."""
@@ -113,12 +148,34 @@ def test_with_weights_faster_and_slower():
     rng = np.random.default_rng(9)
     r = _random_graph(rng, True)
     r.hierarchy()
-    for factor in (0.5, 2.0):   # down: overlay of changed arcs; up: re-customisation in the base order
+    for factor in (0.5, 2.0):   # down: overlay of changed arcs; up: the base hierarchy re-customised
         w = np.where(rng.random(len(r.edge_weight)) < 0.5, r.edge_weight * factor, r.edge_weight)
         changed = r.with_weights(w)
         fresh = Router.from_arrays(r.node_ids, r.x, r.y, r.edge_u, r.edge_v, w, directed=True, crs=None)
         _assert_same(changed.travel_times(np.arange(r.n), np.arange(r.n)), dijkstra(fresh.graph, directed=True))
         assert (changed._overlay is not None) == (factor < 1)
+        _assert_same(changed.hierarchy().one_to_all(np.arange(r.n)), dijkstra(fresh.graph, directed=True))
+        assert changed.hierarchy().up_head is r.hierarchy().up_head        # customised, not rebuilt
+
+
+def test_disk_cache_is_keyed_by_the_arcs_and_re_customised(monkeypatch, tmp_path):
+    """A second network with the same arcs and other weights loads the cached order and topology."""
+    monkeypatch.setattr(settings, "hierarchy_cache", True)
+    monkeypatch.setattr(settings, "cache_folder", tmp_path)
+    rng = np.random.default_rng(8)
+    r = _random_graph(rng, True)
+    built = r.hierarchy()
+    files = list((tmp_path / "hierarchy").glob("cch-v1-*.npz"))
+    assert len(files) == 1
+    slower = Router.from_arrays(r.node_ids, r.x, r.y, r.edge_u, r.edge_v, r.edge_weight * 3 + 1, directed=True,
+                                crs=None)
+    assert slower._hierarchy_at_hand()                        # same arcs: the cached file answers
+    loaded = slower.hierarchy()
+    assert loaded.stats.triangles == built.stats.triangles and not np.array_equal(loaded.fwd, built.fwd)
+    _assert_same(loaded.one_to_all(np.arange(r.n)), dijkstra(slower.graph, directed=True))
+    same = Router.from_arrays(r.node_ids, r.x, r.y, r.edge_u, r.edge_v, r.edge_weight, directed=True, crs=None)
+    np.testing.assert_array_equal(same.hierarchy().fwd, built.fwd)
+    assert len(list((tmp_path / "hierarchy").glob("*.npz"))) == 1
 
 
 def test_limit_gives_nan_not_zero():
@@ -189,6 +246,30 @@ def test_bacgiang_every_query_type_matches_networkx(bacgiang):
     after = _nx_rows(G2, road, dests)
     _assert_same(road.time_to_nearest(parks, [[d] for d in dests]), after[:, parks].T)
     assert road._overlay_fits() and road._ch is None                 # the base hierarchy answered
+    # Slower and faster roads everywhere (a calibration run): the base hierarchy re-customised.
+    factor = rng.choice([0.8, 1.0, 1.3], len(router.edge_weight))
+    slower = router.with_weights(router.edge_weight * factor)
+    G3 = nx.Graph()
+    for a_, b_, w_ in zip(router.node_ids[router.edge_u].tolist(), router.node_ids[router.edge_v].tolist(),
+                          (router.edge_weight * factor).tolist()):
+        if a_ != b_ and (not G3.has_edge(a_, b_) or G3[a_][b_]["weight"] > w_):
+            G3.add_edge(a_, b_, weight=w_)
+    G3.add_nodes_from(router.node_ids.tolist())
+    _assert_same(slower.time_to_nearest(parks, [[d] for d in dests]), _nx_rows(G3, slower, dests)[:, parks].T)
+    assert slower.hierarchy().up_head is router.hierarchy().up_head
+
+
+def test_bacgiang_nested_dissection_keeps_search_spaces_small(bacgiang):
+    """The order's quality: elimination-tree paths (every query's search space) stay short.
+
+    A CCH is exact in any order, so only its size shows a bad order: with the
+    nodes in input order the tree path is thousands of nodes long; METIS gives ~180.
+    """
+    router, _ = bacgiang
+    stats = router.hierarchy().stats
+    assert stats.tree_height < 400 and stats.up_arcs < 2 * stats.arcs     # measured 179 and 1.5×
+    naive = Hierarchy.build(router.graph, order=np.arange(router.n))
+    assert naive.stats.tree_height > 5 * stats.tree_height
 
 
 # ---------------------------------------------------------------------- Liechtenstein (directed, one-way)

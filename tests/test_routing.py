@@ -313,12 +313,24 @@ def _random_network(seed: int):
     return n + 10, np.array(u), np.array(v), w
 
 
+def test_grids_without_chains_are_not_contracted():
+    """Few nodes of degree ≤ 2 (a full grid): the core would save nothing, plain searches are used."""
+    side = 30
+    ids = np.arange(side * side).reshape(side, side)
+    u = np.r_[ids[:, :-1].ravel(), ids[:-1, :].ravel()]
+    v = np.r_[ids[:, 1:].ravel(), ids[1:, :].ravel()]
+    grid = Router.from_arrays(ids.ravel(), ids.ravel() % side, ids.ravel() // side, u, v, np.ones(len(u)), crs=None)
+    assert type(grid._forward()).__name__ == "_Plain"
+    assert grid.travel_times([0], [side * side - 1]).tolist() == [[2.0 * (side - 1)]]
+
+
 @pytest.mark.parametrize("seed", range(25))
 def test_contraction_equals_plain_dijkstra(seed):
     N, u, v, w = _random_network(seed)
     ids = np.arange(N) * 3 + 7
     kwargs = dict(node_ids=ids, x=np.zeros(N), y=np.zeros(N), u=ids[u], v=ids[v], weight=w)
     fast, plain = Router.from_arrays(**kwargs), Router.from_arrays(**kwargs, contract=False)
+    assert type(fast._forward()).__name__ == "_Core"                 # the contracted core is what is tested
     every = np.arange(N)
     reference = plain.travel_times(every)
     _assert_same(fast.travel_times(every).ravel(), reference.ravel())

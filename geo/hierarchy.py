@@ -202,56 +202,60 @@ def _input_arcs(rank, up_ptr, up_head, rows, cols):
 # ====================================================================== customisation (numba)
 @njit(cache=True)
 def _initial_weights(n_arcs, arc, upward, w):
-    fwd = np.full(n_arcs, _INF)
-    bwd = np.full(n_arcs, _INF)
+    """Arc weights before customisation: row a = (a upward, a downward); the input's minimum or inf.
+
+    One row per arc, so the triangle loops touch one cache line per arc (measured 4.3 vs 4.9 ms
+    per customisation on 57,548 nodes with two separate arrays). Input arcs with ``arc < 0``
+    (loops) are skipped.
+    """
+    w2 = np.full((n_arcs, 2), _INF)
     for k in range(len(arc)):
         a = arc[k]
-        if upward[k]:
-            if w[k] < fwd[a]:
-                fwd[a] = w[k]
-        elif w[k] < bwd[a]:
-            bwd[a] = w[k]
-    return fwd, bwd
+        if a >= 0:
+            side = 0 if upward[k] else 1
+            if w[k] < w2[a, side]:
+                w2[a, side] = w[k]
+    return w2
 
 
 @njit(cache=True)
-def _customise_cached(n, up_ptr, tri, fwd, bwd):
+def _customise_cached(n, up_ptr, tri, w2):
     t = 0
     for x in range(n):
         s, e = up_ptr[x], up_ptr[x + 1]
         for i in range(s, e):
-            down_xi = bwd[i]      # y_i → x
-            up_xi = fwd[i]        # x → y_i
+            up_xi = w2[i, 0]         # x → y_i
+            down_xi = w2[i, 1]       # y_i → x
             for j in range(i + 1, e):
                 a = tri[t]
                 t += 1
-                v = down_xi + fwd[j]          # y_i → x → y_j
-                if v < fwd[a]:
-                    fwd[a] = v
-                v = bwd[j] + up_xi            # y_j → x → y_i
-                if v < bwd[a]:
-                    bwd[a] = v
+                v = down_xi + w2[j, 0]          # y_i → x → y_j
+                if v < w2[a, 0]:
+                    w2[a, 0] = v
+                v = w2[j, 1] + up_xi            # y_j → x → y_i
+                if v < w2[a, 1]:
+                    w2[a, 1] = v
 
 
 @njit(cache=True)
-def _customise_lookup(n, up_ptr, up_head, fwd, bwd):
+def _customise_lookup(n, up_ptr, up_head, w2):
     for x in range(n):
         s, e = up_ptr[x], up_ptr[x + 1]
         for i in range(s, e):
-            down_xi = bwd[i]
-            up_xi = fwd[i]
+            up_xi = w2[i, 0]
+            down_xi = w2[i, 1]
             y = up_head[i]
             p = up_ptr[y]
             for j in range(i + 1, e):
                 z = up_head[j]
                 while up_head[p] != z:
                     p += 1
-                v = down_xi + fwd[j]
-                if v < fwd[p]:
-                    fwd[p] = v
-                v = bwd[j] + up_xi
-                if v < bwd[p]:
-                    bwd[p] = v
+                v = down_xi + w2[j, 0]
+                if v < w2[p, 0]:
+                    w2[p, 0] = v
+                v = w2[j, 1] + up_xi
+                if v < w2[p, 1]:
+                    w2[p, 1] = v
 
 
 # ====================================================================== queries (numba)
@@ -513,14 +517,12 @@ class Hierarchy:
 
     def _customise_in_place(self, data: np.ndarray) -> None:
         start = time.perf_counter()
-        valid = self._arc_of_input >= 0
-        fwd, bwd = _initial_weights(len(self.up_head), self._arc_of_input[valid], self._upward_input[valid],
-                                    data[valid])
+        w2 = _initial_weights(len(self.up_head), self._arc_of_input, self._upward_input, data)
         if self._tri is not None:
-            _customise_cached(self.n, self.up_ptr, self._tri, fwd, bwd)
+            _customise_cached(self.n, self.up_ptr, self._tri, w2)
         else:
-            _customise_lookup(self.n, self.up_ptr, self.up_head, fwd, bwd)
-        self.fwd, self.bwd, self.weights = fwd, bwd, data
+            _customise_lookup(self.n, self.up_ptr, self.up_head, w2)
+        self.fwd, self.bwd, self.weights = np.ascontiguousarray(w2[:, 0]), np.ascontiguousarray(w2[:, 1]), data
         self.stats = _replace(self.stats, customise_s=time.perf_counter() - start)
 
     # ------------------------------------------------------------------ disk

@@ -171,6 +171,7 @@ class Router:
         self._ch = None
         #: (base router, arc tails, arc heads, arc weights): arcs added since ``base`` (see :meth:`add_edges`).
         self._overlay: tuple | None = None
+        self._overlay_ends: int | None = None        # number of distinct endpoints of the overlay's arcs
         self._reorder_from: "Router | None" = None
         self._csr64 = None
         #: Dijkstra searches spent by this router's family instead of building a hierarchy (shared list).
@@ -575,9 +576,13 @@ class Router:
     def _overlay_fits(self) -> bool:
         if self._overlay is None or self._ch is not None:
             return False
-        _, au, av, _ = self._overlay
+        if self._overlay_ends is None:
+            _, au, av, _ = self._overlay
+            ends = np.zeros(self.n, dtype=bool)
+            ends[au] = ends[av] = True
+            self._overlay_ends = int(ends.sum())
         cap = OVERLAY_MAX_CHANGED_ENDPOINTS if self._reorder_from is not None else OVERLAY_MAX_ENDPOINTS
-        return len(np.unique(np.r_[au, av])) <= cap
+        return self._overlay_ends <= cap
 
     def _many_to_many(self, sources: np.ndarray, groups) -> np.ndarray:
         """Times (inf = unreachable) from sources to the nearest node of each group."""

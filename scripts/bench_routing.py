@@ -3,24 +3,31 @@
 
 Two networks: the real Bắc Giang 2018 road network (57,548 nodes, weights =
 length / 40 km/h) and a generated perturbed grid of ~200,000 nodes (random
-speeds, 10 % of links removed, fixed seed). On each, the same work is done the
-fast way and the plain networkx way, in the same run:
+speeds, 10 % of links removed, fixed seed). On each, the same work is done by
+the router, by networkx (``ratio``) and by the peers of requirements-bench.txt
+(igraph, networkit, pandana's CH, RoutingKit's CCH; ``ratio_vs_best_peer`` =
+best peer's seconds ÷ ours), in the same run:
 
-* matrix: 200 origins × all nodes (networkx: single_source_dijkstra_path_length
-  per origin; on the grid a sample of origins is timed and scaled linearly);
-* nearest facility: time from every node to the nearest of 50 facilities
-  (networkx: one multi_source_dijkstra);
-* isochrone node sets: 100 origins, nodes within 30 min (networkx: cutoff);
-* isochrone polygons (no networkx counterpart; a sample, scaled);
-* build + memory: traced peak (tracemalloc) of building the router (CSR,
-  contracted core, KD-tree) vs building the networkx graph.
+* build: ready to answer any query (ours: CSR, contracted core, KD-tree — the
+  hierarchy comes later, when it pays; peers: their graph, or graph + index);
+* hierarchy build: ours cold (nested dissection, topology, customisation) vs
+  the peers that have one (pandana CH, RoutingKit CCH);
+* one origin → all nodes; 200 origins × all nodes;
+* many-to-few: 53 parks × 9 destinations (the access job);
+* isochrone node sets: 100 origins, nodes within 30 min; catchments: people
+  within 30 min of 1,000 nodes;
+* scenarios: the access job after a speed change (5 % of the edges 25 %
+  faster) and after a new road; end to end: build + access job + 10 scenario
+  re-runs;
+* nearest of 50 facilities, isochrone polygons (no peer counterpart).
 
-The networkx graph is an ``nx.Graph`` holding the minimum weight of parallel
-edges — faster than the ``MultiGraph`` a plain reader would build, so the
-ratios are conservative. Results agree to 1e-6 s (checked and reported).
-Writes OUT/bench.json: {task: {fast_s, baseline_s, ratio, peak_mb, nodes, …}}.
+Compiled kernels are loaded before timing (:func:`warm_up`), as importing a
+peer loads its C++ library; every hierarchy is built cold (disk cache off).
+Results agree with networkx to 1e-6 s (``max_abs_diff_s``).
+Writes OUT/bench.json: {task: {fast_s, best_peer, best_peer_s, ratio_vs_best_peer, baseline_s, ratio, …}}.
 
-Run: ``python scripts/bench_routing.py --out out`` (about 3 minutes).
+Run: ``python scripts/bench_routing.py --out out`` (about 15 minutes; ``--grid-side 0``: real network
+only, about 3 minutes).
 """
 
 from __future__ import annotations

@@ -51,7 +51,12 @@ def reweighted(net: access.Networks, model: SpeedModel) -> access.Networks:
     """The same road network with speeds and travel times from ``model`` (no rail)."""
     edges = networks.apply_speed_model(net.road_edges, model, ranges=False)
     edges.attrs = dict(net.road_edges.attrs)
-    router = Router.from_arrays(**router_arrays(net.road_nodes, edges), directed=net.road.directed, crs=net.road.crs)
+    arrays = router_arrays(net.road_nodes, edges)
+    road = net.road
+    if np.array_equal(road.node_ids[road.edge_u], arrays["u"]) and np.array_equal(road.node_ids[road.edge_v], arrays["v"]):
+        router = road.with_weights(arrays["weight"])      # same edges: the hierarchy is re-customised, not rebuilt
+    else:
+        router = Router.from_arrays(**arrays, directed=road.directed, crs=road.crs)
     return access.Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, notes=list(net.notes), model=model,
                            network_name=net.network_name)
 

@@ -125,6 +125,24 @@ def test_calibration_fits_an_assumption_within_bounds_and_never_a_legal_limit(li
         parameters(_model({"calibration": {"parameters": [{"path": "classes.national.legal_limit.kmh", "min": 50, "max": 100, "basis": "x"}]}}))
 
 
+def test_calibration_runs_re_customise_the_base_hierarchy(line_net):
+    """A candidate speed model gives the same edges new weights: with_weights, not a new router."""
+    from geo.routing import Router
+    from layers.calibration import reweighted
+
+    region, net = line_net
+    slow, _ = model_at_bounds(net.model)
+    again = reweighted(net, slow)
+    assert again.road._reorder_from is net.road                     # hierarchy re-customised, not rebuilt
+    edges = again.road_edges
+    fresh = Router.from_arrays(net.road_nodes.node_id, net.road_nodes.x, net.road_nodes.y, edges.u, edges.v,
+                               edges.travel_time_s, directed=net.road.directed, crs=net.road.crs)
+    every = np.arange(fresh.n)
+    assert not np.allclose(again.road.edge_weight, net.road.edge_weight)
+    np.testing.assert_allclose(again.road.travel_times(every, every), fresh.travel_times(every, every), atol=1e-9)
+    np.testing.assert_allclose(again.road.hierarchy().one_to_all(every), fresh.hierarchy().one_to_all(every), atol=1e-9)
+
+
 def test_speed_ranges_come_from_the_bounds(line_net):
     _, net = line_net
     e = net.road_edges

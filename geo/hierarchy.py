@@ -584,11 +584,17 @@ class Hierarchy:
                           self.rank[sources], ptr, self.rank[nodes], out, dist, mark)
         return out
 
-    def one_to_all(self, sources) -> np.ndarray:
-        """Times from each source to every node (len(sources) × n), by PHAST sweeps."""
+    def one_to_all(self, sources, out: np.ndarray | None = None) -> np.ndarray:
+        """Times from each source to every node (len(sources) × n), by PHAST sweeps.
+
+        ``out``: a C-contiguous float64 array of that shape to fill (no new allocation).
+        """
         sources = np.atleast_1d(np.asarray(sources, dtype=np.int64))
         self._check(sources)
-        out = np.empty((len(sources), self.n))
+        if out is None:
+            out = np.empty((len(sources), self.n))
+        elif out.shape != (len(sources), self.n) or out.dtype != np.float64 or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float64 array of shape ({len(sources)}, {self.n})")
         if len(sources):
             _one_to_all(self.n, self.up_ptr, self.up_head, self.fwd, self.bwd, self.parent, self.rank, sources,
                         out, min(SWEEP_BLOCK, len(sources)))

@@ -47,11 +47,10 @@ than a PHAST sweep costs (:data:`PHAST_REACH_PER_UP_ARC`), then PHAST rows. New 
 (:meth:`Router.with_weights`) re-customise the hierarchy (same order and
 topology); new roads are answered on the base hierarchy plus their arcs.
 
-Measured by ``scripts/bench_routing.py`` (one process, against networkx on
-an ``nx.Graph`` of the same network): Bắc Giang — 200 origins × all nodes
-1.8 s (16×), nearest of 50 facilities for all nodes 0.01 s (46×), 100
-node sets within 30 min 0.19 s (22×); router 28 MB vs networkx graph 47 MB.
-A 200,000-node grid: 9.9 s (17×), 0.06 s (71×), 0.39 s (11×); 136 vs 194 MB.
+Measured by ``scripts/bench_routing.py`` (one process, against networkx and
+the peer libraries in the same run; tables in the README): on Bắc Giang the
+access job (53 × 9) takes 0.27 ms (3,000× networkx, 1.5× RoutingKit's CCH),
+200 origins × all nodes 0.1–0.4 s, 100 node sets within 30 min 0.06 s.
 
 >>> r = Router.from_arrays([10, 11, 12, 13], x=[0, 100, 200, 900], y=[0, 0, 0, 0],
 ...                        u=[10, 11, 11], v=[11, 12, 12], weight=[5.0, 7.0, 9.0])
@@ -483,7 +482,7 @@ class Router:
             hierarchy = self.hierarchy()
             out = np.empty((len(origins), ncols))
             for start in range(0, len(origins), block):
-                out[start:start + block] = hierarchy.one_to_all(origins[start:start + block])
+                hierarchy.one_to_all(origins[start:start + block], out=out[start:start + block])
             return _finish(out, limit)
         engine = self._forward()
         workers = _usable_workers(workers, len(origins))

@@ -76,6 +76,11 @@ def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
         _assert_same(custom.one_to_all(np.arange(r.n)), ref_new)
         _assert_same(custom.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref_new)
         _assert_same(h.one_to_all(np.arange(r.n)), ref)                    # the original is untouched
+        buf = np.full((r.n, r.n), -1.0)
+        assert h.one_to_all(np.arange(r.n), out=buf) is buf
+        _assert_same(buf, ref)
+        with pytest.raises(ValueError, match="C-contiguous"):
+            h.one_to_all(np.arange(r.n), out=np.empty((r.n + 1, r.n)))
         sets = [rng.choice(r.n, 3) for _ in range(3)] + [np.array([], dtype=np.int64)]
         got = r.time_to_nearest(np.arange(r.n), sets)
         expected = np.column_stack([ref[:, s].min(axis=1) if s.size else np.full(r.n, np.inf) for s in sets])

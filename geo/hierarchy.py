@@ -46,7 +46,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -399,14 +399,83 @@ class HierarchyStats:
         return self.order_s + self.topology_s + self.customise_s
 
 
+@dataclass(frozen=True, eq=False)
+class Topology:
+    """The weight-independent part of a hierarchy, shared by all its customisations.
+
+    ``order`` (nodes, least important first) and ``rank`` (each node's
+    position in it); the upward arcs of every rank (``up_ptr``/``up_head``,
+    CSR in rank space, heads sorted) and its elimination-tree ``parent``
+    (−1 at roots); for every nonzero of the input graph's CSR (``indptr``,
+    ``indices``) its arc (``arc_of_input``, −1 for loops) and direction
+    (``upward_input``); the arc closing each lower triangle, in enumeration
+    order (``triangles``; None above :data:`TRIANGLE_CACHE_MAX`).
+    """
+
+    order: np.ndarray
+    rank: np.ndarray
+    up_ptr: np.ndarray
+    up_head: np.ndarray
+    parent: np.ndarray
+    arc_of_input: np.ndarray
+    upward_input: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    triangles: np.ndarray | None
+
+    @property
+    def n(self) -> int:
+        return len(self.order)
+
+    @classmethod
+    def of(cls, graph: csr_matrix, order: np.ndarray) -> "Topology":
+        """Chordal topology of ``graph``'s arcs (both directions) contracted in ``order``."""
+        n = graph.shape[0]
+        rank = np.empty(n, np.int64)
+        rank[order] = np.arange(n)
+        coo = graph.tocoo()
+        rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        keep = rows != cols
+        rr, rc = rank[rows[keep]], rank[cols[keep]]
+        sym = csr_matrix((np.ones(2 * len(rr), np.int8), (np.r_[rr, rc], np.r_[rc, rr])), shape=(n, n))
+        sym.sum_duplicates()
+        up_ptr, up_head, parent = _chordal_upward(n, sym.indptr.astype(np.int64), sym.indices.astype(np.int64))
+        rows_csr = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.indptr))
+        cols_csr = graph.indices.astype(np.int64)
+        arc, upward = _input_arcs(rank, up_ptr, up_head, rows_csr, cols_csr)
+        arc[rows_csr == cols_csr] = -1
+        count = int(_count_triangles(n, up_ptr))
+        triangles = None
+        if count <= TRIANGLE_CACHE_MAX:
+            triangles = np.empty(count, np.int32 if len(up_head) < 2 ** 31 else np.int64)
+            _triangle_arcs(n, up_ptr, up_head, triangles)
+        return cls(order, rank, up_ptr, up_head, parent, arc, upward, graph.indptr, graph.indices, triangles)
+
+    def same_arcs(self, graph: csr_matrix) -> bool:
+        """True when ``graph`` has these nodes and arcs (whatever their weights)."""
+        return graph.shape == (self.n, self.n) and np.array_equal(graph.indptr, self.indptr) and \
+            np.array_equal(graph.indices, self.indices)
+
+    def customised(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Upward and downward weights of every arc for ``weights`` (aligned with the input CSR's data)."""
+        w2 = _initial_weights(len(self.up_head), self.arc_of_input, self.upward_input, weights)
+        if self.triangles is not None:
+            _customise_cached(self.n, self.up_ptr, self.triangles, w2)
+        else:
+            _customise_lookup(self.n, self.up_ptr, self.up_head, w2)
+        return np.ascontiguousarray(w2[:, 0]), np.ascontiguousarray(w2[:, 1])
+
+
 class Hierarchy:
     """Customizable contraction hierarchy of a weighted directed graph (CSR, float64 weights ≥ 0).
 
     Build with :meth:`build`; give new weights on the same graph with
     :meth:`customise`. An undirected network is passed as its symmetric CSR.
     Times are in the unit of the weights; unreachable is ``inf`` (the
-    :class:`~geo.routing.Router` turns it into NaN). Not thread-safe: one
-    query at a time per hierarchy (forked workers get copies).
+    :class:`~geo.routing.Router` turns it into NaN). A hierarchy is its
+    :class:`Topology` (shared by customisations) plus the arcs' upward and
+    downward weights ``fwd``/``bwd``. Not thread-safe: one query at a time
+    per hierarchy (forked workers get copies).
 
     >>> from scipy.sparse import csr_matrix
     >>> g = csr_matrix(([5.0, 5.0, 7.0, 7.0], ([0, 1, 1, 2], [1, 0, 2, 1])), shape=(4, 4))
@@ -419,17 +488,17 @@ class Hierarchy:
     [[24.0]]
     """
 
-    def __init__(self, order, up_ptr, up_head, parent, arc_of_input, upward_input, pattern, tri, fwd, bwd, stats):
-        self.n = len(order)
-        self.order = order
-        self.rank = np.empty(self.n, np.int64)
-        self.rank[order] = np.arange(self.n)
-        self.up_ptr, self.up_head, self.parent = up_ptr, up_head, parent
-        self._arc_of_input, self._upward_input = arc_of_input, upward_input
-        self._pattern = pattern          # (indptr, indices) of the graph the input arcs came from
-        self._tri = tri
+    def __init__(self, topology: Topology, weights: np.ndarray, stats: HierarchyStats,
+                 fwd: np.ndarray | None = None, bwd: np.ndarray | None = None):
+        self.topology = topology
+        self.n = topology.n
+        #: The input arc weights (CSR data) this hierarchy is customised for.
+        self.weights = weights
+        if fwd is None:
+            start = time.perf_counter()
+            fwd, bwd = topology.customised(weights)
+            stats = replace(stats, customise_s=time.perf_counter() - start)
         self.fwd, self.bwd = fwd, bwd
-        self.weights = None              # the input arc weights (CSR data) of the last customisation
         self.stats = stats
         self._work = None
 
@@ -444,9 +513,7 @@ class Hierarchy:
         """
         graph = csr_matrix(graph)
         n = graph.shape[0]
-        data = graph.data.astype(np.float64)
-        if data.size and (not np.all(np.isfinite(data)) or data.min() < 0):
-            raise ValueError("weights must be finite and ≥ 0")
+        data = _checked_weights(graph)
         t0 = time.perf_counter()
         reused_order = order is not None
         if order is None:
@@ -456,31 +523,12 @@ class Hierarchy:
             if len(order) != n or not np.array_equal(np.sort(order), np.arange(n)):
                 raise ValueError("order must be a permutation of the n nodes")
         t1 = time.perf_counter()
-        rank = np.empty(n, np.int64)
-        rank[order] = np.arange(n)
-        coo = graph.tocoo()
-        rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
-        keep = rows != cols
-        rr, rc = rank[rows[keep]], rank[cols[keep]]
-        sym = csr_matrix((np.ones(2 * len(rr), np.int8), (np.r_[rr, rc], np.r_[rc, rr])), shape=(n, n))
-        sym.sum_duplicates()
-        up_ptr, up_head, parent = _chordal_upward(n, sym.indptr.astype(np.int64), sym.indices.astype(np.int64))
-        indptr = graph.indptr.astype(np.int64)
-        rows_csr = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        cols_csr = graph.indices.astype(np.int64)
-        arc, upward = _input_arcs(rank, up_ptr, up_head, rows_csr, cols_csr)
-        arc[rows_csr == cols_csr] = -1
-        triangles = int(_count_triangles(n, up_ptr))
-        tri = None
-        if triangles <= TRIANGLE_CACHE_MAX:
-            tri = np.empty(triangles, np.int32 if len(up_head) < 2 ** 31 else np.int64)
-            _triangle_arcs(n, up_ptr, up_head, tri)
+        topology = Topology.of(graph, order)
         t2 = time.perf_counter()
-        stats = HierarchyStats(n, int(graph.nnz), len(up_head), triangles, int(_tree_height(parent)),
-                               t1 - t0, t2 - t1, 0.0, reused_order)
-        h = cls(order, up_ptr, up_head, parent, arc, upward, (graph.indptr, graph.indices), tri,
-                None, None, stats)
-        h._customise_in_place(data)
+        triangles = int(_count_triangles(n, topology.up_ptr))
+        stats = HierarchyStats(n, int(graph.nnz), len(topology.up_head), triangles,
+                               int(_tree_height(topology.parent)), t1 - t0, t2 - t1, 0.0, reused_order)
+        h = cls(topology, data, stats)
         log.debug("hierarchy: %s", h.stats)
         return h
 
@@ -494,36 +542,18 @@ class Hierarchy:
         graph = csr_matrix(graph)
         if not self.same_arcs(graph):
             raise ValueError("customise needs the same arcs as the hierarchy's graph; build a new one instead")
-        data = graph.data.astype(np.float64)
-        if data.size and (not np.all(np.isfinite(data)) or data.min() < 0):
-            raise ValueError("weights must be finite and ≥ 0")
-        h = Hierarchy(self.order, self.up_ptr, self.up_head, self.parent, self._arc_of_input, self._upward_input,
-                      self._pattern, self._tri, None, None, self.stats)
-        h._customise_in_place(data)
-        return h
+        return Hierarchy(self.topology, _checked_weights(graph), self.stats)
 
     def same_arcs(self, graph: csr_matrix) -> bool:
         """True when ``graph`` has this hierarchy's nodes and arcs (whatever their weights)."""
-        indptr, indices = self._pattern
-        return graph.shape == (self.n, self.n) and np.array_equal(graph.indptr, indptr) and \
-            np.array_equal(graph.indices, indices)
+        return self.topology.same_arcs(graph)
 
     def for_weights(self, graph: csr_matrix) -> "Hierarchy":
         """This hierarchy if ``graph`` has the weights it was customised with, else :meth:`customise` (same arcs)."""
         graph = csr_matrix(graph)
-        if self.weights is not None and self.same_arcs(graph) and np.array_equal(graph.data, self.weights):
+        if self.same_arcs(graph) and np.array_equal(graph.data, self.weights):
             return self
         return self.customise(graph)
-
-    def _customise_in_place(self, data: np.ndarray) -> None:
-        start = time.perf_counter()
-        w2 = _initial_weights(len(self.up_head), self._arc_of_input, self._upward_input, data)
-        if self._tri is not None:
-            _customise_cached(self.n, self.up_ptr, self._tri, w2)
-        else:
-            _customise_lookup(self.n, self.up_ptr, self.up_head, w2)
-        self.fwd, self.bwd, self.weights = np.ascontiguousarray(w2[:, 0]), np.ascontiguousarray(w2[:, 1]), data
-        self.stats = _replace(self.stats, customise_s=time.perf_counter() - start)
 
     # ------------------------------------------------------------------ disk
     def save(self, path) -> None:
@@ -531,12 +561,12 @@ class Hierarchy:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
-        s = self.stats
+        t, s = self.topology, self.stats
         with open(tmp, "wb") as f:
-            np.savez(f, order=self.order, up_ptr=self.up_ptr, up_head=self.up_head, parent=self.parent,
-                     arc=self._arc_of_input, upward=self._upward_input, indptr=self._pattern[0],
-                     indices=self._pattern[1], fwd=self.fwd, bwd=self.bwd, weights=self.weights,
-                     tri=self._tri if self._tri is not None else np.empty(0, np.int32),
+            np.savez(f, order=t.order, up_ptr=t.up_ptr, up_head=t.up_head, parent=t.parent, arc=t.arc_of_input,
+                     upward=t.upward_input, indptr=t.indptr, indices=t.indices,
+                     triangles=t.triangles if t.triangles is not None else np.empty(0, np.int32),
+                     fwd=self.fwd, bwd=self.bwd, weights=self.weights,
                      stats=np.array([s.nodes, s.arcs, s.triangles, s.tree_height, s.order_s, s.topology_s,
                                      s.customise_s]))
         os.replace(tmp, path)
@@ -546,13 +576,15 @@ class Hierarchy:
         """Read a hierarchy written by :meth:`save`."""
         with np.load(path) as z:
             nodes, arcs, triangles, height, order_s, topology_s, customise_s = z["stats"]
-            tri = z["tri"] if len(z["tri"]) == int(triangles) else None
+            order = z["order"]
+            rank = np.empty(len(order), np.int64)
+            rank[order] = np.arange(len(order))
+            topology = Topology(order, rank, z["up_ptr"], z["up_head"], z["parent"], z["arc"], z["upward"],
+                                z["indptr"], z["indices"],
+                                z["triangles"] if len(z["triangles"]) == int(triangles) else None)
             stats = HierarchyStats(int(nodes), int(arcs), len(z["up_head"]), int(triangles), int(height),
                                    float(order_s), float(topology_s), float(customise_s), False)
-            h = cls(z["order"], z["up_ptr"], z["up_head"], z["parent"], z["arc"], z["upward"],
-                    (z["indptr"], z["indices"]), tri, z["fwd"], z["bwd"], stats)
-            h.weights = z["weights"]
-            return h
+            return cls(topology, z["weights"], stats, z["fwd"], z["bwd"])
 
     def order_for(self, n_total: int) -> np.ndarray:
         """Elimination order for a graph with the same first n nodes plus ``n_total − n`` new ones.
@@ -563,7 +595,7 @@ class Hierarchy:
         """
         if n_total < self.n:
             raise ValueError("the new graph has fewer nodes than the hierarchy")
-        return np.r_[np.arange(self.n, n_total), self.order].astype(np.int64)
+        return np.r_[np.arange(self.n, n_total), self.topology.order].astype(np.int64)
 
     # ------------------------------------------------------------------ queries
     def many_to_many(self, sources, target_groups) -> np.ndarray:
@@ -579,9 +611,10 @@ class Hierarchy:
         self._check(np.r_[sources, nodes])
         out = np.full((len(sources), len(groups)), np.inf)
         if len(sources) and len(groups):
+            t = self.topology
             dist, mark = self._work_arrays()
-            _many_to_many(self.n, self.up_ptr, self.up_head, self.fwd, self.bwd, self.parent,
-                          self.rank[sources], ptr, self.rank[nodes], out, dist, mark)
+            _many_to_many(self.n, t.up_ptr, t.up_head, self.fwd, self.bwd, t.parent, t.rank[sources], ptr,
+                          t.rank[nodes], out, dist, mark)
         return out
 
     def one_to_all(self, sources, out: np.ndarray | None = None) -> np.ndarray:
@@ -596,8 +629,9 @@ class Hierarchy:
         elif out.shape != (len(sources), self.n) or out.dtype != np.float64 or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous float64 array of shape ({len(sources)}, {self.n})")
         if len(sources):
-            _one_to_all(self.n, self.up_ptr, self.up_head, self.fwd, self.bwd, self.parent, self.rank, sources,
-                        out, min(SWEEP_BLOCK, len(sources)))
+            t = self.topology
+            _one_to_all(self.n, t.up_ptr, t.up_head, self.fwd, self.bwd, t.parent, t.rank, sources, out,
+                        min(SWEEP_BLOCK, len(sources)))
         return out
 
     def _work_arrays(self):
@@ -623,7 +657,8 @@ def _tree_height(parent):
     return best
 
 
-def _replace(stats: HierarchyStats, **changes) -> HierarchyStats:
-    from dataclasses import replace
-
-    return replace(stats, **changes)
+def _checked_weights(graph: csr_matrix) -> np.ndarray:
+    data = graph.data.astype(np.float64)
+    if data.size and (not np.all(np.isfinite(data)) or data.min() < 0):
+        raise ValueError("weights must be finite and ≥ 0")
+    return data

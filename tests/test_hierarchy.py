@@ -71,7 +71,7 @@ def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
         new = r.graph.copy()
         new.data = new.data * rng.choice([0.0, 0.3, 1.0, 4.0], len(new.data))
         custom = h.customise(new)
-        assert custom.up_head is h.up_head and custom.stats.triangles == h.stats.triangles
+        assert custom.topology is h.topology and custom.stats.triangles == h.stats.triangles
         ref_new = dijkstra(new, directed=True)
         _assert_same(custom.one_to_all(np.arange(r.n)), ref_new)
         _assert_same(custom.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref_new)
@@ -99,7 +99,7 @@ def test_customise_without_the_triangle_cache_is_the_same(monkeypatch):
     cached = Hierarchy.build(r.graph)
     monkeypatch.setattr(hierarchy, "TRIANGLE_CACHE_MAX", 0)
     looked_up = Hierarchy.build(r.graph)
-    assert cached._tri is not None and looked_up._tri is None
+    assert cached.topology.triangles is not None and looked_up.topology.triangles is None
     np.testing.assert_array_equal(cached.fwd, looked_up.fwd)
     np.testing.assert_array_equal(cached.bwd, looked_up.bwd)
 
@@ -160,7 +160,7 @@ def test_with_weights_faster_and_slower():
         _assert_same(changed.travel_times(np.arange(r.n), np.arange(r.n)), dijkstra(fresh.graph, directed=True))
         assert (changed._overlay is not None) == (factor < 1)
         _assert_same(changed.hierarchy().one_to_all(np.arange(r.n)), dijkstra(fresh.graph, directed=True))
-        assert changed.hierarchy().up_head is r.hierarchy().up_head        # customised, not rebuilt
+        assert changed.hierarchy().topology is r.hierarchy().topology        # customised, not rebuilt
 
 
 def test_disk_cache_is_keyed_by_the_arcs_and_re_customised(monkeypatch, tmp_path):
@@ -261,7 +261,7 @@ def test_bacgiang_every_query_type_matches_networkx(bacgiang):
             G3.add_edge(a_, b_, weight=w_)
     G3.add_nodes_from(router.node_ids.tolist())
     _assert_same(slower.time_to_nearest(parks, [[d] for d in dests]), _nx_rows(G3, slower, dests)[:, parks].T)
-    assert slower.hierarchy().up_head is router.hierarchy().up_head
+    assert slower.hierarchy().topology is router.hierarchy().topology
 
 
 def test_bacgiang_nested_dissection_keeps_search_spaces_small(bacgiang):

@@ -272,12 +272,21 @@ def _relax_up(up_ptr, up_head, w, x, dist):
 
 
 @njit(cache=True)
-def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, group_nodes, out, dist, mark):
-    """out[i, j] = time from rank ``sources[i]`` to the nearest rank of group j (``dist``/``mark`` are work arrays)."""
+def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, group_nodes, out, dist, mark, head):
+    """out[i, j] = time from rank ``sources[i]`` to the nearest rank of group j.
+
+    ``dist`` (inf), ``mark`` (−1) and ``head`` (−1) are work arrays of n items, left as they came.
+    """
     k = len(group_ptr) - 1
-    # 1. Backward walks: every group's nodes at 0, the union of their tree paths in rank order.
+    # 1. Backward walks: every group's nodes at 0, the union of their tree paths in rank order; every
+    #    node reached leaves a bucket entry (group, time), linked from ``head[node]``.
     collected = np.empty(n, np.int64)
-    chunks = [(np.empty(0, np.int64), np.empty(0, np.float64)) for _ in range(0)]
+    cap = 1024
+    b_group = np.empty(cap, np.int64)
+    b_time = np.empty(cap, np.float64)
+    b_next = np.empty(cap, np.int64)
+    b_node = np.empty(cap, np.int64)
+    used = 0
     for j in range(k):
         cnt = 0
         for q in range(group_ptr[j], group_ptr[j + 1]):
@@ -292,34 +301,18 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
             dist[group_nodes[q]] = 0.0
         for q in range(cnt):
             _relax_up(up_ptr, up_head, bwd, nodes[q], dist)
-        vals = np.empty(cnt, np.float64)
+        if used + cnt > cap:
+            cap = max(2 * cap, used + cnt)
+            b_group, b_time = _grown(b_group, cap), _grown(b_time, cap)
+            b_next, b_node = _grown(b_next, cap), _grown(b_node, cap)
         for q in range(cnt):
-            vals[q] = dist[nodes[q]]
-            dist[nodes[q]] = _INF
-        chunks.append((nodes, vals))
-    for x in range(n):
-        if mark[x] != -1:
+            x = nodes[q]
             mark[x] = -1
-    # 2. Buckets: per node, the (group, time) pairs of the backward walks that reached it.
-    count = np.zeros(n + 1, np.int64)
-    for j in range(k):
-        nodes, vals = chunks[j]
-        for q in range(len(nodes)):
-            if vals[q] < _INF:
-                count[nodes[q] + 1] += 1
-    for x in range(n):
-        count[x + 1] += count[x]
-    fill = count[:-1].copy()
-    b_group = np.empty(count[n], np.int64)
-    b_time = np.empty(count[n], np.float64)
-    for j in range(k):
-        nodes, vals = chunks[j]
-        for q in range(len(nodes)):
-            if vals[q] < _INF:
-                x = nodes[q]
-                b_group[fill[x]] = j
-                b_time[fill[x]] = vals[q]
-                fill[x] += 1
+            if dist[x] < _INF:
+                b_group[used], b_time[used], b_next[used], b_node[used] = j, dist[x], head[x], x
+                head[x] = used
+                used += 1
+            dist[x] = _INF
     # 3. Forward walks from each source, scanning the buckets met.
     for i in range(len(sources)):
         s = sources[i]
@@ -333,15 +326,27 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
                     v = dx + fwd[a]
                     if v < dist[y]:
                         dist[y] = v
-                for b in range(count[x], count[x + 1]):
+                b = head[x]
+                while b != -1:
                     v = dx + b_time[b]
                     if v < out[i, b_group[b]]:
                         out[i, b_group[b]] = v
+                    b = b_next[b]
             x = parent[x]
         x = s
         while x != -1:
             dist[x] = _INF
             x = parent[x]
+    for e in range(used):
+        head[b_node[e]] = -1
+
+
+@njit(cache=True)
+def _grown(a, size):
+    """``a`` copied into a longer array of ``size`` items."""
+    out = np.empty(size, a.dtype)
+    out[:len(a)] = a
+    return out
 
 
 @njit(cache=True)
@@ -409,7 +414,8 @@ class Topology:
     (−1 at roots); for every nonzero of the input graph's CSR (``indptr``,
     ``indices``) its arc (``arc_of_input``, −1 for loops) and direction
     (``upward_input``); the arc closing each lower triangle, in enumeration
-    order (``triangles``; None above :data:`TRIANGLE_CACHE_MAX`).
+    order (``triangles``; None above :data:`TRIANGLE_CACHE_MAX`) and how many
+    there are (``triangle_count``).
     """
 
     order: np.ndarray
@@ -422,13 +428,14 @@ class Topology:
     indptr: np.ndarray
     indices: np.ndarray
     triangles: np.ndarray | None
+    triangle_count: int
 
     @property
     def n(self) -> int:
         return len(self.order)
 
     @classmethod
-    def of(cls, graph: csr_matrix, order: np.ndarray) -> "Topology":
+    def of(cls, graph: csr_matrix, order: np.ndarray) -> Topology:
         """Chordal topology of ``graph``'s arcs (both directions) contracted in ``order``."""
         n = graph.shape[0]
         rank = np.empty(n, np.int64)
@@ -449,7 +456,7 @@ class Topology:
         if count <= TRIANGLE_CACHE_MAX:
             triangles = np.empty(count, np.int32 if len(up_head) < 2 ** 31 else np.int64)
             _triangle_arcs(n, up_ptr, up_head, triangles)
-        return cls(order, rank, up_ptr, up_head, parent, arc, upward, graph.indptr, graph.indices, triangles)
+        return cls(order, rank, up_ptr, up_head, parent, arc, upward, graph.indptr, graph.indices, triangles, count)
 
     def same_arcs(self, graph: csr_matrix) -> bool:
         """True when ``graph`` has these nodes and arcs (whatever their weights)."""
@@ -504,7 +511,7 @@ class Hierarchy:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def build(cls, graph: csr_matrix, order: np.ndarray | None = None) -> "Hierarchy":
+    def build(cls, graph: csr_matrix, order: np.ndarray | None = None) -> Hierarchy:
         """Order (unless ``order`` is given), topology and customisation of ``graph`` (n × n CSR, weights ≥ 0).
 
         ``order`` is a permutation of 0 … n−1, least important first — e.g.
@@ -525,14 +532,13 @@ class Hierarchy:
         t1 = time.perf_counter()
         topology = Topology.of(graph, order)
         t2 = time.perf_counter()
-        triangles = int(_count_triangles(n, topology.up_ptr))
-        stats = HierarchyStats(n, int(graph.nnz), len(topology.up_head), triangles,
+        stats = HierarchyStats(n, int(graph.nnz), len(topology.up_head), topology.triangle_count,
                                int(_tree_height(topology.parent)), t1 - t0, t2 - t1, 0.0, reused_order)
         h = cls(topology, data, stats)
         log.debug("hierarchy: %s", h.stats)
         return h
 
-    def customise(self, graph: csr_matrix) -> "Hierarchy":
+    def customise(self, graph: csr_matrix) -> Hierarchy:
         """A hierarchy for new weights on the same graph (same nodes and arcs; weights ≥ 0).
 
         Only the customisation runs: the order and topology are shared with
@@ -548,7 +554,7 @@ class Hierarchy:
         """True when ``graph`` has this hierarchy's nodes and arcs (whatever their weights)."""
         return self.topology.same_arcs(graph)
 
-    def for_weights(self, graph: csr_matrix) -> "Hierarchy":
+    def for_weights(self, graph: csr_matrix) -> Hierarchy:
         """This hierarchy if ``graph`` has the weights it was customised with, else :meth:`customise` (same arcs)."""
         graph = csr_matrix(graph)
         if self.same_arcs(graph) and np.array_equal(graph.data, self.weights):
@@ -572,7 +578,7 @@ class Hierarchy:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path) -> "Hierarchy":
+    def load(cls, path) -> Hierarchy:
         """Read a hierarchy written by :meth:`save`."""
         with np.load(path) as z:
             nodes, arcs, triangles, height, order_s, topology_s, customise_s = z["stats"]
@@ -581,7 +587,7 @@ class Hierarchy:
             rank[order] = np.arange(len(order))
             topology = Topology(order, rank, z["up_ptr"], z["up_head"], z["parent"], z["arc"], z["upward"],
                                 z["indptr"], z["indices"],
-                                z["triangles"] if len(z["triangles"]) == int(triangles) else None)
+                                z["triangles"] if len(z["triangles"]) == int(triangles) else None, int(triangles))
             stats = HierarchyStats(int(nodes), int(arcs), len(z["up_head"]), int(triangles), int(height),
                                    float(order_s), float(topology_s), float(customise_s), False)
             return cls(topology, z["weights"], stats, z["fwd"], z["bwd"])
@@ -612,9 +618,8 @@ class Hierarchy:
         out = np.full((len(sources), len(groups)), np.inf)
         if len(sources) and len(groups):
             t = self.topology
-            dist, mark = self._work_arrays()
             _many_to_many(self.n, t.up_ptr, t.up_head, self.fwd, self.bwd, t.parent, t.rank[sources], ptr,
-                          t.rank[nodes], out, dist, mark)
+                          t.rank[nodes], out, *self._work_arrays())
         return out
 
     def one_to_all(self, sources, out: np.ndarray | None = None) -> np.ndarray:
@@ -637,7 +642,7 @@ class Hierarchy:
     def _work_arrays(self):
         """Work arrays of the query kernels, allocated once per hierarchy and left clean after each query."""
         if self._work is None:
-            self._work = (np.full(self.n, np.inf), np.full(self.n, -1, np.int64))
+            self._work = (np.full(self.n, np.inf), np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64))
         return self._work
 
     def _check(self, idx):

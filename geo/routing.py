@@ -148,7 +148,7 @@ class Router:
 
     def __init__(self, node_ids: np.ndarray, x: np.ndarray, y: np.ndarray, edge_u: np.ndarray,
                  edge_v: np.ndarray, edge_weight: np.ndarray, directed: bool, crs, contract: bool = True,
-                 csr_plan: "_CsrPlan | None" = None):
+                 csr_plan: _CsrPlan | None = None):
         self.node_ids = np.asarray(node_ids)
         self.x = np.asarray(x, dtype=np.float64)
         self.y = np.asarray(y, dtype=np.float64)
@@ -171,7 +171,7 @@ class Router:
         #: (base router, arc tails, arc heads, arc weights): arcs added since ``base`` (see :meth:`add_edges`).
         self._overlay: tuple | None = None
         self._overlay_ends: int | None = None        # number of distinct endpoints of the overlay's arcs
-        self._reorder_from: "Router | None" = None
+        self._reorder_from: Router | None = None
         self._csr64 = None
         #: Dijkstra searches spent by this router's family instead of building a hierarchy (shared list).
         self._searches_spent = [0]
@@ -181,7 +181,7 @@ class Router:
     @classmethod
     def from_arrays(cls, node_ids: Sequence, x: Sequence[float], y: Sequence[float], u: Sequence, v: Sequence,
                     weight: Sequence[float], directed: bool = False, crs=settings.metric_crs,
-                    contract: bool = True) -> "Router":
+                    contract: bool = True) -> Router:
         """Router from plain arrays.
 
         ``node_ids`` (unique), ``x``, ``y`` (metres in ``crs``, default the
@@ -224,7 +224,7 @@ class Router:
 
     @classmethod
     def from_frames(cls, nodes: pd.DataFrame, edges: pd.DataFrame, weight, directed: bool = False,
-                    metric_crs=None, contract: bool = True) -> "Router":
+                    metric_crs=None, contract: bool = True) -> Router:
         """Router from node and edge tables (the layout of :mod:`geo.network`).
 
         ``nodes`` needs ``node_id`` and ``x``/``y`` in degrees (EPSG:4326) —
@@ -248,7 +248,7 @@ class Router:
                                directed=directed, crs=metric_crs, contract=contract)
 
     @classmethod
-    def from_networkx(cls, G, weight: str = "travel_time", metric_crs=None, contract: bool = True) -> "Router":
+    def from_networkx(cls, G, weight: str = "travel_time", metric_crs=None, contract: bool = True) -> Router:
         """Router from a networkx graph (osmnx/pyrosm style).
 
         Nodes need ``x`` and ``y`` attributes. When ``G.graph["crs"]`` is
@@ -292,7 +292,7 @@ class Router:
                                w, directed=G.is_directed(), crs=crs, contract=contract)
 
     def add_edges(self, u_idx: Sequence[int], v_idx: Sequence[int], weight: Sequence[float],
-                  directed: bool | None = None) -> "Router":
+                  directed: bool | None = None) -> Router:
         """A new router with extra edges (a scenario road), by node *index*.
 
         Existing edges stay; where a new edge joins the same two nodes as an
@@ -319,7 +319,7 @@ class Router:
         out._searches_spent = self._searches_spent
         return out
 
-    def with_weights(self, edge_weight: Sequence[float]) -> "Router":
+    def with_weights(self, edge_weight: Sequence[float]) -> Router:
         """A new router with new weights for the same edges (a speed change, a calibration run).
 
         ``edge_weight`` is aligned with :attr:`edge_weight` (input order,
@@ -354,7 +354,7 @@ class Router:
         base, u0, v0, w0 = self._overlay
         return (base, np.r_[u0, arcs_u], np.r_[v0, arcs_v], np.r_[w0, arcs_w])
 
-    def add_nodes(self, node_ids: Sequence, x: Sequence[float], y: Sequence[float]) -> "Router":
+    def add_nodes(self, node_ids: Sequence, x: Sequence[float], y: Sequence[float]) -> Router:
         """A new router with extra (unconnected) nodes appended at the end.
 
         Existing indexes stay valid; the new nodes get indexes n, n+1, …
@@ -969,7 +969,7 @@ class _CsrPlan:
         self.indptr, self.indices, self.directed = indptr, indices, directed
 
     @classmethod
-    def of(cls, n: int, u: np.ndarray, v: np.ndarray, directed: bool) -> "_CsrPlan":
+    def of(cls, n: int, u: np.ndarray, v: np.ndarray, directed: bool) -> _CsrPlan:
         keep = np.flatnonzero(u != v)
         u, v = u[keep], v[keep]
         if not directed:

@@ -399,7 +399,6 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, index, rng, name) 
     if "networkit" in peers:
         peer_t["networkit"] = median_time(lambda: bp.NetworKit(router.n, a_, b_, w_).rows(dests, parks), repeats=3)[1]
     if "pandana" in peers:
-        p_net = dict(net_new)
         peer_t["pandana"] = timed(lambda: bp.Pandana(router.n, a_, b_, w_, net["x"], net["y"]).pairs(parks, dests))[1]
     results[f"{name}_scenario_speed_change"] = with_peers(
         {"fast_s": fast, "nodes": router.n, "max_abs_diff_s": worst_diff(got, exp),
@@ -409,7 +408,6 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, index, rng, name) 
         peer_t, base)
 
     # New road.
-    (scen, (a, b, half)), _ = timed(lambda: new_road(router, rng, main, 0))
     got, fast = median_time(lambda: new_road(router, np.random.default_rng(7), main, 0)[0].time_to_nearest(parks, groups),
                             repeats=5)
     scen = new_road(router, np.random.default_rng(7), main, 0)[0]
@@ -421,8 +419,8 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, index, rng, name) 
                                          for d in dests] for p in parks]))
     got = scen.time_to_nearest(parks, groups)
     au, bu = scen.edge_u[-2:], scen.edge_v[-2:]
-    a2, b2, w2 = np.r_[a_, au], np.r_[b_, bu], np.r_[bp.unique_edges(net)[2], scen.edge_weight[-2:]]
-    a2, b2, w2 = np.r_[bp.unique_edges(net)[0], au], np.r_[bp.unique_edges(net)[1], bu], w2
+    a0, b0, w0 = bp.unique_edges(net)
+    a2, b2, w2 = np.r_[a0, au], np.r_[b0, bu], np.r_[w0, scen.edge_weight[-2:]]
     peer_t = {}
     from pyproj import Transformer
 

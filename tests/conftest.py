@@ -62,3 +62,37 @@ def helsinki_pbf() -> Path:
 def liechtenstein_pbf(shared_data) -> Path:
     """Real OSM extract of Liechtenstein (2013) in ../shared/data/osm_samples."""
     return shared_data / "osm_samples" / "liechtenstein-2013-08-03.osm.pbf"
+
+
+#: Test speeds (km/h) by OSM highway type when maxspeed is missing.
+SPEED_BY_HIGHWAY = {"motorway": 100, "motorway_link": 60, "trunk": 80, "trunk_link": 50, "primary": 60,
+                    "primary_link": 40, "secondary": 50, "secondary_link": 40, "tertiary": 40, "tertiary_link": 30,
+                    "unclassified": 30, "residential": 30, "living_street": 10, "service": 20}
+
+
+def _drive_graph(pbf: Path):
+    """pyrosm's directed drive graph of ``pbf`` with ``travel_time`` (s) from maxspeed or the highway type."""
+    import re
+
+    from pyrosm import OSM
+
+    osm = OSM(str(pbf))
+    nodes, edges = osm.get_network("driving", nodes=True)
+    G = osm.to_graph(nodes, edges, graph_type="networkx")
+    for _, _, data in G.edges(data=True):
+        match = re.match(r"\s*(\d+)", str(data.get("maxspeed") or ""))
+        kmh = float(match.group(1)) if match else SPEED_BY_HIGHWAY.get(str(data.get("highway")), 30)
+        data["travel_time"] = float(data["length"]) / (kmh / 3.6)
+    return G
+
+
+@pytest.fixture(scope="session")
+def liechtenstein_drive_graph(liechtenstein_pbf):
+    """Liechtenstein's drive graph (networkx, directed: one-way streets), read once per session."""
+    return _drive_graph(liechtenstein_pbf)
+
+
+@pytest.fixture(scope="session")
+def helsinki_drive_graph(helsinki_pbf):
+    """Helsinki's drive graph (networkx, directed), read once per session."""
+    return _drive_graph(helsinki_pbf)

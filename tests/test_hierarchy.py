@@ -11,19 +11,15 @@ streets). Disk caching of hierarchies is off here (tests build them cold).
 
 from __future__ import annotations
 
-import re
-
 import networkx as nx
 import numpy as np
 import pyogrio
 import pytest
 from pyproj import Transformer
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo import settings
+from geo import routing, settings
 from geo.hierarchy import Hierarchy
-from geo import routing
 from geo.routing import Router
 
 SPEED_40_KMH = 40 / 3.6
@@ -279,15 +275,8 @@ def test_bacgiang_nested_dissection_keeps_search_spaces_small(bacgiang):
 
 # ---------------------------------------------------------------------- Liechtenstein (directed, one-way)
 @pytest.fixture(scope="module")
-def liechtenstein_directed(liechtenstein_pbf):
-    from pyrosm import OSM
-
-    osm = OSM(str(liechtenstein_pbf))
-    nodes, edges = osm.get_network("driving", nodes=True)
-    G = osm.to_graph(nodes, edges, graph_type="networkx")
-    for _, _, data in G.edges(data=True):
-        match = re.match(r"\s*(\d+)", str(data.get("maxspeed") or ""))
-        data["travel_time"] = float(data["length"]) / ((float(match.group(1)) if match else 30.0) / 3.6)
+def liechtenstein_directed(liechtenstein_drive_graph):
+    G = liechtenstein_drive_graph
     return G, Router.from_networkx(G, metric_crs="EPSG:32632")
 
 

@@ -7,8 +7,6 @@ Every comparison covers all nodes of the graph, to 1e-6 s.
 
 from __future__ import annotations
 
-import re
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -23,10 +21,6 @@ from geo.errors import InputError
 from geo.routing import Router
 
 SPEED_40_KMH = 40 / 3.6  # m/s
-#: Default speeds (km/h) by OSM highway type when maxspeed is missing.
-SPEED_BY_HIGHWAY = {"motorway": 100, "motorway_link": 60, "trunk": 80, "trunk_link": 50, "primary": 60,
-                    "primary_link": 40, "secondary": 50, "secondary_link": 40, "tertiary": 40, "tertiary_link": 30,
-                    "unclassified": 30, "residential": 30, "living_street": 10, "service": 20}
 TO_METRIC = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)
 
 
@@ -36,28 +30,15 @@ def _quiet():
 
 
 # ---------------------------------------------------------------------- fixtures
-def _drive_graph(pbf):
-    from pyrosm import OSM
-
-    osm = OSM(str(pbf))
-    nodes, edges = osm.get_network("driving", nodes=True)
-    G = osm.to_graph(nodes, edges, graph_type="networkx")
-    for _, _, data in G.edges(data=True):
-        match = re.match(r"\s*(\d+)", str(data.get("maxspeed") or ""))
-        kmh = float(match.group(1)) if match else SPEED_BY_HIGHWAY.get(str(data.get("highway")), 30)
-        data["travel_time"] = float(data["length"]) / (kmh / 3.6)
-    return G
-
-
 @pytest.fixture(scope="session")
-def liechtenstein(liechtenstein_pbf):
-    G = _drive_graph(liechtenstein_pbf)
+def liechtenstein(liechtenstein_drive_graph):
+    G = liechtenstein_drive_graph
     return G, Router.from_networkx(G, metric_crs="EPSG:32632")
 
 
 @pytest.fixture(scope="session")
-def helsinki(helsinki_pbf):
-    G = _drive_graph(helsinki_pbf)
+def helsinki(helsinki_drive_graph):
+    G = helsinki_drive_graph
     return G, Router.from_networkx(G, metric_crs="EPSG:32635")
 
 

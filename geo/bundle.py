@@ -12,6 +12,8 @@ Each catalogue entry::
     - file: bacgiang_roads_osm2018_bbox03.gpkg   # path inside the bundle = the --data layout
       from: bacgiang_roads_osm2018_bbox03.gpkg   # path inside the source folder (default: file)
       layers: {edges: [edge_id, u, v, length_m], nodes: [node_id]}   # GeoPackage: layers and columns kept
+      layer_sources: {landuse: raw/…/gis.osm_landuse_a_free_1.shp}   # a layer read from another source file
+      assume_crs: EPSG:4326     # for sources that declare no CRS (Geofabrik shapefiles without .prj)
       columns: [...]            # single-layer vector/CSV: columns kept (default: all)
       bbox: [minx, miny, maxx, maxy]   # vector: keep features intersecting it, clipped to it
       rows: {column: [values]}  # CSV/vector: keep rows whose column is one of the values
@@ -64,6 +66,8 @@ class BundleEntry:
     bbox: tuple = ()
     rows: dict = field(default_factory=dict)
     note: str = ""
+    layer_sources: dict = field(default_factory=dict)
+    assume_crs: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,8 @@ def load_catalogue(path: str | os.PathLike) -> Catalogue:
             file=item["file"], source_file=item.get("from", item["file"]), source=item["source"],
             licence=item["licence"], redistribution=item["redistribution"], attribution=item.get("attribution", ""),
             layers=dict(item.get("layers") or {}), columns=tuple(item.get("columns") or ()),
-            bbox=tuple(item.get("bbox") or ()), rows=dict(item.get("rows") or {}), note=item.get("note", "")))
+            bbox=tuple(item.get("bbox") or ()), rows=dict(item.get("rows") or {}), note=item.get("note", ""),
+            layer_sources=dict(item.get("layer_sources") or {}), assume_crs=item.get("assume_crs", "")))
     files = [e.file for e in entries]
     if len(files) != len(set(files)):
         raise InputError(path, "a file is listed twice")
@@ -143,9 +148,25 @@ def _select(gdf, columns, rows, bbox, path):
     return gdf.reset_index(drop=True)
 
 
+def _read_layer(entry: BundleEntry, source_dir: Path, layer: str) -> tuple[gpd.GeoDataFrame, Path]:
+    """One layer of a GeoPackage entry: from ``layer_sources`` (a file of its own, read in the entry's bbox) or the entry's source."""
+    if layer in entry.layer_sources:
+        path = source_dir / entry.layer_sources[layer]
+        if not path.exists():
+            raise InputError(path, f"source of layer '{layer}' of bundle file '{entry.file}' not found")
+        gdf = gpd.read_file(path, bbox=tuple(entry.bbox) or None)
+    else:
+        path = source_dir / entry.source_file
+        gdf = gpd.read_file(path, layer=layer)
+    if gdf.crs is None and entry.assume_crs:
+        gdf = gdf.set_crs(entry.assume_crs)
+    return gdf, path
+
+
 def _build_one(entry: BundleEntry, source_dir: Path, target: Path) -> None:
     src = source_dir / entry.source_file
-    if not src.exists():
+    own_sources = entry.layers and set(entry.layers) <= set(entry.layer_sources)
+    if not own_sources and not src.exists():
         raise InputError(src, f"source of bundle file '{entry.file}' not found")
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = target.suffix.lower()
@@ -153,7 +174,8 @@ def _build_one(entry: BundleEntry, source_dir: Path, target: Path) -> None:
         if suffix == ".gpkg":
             names = entry.layers or {name: [] for name, _ in pyogrio.list_layers(src)}
             for i, (layer, columns) in enumerate(names.items()):
-                gdf = _select(gpd.read_file(src, layer=layer), columns, entry.rows, entry.bbox, src)
+                gdf, path = _read_layer(entry, source_dir, layer)
+                gdf = _select(gdf, columns, entry.rows, entry.bbox, path)
                 gdf.to_file(tmp, layer=layer, driver="GPKG", SPATIAL_INDEX="NO", mode="a" if i else "w")
         elif suffix in (".geojson", ".json"):
             gdf = _select(gpd.read_file(src), entry.columns, entry.rows, entry.bbox, src)

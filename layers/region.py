@@ -41,6 +41,20 @@ def _bundle_dir() -> Path:
 BUNDLED_DATA_DIR = _bundle_dir()
 
 
+def _bundle_derived(name: str) -> Path | None:
+    """The bundle's copy of ``name`` when the bundle *derives* it (from other source files, e.g. a window of a
+    national shapefile), so that a full data folder such as ``../shared/data``, which holds only the sources,
+    still finds it; None otherwise."""
+    from geo.bundle import CATALOGUE_NAME, load_catalogue
+
+    catalogue = BUNDLED_DATA_DIR / CATALOGUE_NAME
+    entry = load_catalogue(catalogue).entry(name) if catalogue.exists() else None
+    if entry is None or (entry.source_file == entry.file and not entry.layer_sources):
+        return None
+    path = BUNDLED_DATA_DIR / name
+    return path if path.exists() else None
+
+
 def _default_data_dir() -> Path:
     """$BGPLAN_DATA when set, else the open-data bundle."""
     return Path(os.environ["BGPLAN_DATA"]) if os.environ.get("BGPLAN_DATA") else BUNDLED_DATA_DIR
@@ -113,6 +127,8 @@ class Region:
     def data_path(self, name: str) -> Path:
         """Path of a file of the data folder, checked to exist (for names listed inside a section)."""
         path = self.data_dir / name
+        if not path.exists() and (derived := _bundle_derived(name)) is not None:
+            return derived   # made by the bundle from files a full data folder holds under other names
         if not path.exists():
             withheld = self.withheld().get(name)
             if withheld:

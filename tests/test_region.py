@@ -63,3 +63,18 @@ def test_missing_data_file_names_the_layout(tmp_path):
     with pytest.raises(InputError) as info:
         r.path("parks", "points_file")
     assert "bacgiang_industrial_zones_bbox03.geojson" in str(info.value) and "--data" in str(info.value)
+
+
+def test_bundle_derived_files_are_found_from_a_full_data_folder(shared_data):
+    """A file the bundle derives (a window of a national shapefile) is read from the bundle when --data lacks it."""
+    from layers.region import BUNDLED_DATA_DIR, load_region
+
+    region = load_region("bac-giang", data_dir=shared_data)
+    assert not (shared_data / "osm2018_landuse_bbox03.gpkg").exists()
+    assert region.data_path("osm2018_landuse_bbox03.gpkg") == BUNDLED_DATA_DIR / "osm2018_landuse_bbox03.gpkg"
+    # a file the bundle copies under its own name is not substituted: a data folder lacking it is an error
+    import pytest
+    from geo.errors import InputError
+
+    with pytest.raises(InputError, match="file not found"):
+        load_region("bac-giang", data_dir=shared_data / "osm_samples").data_path("industrial_parks_facts.csv")

@@ -231,6 +231,14 @@ def match_osm_landuse(parks: gpd.GeoDataFrame, region: Region, rule: LanduseMatc
 
 
 def _same_name(polygon_name: str, park_name: str) -> bool:
+    """Whether a polygon's name holds the park's name (whole words, folded).
+
+    >>> _same_name("Khu công nghiệp Quế Võ", "KCN Quế Võ"), _same_name("Nhà máy X", "KCN A")
+    (True, False)
+    """
+    import re
+
     from geo.text import park_key
 
-    return park_key(park_name.split(" ", 1)[-1]) in park_key(polygon_name)
+    key = park_key(park_name)
+    return bool(key) and re.search(rf"\b{re.escape(key)}\b", park_key(polygon_name)) is not None

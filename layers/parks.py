@@ -503,9 +503,10 @@ def _planner_parks(region: Region, parks_file) -> gpd.GeoDataFrame:
     parks = _locations(region, parks_file)
     parks["key"] = [key_of(n, k if isinstance(k, str) else "?", aliases) for n, k in zip(parks["name_source"], parks["kind"])]
     inv = park_inventory(region) if "facts_file" in region.section("parks") else pd.DataFrame(columns=INVENTORY_COLUMNS)
-    merged = parks.drop(columns=["status_source"]).merge(inv.drop(columns=["kind", "name"]), on="key", how="left",
-                                                           suffixes=("", "_facts"))
-    merged["area_ha"] = merged["area_ha"].fillna(merged["area_ha_facts"]) if "area_ha_facts" in merged else merged["area_ha"]
+    merged = parks.drop(columns=["status_source"]).merge(
+        inv.drop(columns=["kind", "name"]).rename(columns={"area_ha": "area_ha_sourced", "district": "district_sourced"}),
+        on="key", how="left")
+    merged["area_ha"] = merged["area_ha"].fillna(merged["area_ha_sourced"])
     merged["name"] = [display_name(n, k) for n, k in zip(merged["name_source"], merged["kind"])]
     merged["matched_facts"] = merged.get("listed_in", pd.Series(None, index=merged.index)).notna()
     merged["status_class"] = merged.get("status_class", pd.Series(None, index=merged.index)).fillna("unknown")

@@ -237,12 +237,11 @@ def key_of(name: str, kind, aliases: dict | None = None) -> str:
     >>> key_of("KCN Tân Hưng (VIP project)", "KCN", {"KCN Tân Hưng (VIP project)": "KCN Tân Hưng"})
     'KCN tan hung'
     """
-    name = nfc(name)
+    key = park_key(nfc(name))
     for alias, target in (aliases or {}).items():
-        if fold(alias) == fold(name):
-            name = nfc(target)
-            break
-    return str(kind).upper() + " " + park_key(name)
+        if park_key(alias) == key:
+            return str(kind).upper() + " " + park_key(target)
+    return str(kind).upper() + " " + key
 
 
 def read_facts(path) -> pd.DataFrame:
@@ -449,7 +448,11 @@ def _portal_fallback(region: Region, merged: pd.DataFrame) -> tuple[pd.DataFrame
         portal = _locations(region)
     except WithheldDataError:
         return merged, None
-    portal["key"] = portal["kind"].fillna("?") + " " + portal["name_source"].map(park_key)
+    aliases = name_aliases(region)
+    portal["key"] = [key_of(n, k if isinstance(k, str) else "?", aliases) for n, k in zip(portal["name_source"], portal["kind"])]
+    # a portal point named as one phase of a sourced park ("… giai đoạn I") stands for that park
+    known = set(merged["key"])
+    portal["key"] = [k if k in known else next((p for p in _parent_keys(k) if p in known), k) for k in portal["key"]]
     portal = portal.drop_duplicates("key")
     need = merged["lon"].isna()
     hit = merged.loc[need, "key"].map(portal.set_index("key").geometry)

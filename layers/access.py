@@ -1,4 +1,8 @@
 """Corridor access of industrial parks (or any points): the ``access`` report.
+Parks carrying a position class (:mod:`layers.park_positions`) get
+``position_precision``, ``position_error_m``, ``position_commune_level`` and
+``position_note``: a time from a commune-level point is a district- or
+network-scale figure, not the time from the park's gate.
 
 For every park: minutes to the nearest CT.01 interchange, QL1A, QL37, Kép
 station, Bắc Giang city, Hà Nội, Nội Bài, Lạch Huyện port and the Đồng Đăng

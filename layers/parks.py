@@ -1,12 +1,17 @@
 """Industrial parks (KCN) and clusters (CCN).
 
-Locations come from the iipvietnam.vn portal points (or a planner's own file
-given with ``--parks``); facts (area, status, occupancy) from
-``industrial_parks_facts.csv``, which has no coordinates. The two are joined
-by a normalised Vietnamese name key (:func:`geo.text.park_key`: case, tone
-marks, "KCN"/"Khu công nghiệp"/"CCN"/"Cụm công nghiệp" prefixes and a
-trailing "- Bắc Giang"/"- Bắc Ninh" ignored; phases such as "mở rộng" or
-"giai đoạn 1" kept, since they are separate parks).
+The inventory (:func:`park_inventory`) is every park the sourced files name:
+``industrial_parks_facts.csv`` (area, status, occupancy; no coordinates) and
+``industrial_parks_status_sourced.csv`` (legal statuses with URL and date).
+Positions come from open data (:mod:`layers.park_positions`); the
+iipvietnam.vn portal points (no licence) only fill gaps, flagged, when a
+``--data`` folder holds them; a planner's own file (``--parks``) replaces
+them all. Names are joined by a normalised Vietnamese key
+(:func:`key_of` → :func:`geo.text.park_key`: case, tone marks, "KCN"/"Khu
+công nghiệp"/"CCN"/"Cụm công nghiệp" prefixes and a trailing "- Bắc
+Giang"/"- Bắc Ninh" ignored; phases such as "mở rộng" or "giai đoạn 1"
+kept, since they are separate parks; the region's ``parks: name_aliases``
+first).
 
 Columns of :func:`industrial_parks`
 -----------------------------------
@@ -30,6 +35,13 @@ status_class : the legal status, one of ``operating``, ``established``,
     a status.
 status_source : the source (URL, and date when given) of that status;
     "iipvietnam.vn registry (no status stated)" for ``listed``.
+status_basis : the decision, letter or certificate the status rests on, as
+    the source words it ("Decision 1462/QĐ-TTg"); None when none is named.
+listed_in : "facts", "status", "facts; status", "positions file" or "portal".
+commune : the commune(s) the position's source names.
+position_precision, position_source, position_licence, position_error_m,
+position_note : where the position comes from and how far off it may be
+    (:mod:`layers.park_positions`).
 wastewater_treatment : "yes"/"no" when a source states it, else None
     (unknown). No source read so far states it for any park.
 iip_year : the portal's field named "occupancy" holds a year (2016–2024) or

@@ -39,14 +39,14 @@ def banner_html(summary: dict | None) -> str:
     approx_text = (f" {approx} khu khác chỉ có vị trí cấp xã (vòng tròn = sai số) / {approx} others are placed at commune "
                    "level only (ring = expected error).") if approx else ""
     return (f'<div id="{BANNER_ID}" role="status" style="position:fixed;top:0;left:50%;transform:translateX(-50%);'
-            'z-index:1100;max-width:min(760px,96vw);background:#fff8e1;border:1px solid #e0a800;border-top:0;'
-            'border-radius:0 0 6px 6px;padding:4px 10px;font:13px/1.35 system-ui,sans-serif;color:#3d2c00;'
+            'z-index:1100;max-width:min(620px,70vw);background:#fff8e1;border:1px solid #e0a800;border-top:0;'
+            'border-radius:0 0 6px 6px;padding:3px 10px;font:13px/1.35 system-ui,sans-serif;color:#3d2c00;'
             'box-shadow:0 1px 4px rgba(0,0,0,.25)"><details><summary>'
-            f"<b>{len(missing)}</b> khu, cụm công nghiệp có số liệu nguồn chưa có vị trí và không có trên bản đồ / "
-            f"<b>{len(missing)}</b> sourced parks have no position and are not on this map.{approx_text} "
-            f"Thêm vị trí / give positions: <code>plan.py run --parks FILE</code> (ví dụ / sample: "
-            f"<code>{SAMPLE_PARKS_FILE}</code>)</summary><ul style=\"margin:4px 0;max-height:30vh;overflow:auto\">"
-            f"{items}</ul></details></div>")
+            f"<b>{len(missing)}</b> khu, cụm chưa có vị trí / sourced parks without a position: "
+            f"<code>--parks FILE</code></summary><div>Các khu này có số liệu nguồn nhưng không có trên bản đồ / these parks "
+            f"have sourced facts but are not on this map.{approx_text} Thêm vị trí / give positions: "
+            f"<code>plan.py run --parks FILE</code> (ví dụ / sample: <code>{SAMPLE_PARKS_FILE}</code>).</div>"
+            f"<ul style=\"margin:4px 0;max-height:30vh;overflow:auto\">{items}</ul></details></div>")
 
 
 def add_to_page(html: str, summary: dict | None) -> str:

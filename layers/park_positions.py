@@ -165,17 +165,19 @@ def commune_positions(region: Region, key_of) -> pd.DataFrame:
         key = key_of(r.name_vi, r.kind)
         if not have:
             unplaced[key] = ("no open point for its 2025 commune(s)" if codes else
-                             f"its commune could not be followed to a single 2025 commune ({getattr(r, 'note', '') or 'see communes file'})")
+                             "its commune could not be followed to a single 2025 commune "
+                             f"({getattr(r, 'note', '') or 'see communes file'})")
             continue
         sel = points.loc[have]
         inferred = str(getattr(r, "communes_inferred_from_name", "no")).lower() == "yes"
+        how = "inferred from the park name" if inferred else f"stated by {r.communes_stated_by}"
         rows.append({
             "key": key, "name_vi": nfc(r.name_vi), "kind": str(r.kind).upper(),
             "lon": float(sel["lon"].mean()), "lat": float(sel["lat"].mean()),
             "commune": getattr(r, "communes_2019", None),
             "position_precision": "commune_2025_unit" if len(have) == 1 else "communes_2025_mean",
             "position_source": f"open point of the 2025 commune(s) {', '.join(sel['name_vi'])} ({sel['source'].iloc[0]}); "
-                               f"commune(s) {getattr(r, 'communes_2019', '')} {'inferred from the park name' if inferred else 'stated by ' + str(r.communes_stated_by)}",
+                               f"commune(s) {getattr(r, 'communes_2019', '')} {how}",
             "position_licence": "; ".join(dict.fromkeys(sel["licence"])),
             "position_note": ("commune inferred from the park name; " if inferred else "") +
                              f"2025 commune(s) {'; '.join(map(str, have))}, a few km across: not the park's outline",

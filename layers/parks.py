@@ -353,7 +353,8 @@ def park_inventory(region: Region) -> pd.DataFrame:
                 continue
             if key not in {e["key"] for e in extra}:
                 extra.append({"key": key, "name": nfc(r.name), "kind": str(r.kind).upper(),
-                              "district": getattr(r, "district", None), "area_ha": pd.to_numeric(getattr(r, "area_ha", None), errors="coerce"),
+                              "district": getattr(r, "district", None),
+                              "area_ha": pd.to_numeric(getattr(r, "area_ha", None), errors="coerce"),
                               "area_ha_facts": "", "status": r.status, "occupancy_pct": np.nan,
                               "facts_source": getattr(r, "source_url", None), "listed_in": "status"})
     inv = pd.concat([inv, pd.DataFrame(extra)], ignore_index=True) if extra else inv
@@ -506,7 +507,8 @@ def _upgrade_by_landuse(parks: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataF
         parks.at[i, "position_precision"] = "osm_landuse_match"
         parks.at[i, "position_source"] = (f"OpenStreetMap 2018 landuse=industrial element {m.osm_id} "
                                           f"(https://www.openstreetmap.org/way/{m.osm_id}), {m.outline_area_ha} ha, unnamed; "
-                                          f"matched to the park's {before} point ({m.distance_m:.0f} m away) by the rule in layers/park_positions.py")
+                                          f"matched to the park's {before} point ({m.distance_m:.0f} m away) by the rule "
+                                          "in layers/park_positions.py")
         parks.at[i, "position_licence"] = "ODbL 1.0 (© OpenStreetMap contributors)"
         parks.at[i, "position_note"] = f"was {before}: {parks.at[i, 'position_source']}"
     return parks
@@ -535,7 +537,8 @@ def _planner_parks(region: Region, parks_file) -> gpd.GeoDataFrame:
     for column in PARK_COLUMNS:
         if column not in out:
             out[column] = None
-    out = gpd.GeoDataFrame(out[PARK_COLUMNS + ["key"]], geometry=out.geometry, crs="EPSG:4326").sort_values(["kind", "name"], ignore_index=True)
+    out = gpd.GeoDataFrame(out[PARK_COLUMNS + ["key"]], geometry=out.geometry, crs="EPSG:4326")
+    out = out.sort_values(["kind", "name"], ignore_index=True)
     missing = inv[~inv["key"].isin(out["key"])] if len(inv) else inv
     without = [{"name": r.name, "kind": r.kind, "status_class": r.status_class,
                 "reason": f"not in the planner's file {Path(parks_file).name}"} for r in missing.itertuples(index=False)]

@@ -186,12 +186,13 @@ INVENTORY_SOURCE = ("industrial_parks_facts.csv + industrial_parks_status_source
 #: What each park row compares (like with like).
 _LIKE = {
     "plan": ("trong danh sách có nguồn, mọi tình trạng / in the sourced list, any status",
-             "So với số khu trong quy hoạch 2030 (kế hoạch với kế hoạch); giai đoạn và phần mở rộng là dòng riêng trong danh sách "
-             "/ compared with the number of parks in the 2030 plan (planned with planned); phases and expansions are separate "
-             "rows of the list"),
-    "approved": ("đã thành lập, chấp thuận đầu tư hoặc đang hoạt động / established, approved for investment or operating",
-                 "So với số khu đã được chấp thuận đã công bố (chấp thuận với chấp thuận), không so với mục tiêu 2030 "
-                 "/ compared with the reported number approved (approved with approved), not with the 2030 target"),
+             "So với số khu trong quy hoạch 2030 (kế hoạch với kế hoạch); giai đoạn và phần mở rộng là dòng riêng "
+             "trong danh sách / compared with the number of parks in the 2030 plan (planned with planned); phases and "
+             "expansions are separate rows of the list"),
+    "approved": ("đã thành lập, chấp thuận đầu tư hoặc đang hoạt động / established, approved for investment or "
+                 "operating",
+                 "So với số khu đã được chấp thuận đã công bố (chấp thuận với chấp thuận), không so với mục tiêu "
+                 "2030 / compared with the reported number approved (approved with approved), not with the 2030 target"),
     "operating": ("đang hoạt động / operating",
                   "So với số khu đang hoạt động đã công bố / compared with the reported number operating"),
 }

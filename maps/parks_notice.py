@@ -43,8 +43,8 @@ def banner_html(summary: dict | None) -> str:
             'border-radius:0 0 6px 6px;padding:3px 10px;font:13px/1.35 system-ui,sans-serif;color:#3d2c00;'
             'box-shadow:0 1px 4px rgba(0,0,0,.25)"><details><summary>'
             f"<b>{len(missing)}</b> khu, cụm chưa có vị trí / sourced parks without a position: "
-            f"<code>--parks FILE</code></summary><div>Các khu này có số liệu nguồn nhưng không có trên bản đồ / these parks "
-            f"have sourced facts but are not on this map.{approx_text} Thêm vị trí / give positions: "
+            f"<code>--parks FILE</code></summary><div>Các khu này có số liệu nguồn nhưng không có trên bản đồ / "
+            f"these parks have sourced facts but are not on this map.{approx_text} Thêm vị trí / give positions: "
             f"<code>plan.py run --parks FILE</code> (ví dụ / sample: <code>{SAMPLE_PARKS_FILE}</code>).</div>"
             f"<ul style=\"margin:4px 0;max-height:30vh;overflow:auto\">{items}</ul></details></div>")
 

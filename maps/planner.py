@@ -455,8 +455,9 @@ class _Builder(AnalysisLayers):
         sw += [Swatch(style.fmt_ha(a), "circle", {"fillColor": "#ffffff", "color": "#333", "weight": 1,
                                                    "radius": style.park_radius(a), "fillOpacity": 0.6}) for a in (25, 100, 400)]
         unknown_area = int(areas.isna().sum())
-        note = ("Kích thước theo diện tích / size by area; điểm đánh dấu, không phải ranh giới / markers, not boundaries; "
-                "vòng nét đứt = sai số vị trí (cấp xã) / dashed ring = expected error of an approximate (commune-level) position")
+        note = ("Kích thước theo diện tích / size by area; điểm đánh dấu, không phải ranh giới / markers, not "
+                "boundaries; vòng nét đứt = sai số vị trí (cấp xã) / dashed ring = expected error of an approximate "
+                "(commune-level) position")
         missing = parks_notice.without_position(self.summary)
         if missing:
             note += (f"; {len(missing)} khu chưa có vị trí / sourced parks without a position: "

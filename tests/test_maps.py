@@ -126,7 +126,6 @@ def test_planner_map_layers_on_real_data(planner):
                 "population"):
         assert key in layers, key
     # every placed park is drawn once (KCN + CCN); approximate positions get a ring of their expected error
-    parks = m.bgplan_parks if hasattr(m, "bgplan_parks") else None
     assert layers["parks_kcn"].feature_count >= 20 and layers["parks_ccn"].feature_count >= 20
     assert layers["parks_rings"].feature_count >= 40
     assert "sai số vị trí" in html.lower()

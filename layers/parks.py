@@ -411,7 +411,9 @@ def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     placed = merged["lon"].notna()
     parks = gpd.GeoDataFrame(merged[placed].reset_index(drop=True),
                              geometry=gpd.points_from_xy(merged.loc[placed, "lon"], merged.loc[placed, "lat"]), crs="EPSG:4326")
-    parks = parks[parks.intersects(boundaries.region_polygon(region))].reset_index(drop=True)
+    inside = parks.intersects(boundaries.region_polygon(region))
+    reasons.update({k: "its open position lies outside the region" for k in parks.loc[~inside, "key"]})
+    parks = parks[inside].reset_index(drop=True)
     parks["district"] = district_of(parks, region)
     parks = _upgrade_by_landuse(parks, region)
     parks["position_error_m"] = [pp.error_m(p, classes) for p in parks["position_precision"]]

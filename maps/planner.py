@@ -434,8 +434,8 @@ class _Builder(AnalysisLayers):
             sub = parks[sel]
             keys = [f"{kind}|{s}" for s in statuses[sel]]
             tips = [popups.tooltip_html(r.get("name"), " · ".join([kind, style.fmt_ha(a), style.PARK_STATUS[s]["label"],
-                                                                 _precision_label(r)]))
-                    for (_, r), a, s in zip(sub.iterrows(), areas[sel], statuses[sel])]
+                                                                 _precision_label(r)] + _same_point(parks, i)))
+                    for (i, r), a, s in zip(sub.iterrows(), areas[sel], statuses[sel])]
             pops = list(all_pops[sel])
             radii = [style.park_radius(a) for a in areas[sel]]
             label = style.PARK_KINDS[kind]["label"]
@@ -521,6 +521,17 @@ def region_map_config(region_id: str | None) -> dict:
     except Exception as exc:          # an unknown region id: the map is still drawn, with generic texts
         log.warning("no map settings for region %r: %s", region_id, exc)
         return {}
+
+
+def _same_point(parks, index) -> list[str]:
+    """["cùng điểm / same point: A, B"] when other parks share this park's position (commune-level points), else []."""
+    geom = parks.geometry
+    here = geom.loc[index]
+    if here is None or here.is_empty or here.geom_type != "Point":
+        return []
+    others = [str(n) for i, n, g in zip(parks.index, parks["name"], geom)
+              if i != index and g is not None and g.geom_type == "Point" and g.distance(here) < 1e-6]
+    return [f"cùng điểm / same point: {', '.join(others)}"] if others else []
 
 
 def _precision_label(row) -> str:

@@ -14,6 +14,7 @@ Each catalogue entry::
       layers: {edges: [edge_id, u, v, length_m], nodes: [node_id]}   # GeoPackage: layers and columns kept
       layer_sources: {landuse: raw/…/gis.osm_landuse_a_free_1.shp}   # a layer read from another source file
       assume_crs: EPSG:4326     # for sources that declare no CRS (Geofabrik shapefiles without .prj)
+      origin: project           # compiled by the project and kept in the bundle itself (no copy in the source folder)
       columns: [...]            # single-layer vector/CSV: columns kept (default: all)
       bbox: [minx, miny, maxx, maxy]   # vector: keep features intersecting it, clipped to it
       rows: {column: [values]}  # CSV/vector: keep rows whose column is one of the values
@@ -68,6 +69,7 @@ class BundleEntry:
     note: str = ""
     layer_sources: dict = field(default_factory=dict)
     assume_crs: str = ""
+    origin: str = "source"      # "project": the bundle's own copy is the original (a file the project compiled)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,10 @@ def load_catalogue(path: str | os.PathLike) -> Catalogue:
             licence=item["licence"], redistribution=item["redistribution"], attribution=item.get("attribution", ""),
             layers=dict(item.get("layers") or {}), columns=tuple(item.get("columns") or ()),
             bbox=tuple(item.get("bbox") or ()), rows=dict(item.get("rows") or {}), note=item.get("note", ""),
-            layer_sources=dict(item.get("layer_sources") or {}), assume_crs=item.get("assume_crs", "")))
+            layer_sources=dict(item.get("layer_sources") or {}), assume_crs=item.get("assume_crs", ""),
+            origin=str(item.get("origin", "source"))))
+        if entries[-1].origin not in ("source", "project"):
+            raise InputError(path, f"entry {item['file']!r}: origin must be 'source' or 'project'")
     files = [e.file for e in entries]
     if len(files) != len(set(files)):
         raise InputError(path, "a file is listed twice")
@@ -163,8 +168,18 @@ def _read_layer(entry: BundleEntry, source_dir: Path, layer: str) -> tuple[gpd.G
     return gdf, path
 
 
-def _build_one(entry: BundleEntry, source_dir: Path, target: Path) -> None:
+def _build_one(entry: BundleEntry, source_dir: Path, target: Path, catalogue_dir: Path | None = None) -> None:
     src = source_dir / entry.source_file
+    if entry.origin == "project" and catalogue_dir is not None:
+        src = catalogue_dir / entry.file      # the project's own compilation, kept in the bundle
+        if not src.exists():
+            raise InputError(src, f"project-compiled bundle file '{entry.file}' not found")
+        if src.resolve() == target.resolve():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(src, tmp)
+        return
     own_sources = entry.layers and set(entry.layers) <= set(entry.layer_sources)
     if not own_sources and not src.exists():
         raise InputError(src, f"source of bundle file '{entry.file}' not found")
@@ -225,7 +240,7 @@ def build_bundle(source_dir: str | os.PathLike, target_dir: str | os.PathLike, c
     manifest = {}
     for entry in tqdm(catalogue.entries, desc="bundle", unit="file", disable=not progress):
         target = target_dir / entry.file
-        _build_one(entry, source_dir, target)
+        _build_one(entry, source_dir, target, catalogue_dir=catalogue.path.parent)
         manifest[entry.file] = {"bytes": target.stat().st_size, "digest": content_digest(target),
                                 "licence": entry.licence, "redistribution": entry.redistribution}
     with atomic_path(target_dir / MANIFEST_NAME) as tmp:

@@ -1,4 +1,8 @@
 """Corridor access of industrial parks (or any points): the ``access`` report.
+Parks carrying a position class (:mod:`layers.park_positions`) get
+``position_precision``, ``position_error_m``, ``position_commune_level`` and
+``position_note``: a time from a commune-level point is a district- or
+network-scale figure, not the time from the park's gate.
 
 For every park: minutes to the nearest CT.01 interchange, QL1A, QL37, Kép
 station, Bắc Giang city, Hà Nội, Nội Bài, Lạch Huyện port and the Đồng Đăng
@@ -227,9 +231,11 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
                            geometry=parks.geometry.reset_index(drop=True), crs=parks.crs)
     out["network"] = net.network_name
     out["network_note"] = net.note
+    _add_precision(out, parks)
     out.attrs["summary"] = {
         "network": net.network_name,
         "origins": int(len(out)),
+        "commune_level_origins": int(out["position_commune_level"].sum()) if "position_commune_level" in out else 0,
         "not_connected": int(out["snap_m"].isna().sum()),
         "missing_targets": missing,
         "median_minutes": {c.removeprefix("minutes_to_"): round(float(out[c].median()), 1)
@@ -237,6 +243,22 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         "ranges": None if bounds is None else "minutes_low_to_<target> / minutes_high_to_<target>: assumed speeds at the bounds of the speed model",
     }
     return out
+
+
+def _add_precision(out: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> None:
+    """Position precision of each origin (``position_precision``, ``position_error_m``, ``position_commune_level``,
+    ``position_note``): a time from a commune-level position is the time from a point a few km from the park."""
+    if "position_precision" not in parks:
+        return
+    from layers.park_positions import COMMUNE_LEVEL
+
+    precision = parks["position_precision"].reset_index(drop=True)
+    out["position_precision"] = precision
+    out["position_error_m"] = pd.to_numeric(parks.get("position_error_m"), errors="coerce").reset_index(drop=True)
+    out["position_commune_level"] = precision.isin(COMMUNE_LEVEL)
+    out["position_note"] = np.where(out["position_commune_level"],
+                                    "times from a commune-level point (about " + (out["position_error_m"] / 1000).round(1).astype(str)
+                                    + " km from the park at most, by its class): district/network-scale figures, not the gate", "")
 
 
 def _catchment(router: Router, array, profile, region: Region, cfg, within=None) -> Catchment:

@@ -91,6 +91,9 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
             out["destinations"] = region.destinations()
         elif step == "parks":
             out["industrial_parks"] = parks.region_parks(region, parks_file=parks_file, osm_industrial=osm_industrial)
+            inventory = out["industrial_parks"].attrs.get("inventory")
+            if inventory is not None and len(inventory):   # every sourced park, placed or not: indicator counts
+                tables["industrial_parks_inventory"] = _inventory_table(inventory, out["industrial_parks"])
             if osm_industrial is not None and len(osm_industrial) and "parks" in region.config:
                 outlines = parks.attach_outlines(out["industrial_parks"], osm_industrial, region.metric_crs)
                 if len(outlines):
@@ -129,6 +132,16 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
         "map": dict(region.config.get("map") or {}),   # map labels and highlights (maps/planner.py)
     }
     return LayerSet(layers=out, tables=tables, population=population_raster, summary=summary)
+
+
+def _inventory_table(inventory: pd.DataFrame, placed: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The sourced park inventory with each park's position precision ("none" and the reason when it has no position)."""
+    table = inventory.copy()
+    precision = dict(zip(placed.get("key", pd.Series(dtype=object)), placed.get("position_precision", pd.Series(dtype=object))))
+    reasons = {w["name"]: w["reason"] for w in (placed.attrs.get("summary") or {}).get("without_position", [])}
+    table["position_precision"] = [precision.get(k, "none") for k in table["key"]]
+    table["position_note"] = [reasons.get(n, "") for n in table["name"]]
+    return table
 
 
 def _jsonable(value):
@@ -172,6 +185,11 @@ def summary_lines(summary: dict) -> list[str]:
         kinds = ", ".join(f"{n} {k} ({p['area_ha_by_kind'].get(k, 0):,.0f} ha)" for k, n in p["by_kind"].items())
         lines.append(f"  industrial parks: {kinds}; {p['matched_with_facts']} joined with sourced facts, "
                      f"{len(p['locations_without_facts'])} without facts, {len(p['facts_without_location'])} fact rows without a location")
+        if p.get("by_position_precision"):
+            lines.append("  park positions by precision: " + ", ".join(f"{k} {v}" for k, v in p["by_position_precision"].items()))
+        if p.get("without_position"):
+            lines.append(f"  {len(p['without_position'])} sourced park(s) without a position (left out of per-park figures; "
+                         "give them with --parks FILE): " + ", ".join(w["name"] for w in p["without_position"]))
     c = layers.get("corridors", {})
     if c:
         def describe(cid, v):

@@ -15,8 +15,8 @@ rescaled per former district to the 2019 census, :func:`layers.population.popula
 
    * ``polygon`` — the commune polygons of ``--communes FILE``: the cells
      whose centre lies inside the polygon (exact for the 1-km grid);
-   * ``nearest cells to point`` — no polygon, but a point (the OSM place of
-     the same name): the cells of the unit's former district(s) nearest the
+   * ``nearest cells to point`` — no polygon, but a point (the unit's open
+     point, ``communes.points_file``, or an OSM place of the same name): the cells of the unit's former district(s) nearest the
      point, taken in order of distance until they hold the unit's 2019
      population (an approximation: the real commune outline is unknown, so
      the cells may belong partly to neighbours);
@@ -219,16 +219,16 @@ def commune_access(region: Region, report: gpd.GeoDataFrame, mapping: pd.DataFra
             if code not in district_union:
                 district_union[code] = units[[(pv, d) in keys for pv, d in zip(units["province_vi"], units["district"])]].union_all()
             if not district_union[code].buffer(0.01).contains(geom.iloc[i]):
-                row["access_note"] = ("the OSM place of this name lies outside the unit's former district(s): "
+                row["access_note"] = ("the unit's point lies outside its former district(s): "
                                       "not used; no polygon, so access unknown")
             else:
                 chosen = cells_near_point(cells_xy, people, candidates, (p.x, p.y), float(unit["population"]))
                 row["access_method"] = (f"nearest cells to point: the {chosen.size} WorldPop cells of the former "
-                                        f"district(s) nearest the OSM place, holding the 2019 population (approximate: "
+                                        f"district(s) nearest the unit's point, holding the 2019 population (approximate: "
                                         f"no commune polygon)")
         else:
-            row["access_note"] = ("no commune polygon (none offline; give --communes FILE) and no OSM place of this "
-                                  "name: the unit's population cannot be placed on the grid, so access is unknown")
+            row["access_note"] = ("no commune polygon (none offline; give --communes FILE), no open point and no OSM place "
+                                  "of this name: the unit's population cannot be placed on the grid, so access is unknown")
         row.update(_figures(chosen, people, times, options, unit, fast=fast, slow=slow))
         if chosen is not None and chosen.size:
             row["access_cells"] = int(chosen.size)

@@ -280,10 +280,16 @@ def _park_communes(parks: gpd.GeoDataFrame, mapping: pd.DataFrame, units: pd.Dat
         for name in (m["commune"], m["commune_2024"]):
             old.setdefault((name_key(m["district"]), _key(name)), set()).add(m["code"])
     codes = []
-    for address, district in zip(parks.get("address", pd.Series(index=parks.index, dtype=object)), parks.get("district", pd.Series(index=parks.index, dtype=object))):
+    communes = parks.get("commune", pd.Series(index=parks.index, dtype=object))
+    for address, district, listed in zip(parks.get("address", pd.Series(index=parks.index, dtype=object)),
+                                         parks.get("district", pd.Series(index=parks.index, dtype=object)), communes):
         code = np.nan
+        names = []
         if isinstance(address, str):
             names = re.findall(r"(?:xã|phường|thị trấn)\s+([^,;]+)", nfc(address), flags=re.IGNORECASE)
+        if not names and isinstance(listed, str):     # the communes an open position names ("Quang Châu; Vân Trung")
+            names = [re.sub(r"\s*\(.*$", "", re.sub(r"^(TT|xã|phường)\s+", "", n.strip(), flags=re.I)) for n in listed.split(";")][:1]
+        if names:
             for name in names:
                 k = name_key(name.strip())
                 hits = old.get((name_key(district), k)) if isinstance(district, str) else None
@@ -353,7 +359,12 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
         unplaced = None
 
     out = out.reset_index()
-    geometry, location = _locations(out, places, polygons, mapping=mapping, region=region)
+    points = None
+    if region.section("communes").get("points_file"):
+        from layers.park_positions import read_commune_points
+
+        points = read_commune_points(region, "communes", "points_file")
+    geometry, location = _locations(out, places, polygons, mapping=mapping, region=region, points=points)
     out["location"] = location
     out = gpd.GeoDataFrame(out.drop(columns=["key"]), geometry=geometry, crs="EPSG:4326")
     access_summary = None
@@ -379,12 +390,13 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
 
 
 def _locations(out: pd.DataFrame, places, polygons, mapping: pd.DataFrame | None = None,
-               region: Region | None = None) -> tuple[gpd.GeoSeries, list]:
-    """Geometry per commune: given polygons (by code or name), else the OSM place of the same name,
+               region: Region | None = None, points: pd.DataFrame | None = None) -> tuple[gpd.GeoSeries, list]:
+    """Geometry per commune: given polygons (by code or name), else the unit's open point
+    (``communes.points_file``: accepted rows, matched by name, then code), else the OSM place of the same name,
     else the OSM place named like one of its 2019 communes inside that commune's former district
     (:func:`_places_of_2019_communes`)."""
     geoms = [None] * len(out)
-    notes = ["no polygon offline and no OSM place of this name"] * len(out)
+    notes = ["no polygon offline, no open point and no OSM place of this name"] * len(out)
     if polygons is not None and len(polygons):
         polys = polygons.to_crs("EPSG:4326")
         if "code" in polys:
@@ -398,6 +410,17 @@ def _locations(out: pd.DataFrame, places, polygons, mapping: pd.DataFrame | None
         for i, k in enumerate(keys):
             if k in lookup:
                 geoms[i], notes[i] = lookup[k], "polygon (--communes)"
+    if points is not None and len(points):
+        from shapely.geometry import Point
+
+        by_name = {_key(n): r for n, r in zip(points["name_vi"], points.itertuples(index=False))}
+        by_code = {int(c): r for c, r in zip(points["code"], points.itertuples(index=False))}
+        for i, (code, name) in enumerate(zip(out["code"], out["name_vi"])):
+            hit = by_name.get(_key(name)) or by_code.get(int(code))
+            if geoms[i] is None and hit is not None:
+                geoms[i] = Point(float(hit.lon), float(hit.lat))
+                notes[i] = (f"point: open point of the 2025 unit ({hit.source}; {hit.licence}); checked to lie in its "
+                            "former district(s); not the commune's outline")
     if places is not None and len(places):
         pts = places.to_crs("EPSG:4326")
         counts = pts["name"].map(_key).value_counts()

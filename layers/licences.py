@@ -29,7 +29,8 @@ LAYER_INPUTS = {
     "province": [("boundary", "districts_file"), ("boundary", "file")],
     "districts": [("boundary", "districts_file"), ("boundary", "file")],
     "neighbours": [("boundary", "neighbours_file"), ("boundary", "file")],
-    "industrial_parks": [("parks", "points_file"), ("parks", "facts_file")],
+    "industrial_parks": [("parks", "positions_file"), ("parks", "communes_file"), ("parks", "commune_points_file"),
+                         ("parks", "points_file"), ("parks", "facts_file"), ("parks", "status_file")],
     "corridors": [("road_network", "file"), ("reference_roads", "file")],
     "railways": [("railways", "lines_file"), ("railways", "named_lines_file")],
     "stations": [("railways", "stations_file")],
@@ -38,8 +39,10 @@ LAYER_INPUTS = {
     "district_population": [("census", "district_file"), ("population_raster", "file")],
     "population": [("population_raster", "file"), ("census", "district_file")],
     # analyses that publish park points and names inherit the parks' licence
-    "access": [("parks", "points_file"), ("parks", "facts_file"), ("road_network", "file")],
-    "scenario": [("parks", "points_file"), ("parks", "facts_file"), ("road_network", "file")],
+    "access": [("parks", "positions_file"), ("parks", "communes_file"), ("parks", "commune_points_file"),
+               ("parks", "points_file"), ("parks", "facts_file"), ("road_network", "file")],
+    "scenario": [("parks", "positions_file"), ("parks", "communes_file"), ("parks", "commune_points_file"),
+                 ("parks", "points_file"), ("parks", "facts_file"), ("road_network", "file")],
 }
 
 _OSM = {"source": "OpenStreetMap extract given with --osm", "licence": "ODbL 1.0", "redistribution": "allowed",
@@ -75,6 +78,8 @@ def layer_licences(region: Region, parks_file=None, osm=None, layer_names=None) 
             name = (region.config.get(section) or {}).get(key)
             if not name:
                 continue
+            if parks_file is not None and key in ("positions_file", "communes_file", "commune_points_file"):
+                continue  # a planner's file replaces the open positions
             if key == "points_file":
                 if parks_file is not None:
                     files.append(Path(parks_file).name)

@@ -1,12 +1,17 @@
 """Industrial parks (KCN) and clusters (CCN).
 
-Locations come from the iipvietnam.vn portal points (or a planner's own file
-given with ``--parks``); facts (area, status, occupancy) from
-``industrial_parks_facts.csv``, which has no coordinates. The two are joined
-by a normalised Vietnamese name key (:func:`geo.text.park_key`: case, tone
-marks, "KCN"/"Khu công nghiệp"/"CCN"/"Cụm công nghiệp" prefixes and a
-trailing "- Bắc Giang"/"- Bắc Ninh" ignored; phases such as "mở rộng" or
-"giai đoạn 1" kept, since they are separate parks).
+The inventory (:func:`park_inventory`) is every park the sourced files name:
+``industrial_parks_facts.csv`` (area, status, occupancy; no coordinates) and
+``industrial_parks_status_sourced.csv`` (legal statuses with URL and date).
+Positions come from open data (:mod:`layers.park_positions`); the
+iipvietnam.vn portal points (no licence) only fill gaps, flagged, when a
+``--data`` folder holds them; a planner's own file (``--parks``) replaces
+them all. Names are joined by a normalised Vietnamese key
+(:func:`key_of` → :func:`geo.text.park_key`: case, tone marks, "KCN"/"Khu
+công nghiệp"/"CCN"/"Cụm công nghiệp" prefixes and a trailing "- Bắc
+Giang"/"- Bắc Ninh" ignored; phases such as "mở rộng" or "giai đoạn 1"
+kept, since they are separate parks; the region's ``parks: name_aliases``
+first).
 
 Columns of :func:`industrial_parks`
 -----------------------------------
@@ -30,6 +35,13 @@ status_class : the legal status, one of ``operating``, ``established``,
     a status.
 status_source : the source (URL, and date when given) of that status;
     "iipvietnam.vn registry (no status stated)" for ``listed``.
+status_basis : the decision, letter or certificate the status rests on, as
+    the source words it ("Decision 1462/QĐ-TTg"); None when none is named.
+listed_in : "facts", "status", "facts; status", "positions file" or "portal".
+commune : the commune(s) the position's source names.
+position_precision, position_source, position_licence, position_error_m,
+position_note : where the position comes from and how far off it may be
+    (:mod:`layers.park_positions`).
 wastewater_treatment : "yes"/"no" when a source states it, else None
     (unknown). No source read so far states it for any park.
 iip_year : the portal's field named "occupancy" holds a year (2016–2024) or
@@ -48,6 +60,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -58,6 +71,7 @@ from geo.errors import InputError, WithheldDataError
 from geo.text import fold, nfc, park_key
 from geo.vector import keep_in_area, read_table, read_vector
 from layers import boundaries
+from layers import park_positions as pp
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -151,11 +165,14 @@ def occupancy_from_status(status) -> float:
 STATUS_CLASSES = ("operating", "established", "planned", "listed", "unknown")
 _STATUS_WORDS = (
     ("operating", ("operating", "operational", "filled", "occupied", "dang hoat dong")),
-    ("established", ("established", "thanh lap", "investment policy approved", "approved by pm for investment",
+    ("established", ("established", "establishment approved", "thanh lap", "investment policy approved",
+                     "approved by pm for investment", "approved by prime minister for investment", "investment certificate",
                      "in-principle", "site clearance", "construction", "under way")),
     ("planned", ("planned", "plan", "appraisal", "draft", "quy hoach")),
     ("listed", ("listed",)),
 )
+_BASIS = re.compile(r"(?:Decision|Quyết định|QĐ)\s*(?:số\s*)?\d+/[^\s,;)]+|(?:PM\s+)?letter\s+\d+/[^\s,;)]+|"
+                    r"investment certificate(?: granted)?|investment policy approved[^;,(]*", re.I)
 
 
 def status_class_of(text) -> str:
@@ -165,6 +182,8 @@ def status_class_of(text) -> str:
     ('operating', 'planned')
     >>> status_class_of("investment policy approved by Prime Minister (Nov 2022)"), status_class_of(None)
     ('established', 'unknown')
+    >>> status_class_of("establishment approved by Decision 1462/QĐ-TTg"), status_class_of("investment certificate granted")
+    ('established', 'established')
     """
     if not isinstance(text, str) or not text.strip():
         return "unknown"
@@ -175,36 +194,72 @@ def status_class_of(text) -> str:
     return "unknown"
 
 
-def read_statuses(paths) -> pd.DataFrame:
-    """Status statements by park key from the sourced tables: ``key``, ``status_class``, ``status_source``.
+def status_basis_of(*texts) -> str | None:
+    """The decision, letter or certificate a status statement rests on, as the source words it; None when none.
+
+    >>> status_basis_of("establishment approved by Decision 1462/QĐ-TTg")
+    'Decision 1462/QĐ-TTg'
+    >>> status_basis_of("added to IZ development plan (PM letter 216/TTg-CN)", None)
+    'PM letter 216/TTg-CN'
+    >>> status_basis_of("operating") is None
+    True
+    """
+    found = []
+    for text in texts:
+        if isinstance(text, str):
+            found += [m.group(0).strip() for m in _BASIS.finditer(nfc(text))]
+    return "; ".join(dict.fromkeys(found)) or None
+
+
+def read_statuses(paths, aliases: dict | None = None) -> pd.DataFrame:
+    """Status statements by park key from the sourced tables: ``key``, ``status_class``, ``status_source``, ``status_basis``.
 
     Rows named "ALL …" are province totals, not parks, and are left out
     (the indicators page reads them from ``maps/indicators.yaml``). Several
-    statements of one park fold to the most advanced class, with its source.
+    statements of one park fold to the most advanced class, with its source
+    and the decision or certificate it names (``status_basis``, from the
+    status text or the row's note). ``aliases`` maps a name as a status file
+    words it to the park it describes (``parks: name_aliases`` of the region).
     """
     rows = []
     for path in paths:
         table = read_table(path, required=("name", "kind", "status"))
         url = table["source_url"] if "source_url" in table else table.get("source", pd.Series(None, index=table.index))
         date = table["source_date"] if "source_date" in table else pd.Series(None, index=table.index)
-        for name, kind, status, u, d in zip(table["name"], table["kind"], table["status"], url, date):
+        note = table["note"] if "note" in table else pd.Series(None, index=table.index)
+        for name, kind, status, u, d, n in zip(table["name"], table["kind"], table["status"], url, date, note):
             if not isinstance(name, str) or fold(name).startswith("all ") or str(kind).upper() not in ("KCN", "CCN"):
                 continue
             source = str(u) if isinstance(u, str) and u else str(path.name if hasattr(path, "name") else path)
             if isinstance(d, str) and d:
                 source += f" ({d})"
-            rows.append({"key": str(kind).upper() + " " + park_key(name), "status_class": status_class_of(status),
-                         "status_source": source})
-    table = pd.DataFrame(rows, columns=["key", "status_class", "status_source"])
+            rows.append({"key": key_of(name, kind, aliases), "status_class": status_class_of(status),
+                         "status_text": status, "status_source": source, "status_basis": status_basis_of(status, n)})
+    table = pd.DataFrame(rows, columns=["key", "status_class", "status_text", "status_source", "status_basis"])
     table = table[table["status_class"] != "unknown"]
     table["rank"] = table["status_class"].map(STATUS_CLASSES.index)
     return table.sort_values(["key", "rank"], kind="stable").drop_duplicates("key").drop(columns="rank")
 
 
+def key_of(name: str, kind, aliases: dict | None = None) -> str:
+    """Join key of a park: kind + :func:`geo.text.park_key`, after the region's name aliases.
+
+    >>> key_of("KCN Yên Sơn – Bắc Lũng", "KCN") == key_of("KCN Yên Sơn - Bắc Lũng", "KCN")
+    True
+    >>> key_of("KCN Tân Hưng (VIP project)", "KCN", {"KCN Tân Hưng (VIP project)": "KCN Tân Hưng"})
+    'KCN tan hung'
+    """
+    key = park_key(nfc(name))
+    for alias, target in (aliases or {}).items():
+        if park_key(alias) == key:
+            return str(kind).upper() + " " + park_key(target)
+    return str(kind).upper() + " " + key
+
+
 def read_facts(path) -> pd.DataFrame:
     """The facts table, one row per park key (several sources folded together)."""
     table = read_table(path, required=("name", "kind"))
-    table["key"] = table["kind"].str.upper() + " " + table["name"].map(park_key)
+    table["key"] = [key_of(n, k) for n, k in zip(table["name"], table["kind"])]
     table["occupancy_pct"] = table.get("status", pd.Series(dtype=object)).map(occupancy_from_status)
     table["area_ha"] = pd.to_numeric(table.get("area_ha"), errors="coerce")
 
@@ -257,102 +312,247 @@ def _locations(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     }, geometry=raw.geometry.values, crs="EPSG:4326")
 
 
-def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
-    """KCN and CCN of the region with sourced facts joined by name.
+def name_aliases(region: Region) -> dict:
+    """``{name as a source words it: park it describes}`` (``parks: name_aliases`` of the region)."""
+    return {nfc(k): nfc(v) for k, v in (region.section("parks").get("name_aliases") or {}).items()}
 
-    ``attrs["summary"]`` holds counts and hectares by kind, and the names that
-    did not match (locations without facts; facts without a location).
+
+def park_inventory(region: Region) -> pd.DataFrame:
+    """Every park the sourced files name (facts file and status file), one row per park, with or without a position.
+
+    Columns: ``key``, ``name``, ``kind``, ``district`` (as the source gives
+    it), ``area_ha`` (first sourced figure; NaN = unknown), ``area_ha_facts``,
+    ``occupancy_pct``, ``status``, ``status_class``, ``status_source``,
+    ``status_basis`` (decision, letter or certificate), ``facts_source``,
+    ``listed_in`` ("facts", "status" or both). Rows of the status file that
+    describe a phase of a facts park under a shorter name (``KCN Hòa Phú
+    (mở rộng)`` for ``… mở rộng giai đoạn 1``) fold into it. Indicator counts
+    are taken from this table, not from the placed points.
     """
+    aliases = name_aliases(region)
     facts_path = region.path("parks", "facts_file")
     facts = read_facts(facts_path)
-    try:
-        parks = _locations(region, parks_file)
-    except WithheldDataError as exc:
-        return _without_positions(facts, str(exc))
-    parks["key"] = parks["kind"].fillna("?") + " " + parks["name_source"].map(park_key)
-    merged = parks.merge(facts, on="key", how="left")
-    # A location that is one phase of a park ("giai đoạn I") takes the whole
-    # park's facts when it has none of its own, and says so in facts_match.
-    exact = merged["facts_name"].notna()
-    merged["facts_match"] = np.where(exact, "exact", None)
-    by_key = facts.set_index("key")
-    for i in merged.index[~exact]:
-        parent = next((k for k in _parent_keys(merged.at[i, "key"]) if k in by_key.index), None)
-        if parent is not None:
-            for column in by_key.columns:
-                merged.at[i, column] = by_key.at[parent, column]
-            merged.at[i, "facts_match"] = "parent park (this location is one phase of it)"
-    merged["matched_facts"] = merged["facts_name"].notna()
-    merged["kind"] = merged["kind"].fillna(merged["facts_kind"])
-    merged["name"] = [display_name(n, k) for n, k in zip(merged["name_source"], merged["kind"])]
-    status = merged["status"].fillna(merged["status_source"]) if "status_source" in merged else merged["status"]
-    merged["status"] = status.fillna("unknown (listed on iipvietnam.vn)" if parks_file is None else "unknown")
-    merged["area_ha_facts"] = merged["area_ha_facts"].fillna("")
     status_paths = [facts_path]
     if region.section("parks").get("status_file"):
         status_paths.insert(0, region.path("parks", "status_file"))
-    statuses = read_statuses(status_paths).set_index("key")
-    cls, src = [], []
-    for key in merged["key"]:
-        hit = next((k for k in [key, *_parent_keys(key)] if k in statuses.index), None)
+    statuses = read_statuses(status_paths, aliases)
+    inv = facts.rename(columns={"facts_name": "name", "facts_kind": "kind", "facts_district": "district"})
+    inv["area_ha"] = [pd.to_numeric(a.split(";")[0], errors="coerce") if isinstance(a, str) and a else np.nan
+                      for a in inv["area_ha_facts"]]
+    inv["listed_in"] = "facts"
+    extra = []
+    if region.section("parks").get("status_file"):
+        table = read_table(region.path("parks", "status_file"), required=("name", "kind", "status"))
+        for r in table.itertuples(index=False):
+            if not isinstance(r.name, str) or fold(r.name).startswith("all ") or str(r.kind).upper() not in ("KCN", "CCN"):
+                continue
+            key = key_of(r.name, r.kind, aliases)
+            children = [k for k in inv["key"] if key in _parent_keys(k)]
+            if key in set(inv["key"]) or len(children) == 1:
+                inv.loc[inv["key"] == (key if key in set(inv["key"]) else children[0]), "listed_in"] = "facts; status"
+                continue
+            if key not in {e["key"] for e in extra}:
+                extra.append({"key": key, "name": nfc(r.name), "kind": str(r.kind).upper(),
+                              "district": getattr(r, "district", None),
+                              "area_ha": pd.to_numeric(getattr(r, "area_ha", None), errors="coerce"),
+                              "area_ha_facts": "", "status": r.status, "occupancy_pct": np.nan,
+                              "facts_source": getattr(r, "source_url", None), "listed_in": "status"})
+    inv = pd.concat([inv, pd.DataFrame(extra)], ignore_index=True) if extra else inv
+    by_key = statuses.set_index("key")
+    cls, src, basis = [], [], []
+    for key in inv["key"]:
+        hit = next((k for k in [key, *_parent_keys(key)] if k in by_key.index), None)
         if hit is None:
-            cls.append("listed" if parks_file is None else "unknown")
-            src.append("iipvietnam.vn registry (no status stated)" if parks_file is None else None)
+            cls.append("unknown"); src.append(None); basis.append(None)
         else:
-            cls.append(statuses.at[hit, "status_class"])
-            src.append(statuses.at[hit, "status_source"] + ("" if hit == key else " (status of the park this location is a phase of)"))
-    merged["status_class"] = cls
-    merged["status_source"] = src
-    merged["wastewater_treatment"] = None
+            cls.append(by_key.at[hit, "status_class"]); basis.append(by_key.at[hit, "status_basis"])
+            src.append(by_key.at[hit, "status_source"] + ("" if hit == key else " (status of the park this one is a phase of)"))
+    inv["status_class"], inv["status_source"], inv["status_basis"] = cls, src, basis
+    inv["name"] = [display_name(n, k) for n, k in zip(inv["name"], inv["kind"])]
+    return inv[INVENTORY_COLUMNS].reset_index(drop=True)
 
-    merged["district"] = district_of(merged, region)
 
-    out = gpd.GeoDataFrame(merged[PARK_COLUMNS], geometry=merged.geometry, crs="EPSG:4326")
+INVENTORY_COLUMNS = ["key", "name", "kind", "district", "area_ha", "area_ha_facts", "occupancy_pct", "status", "status_class",
+                     "status_source", "status_basis", "facts_source", "listed_in"]
+
+
+def industrial_parks(region: Region, parks_file=None) -> gpd.GeoDataFrame:
+    """KCN and CCN of the region with a position, sourced facts and legal status joined by name.
+
+    Without ``parks_file``: every park of :func:`park_inventory` placed from
+    open data (:mod:`layers.park_positions`); parks of the open positions file
+    that the facts do not name (e.g. KCN of former Bắc Ninh) are added; when
+    the data folder holds the iipvietnam.vn portal points (``points_file``),
+    they place only the parks that have no open position, with
+    ``position_precision`` "portal_marker" (never mixed silently). With
+    ``parks_file`` (``--parks``): the planner's positions, precision "user_file".
+
+    ``attrs["summary"]`` holds counts by kind and status, and
+    ``without_position``: every sourced park that has no position, with the reason.
+    """
+    if parks_file is not None:
+        return _planner_parks(region, parks_file)
+    classes = pp.precision_classes(region)
+    inv = park_inventory(region)
+    opened = pp.open_positions(region, lambda n, k: key_of(n, k, name_aliases(region)))
+    by_commune = pp.commune_positions(region, lambda n, k: key_of(n, k, name_aliases(region)))
+    positions = pd.concat([opened, by_commune[~by_commune["key"].isin(opened["key"])]], ignore_index=True)
+    positions = positions.drop_duplicates("key")
+    merged = inv.merge(positions.drop(columns=["kind"]), on="key", how="left")
+    extra = positions[~positions["key"].isin(inv["key"])]       # positioned parks the facts do not name
+    if len(extra):
+        merged = pd.concat([merged, pd.DataFrame({
+            "key": extra["key"], "name": [display_name(n, k) for n, k in zip(extra["name_vi"], extra["kind"])],
+            "kind": extra["kind"], "status_class": "unknown", "listed_in": "positions file",
+            **{c: extra[c] for c in ["lon", "lat", "commune", "name_vi", *pp.POSITION_COLUMNS] if c in extra}})],
+            ignore_index=True)
+    reasons = {k: f"no open position: {why}" for k, why in by_commune.attrs.get("unplaced", {}).items()}
+    merged, portal_note = _portal_fallback(region, merged)
+    placed = merged["lon"].notna()
+    parks = gpd.GeoDataFrame(merged[placed].reset_index(drop=True),
+                             geometry=gpd.points_from_xy(merged.loc[placed, "lon"], merged.loc[placed, "lat"]), crs="EPSG:4326")
+    inside = parks.intersects(boundaries.region_polygon(region))
+    reasons.update({k: "its open position lies outside the region" for k in parks.loc[~inside, "key"]})
+    parks = parks[inside].reset_index(drop=True)
+    parks["district"] = district_of(parks, region)
+    parks = _upgrade_by_landuse(parks, region)
+    parks["position_error_m"] = [pp.error_m(p, classes) for p in parks["position_precision"]]
+    parks["matched_facts"] = parks["listed_in"].astype(str).str.contains("facts")
+    parks["name_source"] = parks.get("name_vi", parks["name"]).fillna(parks["name"])
+    parks["status"] = parks["status"].fillna("unknown (no source states a status)")
+    for column in PARK_COLUMNS:
+        if column not in parks:
+            parks[column] = None
+    out = gpd.GeoDataFrame(parks[PARK_COLUMNS + ["key"]], geometry=parks.geometry, crs="EPSG:4326")
     out = out.sort_values(["kind", "name"], ignore_index=True)
+    missing = inv[~inv["key"].isin(out["key"])]
+    without = [{"name": r.name, "kind": r.kind, "status_class": r.status_class,
+                "reason": reasons.get(r.key, "no open position found (no OSM outline, no open commune point for a commune a source names)")}
+               for r in missing.itertuples(index=False)]
+    out.attrs["summary"] = _summary(out, inv, without, portal_note)
+    out.attrs["inventory"] = inv
+    log.info("industrial parks: %d placed (%s) of %d sourced; %d without a position", len(out),
+             out["position_precision"].value_counts().to_dict(), len(inv), len(without))
+    return out
 
-    used = set(parks["key"]) | {p for k in parks["key"] for p in _parent_keys(k)}
-    unmatched_facts = facts.loc[~facts["key"].isin(used), "facts_name"].tolist()
-    out.attrs["summary"] = {
+
+def _summary(out: gpd.GeoDataFrame, inv: pd.DataFrame, without: list, portal_note: str | None) -> dict:
+    return {
         "count": int(len(out)),
         "by_kind": {k: int(v) for k, v in out["kind"].value_counts().items()},
         "area_ha_by_kind": {k: round(float(v), 2) for k, v in out.groupby("kind")["area_ha"].sum().items()},
         "matched_with_facts": int(out["matched_facts"].sum()),
-        "locations_without_facts": out.loc[~out["matched_facts"], "name"].tolist(),
-        "facts_without_location": unmatched_facts,
+        "locations_without_facts": out.loc[~out["matched_facts"].astype(bool), "name"].tolist(),
+        "facts_without_location": [w["name"] for w in without],
+        "without_position": without,
+        "by_position_precision": {k: int(v) for k, v in out["position_precision"].value_counts().items()},
+        "sourced_parks": int(len(inv)),
+        "sourced_by_status": {f"{k} {s}": int(v) for (k, s), v in inv.groupby(["kind", "status_class"]).size().items()},
         "with_known_occupancy": int(out["occupancy_pct"].notna().sum()),
         "by_status": {f"{k} {s}": int(v) for (k, s), v in out.groupby(["kind", "status_class"]).size().items()},
         "with_known_wastewater_treatment": 0,
+        "positions": portal_note or "open data only (OpenStreetMap, Wikidata, open commune points); no portal coordinate",
     }
-    log.info("industrial parks: %d (%s), %d joined with facts, %d fact rows without a location",
-             len(out), out.attrs["summary"]["by_kind"], out["matched_facts"].sum(), len(unmatched_facts))
+
+
+def _portal_fallback(region: Region, merged: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Portal points (when the data folder holds them) for parks with no open position, flagged "portal_marker"."""
+    if not region.section("parks").get("points_file"):
+        return merged, None
+    try:
+        portal = _locations(region)
+    except WithheldDataError:
+        return merged, None
+    aliases = name_aliases(region)
+    portal["key"] = [key_of(n, k if isinstance(k, str) else "?", aliases) for n, k in zip(portal["name_source"], portal["kind"])]
+    # a portal point named as one phase of a sourced park ("… giai đoạn I") stands for that park
+    known = set(merged["key"])
+    portal["key"] = [k if k in known else next((p for p in _parent_keys(k) if p in known), k) for k in portal["key"]]
+    portal = portal.drop_duplicates("key")
+    need = merged["lon"].isna()
+    hit = merged.loc[need, "key"].map(portal.set_index("key").geometry)
+    fill = hit.notna()
+    idx = hit[fill].index
+    merged.loc[idx, "lon"] = [g.x for g in hit[fill]]
+    merged.loc[idx, "lat"] = [g.y for g in hit[fill]]
+    merged.loc[idx, "position_precision"] = "portal_marker"
+    merged.loc[idx, "position_source"] = "iipvietnam.vn portal marker (file " + str(region.section("parks")["points_file"]) + ")"
+    merged.loc[idx, "position_licence"] = "none stated (may not be redistributed)"
+    only = portal[~portal["key"].isin(merged["key"])]
+    if len(only):
+        merged = pd.concat([merged, pd.DataFrame({
+            "key": only["key"], "name": [display_name(n, k) for n, k in zip(only["name_source"], only["kind"])],
+            "name_vi": only["name_source"], "kind": only["kind"], "area_ha": only["area_ha"], "address": only["address"],
+            "status_class": "listed", "status": "unknown (listed on iipvietnam.vn)",
+            "status_source": "iipvietnam.vn registry (no status stated)", "listed_in": "portal",
+            "lon": only.geometry.x, "lat": only.geometry.y, "position_precision": "portal_marker",
+            "position_source": "iipvietnam.vn portal marker", "position_licence": "none stated (may not be redistributed)"})],
+            ignore_index=True)
+    n = int((merged["position_precision"] == "portal_marker").sum())
+    return merged, (f"open data first; {n} park(s) placed at iipvietnam.vn portal markers (no licence, not redistributable: "
+                    "position_precision = portal_marker)")
+
+
+def _upgrade_by_landuse(parks: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
+    """Commune-level positions replaced by an OSM landuse=industrial polygon's centre where the strict rule matches."""
+    rule = pp.LanduseMatchRule.from_region(region)
+    if rule is None or parks.empty:
+        return parks
+    matches = pp.match_osm_landuse(parks, region, rule)
+    if len(matches) == 0:
+        return parks
+    parks = parks.copy()
+    for m in matches.itertuples(index=False):
+        i = parks.index[parks["key"] == m.key][0]
+        before = parks.at[i, "position_precision"]
+        parks.at[i, "geometry"] = m.geometry.representative_point()
+        parks.at[i, "position_precision"] = "osm_landuse_match"
+        parks.at[i, "position_source"] = (f"OpenStreetMap 2018 landuse=industrial element {m.osm_id} "
+                                          f"(https://www.openstreetmap.org/way/{m.osm_id}), {m.outline_area_ha} ha, unnamed; "
+                                          f"matched to the park's {before} point ({m.distance_m:.0f} m away) by the rule "
+                                          "in layers/park_positions.py")
+        parks.at[i, "position_licence"] = "ODbL 1.0 (© OpenStreetMap contributors)"
+        parks.at[i, "position_note"] = f"was {before}: {parks.at[i, 'position_source']}"
+    return parks
+
+
+def _planner_parks(region: Region, parks_file) -> gpd.GeoDataFrame:
+    """Parks from a planner's own file (``--parks``), with facts and statuses joined by name."""
+    aliases = name_aliases(region)
+    parks = _locations(region, parks_file)
+    parks["key"] = [key_of(n, k if isinstance(k, str) else "?", aliases) for n, k in zip(parks["name_source"], parks["kind"])]
+    inv = park_inventory(region) if "facts_file" in region.section("parks") else pd.DataFrame(columns=INVENTORY_COLUMNS)
+    merged = parks.drop(columns=["status_source"]).merge(
+        inv.drop(columns=["kind", "name"]).rename(columns={"area_ha": "area_ha_sourced", "district": "district_sourced"}),
+        on="key", how="left")
+    merged["area_ha"] = merged["area_ha"].fillna(merged["area_ha_sourced"])
+    merged["name"] = [display_name(n, k) for n, k in zip(merged["name_source"], merged["kind"])]
+    merged["matched_facts"] = merged.get("listed_in", pd.Series(None, index=merged.index)).notna()
+    merged["status_class"] = merged.get("status_class", pd.Series(None, index=merged.index)).fillna("unknown")
+    merged["status"] = merged.get("status", pd.Series(None, index=merged.index)).fillna("unknown")
+    merged["position_precision"] = "user_file"
+    merged["position_source"] = f"planner's file {parks_file}"
+    merged["position_licence"] = "not stated (planner's file)"
+    merged["position_error_m"] = pp.error_m("user_file", pp.precision_classes(region)) if "parks" in region.config else 0.0
+    out = gpd.GeoDataFrame(merged, geometry=parks.geometry.values, crs="EPSG:4326")
+    out["district"] = district_of(out, region)
+    for column in PARK_COLUMNS:
+        if column not in out:
+            out[column] = None
+    out = gpd.GeoDataFrame(out[PARK_COLUMNS + ["key"]], geometry=out.geometry, crs="EPSG:4326")
+    out = out.sort_values(["kind", "name"], ignore_index=True)
+    missing = inv[~inv["key"].isin(out["key"])] if len(inv) else inv
+    without = [{"name": r.name, "kind": r.kind, "status_class": r.status_class,
+                "reason": f"not in the planner's file {Path(parks_file).name}"} for r in missing.itertuples(index=False)]
+    out.attrs["summary"] = _summary(out, inv, without, f"planner's file {parks_file}")
+    out.attrs["inventory"] = inv
     return out
 
 
-#: Columns of the parks layer (located or not).
+#: Columns of the parks layer.
 PARK_COLUMNS = ["name", "name_source", "kind", "area_ha", "area_ha_facts", "occupancy_pct", "status", "status_class",
-                "status_source", "wastewater_treatment", "iip_year", "district", "address", "facts_source", "facts_match", "source",
-                "matched_facts"]
-
-
-def _without_positions(facts: pd.DataFrame, why: str) -> gpd.GeoDataFrame:
-    """An empty parks layer, when no park positions may be used; the sourced facts go to the summary.
-
-    The open-data bundle carries the sourced facts (names, kinds, areas,
-    statuses) but no positions: the only point source (iipvietnam.vn) has no
-    licence. Analyses then have no park to measure, and say why.
-    """
-    out = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in PARK_COLUMNS}, geometry=gpd.GeoSeries([], crs="EPSG:4326"),
-                           crs="EPSG:4326")
-    listed = [{"name": display_name(n, k), "kind": k, "status": st}
-              for n, k, st in zip(facts["facts_name"], facts["facts_kind"], facts["status"])]
-    out.attrs["summary"] = {
-        "count": 0, "by_kind": {}, "area_ha_by_kind": {}, "matched_with_facts": 0,
-        "locations_without_facts": [], "facts_without_location": [r["name"] for r in listed],
-        "with_known_occupancy": 0, "with_known_wastewater_treatment": 0,
-        "positions": f"no park positions: {why}",
-    }
-    log.warning("industrial parks: no positions (%s); %d parks known from the sourced facts only", why, len(listed))
-    return out
+                "status_source", "status_basis", "wastewater_treatment", "iip_year", "district", "address", "facts_source",
+                "listed_in", "commune", *pp.POSITION_COLUMNS, "matched_facts"]
 
 
 def region_parks(region: Region, parks_file=None, osm=None, osm_industrial: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:

@@ -43,13 +43,13 @@ BUNDLED_DATA_DIR = _bundle_dir()
 
 def _bundle_derived(name: str) -> Path | None:
     """The bundle's copy of ``name`` when the bundle *derives* it (from other source files, e.g. a window of a
-    national shapefile), so that a full data folder such as ``../shared/data``, which holds only the sources,
-    still finds it; None otherwise."""
+    national shapefile) or the project compiled it (``origin: project``), so that a full data folder such as
+    ``../shared/data``, which holds only the sources, still finds it; None otherwise."""
     from geo.bundle import CATALOGUE_NAME, load_catalogue
 
     catalogue = BUNDLED_DATA_DIR / CATALOGUE_NAME
     entry = load_catalogue(catalogue).entry(name) if catalogue.exists() else None
-    if entry is None or (entry.source_file == entry.file and not entry.layer_sources):
+    if entry is None or (entry.source_file == entry.file and not entry.layer_sources and entry.origin != "project"):
         return None
     path = BUNDLED_DATA_DIR / name
     return path if path.exists() else None

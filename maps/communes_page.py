@@ -139,8 +139,10 @@ def communes_html(csv_path: str | Path, generated: str, title: str = "Xã, phư�
         access_part = f"""<h2>Tiếp cận / access</h2>
 <p>Computed on the WorldPop 1-km cells (rescaled to the 2019 census) with today's road network; units by method: {counts}.
 "polygon" = the cells inside the commune polygon (given with --communes); "nearest cells to point" = the cells of the former
-district(s) nearest the OSM place of the same name, up to the unit's population (approximate: no commune outline offline);
-"none" = no polygon and no place: unknown (—), never 0. Ranges: every assumed speed at the lower / upper bound of the
+district(s) nearest the unit's point — its open point (OpenStreetMap data geocoded by Nominatim, compiled by
+open-admin-data, checked to lie in the former district(s)) or an OSM place of the same name — up to the unit's
+population (approximate: no commune outline offline); "none" = no polygon and no point: unknown (—), never 0. A median is
+unknown (—) when fewer than half of the unit's people have a road time (cells more than 2 km from the 2018 roads). Ranges: every assumed speed at the lower / upper bound of the
 speed model, and people with no road time counted as not within / within.</p>
 {_table(table, access)}"""
     csv_link = "data:text/csv;charset=utf-8," + quote(indicator_csv(table))

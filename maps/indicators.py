@@ -43,6 +43,16 @@ KCN_COLOR = "#4575b4"
 CCN_COLOR = "#91bfdb"
 
 
+def read_inventory(out_dir) -> pd.DataFrame | None:
+    """The sourced park inventory (table ``industrial_parks_inventory`` of ``OUT/layers.gpkg``); None when absent."""
+    import pyogrio
+
+    gpkg = Path(out_dir) / "layers.gpkg"
+    if not gpkg.is_file() or "industrial_parks_inventory" not in {str(n) for n, _ in pyogrio.list_layers(gpkg)}:
+        return None
+    return pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="industrial_parks_inventory", read_geometry=False))
+
+
 def load_targets(path=None) -> dict:
     """The targets file (default ``maps/indicators.yaml``)."""
     return yaml.safe_load(Path(path or TARGETS_FILE).read_text(encoding="utf-8"))
@@ -171,53 +181,77 @@ def occupancy_by(parks: pd.DataFrame | None, by: str | None = None) -> list[dict
     return rows
 
 
+INVENTORY_SOURCE = ("industrial_parks_facts.csv + industrial_parks_status_sourced.csv: every sourced park, placed on the "
+                    "map or not (status_source per park)")
+#: What each park row compares (like with like).
+_LIKE = {
+    "plan": ("trong danh sách có nguồn, mọi tình trạng / in the sourced list, any status",
+             "So với số khu trong quy hoạch 2030 (kế hoạch với kế hoạch); giai đoạn và phần mở rộng là dòng riêng "
+             "trong danh sách / compared with the number of parks in the 2030 plan (planned with planned); phases and "
+             "expansions are separate rows of the list"),
+    "approved": ("đã thành lập, chấp thuận đầu tư hoặc đang hoạt động / established, approved for investment or "
+                 "operating",
+                 "So với số khu đã được chấp thuận đã công bố (chấp thuận với chấp thuận), không so với mục tiêu "
+                 "2030 / compared with the reported number approved (approved with approved), not with the 2030 target"),
+    "operating": ("đang hoạt động / operating",
+                  "So với số khu đang hoạt động đã công bố / compared with the reported number operating"),
+}
+
+
+def _park_rows(parks, kind: str, key: str, title: str, targets: dict, parks_source: str, from_inventory: bool) -> list[dict]:
+    """Three rows per kind, each compared like with like: the sourced list against the plan's count, the approved
+    (established or operating) against the reported approved, and the operating against the reported operating."""
+    rows = []
+    f = park_figures(parks, kind)
+    st = status_figures(parks)
+    for what in ("plan", "approved", "operating"):
+        if what == "plan":
+            n, ha, unknown_area = f["count"], f["area_ha"], f["area_unknown"]
+        elif st is None:
+            continue
+        else:
+            classes = ["operating", "established"] if what == "approved" else ["operating"]
+            sel = st[(st["kind"] == kind) & st["status_class"].isin(classes)]
+            n, ha, unknown_area = int(sel["count"].sum()), float(sel["area_ha"].sum()), int(sel["area_unknown"].sum())
+        today = f"{fmt_number(n)} khu / parks · {fmt_ha(ha)}"
+        if unknown_area:
+            today += f" (+{unknown_area} không rõ diện tích / with unknown area)"
+        tgt = []
+        if what == "plan":
+            for t in targets.get(key, {}).get("targets", []):
+                area = ("> " if t.get("area_is_minimum") else "") + fmt_ha(t.get("area_ha"))
+                progress = [_ratio(n, t.get("count"), "số lượng / count")]
+                tgt.append({**_target_meta(t), "text": f"{fmt_number(t.get('count'))} khu / parks · {area} ({t.get('year')})",
+                            "progress": [p for p in progress if p]})
+        label, compared = _LIKE[what]
+        note = compared
+        if what != "plan" and st is not None:
+            by_status = st[st["kind"] == kind]
+            note += " — " + "; ".join(f"{STATUS_LABELS.get(r.status_class, r.status_class)}: {r.count}" for r in by_status.itertuples())
+        if not from_inventory and what == "plan":
+            note += (" — chỉ các điểm trên bản đồ (không có danh sách có nguồn) / placed points only (no sourced list in the "
+                     "build)")
+        reported = targets.get(key, {}).get("reported", []) if what == "plan" else targets.get(key, {}).get("reported_status", [])
+        rows.append({"id": key if what == "plan" else f"{key}_{'established' if what == 'approved' else 'operating'}",
+                     "title": f"{title} — {label}", "today": today, "count": n, "area_ha": ha,
+                     "today_source": parks_source, "targets": tgt, "reported": reported, "note": note})
+    return rows
+
+
 def compute_indicators(layers: dict, targets: dict | None = None) -> list[dict]:
     """The indicator rows: title, today's value and its source, targets with sources, progress (0–1 or None)."""
     targets = targets if targets is not None else load_targets()
-    parks = layers.get("industrial_parks")
+    inventory = layers.get("industrial_parks_inventory")    # every sourced park, placed or not (layers/parks.py)
+    parks = inventory if inventory is not None and len(inventory) else layers.get("industrial_parks")
+    inventory = inventory if inventory is not None and len(inventory) else None
     districts = layers.get("district_population")
-    parks_source = _sources(parks)
+    parks_source = (INVENTORY_SOURCE if inventory is not None else _sources(parks))
     census_source = "Tổng điều tra dân số 2019 (GSO), 01/04/2019 / Population and Housing Census, 1 April 2019"
     rows = []
 
     for kind, key, title in (("KCN", "industrial_parks", "Khu công nghiệp (KCN) / industrial parks"),
                              ("CCN", "industrial_clusters", "Cụm công nghiệp (CCN) / industrial clusters")):
-        f = park_figures(parks, kind)
-        today = f"{fmt_number(f['count'])} khu / parks · {fmt_ha(f['area_ha'])}"
-        if f["area_unknown"]:
-            today += f" (+{f['area_unknown']} không rõ diện tích / with unknown area)"
-        tgt = []
-        for t in targets.get(key, {}).get("targets", []):
-            area = ("> " if t.get("area_is_minimum") else "") + fmt_ha(t.get("area_ha"))
-            progress = [_ratio(f["count"], t.get("count"), "số lượng / count"), _ratio(f["area_ha"], t.get("area_ha"), "diện tích / area")]
-            tgt.append({**_target_meta(t), "text": f"{fmt_number(t.get('count'))} khu / parks · {area} ({t.get('year')})",
-                        "progress": [p for p in progress if p]})
-        rows.append({"id": key, "title": title, "today": today, "today_source": parks_source, "targets": tgt,
-                     "reported": targets.get(key, {}).get("reported", []),
-                     "note": "Mọi điểm trong danh sách (iipvietnam.vn), gồm cả khu đang hoạt động, mới quy hoạch, giai đoạn và phần "
-                             "mở rộng: không so sánh trực tiếp với mục tiêu / every registry point — operating, planned, phases and "
-                             "expansions together: not comparable with the target; see the row below"})
-        st = status_figures(parks)
-        if st is not None:
-            sel = st[(st["kind"] == kind) & st["status_class"].isin(["operating", "established"])]
-            n, ha = int(sel["count"].sum()), float(sel["area_ha"].sum())
-            unknown_area = int(sel["area_unknown"].sum())
-            today = f"{fmt_number(n)} khu / parks · {fmt_ha(ha)}"
-            if unknown_area:
-                today += f" (+{unknown_area} không rõ diện tích / with unknown area)"
-            by_status = st[st["kind"] == kind]
-            note = "; ".join(f"{STATUS_LABELS.get(r.status_class, r.status_class)}: {r.count}" for r in by_status.itertuples())
-            tgt = []
-            for t in targets.get(key, {}).get("targets", []):
-                progress = [_ratio(n, t.get("count"), "số lượng / count"), _ratio(ha, t.get("area_ha"), "diện tích / area")]
-                area = ("> " if t.get("area_is_minimum") else "") + fmt_ha(t.get("area_ha"))
-                tgt.append({**_target_meta(t), "text": f"{fmt_number(t.get('count'))} khu / parks · {area} ({t.get('year')})",
-                            "progress": [p for p in progress if p]})
-            rows.append({"id": f"{key}_established", "title": f"{kind} đã thành lập hoặc đang hoạt động / {kind} established or operating",
-                         "today": today, "today_source": parks_source + " + industrial_parks_status_sourced.csv + industrial_parks_facts.csv "
-                         "(status_source per park)", "targets": tgt,
-                         "reported": targets.get(key, {}).get("reported_status", []),
-                         "note": "Theo tình trạng pháp lý / by legal status — " + note})
+        rows += _park_rows(parks, kind, key, title, targets, parks_source, inventory is not None)
 
     u = urban_figures(districts)
     today = fmt_pct(u["share"], 1)

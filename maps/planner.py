@@ -74,7 +74,7 @@ import pandas as pd
 from branca.element import Element
 
 from geo.output import atomic_path
-from maps import popups, registry, style, vendor
+from maps import parks_notice, popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (
     DataLayer,
@@ -204,6 +204,9 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         # the grid lies below the vector canvas: filled districts would hide it
         SwitchWhenAdded(reg["population"], [reg[k] for k in ("districts_density", "districts_urban") if k in reg],
                         reg["districts_outline"]).add_to(m)
+    banner = parks_notice.banner_html(summary)
+    if banner:   # sourced parks without a position: count, names, reasons and --parks FILE
+        root.html.add_child(folium.Element(banner))
     Ready().add_to(m)
     stable_ids(root)
     m.bgplan_layers = build.registry
@@ -403,7 +406,10 @@ class _Builder(AnalysisLayers):
         if "area_ha" in parks:
             parks = parks.sort_values("area_ha", ascending=False, na_position="last")
         kinds = parks["kind"].astype(str) if "kind" in parks else pd.Series("KCN", index=parks.index)
-        statuses = [style.park_status_class(v) for v in parks["status"]] if "status" in parks else ["unknown"] * len(parks)
+        if "status_class" in parks:      # the sourced legal status (layers/parks.py)
+            statuses = [s if s in style.PARK_STATUS else "unknown" for s in parks["status_class"].astype(str)]
+        else:
+            statuses = [style.park_status_class(v) for v in parks["status"]] if "status" in parks else ["unknown"] * len(parks)
         statuses = pd.Series(statuses, index=parks.index)
         areas = parks["area_ha"] if "area_ha" in parks else pd.Series(np.nan, index=parks.index)
         styles = {}
@@ -418,14 +424,18 @@ class _Builder(AnalysisLayers):
             # the park popups are shown by the park layers and by every access layer: store them once
             all_pops = all_pops.map(self.shared.index)
         made = []
+        rings = self._position_rings(parks)
+        if rings is not None:
+            made.append(rings)
         for kind in ("KCN", "CCN"):
             sel = kinds == kind
             if not sel.any():
                 continue
             sub = parks[sel]
             keys = [f"{kind}|{s}" for s in statuses[sel]]
-            tips = [popups.tooltip_html(r.get("name"), " · ".join([kind, style.fmt_ha(a), style.PARK_STATUS[s]["label"]]))
-                    for (_, r), a, s in zip(sub.iterrows(), areas[sel], statuses[sel])]
+            tips = [popups.tooltip_html(r.get("name"), " · ".join([kind, style.fmt_ha(a), style.PARK_STATUS[s]["label"],
+                                                                 _precision_label(r)] + _same_point(parks, i)))
+                    for (i, r), a, s in zip(sub.iterrows(), areas[sel], statuses[sel])]
             pops = list(all_pops[sel])
             radii = [style.park_radius(a) for a in areas[sel]]
             label = style.PARK_KINDS[kind]["label"]
@@ -445,12 +455,36 @@ class _Builder(AnalysisLayers):
         sw += [Swatch(style.fmt_ha(a), "circle", {"fillColor": "#ffffff", "color": "#333", "weight": 1,
                                                    "radius": style.park_radius(a), "fillOpacity": 0.6}) for a in (25, 100, 400)]
         unknown_area = int(areas.isna().sum())
-        note = "Kích thước theo diện tích / size by area (iipvietnam.vn); điểm đánh dấu, không phải ranh giới / markers, not boundaries"
+        note = ("Kích thước theo diện tích / size by area; điểm đánh dấu, không phải ranh giới / markers, not "
+                "boundaries; vòng nét đứt = sai số vị trí (cấp xã) / dashed ring = expected error of an approximate "
+                "(commune-level) position")
+        missing = parks_notice.without_position(self.summary)
+        if missing:
+            note += (f"; {len(missing)} khu chưa có vị trí / sourced parks without a position: "
+                     + ", ".join(str(m.get("name")) for m in missing))
         if unknown_area:
             note += f"; {unknown_area} không rõ diện tích / with unknown area"
         self.legends.append(Legend("Khu, cụm công nghiệp / industrial parks", sw, made, note=note, open=self.open_parks_legend))
         if access_layers and targets:
             self._access_layers(parks, all_pops, targets, areas)
+
+    def _position_rings(self, parks):
+        """A ring of radius ``position_error_m`` around every approximate park position (none for exact ones)."""
+        if "position_error_m" not in parks:
+            return None
+        err = pd.to_numeric(parks["position_error_m"], errors="coerce")
+        sel = err.gt(0) & parks.get("position_precision", pd.Series("", index=parks.index)).ne("user_file")
+        if not sel.any():
+            return None
+        from geo.crs import to_metric
+
+        metric = to_metric(parks.loc[sel, ["geometry"]], "EPSG:32648")
+        rings = gpd.GeoDataFrame({"name": parks.loc[sel, "name"].values}, crs=metric.crs,
+                                 geometry=metric.buffer(err[sel].to_numpy(), resolution=16).values).to_crs("EPSG:4326")
+        st = {"r": {"color": "#555", "weight": 1, "dashArray": "4 4", "fill": False, "opacity": 0.8}}
+        tips = [popups.tooltip_html(r.get("name"), _precision_label(r)) for _, r in parks[sel].iterrows()]
+        return self.layer(G_PARKS, "parks_rings", "Sai số vị trí / position uncertainty", rings, ["r"] * len(rings), st, tips,
+                          highlight=False, z=Z_ORDER.get("parks", 8) - 0.1)
 
     # ----------------------------------------------------------------- transport
 
@@ -487,6 +521,31 @@ def region_map_config(region_id: str | None) -> dict:
     except Exception as exc:          # an unknown region id: the map is still drawn, with generic texts
         log.warning("no map settings for region %r: %s", region_id, exc)
         return {}
+
+
+def _same_point(parks, index) -> list[str]:
+    """["cùng điểm / same point: A, B"] when other parks share this park's position (commune-level points), else []."""
+    geom = parks.geometry
+    here = geom.loc[index]
+    if here is None or here.is_empty or here.geom_type != "Point":
+        return []
+    others = [str(n) for i, n, g in zip(parks.index, parks["name"], geom)
+              if i != index and g is not None and g.geom_type == "Point" and g.distance(here) < 1e-6]
+    return [f"cùng điểm / same point: {', '.join(others)}"] if others else []
+
+
+def _precision_label(row) -> str:
+    """"vị trí cấp xã ±2.5 km / commune-level position ±2.5 km" (or the class) for a park's tooltip."""
+    precision = row.get("position_precision") if hasattr(row, "get") else None
+    if not isinstance(precision, str) or not precision:
+        return ""
+    err = pd.to_numeric(row.get("position_error_m"), errors="coerce")
+    size = f" ±{err / 1000:.1f} km" if pd.notna(err) and err > 0 else ""
+    from layers.park_positions import COMMUNE_LEVEL
+
+    if precision in COMMUNE_LEVEL:
+        return f"vị trí cấp xã / commune-level position{size} ({precision})"
+    return f"vị trí / position: {precision}{size}"
 
 
 def provenance(summary: dict | None) -> dict:

@@ -141,6 +141,12 @@ PARK_FIELDS = (
     Field("address", "Địa chỉ / address"),
     Field("iip_year", "Năm trên iipvietnam.vn (ý nghĩa không rõ) / year on iipvietnam.vn (meaning unclear)", _year),
     Field("facts_match", "Ghép số liệu / facts joined"),
+    Field("position_precision", "Độ chính xác vị trí / position precision"),
+    Field("position_error_m", "Sai số dự kiến / expected error",
+          lambda v: style.fmt_number(v / 1000 if isinstance(v, (int, float)) else None, 1, "km")),
+    Field("position_source", "Nguồn vị trí / position source"),
+    Field("position_licence", "Giấy phép vị trí / position licence"),
+    Field("status_basis", "Căn cứ pháp lý / decision or certificate"),
     Field("source", "Nguồn vị trí / location source"),
     Field("facts_source", "Nguồn số liệu / facts source", link=True),
 )

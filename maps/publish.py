@@ -46,7 +46,7 @@ import pandas as pd
 
 from geo.config import read_yaml
 from geo.errors import InputError
-from maps import dualmap, indicators, licences, registry, style, vendor
+from maps import dualmap, indicators, licences, parks_notice, registry, style, vendor
 from maps.planner import planner_map, read_analyses, read_layers
 
 log = logging.getLogger(__name__)
@@ -228,12 +228,23 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
             if extra:
                 (tmp / extra["file"]).write_text(extra["html"], encoding="utf-8")
                 written.append(extra)
-        page_html = indicators.indicators_html(pub, generated=generated, region_id=(summary or {}).get("region"))
+        inventory = (layers or {}).get("industrial_parks_inventory")
+        if inventory is None:
+            inventory = indicators.read_inventory(out_dir)
+        if inventory is not None:   # every sourced park (no coordinates): the indicator counts
+            inventory = inventory[public_columns(inventory.columns, (cfg.get("layers") or {}).get("industrial_parks_inventory"))]
+        page_html = indicators.indicators_html({**pub, "industrial_parks_inventory": inventory} if inventory is not None else pub,
+                                               generated=generated, region_id=(summary or {}).get("region"))
         (tmp / "indicators.html").write_text(page_html, encoding="utf-8")
         (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated,
                                                    sources=[r for r in rows if r["published"]]), encoding="utf-8")
         (tmp / "licences.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "sources.html").write_text(licences.sources_html(rows, generated, indicators.PAGE_CSS, style.ATTRIBUTION_TEXT), encoding="utf-8")
+        for page_file in tmp.glob("*.html"):   # sourced parks without a position: the banner on every page (once)
+            text = page_file.read_text(encoding="utf-8")
+            marked = parks_notice.add_to_page(text, summary)
+            if marked != text:
+                page_file.write_text(marked, encoding="utf-8")
         if notice:
             for page_file in tmp.glob("*.html"):
                 text = page_file.read_text(encoding="utf-8")

@@ -239,11 +239,21 @@ def _analysis_inputs(args, with_rail=True):
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks)
     park_layer = parks.region_parks(region, parks_file=args.parks, osm=args.osm)
+    _report_unplaced(park_layer)
     net = access.build_networks(region, osm=args.osm, with_rail=with_rail, options=_network_options(args))
     if "population_raster" not in region.config:  # a region without population data: catchments unknown
         return region, park_layer, net, None
     array, profile, _ = population.population_raster(region)
     return region, park_layer, net, (array, profile)
+
+
+def _report_unplaced(park_layer) -> None:
+    """Name on stderr the sourced parks that have no position (left out of every per-park figure), and how to give them."""
+    without = (park_layer.attrs.get("summary") or {}).get("without_position") or []
+    if without:
+        names = ", ".join(w["name"] for w in without)
+        print(f"note: {len(without)} sourced park(s) have no position and are left out of per-park figures: {names} "
+              "(reasons in layers_summary.json; give positions with --parks FILE)", file=sys.stderr)
 
 
 def _network_options(args):
@@ -338,6 +348,10 @@ def cmd_matrix(args) -> int:
     region, park_layer, net, _ = _analysis_inputs(args, with_rail=False)
     _check_inputs(args.origins, args.destinations)
     origins = read_vector(args.origins) if args.origins else park_layer
+    if len(origins) == 0:
+        source = args.origins or "the parks layer"
+        raise InputError(source, "no origin to measure from (no park has a position: give --origins FILE or --parks FILE)"
+                         if args.origins is None else "no origin in the file")
     destinations = read_vector(args.destinations) if args.destinations else region.destinations().rename(columns={"key": "name"})
     table = travel_time_matrix(region, net, origins, destinations)
     write_csv(table, args.out / "matrix.csv")
@@ -545,8 +559,9 @@ def cmd_communes(args) -> int:
     _check_inputs(args.parks, args.communes)
     array, profile, _ = population.population_raster(region)          # access by commune (layers/commune_access.py)
     net = access.build_networks(region, with_rail=False)
-    report = write_communes(region, parks.industrial_parks(region, parks_file=args.parks), args.out, args.communes,
-                            net=net, population=(array, profile))
+    park_layer = parks.industrial_parks(region, parks_file=args.parks)
+    _report_unplaced(park_layer)
+    report = write_communes(region, park_layer, args.out, args.communes, net=net, population=(array, profile))
     s = report.attrs["summary"]
     print(f"communes: {s['units']} units ({s['phuong']} phường, {s['xa']} xã), population 2019 {s['population_2019']:,.0f}; "
           f"{s['communes_2019_inferred']} of {s['communes_2019']} 2019 communes placed by inference (ranges given); "

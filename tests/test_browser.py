@@ -62,7 +62,8 @@ def site(built, tmp_path_factory):
     result = built
     layers = dict(result.layers)
     bad = gpd.GeoDataFrame({"name": [XSS_IMG, XSS_SCRIPT], "kind": ["KCN", "CCN"], "area_ha": [200.0, None],
-                            "status": ["operating", "listed"], "district": ["Lục Ngạn", "<b>bold</b>"]},
+                            "status": ["operating", "listed"], "status_class": ["operating", "listed"],
+                            "district": ["Lục Ngạn", "<b>bold</b>"]},
                            geometry=[Point(*XSS_POINT), Point(106.70, 21.35)], crs="EPSG:4326")
     layers["industrial_parks"] = pd.concat([layers["industrial_parks"], bad], ignore_index=True)
     analyses = sample_analyses(layers)
@@ -190,9 +191,13 @@ def test_planning_page(browser, server, region):
                      "Sông, hồ", "Dân số, lưới 1 km"):
         assert expected in text, f"layer control lacks {expected!r}: {labels}"
 
-    # features are drawn: 23 KCN + 30 CCN in old Bắc Giang (SOURCES.md) plus the two malicious test parks
-    assert _drawn(browser, "parks_kcn") == 23 + 1
-    assert _drawn(browser, "parks_ccn") == 30 + 1
+    # features are drawn: every placed KCN and CCN of old Bắc Giang plus the two malicious test parks
+    from layers.parks import industrial_parks
+
+    kinds = industrial_parks(region)["kind"].value_counts()
+    assert _drawn(browser, "parks_kcn") == kinds["KCN"] + 1
+    assert _drawn(browser, "parks_ccn") == kinds["CCN"] + 1
+    assert _drawn(browser, "parks_rings") >= 40               # the expected error of approximate positions
     assert _drawn(browser, "districts_density") == 10
     assert _drawn(browser, "corridors") >= 2                  # QL1A and QL37 are found (layers_summary)
     assert _drawn(browser, "water") > 300                     # 340 water features touch the province (layer count)
@@ -262,14 +267,15 @@ def test_click_on_park_opens_its_popup(browser, server):
                            " bgMap.removeLayer(bgplan.layers[k]); });")
     latlng = browser.execute_script(
         "var hit = null; bgplan.layers.parks_kcn.eachLayer(function (l) {"
-        " if (l.feature.properties.p.indexOf('KCN Quang Châu<') >= 0) hit = l.getLatLng(); });"
+        " if (l.feature.properties.p.indexOf('KCN Tân Hưng<') >= 0) hit = l.getLatLng(); });"
         "return hit && [hit.lat, hit.lng];")
-    assert latlng, "KCN Quang Châu is not on the map"
+    assert latlng, "KCN Tân Hưng is not on the map"     # a park with a point of its own (Xương Lâm, OSM 2018)
     browser.execute_script("bgMap.setView([arguments[0], arguments[1]], 13, {animate: false});", *latlng)
     _click_latlng(browser, *latlng)
     text = _popup_text(browser)
-    assert "KCN Quang Châu" in text
-    assert "516 ha" in text                                   # area from iipvietnam.vn (SOURCES.md)
+    assert "KCN Tân Hưng" in text
+    assert "105" in text and " ha" in text                    # area from the facts file (105.3 ha, daidoanket.vn)
+    assert "commune_partial" in text and "Xương Lâm" in text  # the position's precision and source
     assert "Xử lý nước thải" in text and "không rõ / unknown" in text   # unknown, never 0
     _shot(browser, "planning_popup")
     assert _errors(browser) == []

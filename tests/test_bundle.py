@@ -82,14 +82,27 @@ def test_withheld_file_is_a_clear_error():
         load_region("bac-giang", data_dir=BUNDLED_DATA_DIR, boundaries="gadm").path("boundary")
 
 
-def test_parks_without_positions_keep_their_facts():
+def test_parks_come_from_open_positions_in_the_bundle():
+    """The bundle carries open positions (no portal coordinate): parks are placed, each with its precision class."""
     from layers.parks import industrial_parks
 
     parks = industrial_parks(load_region("bac-giang", data_dir=BUNDLED_DATA_DIR))
-    assert len(parks) == 0 and parks.crs.to_epsg() == 4326
+    assert len(parks) >= 25 and parks.crs.to_epsg() == 4326
     summary = parks.attrs["summary"]
-    assert "no park positions" in summary["positions"] and "iipvietnam" in summary["positions"]
-    assert len(summary["facts_without_location"]) > 30
+    assert "no portal coordinate" in summary["positions"]
+    assert 0 < len(summary["without_position"]) < summary["sourced_parks"]
+
+
+def test_project_compiled_files_are_copied_as_they_are(tmp_path):
+    """Entries with origin: project have no copy in the source folder: the bundle's own file is the original."""
+    catalogue = load_catalogue(BUNDLED_DATA_DIR / "catalogue.yaml")
+    compiled = [e for e in catalogue.entries if e.origin == "project"]
+    assert {e.file for e in compiled} >= {"communes_2025_points_open.csv", "industrial_parks_communes.csv"}
+    from geo.bundle import _build_one
+
+    for entry in compiled:
+        _build_one(entry, tmp_path / "no-such-source", tmp_path / "b" / entry.file, catalogue_dir=BUNDLED_DATA_DIR)
+        assert content_digest(tmp_path / "b" / entry.file) == content_digest(BUNDLED_DATA_DIR / entry.file)
 
 
 def test_catalogue_refuses_a_restricted_file(tmp_path):

@@ -41,12 +41,16 @@ def test_layers_writes_a_geopackage_for_qgis(layers_out):
 def test_layers_content(layers_out):
     out, _ = layers_out
     parks = gpd.read_file(out / "layers.gpkg", layer="industrial_parks")
-    assert len(parks) == 53
+    # open positions first, the portal points (in ../shared/data) only for parks without one, flagged
+    assert len(parks) >= 51 and parks["position_precision"].notna().all()
+    assert set(parks.loc[parks["listed_in"] == "portal", "position_precision"]) <= {"portal_marker"}
     districts = gpd.read_file(out / "layers.gpkg", layer="districts")
     assert len(districts) == 10
     summary = json.loads((out / "layers_summary.json").read_text(encoding="utf-8"))
     assert summary["region"] == "bac-giang"
-    assert summary["layers"]["industrial_parks"]["features"] == 53
+    assert summary["layers"]["industrial_parks"]["features"] == len(parks)
+    inventory = pyogrio.read_dataframe(out / "layers.gpkg", layer="industrial_parks_inventory", read_geometry=False)
+    assert len(inventory) == summary["layers"]["industrial_parks"]["sourced_parks"]
     assert (out / "population.tif").exists()
     # No temporary files left behind.
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
@@ -197,7 +201,8 @@ def test_access_writes_csv_and_geopackage(shared_data, tmp_path):
     result = run("access", "--data", shared_data, "--out", out, "--quiet")
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out / "access.csv")
-    assert len(table) == 53
+    assert len(table) >= 51 and table["position_precision"].notna().all()
+    assert "no position" in result.stderr and "--parks FILE" in result.stderr    # the CLI names the dropped parks
     for column in ("minutes_to_ql1a", "minutes_to_kep_station", "minutes_to_dong_dang_border_road_rail",
                    "people_within_30_min", "people_within_45_min", "reason_ct01"):
         assert column in table.columns
@@ -280,3 +285,21 @@ def test_run_does_everything_in_order(shared_data, tmp_path):
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "OpenStreetMap" in html and "geoBoundaries" in html and "WorldPop" in html
     assert "KCN Vân Trung" in html
+
+
+def test_matrix_refuses_an_empty_origin_set(tmp_path):
+    """No placed park (a region whose open positions are switched off, no portal in the bundle): one line, exit 2."""
+    region = tmp_path / "no-positions.yaml"
+    region.write_text("extends: bac-giang\nid: no-positions\nparks:\n  positions_file: ''\n  communes_file: ''\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("matrix", "--region", region, "--out", out, "--quiet", timeout=600)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "no origin" in lines[0] and "--parks FILE" in lines[0]
+    assert not (out / "matrix.csv").exists()
+    empty = tmp_path / "origins.csv"
+    empty.write_text("name,lon,lat\n", encoding="utf-8")
+    result = run("matrix", "--origins", empty, "--out", out, "--quiet", timeout=600)
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and last.startswith("error:") and str(empty) in last

@@ -120,9 +120,10 @@ def test_communes_page_lists_every_unit(report, tmp_path):
     report.drop(columns="geometry").to_csv(csv, index=False)
     page = communes_html(csv, generated="2026-01-01", summary=report.attrs["summary"])
     s = report.attrs["summary"]
-    assert s["parks_total"] == 86 and 0 < s["parks_not_placed"] < 86
-    assert report["parks"].sum() == 86 - s["parks_not_placed"]                 # every placed park counted once
-    assert f"{s['parks_not_placed']} of 86 parks name no commune" in page
+    total = s["parks_total"]
+    assert total >= 59 and 0 <= s["parks_not_placed"] < total
+    assert report["parks"].sum() == total - s["parks_not_placed"]               # every placed park counted once
+    assert f"{s['parks_not_placed']} of {total} parks name no commune" in page
     assert page.count("<tr>") == 2 * (99 + 1)                                # population/parks table + access table
     assert "Phường Kinh Bắc" in page and "3,172,790" in page
     assert "median minutes to QL1A" in page and "people within 30 min of a park" in page
@@ -159,14 +160,20 @@ def test_access_by_commune_is_computed_or_unknown_with_a_reason(report):
     assert none[ACCESS_COLUMNS].isna().all().all()                             # unknown, never 0
     assert (none["access_note"].str.len() > 0).all()
     located = report[method == "nearest cells to point"]
-    assert len(located) >= 10                                                  # the OSM places inside their former district
-    assert located["median_minutes_to_ql1a"].notna().all() and located["access_cells"].ge(1).all()
+    assert len(located) >= 90                          # open points of the 2025 units (or OSM places) in their former districts
+    assert located["access_cells"].ge(1).all()
+    # a median is given, or why not (fewer than half of the people have a road time: cells far from the 2018 roads)
+    no_median = located["median_minutes_to_ql1a"].isna()
+    assert located.loc[no_median, "access_note"].str.contains("fewer than half").all()
+    assert (~no_median).sum() >= 80
     assert (located["people_within_30_min_of_park"] <= located["population_max"] + 0.5).all()
     assert (located["people_within_30_min_of_park_min"] <= located["people_within_30_min_of_park"] + 0.5).all()
     assert (located["people_within_30_min_of_park"] <= located["people_within_30_min_of_park_max"] + 0.5).all()
     for corridor in ("ql1a", "ct01"):                                          # speed-bound ranges around the figure
         low, mid, high = (located[f"median_minutes{p}_to_{corridor}"] for p in ("_low", "", "_high"))
-        assert (low <= mid).all() and (mid <= high).all() and (high > low).any()
+        known = mid.notna()
+        assert (low[known] <= mid[known]).all() and (mid[known] <= high[known]).all() and (high > low).any()
+        assert low[~known].isna().all() and high[~known].isna().all()                # unknown stays unknown
     city = report[report["name_vi"] == "Phường Bắc Giang"].iloc[0]            # the provincial seat, on QL1A
     assert city["median_minutes_to_ql1a"] < 15 and city["share_within_30_min_of_park"] == 1.0
 

@@ -49,11 +49,56 @@ def test_main_job_runs_on_a_fresh_clone_with_the_bundled_data(clone, tmp_path):
     summary = json.loads((out / "layers_summary.json").read_text(encoding="utf-8"))
     assert Path(summary["data_dir"]).resolve() == (clone / "data").resolve()
     assert summary["boundaries"] == "open" and summary["layers"]["districts"]["features"] == 10
-    # the withheld park points are reported, not silently missing
-    assert "no park positions" in summary["layers"]["industrial_parks"]["positions"]
+    _check_parks(out, summary)
     # nothing in HOME but the tool's own cache folder (~/.cache/bgplan: routing hierarchies)
     assert {p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_dir() and p.parent == home / ".cache"} <= {".cache/bgplan"}
     assert {p.name for p in home.iterdir()} <= {".cache"}
+
+
+def _check_parks(out: Path, summary: dict) -> None:
+    """Parks from open data only: ≥ 25 placed with precision and source, minutes to Kép, named on the map; the
+    banner on every map page names the unplaced ones; no position within 1 m of a portal point."""
+    import geopandas as gpd
+    import pandas as pd
+
+    parks_summary = summary["layers"]["industrial_parks"]
+    assert "no portal coordinate" in parks_summary["positions"]
+    parks = gpd.read_file(out / "layers.gpkg", layer="industrial_parks")
+    assert len(parks) >= 25
+    assert parks["position_precision"].notna().all() and parks["position_source"].notna().all()
+    assert "portal_marker" not in set(parks["position_precision"])
+    access = pd.read_csv(out / "access.csv")
+    assert access["minutes_to_kep_station"].notna().sum() >= 25
+    assert access["position_precision"].notna().all()
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert all(name in html for name in parks["name"])
+    missing = parks_summary["without_position"]
+    assert missing and f"<b>{len(missing)}</b>" in html and "--parks FILE" in html
+    for page in (out / "site").glob("*.html"):
+        assert page.read_text(encoding="utf-8").count('id="parks-banner"') == 1, page.name
+    portal_file = REPO.parent / "shared" / "data" / "bacgiang_industrial_zones_bbox03.geojson"
+    if portal_file.exists():    # the unlicensed portal points, read here only to prove none was copied
+        portal = gpd.read_file(portal_file).to_crs("EPSG:32648")
+        near = gpd.sjoin_nearest(parks.to_crs("EPSG:32648")[["geometry"]], portal[["geometry"]], distance_col="d")
+        assert (near["d"] > 1.0).all()
+
+
+def test_communes_of_the_merged_province_get_a_location(clone, tmp_path):
+    """'communes --region bac-ninh-2025' on a fresh clone: ≥ 90 of the 99 units have a location, each with its source."""
+    import pandas as pd
+
+    home = tmp_path / "home"
+    home.mkdir()
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "scripts/plan.py", "communes", "--region", "bac-ninh-2025", "--quiet",
+                           "--out", str(out)], cwd=clone, env=_clean_env(home), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = pd.read_csv(out / "communes.csv")
+    assert len(table) == 99
+    located = table["location"].str.startswith("point") | table["location"].str.startswith("polygon")
+    assert located.sum() >= 90
+    assert table.loc[located, "location"].str.contains("OSM|OpenStreetMap").all()    # every location names its source
+    assert (table["access_method"].str.startswith("nearest cells")).sum() >= 90
 
 
 def test_pip_install_gives_a_working_bgplan_command(clone, tmp_path):

@@ -14,7 +14,7 @@ from layers.park_positions import COMMUNE_LEVEL
 
 BANNER_ID = "parks-banner"
 #: Where the repository keeps a sample file for ``--parks`` (README, "Park positions").
-SAMPLE_PARKS_FILE = "docs/examples/parks.csv"
+SAMPLE_PARKS_FILE = "data/examples/parks.csv"
 
 
 def without_position(summary: dict | None) -> list[dict]:

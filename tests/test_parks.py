@@ -51,7 +51,7 @@ def test_no_shipped_position_lies_on_a_portal_point(open_parks, shared_data):
         table = pd.read_csv(BUNDLED_DATA_DIR / name)
         lon, lat = (("lon", "lat") if "lon" in table else ("origin_lon", "origin_lat"))
         shipped.append(gpd.GeoDataFrame(geometry=gpd.points_from_xy(table[lon], table[lat]), crs="EPSG:4326").to_crs("EPSG:32648"))
-    sample = pd.read_csv(BUNDLED_DATA_DIR.parent / "docs" / "examples" / "parks.csv")
+    sample = pd.read_csv(BUNDLED_DATA_DIR / "examples" / "parks.csv")
     shipped.append(gpd.GeoDataFrame(geometry=gpd.points_from_xy(sample["lon"], sample["lat"]), crs="EPSG:4326").to_crs("EPSG:32648"))
     for points in shipped:
         nearest = gpd.sjoin_nearest(points[["geometry"]], portal[["geometry"]], distance_col="d")
@@ -142,8 +142,8 @@ def test_planner_file_in_vn2000_with_polygons(region, tmp_path):
 
 
 def test_sample_parks_file_runs(bundle_region):
-    """The repository's sample --parks file (docs/examples/parks.csv) is read as a planner's file."""
-    got = industrial_parks(bundle_region, parks_file=BUNDLED_DATA_DIR.parent / "docs" / "examples" / "parks.csv")
+    """The repository's sample --parks file (data/examples/parks.csv) is read as a planner's file."""
+    got = industrial_parks(bundle_region, parks_file=BUNDLED_DATA_DIR / "examples" / "parks.csv")
     assert len(got) == 2 and set(got["kind"]) == {"KCN", "CCN"}
     assert len(got.attrs["summary"]["without_position"]) == got.attrs["summary"]["sourced_parks"] - 2
 

@@ -255,6 +255,7 @@ class OutputSet:
     def __init__(self, out: str | os.PathLike):
         self.out = Path(out)
         self.staging: Path | None = None
+        self._created = False
         self._lock_file = None
         self._owner = os.getpid()
         self.removed_stale: list[str] = []
@@ -272,6 +273,7 @@ class OutputSet:
     # ------------------------------------------------------------------ steps
     def open(self) -> Path:
         """Check OUT, remove stale staging folders and temporaries, and make this command's staging folder."""
+        self._created = not self.out.exists()
         check_output_folder(self.out)
         self.removed_stale = remove_stale(self.out)
         try:
@@ -305,9 +307,14 @@ class OutputSet:
         return moved
 
     def discard(self) -> None:
-        """Remove the staging folder (OUT untouched)."""
-        if self.staging is not None and os.getpid() == self._owner:
+        """Remove the staging folder (OUT untouched; OUT itself removed when this set created it and it is empty)."""
+        if os.getpid() != self._owner:
+            return
+        if self.staging is not None:
             self._close()
+        if self._created and self.out.is_dir() and not any(self.out.iterdir()):
+            with contextlib.suppress(OSError):
+                self.out.rmdir()
 
     def _close(self) -> None:
         staging, self.staging = self.staging, None

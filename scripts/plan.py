@@ -687,7 +687,7 @@ def _check_sizes(args) -> None:
     """Inputs above the stated limits need --allow-large; the message says what to expect."""
     if args.allow_large:
         return
-    for option in ("parks", "origins", "destinations"):
+    for option in ("parks", "origins", "destinations") if args.command == "matrix" else ("parks",):
         path = getattr(args, option, None)
         count = _feature_count(path) if path is not None else None
         if count is not None and count > settings.max_points:

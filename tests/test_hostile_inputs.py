@@ -400,16 +400,23 @@ def test_a_killed_site_run_leaves_out_consistent(shared_data, tmp_path, moment):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == previous
 
 
-def test_a_layer_given_that_excludes_nothing_says_so(shared_data, tmp_path, capsys, caplog):
-    """Rice land inside the window but outside the province (Bắc Ninh city): given, yet it excludes no cell."""
-    rice = _polygons(tmp_path / "rice_bac_ninh.gpkg", box(106.03, 21.15, 106.06, 21.17))
-    out = tmp_path / "out"
-    status, _, errors = run_cli(capsys, "site", "--rice-land", rice, "--cell-size", "2000", "--no-sensitivity",
-                                "--data", shared_data, "--out", out)
-    assert status == 0, errors
-    report = json.loads((out / "sites_summary.json").read_text(encoding="utf-8"))["exclusions"]["rice_land"]
-    assert report["given"] and report["cells"] == 0 and report["excludes_nothing"]
-    assert "excludes no cell of the region" in report["note"] and "rice_land: the layer given excludes no cell" in caplog.text
+def test_a_layer_given_that_excludes_nothing_says_so(caplog):
+    """Rice land beside the grid (inside the window, outside the area): given, yet it excludes no cell — reported."""
+    from geo.grid import make_grid
+    from layers.siting.exclusions import exclusion_layers
+
+    area = gpd.GeoSeries([box(106.10, 21.20, 106.20, 21.30)], crs="EPSG:4326").to_crs("EPSG:32648").iloc[0]
+    grid = make_grid(area, 1000, "EPSG:32648")
+    beside = gpd.GeoDataFrame(geometry=[box(106.03, 21.15, 106.06, 21.17)], crs="EPSG:4326")
+    inside = gpd.GeoDataFrame(geometry=[box(106.12, 21.22, 106.14, 21.24)], crs="EPSG:4326")
+    off = {"region_edge": False, "parks": False, "urban": False, "water_areas": False, "rivers": False}
+    spec = {"use": "exclude", "buffer_m": 0}
+    _, report = exclusion_layers(None, grid, off, water_layer=gpd.GeoDataFrame({"kind": []}, geometry=[], crs="EPSG:4326"),
+                                 constraints={"rice_land": (beside, spec), "flood": (inside, spec)})
+    assert report["rice_land"]["given"] and report["rice_land"]["cells"] == 0 and report["rice_land"]["excludes_nothing"]
+    assert "excludes no cell of the region" in report["rice_land"]["note"]
+    assert "rice_land: the layer given excludes no cell" in caplog.text
+    assert report["flood"]["cells"] > 0 and not report["flood"]["excludes_nothing"]
 
 
 def test_map_pages_disclose_third_party_tiles():

@@ -298,8 +298,8 @@ def _not_degrees(big_x: float, big_y: float, crs: CRS) -> str:
         return f"{values} are far beyond any map coordinate (broken values?)"
     if big_x <= 90 and big_y <= 180:
         return f"{values}: latitudes beyond 90° — longitude and latitude look swapped (give x = longitude, y = latitude)"
-    return (f"{values} are not degrees, yet the file's CRS is {_crs_name(crs)} (a GeoJSON or CSV without a CRS is taken "
-            "as WGS 84); the file is probably in metres (VN-2000, UTM …) — declare its CRS")
+    return (f"{values} are not degrees, yet the CRS is {_crs_name(crs)} (a GeoJSON, a CSV or LON,LAT without a CRS "
+            "is taken as WGS 84): probably metres (VN-2000, UTM …) — declare the CRS")
 
 
 def _inside_any(path, folders) -> bool:

@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--from", dest="origins", action="append", default=None, metavar="KEY|LON,LAT",
                    help="an origin; repeatable (default: kep_station)")
     i.add_argument("--all-parks", action="store_true", help="one set of isochrones per industrial park")
-    i.add_argument("--minutes", type=float, nargs="+", default=[15, 30, 45, 60], help="thresholds in minutes (default: 15 30 45 60)")
+    i.add_argument("--minutes", type=_positive_minutes, nargs="+", default=[15, 30, 45, 60],
+                   help="thresholds in minutes (default: 15 30 45 60)")
     i.set_defaults(func=cmd_isochrones)
 
     b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx, siting vs a per-cell loop → OUT/bench*.json",
@@ -207,6 +208,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-leave-one-out", action="store_true", help="skip the leave-one-out check (faster)")
     c.set_defaults(func=cmd_calibrate)
     return parser
+
+
+def _positive_minutes(text: str) -> float:
+    """An argparse type: a finite number of minutes > 0 (at most a week)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes") from None
+    if not 0 < value <= 7 * 24 * 60:
+        raise argparse.ArgumentTypeError(f"{text} minutes: give a time above 0 and at most a week (10,080)")
+    return value
 
 
 def _setup(args) -> None:
@@ -394,6 +406,10 @@ def cmd_isochrones(args) -> int:
 
     region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
     origins = park_layer[["name", "geometry"]] if args.all_parks else origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
+    if not args.all_parks:      # LON,LAT origins: degrees, inside the region's window
+        from geo.extent import check_points
+
+        check_points(origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy(), "--from", what="origin(s)")
     iso = isochrones_from(region, net, origins, minutes=sorted(args.minutes), population=pop)
     write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
     for row in iso.itertuples():
@@ -620,10 +636,22 @@ def main(argv=None) -> int:
             return 130
         except OSError as exc:      # the file system failed under a writer that does not say so itself
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO):
-                raise
+                return _unexpected(exc, args)
             where = exc.filename or getattr(args, "out", "")
             print(f"error: {where}: {os.strerror(exc.errno)}; OUT was left as it was", file=sys.stderr)
             return 2
+        except Exception as exc:    # a case no check knows yet: still one line (the traceback with --verbose)
+            return _unexpected(exc, args)
+
+
+def _unexpected(exc: Exception, args) -> int:
+    """One line and status 1 for an error no check anticipated; ``--verbose`` shows the traceback."""
+    if args.verbose:
+        raise exc
+    text = " ".join(str(exc).split()) or "no message"
+    print(f"error: unexpected {type(exc).__name__}: {text[:300]} (OUT was left as it was; run with --verbose for "
+          "the traceback and report it)", file=sys.stderr)
+    return 1
 
 
 def _run(args) -> int:

@@ -214,6 +214,8 @@ CASES = [
          ("10,001 features", "--allow-large", "GB of memory")),
     Case("a million sensitivity runs", lambda t: t, lambda f: ["sensitivity", "--runs", "1000000"],
          ("--runs 1,000,000", "--allow-large", "4 hours"), names_file=False),
+    Case("an origin in metres", lambda t: t, lambda f: ["isochrones", "--from", "600000,2350000"], ("--from", "are not degrees"),
+         names_file=False),
     # --- the output folder
     Case("--out names an existing file", lambda t: _text(t / "out.txt", "not a folder"), lambda f: ["site", "--out", f],
          ("is a file, not a folder",)),
@@ -251,6 +253,28 @@ def test_hostile_input_gets_one_line_and_status_2(case, shared_data, tmp_path, c
     for fragment in case.expected:
         assert fragment in line, line
     assert not out.exists() or not any(out.iterdir())          # nothing written, no temporaries
+
+
+def test_option_values_out_of_range_are_usage_errors(capsys):
+    with pytest.raises(SystemExit) as info:
+        plan.main(["isochrones", "--minutes", "-5"])
+    assert info.value.code == 2 and "give a time above 0" in capsys.readouterr().err
+
+
+def test_an_unanticipated_error_is_still_one_line(shared_data, tmp_path, capsys, monkeypatch):
+    """A case no check knows yet: one line and status 1 (the traceback with --verbose), OUT left as it was."""
+    def broken(args):
+        (args.out / "sites.csv").write_text("half")
+        raise ValueError("buffer distance must be finite")
+
+    monkeypatch.setattr(plan, "cmd_site", broken)
+    monkeypatch.setattr(plan, "_window_of", lambda args: None)
+    out = tmp_path / "out"
+    status, _, errors = run_cli(capsys, "site", "--data", shared_data, "--out", out)
+    assert status == 1 and len(errors) == 1 and "unexpected ValueError: buffer distance must be finite" in errors[0]
+    assert not out.exists()
+    with pytest.raises(ValueError):
+        plan.main(["site", "--data", str(shared_data), "--out", str(out), "--verbose"])
 
 
 def test_roads_overlay_in_france_is_refused(shared_data, tmp_path, capsys):

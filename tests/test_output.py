@@ -166,3 +166,19 @@ def test_formulas_neutralised_numbers_kept(tmp_path):
     assert back["minutes"].tolist()[:5] == [-40.5, 12.0, -3.0, 0.0, 1.0]     # numbers stay numbers
     assert back["note"].tolist()[:2] == ["-40", "-2.5e3"]                     # text that is only a number: no quote
     assert spreadsheet_safe_frame(frame) is not frame and frame["route"][0].startswith("=")   # the caller's frame untouched
+
+
+def test_a_geopackage_the_disk_could_not_take_is_one_line(tmp_path, monkeypatch):
+    """GDAL says 'Failed to commit transaction' (no errno) when the disk fills under SQLite."""
+    import pyogrio
+    import pyogrio.errors
+
+    from geo.output import write_geopackage
+
+    def full(*args, **kwargs):
+        raise pyogrio.errors.DataSourceError("sqlite3_exec(COMMIT) failed: database or disk is full: Failed to commit transaction")
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    with pytest.raises(OutputError, match="access.gpkg: cannot be written: the disk is full"):
+        write_geopackage({"table": pd.DataFrame({"a": [1]})}, tmp_path / "access.gpkg")
+    assert list(tmp_path.iterdir()) == []

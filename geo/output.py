@@ -53,7 +53,8 @@ _COMMITTING = ".committing"
 _DISK_FULL = re.compile(r"no space left|disk (is )?full|quota exceeded|failed to commit transaction|write error", re.IGNORECASE)
 #: Hidden temporaries left in OUT by runs of older versions: atomic_path's ``.<stem>-XXXXXXXX<suffix>`` (+ SQLite
 #: journals) and the site's ``.site-XXXXXXXX/`` / ``.site-old-XXXXXXXX/`` folders.
-_LEGACY_TEMPORARY = re.compile(r"^\.[^/]+-[a-z0-9_]{8}(\.[A-Za-z0-9]+)?(-journal|-wal|-shm)?$")
+_LEGACY_TEMPORARY = re.compile(r"^\.[^/]+-[a-z0-9_]{8}\.(gpkg|csv|json|tif|html|yaml)(-journal|-wal|-shm)?$"
+                               r"|^\.site(-old)?-[a-z0-9_]{8}$")
 
 
 @contextlib.contextmanager

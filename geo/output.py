@@ -302,8 +302,17 @@ class OutputSet:
         entries = self.written()
         with _signals_held():
             marker = self.staging / _COMMITTING
-            _write_marker(marker, [e.name for e in entries])
-            moved = _move_into(self.staging, self.out, entries)
+            try:
+                _write_marker(marker, [e.name for e in entries])
+            except OSError as exc:
+                raise _output_error(marker, exc) from exc
+            try:
+                moved = _move_into(self.staging, self.out, entries)
+            except OSError as exc:       # keep the staging folder: the next command in OUT finishes the moves
+                staging, self.staging = self.staging, None
+                self._close()
+                raise OutputError(staging, f"could not move every output into {self.out} ({_first_line(exc)}); "
+                                           "the next command in that folder finishes the move") from exc
             self._close()
         return moved
 
@@ -339,9 +348,15 @@ def remove_stale(out: str | os.PathLike) -> list[str]:
             live = True
             continue
         if (entry / _COMMITTING).is_file():
-            names = json.loads((entry / _COMMITTING).read_text(encoding="utf-8"))
-            _move_into(entry, out, [entry / n for n in names if (entry / n).exists() and not (entry / n).is_symlink()])
-            log.warning("%s: finished moving the outputs of a run killed while it was moving them in (%s)", out, ", ".join(names))
+            try:
+                names = [str(n) for n in json.loads((entry / _COMMITTING).read_text(encoding="utf-8"))]
+                _move_into(entry, out, [entry / n for n in names
+                                        if "/" not in n and (entry / n).exists() and not (entry / n).is_symlink()])
+                log.warning("%s: finished moving the outputs of a run killed while it was moving them in (%s)",
+                            out, ", ".join(names))
+            except (OSError, ValueError, TypeError) as exc:
+                log.warning("%s: could not finish the moves of an interrupted run (%s); its staging folder is removed",
+                            entry, exc)
         shutil.rmtree(entry, ignore_errors=True)
         done.append(entry.name)
     if not live:

@@ -182,3 +182,29 @@ def test_a_geopackage_the_disk_could_not_take_is_one_line(tmp_path, monkeypatch)
     with pytest.raises(OutputError, match="access.gpkg: cannot be written: the disk is full"):
         write_geopackage({"table": pd.DataFrame({"a": [1]})}, tmp_path / "access.gpkg")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_move_that_fails_halfway_is_finished_by_the_next_command(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _old_pair(out)
+    real_replace = os.replace
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if str(dst).endswith("sites_summary.json") and len(calls) < 10:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_replace(src, dst)
+
+    outputs = OutputSet(out)
+    staging = outputs.open()
+    write_csv(pd.DataFrame({"a": [1]}), staging / "sites.csv")
+    write_json({"run": "new"}, staging / "sites_summary.json")
+    monkeypatch.setattr(output.os, "replace", flaky)
+    with pytest.raises(OutputError, match="the next command in that folder finishes the move"):
+        outputs.commit()
+    monkeypatch.setattr(output.os, "replace", real_replace)
+    assert staging.is_dir()
+    remove_stale(out)                                 # what the next command does first
+    assert json.loads((out / "sites_summary.json").read_text()) == {"run": "new"}
+    assert (out / "sites.csv").read_text().startswith("a") and not staging.exists()

@@ -404,12 +404,17 @@ def cmd_isochrones(args) -> int:
     from layers.access import isochrones_from
     from layers.pipeline import origin_points
 
-    region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
-    origins = park_layer[["name", "geometry"]] if args.all_parks else origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
-    if not args.all_parks:      # LON,LAT origins: degrees, inside the region's window
+    from layers.region import load_region
+
+    origins = None
+    if not args.all_parks:      # KEY or LON,LAT origins: degrees, inside the region's window — checked before the network
         from geo.extent import check_points
 
+        region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+        origins = origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
         check_points(origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy(), "--from", what="origin(s)")
+    region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
+    origins = park_layer[["name", "geometry"]] if args.all_parks else origins
     iso = isochrones_from(region, net, origins, minutes=sorted(args.minutes), population=pop)
     write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
     for row in iso.itertuples():
@@ -672,11 +677,8 @@ def _run(args) -> int:
 
             load_speed_model(args.speeds)
         window = None if args.command in WITHOUT_REGION else _window_of(args)
-        if getattr(args, "dem", None) is not None:            # a bad DEM fails now, not after the grid is scored
-            from geo.raster import check_raster
-
-            with region_window(window):
-                check_raster(args.dem)
+        with region_window(window):
+            _precheck(args)
         args.out = staging
         pairs = _path_pairs(staging, final)
         try:
@@ -693,6 +695,29 @@ def _run(args) -> int:
     finally:
         args.out = final
         outputs.discard()
+
+
+def _precheck(args) -> None:
+    """Small inputs the command would read only after building its network: read (and checked) now, so a bad
+    one fails in a second. The DEM's header is checked, not its pixels."""
+    from geo.vector import read_vector
+
+    files = [getattr(args, "scenario_file", None), getattr(args, "interchanges", None), getattr(args, "communes", None),
+             getattr(args, "logistics", None), *(getattr(args, "roads", None) or [])]
+    scenario = getattr(args, "scenario", None)
+    files += scenario if isinstance(scenario, list) else [scenario]
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)          # the command reads them again and says what it finds
+    try:
+        for path in files:
+            if path is not None:
+                read_vector(path)
+    finally:
+        logging.disable(previous)
+    if getattr(args, "dem", None) is not None:
+        from geo.raster import check_raster
+
+        check_raster(args.dem)
 
 
 def _window_of(args):

@@ -231,9 +231,9 @@ def _label(text: str) -> str:
     return safe_json(escape(str(text)))
 
 
-#: Shown beside the attribution of every map: the base-map tiles are the page's only third-party requests.
-TILE_NOTICE = ("Nền bản đồ tải từ tile.openstreetmap.org (bên thứ ba) / base-map tiles from tile.openstreetmap.org, "
-               "a third party — “Không nền / no base map” avoids them")
+#: Shown beside the attribution of every map: the base-map tiles are the page's only third-party requests
+#: (the layer control's "Không nền / no base map" avoids them).
+TILE_NOTICE = "nền tải từ bên thứ ba / base map from a third party: tile.openstreetmap.org"
 
 
 class MapSetup(MacroElement):

@@ -277,6 +277,22 @@ def test_an_unanticipated_error_is_still_one_line(shared_data, tmp_path, capsys,
         plan.main(["site", "--data", str(shared_data), "--out", str(out), "--verbose"])
 
 
+def test_ctrl_c_leaves_out_as_it_was(shared_data, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sites.csv").write_text("run 1")
+
+    def interrupted(args):
+        (args.out / "sites.csv").write_text("run 2, half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plan, "cmd_site", interrupted)
+    monkeypatch.setattr(plan, "_window_of", lambda args: None)
+    status, _, errors = run_cli(capsys, "site", "--data", shared_data, "--out", out)
+    assert status == 130 and errors == ["error: interrupted; OUT was left as it was"]
+    assert [(p.name, p.read_text()) for p in out.iterdir()] == [("sites.csv", "run 1")]
+
+
 def test_roads_overlay_in_france_is_refused(shared_data, tmp_path, capsys):
     """Issue 20: an overlay in France gave exit 0 and a network_note saying it was used."""
     roads = tmp_path / "roads_fr.geojson"
@@ -332,7 +348,7 @@ def test_parks_without_kind_keep_their_names(shared_data, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def validated(shared_data, tmp_path_factory):
-    """One `validate` run whose observations carry spreadsheet formulas in text cells."""
+    """One `validate` run (the module's only network build) whose observations carry spreadsheet formulas in text cells."""
     tmp = tmp_path_factory.mktemp("validate")
     observed = _observations(tmp / "observed.csv", route='=HYPERLINK("http://evil.example","click")')
     table = pd.read_csv(observed)
@@ -352,25 +368,24 @@ def test_formulas_in_a_csv_for_spreadsheets_are_neutralised(validated):
     assert pd.api.types.is_numeric_dtype(table["km"]) and pd.api.types.is_numeric_dtype(table["model_minutes"])
 
 
-def test_a_full_disk_leaves_the_previous_outputs(validated, shared_data, tmp_path, capsys, monkeypatch):
-    """Issue 20: a full disk left a new access.csv beside an old access.gpkg. Now: one line, the old pair intact."""
-    _, observed, previous = validated
+def test_a_full_disk_leaves_the_previous_outputs(shared_data, tmp_path, capsys, monkeypatch):
+    """Issue 20: a full disk left a new access.csv beside an old access.gpkg. Now: one line, the old set intact."""
     out = tmp_path / "out"
     out.mkdir()
-    for name in ("validation.csv", "validation.json"):
-        (out / name).write_bytes((previous / name).read_bytes())
+    for name in ("layers.gpkg", "population.tif", "layers_summary.json"):
+        (out / name).write_bytes(b"previous run")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = Path.write_text
 
-    real = output.write_json
+    def full_disk(self, *args, **kwargs):        # layers.gpkg and population.tif are written, then the disk fills up
+        if self.suffix == ".json":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, *args, **kwargs)
 
-    def full_disk(data, path):                    # the CSV is written, then the disk fills up
-        real(data, Path(path).with_name("probe.json"))
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-
-    monkeypatch.setattr(output, "write_json", full_disk)
-    status, _, errors = run_cli(capsys, "validate", "--observed", observed, "--data", shared_data, "--out", out)
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    status, _, errors = run_cli(capsys, "layers", "--data", shared_data, "--out", out)
     assert status == 2 and len(errors) == 1, errors
-    assert "No space left on device" in errors[0] and str(out / "validation.json") in errors[0]
+    assert f"{out / 'layers_summary.json'}: cannot be written: the disk is full" in errors[0]
     assert ".bgplan-run" not in errors[0]                          # OUT's path, not the staging folder's
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 

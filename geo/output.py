@@ -251,6 +251,9 @@ class OutputSet:
     symbolic links), so reading ``staging / "layers.gpkg"`` reads OUT's. An
     entry the command writes replaces its link and is moved into OUT on
     :meth:`commit`; folders (``site/``) replace OUT's folder of that name.
+    Write outputs through this module (:func:`atomic_path`, ``write_*``) or
+    into a new folder: opening a linked entry for writing in place would
+    write through to OUT.
     """
 
     def __init__(self, out: str | os.PathLike):

@@ -264,7 +264,7 @@ def test_option_values_out_of_range_are_usage_errors(capsys):
 def test_an_unanticipated_error_is_still_one_line(shared_data, tmp_path, capsys, monkeypatch):
     """A case no check knows yet: one line and status 1 (the traceback with --verbose), OUT left as it was."""
     def broken(args):
-        (args.out / "sites.csv").write_text("half")
+        output.write_csv(pd.DataFrame({"run": [2]}), args.out / "sites.csv")
         raise ValueError("buffer distance must be finite")
 
     monkeypatch.setattr(plan, "cmd_site", broken)
@@ -283,7 +283,7 @@ def test_ctrl_c_leaves_out_as_it_was(shared_data, tmp_path, capsys, monkeypatch)
     (out / "sites.csv").write_text("run 1")
 
     def interrupted(args):
-        (args.out / "sites.csv").write_text("run 2, half")
+        output.write_csv(pd.DataFrame({"run": [2]}), args.out / "sites.csv")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(plan, "cmd_site", interrupted)

@@ -134,8 +134,18 @@ def declared_geojson_crs(path: str | os.PathLike) -> str | None:
     a word; :func:`check_declared_crs` refuses it instead.
     """
     path = Path(path)
-    with open(path, "rb") as f:
+    if path.stat().st_size <= 20 << 20:       # parsed: the top-level member wherever it stands
+        try:
+            data = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            return None                       # GDAL says what is wrong with the file
+        crs = data.get("crs") if isinstance(data, dict) else None
+        name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) and isinstance(crs.get("properties"), dict) else None
+        return str(name) if name is not None else None
+    with open(path, "rb") as f:               # large: the member as written by GDAL and QGIS, before the features
         head = f.read(1 << 20).decode("utf-8", errors="replace")
+    features = head.find('"features"')
+    head = head[:features] if features > 0 else head
     match = re.search(r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*("(?:[^"\\]|\\.)*")', head)
     return json.loads(match.group(1)) if match else None
 

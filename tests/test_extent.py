@@ -151,3 +151,11 @@ def test_a_dem_far_away_or_in_a_local_crs_is_refused(tmp_path):
             read_raster(dem("alps.tif", "EPSG:4326", 9.5, 47.2, 0.01))
         with pytest.raises(InputError, match="engineering"):
             read_raster(dem("local.tif", LOCAL_CS, 0, 100, 1))
+
+
+def test_a_property_called_crs_is_not_taken_for_the_files_crs(tmp_path):
+    path = tmp_path / "survey.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+        "type": "Point", "coordinates": [106.2, 21.3]}, "properties": {"crs": {"type": "name", "properties": {"name": "EPSG:99999"}}}}]}))
+    with region_window(BAC_GIANG):
+        assert len(read_vector(path)) == 1

@@ -1,7 +1,9 @@
 """Reading vector files (GeoJSON, GeoPackage, Shapefile, FlatGeobuf, CSV).
 
 :func:`read_vector` is the one door for user files: whatever goes wrong comes
-out as an :class:`~geo.errors.InputError` naming the file and the problem.
+out as an :class:`~geo.errors.InputError` naming the file and the problem —
+including a CRS that is unknown or local, coordinates that are not positions,
+and a layer wholly outside the active region window (:mod:`geo.extent`).
 Geometries are repaired (and the repairs counted), text is normalised to NFC.
 """
 

@@ -413,7 +413,7 @@ def test_a_killed_site_run_leaves_out_consistent(shared_data, tmp_path, moment):
     previous = {"sites.gpkg": b"run 1", "sites.csv": b"run 1", "sites_summary.json": b"run 1", "suitability.tif": b"run 1"}
     for name, content in previous.items():
         (out / name).write_bytes(content)
-    args = ["site", "--cell-size", "1000", "--no-sensitivity", "--data", str(shared_data), "--out", str(out), "--quiet"]
+    args = ["site", "--cell-size", "2000", "--no-sensitivity", "--data", str(shared_data), "--out", str(out), "--quiet"]
     if moment == "while writing":
         command = [sys.executable, "-c", KILLABLE.format(repo=str(REPO)), *args]
     else:

@@ -29,3 +29,11 @@ class DataGapError(InputError):
 
 class WithheldDataError(InputError):
     """A data file the open-data bundle does not carry, because it may not be redistributed."""
+
+
+class OutputError(InputError):
+    """The output folder (``--out``) cannot take the outputs: a file in its place, read-only, or the disk is full.
+
+    >>> str(OutputError("out", "is a file, not a folder"))
+    'out: is a file, not a folder'
+    """

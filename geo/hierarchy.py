@@ -44,10 +44,8 @@ contraction, customisation and queries are short numba loops here.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -563,34 +561,18 @@ class Hierarchy:
 
     # ------------------------------------------------------------------ disk
     def save(self, path) -> None:
-        """Write the hierarchy to ``path`` (.npz), atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        t, s = self.topology, self.stats
-        with open(tmp, "wb") as f:
-            np.savez(f, order=t.order, up_ptr=t.up_ptr, up_head=t.up_head, parent=t.parent, arc=t.arc_of_input,
-                     upward=t.upward_input, indptr=t.indptr, indices=t.indices,
-                     triangles=t.triangles if t.triangles is not None else np.empty(0, np.int32),
-                     fwd=self.fwd, bwd=self.bwd, weights=self.weights,
-                     stats=np.array([s.nodes, s.arcs, s.triangles, s.tree_height, s.order_s, s.topology_s,
-                                     s.customise_s]))
-        os.replace(tmp, path)
+        """Write the hierarchy's order and network to ``path`` (.npz), atomically (see :mod:`geo.hierarchy_cache`)."""
+        from geo import hierarchy_cache
+
+        hierarchy_cache.save(self, path)
 
     @classmethod
-    def load(cls, path) -> Hierarchy:
-        """Read a hierarchy written by :meth:`save`."""
-        with np.load(path) as z:
-            nodes, arcs, triangles, height, order_s, topology_s, customise_s = z["stats"]
-            order = z["order"]
-            rank = np.empty(len(order), np.int64)
-            rank[order] = np.arange(len(order))
-            topology = Topology(order, rank, z["up_ptr"], z["up_head"], z["parent"], z["arc"], z["upward"],
-                                z["indptr"], z["indices"],
-                                z["triangles"] if len(z["triangles"]) == int(triangles) else None, int(triangles))
-            stats = HierarchyStats(int(nodes), int(arcs), len(z["up_head"]), int(triangles), int(height),
-                                   float(order_s), float(topology_s), float(customise_s), False)
-            return cls(topology, z["weights"], stats, z["fwd"], z["bwd"])
+    def load(cls, path, graph: csr_matrix | None = None) -> Hierarchy:
+        """Read a hierarchy written by :meth:`save`: checked, then rebuilt from its order (for ``graph``'s weights
+        when given); :class:`geo.hierarchy_cache.CacheError` when the file must not be used."""
+        from geo import hierarchy_cache
+
+        return hierarchy_cache.load(path, graph)
 
     def order_for(self, n_total: int) -> np.ndarray:
         """Elimination order for a graph with the same first n nodes plus ``n_total − n`` new ones.

@@ -30,6 +30,7 @@ Example: a 4 × 4 grid of ones (1° pixels), summed over a 2° × 2° square:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -49,6 +50,7 @@ from pyproj import CRS, Geod
 from rasterio.enums import Resampling
 
 from geo.errors import DataGapError, InputError
+from geo.extent import check_raster_extent
 from geo.output import atomic_path
 
 log = logging.getLogger(__name__)
@@ -64,35 +66,57 @@ def read_raster(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
 
     Returns ``(array, profile)``; the profile keeps the file's CRS and
     transform, with ``dtype='float64'``, ``nodata=nan`` and ``count=1``.
-    A missing file, a file GDAL cannot read, or a file without a CRS raises
+    A missing file, a file GDAL cannot read, a file without a usable CRS
+    (none, engineering/local, unknown) or one that lies outside the active
+    region window (:func:`geo.extent.region_window`) raises
     :class:`~geo.errors.InputError` naming the file.
     """
+    with _opened(path) as src:
+        band = src.read(1)
+        nodata = src.nodata
+        profile = dict(src.profile)
+    array = band.astype("float64")
+    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        array[band == nodata] = np.nan
+    profile.update(dtype="float64", nodata=np.nan, count=1)
+    return array, profile
+
+
+def check_raster(path: str | os.PathLike) -> None:
+    """The checks of :func:`read_raster` without reading the pixels (cheap: for refusing a bad file early)."""
+    with _opened(path):
+        pass
+
+
+@contextlib.contextmanager
+def _opened(path: str | os.PathLike):
+    """An open rasterio dataset with a band and a usable CRS inside the region window; errors name the file."""
     path = Path(path)
     if not path.exists():
         raise InputError(path, "file not found")
     if path.is_dir():
         raise InputError(path, "is a folder, expected a raster file (GeoTIFF)")
     try:
-        with rasterio.open(path) as src:
-            if src.count < 1:
-                raise InputError(path, "raster has no band")
-            band = src.read(1)
-            nodata = src.nodata
-            profile = dict(src.profile)
-            crs = src.crs
-    except InputError:
-        raise
+        src = rasterio.open(path)
     except Exception as exc:  # RasterioIOError, CPLE_* …
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        message = message.replace(str(path), "").strip(" :")
-        raise InputError(path, f"cannot be read as a raster ({message})") from exc
-    if crs is None:
-        raise InputError(path, "raster has no CRS (georeference it, e.g. with gdal_translate -a_srs); refusing to guess")
-    array = band.astype("float64")
-    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
-        array[band == nodata] = np.nan
-    profile.update(dtype="float64", nodata=np.nan, count=1)
-    return array, profile
+        raise InputError(path, f"cannot be read as a raster ({_message(exc, path)})") from exc
+    with src:
+        if src.count < 1:
+            raise InputError(path, "raster has no band")
+        if src.crs is None:
+            raise InputError(path, "raster has no CRS (georeference it, e.g. with gdal_translate -a_srs); refusing to guess")
+        check_raster_extent(src.crs.to_wkt(), tuple(src.bounds), path)
+        try:
+            yield src
+        except InputError:
+            raise
+        except rasterio.errors.RasterioError as exc:
+            raise InputError(path, f"cannot be read as a raster ({_message(exc, path)})") from exc
+
+
+def _message(exc: Exception, path: Path) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return message.replace(str(path), "").strip(" :")
 
 
 # ---------------------------------------------------------------- helpers

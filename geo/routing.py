@@ -910,39 +910,23 @@ def _finish(out: np.ndarray, limit: float) -> np.ndarray:
 
 
 def _hierarchy_cache_path(graph: csr_matrix):
-    """Cache file of ``graph``'s hierarchy under :data:`geo.settings.cache_folder`.
+    """Cache file of ``graph``'s hierarchy under :data:`geo.settings.cache_folder` (:func:`geo.hierarchy_cache.cache_path`).
 
-    Keyed by the nodes and arcs only, not the weights: the order and topology
-    do not depend on them, so another speed model or a calibration run loads
-    the same file and only re-customises (~5 ms on 57,548 nodes).
+    Keyed by the cache format and the nodes and arcs, not the weights: the order does not depend on them,
+    so another speed model or a calibration run loads the same file and only re-customises.
     """
-    import hashlib
+    from geo import hierarchy_cache
 
-    key = hashlib.sha1()
-    for part in (graph.indptr.astype(np.int64), graph.indices.astype(np.int64)):
-        key.update(np.ascontiguousarray(part).tobytes())
-    return settings.cache_folder / "hierarchy" / f"cch-v1-{graph.shape[0]}-{key.hexdigest()[:20]}.npz"
+    return hierarchy_cache.cache_path(graph)
 
 
 def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
-    """Hierarchy of ``graph``, from the disk cache when :data:`geo.settings.hierarchy_cache` is on."""
+    """Hierarchy of ``graph``, from the checked disk cache when :data:`geo.settings.hierarchy_cache` is on."""
     if not settings.hierarchy_cache:
         return Hierarchy.build(graph)
-    path = _hierarchy_cache_path(graph)
-    if path.exists():
-        try:
-            cached = Hierarchy.load(path)
-            if cached.same_arcs(graph):
-                return cached.for_weights(graph)
-            log.warning("ignoring hierarchy cache %s: built for other arcs", path)
-        except Exception as exc:  # a damaged cache file is rebuilt, never trusted
-            log.warning("ignoring damaged hierarchy cache %s: %s", path, exc)
-    hierarchy = Hierarchy.build(graph)
-    try:
-        hierarchy.save(path)
-    except OSError as exc:
-        log.warning("could not cache the hierarchy in %s: %s", path, exc)
-    return hierarchy
+    from geo import hierarchy_cache
+
+    return hierarchy_cache.cached_hierarchy(graph)
 
 
 def _limit(limit) -> float:

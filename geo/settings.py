@@ -30,3 +30,17 @@ http_timeout_s = 60
 
 #: User agent sent with downloads and Overpass queries.
 user_agent = "bgplan/0.1 (industrial-planning tool; +https://example.invalid/bgplan)"
+
+#: Share of a user layer's features that must overlap the region's window (geo.extent); 0 = at least one.
+#: Features outside it are reported (a warning with the count) and not used.
+min_share_in_window = 0.0
+
+#: Inputs above these sizes need the command line's --allow-large (they take long and much memory):
+#: parks, origins or destinations of one access/matrix/isochrones run (100,000 parks took 345 s and
+#: 10 GB in `access`, issue 20; about 3.5 ms and 100 kB per park) …
+max_points = 10_000
+#: … and Monte Carlo runs of `sensitivity` (1,000,000 runs were estimated at 4 hours at 250 m cells, issue 20).
+max_sensitivity_runs = 20_000
+
+#: Free space (MB) in the output folder below which a command warns before it starts.
+min_free_mb = 200

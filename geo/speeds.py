@@ -135,6 +135,7 @@ class SpeedModel:
             for key, value in (data.get(section) or {}).items():
                 if str(value) not in classes:
                     raise InputError(where, f"{section}.{key}: unknown class '{value}'")
+        _check_sections(data, where)
         maxspeed = data.get("maxspeed") or {}
         setting = data.get("setting") or {}
         congestion = data.get("congestion") or {}
@@ -193,6 +194,44 @@ def _number(value, what: str, where, low: float, high: float) -> float:
     if not (low <= number <= high) or math.isnan(number):
         raise InputError(where, f"{what}: {value} is outside {low:g}–{high:g}")
     return number
+
+
+#: Numbers of the model's other sections (read by layers.networks and layers.access), checked when the
+#: model is read so that a bad one names the file: (section, key, lowest, highest). A speed of 0 would
+#: make every trip on that mode infinite, a negative one would make trips shorten with distance.
+SECTION_NUMBERS = (
+    ("rail", "speed_kmh", 1, 400), ("rail", "station_snap_m", 0, 10_000),
+    ("transfer", "transfer_min", 0, 24 * 60), ("transfer", "access_kmh", 1, 200), ("transfer", "max_access_m", 0, 100_000),
+    ("network", "gap_bridge_m", 0, 10_000), ("network", "interchange_link_max_m", 0, 100_000),
+    ("access_leg", "kmh", 1, 200), (None, "interchange_snap_m", 0, 100_000),
+)
+
+
+def _check_sections(data: dict, where) -> None:
+    """Refuse a non-number or an out-of-range number in the rail, transfer, network and access-leg sections.
+
+    >>> try:
+    ...     _check_sections({"rail": {"speed_kmh": "fast", "basis": "x"}}, "speeds.yaml")
+    ... except InputError as e:
+    ...     print(e)
+    speeds.yaml: rail.speed_kmh: 'fast' is not a number
+    >>> try:
+    ...     _check_sections({"rail": {"speed_kmh": -40, "basis": "x"}}, "speeds.yaml")
+    ... except InputError as e:
+    ...     print(e)
+    speeds.yaml: rail.speed_kmh: -40 is outside 1–400
+    """
+    for section, key, low, high in SECTION_NUMBERS:
+        block = data if section is None else data.get(section)
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            raise InputError(where, f"{section}: expected a mapping of settings, got {block!r}")
+        if key in block and block[key] is not None:
+            value = block[key]
+            if isinstance(value, bool):
+                raise InputError(where, f"{key if section is None else f'{section}.{key}'}: '{value}' is not a number")
+            _number(value, key if section is None else f"{section}.{key}", where, low, high)
 
 
 def _speed(spec, what: str, where) -> Speed:

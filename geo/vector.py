@@ -1,7 +1,9 @@
 """Reading vector files (GeoJSON, GeoPackage, Shapefile, FlatGeobuf, CSV).
 
 :func:`read_vector` is the one door for user files: whatever goes wrong comes
-out as an :class:`~geo.errors.InputError` naming the file and the problem.
+out as an :class:`~geo.errors.InputError` naming the file and the problem —
+including a CRS that is unknown or local, coordinates that are not positions,
+and a layer wholly outside the active region window (:mod:`geo.extent`).
 Geometries are repaired (and the repairs counted), text is normalised to NFC.
 """
 
@@ -16,8 +18,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj.exceptions import CRSError
 
 from geo.errors import InputError
+from geo.extent import check_declared_crs, check_layer
 from geo.text import nfc
 
 log = logging.getLogger(__name__)
@@ -29,8 +33,9 @@ _LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 _LAT_NAMES = ("lat", "latitude", "y")
 
 
-def read_vector(path: str | os.PathLike, layer: str | None = None, crs=None) -> gpd.GeoDataFrame:
-    """Read a vector file into a GeoDataFrame, with clear errors.
+def read_vector(path: str | os.PathLike, layer: str | None = None, crs=None, *, what: str = "feature(s)",
+                min_share: float | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file into a GeoDataFrame, with clear errors; checked against the region (:mod:`geo.extent`).
 
     Parameters
     ----------
@@ -41,11 +46,21 @@ def read_vector(path: str | os.PathLike, layer: str | None = None, crs=None) -> 
     layer : layer name for multi-layer files (GeoPackage).
     crs : CRS to assume when the file declares none. A file *with* a CRS
         keeps its own.
+    what, min_share : how to name the features in messages, and the share of
+        them that must overlap the active region window (see
+        :func:`geo.extent.check_in_window`).
+
+    Refused with an :class:`~geo.errors.InputError`: a CRS that is unknown,
+    engineering (local) or not convertible to longitude/latitude; infinite
+    coordinates, or "degrees" beyond ±180/±90 (metres without a CRS); a layer
+    of which no feature overlaps the active region window
+    (:func:`geo.extent.region_window`).
 
     Returns
     -------
     GeoDataFrame in the file's CRS, geometries valid (``attrs["repaired"]``
-    counts repairs), text columns in NFC.
+    counts repairs), text columns in NFC; ``attrs["outside_window"]`` counts
+    the features outside the region window (kept: callers clip as they need).
 
     >>> import pathlib, tempfile
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "sites.csv"
@@ -65,6 +80,8 @@ def read_vector(path: str | os.PathLike, layer: str | None = None, crs=None) -> 
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty")
 
+    if suffix != ".csv":
+        check_declared_crs(path)
     gdf = _read_csv(path, crs) if suffix == ".csv" else _read_ogr(path, layer)
     if len(gdf) == 0:
         raise InputError(path, "contains no features")
@@ -72,7 +89,10 @@ def read_vector(path: str | os.PathLike, layer: str | None = None, crs=None) -> 
         if crs is None:
             raise InputError(path, "has no CRS (add a .prj file or declare the CRS); refusing to guess")
         gdf = gdf.set_crs(crs)
+    gdf = check_layer(gdf, path, what=what, min_share=min_share)
+    outside = gdf.attrs.get("outside_window", 0)
     gdf = _repair(gdf, path)
+    gdf.attrs["outside_window"] = outside
     for col in gdf.columns:
         if col != gdf.geometry.name and (gdf[col].dtype == object or pd.api.types.is_string_dtype(gdf[col])):
             gdf[col] = gdf[col].map(nfc)
@@ -90,6 +110,8 @@ def _read_ogr(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         raise
     except UnicodeDecodeError as exc:
         raise InputError(path, f"bad text encoding ({exc.reason}); save it as UTF-8") from exc
+    except CRSError as exc:
+        raise InputError(path, f"declares a CRS that is not known ({str(exc).splitlines()[0]}); refusing to guess") from exc
     except Exception as exc:  # pyogrio/GDAL errors: DataSourceError, DataLayerError, ...
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         message = message.replace(str(path), "").strip(" :")

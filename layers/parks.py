@@ -101,7 +101,10 @@ def display_name(name: str, kind: str | None) -> str:
     'KCN Vân Trung'
     >>> display_name("KCN Quang Châu (mở rộng)", "KCN")
     'KCN Quang Châu (mở rộng)'
+    >>> display_name("Vân Trung", float("nan"))   # a file without a kind column: no "nan" prefix
+    'Vân Trung'
     """
+    kind = kind if isinstance(kind, str) and kind.strip() else None
     text = nfc(name)
     text = re.sub(r"^\s*(khu công nghiệp|cụm công nghiệp|kcn|ccn)\s+", "", text, flags=re.I)
     text = re.sub(r"\s*-\s*(tỉnh\s+)?(bắc ninh|bắc giang)\s*$", "", text, flags=re.I)

@@ -231,6 +231,11 @@ def _label(text: str) -> str:
     return safe_json(escape(str(text)))
 
 
+#: Shown beside the attribution of every map: the base-map tiles are the page's only third-party requests
+#: (the layer control's "Không nền / no base map" avoids them).
+TILE_NOTICE = "nền tải từ bên thứ ba / base map from a third party: tile.openstreetmap.org"
+
+
 class MapSetup(MacroElement):
     """Attribution (shown with or without tiles), full-screen button, ``window.bgMap``; a title box.
 
@@ -248,7 +253,7 @@ class MapSetup(MacroElement):
         super().__init__()
         self._name = "MapSetup"
         self.bounds_json = safe_json(bounds)
-        self.attribution_json = safe_json(attribution_html)
+        self.attribution_json = safe_json(f"{attribution_html} · {TILE_NOTICE}")
         self.fullscreen_json = safe_json(["Toàn màn hình / full screen", "Thoát toàn màn hình / exit full screen"])
         self.title_html = safe_json(title_html) if title_html else ""
 

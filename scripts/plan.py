@@ -8,9 +8,13 @@ Errors about inputs are printed as one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import errno
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python scripts/plan.py): make the repository importable
@@ -43,6 +47,9 @@ def _common_options() -> argparse.ArgumentParser:
                         help="a road-class overlay: lines with ref/name/highway/maxspeed, any CRS, map-matched onto the network; repeatable")
     common.add_argument("--speeds", type=Path, default=None, metavar="FILE",
                         help="a speed model YAML instead of the region's (e.g. OUT/speeds-calibrated.yaml from 'calibrate')")
+    common.add_argument("--allow-large", action="store_true",
+                        help=f"run inputs above the stated limits (more than {settings.max_points:,} parks/origins/destinations, "
+                             f"more than {settings.max_sensitivity_runs:,} sensitivity runs), which take long and much memory")
     common.add_argument("--quiet", action="store_true", help="no progress bars, warnings and errors only")
     common.add_argument("--verbose", action="store_true", help="debug logging")
     return common
@@ -100,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--from", dest="origins", action="append", default=None, metavar="KEY|LON,LAT",
                    help="an origin; repeatable (default: kep_station)")
     i.add_argument("--all-parks", action="store_true", help="one set of isochrones per industrial park")
-    i.add_argument("--minutes", type=float, nargs="+", default=[15, 30, 45, 60], help="thresholds in minutes (default: 15 30 45 60)")
+    i.add_argument("--minutes", type=_positive_minutes, nargs="+", default=[15, 30, 45, 60],
+                   help="thresholds in minutes (default: 15 30 45 60)")
     i.set_defaults(func=cmd_isochrones)
 
     b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx, siting vs a per-cell loop → OUT/bench*.json",
@@ -202,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_minutes(text: str) -> float:
+    """An argparse type: a finite number of minutes > 0 (at most a week)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes") from None
+    if not 0 < value <= 7 * 24 * 60:
+        raise argparse.ArgumentTypeError(f"{text} minutes: give a time above 0 and at most a week (10,080)")
+    return value
+
+
 def _setup(args) -> None:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -265,9 +284,14 @@ def _network_options(args):
 
 
 def _observations(args, region):
+    from geo.extent import check_points
     from layers.validation import observations_file, read_observations
 
-    return read_observations(args.observed if args.observed else observations_file(region))
+    path = args.observed if args.observed else observations_file(region)
+    table = read_observations(path)
+    check_points(table[["origin_lon", "destination_lon"]].to_numpy().ravel(),
+                 table[["origin_lat", "destination_lat"]].to_numpy().ravel(), path, what="observation end points")
+    return table
 
 
 def cmd_validate(args) -> int:
@@ -345,14 +369,17 @@ def cmd_matrix(args) -> int:
     from geo.vector import read_vector
     from layers.access import travel_time_matrix
 
-    region, park_layer, net, _ = _analysis_inputs(args, with_rail=False)
     _check_inputs(args.origins, args.destinations)
-    origins = read_vector(args.origins) if args.origins else park_layer
+    origins = read_vector(args.origins, what="origins") if args.origins else None          # read (and checked) before the network
+    destinations = read_vector(args.destinations, what="destinations") if args.destinations else None
+    region, park_layer, net, _ = _analysis_inputs(args, with_rail=False)
+    if origins is None:
+        origins = park_layer
     if len(origins) == 0:
         source = args.origins or "the parks layer"
         raise InputError(source, "no origin to measure from (no park has a position: give --origins FILE or --parks FILE)"
                          if args.origins is None else "no origin in the file")
-    destinations = read_vector(args.destinations) if args.destinations else region.destinations().rename(columns={"key": "name"})
+    destinations = region.destinations().rename(columns={"key": "name"}) if destinations is None else destinations
     table = travel_time_matrix(region, net, origins, destinations)
     write_csv(table, args.out / "matrix.csv")
     print(f"{len(table)} pairs, {table['minutes'].notna().sum()} with a time; wrote {args.out / 'matrix.csv'}")
@@ -392,8 +419,17 @@ def cmd_isochrones(args) -> int:
     from layers.access import isochrones_from
     from layers.pipeline import origin_points
 
+    from layers.region import load_region
+
+    origins = None
+    if not args.all_parks:      # KEY or LON,LAT origins: degrees, inside the region's window — checked before the network
+        from geo.extent import check_points
+
+        region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+        origins = origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
+        check_points(origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy(), "--from", what="origin(s)")
     region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
-    origins = park_layer[["name", "geometry"]] if args.all_parks else origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
+    origins = park_layer[["name", "geometry"]] if args.all_parks else origins
     iso = isochrones_from(region, net, origins, minutes=sorted(args.minutes), population=pop)
     write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
     for row in iso.itertuples():
@@ -583,18 +619,248 @@ def cmd_fetch(args) -> int:
     return 0
 
 
+#: Commands that write into OUT through a staging folder (geo.output.OutputSet); fetch writes into --dest.
+STAGED = {"layers", "access", "matrix", "scenario", "isochrones", "site", "sensitivity", "map", "publish", "run",
+          "communes", "validate", "calibrate"}
+#: Commands that read no region data of their own (map, publish read OUT): no region window to check files against.
+WITHOUT_REGION = {"map", "publish", "fetch", "bench"}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP) received: unwinds like Ctrl-C, so that temporaries are removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 def main(argv=None) -> int:
+    """Run one subcommand; bad input or an unusable OUT is one line on stderr and exit status 2.
+
+    Outputs go to a staging folder inside OUT and are moved in together at the end (geo.output.OutputSet):
+    an error, Ctrl-C or SIGTERM leaves OUT as it was.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup(args)
-    try:
+    with _signals_raise():
+        try:
+            return _run(args)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except Terminated as exc:
+            print(f"error: stopped by {signal.Signals(exc.signum).name}; OUT was left as it was", file=sys.stderr)
+            return 128 + exc.signum
+        except KeyboardInterrupt:
+            print("error: interrupted; OUT was left as it was", file=sys.stderr)
+            return 130
+        except OSError as exc:      # the file system failed under a writer that does not say so itself
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO):
+                return _unexpected(exc, args)
+            where = exc.filename or getattr(args, "out", "")
+            print(f"error: {where}: {os.strerror(exc.errno)}; OUT was left as it was", file=sys.stderr)
+            return 2
+        except Exception as exc:    # a case no check knows yet: still one line (the traceback with --verbose)
+            return _unexpected(exc, args)
+
+
+def _unexpected(exc: Exception, args) -> int:
+    """One line and status 1 for an error no check anticipated; ``--verbose`` shows the traceback."""
+    if args.verbose:
+        raise exc
+    text = " ".join(str(exc).split()) or "no message"
+    print(f"error: unexpected {type(exc).__name__}: {text[:300]} (OUT was left as it was; run with --verbose for "
+          "the traceback and report it)", file=sys.stderr)
+    return 1
+
+
+def _run(args) -> int:
+    """Check OUT and the input sizes, then run the command in a staging folder against the region's window."""
+    from geo.extent import region_window
+    from geo.output import OutputSet, check_output_folder
+
+    if args.command not in STAGED:
+        if args.command == "bench":
+            check_output_folder(args.out)
         return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; no output was half-written", file=sys.stderr)
-        return 130
+    outputs = OutputSet(args.out)
+    final, staging = args.out, outputs.open()
+    try:
+        _check_sizes(args)
+        if getattr(args, "speeds", None) is not None:         # a bad speed model fails now, not after the network is read
+            from geo.speeds import load_speed_model
+
+            load_speed_model(args.speeds)
+        window = None if args.command in WITHOUT_REGION else _window_of(args)
+        with region_window(window):
+            _precheck(args)
+        args.out = staging
+        pairs = _path_pairs(staging, final)
+        try:
+            with _shown_as(pairs), region_window(window):
+                status = args.func(args)
+        except InputError as exc:       # name OUT, not the staging folder
+            raise type(exc)(_replace_all(exc.path, pairs), _replace_all(exc.problem, pairs)) from exc
+        except OSError as exc:
+            exc.filename = _replace_all(exc.filename, pairs)
+            raise
+        if status == 0:
+            outputs.commit()
+        return status
+    finally:
+        args.out = final
+        outputs.discard()
+
+
+def _precheck(args) -> None:
+    """Small inputs the command would read only after building its network: read (and checked) now, so a bad
+    one fails in a second. The DEM's header is checked, not its pixels."""
+    from geo.vector import read_vector
+
+    files = [getattr(args, "scenario_file", None), getattr(args, "interchanges", None), getattr(args, "communes", None),
+             getattr(args, "logistics", None), *(getattr(args, "roads", None) or [])]
+    scenario = getattr(args, "scenario", None)
+    files += scenario if isinstance(scenario, list) else [scenario]
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)          # the command reads them again and says what it finds
+    try:
+        for path in files:
+            if path is not None:
+                read_vector(path)
+    finally:
+        logging.disable(previous)
+    if getattr(args, "dem", None) is not None:
+        from geo.raster import check_raster
+
+        check_raster(args.dem)
+
+
+def _window_of(args):
+    """The region's window (geo.extent.Window) that user files must overlap; None when the region cannot say."""
+    from geo.extent import Window
+    from layers.boundaries import region_window
+    from layers.region import BUNDLED_DATA_DIR, load_region
+
+    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+    try:
+        west, south, east, north = region_window(region).bounds
+    except InputError as exc:      # the command reports the missing boundary itself
+        log.debug("no region window to check inputs against: %s", exc)
+        return None
+    shipped = Path(__file__).resolve().parent.parent / "layers"          # shipped scenarios, roads opened since 2018
+    return Window(west, south, east, north, name=region.id, data_folders=(region.data_dir, BUNDLED_DATA_DIR, shipped))
+
+
+def _check_sizes(args) -> None:
+    """Inputs above the stated limits need --allow-large; the message says what to expect."""
+    if args.allow_large:
+        return
+    for option in ("parks", "origins", "destinations") if args.command == "matrix" else ("parks",):
+        path = getattr(args, option, None)
+        count = _feature_count(path) if path is not None else None
+        if count is not None and count > settings.max_points:
+            raise InputError(path, f"{count:,} features for --{option}: more than the {settings.max_points:,} a run takes "
+                                   f"without --allow-large; expect about {count * 3.45e-3 / 60:,.0f} min and "
+                                   f"{count * 100e3 / 1e9:,.1f} GB of memory for access (100,000 parks took 345 s and 10 GB)")
+    runs = getattr(args, "runs", None)
+    if args.command == "sensitivity" and isinstance(runs, int) and runs > settings.max_sensitivity_runs:
+        raise InputError(None, f"--runs {runs:,}: more than the {settings.max_sensitivity_runs:,} runs allowed without "
+                               f"--allow-large; expect about {runs * 14.4e-3 / 3600:,.1f} h at 250 m cells "
+                               "(1,000,000 runs: about 4 hours)")
+
+
+def _feature_count(path) -> int | None:
+    """Features of a vector file (rows of a CSV), counted without reading it; None when unknown."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        if path.suffix.lower() == ".csv":
+            with open(path, "rb") as f:
+                return max(sum(1 for _ in f) - 1, 0)
+        import pyogrio
+
+        count = int(pyogrio.read_info(path)["features"])
+        return count if count >= 0 else None
+    except Exception:      # unreadable: the reader says why, with the file's name
+        return None
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """SIGTERM and SIGHUP raise :class:`Terminated` in this process (forked workers keep the default action)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != owner:            # a forked worker: die as it would have
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated(signum)
+
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), handler) for n in names}
+    try:
+        yield
+    finally:
+        for n, old in previous.items():
+            signal.signal(getattr(signal, n), old)
+
+
+class _ShownPaths:
+    """A text stream that shows the staging folder's path as OUT's."""
+
+    def __init__(self, stream, pairs):
+        self._stream, self._pairs = stream, pairs
+
+    def write(self, text):
+        return self._stream.write(_replace_all(text, self._pairs))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class _ShownPathsFilter(logging.Filter):
+    def __init__(self, pairs):
+        super().__init__()
+        self._pairs = pairs
+
+    def filter(self, record):
+        message = record.getMessage()
+        fixed = _replace_all(message, self._pairs)
+        if fixed != message:
+            record.msg, record.args = fixed, None
+        return True
+
+
+def _replace_all(text, pairs):
+    if isinstance(text, str):
+        for old, new in pairs:
+            text = text.replace(old, new)
+    return text
+
+
+def _path_pairs(staging: Path, final: Path) -> list[tuple[str, str]]:
+    return [(os.path.abspath(staging), os.path.abspath(final)), (str(staging), str(final))]
+
+
+@contextlib.contextmanager
+def _shown_as(pairs):
+    """Messages (stdout, stderr, logging) name OUT's paths, not the staging folder's."""
+    handlers = logging.getLogger().handlers
+    flt = _ShownPathsFilter(pairs)
+    for h in handlers:
+        h.addFilter(flt)
+    try:
+        with contextlib.redirect_stdout(_ShownPaths(sys.stdout, pairs)), contextlib.redirect_stderr(_ShownPaths(sys.stderr, pairs)):
+            yield
+    finally:
+        for h in handlers:
+            h.removeFilter(flt)
 
 
 if __name__ == "__main__":

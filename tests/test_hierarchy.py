@@ -166,7 +166,7 @@ def test_disk_cache_is_keyed_by_the_arcs_and_re_customised(monkeypatch, tmp_path
     rng = np.random.default_rng(8)
     r = _random_graph(rng, True)
     built = r.hierarchy()
-    files = list((tmp_path / "hierarchy").glob("cch-v1-*.npz"))
+    files = list((tmp_path / "hierarchy").glob("cch-v*-*.npz"))
     assert len(files) == 1
     slower = Router.from_arrays(r.node_ids, r.x, r.y, r.edge_u, r.edge_v, r.edge_weight * 3 + 1, directed=True,
                                 crs=None)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,6 +18,8 @@ from geo.errors import InputError
 from geo.grid import Grid
 from layers.region import Region
 from layers.siting.options import CONSTRAINT_DEFAULTS
+
+log = logging.getLogger(__name__)
 
 #: Exclusions built on a region layer: when the layer is missing from the data folder their note says why.
 EXCLUSIONS_OF_LAYER = {"industrial parks": ["parks"], "urban places": ["urban"], "water": ["water_areas", "rivers"],
@@ -150,5 +154,9 @@ def exclusion_layers(region: Region, grid: Grid, rules: dict, *, parks=None, pla
     for name, mask in masks.items():
         report[name]["cells"] = int((mask & grid.inside).sum())
         report[name]["ha"] = round(report[name]["cells"] * grid.cell_ha, 1)
+        report[name]["excludes_nothing"] = report[name]["given"] and report[name]["cells"] == 0
+        if name in (constraints or {}) and report[name]["excludes_nothing"]:   # given, yet it changes nothing: say so
+            report[name]["note"] += "; given, but excludes no cell of the region (check the file's extent and CRS)"
+            log.warning("%s: the layer given excludes no cell of the region (check its extent and CRS)", name)
     return masks, report
 

@@ -282,6 +282,10 @@ def read_facts(path) -> pd.DataFrame:
     return table.groupby("key", sort=False)[list(table.columns)].apply(fold_rows).reset_index()
 
 
+#: Largest area a park row may state (ha): the largest Vietnamese economic zones are a few 10,000 ha.
+MAX_PARK_AREA_HA = 100_000
+
+
 def _locations(region: Region, parks_file=None) -> gpd.GeoDataFrame:
     """Park locations: the region's portal points, or a planner's own file."""
     path = parks_file or region.path("parks", "points_file")
@@ -299,6 +303,11 @@ def _locations(region: Region, parks_file=None) -> gpd.GeoDataFrame:
         area = pd.to_numeric(raw["area_ha"], errors="coerce")
     else:
         area = pd.Series(np.nan, index=raw.index)
+    bad = area.notna() & ~area.between(0, MAX_PARK_AREA_HA)
+    if bad.any():
+        first = raw[name_col].iloc[int(np.flatnonzero(bad.to_numpy())[0])]
+        raise InputError(path, f"{int(bad.sum())} park area(s) outside 0–{MAX_PARK_AREA_HA:,} ha (e.g. {first!r}: "
+                               f"{area[bad].iloc[0]:g}); give area_ha in hectares")
     is_polygon = raw.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     if is_polygon.any():
         measured = to_metric(raw, region.metric_crs).area / 1e4

@@ -170,6 +170,8 @@ CASES = [
     Case("infinite coordinates", lambda t: _text(t / "parks.csv", "name,lon,lat\nA,inf,21.3\n"), parks, ("infinite or NaN",)),
     Case("1e308 coordinates", lambda t: _text(t / "parks.csv", "name,lon,lat\nA,1e308,21.3\n"), parks, ("far beyond",)),
     Case("swapped lon/lat", lambda t: _text(t / "parks.csv", "name,lon,lat\nA,21.27,106.19\n"), parks, ("look swapped",)),
+    Case("a huge park area", lambda t: _text(t / "parks.csv", "name,kind,lon,lat,area_ha\nA,KCN,106.19,21.27,1e308\n"), parks,
+         ("outside 0–100,000 ha",)),
     Case("VN-2000 metres declared as degrees", lambda t: _points(t / "parks.gpkg", [(106.19, 21.27)]),
          lambda f: parks(_relabel(f, "EPSG:9214")), ("are not degrees",)),
     Case("parks in France", lambda t: _points(t / "parks.gpkg", PARIS), parks, ("outside the region's window", "2.3, 48.8")),

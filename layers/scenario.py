@@ -87,7 +87,7 @@ def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, 
     tuning = scenario_tuning(region, lines)
     after_router, report = add_planned_roads(
         net.road, to_metric(lines, region.metric_crs), to_metric(points, region.metric_crs) if len(points) else None,
-        source=str(scenario_path), **tuning)
+        source=str(scenario_path), edges=net.entry_edges, **tuning)
     extra = {}
     for i, row in report.iterrows():
         key = match_corridor(None, row["name"], region.corridors) or _slug(row["name"], i)

@@ -368,7 +368,8 @@ def cmd_scenario(args) -> int:
     for road in s["roads"]:
         print(f"planned: {road['name']} — {road['length_km']} km at {road['design_speed_kmh']:g} km/h, {road['access_points']} access points")
     print("parks at least half a minute faster: " + ", ".join(f"{k.removeprefix('minutes_to_')} {v}" for k, v in s["parks_faster"].items() if v))
-    print(f"trips made longer: {s['parks_slower']} (adding a road never lengthens a trip)")
+    print(f"trips made longer: {s['parks_slower']}, catchments made smaller: {s['catchments_smaller']} "
+          "(adding a road never does either)")
     print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}")
     return 0
 

@@ -203,6 +203,8 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
     if overlays:
         edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
+    if osm is None:
+        nodes, edges, meta["interchanges"] = _add_interchanges(region, nodes, edges, model)
     additions = []
     if osm is None and options.network == "today":
         nodes, edges, additions = _add_opened_roads(region, nodes, edges, model)
@@ -248,6 +250,7 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
         "network": meta["network"],
         "additions": additions,
         "overlays": meta.get("overlays", []),
+        "interchanges_added": meta.get("interchanges", []),
         "source": meta["source"],
         "speed_model": str(model.source),
         "directed": bool(directed),
@@ -301,9 +304,10 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
     cls = classify_unattributed(edges["edge_id"].to_numpy(), labels, classes, model, method=method,
                                 network_name="2018 network")
     edges = edges.assign(road_class=cls["road_class"].to_numpy(), link=False, class_source=cls["class_source"].to_numpy(),
-                         corridor_id=_objects(cls["corridor_id"], edges.index), oneway=False)
+                         corridor_id=_objects(cls["corridor_id"], edges.index), oneway=False,
+                         maxspeed=_posted_limits(cls["corridor_id"], region.corridors, edges.index))
     nodes = gpd.GeoDataFrame(nodes[["node_id", nodes.geometry.name]], geometry=nodes.geometry.name, crs="EPSG:4326")
-    keep = ["edge_id", "u", "v", "length_m", "road_class", "link", "class_source", "corridor_id", "oneway"]
+    keep = ["edge_id", "u", "v", "length_m", "road_class", "link", "class_source", "corridor_id", "oneway", "maxspeed"]
     keep += [c for c in ("in_province",) if c in edges]
     edges = gpd.GeoDataFrame(edges[keep + [edges.geometry.name]], geometry=edges.geometry.name, crs="EPSG:4326")
     not_found = (layer.attrs.get("summary") or {}).get("not_found") or []
@@ -314,6 +318,17 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
     meta = {"source": f"{path.name} ({cfg.get('source', 'road network file')}); corridor labels: {method}",
             "directed": False, "extra_columns": ["in_province"], "caveats": caveats}
     return nodes, edges, meta
+
+
+def _posted_limits(corridor_ids, specs: dict, index) -> pd.Series:
+    """Posted speed limit (km/h text, as OSM ``maxspeed``) of each edge from its corridor's ``maxspeed`` in the
+    region file (each with ``maxspeed_source``); the lowest where two corridors share an edge; None elsewhere."""
+    limits = {cid: float(spec["maxspeed"]) for cid, spec in specs.items() if spec.get("maxspeed") is not None}
+    out = []
+    for ids in corridor_ids:
+        values = [limits[c] for c in (ids.split(";") if isinstance(ids, str) else []) if c in limits]
+        out.append(f"{min(values):g}" if values else None)
+    return pd.Series(out, index=index, dtype=object)
 
 
 def _roads_osm(region: Region, osm, model: SpeedModel, corridor_layer) -> tuple:
@@ -418,6 +433,35 @@ def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
     return edges, reports
 
 
+def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
+    """Interchanges a source names between two labelled corridors that the 2018 geometry crosses without a
+    shared node (its ramps were lost): joined at their crossing nearest the named place
+    (:func:`geo.network.link_crossings`), by a ramp of ``network.interchange_ramp_m`` at the first road's
+    link speed, within ``network.interchange_radius_m`` of the place. Reported in the summary."""
+    from geo.network import link_crossings
+    from layers.road_waypoints import interchanges
+
+    points = interchanges(region)
+    cfg = model.raw.get("network") or {}
+    radius, ramp = float(cfg.get("interchange_radius_m", 5000)), float(cfg.get("interchange_ramp_m", 500))
+    report = []
+    labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
+    for row in points.itertuples(index=False):
+        first = labels.map(lambda ids, r=row.road: r in ids).to_numpy()
+        second = labels.map(lambda ids, j=row.joins: j in ids).to_numpy()
+        nodes, edges, added = link_crossings(nodes, edges, first, second, row.geometry, radius_m=radius, ramp_m=ramp,
+                                             crs=region.metric_crs)
+        if added:
+            new = edges["edge_id"].isin([e for a in added for e in a["edges"]]).to_numpy()
+            edges.loc[new, "class_source"] = (f"interchange {row.road} × {row.joins} ({row.name}; {row.source}): ramp "
+                                              f"{ramp:g} m added where the 2018 geometry crosses without a node "
+                                              f"({cfg.get('interchange_basis', 'assumption')})")
+        labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
+        report.append({"road": row.road, "joins": row.joins, "name": row.name, "file": row.file,
+                       "ramps_added": len(added), "where": [[a["lon"], a["lat"]] for a in added]})
+    return nodes, edges, report
+
+
 def _region_overlays(region: Region, osm) -> list[Path]:
     """Class overlays shipped for the region (``road_classes.overlays``; 2018 network only)."""
     return [] if osm is not None else _shipped_files(region, "road_classes", "overlays")
@@ -494,6 +538,7 @@ def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
         add_edges = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([e[8] for e in new_edges], crs=crs).to_crs("EPSG:4326").values,
                                      crs="EPSG:4326")
         add_edges["oneway"] = False
+        add_edges["maxspeed"] = _posted_limits(add_edges["corridor_id"], region.corridors, add_edges.index)
         for col in edges.columns:
             if col not in add_edges:
                 add_edges[col] = None

@@ -22,6 +22,10 @@ minutes_to_<target> : minutes by road (access leg at ``access_speed_kmh`` +
     ``reason_<target>`` saying why (not in the network, unreachable, too far).
 minutes_to_<dest>_road_rail : fastest by road and rail (transfers included);
     ``rail_helps_<dest>`` True when that beats road alone by a minute or more.
+minutes_by_truck_to_<dest> : for the logistics destinations (``access.truck_destinations``:
+    port, border gate, Kép), the same trip by a tractor with semi-trailer: the
+    region's truck speed model (legal limits by vehicle type, see
+    ``vehicle_speed_models``) on the same network; only in a car-profile report.
 people_within_<m>_min : people reachable within m minutes.
 network_note : the data caveats every figure carries (2018 network, classes).
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -45,7 +50,7 @@ from layers.region import Region
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {"corridors": [], "destinations": [], "road_rail_destinations": [],
+DEFAULTS = {"corridors": [], "destinations": [], "road_rail_destinations": [], "truck_destinations": [],
             "catchment_minutes": [30, 45], "max_snap_m": 2000.0, "destination_max_snap_m": 6000.0, "access_speed_kmh": 20.0,
             "far_from_road_m": 500.0}
 
@@ -196,6 +201,18 @@ def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg)
     return router, targets, missing
 
 
+def vehicle_networks(region: Region, net: Networks, vehicle: str) -> Networks:
+    """The same road network with the speeds of ``vehicle`` (the region's ``vehicle_speed_models``): the
+    edges re-weighted (:func:`layers.networks.apply_speed_model`), the routing hierarchy re-customised."""
+    model = networks.speed_model(region, vehicle)
+    edges = networks.apply_speed_model(net.road_edges, model, ranges=False)
+    edges.attrs = dict(net.road_edges.attrs)
+    router = net.road.with_weights(edges["travel_time_s"].to_numpy(float))
+    return Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=model,
+                    network_name=f"{net.network_name}; {vehicle} speeds ({Path(str(model.source)).name})",
+                    notes=list(net.notes))
+
+
 def bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
     """(slow, fast): the road network with every assumed speed at the lower / upper bound of the
     speed model's ``calibration`` section (access leg included); None when the model states no bounds."""
@@ -255,6 +272,9 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         people = catch.people_within(np.where(np.isnan(snap_m), -1, origin_idx), minutes)
         for j, m in enumerate(minutes):
             table[f"people_within_{m:g}_min"] = np.round(people[:, j])
+    if ranges and router is None:
+        for column, values in _truck_columns(region, net, parks, cfg).items():
+            table[column] = values
     bounds = bound_networks(net) if (ranges and router is None) else None
     if bounds is not None:
         slow, fast = (access_report(region, parks, b, ranges=False) for b in bounds)
@@ -280,6 +300,20 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         "ranges": None if bounds is None else "minutes_low_to_<target> / minutes_high_to_<target>: assumed speeds at the bounds of the speed model",
     }
     return out
+
+
+def _truck_columns(region: Region, net: Networks, parks: gpd.GeoDataFrame, cfg: dict) -> dict:
+    """``minutes_by_truck_to_<dest>`` for ``access.truck_destinations``, on the same network with the region's truck
+    speed model; nothing when the report is already for a truck or the region has no truck model."""
+    trucks = [k for k in cfg["truck_destinations"] if k in cfg["destinations"]]
+    if not trucks or getattr(net.model, "vehicle", "car") != "car" or \
+            "truck" not in (region.config.get("vehicle_speed_models") or {}):
+        return {}
+    lorry = vehicle_networks(region, net, "truck")
+    routed, targets, missing = _with_destinations(region, lorry, lorry.road, trucks, cfg)
+    routed, idx, _, why = lorry.attach(routed, parks, cfg["max_snap_m"], cfg["access_speed_kmh"])
+    table = minutes_to_targets(routed, idx, targets, missing=missing, origin_reason=why)
+    return {f"minutes_by_truck_to_{k}": table[f"minutes_to_{k}"].to_numpy(float) for k in trucks}
 
 
 def _catchment(router: Router, array, profile, region: Region, cfg, edges: RoadEdges | None = None) -> Catchment:

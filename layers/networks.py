@@ -100,6 +100,10 @@ CAVEAT_2018 = ("The 2018 road network has no road classes, names or one-way info
 #: since, named in the region's ``today_network.additions``) or the bare 2018 file.
 NETWORKS = ("today", "2018")
 
+#: Vehicles a speed model can be chosen for: ``car`` (the region's ``speed_model``) or a key of its
+#: ``vehicle_speed_models`` (``truck``: a tractor with semi-trailer).
+VEHICLES = ("car", "truck")
+
 
 @dataclass(frozen=True)
 class NetworkOptions:
@@ -113,43 +117,58 @@ class NetworkOptions:
     speeds : a speed model YAML used instead of the region's (e.g. from ``plan.py calibrate``).
     reference_classes : label every named road of the region's reference layer (not only corridors)
         and apply the region's shipped class overlays (``road_classes.overlays``).
+    vehicle : ``"car"`` (default: the region's ``speed_model``) or ``"truck"`` (its
+        ``vehicle_speed_models.truck``: legal limits by vehicle type, a tractor with semi-trailer).
     """
 
     network: str = "today"
     roads: tuple = ()
     speeds: Path | None = None
     reference_classes: bool = True
+    vehicle: str = "car"
 
     def __post_init__(self):
         if self.network not in NETWORKS:
             raise InputError(None, f"network must be one of {', '.join(NETWORKS)}, not '{self.network}'")
+        if self.vehicle not in VEHICLES:
+            raise InputError(None, f"vehicle must be one of {', '.join(VEHICLES)}, not '{self.vehicle}'")
         object.__setattr__(self, "roads", tuple(Path(p) for p in self.roads))
         for path in (*self.roads, *([self.speeds] if self.speeds else [])):
             if not Path(path).exists():
                 raise InputError(path, "file not found")
 
     def speed_model(self, region: Region) -> SpeedModel:
-        """The speed model: ``speeds`` when given, else the region's."""
-        return load_speed_model(self.speeds) if self.speeds else speed_model(region)
+        """The speed model: ``speeds`` when given, else the region's for the vehicle."""
+        return load_speed_model(self.speeds) if self.speeds else speed_model(region, self.vehicle)
 
 
 # --------------------------------------------------------------------------- speed model
 
 
-def speed_model(region: Region) -> SpeedModel:
-    """The region's speed model: its ``speed_model:`` file, else :data:`DEFAULT_SPEED_MODEL`.
+def speed_model(region: Region, vehicle: str = "car") -> SpeedModel:
+    """The region's speed model for ``vehicle``: its ``speed_model:`` file (car; default
+    :data:`DEFAULT_SPEED_MODEL`) or ``vehicle_speed_models.<vehicle>``.
 
-    A relative ``speed_model`` path is looked up next to the region file,
-    then in ``layers/regions/``.
+    A relative path is looked up next to the region file, then in ``layers/regions/``.
 
     >>> from layers.region import load_region
-    >>> m = speed_model(load_region("bac-giang", data_dir="."))
-    >>> m.speed("national", "rural").kmh > m.speed("unknown", "rural").kmh
-    True
+    >>> bg = load_region("bac-giang", data_dir=".")
+    >>> m, t = speed_model(bg), speed_model(bg, "truck")
+    >>> m.speed("national", "rural").kmh > t.speed("national", "rural").kmh, t.vehicle_max_kmh
+    (True, 80.0)
     """
+    if vehicle != "car":
+        name = (region.config.get("vehicle_speed_models") or {}).get(vehicle)
+        if not name:
+            raise InputError(region.source_file, f"no speed model for the vehicle '{vehicle}' (vehicle_speed_models.{vehicle})")
+        return _model_file(region, name)
     name = region.config.get("speed_model")
     if not name:
         return load_speed_model(DEFAULT_SPEED_MODEL)
+    return _model_file(region, name)
+
+
+def _model_file(region: Region, name: str) -> SpeedModel:
     for folder in (Path(region.source_file).parent, REGIONS_DIR):
         path = Path(name) if Path(name).is_absolute() else folder / name
         if path.exists():
@@ -562,6 +581,8 @@ def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> 
         name += "; class overlays " + ", ".join(Path(p).name for p in options.roads)
     if options.speeds:
         name += f"; speeds {Path(options.speeds).name}"
+    elif options.vehicle != "car":
+        name += f"; {options.vehicle} speeds"
     return name
 
 

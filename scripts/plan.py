@@ -43,6 +43,9 @@ def _common_options() -> argparse.ArgumentParser:
                         help="a road-class overlay: lines with ref/name/highway/maxspeed, any CRS, map-matched onto the network; repeatable")
     common.add_argument("--speeds", type=Path, default=None, metavar="FILE",
                         help="a speed model YAML instead of the region's (e.g. OUT/speeds-calibrated.yaml from 'calibrate')")
+    common.add_argument("--vehicle", choices=["car", "truck"], default="car",
+                        help="speeds for a car / light goods vehicle (default) or a truck (tractor with semi-trailer: legal "
+                             "limits by vehicle type, the region's vehicle_speed_models.truck)")
     common.add_argument("--quiet", action="store_true", help="no progress bars, warnings and errors only")
     common.add_argument("--verbose", action="store_true", help="debug logging")
     return common
@@ -251,7 +254,7 @@ def _network_options(args):
     from layers.networks import NetworkOptions
 
     return NetworkOptions(network=getattr(args, "network", "today"), roads=tuple(getattr(args, "roads", []) or ()),
-                          speeds=getattr(args, "speeds", None))
+                          speeds=getattr(args, "speeds", None), vehicle=getattr(args, "vehicle", "car"))
 
 
 def _observations(args, region):

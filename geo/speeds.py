@@ -324,7 +324,7 @@ def _rank(name: str) -> int:
 
 
 def classify_unattributed(edge_ids, labels: pd.DataFrame, corridor_classes: dict, model: SpeedModel,
-                          method: str = "map-matched", network_name: str = "2018 network") -> pd.DataFrame:
+                          method: str | dict = "map-matched", network_name: str = "2018 network") -> pd.DataFrame:
     """Road class of a network without attributes, from corridor labels.
 
     ``labels`` has ``edge_id`` and ``corridor_id`` (as from
@@ -332,7 +332,8 @@ def classify_unattributed(edge_ids, labels: pd.DataFrame, corridor_classes: dict
     corridor id to its class (``{"ql1a": "national"}``, from the region's
     ``corridors`` config). A labelled edge takes its corridor's class (the
     highest when two corridors share it); every other edge gets the model's
-    default class, and says so.
+    default class, and says so. ``method`` says how the labels were found:
+    one text for all, or a dict by corridor id (``{"ql1a": "map-matched", "ql31": "waypoints"}``).
 
     Returns a DataFrame aligned with ``edge_ids``: ``road_class``,
     ``corridor_id`` (ids joined with ";" in label order, None when
@@ -364,7 +365,8 @@ def classify_unattributed(edge_ids, labels: pd.DataFrame, corridor_classes: dict
         known = [corridor_classes.get(c) for c in cids if corridor_classes.get(c) in model.classes]
         road_class.append(min(known, key=_rank) if known else model.default_class)
         corridor.append(";".join(dict.fromkeys(cids)))
-        source.append(f"corridor {';'.join(dict.fromkeys(cids))} ({method})"
+        how = method if isinstance(method, str) else "; ".join(dict.fromkeys(str(method.get(c, "?")) for c in cids))
+        source.append(f"corridor {';'.join(dict.fromkeys(cids))} ({how})"
                       + ("" if known else " (corridor class not in the speed model)"))
     return pd.DataFrame({"road_class": road_class, "corridor_id": pd.Series(corridor, dtype=object),
                          "link": False, "class_source": source})

@@ -318,9 +318,10 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
     if len(layer) and "road_class" in layer:
         for cid, rc in zip(layer["corridor_id"], layer["road_class"]):
             classes.setdefault(cid, rc)
-    methods = set(layer["method"]) - {"opened_road", "scenario_file"} if len(layer) and "method" in layer else set()
-    method = "map-matched" if methods <= {"map_matched"} else ", ".join(sorted(methods)).replace("_", "-")
-    cls = classify_unattributed(edges["edge_id"].to_numpy(), labels, classes, model, method=method,
+    by_corridor = {str(c): str(m).replace("_", "-") for c, m in zip(layer.get("corridor_id", []), layer.get("method", []))}
+    methods = {part for m in by_corridor.values() for part in m.split(", ")} - {"opened-road", "scenario-file"}
+    method = ", ".join(sorted(methods)) or "map-matched"
+    cls = classify_unattributed(edges["edge_id"].to_numpy(), labels, classes, model, method=by_corridor or method,
                                 network_name="2018 network")
     edges = edges.assign(road_class=cls["road_class"].to_numpy(), link=False, class_source=cls["class_source"].to_numpy(),
                          corridor_id=_objects(cls["corridor_id"], edges.index), oneway=False,

@@ -91,11 +91,11 @@ def test_batch_on_dask_equals_in_process_to_the_last_bit(region, inputs_2018, mo
 
     monkeypatch.setenv("BGPLAN_HIERARCHY_CACHE", "0")          # read by the workers when they start
     monkeypatch.setattr(settings, "hierarchy_cache", False)
-    _, parks, population = inputs_2018
+    _, parks, _ = inputs_2018
     files = scenario_files([FIXTURES])
     cold = access.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
-    in_process = run_scenario_batch(region, cold, parks, files, population=population)
+    in_process = run_scenario_batch(region, cold, parks, files)          # catchments left out: minutes suffice here
     with open_session(SchedulerOptions("local", 2)) as session:
-        on_dask = run_scenario_batch(region, cold, parks, files, population=population, session=session)
+        on_dask = run_scenario_batch(region, cold, parks, files, session=session)
     pd.testing.assert_frame_equal(in_process.drop(columns="path"), on_dask.drop(columns="path"), check_exact=True)
     assert in_process["park_minutes_saved"].gt(0).all()

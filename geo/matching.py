@@ -37,6 +37,16 @@ Distances are metres in the metric CRS (EPSG:32648 unless told otherwise).
 On the real data: QL1A (201 km of reference, 89,739 network edges) matches in
 about 1 s.
 
+Where no reference line exists, :func:`route_waypoints` labels a road from
+*waypoints* — towns, junctions, ports whose coordinates come from open
+sources and which a source says the road passes: each waypoint joins its
+nearest network node, and consecutive waypoints are joined by the shortest
+path on the network (by length; or, for a controlled-access road that
+bypasses towns, with a per-edge charge so that the few long edges between
+interchanges win). A leg whose path is more than ``max_detour`` × the
+straight distance, or whose waypoint is far from the network, is reported as
+not matched and labels nothing.
+
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString
 >>> from geo.network import lines_to_network
@@ -52,6 +62,7 @@ about 1 s.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -548,3 +559,126 @@ def _report(total_km, in_km, matched_km, gaps, samples, legs, pieces, params, cr
         "samples": int(samples), "legs": int(legs), "pieces": int(pieces),
         **params,
     }
+
+
+# ----------------------------------------------------------------------------- waypoints
+
+#: Defaults of :func:`route_waypoints` (metres, ratio).
+WAYPOINT_SNAP_M = 1500.0
+WAYPOINT_MAX_DETOUR = 2.0
+WAYPOINT_MAX_OFFSET = 0.35
+JUNCTION_CHARGE_M = 2000.0
+
+
+@dataclass(frozen=True)
+class WaypointLeg:
+    """One leg between two consecutive waypoints: ``edges`` (positions in the prepared network, in path
+    order), ``km`` (path length), ``straight_km``, ``snap_m`` (the two waypoints' distances to their nodes),
+    ``matched`` and ``reason`` (why not)."""
+
+    edges: np.ndarray
+    km: float
+    straight_km: float
+    snap_m: tuple
+    matched: bool
+    reason: str | None = None
+
+
+def route_waypoints(net: PreparedNetwork, xy, *, cost: Sequence[str] | str = "length",
+                    snap_m: float = WAYPOINT_SNAP_M, max_detour: float = WAYPOINT_MAX_DETOUR,
+                    max_offset: float = WAYPOINT_MAX_OFFSET,
+                    junction_charge_m: float = JUNCTION_CHARGE_M) -> list[WaypointLeg]:
+    """The network path through consecutive waypoints, leg by leg.
+
+    Parameters
+    ----------
+    net : the prepared network (metric).
+    xy : (K, 2) waypoint coordinates in ``net.crs``, in road order.
+    cost : per leg (K − 1 values, or one for all) ``"length"`` (shortest
+        path), ``"fewest_junctions"`` (length + ``junction_charge_m`` per edge:
+        follows a controlled-access road, whose edges run from interchange to
+        interchange) or ``"none"`` (the road is not continuous there: no path).
+    snap_m : a waypoint farther than this from every node matches no leg.
+    max_detour : a leg whose path is longer than this × the straight distance is not matched.
+    max_offset : nor one whose path strays farther from the straight line between its waypoints than
+        this × the straight distance + 1 km (a path that goes round by another town: a winding
+        mountain road stays near its line, a detour through the next valley does not).
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> from geo.network import lines_to_network
+    >>> road = gpd.GeoDataFrame(geometry=[LineString([(106.0, 21.0), (106.05, 21.0), (106.10, 21.0)]),
+    ...                                   LineString([(106.05, 21.0), (106.05, 21.05)])], crs="EPSG:4326")
+    >>> nodes, edges = lines_to_network(road)
+    >>> net = prepare_network(nodes, edges)
+    >>> pts = gpd.GeoSeries.from_xy([106.0, 106.1, 106.05], [21.0, 21.0, 21.3], crs="EPSG:4326").to_crs(net.crs)
+    >>> legs = route_waypoints(net, list(zip(pts.x, pts.y)))
+    >>> [(leg.matched, round(leg.km, 1)) for leg in legs], legs[1].reason
+    ([(True, 10.4), (False, 0.0)], 'waypoint 3 is 27,673 m from the network (more than 1,500 m)')
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    k = len(xy)
+    costs = [cost] * max(k - 1, 0) if isinstance(cost, str) else list(cost)
+    if len(costs) != max(k - 1, 0):
+        raise ValueError(f"cost needs one value per leg ({k - 1}), got {len(costs)}")
+    from scipy.spatial import cKDTree
+
+    dist, node = cKDTree(net.node_xy).query(xy)
+    graphs = {}
+    legs = []
+    for i in range(k - 1):
+        straight = float(np.hypot(*(xy[i + 1] - xy[i]))) / 1000.0
+        snaps = (round(float(dist[i]), 1), round(float(dist[i + 1]), 1))
+        far = [j for j in (i, i + 1) if dist[j] > snap_m]
+        if costs[i] == "none" or far:
+            reason = ("the road is not continuous here (cost 'none')" if costs[i] == "none" else
+                      f"waypoint {far[0] + 1} is {dist[far[0]]:,.0f} m from the network (more than {snap_m:,.0f} m)")
+            legs.append(WaypointLeg(np.empty(0, np.int64), 0.0, straight, snaps, False, reason))
+            continue
+        if costs[i] not in graphs:
+            graphs[costs[i]] = _waypoint_graph(net, costs[i], junction_charge_m)
+        graph, edge_of = graphs[costs[i]]
+        _, pred = dijkstra(graph, indices=int(node[i]), return_predecessors=True)
+        path = _walk(pred, int(node[i]), int(node[i + 1]))
+        if path is None:
+            legs.append(WaypointLeg(np.empty(0, np.int64), 0.0, straight, snaps, False, "no path (different component)"))
+            continue
+        edges = np.array([edge_of[(a, b)] for a, b in zip(path[:-1], path[1:])], dtype=np.int64)
+        km = float(net.length_m[edges].sum()) / 1000.0
+        if straight > 0 and km > max_detour * straight + 1.0:
+            legs.append(WaypointLeg(edges, km, straight, snaps, False,
+                                    f"path {km:.1f} km for {straight:.1f} km in a straight line (more than {max_detour:g} ×)"))
+            continue
+        stray = float(shapely.distance(shapely.points(net.node_xy[path]), shapely.LineString(xy[i:i + 2])).max()) / 1000.0
+        if stray > max_offset * straight + 1.0:
+            legs.append(WaypointLeg(edges, km, straight, snaps, False,
+                                    f"path strays {stray:.1f} km from the straight line of {straight:.1f} km "
+                                    f"(more than {max_offset:g} × + 1 km): it goes round by another road"))
+            continue
+        legs.append(WaypointLeg(edges, km, straight, snaps, True))
+    return legs
+
+
+def _waypoint_graph(net: PreparedNetwork, cost: str, junction_charge_m: float):
+    """CSR graph of the network weighted for ``cost`` and the cheapest edge of each node pair."""
+    if cost not in ("length", "fewest_junctions"):
+        raise ValueError(f"unknown waypoint cost '{cost}' (length, fewest_junctions or none)")
+    w = net.length_m + (junction_charge_m if cost == "fewest_junctions" else 0.0)
+    keep = net.u != net.v
+    pos = np.flatnonzero(keep)
+    frame = pd.DataFrame({"a": np.r_[net.u[pos], net.v[pos]], "b": np.r_[net.v[pos], net.u[pos]],
+                          "w": np.r_[w[pos], w[pos]], "edge": np.r_[pos, pos]})
+    frame = frame.sort_values(["a", "b", "w"], kind="mergesort").drop_duplicates(["a", "b"])
+    n = len(net.node_id)
+    graph = coo_matrix((frame["w"].to_numpy(), (frame["a"].to_numpy(), frame["b"].to_numpy())), shape=(n, n)).tocsr()
+    return graph, dict(zip(zip(frame["a"].to_numpy().tolist(), frame["b"].to_numpy().tolist()), frame["edge"].to_numpy().tolist()))
+
+
+def _walk(pred: np.ndarray, start: int, end: int) -> list[int] | None:
+    path = [end]
+    while path[-1] != start:
+        step = pred[path[-1]]
+        if step < 0:
+            return None
+        path.append(int(step))
+    return path[::-1]

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.ops
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -221,6 +222,100 @@ def components_report(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
         "share": lengths / total if total > 0 else np.nan,
     })
     return report
+
+
+def link_crossings(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, first, second, near, *, radius_m: float,
+                   ramp_m: float, crs: str | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
+    """Join two roads where they cross without a shared node: an interchange the geometry lost.
+
+    ``first`` / ``second`` are boolean masks over ``edges`` (the two roads);
+    ``near`` a point (EPSG:4326 shapely Point) where a source places the
+    junction. Every crossing of a ``first`` edge with a ``second`` edge
+    within ``radius_m`` of ``near`` becomes a node on each road (both edges
+    are split there, keeping their attributes and lengths in proportion) and
+    the two nodes are joined by an edge of ``ramp_m`` metres (the ramp; its
+    attributes are copied from the ``first`` edge with ``link`` True when
+    that column exists). Returns new ``(nodes, edges, added)``; ``added``
+    lists each link (lon, lat, edge ids); nothing is added when the roads do
+    not cross there. New node and edge ids follow the largest existing ones.
+
+    >>> from shapely.geometry import LineString, Point
+    >>> g = gpd.GeoDataFrame({"road": ["a", "b"]}, geometry=[LineString([(106.0, 21.0), (106.02, 21.0)]),
+    ...                                                    LineString([(106.01, 20.99), (106.01, 21.01)])], crs="EPSG:4326")
+    >>> nodes, edges = lines_to_network(g)
+    >>> n2, e2, added = link_crossings(nodes, edges, (edges.road == "a").to_numpy(), (edges.road == "b").to_numpy(),
+    ...                                Point(106.01, 21.0), radius_m=500, ramp_m=300)
+    >>> len(e2), len(added), sorted(e2.loc[e2.edge_id.isin(added[0]["edges"]), "length_m"].round().tolist())
+    (5, 1, [300.0])
+    """
+    crs = crs or settings.metric_crs
+    edges = edges.reset_index(drop=True).assign(_road=np.where(np.asarray(first, bool), "a",
+                                                                np.where(np.asarray(second, bool), "b", "")))
+    centre = gpd.GeoSeries([near], crs=settings.storage_crs).to_crs(crs).iloc[0]
+    added = []
+    next_node = int(nodes["node_id"].max()) + 1
+    for _ in range(16):                 # each round joins one crossing; a dual carriageway gives two
+        found = _next_crossing(edges, centre, radius_m, crs)
+        if found is None:
+            break
+        a_id, b_id, pt = found
+        nodes, edges, on_a, next_node = _split_at(nodes, edges, a_id, pt, next_node, crs)
+        nodes, edges, on_b, next_node = _split_at(nodes, edges, b_id, pt, next_node, crs)
+        link = edges.loc[edges["edge_id"] == a_id].iloc[[0]].copy()
+        link_id = int(edges["edge_id"].max()) + 1
+        here = gpd.GeoSeries([pt], crs=crs).to_crs(settings.storage_crs).iloc[0]
+        link = link.assign(edge_id=link_id, u=on_a, v=on_b, length_m=float(ramp_m), _road="",
+                           geometry=[shapely.LineString([here, here])])
+        if "link" in link:
+            link["link"] = True
+        edges = gpd.GeoDataFrame(pd.concat([edges, link], ignore_index=True), geometry=edges.geometry.name, crs=edges.crs)
+        added.append({"lon": round(here.x, 6), "lat": round(here.y, 6), "edges": [link_id], "first": a_id, "second": b_id})
+    return nodes, edges.drop(columns="_road"), added
+
+
+def _next_crossing(edges, centre, radius_m: float, crs: str):
+    """A crossing of a road-'a' edge with a road-'b' edge within the radius that is not yet a shared node."""
+    near = edges.loc[edges["_road"] != ""]
+    metric = near.geometry.to_crs(crs)
+    inside = metric.distance(centre).to_numpy() <= radius_m
+    a_rows = np.flatnonzero((near["_road"].to_numpy() == "a") & inside)
+    b_rows = np.flatnonzero((near["_road"].to_numpy() == "b") & inside)
+    for i in a_rows:
+        for j in b_rows:
+            if {near["u"].iloc[i], near["v"].iloc[i]} & {near["u"].iloc[j], near["v"].iloc[j]}:
+                continue
+            for pt in shapely.get_parts(metric.iloc[i].intersection(metric.iloc[j])):
+                at_end = min(shapely.distance(pt, shapely.get_point(g, k)) for g in (metric.iloc[i], metric.iloc[j]) for k in (0, -1))
+                if pt.geom_type == "Point" and pt.distance(centre) <= radius_m and at_end > 1.0:
+                    return int(near["edge_id"].iloc[i]), int(near["edge_id"].iloc[j]), pt
+    return None
+
+
+def _split_at(nodes, edges, edge_id: int, point, next_node: int, crs: str):
+    """Split edge ``edge_id`` at ``point`` (metric): ``(nodes, edges, node id there, next free node id)``."""
+    row = int(np.flatnonzero(edges["edge_id"].to_numpy() == edge_id)[0])
+    line = edges.geometry.iloc[[row]].to_crs(crs).iloc[0]
+    at = line.project(point)
+    if at <= 1.0 or at >= line.length - 1.0:
+        end = edges["u"].iloc[row] if at <= 1.0 else edges["v"].iloc[row]
+        return nodes, edges, int(end), next_node
+    share = at / line.length
+    here = gpd.GeoSeries([line.interpolate(at)], crs=crs).to_crs(settings.storage_crs).iloc[0]
+    node = nodes.iloc[[0]].copy().assign(node_id=next_node, geometry=[here])
+    for col in ("x", "y"):
+        if col in node:
+            node[col] = here.x if col == "x" else here.y
+    nodes = gpd.GeoDataFrame(pd.concat([nodes, node], ignore_index=True), geometry=nodes.geometry.name, crs=nodes.crs)
+    old = edges.iloc[[row]]
+    first = gpd.GeoSeries([shapely.ops.substring(line, 0, at)], crs=crs).to_crs(settings.storage_crs).iloc[0]
+    second = gpd.GeoSeries([shapely.ops.substring(line, at, line.length)], crs=crs).to_crs(settings.storage_crs).iloc[0]
+    length = float(old["length_m"].iloc[0])
+    piece_a = old.assign(v=next_node, length_m=length * share, geometry=[first])
+    piece_b = old.assign(u=next_node, length_m=length * (1 - share), geometry=[second],
+                         edge_id=int(edges["edge_id"].max()) + 1)
+    edges = gpd.GeoDataFrame(pd.concat([edges.drop(index=edges.index[row]), piece_a, piece_b], ignore_index=True),
+                             geometry=edges.geometry.name, crs=edges.crs)
+    return nodes, edges, next_node, next_node + 1
 
 
 def _layer_names(path: Path) -> list[str]:

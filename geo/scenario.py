@@ -4,16 +4,19 @@ A planned corridor is a line (in the router's metric CRS) with a class and
 a design speed. Where it can be entered depends on its class:
 
 * a controlled-access road (``expressway``/``motorway``) only at its
-  *interchange points*: each interchange is placed on the line and joined to
-  the nearest existing road node by a link road;
-* any other class wherever one of its vertices lies within
-  ``touch_tolerance_m`` of an existing node (where it meets the roads), and
-  at interchange points when given.
+  *interchange points*: each interchange is placed on the line and joined by
+  a link road to the nearest point of the nearest suitable existing road
+  (with ``edges``, a :class:`geo.access.RoadEdges`: never another
+  expressway, and the existing edge is split there however long it is;
+  without, to the nearest existing node);
+* any other class also wherever it crosses a suitable road or one of its
+  vertices lies within ``touch_tolerance_m`` of one (an at-grade junction).
 
 The line becomes a chain of new nodes (ids are negative integers, so they
-never collide with OSM ids) with travel times length / design speed. Adding
-edges can only shorten routes (``Router.add_edges`` keeps the smaller
-weight), so no travel time ever gets longer — tested.
+never collide with OSM ids) with travel times length / design speed. Only
+nodes and edges are added — no existing edge is replaced or slowed, and
+``Router.add_edges`` keeps the smaller weight where two edges join the same
+nodes — so no travel time ever gets longer (tested on random added roads).
 
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString, Point
@@ -36,6 +39,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.access import RoadEdges
 from geo.errors import InputError
 from geo.routing import Router
 
@@ -53,7 +57,8 @@ DEFAULT_DESIGN_SPEED_KMH = {"expressway": 100.0, "motorway": 100.0, "national": 
 def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd.GeoDataFrame | None = None, *,
                       source: str = "scenario", access_tolerance_m: float = 1000.0, touch_tolerance_m: float = 30.0,
                       interchange_on_line_m: float = 500.0, link_speed_kmh: float = 40.0,
-                      interchange_penalty_s: float = 30.0, first_new_id: int = -1) -> tuple[Router, pd.DataFrame]:
+                      interchange_penalty_s: float = 30.0, first_new_id: int = -1,
+                      edges: RoadEdges | None = None) -> tuple[Router, pd.DataFrame]:
     """Return a new router with the planned roads added, and a report per line.
 
     Parameters
@@ -64,9 +69,12 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
     interchanges : points where the roads can be entered (required for
         controlled-access classes). An interchange serves the planned line
         within ``interchange_on_line_m`` of it.
-    access_tolerance_m : an interchange is joined to the nearest existing node
-        of the largest component within this distance (link length / link
-        speed + ``interchange_penalty_s``).
+    access_tolerance_m : an interchange is joined to the nearest existing
+        road within this distance (link length / link speed +
+        ``interchange_penalty_s``).
+    edges : the existing edges the new road may join (:class:`geo.access.RoadEdges`
+        of the base network; its node indexes are the router's). Without it,
+        links go to the nearest node of the largest component.
 
     The report has one row per line: ``name``, ``road_class``,
     ``design_speed_kmh``, ``length_km``, ``controlled_access``,
@@ -103,11 +111,13 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
         length_m = 0.0
         entries = []
         for part in parts:
-            # Positions along the part: its vertices and the interchanges that serve it.
+            # Positions along the part: its vertices, the interchanges that serve it and (other classes) crossings.
             near = pts.geometry[pts.distance(part) <= interchange_on_line_m] if len(pts) else pts.geometry
+            at_exits = part.project(near) if len(near) else np.empty(0)
+            crossings = np.empty(0) if (controlled or edges is None) else edges.crossings(part)
             chain = np.unique(np.r_[shapely.line_locate_point(part, shapely.points(np.asarray(part.coords)[:, :2])),
-                                    part.project(near) if len(near) else np.empty(0)])
-            at_interchange = np.isin(chain, part.project(near)) if len(near) else np.zeros(len(chain), bool)
+                                    at_exits, crossings])
+            at_interchange = np.isin(chain, at_exits)
             coords = np.array([part.interpolate(d).coords[0][:2] for d in chain])
             ids = list(range(next_index, next_index + len(chain)))
             new_ids.extend(range(next_id, next_id - len(chain), -1))
@@ -115,23 +125,21 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
             next_index += len(chain)
             new_x.extend(coords[:, 0])
             new_y.extend(coords[:, 1])
-            seg = np.diff(chain)
             edges_u.extend(ids[:-1])
             edges_v.extend(ids[1:])
-            edges_w.extend(seg / (speed / 3.6))
+            edges_w.extend(np.diff(chain) / (speed / 3.6))
             length_m += float(part.length)
-            # Access: interchanges always; other classes also where a vertex touches a road.
+            # Access: interchanges always; other classes also where a vertex or crossing touches a road.
             candidates = np.flatnonzero(at_interchange) if controlled else np.arange(len(chain))
             if candidates.size:
                 tol = np.where(at_interchange[candidates], access_tolerance_m, touch_tolerance_m)
-                node, dist = router.snap(coords[candidates, 0], coords[candidates, 1], access_tolerance_m, within=allowed)
-                ok = (node >= 0) & (dist <= tol)
-                for k, n_idx, d in zip(candidates[ok], node[ok], dist[ok]):
-                    cost = d / (link_speed_kmh / 3.6) + (interchange_penalty_s if at_interchange[k] else 0.0)
-                    edges_u.append(ids[k])
-                    edges_v.append(int(n_idx))
-                    edges_w.append(cost)
-                    entries.append((float(d), bool(at_interchange[k]), ids[k]))
+                for k, link_u, link_v, d in _links(router, edges, coords[candidates], tol, allowed):
+                    cost = d / (link_speed_kmh / 3.6) + (interchange_penalty_s if at_interchange[candidates[k]] else 0.0)
+                    for end, extra in (link_u, link_v):
+                        edges_u.append(ids[candidates[k]])
+                        edges_v.append(int(end))
+                        edges_w.append(cost + extra)
+                    entries.append((float(d), bool(at_interchange[candidates[k]]), ids[candidates[k]]))
         if controlled and not len(pts):
             raise InputError(source, f"planned {road_class} '{name}' has no interchange points: it could never be entered")
         if not entries:
@@ -147,6 +155,25 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
     log.info("scenario %s: %d planned road(s), %.1f km, %d access points", source, len(report),
              report["length_km"].sum(), report["access_points"].sum())
     return after, report
+
+
+def _links(router: Router, edges: RoadEdges | None, xy: np.ndarray, tolerance_m: np.ndarray, allowed: np.ndarray):
+    """Where each point joins the existing roads: ``(k, (u, extra_s), (v, extra_s), distance_m)``.
+
+    With ``edges`` the point joins the nearest point of its nearest suitable edge (split there: the
+    extra seconds are the shares of the edge's travel time to each end); else its nearest node.
+    """
+    if edges is not None:
+        pos, dist, share = edges.nearest(xy[:, 0], xy[:, 1], float(np.max(tolerance_m)))
+        ok = (pos >= 0) & (dist <= tolerance_m)
+        to_u, to_v = edges.split_times(pos[ok], share[ok])
+        for k, p, tu, tv, d in zip(np.flatnonzero(ok), pos[ok], to_u, to_v, dist[ok]):
+            yield int(k), (edges.u[p], float(tu)), (edges.v[p], float(tv)), float(d)
+        return
+    node, dist = router.snap(xy[:, 0], xy[:, 1], float(np.max(tolerance_m)), within=allowed)
+    ok = (node >= 0) & (dist <= tolerance_m)
+    for k, n_idx, d in zip(np.flatnonzero(ok), node[ok], dist[ok]):
+        yield int(k), (int(n_idx), 0.0), (int(n_idx), 0.0), float(d)
 
 
 def _speed(value, road_class: str, source: str, name: str) -> float:

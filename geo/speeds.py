@@ -21,7 +21,10 @@ Functions (pure, vectorised over edges):
 * :func:`travel_time_s` — seconds from metres and km/h.
 
 A model may have a ``congestion: {urban_factor: …, basis: …}`` section: the
-speeds of every urban-setting edge are multiplied by it (1 = none); and a
+speeds of every urban-setting edge are multiplied by it (1 = none); a
+``vehicle: {name: …, max_kmh: …, basis: …}`` section: no edge is faster than
+the vehicle's ``max_kmh`` (a truck model: the legal limit of a tractor with
+semi-trailer, or its cruising speed, whatever a posted limit allows cars); and a
 ``calibration`` section stating which assumed speeds may be fitted to
 observations, within which bounds (see :mod:`geo.calibration`).
 
@@ -103,6 +106,9 @@ class SpeedModel:
     setting_basis: str = ""
     urban_factor: float = 1.0                 # congestion: urban speeds × this (0.3–1)
     urban_factor_basis: str = ""
+    vehicle: str = "car"                      # which vehicle the speeds are for (vehicle.name)
+    vehicle_max_kmh: float = math.inf         # no edge faster than this (vehicle.max_kmh)
+    vehicle_basis: str = ""
     raw: dict = field(default_factory=dict)   # the whole file (rail, transfer, network sections …)
     source: str | None = None
 
@@ -139,6 +145,9 @@ class SpeedModel:
         maxspeed = data.get("maxspeed") or {}
         setting = data.get("setting") or {}
         congestion = data.get("congestion") or {}
+        vehicle = data.get("vehicle") or {}
+        if vehicle.get("max_kmh") is not None and not str(vehicle.get("basis") or "").strip():
+            raise InputError(where, "vehicle.max_kmh needs its basis (legal limit with article and date, or stated assumption)")
         radius = {str(k): _number(v, f"setting.urban_radius_m.{k}", where, 0, 100_000)
                   for k, v in (setting.get("urban_radius_m") or {}).items()}
         return cls(
@@ -152,6 +161,9 @@ class SpeedModel:
             urban_radius_m=radius, setting_basis=str(setting.get("basis", "")),
             urban_factor=_number(congestion.get("urban_factor", 1.0), "congestion.urban_factor", where, 0.3, 1.0),
             urban_factor_basis=str(congestion.get("basis", "")),
+            vehicle=str(vehicle.get("name", "car")),
+            vehicle_max_kmh=_number(vehicle["max_kmh"], "vehicle.max_kmh", where, 5, 200) if vehicle.get("max_kmh") is not None else math.inf,
+            vehicle_basis=str(vehicle.get("basis", "")),
             raw=data, source=where,
         )
 
@@ -351,7 +363,7 @@ def _rank(name: str) -> int:
 
 
 def classify_unattributed(edge_ids, labels: pd.DataFrame, corridor_classes: dict, model: SpeedModel,
-                          method: str = "map-matched", network_name: str = "2018 network") -> pd.DataFrame:
+                          method: str | dict = "map-matched", network_name: str = "2018 network") -> pd.DataFrame:
     """Road class of a network without attributes, from corridor labels.
 
     ``labels`` has ``edge_id`` and ``corridor_id`` (as from
@@ -359,7 +371,8 @@ def classify_unattributed(edge_ids, labels: pd.DataFrame, corridor_classes: dict
     corridor id to its class (``{"ql1a": "national"}``, from the region's
     ``corridors`` config). A labelled edge takes its corridor's class (the
     highest when two corridors share it); every other edge gets the model's
-    default class, and says so.
+    default class, and says so. ``method`` says how the labels were found:
+    one text for all, or a dict by corridor id (``{"ql1a": "map-matched", "ql31": "waypoints"}``).
 
     Returns a DataFrame aligned with ``edge_ids``: ``road_class``,
     ``corridor_id`` (ids joined with ";" in label order, None when
@@ -391,7 +404,8 @@ def classify_unattributed(edge_ids, labels: pd.DataFrame, corridor_classes: dict
         known = [corridor_classes.get(c) for c in cids if corridor_classes.get(c) in model.classes]
         road_class.append(min(known, key=_rank) if known else model.default_class)
         corridor.append(";".join(dict.fromkeys(cids)))
-        source.append(f"corridor {';'.join(dict.fromkeys(cids))} ({method})"
+        how = method if isinstance(method, str) else "; ".join(dict.fromkeys(str(method.get(c, "?")) for c in cids))
+        source.append(f"corridor {';'.join(dict.fromkeys(cids))} ({how})"
                       + ("" if known else " (corridor class not in the speed model)"))
     return pd.DataFrame({"road_class": road_class, "corridor_id": pd.Series(corridor, dtype=object),
                          "link": False, "class_source": source})
@@ -490,6 +504,13 @@ def edge_speeds(edges: pd.DataFrame, model: SpeedModel, setting) -> pd.DataFrame
             source = source.astype(object)
             source[use] = [f"{c} + maxspeed={t} (OSM) × {model.maxspeed_factor:g} → {round(k, 1):g} km/h ({model.maxspeed_basis})"
                            for c, t, k in zip(cls["class_source"].astype(str).to_numpy()[use], text, kmh)]
+    if np.isfinite(model.vehicle_max_kmh) and n:
+        capped = speed > model.vehicle_max_kmh
+        if capped.any():
+            speed[capped] = model.vehicle_max_kmh
+            source = source.astype(object)
+            source[capped] = [f"{t}; capped at {model.vehicle_max_kmh:g} km/h for a {model.vehicle} ({model.vehicle_basis})"
+                              for t in source[capped]]
     if model.urban_factor != 1.0 and n:
         urban = settings.to_numpy() == "urban"
         speed[urban] = speed[urban] * model.urban_factor

@@ -14,12 +14,22 @@ the region YAML.
 Columns of :func:`access_report` (one row per park, EPSG:4326 points)
 ----------------------------------------------------------------------
 name, kind, area_ha, district : from the parks layer.
-snap_m : distance from the park to its network node (m).
+snap_m : length of the access leg (m): the straight connector from the park
+    to the nearest point of its nearest suitable road edge (not an
+    expressway, which is entered at interchanges); the edge is split there.
+access_leg_kmh : the connector's speed (``access.access_speed_kmh``, an assumption).
+far_from_road : True when the access leg is longer than
+    ``access.far_from_road_m`` (default 500 m): the point lies away from
+    every road of the network, so its times rest on a long guessed leg.
 minutes_to_<target> : minutes by road (access leg at ``access_speed_kmh`` +
     network time at the speed model's speeds); NaN when impossible, with
     ``reason_<target>`` saying why (not in the network, unreachable, too far).
 minutes_to_<dest>_road_rail : fastest by road and rail (transfers included);
     ``rail_helps_<dest>`` True when that beats road alone by a minute or more.
+minutes_by_truck_to_<dest> : for the logistics destinations (``access.truck_destinations``:
+    port, border gate, Kép), the same trip by a tractor with semi-trailer: the
+    region's truck speed model (legal limits by vehicle type, see
+    ``vehicle_speed_models``) on the same network; only in a car-profile report.
 people_within_<m>_min : people reachable within m minutes.
 network_note : the data caveats every figure carries (2018 network, classes).
 """
@@ -28,22 +38,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.access import Catchment, attach_points, minutes_to_targets
+from geo.access import Catchment, RoadEdges, attach_points, minutes_to_targets
 from geo.crs import to_metric
 from geo.multimodal import router_arrays
 from geo.routing import Router
+from geo.scenario import CONTROLLED_ACCESS
 from layers import networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {"corridors": [], "destinations": [], "road_rail_destinations": [],
-            "catchment_minutes": [30, 45], "max_snap_m": 2000.0, "destination_max_snap_m": 6000.0, "access_speed_kmh": 20.0}
+DEFAULTS = {"corridors": [], "destinations": [], "road_rail_destinations": [], "truck_destinations": [],
+            "catchment_minutes": [30, 45], "max_snap_m": 2000.0, "destination_max_snap_m": 6000.0, "access_speed_kmh": 20.0,
+            "far_from_road_m": 500.0}
 
 
 def settings_of(region: Region, model=None) -> dict:
@@ -72,6 +85,7 @@ class Networks:
     _lines: object = None
     model: object = None                 # the SpeedModel the road speeds come from
     network_name: str = "road network"   # which network (e.g. "today: OSM 2018 + CT.01 (opened 2020-01-15, indicative)")
+    _entry: dict = field(default_factory=dict, repr=False)
 
     @property
     def road_lines(self):
@@ -80,16 +94,43 @@ class Networks:
             self._lines = to_metric(self.road_edges.geometry, self.road.crs).values
         return self._lines
 
-    def attach(self, router: Router, points: gpd.GeoDataFrame, max_snap_m: float, access_speed_kmh: float):
-        """Attach points to their nearest road edge in ``router`` (see :func:`geo.access.attach_points`)."""
-        pts = to_metric(points, self.road.crs).geometry.representative_point()
+    @property
+    def entry_edges(self) -> RoadEdges:
+        """The road edges points may join (:class:`geo.access.RoadEdges`): every edge of the largest
+        component except controlled-access ones (expressways and their ramps, entered at interchanges)."""
+        return self.edges_for(self.road)
+
+    def edges_for(self, router: Router) -> RoadEdges:
+        """:attr:`entry_edges` with node indexes of ``router``: the road router itself, any router made
+        from it by adding nodes (a scenario: same indexes), or another graph holding the road nodes
+        (road + rail)."""
+        key = "road" if (router is self.road or _extends(router, self.road)) else \
+            "multimodal" if router is self.multimodal else None
+        if key in self._entry:
+            return self._entry[key]
         e = self.road_edges
-        return attach_points(router, self.road_lines, e["u"].to_numpy(), e["v"].to_numpy(), e["travel_time_s"].to_numpy(),
-                             pts.x.to_numpy(), pts.y.to_numpy(), max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
+        joinable = ~e["road_class"].astype(str).str.lower().isin(CONTROLLED_ACCESS).to_numpy() if "road_class" in e else None
+        edges = RoadEdges.of(self.road if key == "road" else router, self.road_lines, e["u"].to_numpy(), e["v"].to_numpy(),
+                             e["travel_time_s"].to_numpy(), joinable=joinable)
+        if key is not None:
+            self._entry[key] = edges
+        return edges
+
+    def attach(self, router: Router, points: gpd.GeoDataFrame, max_snap_m: float, access_speed_kmh: float):
+        """Join points to their nearest suitable road edge in ``router`` (see :func:`geo.access.attach_points`)."""
+        pts = to_metric(points, self.road.crs).geometry.representative_point()
+        return attach_points(router, self.edges_for(router), x=pts.x.to_numpy(), y=pts.y.to_numpy(),
+                             max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
 
     @property
     def note(self) -> str:
         return " ".join(self.notes)
+
+
+def _extends(router: Router, base: Router) -> bool:
+    """True when ``router`` holds ``base``'s nodes first, in the same order (made from it by adding nodes)."""
+    n = base.n
+    return router.n >= n and (router.node_ids[:n] is base.node_ids or np.array_equal(router.node_ids[:n], base.node_ids))
 
 
 def build_networks(region: Region, osm=None, with_rail: bool = True,
@@ -123,8 +164,10 @@ def corridor_targets(net: Networks, corridor_ids, router: Router | None = None, 
                      specs: dict | None = None):
     """Node indexes of each corridor's edges; missing corridors with the reason.
 
-    ``extra`` adds targets computed elsewhere (e.g. a scenario's interchanges);
-    ``specs`` (the region's corridors) words the reasons.
+    ``extra`` adds targets computed elsewhere (e.g. a scenario's interchanges) to
+    those of the network: the nearest of both counts, so a scenario never
+    replaces a corridor the network already has (a slower copy of CT.01 leaves
+    "minutes to CT.01" as it was). ``specs`` (the region's corridors) words the reasons.
     """
     specs = specs or {}
     router = router or net.road
@@ -141,7 +184,7 @@ def corridor_targets(net: Networks, corridor_ids, router: Router | None = None, 
             missing[cid] = (f"{spec.get('name_vi', cid)} is not in the road network{note}; "
                             "add it with 'plan.py scenario' to measure access to it")
     for key, idx in (extra or {}).items():
-        targets[key] = np.asarray(idx, dtype=np.int64)
+        targets[key] = np.union1d(targets.get(key, np.empty(0, np.int64)), np.asarray(idx, dtype=np.int64))
         missing.pop(key, None)
     return targets, missing
 
@@ -160,6 +203,18 @@ def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg)
     targets = {k: (np.array([i]) if w is None else np.empty(0, np.int64)) for k, i, w in zip(keys, idx, why)}
     missing = {k: f"{k}: {w}" for k, w in zip(keys, why) if w is not None}
     return router, targets, missing
+
+
+def vehicle_networks(region: Region, net: Networks, vehicle: str) -> Networks:
+    """The same road network with the speeds of ``vehicle`` (the region's ``vehicle_speed_models``): the
+    edges re-weighted (:func:`layers.networks.apply_speed_model`), the routing hierarchy re-customised."""
+    model = networks.speed_model(region, vehicle)
+    edges = networks.apply_speed_model(net.road_edges, model, ranges=False)
+    edges.attrs = dict(net.road_edges.attrs)
+    router = net.road.with_weights(edges["travel_time_s"].to_numpy(float))
+    return Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=model,
+                    network_name=f"{net.network_name}; {vehicle} speeds ({Path(str(model.source)).name})",
+                    notes=list(net.notes))
 
 
 def bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
@@ -202,6 +257,9 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
     missing.update(d_missing)
     routed, origin_idx, snap_m, why = net.attach(routed, parks, cfg["max_snap_m"], cfg["access_speed_kmh"])
     table = minutes_to_targets(routed, origin_idx, targets, missing=missing, origin_reason=why)
+    far = snap_m > float(cfg["far_from_road_m"])
+    table.insert(0, "far_from_road", far)
+    table.insert(0, "access_leg_kmh", np.where(np.isnan(snap_m), np.nan, float(cfg["access_speed_kmh"])))
     table.insert(0, "snap_m", snap_m)
     if net.multimodal is not None and cfg["road_rail_destinations"] and router is None:
         mm, mm_targets, mm_missing = _with_destinations(region, net, net.multimodal, cfg["road_rail_destinations"], cfg)
@@ -213,11 +271,14 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
             table[f"rail_helps_{key}"] = (road_only - by_rail[f"minutes_to_{key}"]) >= 1.0
     if population is not None:
         array, profile = population
-        catch = _catchment(routed, array, profile, region, cfg, within=np.arange(routed.n) < base.n)
+        catch = _catchment(routed, array, profile, region, cfg, edges=net.entry_edges)
         minutes = [float(m) for m in cfg["catchment_minutes"]]
         people = catch.people_within(np.where(np.isnan(snap_m), -1, origin_idx), minutes)
         for j, m in enumerate(minutes):
             table[f"people_within_{m:g}_min"] = np.round(people[:, j])
+    if ranges and router is None:
+        for column, values in _truck_columns(region, net, parks, cfg).items():
+            table[column] = values
     bounds = bound_networks(net) if (ranges and router is None) else None
     if bounds is not None:
         slow, fast = (access_report(region, parks, b, ranges=False) for b in bounds)
@@ -237,6 +298,8 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
         "origins": int(len(out)),
         "commune_level_origins": int(out["position_commune_level"].sum()) if "position_commune_level" in out else 0,
         "not_connected": int(out["snap_m"].isna().sum()),
+        "far_from_road": {str(n): round(float(m)) for n, m, f in zip(out.get("name", out.index), out["snap_m"], out["far_from_road"]) if f},
+        "far_from_road_m": float(cfg["far_from_road_m"]),
         "missing_targets": missing,
         "median_minutes": {c.removeprefix("minutes_to_"): round(float(out[c].median()), 1)
                            for c in out.columns if c.startswith("minutes_to_") and out[c].notna().any()},
@@ -261,14 +324,28 @@ def _add_precision(out: gpd.GeoDataFrame, parks: gpd.GeoDataFrame) -> None:
                                     + " km from the park at most, by its class): district/network-scale figures, not the gate", "")
 
 
-def _catchment(router: Router, array, profile, region: Region, cfg, within=None) -> Catchment:
-    """Population cells (pixel centres) attached to the router."""
+def _truck_columns(region: Region, net: Networks, parks: gpd.GeoDataFrame, cfg: dict) -> dict:
+    """``minutes_by_truck_to_<dest>`` for ``access.truck_destinations``, on the same network with the region's truck
+    speed model; nothing when the report is already for a truck or the region has no truck model."""
+    trucks = [k for k in cfg["truck_destinations"] if k in cfg["destinations"]]
+    if not trucks or getattr(net.model, "vehicle", "car") != "car" or \
+            "truck" not in (region.config.get("vehicle_speed_models") or {}):
+        return {}
+    lorry = vehicle_networks(region, net, "truck")
+    routed, targets, missing = _with_destinations(region, lorry, lorry.road, trucks, cfg)
+    routed, idx, _, why = lorry.attach(routed, parks, cfg["max_snap_m"], cfg["access_speed_kmh"])
+    table = minutes_to_targets(routed, idx, targets, missing=missing, origin_reason=why)
+    return {f"minutes_by_truck_to_{k}": table[f"minutes_to_{k}"].to_numpy(float) for k in trucks}
+
+
+def _catchment(router: Router, array, profile, region: Region, cfg, edges: RoadEdges | None = None) -> Catchment:
+    """Population cells (pixel centres) joined to the road edges of the base network (``edges``)."""
     rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
     transform = profile["transform"]
     lon, lat = transform * (cols + 0.5, rows + 0.5)
     pts = to_metric(gpd.GeoSeries.from_xy(lon, lat, crs=profile["crs"]), region.metric_crs)
     return Catchment(router, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols],
-                     max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"], within=within)
+                     max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"], edges=edges)
 
 
 def travel_time_matrix(region: Region, net: Networks, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame,
@@ -326,7 +403,7 @@ def isochrones_from(region: Region, net: Networks, points: gpd.GeoDataFrame, min
     if population is not None:
         array, profile = population
         iso = population_within(iso, array, profile)
-        catch = _catchment(routed, array, profile, region, cfg, within=np.arange(routed.n) < (router or net.road).n)
+        catch = _catchment(routed, array, profile, region, cfg, edges=net.entry_edges)
         people = catch.people_within(idx, minutes)
         row = _row_of(iso["origin_index"].to_numpy(), idx)
         column = {float(m): j for j, m in enumerate(minutes)}

@@ -91,6 +91,7 @@ from geo.vector import keep_in_area, read_vector
 from layers.boundaries import region_polygon, region_window
 from layers.opened_roads import addition_files, official_length_km, read_opened_roads
 from layers.region import Region
+from layers.road_waypoints import waypoint_corridors, waypoint_files
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,33 @@ def _from_reference(region: Region, window) -> tuple[list, pd.DataFrame, list, d
             "note": note, "geometry": geometry, "gaps": gaps["count"], "gap_km": gaps["km"],
         })
         labels.append(pd.DataFrame({"edge_id": matched["edge_id"].to_numpy(), "corridor_id": cid}))
+    if waypoint_files(region):
+        prepared = prepared if prepared is not None else prepare_network(nodes, edges, region.metric_crs)
+        rows, labels, not_found, network["waypoints"] = _with_waypoints(region, prepared, geometry_of, rows, labels, not_found)
     return rows, _concat_labels(labels), not_found, network
+
+
+def _with_waypoints(region: Region, prepared, geometry_of, rows: list, labels: list, not_found: list):
+    """Add the roads labelled from sourced waypoints (:mod:`layers.road_waypoints`); a corridor also found
+    in the reference layer keeps one row, with both sets of edges."""
+    line_of = lambda ids: _multiline(geometry_of.loc[np.asarray(ids)].to_numpy())   # noqa: E731
+    found, new_labels, reports = waypoint_corridors(region, prepared, line_of)
+    by_id = {r["corridor_id"]: r for r in rows}
+    for row, lab in zip(found, new_labels):
+        cid = row["corridor_id"]
+        if cid in by_id:
+            old = by_id[cid]
+            ids = pd.unique(np.r_[[e for frame in labels if (frame["corridor_id"] == cid).any()
+                                   for e in frame.loc[frame["corridor_id"] == cid, "edge_id"]], lab["edge_id"].to_numpy()])
+            old["geometry"] = line_of(ids)
+            old["length_km"] = round(float(prepared.length_m[pd.Index(prepared.edge_id).get_indexer(ids)].sum()) / 1000, 3)
+            old["method"] = "map_matched, waypoints"
+            old["note"] += f"; and {row['note']}"
+        else:
+            rows.append(row)
+        labels.append(lab)
+    done = {r["corridor_id"] for r in found}
+    return rows, labels, [item for item in not_found if item["corridor_id"] not in done], reports
 
 
 def _with_opened_roads(region: Region, rows: list, not_found: list) -> tuple[list, list]:

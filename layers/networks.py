@@ -100,6 +100,10 @@ CAVEAT_2018 = ("The 2018 road network has no road classes, names or one-way info
 #: since, named in the region's ``today_network.additions``) or the bare 2018 file.
 NETWORKS = ("today", "2018")
 
+#: Vehicles a speed model can be chosen for: ``car`` (the region's ``speed_model``) or a key of its
+#: ``vehicle_speed_models`` (``truck``: a tractor with semi-trailer).
+VEHICLES = ("car", "truck")
+
 
 @dataclass(frozen=True)
 class NetworkOptions:
@@ -113,43 +117,58 @@ class NetworkOptions:
     speeds : a speed model YAML used instead of the region's (e.g. from ``plan.py calibrate``).
     reference_classes : label every named road of the region's reference layer (not only corridors)
         and apply the region's shipped class overlays (``road_classes.overlays``).
+    vehicle : ``"car"`` (default: the region's ``speed_model``) or ``"truck"`` (its
+        ``vehicle_speed_models.truck``: legal limits by vehicle type, a tractor with semi-trailer).
     """
 
     network: str = "today"
     roads: tuple = ()
     speeds: Path | None = None
     reference_classes: bool = True
+    vehicle: str = "car"
 
     def __post_init__(self):
         if self.network not in NETWORKS:
             raise InputError(None, f"network must be one of {', '.join(NETWORKS)}, not '{self.network}'")
+        if self.vehicle not in VEHICLES:
+            raise InputError(None, f"vehicle must be one of {', '.join(VEHICLES)}, not '{self.vehicle}'")
         object.__setattr__(self, "roads", tuple(Path(p) for p in self.roads))
         for path in (*self.roads, *([self.speeds] if self.speeds else [])):
             if not Path(path).exists():
                 raise InputError(path, "file not found")
 
     def speed_model(self, region: Region) -> SpeedModel:
-        """The speed model: ``speeds`` when given, else the region's."""
-        return load_speed_model(self.speeds) if self.speeds else speed_model(region)
+        """The speed model: ``speeds`` when given, else the region's for the vehicle."""
+        return load_speed_model(self.speeds) if self.speeds else speed_model(region, self.vehicle)
 
 
 # --------------------------------------------------------------------------- speed model
 
 
-def speed_model(region: Region) -> SpeedModel:
-    """The region's speed model: its ``speed_model:`` file, else :data:`DEFAULT_SPEED_MODEL`.
+def speed_model(region: Region, vehicle: str = "car") -> SpeedModel:
+    """The region's speed model for ``vehicle``: its ``speed_model:`` file (car; default
+    :data:`DEFAULT_SPEED_MODEL`) or ``vehicle_speed_models.<vehicle>``.
 
-    A relative ``speed_model`` path is looked up next to the region file,
-    then in ``layers/regions/``.
+    A relative path is looked up next to the region file, then in ``layers/regions/``.
 
     >>> from layers.region import load_region
-    >>> m = speed_model(load_region("bac-giang", data_dir="."))
-    >>> m.speed("national", "rural").kmh > m.speed("unknown", "rural").kmh
-    True
+    >>> bg = load_region("bac-giang", data_dir=".")
+    >>> m, t = speed_model(bg), speed_model(bg, "truck")
+    >>> m.speed("national", "rural").kmh > t.speed("national", "rural").kmh, t.vehicle_max_kmh
+    (True, 80.0)
     """
+    if vehicle != "car":
+        name = (region.config.get("vehicle_speed_models") or {}).get(vehicle)
+        if not name:
+            raise InputError(region.source_file, f"no speed model for the vehicle '{vehicle}' (vehicle_speed_models.{vehicle})")
+        return _model_file(region, name)
     name = region.config.get("speed_model")
     if not name:
         return load_speed_model(DEFAULT_SPEED_MODEL)
+    return _model_file(region, name)
+
+
+def _model_file(region: Region, name: str) -> SpeedModel:
     for folder in (Path(region.source_file).parent, REGIONS_DIR):
         path = Path(name) if Path(name).is_absolute() else folder / name
         if path.exists():
@@ -203,6 +222,8 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
     if overlays:
         edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
+    if osm is None:
+        nodes, edges, meta["interchanges"] = _add_interchanges(region, nodes, edges, model)
     additions = []
     if osm is None and options.network == "today":
         nodes, edges, additions = _add_opened_roads(region, nodes, edges, model)
@@ -248,6 +269,7 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
         "network": meta["network"],
         "additions": additions,
         "overlays": meta.get("overlays", []),
+        "interchanges_added": meta.get("interchanges", []),
         "source": meta["source"],
         "speed_model": str(model.source),
         "directed": bool(directed),
@@ -296,14 +318,16 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
     if len(layer) and "road_class" in layer:
         for cid, rc in zip(layer["corridor_id"], layer["road_class"]):
             classes.setdefault(cid, rc)
-    methods = set(layer["method"]) - {"opened_road", "scenario_file"} if len(layer) and "method" in layer else set()
-    method = "map-matched" if methods <= {"map_matched"} else ", ".join(sorted(methods)).replace("_", "-")
-    cls = classify_unattributed(edges["edge_id"].to_numpy(), labels, classes, model, method=method,
+    by_corridor = {str(c): str(m).replace("_", "-") for c, m in zip(layer.get("corridor_id", []), layer.get("method", []))}
+    methods = {part for m in by_corridor.values() for part in m.split(", ")} - {"opened-road", "scenario-file"}
+    method = ", ".join(sorted(methods)) or "map-matched"
+    cls = classify_unattributed(edges["edge_id"].to_numpy(), labels, classes, model, method=by_corridor or method,
                                 network_name="2018 network")
     edges = edges.assign(road_class=cls["road_class"].to_numpy(), link=False, class_source=cls["class_source"].to_numpy(),
-                         corridor_id=_objects(cls["corridor_id"], edges.index), oneway=False)
+                         corridor_id=_objects(cls["corridor_id"], edges.index), oneway=False,
+                         maxspeed=_posted_limits(cls["corridor_id"], region.corridors, edges.index))
     nodes = gpd.GeoDataFrame(nodes[["node_id", nodes.geometry.name]], geometry=nodes.geometry.name, crs="EPSG:4326")
-    keep = ["edge_id", "u", "v", "length_m", "road_class", "link", "class_source", "corridor_id", "oneway"]
+    keep = ["edge_id", "u", "v", "length_m", "road_class", "link", "class_source", "corridor_id", "oneway", "maxspeed"]
     keep += [c for c in ("in_province",) if c in edges]
     edges = gpd.GeoDataFrame(edges[keep + [edges.geometry.name]], geometry=edges.geometry.name, crs="EPSG:4326")
     not_found = (layer.attrs.get("summary") or {}).get("not_found") or []
@@ -314,6 +338,17 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
     meta = {"source": f"{path.name} ({cfg.get('source', 'road network file')}); corridor labels: {method}",
             "directed": False, "extra_columns": ["in_province"], "caveats": caveats}
     return nodes, edges, meta
+
+
+def _posted_limits(corridor_ids, specs: dict, index) -> pd.Series:
+    """Posted speed limit (km/h text, as OSM ``maxspeed``) of each edge from its corridor's ``maxspeed`` in the
+    region file (each with ``maxspeed_source``); the lowest where two corridors share an edge; None elsewhere."""
+    limits = {cid: float(spec["maxspeed"]) for cid, spec in specs.items() if spec.get("maxspeed") is not None}
+    out = []
+    for ids in corridor_ids:
+        values = [limits[c] for c in (ids.split(";") if isinstance(ids, str) else []) if c in limits]
+        out.append(f"{min(values):g}" if values else None)
+    return pd.Series(out, index=index, dtype=object)
 
 
 def _roads_osm(region: Region, osm, model: SpeedModel, corridor_layer) -> tuple:
@@ -418,6 +453,35 @@ def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
     return edges, reports
 
 
+def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
+    """Interchanges a source names between two labelled corridors that the 2018 geometry crosses without a
+    shared node (its ramps were lost): joined at their crossing nearest the named place
+    (:func:`geo.network.link_crossings`), by a ramp of ``network.interchange_ramp_m`` at the first road's
+    link speed, within ``network.interchange_radius_m`` of the place. Reported in the summary."""
+    from geo.network import link_crossings
+    from layers.road_waypoints import interchanges
+
+    points = interchanges(region)
+    cfg = model.raw.get("network") or {}
+    radius, ramp = float(cfg.get("interchange_radius_m", 5000)), float(cfg.get("interchange_ramp_m", 500))
+    report = []
+    labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
+    for row in points.itertuples(index=False):
+        first = labels.map(lambda ids, r=row.road: r in ids).to_numpy()
+        second = labels.map(lambda ids, j=row.joins: j in ids).to_numpy()
+        nodes, edges, added = link_crossings(nodes, edges, first, second, row.geometry, radius_m=radius, ramp_m=ramp,
+                                             crs=region.metric_crs)
+        if added:
+            new = edges["edge_id"].isin([e for a in added for e in a["edges"]]).to_numpy()
+            edges.loc[new, "class_source"] = (f"interchange {row.road} × {row.joins} ({row.name}; {row.source}): ramp "
+                                              f"{ramp:g} m added where the 2018 geometry crosses without a node "
+                                              f"({cfg.get('interchange_basis', 'assumption')})")
+        labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
+        report.append({"road": row.road, "joins": row.joins, "name": row.name, "file": row.file,
+                       "ramps_added": len(added), "where": [[a["lon"], a["lat"]] for a in added]})
+    return nodes, edges, report
+
+
 def _region_overlays(region: Region, osm) -> list[Path]:
     """Class overlays shipped for the region (``road_classes.overlays``; 2018 network only)."""
     return [] if osm is not None else _shipped_files(region, "road_classes", "overlays")
@@ -494,6 +558,7 @@ def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
         add_edges = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([e[8] for e in new_edges], crs=crs).to_crs("EPSG:4326").values,
                                      crs="EPSG:4326")
         add_edges["oneway"] = False
+        add_edges["maxspeed"] = _posted_limits(add_edges["corridor_id"], region.corridors, add_edges.index)
         for col in edges.columns:
             if col not in add_edges:
                 add_edges[col] = None
@@ -517,6 +582,8 @@ def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> 
         name += "; class overlays " + ", ".join(Path(p).name for p in options.roads)
     if options.speeds:
         name += f"; speeds {Path(options.speeds).name}"
+    elif options.vehicle != "car":
+        name += f"; {options.vehicle} speeds"
     return name
 
 

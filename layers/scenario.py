@@ -80,18 +80,30 @@ def scenario_tuning(region: Region, lines: gpd.GeoDataFrame) -> dict[str, float]
     return tuning
 
 
-def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, scenario_path,
-                 population=None, interchanges_path=None) -> ScenarioResult:
-    """Access before and after adding the planned roads of ``scenario_path``."""
-    lines, points = read_scenario(scenario_path, interchanges_path)
+def scenario_network(region: Region, net: access.Networks, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
+                     source: str = "scenario"):
+    """The road router with the planned ``lines`` added (:func:`geo.scenario.add_planned_roads`, joining the
+    base network's suitable edges), its report, and the new targets by corridor key (node indexes).
+
+    A planned road whose name matches a configured corridor (``CT.01`` → ``ct01``) gives that corridor's
+    key: its interchanges are added to the corridor's targets (see :func:`layers.access.corridor_targets`).
+    """
     tuning = scenario_tuning(region, lines)
     after_router, report = add_planned_roads(
         net.road, to_metric(lines, region.metric_crs), to_metric(points, region.metric_crs) if len(points) else None,
-        source=str(scenario_path), **tuning)
+        source=source, edges=net.entry_edges, **tuning)
     extra = {}
     for i, row in report.iterrows():
         key = match_corridor(None, row["name"], region.corridors) or _slug(row["name"], i)
         extra[key] = list(extra.get(key, [])) + list(row["access_nodes"])
+    return after_router, report, extra
+
+
+def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, scenario_path,
+                 population=None, interchanges_path=None) -> ScenarioResult:
+    """Access before and after adding the planned roads of ``scenario_path``."""
+    lines, points = read_scenario(scenario_path, interchanges_path)
+    after_router, report, extra = scenario_network(region, net, lines, points, source=str(scenario_path))
     before = access.access_report(region, parks, net, population=population)
     after = access.access_report(region, parks, net, population=population, router=after_router, extra_targets=extra)
     values = [c for c in after.columns if c.startswith(("minutes_to_", "people_within_")) and c in before.columns]
@@ -111,6 +123,7 @@ def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, 
         "roads": report.drop(columns="access_nodes").to_dict(orient="records"),
         "parks_faster": {c.removesuffix("_change"): int((change[c] < -0.5).sum()) for c in change.columns if c.endswith("_change") and c.startswith("minutes")},
         "parks_slower": int((change[[c for c in change.columns if c.endswith("_change") and c.startswith("minutes")]] > 1e-6).sum().sum()),
+        "catchments_smaller": int((change[[c for c in change.columns if c.endswith("_change") and c.startswith("people_within_")]] < 0).sum().sum()),
     }
     log.info("scenario %s: %s", Path(scenario_path).name, change.attrs["summary"]["parks_faster"])
     return ScenarioResult(before=before, after=after, change=change, roads=roads, interchanges=points)

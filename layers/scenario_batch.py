@@ -20,6 +20,14 @@ scenario creates, with how many parks reach them and their median minutes),
 
 Workers read the scenario files themselves: on a remote cluster the files
 must be at the same paths on the workers (a shared file system).
+
+The table is the same, to the last bit, in-process and on any number of
+workers: before the tasks start, the base network's routing hierarchy is
+built (:func:`ready_for_batch`) and travels with the network, so every
+scenario is answered by the same engine whatever ran before it in that
+process (see :meth:`geo.routing.Router.hierarchy`: while a hierarchy is not
+yet worth building, plain searches answer, and they add the same times in
+another order — the last bits of a float differ).
 """
 
 from __future__ import annotations
@@ -117,10 +125,18 @@ def rank_scenarios(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
+def ready_for_batch(net) -> None:
+    """Build what every scenario task would otherwise build on its own, differently by history: the base
+    road network's routing hierarchy and the index of the edges points join."""
+    net.road.hierarchy()
+    net.entry_edges.nearest([], [], 0.0)
+
+
 def run_scenario_batch(region, net, parks, files, *, population=None, session: Session | None = None) -> pd.DataFrame:
     """Evaluate every scenario file and rank them (see the module docstring); nothing is written here."""
     files = [Path(f) for f in files]
     session = session or Session(SchedulerOptions("none"))
+    ready_for_batch(net)
     rows = map_tasks(session, _evaluate, BatchInputs(region, net, parks, population), files,
                      description=f"{len(files)} scenarios")
     table = rank_scenarios(rows)

@@ -50,6 +50,9 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--allow-large", action="store_true",
                         help=f"run inputs above the stated limits (more than {settings.max_points:,} parks/origins/destinations, "
                              f"more than {settings.max_sensitivity_runs:,} sensitivity runs), which take long and much memory")
+    common.add_argument("--vehicle", choices=["car", "truck"], default="car",
+                        help="speeds for a car / light goods vehicle (default) or a truck (tractor with semi-trailer: legal "
+                             "limits by vehicle type, the region's vehicle_speed_models.truck)")
     common.add_argument("--quiet", action="store_true", help="no progress bars, warnings and errors only")
     common.add_argument("--verbose", action="store_true", help="debug logging")
     return common
@@ -280,7 +283,7 @@ def _network_options(args):
     from layers.networks import NetworkOptions
 
     return NetworkOptions(network=getattr(args, "network", "today"), roads=tuple(getattr(args, "roads", []) or ()),
-                          speeds=getattr(args, "speeds", None))
+                          speeds=getattr(args, "speeds", None), vehicle=getattr(args, "vehicle", "car"))
 
 
 def _observations(args, region):
@@ -409,7 +412,8 @@ def cmd_scenario(args) -> int:
     for road in s["roads"]:
         print(f"planned: {road['name']} — {road['length_km']} km at {road['design_speed_kmh']:g} km/h, {road['access_points']} access points")
     print("parks at least half a minute faster: " + ", ".join(f"{k.removeprefix('minutes_to_')} {v}" for k, v in s["parks_faster"].items() if v))
-    print(f"trips made longer: {s['parks_slower']} (adding a road never lengthens a trip)")
+    print(f"trips made longer: {s['parks_slower']}, catchments made smaller: {s['catchments_smaller']} "
+          "(adding a road never does either)")
     print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}")
     return 0
 

@@ -96,3 +96,41 @@ def test_catchment_against_brute_force():
             assert got[row, j] == pytest.approx(total)
     assert (got[:, 1] >= got[:, 0]).all()
     assert catch.unattached_people > 0
+
+
+def test_points_join_the_nearest_suitable_edge_never_an_expressway_mid_way():
+    """A point beside an expressway joins the ordinary road behind it; the edge is split where it joins."""
+    from shapely.geometry import LineString
+
+    from geo.access import RoadEdges
+
+    # nodes 1-2: a 10 km expressway (y = 0); nodes 3-4: a 10 km local road (y = 300); a ramp 1-3
+    r = Router.from_arrays([1, 2, 3, 4], x=[0, 10000, 0, 10000], y=[0, 0, 300, 300], u=[1, 3, 1], v=[2, 4, 3],
+                           weight=[360.0, 1200.0, 30.0])
+    lines = [LineString([(0, 0), (10000, 0)]), LineString([(0, 300), (10000, 300)])]
+    edges = RoadEdges.of(r, lines, [1, 3], [2, 4], [360.0, 1200.0], joinable=[False, True])
+    r2, idx, snap, why = attach_points(r, edges, x=[2500], y=[50], max_snap_m=1000, access_speed_kmh=18)
+    assert snap[0] == pytest.approx(250.0) and why[0] is None           # the local road, not the expressway 50 m away
+    t = r2.travel_times([idx[0]], r.index_of([3, 4]))[0]
+    assert t.tolist() == pytest.approx([50.0 + 300.0, 50.0 + 900.0])     # split at 25 % of the 1200 s edge
+    assert r2.travel_times([idx[0]], r.index_of([2]))[0, 0] == pytest.approx(350.0 + 30.0 + 360.0)   # in at the ramp
+    # an expressway alone is never joined: the point is reported, not attached mid-way
+    only = RoadEdges.of(r, lines, [1, 3], [2, 4], [360.0, 1200.0], joinable=[False, False])
+    _, _, snap, why = attach_points(r, only, x=[2500], y=[50], max_snap_m=1000)
+    assert np.isnan(snap[0]) and "more than 1,000 m" in why[0]
+
+
+def test_catchment_cells_on_a_long_edge_join_it_where_they_are():
+    """A cell beside the middle of a 15 km edge joins the edge there, not its end node 7.5 km away."""
+    from shapely.geometry import LineString
+
+    from geo.access import RoadEdges
+
+    r = Router.from_arrays([1, 2], x=[0, 15000], y=[0, 0], u=[1], v=[2], weight=[900.0])     # 60 km/h
+    edges = RoadEdges.of(r, [LineString([(0, 0), (15000, 0)])], [1], [2], [900.0])
+    cells = dict(x=[7500.0], y=[100.0], people=[1000.0])
+    by_edge = Catchment(r, cells["x"], cells["y"], cells["people"], max_snap_m=2000, access_speed_kmh=18, edges=edges)
+    by_node = Catchment(r, cells["x"], cells["y"], cells["people"], max_snap_m=8000, access_speed_kmh=18)
+    # from node 1: 450 s along the edge + 20 s access = 7.8 min; by the nearest node the cell is 7.5 km off-road
+    assert by_edge.people_within([0], [8]).tolist() == [[1000.0]]
+    assert by_node.people_within([0], [8]).tolist() == [[0.0]]

@@ -63,6 +63,24 @@ def test_catchments_grow_with_time_and_stay_below_the_region_total(report):
     assert r.loc["KCN Quang Châu", "people_within_30_min"] > 100_000
 
 
+def test_access_legs_are_explicit_and_far_points_flagged(report):
+    """Each park joins its nearest suitable edge by a straight leg of stated length and speed; a long leg is flagged."""
+    connected = report["snap_m"].notna()
+    assert (report.loc[connected, "access_leg_kmh"] == 20).all() and report.loc[~connected, "access_leg_kmh"].isna().all()
+    far = report["far_from_road"].to_numpy(bool)
+    assert (report.loc[far, "snap_m"] > 500).all() and (report.loc[connected & ~far, "snap_m"] <= 500).all()
+    assert set(report.attrs["summary"]["far_from_road"]) == set(report.loc[far, "name"])
+
+
+def test_logistics_destinations_also_by_truck(report):
+    for key in ("kep_station", "lach_huyen_port", "dong_dang_border"):
+        both = report[[f"minutes_to_{key}", f"minutes_by_truck_to_{key}"]].dropna()
+        car, truck = both[f"minutes_to_{key}"], both[f"minutes_by_truck_to_{key}"]
+        # never faster; slower wherever the trip uses roads (a park next to Kép may be all access leg)
+        assert len(both) > 40 and (truck >= car - 1e-9).all() and (truck > car).mean() > 0.9, key
+    assert "minutes_by_truck_to_ha_noi_centre" not in report
+
+
 def test_road_rail_never_slower_than_road(report):
     for key in ("dong_dang_border", "ha_noi_centre"):
         both = report[[f"minutes_to_{key}", f"minutes_to_{key}_road_rail"]].dropna()

@@ -66,14 +66,19 @@ def test_columns_crs_and_speed(built):
 def test_ql1a_and_ql37_are_map_matched(built):
     layer, _ = built
     existing = layer[layer.status == "existing"].set_index("corridor_id")
-    assert set(existing.index[existing.programme]) == {"ql1a", "ql37"}
+    assert set(existing.index[existing.programme]) == {"ql1a", "ql37", "ql31", "ql17", "ql279"}
+    assert set(existing.index[existing["method"] == "map_matched"]) >= {"ql1a", "ql5", "ql3"}
+    # QL31, QL17, QL279 have no line in the reference layer: labelled from sourced waypoints (QL37 from both)
+    assert set(existing.index[existing["method"].str.contains("waypoints")]) >= {"ql31", "ql17", "ql279", "ql37", "ct04"}
     # Other national roads of the reference are labelled too, for their speed only.
-    assert set(existing.index[~existing.programme]) == {"ql5", "ql18", "ql3", "ql1b", "ql10"}
-    assert set(existing.method) == {"map_matched"}
+    assert set(existing.index[~existing.programme]) == {"ql5", "ql18", "ql3", "ql1b", "ql10", "ql38", "ct04", "tan_vu_lach_huyen"}
+    assert set(existing.method) == {"map_matched", "waypoints", "map_matched, waypoints"}
     for cid in ("ql1a", "ql37"):
         row = existing.loc[cid]
         assert row.matched_share >= 0.9
-        assert row.length_km == pytest.approx(row.reference_length_km, rel=0.15)
+    assert existing.loc["ql1a", "length_km"] == pytest.approx(existing.loc["ql1a", "reference_length_km"], rel=0.15)
+    # QL37: the reference's 56 km (Việt Yên – Thái Nguyên) and the Lục Nam section from waypoints
+    assert existing.loc["ql37", "length_km"] > existing.loc["ql37", "reference_length_km"] + 20
     assert existing.loc["ql1a", "name_vi"] == "Quốc lộ 1A" and existing.loc["ql1a", "road_class"] == "national"
     # QL1A inside the region window: most of the 201 km reference (the part south of Hà Nội lies outside)
     assert 150 < existing.loc["ql1a", "reference_length_km"] < 201
@@ -85,10 +90,10 @@ def test_missing_corridors_are_reported_not_guessed(built):
     summary = layer.attrs["summary"]
     missing = {item["corridor_id"]: item["reason"] for item in summary["not_found"]}
     # CT.01 is absent from the evidence but added as a planned line by the fixture: reported as planned, not "not found".
-    assert set(missing) == {"ql31", "ql17", "ql279", "ring4", "ring5"}
+    assert set(missing) == {"ring4", "ring5"}
     assert "ct01" in summary["planned"]
-    assert "Tỉnh lộ 279" in missing["ql279"]                    # named as an ignored look-alike
-    assert "ql279" not in set(layer.corridor_id)
+    # QL279 is not the reference's 'Tỉnh lộ 279' (an ignored look-alike): it comes from sourced waypoints
+    assert layer.set_index("corridor_id").loc["ql279", "method"] == "waypoints"
     assert summary["corridors"]["ql1a"]["method"] == "map_matched"
     assert summary["network"]["edges"] == 89_739
     # QL1A inside the province: the reference runs 37.6 km there (GADM outline)
@@ -99,7 +104,7 @@ def test_missing_corridors_are_reported_not_guessed(built):
 
 def test_today_reports_ct01_as_an_existing_opened_road(today, built):
     summary = today.attrs["summary"]
-    assert {item["corridor_id"] for item in summary["not_found"]} == {"ql31", "ql17", "ql279", "ring4", "ring5"}
+    assert {item["corridor_id"] for item in summary["not_found"]} == {"ring4", "ring5"}
     assert summary["network_choice"] == "today"
     row = today.set_index("corridor_id").loc["ct01"]
     assert (row.status, row.method, row.alignment, row.road_class) == ("existing", "opened_road", "indicative", "expressway")
@@ -124,7 +129,8 @@ def test_edge_labels_point_at_real_network_edges(built, shared_data):
     layer, _ = built
     labels = corridor_edges(layer)
     assert list(labels.columns) == ["edge_id", "corridor_id"]
-    assert set(labels.corridor_id) == {"ql1a", "ql37", "ql5", "ql18", "ql3", "ql1b", "ql10"}
+    assert set(labels.corridor_id) == {"ql1a", "ql37", "ql5", "ql18", "ql3", "ql1b", "ql10",
+                                       "ql31", "ql17", "ql279", "ql38", "ct04", "tan_vu_lach_huyen"}
     edges = gpd.read_file(shared_data / "bacgiang_roads_osm2018_bbox03.gpkg", layer="edges",
                           columns=["edge_id", "length_m"], engine="pyogrio")
     known = edges.set_index("edge_id")
@@ -195,7 +201,8 @@ def test_osm_tags_label_corridors_by_ref_and_name(region):
     assert rows.loc["ql1a", "length_km"] == pytest.approx(expected, abs=0.001)
     assert np.isnan(rows.loc["ql1a", "reference_length_km"])
     missing = {item["corridor_id"] for item in layer.attrs["summary"]["not_found"]}
-    assert {"ql279", "ql31", "ql17", "ring4", "ring5", "ql5", "ql18", "ql3", "ql1b", "ql10"} == missing
+    assert {"ql279", "ql31", "ql17", "ring4", "ring5", "ql5", "ql18", "ql3", "ql1b", "ql10", "ql38", "ct04",
+            "tan_vu_lach_huyen"} == missing
     labels = corridor_edges(layer).sort_values("edge_id")
     assert labels.values.tolist() == [[11, "ql1a"], [12, "ql1a"], [13, "ql37"], [16, "ct01"]]
 

@@ -168,3 +168,24 @@ def test_ql37_is_matched_almost_entirely(real):
     assert report["matched_share"] >= 0.9
     assert report["matched_length_km"] == pytest.approx(report["reference_in_network_km"] - report["gaps"]["km"], rel=0.1)
     assert np.isfinite(matched.offset_m).all()
+
+
+def test_waypoint_legs_reject_detours_and_follow_an_expressway_with_fewest_junctions():
+    from geo.matching import prepare_network, route_waypoints
+    from geo.network import lines_to_network
+
+    # an expressway A–B bending south (two edges, 21.3 km) and a straight village road A–B of 40 short edges (20.8 km)
+    village = [LineString([(106.0 + i * 0.005, 21.0), (106.0 + (i + 1) * 0.005, 21.0)]) for i in range(40)]
+    lines = [LineString([(106.0, 21.0), (106.1, 20.98)]), LineString([(106.1, 20.98), (106.2, 21.0)]), *village,
+             LineString([(106.1, 21.0), (106.1, 21.2)]), LineString([(106.1, 21.2), (106.3, 21.2)])]
+    nodes, edges = lines_to_network(gpd.GeoDataFrame(geometry=lines, crs="EPSG:4326"))
+    net = prepare_network(nodes, edges)
+    xy = gpd.GeoSeries.from_xy([106.0, 106.2, 106.3], [21.0, 21.0, 21.2], crs="EPSG:4326").to_crs(net.crs)
+    pts = list(zip(xy.x, xy.y))
+    shortest, = route_waypoints(net, pts[:2])
+    expressway, = route_waypoints(net, pts[:2], cost="fewest_junctions")
+    assert shortest.matched and len(shortest.edges) == 40                # the village road is shorter
+    assert expressway.matched and len(expressway.edges) == 2             # the expressway has two junctions in all
+    # B → C only back through the village and up the spur: the path strays far from the straight line
+    leg = route_waypoints(net, pts[1:])[0]
+    assert not leg.matched and ("straight line" in leg.reason)

@@ -116,3 +116,23 @@ def test_bad_inputs_raise_one_line_input_errors(tmp_path, shared_data):
     with pytest.raises(InputError, match="missing from the node layer") as err:
         read_line_network(broken)
     assert "\n" not in str(err.value) and str(broken) in str(err.value)
+
+
+def test_link_crossings_joins_both_carriageways_and_keeps_lengths():
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    from geo.network import lines_to_network, link_crossings
+
+    roads = gpd.GeoDataFrame({"road": ["a", "a", "b"]}, geometry=[
+        LineString([(106.0, 21.0), (106.02, 21.0)]), LineString([(106.0, 21.0002), (106.02, 21.0002)]),   # dual carriageway
+        LineString([(106.01, 20.99), (106.01, 21.01)])], crs="EPSG:4326")
+    nodes, edges = lines_to_network(roads)
+    total = edges["length_m"].sum()
+    n2, e2, added = link_crossings(nodes, edges, (edges.road == "a").to_numpy(), (edges.road == "b").to_numpy(),
+                                   Point(106.01, 21.0), radius_m=500, ramp_m=300)
+    assert len(added) == 2 and len(n2) == len(nodes) + 4                   # a node on each road at each crossing
+    assert e2["length_m"].sum() == pytest.approx(total + 2 * 300)           # split pieces keep the length; + 2 ramps
+    far, _, none = link_crossings(nodes, edges, (edges.road == "a").to_numpy(), (edges.road == "b").to_numpy(),
+                                  Point(106.5, 21.5), radius_m=500, ramp_m=300)
+    assert none == [] and len(far) == len(nodes)

@@ -92,7 +92,9 @@ def test_keep_all_is_the_whole_file(region, corridor_layer):
     from layers.networks import NetworkOptions
 
     nodes, edges = road_network(region, corridor_layer=corridor_layer, keep="all", options=NetworkOptions(network="2018"))
-    assert len(nodes) == 57_548 and len(edges) == 89_739                  # SOURCES.md
+    # the file (SOURCES.md) plus the interchange ramps a source names and the geometry lost: 2 nodes and 3 edges each
+    ramps = sum(item["ramps_added"] for item in edges.attrs["summary"]["interchanges_added"])
+    assert ramps >= 1 and len(nodes) == 57_548 + 2 * ramps and len(edges) == 89_739 + 3 * ramps
     assert edges["length_m"].sum() / 1000 == pytest.approx(16_108, rel=0.002)
     assert edges["component"].nunique() == edges.attrs["summary"]["components"]["count"]
 
@@ -121,14 +123,17 @@ def test_corridor_edges_get_national_speeds(road, corridor_layer):
     ql1a = edges[edges["corridor_id"].fillna("").str.contains("ql1a")]
     assert ql1a["length_m"].sum() / 1000 == pytest.approx(corridor_layer.set_index("corridor_id").loc["ql1a", "length_km"], rel=0.01)
     assert (ql1a["road_class"] == "national").all() and set(ql1a["speed_kmh"]) <= national
-    assert ql1a["speed_source"].str.startswith("corridor ql1a (map-matched) → national").all()
+    # where a road labelled from waypoints shares QL1A (QL17, QL31, QL279 through TP Bắc Giang, Chi Lăng), both are named
+    assert ql1a["speed_source"].str.match(r"corridor ql1a(;\w+)* \(map-matched(; waypoints)*\) → national").all()
     other = edges[edges["corridor_id"].isna()]
     assert (other["road_class"] == "unknown").all() and set(other["speed_kmh"]) <= default
     assert other["speed_source"].str.startswith("unclassified 2018 network edge → unknown").all()
     assert other["speed_source"].str.endswith("(assumption: class unknown)").all()
     km = edges.attrs["summary"]["km_by_class"]
     matched = corridor_layer.loc[corridor_layer["road_class"] == "national", "length_km"].sum()
-    assert km["national"] == pytest.approx(matched, rel=0.02)         # every matched national road (QL1A, QL37, QL5 …)
+    # every matched national road (QL1A, QL37, QL5 …); where two share an edge (QL17 and QL1A in TP Bắc Giang) the
+    # corridors' lengths count it twice, the network once
+    assert 0.9 * matched <= km["national"] <= 1.02 * matched
     assert matched > 183.2 + 56.0
 
 

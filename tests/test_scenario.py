@@ -116,3 +116,25 @@ def test_compare_keeps_unknown_as_unknown():
     a = pd.DataFrame({"k": [1, 2], "m": [8.0, 5.0]})
     out = compare(b, a, ["k"], ["m"])
     assert out.loc[0, "m_change"] == -2.0 and np.isnan(out.loc[1, "m_change"])
+
+
+def test_interchange_joins_a_long_edge_where_it_is_and_ordinary_roads_cross_at_grade():
+    """With the base network's joinable edges, an interchange beside the middle of a 10 km road splits it there
+    (no detour to a node 5 km away), and an ordinary planned road gets a junction where it crosses a road."""
+    from shapely.geometry import LineString as Line
+
+    from geo.access import RoadEdges
+
+    base = Router.from_arrays([1, 2, 3, 4], x=[0, 10000, 5000, 5000], y=[0, 0, -5000, 5000], u=[1, 3, 1], v=[2, 4, 3],
+                              weight=[600.0, 600.0, 600.0])      # the two long roads meet only through their ends
+    edges = RoadEdges.of(base, [Line([(0, 0), (10000, 0)]), Line([(5000, -5000), (5000, 5000)])], [1, 3], [2, 4], [600.0, 600.0])
+    road = line([(5200, 400), (5200, 20000)])
+    exits = gpd.GeoDataFrame(geometry=[Point(5200, 400), Point(5200, 20000)])
+    after, report = add_planned_roads(base, road, exits, edges=edges, interchange_penalty_s=0, link_speed_kmh=36)
+    assert report.loc[0, "max_link_m"] == pytest.approx(200.0)           # to the north–south road 200 m away
+    # an ordinary road crossing both roads away from any node: junctions at both crossings
+    cross = line([(2000, -1000), (8000, 2000)], road_class="provincial", speed=50)   # crosses at (4000, 0), (5000, 500)
+    after, report = add_planned_roads(base, cross, edges=edges)
+    assert report.loc[0, "access_points"] == 2
+    a, b = base.index_of([2, 4])
+    assert after.travel_times([a], [b])[0, 0] == pytest.approx(360 + np.hypot(1000, 500) / (50 / 3.6) + 270)

@@ -37,21 +37,26 @@ def test_scenario_files_and_bad_paths(tmp_path):
         scenario_files([tmp_path])
 
 
-def test_batch_ranks_three_variants(region):
+@pytest.fixture(scope="module")
+def inputs_2018(region):
+    """The 2018 network (the variants are of CT.01, which today's network already carries), parks, population."""
     from geo import settings
     from layers import access
+    from layers.networks import NetworkOptions
     from layers.parks import industrial_parks
     from layers.population import population_raster
-    from layers.scenario_batch import run_scenario_batch, scenario_files
-
-    from layers.networks import NetworkOptions
 
     settings.progress = False
-    # the variants are of CT.01, which today's network already carries: compare them on the 2018 network
     net = access.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
-    parks = industrial_parks(region)
     array, profile, _ = population_raster(region)
-    table = run_scenario_batch(region, net, parks, scenario_files([FIXTURES]), population=(array, profile))
+    return net, industrial_parks(region), (array, profile)
+
+
+def test_batch_ranks_three_variants(region, inputs_2018):
+    from layers.scenario_batch import run_scenario_batch, scenario_files
+
+    net, parks, population = inputs_2018
+    table = run_scenario_batch(region, net, parks, scenario_files([FIXTURES]), population=population)
     assert table["rank"].tolist() == [1, 2, 3] and table["park_minutes_saved"].is_monotonic_decreasing
     by = table.set_index("scenario")
     full, slow, south = (by.loc[f"ct01-{v}.geojson"] for v in ("full-100", "full-60", "south-100"))
@@ -72,3 +77,25 @@ def test_cli_batch_of_missing_files_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert status == 2 and "nope: file not found (scenario batch)" in err and "\n" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_batch_on_dask_equals_in_process_to_the_last_bit(region, inputs_2018, monkeypatch):
+    """Same table with --scheduler none and local, whatever the process ran before: a cold network and no
+    hierarchy cache on disk, so without care the in-process loop builds a hierarchy after a few scenarios
+    (and adds times in another order) while each worker keeps to plain searches."""
+    from geo import settings
+    from geo.cluster import SchedulerOptions, open_session
+    from layers import access
+    from layers.networks import NetworkOptions
+    from layers.scenario_batch import run_scenario_batch, scenario_files
+
+    monkeypatch.setenv("BGPLAN_HIERARCHY_CACHE", "0")          # read by the workers when they start
+    monkeypatch.setattr(settings, "hierarchy_cache", False)
+    _, parks, _ = inputs_2018
+    files = scenario_files([FIXTURES])
+    cold = access.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
+    in_process = run_scenario_batch(region, cold, parks, files)          # catchments left out: minutes suffice here
+    with open_session(SchedulerOptions("local", 2)) as session:
+        on_dask = run_scenario_batch(region, cold, parks, files, session=session)
+    pd.testing.assert_frame_equal(in_process.drop(columns="path"), on_dask.drop(columns="path"), check_exact=True)
+    assert in_process["park_minutes_saved"].gt(0).all()

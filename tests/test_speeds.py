@@ -208,3 +208,46 @@ def test_speeds_on_real_osm_tags(liechtenstein_pbf, model):
     assert out["speed_source"].to_numpy()[used].astype(str).tolist()[0].count("maxspeed=") == 1
     untagged = ~used & (edges["highway"] == "residential").to_numpy()
     assert (out["speed_kmh"].to_numpy()[untagged] == model.speed("local", "rural").kmh).all()
+
+
+# ----------------------------------------------------------------- the truck model
+
+TRUCK_FILE = MODEL_FILE.with_name("speeds-vn-truck.yaml")
+
+
+def test_truck_model_keeps_to_the_legal_limits_of_a_tractor_trailer_and_cites_them():
+    """Circular 31/2019/TT-BGTVT Art. 7 and Circular 38/2024/TT-BGTVT Art. 6: a tractor with semi-trailer outside
+    populated areas at most 70 km/h on divided and 60 on undivided roads; 60 / 50 inside them."""
+    truck, car = load_speed_model(TRUCK_FILE), load_speed_model(MODEL_FILE)
+    refs = " ".join(truck.raw["references"].values())
+    for text in ("31/2019/TT-BGTVT", "38/2024/TT-BGTVT", "Article 6", "Article 7", "15/10/2019", "1 Jan 2025"):
+        assert text in refs, text
+    assert truck.vehicle == "tractor with semi-trailer" and truck.vehicle_max_kmh == 80 and truck.vehicle_basis
+    for name in truck.classes:
+        for setting in ("rural", "urban"):
+            assert truck.speed(name, setting).kmh <= car.speed(name, setting).kmh, (name, setting)
+        if name != "expressway":
+            assert truck.speed(name, "rural").kmh <= 70 and truck.speed(name, "urban").kmh <= 60, name
+    assert truck.classes["national"]["legal_limit"].kmh == 70
+
+
+def test_vehicle_cap_beats_a_posted_limit(model):
+    truck = load_speed_model(TRUCK_FILE)
+    edges = pd.DataFrame({"road_class": ["expressway", "national"], "link": False, "class_source": "x",
+                          "maxspeed": ["120", None]})
+    car_speed = edge_speeds(edges, model, "rural")
+    truck_speed = edge_speeds(edges, truck, "rural")
+    assert car_speed["speed_kmh"].tolist() == [102.0, 60.0]                 # 0.85 × the posted 120
+    assert truck_speed["speed_kmh"].tolist() == [80.0, 50.0]
+    assert "capped at 80 km/h for a tractor with semi-trailer" in truck_speed["speed_source"].iloc[0]
+
+
+def test_vehicle_cap_needs_its_basis(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(TRUCK_FILE.read_text(encoding="utf-8"))
+    data["vehicle"]["basis"] = ""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError, match="vehicle.max_kmh needs its basis"):
+        load_speed_model(path)

@@ -200,8 +200,9 @@ def today(region):
 def test_today_network_has_ct01_as_existing_with_its_source(today):
     summary = today.road_edges.attrs["summary"]
     added = summary["additions"]
-    assert [a["corridor_id"] for a in added] == ["ct01"]
+    assert [a["corridor_id"] for a in added] == ["ct01", "ct04"]      # CT.04: its Hải Phòng section outside the window
     assert added[0]["opened"] == "2020-01-14" and added[0]["alignment"] == "indicative"
+    assert added[1]["alignment"] == "indicative" and added[1]["length_km"] == pytest.approx(33, abs=0.5)
     assert added[0]["length_km"] == pytest.approx(64, abs=0.5)         # scaled to the official length
     assert "today" in today.network_name and "indicative" in today.network_name
     assert (today.road_edges["corridor_id"].fillna("").str.contains("ct01")).sum() > 3

@@ -752,6 +752,13 @@ def _window_of(args):
     except InputError as exc:      # the command reports the missing boundary itself
         log.debug("no region window to check inputs against: %s", exc)
         return None
+    # the region's destinations belong to its analyses (e.g. Lạch Huyện port, south of the window), and so do
+    # the roads that reach them: the window takes them in, with a margin of about 10 km
+    destinations = region.destinations() if region.config.get("destinations") else None
+    if destinations is not None and len(destinations):
+        dw, ds, de, dn = destinations.total_bounds
+        margin = 0.1
+        west, south, east, north = min(west, dw - margin), min(south, ds - margin), max(east, de + margin), max(north, dn + margin)
     shipped = Path(__file__).resolve().parent.parent / "layers"          # shipped scenarios, roads opened since 2018
     return Window(west, south, east, north, name=region.id, data_folders=(region.data_dir, BUNDLED_DATA_DIR, shipped))
 

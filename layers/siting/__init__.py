@@ -104,9 +104,8 @@ from layers.siting.options import (
                                    USER_LAYER_DEFAULT,
                                    SitingOptions,
                                    SitingPlan,
-                                   constraint_settings,
-                                   plan_siting,
 )
+from layers.siting.planning import constraint_settings, plan_siting
 from layers.siting.profiles import load_profile, load_rules, profile_path
 from layers.siting.steps import run_siting
 from layers.siting.tables import SitingResult, _district_codes, summary_lines, write_siting  # noqa: F401 (tests)

@@ -166,7 +166,7 @@ def measure(context, grid: Grid, needed, registry: CriteriaRegistry = CRITERIA) 
         if hit is None:
             raise KeyError(f"no criterion measures '{name}'")
         found[name] = hit
-    values, reasons = {"snap_m": context.put(context.cells[2])}, {}
+    values, reasons = {"snap_m": context.put(context.cells.snap_m)}, {}
     position = {name: i for i, name in enumerate(found)}
     for name in sorted(found, key=lambda n: (registry.order(found[n][0]), position[n])):
         crit, params = found[name]

@@ -56,9 +56,13 @@ _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LOCATE_DEFAULTS = {"min_area_ha": 30.0, "max_area_ha": None, "top_n": 10, "top_share": 0.10, "min_score": None,
                    "sensitivity_change": 0.2, "split": "parts"}
 
-#: Grid defaults; the region's optional ``siting:`` section overrides them. ``always_measure``: criteria measured
-#: (and written to the grid) whatever the profile, besides the registry's standard ones (e.g. the region's corridors).
-SITING_DEFAULTS = {"cell_m": 250.0, "town_classes": ["city", "town"], "always_measure": []}
+#: Grid defaults; the region's optional ``siting:`` section overrides them. ``cell_m``: cell side (m);
+#: ``labour_cell_m``: side of the blocks the labour catchments are measured on (None = every cell, exact; a multiple of
+#: the cell gives each cell its block's value, for very fine grids); ``always_measure``:
+#: criteria measured (and written to the grid) whatever the profile, besides the registry's standard ones;
+#: ``corridor_groups``: name → corridor ids, measured as ``minutes_to_<name>`` (the nearest of them).
+SITING_DEFAULTS = {"cell_m": 100.0, "labour_cell_m": None, "town_classes": ["city", "town"], "always_measure": [],
+                   "corridor_groups": {}}
 
 #: The locate settings a caller may override (:class:`SitingOptions`).
 LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score")
@@ -178,94 +182,6 @@ class SitingPlan:
     @property
     def max_area_ha(self) -> float | None:
         return None if self.locate["max_area_ha"] is None else float(self.locate["max_area_ha"])
-
-
-def plan_siting(region, options: SitingOptions) -> SitingPlan:
-    """Read the profile and its rule files and merge every setting; raises :class:`InputError` on anything unknown."""
-    from layers.siting.profiles import load_profile, load_rules
-
-    region_files, missing = region_constraint_files(region, options.layer_files)
-    user_files = {**region_files, **options.layer_files}
-    prof = load_profile(options.profile, region, layer_names=list(user_files))
-    constraints = constraint_settings(prof, user_files)
-    for name, note in missing.items():
-        if name in constraints:
-            constraints[name]["missing_note"] = note
-    grid_cfg = {**SITING_DEFAULTS, **(region.config.get("siting") or {})}
-    rules = {**EXCLUSION_DEFAULTS, **prof.exclusions}
-    rules["urban_radius_m"] = {**EXCLUSION_DEFAULTS["urban_radius_m"], **(prof.exclusions.get("urban_radius_m") or {})}
-    unknown_rules = sorted(set(prof.exclusions) - set(EXCLUSION_DEFAULTS))
-    if unknown_rules:
-        raise InputError(prof.source, f"unknown exclusion setting '{unknown_rules[0]}' (known: {', '.join(EXCLUSION_DEFAULTS)})")
-    loc = {**LOCATE_DEFAULTS, **prof.locate}
-    unknown_loc = sorted(set(prof.locate) - set(LOCATE_DEFAULTS))
-    if unknown_loc:
-        raise InputError(prof.source, f"unknown locate setting '{unknown_loc[0]}' (known: {', '.join(LOCATE_DEFAULTS)})")
-    loc.update(options.locate_overrides)
-    if options.min_score is not None and options.top_share is None:
-        loc["top_share"] = None
-    _check_locate(loc, prof.source)
-    rule_sets = load_rules(prof)
-    cell_m = float(grid_cfg["cell_m"] if options.cell_m is None else options.cell_m)
-    return SitingPlan(options=options, profile=prof, exclusions=rules, constraints=constraints, locate=loc,
-                      rule_sets=rule_sets, grid=grid_cfg, cell_m=cell_m, region_layers=region_files)
-
-
-def region_constraint_files(region, given: dict) -> tuple[dict[str, Path], dict[str, str]]:
-    """Default constraint files named by the region's ``constraints:`` section (``<name>_file: path in the data folder``).
-
-    Returns ``(files, notes)``: the files present in the data folder for the
-    constraints the caller did not give, and for the absent ones a "not given"
-    note saying how to fetch them (``plan.py fetch --only …``). An absent file
-    is never an error: the constraint is then reported as not given.
-    """
-    section = (getattr(region, "config", {}) or {}).get("constraints") or {}
-    if not isinstance(section, dict):
-        raise InputError(region.source_file, "constraints: must be a mapping of <constraint>_file: path")
-    files, notes = {}, {}
-    for key, name in section.items():
-        if not str(key).endswith("_file"):
-            raise InputError(region.source_file, f"constraints: '{key}' must be <constraint>_file (e.g. settlements_file)")
-        layer = str(key)[: -len("_file")]
-        if not _LAYER_NAME.match(layer):
-            raise InputError(region.source_file, f"constraints: '{key}': the layer name must be lower-case letters, digits and _")
-        if layer in given or not name:
-            continue
-        path = Path(region.data_dir) / str(name)
-        option = "--" + layer.replace("_", "-") if layer in CONSTRAINT_DEFAULTS else f"--layer {layer}=FILE"
-        if path.is_file():
-            files[layer] = path
-        else:
-            notes[layer] = f"not given (run 'plan.py fetch --only {name} --dest {region.data_dir}' or pass {option})"
-    return files, notes
-
-
-def constraint_settings(prof: Profile, user_files: dict) -> dict[str, dict]:
-    """Use and buffer of every constraint layer and user layer: defaults, then the profile's ``constraints:``."""
-    out = {}
-    for name in dict.fromkeys([*CONSTRAINT_DEFAULTS, *user_files, *prof.constraints]):
-        spec = dict(CONSTRAINT_DEFAULTS.get(name, USER_LAYER_DEFAULT))
-        given = prof.constraints.get(name, {})
-        if isinstance(given, str):
-            given = {"use": given}
-        if not isinstance(given, dict):
-            raise InputError(prof.source, f"constraints: {name} must be exclude, penalty, ignore or a mapping with 'use'")
-        unknown = sorted(set(given) - {"use", "buffer_m", "what"})
-        if unknown:
-            raise InputError(prof.source, f"constraints: {name}: unknown setting '{unknown[0]}' (use, buffer_m)")
-        spec.update(given)
-        if spec["use"] not in CONSTRAINT_USES:
-            raise InputError(prof.source, f"constraints: {name}: use must be one of {', '.join(CONSTRAINT_USES)}, not '{spec['use']}'")
-        try:
-            spec["buffer_m"] = float(spec["buffer_m"])
-        except (TypeError, ValueError):
-            raise InputError(prof.source, f"constraints: {name}: buffer_m must be a number") from None
-        if spec["buffer_m"] < 0:
-            raise InputError(prof.source, f"constraints: {name}: buffer_m must be ≥ 0")
-        spec["given"] = name in user_files
-        out[name] = spec
-    return out
-
 
 
 def _check_locate(loc: dict, source) -> None:

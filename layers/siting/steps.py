@@ -25,7 +25,8 @@ from layers.region import Region
 from layers.siting.context import Clock, SitingContext
 from layers.siting.criteria import CRITERIA, measure
 from layers.siting.exclusions import EXCLUSIONS_OF_LAYER, _region_outline, exclusion_layers
-from layers.siting.options import SitingOptions, SitingPlan, plan_siting
+from layers.siting.options import SitingOptions, SitingPlan
+from layers.siting.planning import plan_siting
 from layers.siting.tables import SitingResult, _district_codes, _grid_frame, _num, _sites_frame
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from functools import cached_property
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import settings
 from geo.access import Catchment
@@ -158,6 +159,17 @@ class SitingContext:
         pop = optional_layer(self.missing_layers, "population", population_raster, self.region)
         return None if pop is None else pop[:2]
 
+    @cached_property
+    def barriers(self):
+        """Roads, railways, stations, settlements … that cut the land into parcels (:mod:`layers.siting.barriers`)."""
+        from layers.siting.barriers import build_barriers
+
+        g = self.grid
+        frame = shapely.box(g.x0, g.y0 - g.nrows * g.cell_m, g.x0 + g.ncols * g.cell_m, g.y0)
+        out = build_barriers(self.region, self.net, g.crs, self.plan.exclusions, frame=frame)
+        self.clock.lap("barriers")
+        return out
+
     def load_layers(self) -> None:
         """Read every region layer now (so the summary lists all that are missing, whatever the profile)."""
         for name in ("parks", "places", "water", "dem", "population"):
@@ -184,11 +196,26 @@ class SitingContext:
         cfg = access.settings_of(region)
         needed = self.needed
         base = self.router or net.road
+        from layers.siting.criteria import corridor_groups
+
+        groups = {g: m for g, m in corridor_groups(region).items() if f"minutes_to_{g}" in needed}
         corridor_ids = [n.removeprefix("minutes_to_") for n in needed
                         if n.startswith("minutes_to_") and n.removeprefix("minutes_to_") in region.corridors]
-        targets, missing = access.corridor_targets(net, corridor_ids, base, self.extra_targets, specs=region.corridors)
+        members = list(dict.fromkeys([*corridor_ids, *(c for m in groups.values() for c in m)]))
+        targets, missing = access.corridor_targets(net, members, base, self.extra_targets, specs=region.corridors)
+        for group, ids in groups.items():
+            parts = [np.asarray(targets[c], dtype=np.int64).ravel() for c in ids if c in targets]
+            nodes = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+            targets[group] = nodes
+            absent = [c for c in ids if c not in targets or not np.asarray(targets[c]).size]
+            if absent:
+                why = "; ".join(str(missing.get(c, f"{c}: not in the network")) for c in absent)
+                if nodes.size:
+                    self.facts.setdefault("corridor_groups", {})[group] = f"measured without {', '.join(absent)} ({why})"
+                else:
+                    missing[group] = why
         for key in list(targets):
-            if key not in corridor_ids:
+            if key not in corridor_ids and key not in groups:
                 targets.pop(key)
         dest = region.destinations().set_index("key")
         dest_keys = [n.removeprefix("minutes_to_") for n in needed if n.removeprefix("minutes_to_") in dest.index]

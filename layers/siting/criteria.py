@@ -214,6 +214,31 @@ def minutes_to_corridor(context, grid, corridor):
     return context.minutes_to(corridor)
 
 
+def corridor_groups(region) -> dict[str, list[str]]:
+    """The region's ``siting: corridor_groups:`` (group name → corridor ids), checked against its corridors."""
+    groups = ((region.config.get("siting") or {}).get("corridor_groups")) or {}
+    if not isinstance(groups, dict):
+        raise TypeError("siting: corridor_groups must map a name to a list of corridor ids")
+    return {str(k): [str(c) for c in v] for k, v in groups.items() if all(str(c) in region.corridors for c in v)}
+
+
+def _groups(region, _layers):
+    return [{"group": g} for g in corridor_groups(region)]
+
+
+def _group_meaning(region, params):
+    members = corridor_groups(region).get(params["group"], [])
+    names = [region.corridors[c].get("name_vi", c) for c in members]
+    return f"minutes by road to the nearest of {', '.join(names)} (expressways at their interchanges)"
+
+
+@CRITERIA.register("minutes_to_{group}", _group_meaning, names=_groups)
+def minutes_to_group(context, grid, group):
+    """Minutes by road to the nearest node of any corridor of a group (``siting: corridor_groups:``), e.g. the trunk
+    corridors CT.01 + QL1A that run side by side: one criterion for one kind of access, not one per road."""
+    return context.minutes_to(group)
+
+
 @CRITERIA.register("minutes_to_{destination}", _destination_meaning, names=_destinations)
 def minutes_to_destination(context, grid, destination):
     """Minutes by road to a destination of the region YAML."""

@@ -33,6 +33,23 @@ EXCLUSION_DEFAULTS = {
     "rivers": True,
     "river_buffer_m": 50.0,            # along every OSM waterway (the 2018 data has no river classes)
     "max_slope_deg": 15.0,             # where slope is known
+    # barriers (layers/siting/barriers.py): they cut the land into parcels; widths of roads, railways and water from
+    # the rule file named here (article, source, date), the rest planning assumptions stated here
+    "corridor_rules": "protection-corridors",
+    "corridor_roads": True,            # expressway, national, provincial roads + road land + safety corridor
+    "railways": True,                  # + track half-width + protection zone + safety corridor
+    "stations": True,
+    "station_yard_radius_m": 300.0,    # around a station point: its yard is not mapped (assumption)
+    "station_area_buffer_m": 50.0,     # around an OSM 2018 station area
+    "settlements_osm": True,           # OSM 2018 places and landuse=residential (2018 proxy)
+    "settlement_radius_m": {"city": 2000.0, "town": 800.0, "suburb": 800.0, "village": 300.0, "hamlet": 150.0,
+                            "locality": 150.0},   # around each OSM place point by class (assumption)
+    "residential_buffer_m": 50.0,
+    "cemeteries_osm": True,            # OSM 2018 landuse=cemetery and grave yards (2018 proxy)
+    "cemetery_buffer_m": 50.0,
+    "military_osm": True,              # OSM 2018 landuse=military (2018 proxy)
+    "military_buffer_m": 100.0,
+    "industrial_osm": True,            # OSM 2018 landuse=industrial: land already built on (2018 proxy)
 }
 
 #: Land-constraint layers a planner can give (``--rice-land`` …, or ``--layer NAME=FILE``): each is excluded
@@ -51,10 +68,14 @@ USER_LAYER_DEFAULT = {"use": "ignore", "buffer_m": 0.0, "what": "user layer"}
 CONSTRAINT_USES = ("exclude", "penalty", "ignore")
 _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-#: Locating defaults; a profile's ``locate:`` and the keyword arguments override them.
-#: Locating defaults; a profile's ``locate:`` and the options override them.
+#: Locating defaults; a profile's ``locate:`` and the options override them. ``split``: "grow" (compact sites grown
+#: inside parcels, up to ``max_area_ha`` within ``radius_factor`` × the radius of an equal-area disc; geo.sites.grow_sites),
+#: "parts" or "core" (older rules). The shortlist: sites at least ``min_spacing_km`` apart (edge to edge), at most
+#: ``max_per_district`` per district (None = no cap), the best ``top_n``; ``district_table_n`` best sites per district
+#: go to OUT/sites_by_district.csv.
 LOCATE_DEFAULTS = {"min_area_ha": 30.0, "max_area_ha": None, "top_n": 10, "top_share": 0.10, "min_score": None,
-                   "sensitivity_change": 0.2, "split": "parts"}
+                   "sensitivity_change": 0.2, "split": "grow", "radius_factor": 1.5,
+                   "min_spacing_km": 2.0, "max_per_district": 3, "district_table_n": 3}
 
 #: Grid defaults; the region's optional ``siting:`` section overrides them. ``cell_m``: cell side (m);
 #: ``labour_cell_m``: side of the blocks the labour catchments are measured on (None = every cell, exact; a multiple of
@@ -65,7 +86,7 @@ SITING_DEFAULTS = {"cell_m": 100.0, "labour_cell_m": None, "town_classes": ["cit
                    "corridor_groups": {}}
 
 #: The locate settings a caller may override (:class:`SitingOptions`).
-LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score")
+LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score", "min_spacing_km", "max_per_district")
 
 
 @dataclass
@@ -104,6 +125,9 @@ class SitingOptions:
     top_n: int | None = None
     top_share: float | None = None
     min_score: float | None = None
+    min_spacing_km: float | None = None
+    max_per_district: int | None = None
+    district: list | None = None
     sensitivity: bool = True
     workers: int = 1
     max_bytes: int | None = None
@@ -117,6 +141,12 @@ class SitingOptions:
             self.cell_m = _number("cell_m", self.cell_m)
             if not self.cell_m > 0:
                 raise InputError(None, f"--cell-size must be > 0 m, not {self.cell_m:g}")
+        if isinstance(self.district, str):
+            self.district = [self.district]
+        if self.min_spacing_km is not None and not _number("min_spacing_km", self.min_spacing_km) >= 0:
+            raise InputError(None, f"--min-spacing-km must be ≥ 0, not {self.min_spacing_km!r}")
+        if self.max_per_district is not None and (not float(self.max_per_district).is_integer() or int(self.max_per_district) < 1):
+            raise InputError(None, f"--max-per-district must be a whole number ≥ 1, not {self.max_per_district!r}")
         for key in ("min_area_ha", "max_area_ha", "top_share", "min_score"):
             if getattr(self, key) is not None:
                 setattr(self, key, _number(key, getattr(self, key)))
@@ -198,8 +228,15 @@ def _check_locate(loc: dict, source) -> None:
         share = loc["top_share"]
         if share is None or not 0 < float(share) <= 1:
             raise InputError(source, f"locate: top_share must be in (0, 1], not {share!r}")
-    if loc["split"] not in ("parts", "core"):
-        raise InputError(source, f"locate: split must be 'parts' (several legal-size sites) or 'core' (best core only), not {loc['split']!r}")
+    if loc["split"] not in ("grow", "parts", "core"):
+        raise InputError(source, f"locate: split must be 'grow' (sites grown inside parcels), 'parts' or 'core', not {loc['split']!r}")
+    for key in ("radius_factor", "min_spacing_km"):
+        try:
+            ok = float(loc[key]) >= (1.0 if key == "radius_factor" else 0.0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(source, f"locate: {key} must be a number ≥ {1 if key == 'radius_factor' else 0}, not {loc[key]!r}")
     change = float(loc["sensitivity_change"])
     if not 0 < change < 1:
         raise InputError(source, f"locate: sensitivity_change must be in (0, 1), not {change:g}")

@@ -36,7 +36,8 @@ def plan_siting(region, options: SitingOptions) -> SitingPlan:
             constraints[name]["missing_note"] = note
     grid_cfg = {**SITING_DEFAULTS, **(region.config.get("siting") or {})}
     rules = {**EXCLUSION_DEFAULTS, **prof.exclusions}
-    rules["urban_radius_m"] = {**EXCLUSION_DEFAULTS["urban_radius_m"], **(prof.exclusions.get("urban_radius_m") or {})}
+    for key in ("urban_radius_m", "settlement_radius_m"):
+        rules[key] = {**EXCLUSION_DEFAULTS[key], **(prof.exclusions.get(key) or {})}
     unknown_rules = sorted(set(prof.exclusions) - set(EXCLUSION_DEFAULTS))
     if unknown_rules:
         raise InputError(prof.source, f"unknown exclusion setting '{unknown_rules[0]}' (known: {', '.join(EXCLUSION_DEFAULTS)})")

@@ -83,7 +83,9 @@ def problem_from_siting(siting, profile, locate_overrides: dict | None = None) -
         max_area_ha=None if loc["max_area_ha"] is None else float(loc["max_area_ha"]),
         min_known_weight=float(profile.scoring["min_known_weight"]), top_n=int(loc["top_n"]),
         top_share=None if loc["min_score"] is not None else float(loc["top_share"]),
-        min_score=None if loc["min_score"] is None else float(loc["min_score"]))
+        min_score=None if loc["min_score"] is None else float(loc["min_score"]),
+        split=str(loc["split"]), parcels=np.asarray(a["parcels"]) if "parcels" in a else None,
+        radius_factor=float(loc.get("radius_factor", 1.5)))
 
 
 def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Session | None = None, *,

@@ -136,6 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--top", type=int, default=None, help="number of ranked sites to keep (default: the profile's)")
     g.add_argument("--top-share", type=float, default=None, help="share of eligible cells called suitable (default 0.10)")
     g.add_argument("--min-score", type=float, default=None, help="score a suitable cell needs (instead of --top-share)")
+    g.add_argument("--district", action="append", default=None, metavar="NAME",
+                   help="only sites in this former district (e.g. 'Lục Nam'); repeatable")
+    g.add_argument("--commune", action="append", default=None, metavar="NAME",
+                   help="only sites in this 2025 commune (needs --communes FILE); repeatable")
+    g.add_argument("--communes", type=Path, default=None, metavar="FILE",
+                   help="2025 commune polygons with a name column (for --commune and --max-per-commune)")
+    g.add_argument("--min-spacing-km", type=float, default=None, metavar="KM",
+                   help="shortlisted sites at least this far apart, edge to edge (default: the profile's, 2)")
+    g.add_argument("--max-per-district", type=int, default=None, metavar="N",
+                   help="at most N shortlisted sites per district (default: the profile's, 3)")
+    g.add_argument("--max-per-commune", type=int, default=None, metavar="N",
+                   help="at most N shortlisted sites per commune (needs --communes FILE)")
     g.add_argument("--no-sensitivity", action="store_true", help="skip the ±20 %% weight sensitivity")
     g.add_argument("--workers", type=int, default=1, help="processes for the labour catchments (default 1)")
     g.set_defaults(func=cmd_site)
@@ -409,7 +421,8 @@ def cmd_site(args) -> int:
     from layers.siting import run_siting, summary_lines, write_siting
 
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem)
+    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem,
+                  args.communes)
     layers = {"rice_land": args.rice_land, "settlements": args.settlements, "flood": args.flood}
     for item in args.layer:
         name, sep, file = item.partition("=")
@@ -421,7 +434,9 @@ def cmd_site(args) -> int:
                         parks_file=args.parks, protected_file=args.protected_forest, heritage_file=args.heritage,
                         dem_file=args.dem, use_dem=not args.no_dem, osm=args.osm, min_area_ha=args.min_area_ha,
                         max_area_ha=args.max_area_ha, top_n=args.top, top_share=args.top_share, min_score=args.min_score,
-                        sensitivity=not args.no_sensitivity, workers=args.workers)
+                        min_spacing_km=args.min_spacing_km, max_per_district=args.max_per_district,
+                        max_per_commune=args.max_per_commune, district=args.district, commune=args.commune,
+                        communes_file=args.communes, sensitivity=not args.no_sensitivity, workers=args.workers)
     paths = write_siting(result, args.out)
     print("\n".join(summary_lines(result)))
     print("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -75,7 +75,7 @@ _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: go to OUT/sites_by_district.csv.
 LOCATE_DEFAULTS = {"min_area_ha": 30.0, "max_area_ha": None, "top_n": 10, "top_share": 0.10, "min_score": None,
                    "sensitivity_change": 0.2, "split": "grow", "radius_factor": 1.5,
-                   "min_spacing_km": 2.0, "max_per_district": 3, "district_table_n": 3}
+                   "min_spacing_km": 2.0, "max_per_district": 3, "max_per_commune": None, "district_table_n": 3}
 
 #: Grid defaults; the region's optional ``siting:`` section overrides them. ``cell_m``: cell side (m);
 #: ``labour_cell_m``: side of the blocks the labour catchments are measured on (None = every cell, exact; a multiple of
@@ -86,7 +86,8 @@ SITING_DEFAULTS = {"cell_m": 100.0, "labour_cell_m": None, "town_classes": ["cit
                    "corridor_groups": {}}
 
 #: The locate settings a caller may override (:class:`SitingOptions`).
-LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score", "min_spacing_km", "max_per_district")
+LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score", "min_spacing_km", "max_per_district",
+                    "max_per_commune")
 
 
 @dataclass
@@ -127,7 +128,10 @@ class SitingOptions:
     min_score: float | None = None
     min_spacing_km: float | None = None
     max_per_district: int | None = None
+    max_per_commune: int | None = None
     district: list | None = None
+    commune: list | None = None
+    communes_file: Path | None = None
     sensitivity: bool = True
     workers: int = 1
     max_bytes: int | None = None
@@ -143,6 +147,8 @@ class SitingOptions:
                 raise InputError(None, f"--cell-size must be > 0 m, not {self.cell_m:g}")
         if isinstance(self.district, str):
             self.district = [self.district]
+        if isinstance(self.commune, str):
+            self.commune = [self.commune]
         if self.min_spacing_km is not None and not _number("min_spacing_km", self.min_spacing_km) >= 0:
             raise InputError(None, f"--min-spacing-km must be ≥ 0, not {self.min_spacing_km!r}")
         if self.max_per_district is not None and (not float(self.max_per_district).is_integer() or int(self.max_per_district) < 1):
@@ -159,6 +165,7 @@ class SitingOptions:
         if not isinstance(self.workers, int) or self.workers < 1:
             raise InputError(None, f"workers must be a whole number ≥ 1, not {self.workers!r}")
         files = {"scenario": self.scenario, "interchanges": self.interchanges, "parks": self.parks_file,
+                 "communes": self.communes_file,
                  "dem": self.dem_file, **self.layer_files}
         for what, path in files.items():
             if path is not None and not Path(path).exists():

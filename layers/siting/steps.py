@@ -138,7 +138,7 @@ def district_filter(names: list, wanted, what: str = "district") -> list:
 
 
 def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, excluded: np.ndarray,
-                     districts: tuple) -> Located:
+                     districts: tuple, communes: tuple | None = None) -> Located:
     """Weighted score of the profile, the parcels, the sites grown in them and the shortlist."""
     prof, loc = plan.profile, plan.locate
     names, codes = districts
@@ -158,6 +158,16 @@ def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, 
     caps = {}
     if loc.get("max_per_district"):
         caps["district"] = (site_district, int(loc["max_per_district"]))
+    site_commune = [None] * n_all
+    if communes is not None:
+        c_names, c_codes = communes
+        site_commune = [c_names[m] if m >= 0 else None for m in site_mode(labels_all, n_all, c_codes)]
+        wanted_c = district_filter(c_names, plan.options.commune, "commune")
+        if wanted_c:
+            keep = {i + 1 for i, c in enumerate(site_commune) if c in wanted_c}
+            candidates = sorted(keep if candidates is None else keep & set(candidates))
+        if loc.get("max_per_commune"):
+            caps["commune"] = (site_commune, int(loc["max_per_commune"]))
     spacing = float(loc["min_spacing_km"]) * 1000
     chosen, passed = shortlist(labels_all, n_all, cell_m=grid.cell_m, min_spacing_m=spacing, top_n=int(loc["top_n"]),
                                caps=caps, candidates=candidates)
@@ -173,6 +183,7 @@ def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, 
         mine = [i + 1 for i, d in enumerate(site_district) if d == name]
         best, _ = shortlist(labels_all, n_all, cell_m=grid.cell_m, min_spacing_m=spacing, top_n=per, candidates=mine)
         rows.extend({"district": name, "rank_in_district": k + 1, "rank_all": b} for k, b in enumerate(best))
+    table["commune"] = [site_commune[c - 1] for c in chosen]
     return Located(scores, score, eligible, suitable, threshold, parcel_labels, parcel_cells, labels_all, table_all,
                    site_district, labels, table.reset_index(drop=True), passed, pd.DataFrame(rows), len(chosen))
 
@@ -224,13 +235,14 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: access.Network
     values, reasons = measure(context, grid, needed)
     masks, ex_report, excluded = exclusions(context, values)
     districts = _district_codes(region, grid)
-    found = score_and_locate(plan, grid, values, reasons, excluded, districts)
+    found = score_and_locate(plan, grid, values, reasons, excluded, districts, commune_codes(plan, grid))
     clock.lap("score and locate")
     per_site, runs = sensitivity(plan, grid, found)
     clock.lap("sensitivity")
     sites, cells, rules_summary = tables(context, values, masks, excluded, found, per_site, districts)
     clock.lap("tables")
     summary = summarise(context, values, reasons, ex_report, excluded, found, per_site, runs, rules_summary, roads)
+    summary["shortlist"] = shortlist_records(sites, found, plan.profile)
     sites.attrs["summary"] = summary
     cells.attrs["summary"] = summary
     arrays = {"masks": masks, "exclusion_geoms": {k: v["_geoms"] for k, v in ex_report.items()}, "grid": grid,
@@ -255,7 +267,7 @@ def tables(context: SitingContext, values, masks, excluded, found: Located, per_
                                        parks=context.parks_layer, crs=crs,
                                        cell_districts=(found.labels, district_codes, districts), proxies=proxy_facts(context))
     cells = _grid_frame(grid, values, found.scores, plan.profile, excluded, masks, found.suitable, found.labels_all,
-                        districts, district_codes, crs)
+                        districts, district_codes, crs, parcels=found.parcels)
     return sites, cells, rules_summary
 
 
@@ -280,6 +292,53 @@ def hygiene(values: dict, scores, found: Located, prof) -> dict:
                                      "pairs_above": [{"a": a, "b": b, "r": r} for a, b, r in pairs], "limit": limit},
             "score_saturation": {"share_of_suitable_cells_at_top_score": sat, "limit": top},
             "warnings": warnings}
+
+
+def commune_codes(plan: SitingPlan, grid: Grid) -> tuple | None:
+    """``(names, codes on the grid)`` of the commune polygons given (``communes_file``), or None.
+
+    No commune boundaries are carried offline (the 2025 communes have points
+    at best, :mod:`layers.communes`), so ``--commune`` and a per-commune cap
+    need polygons: without them asking for a commune is a one-line error.
+    """
+    from geo.errors import InputError
+    from geo.raster import zone_labels
+    from geo.vector import read_vector
+
+    opts = plan.options
+    if opts.communes_file is None:
+        if opts.commune:
+            raise InputError(None, "--commune needs commune polygons (--communes FILE with a name column): no 2025 "
+                                   "commune boundaries are carried offline")
+        return None
+    polys = read_vector(opts.communes_file)
+    col = next((c for c in ("name_vi", "name", "ten_xa", "NAME") if c in polys.columns), None)
+    if col is None:
+        raise InputError(opts.communes_file, "commune polygons need a name column (name_vi or name)")
+    codes = zone_labels(grid.profile, to_metric(polys, grid.crs))
+    return [str(n) for n in polys[col]], codes
+
+
+#: Columns of each shortlisted site copied to sites_summary.json (``shortlist``), for the explorer's list and popups.
+SHORTLIST_FIELDS = ("site", "district", "commune", "area_ha", "score_mean", "verdict", "verdict_reasons", "missing_facts",
+                    "parcel", "parcel_area_ha", "compactness", "min_width_m", "m_to_corridor_road", "m_to_road",
+                    "m_to_railway", "m_to_station", "m_to_settlement", "nearest_settlement", "m_to_water")
+
+
+def shortlist_records(sites: pd.DataFrame, found: Located, prof) -> list[dict]:
+    """The shortlist as plain records (best cell ``cell_row``/``cell_col``, the explanation columns, each criterion's
+    mean value and score) for ``sites_summary.json``."""
+    out = []
+    if sites.empty:
+        return out
+    crit = [c for c in prof.criteria if c in sites.columns]
+    for i, row in enumerate(sites.itertuples(index=False)):
+        rec = {k: _num(getattr(row, k)) if isinstance(getattr(row, k, None), (float, np.floating)) else getattr(row, k, None)
+               for k in SHORTLIST_FIELDS if hasattr(row, k)}
+        rec["cell_row"], rec["cell_col"] = int(found.table["row"].iloc[i]), int(found.table["col"].iloc[i])
+        rec["criteria"] = {c: {"value": _num(getattr(row, c)), "score": _num(getattr(row, f"s_{c}", None))} for c in crit}
+        out.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
+    return out
 
 
 def proxy_facts(context: SitingContext) -> dict:

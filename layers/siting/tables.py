@@ -45,7 +45,8 @@ def _district_codes(region: Region, grid: Grid):
     return units["district"].tolist(), codes
 
 
-def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suitable, labels_all, districts, codes, crs):
+def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suitable, labels_all, districts, codes, crs,
+                parcels=None):
     sel = grid.inside
     flat = np.flatnonzero(sel.ravel())
     rows, cols = np.divmod(flat, grid.ncols)
@@ -69,6 +70,8 @@ def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suit
     data["slope_known"] = np.isfinite(values["slope_deg"][sel]) if "slope_deg" in values else False
     data["suitable"] = suitable[sel]
     data["site"] = labels_all[sel].astype(np.int32)
+    if parcels is not None:
+        data["parcel"] = parcels[sel].astype(np.int32)
     frame = gpd.GeoDataFrame(data, geometry=grid.cell_boxes(flat), crs=crs)
     return frame.to_crs("EPSG:4326")
 
@@ -90,6 +93,7 @@ def _sites_frame(grid: Grid, labels, table, values, scores, districts, codes, pe
         "score_mean": table["score_mean"].round(4).to_numpy(), "score_max": table["score_max"].round(4).to_numpy(),
         "zone_area_ha": table["zone_area_ha"].round(2).to_numpy(), "zone": table["zone"].to_numpy(),
         "district": [districts[c] if c >= 0 else None for c in mode],
+        "commune": table["commune"].to_numpy() if "commune" in table else None,
         "lon": best.x.round(5).to_numpy(), "lat": best.y.round(5).to_numpy(),
     })
     means_cols = [c for c in means.columns if not c.endswith("_known_share")]
@@ -136,8 +140,10 @@ def summary_lines(result: SitingResult) -> list[str]:
         stable = ""
         if hasattr(row, "runs_lost"):
             change = f"±{s['sensitivity']['change']:.0%} weights"
-            stable = (f", rank {row.rank_min:g}–{row.rank_max:g} under {change}" if row.runs_lost == 0 else
-                      f", best rank {row.rank_min:g} under {change} but gone in {row.runs_lost} of {row.runs} runs")
+            base = f" {int(row.rank_all)}" if hasattr(row, "rank_all") else ""
+            stable = (f", rank among all sites{base} ({row.rank_min:g}–{row.rank_max:g} under {change})" if row.runs_lost == 0
+                      else f", rank among all sites{base} (best {row.rank_min:g} under {change}, gone in {row.runs_lost} "
+                           f"of {row.runs} runs)")
         lines.append(f"  {row.site:>2}. {row.district or '?'} ({row.lon:.4f} E, {row.lat:.4f} N): {row.area_ha:g} ha, "
                      f"score {row.score_mean:.3f}{stable}"
                      + (f"; {row.verdict}" if hasattr(row, "verdict") else "")

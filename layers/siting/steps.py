@@ -145,6 +145,9 @@ def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, 
     scores = weighted_score(prof, {k: values[k] for k in prof.criteria}, within=grid.inside, reasons=reasons)
     score = np.where(grid.inside, scores.score, np.nan)
     eligible = grid.inside & ~excluded & np.isfinite(score)
+    wanted = district_filter(names, plan.options.district)
+    if wanted:                                  # a district's planner: the best share of *their* land is suitable
+        eligible &= np.isin(codes, [names.index(w) for w in wanted])
     suitable, threshold = suitable_cells(score, eligible, loc["min_score"], loc["top_share"])
     parcel_labels, parcel_cells = parcels(grid.inside & ~excluded)
     labels_all, table_all = locate(score, suitable, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
@@ -153,7 +156,6 @@ def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, 
     n_all = len(table_all)
     mode = site_mode(labels_all, n_all, codes)
     site_district = [names[m] if m >= 0 else None for m in mode]
-    wanted = district_filter(names, plan.options.district)
     candidates = [i + 1 for i, d in enumerate(site_district) if d in wanted] if wanted else None
     caps = {}
     if loc.get("max_per_district"):
@@ -221,6 +223,10 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: access.Network
     plan = plan_siting(region, opts)
     needed = needed_criteria(region, plan)
     grid = build_grid(region, plan, needed)
+    if opts.district:                                   # a wrong name fails before the long work
+        from layers.boundaries import districts as district_units
+
+        district_filter(district_units(region)["district"].tolist(), opts.district)
     clock.lap("grid")
     user_layers = read_user_layers(plan)
     if net is None:

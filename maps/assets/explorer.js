@@ -288,10 +288,11 @@
       var c = d.components[name], w = res.weightsUsed[name];
       for (var i = 0; i < n; i++) { var v = c[i]; if (v === v) { num[i] += v * w; den[i] += w; } }
     });
-    var minKnown = R.min_known_weight - 1e-12, elig = [];
-    for (var i = 0; i < n; i++) {
+    var minKnown = R.min_known_weight - 1e-12, elig = [], wanted = R.district_filter || [], inDistrict = new Uint8Array(n);
+    for (var i = 0; i < n; i++) {           // with a district filter, only that district's cells are eligible
+      inDistrict[i] = !wanted.length || (d.district[i] !== d.noDistrict && wanted.indexOf(d.districts[d.district[i]]) >= 0) ? 1 : 0;
       score[i] = (den[i] >= minKnown && den[i] > 0) ? num[i] / den[i] : NaN;
-      if (!(d.flags[i] & 1) && score[i] === score[i]) { elig.push(score[i]); }
+      if (!(d.flags[i] & 1) && inDistrict[i] && score[i] === score[i]) { elig.push(score[i]); }
     }
     res.score = score;
     res.eligible = elig.length;
@@ -305,7 +306,7 @@
     for (i = 0; i < n; i++) {
       var k = d.dense[i];
       dense[k] = score[i];
-      if (!(d.flags[i] & 1) && score[i] === score[i] && score[i] >= threshold) { on[k] = 1; res.suitable++; }
+      if (!(d.flags[i] & 1) && inDistrict[i] && score[i] === score[i] && score[i] >= threshold) { on[k] = 1; res.suitable++; }
     }
     var lab = d._lab || (d._lab = new Int32Array(size)), stack = d._stack || (d._stack = new Int32Array(size));
 

@@ -111,6 +111,7 @@ class GridProblem:
     split: str = "parts"                    # how sites are formed (geo.sites.locate); "grow" needs the parcels
     parcels: np.ndarray | None = None       # parcel of every cell (geo.sites.parcels), shaped like the grid
     radius_factor: float = 1.5
+    min_width_cells: int = 1
 
     def __post_init__(self):
         if set(self.components) < set(self.weights) or not self.weights:
@@ -194,7 +195,7 @@ def run_chunk(problem: GridProblem, runs: range, options: MonteCarloOptions) -> 
         suitable, threshold = suitable_cells(score, problem.eligible, problem.min_score, problem.top_share)
         labels, sites = locate(score, suitable, cell_ha=problem.cell_ha, min_area_ha=problem.min_area_ha,
                                max_area_ha=problem.max_area_ha, split=problem.split, parcel_labels=problem.parcels,
-                               radius_factor=problem.radius_factor)
+                               radius_factor=problem.radius_factor, min_width_cells=problem.min_width_cells)
         suitable_count += suitable.ravel()[cells]
         site_count += labels.ravel()[cells] > 0
         matched = follow_sites(problem.base_labels, labels, problem.n_base)

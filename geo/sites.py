@@ -204,10 +204,43 @@ def disc_offsets(max_cells: int, radius_factor: float = 1.5) -> tuple[np.ndarray
 
 
 @njit(cache=True)
-def _grow(seeds, grow_ok, parcel, nrows, ncols, off_r, off_c, off_d, max_cells, min_cells, labels):  # pragma: no cover
+def _wide_enough(members, n, labels, nrows, ncols, width, covered):  # pragma: no cover - numba
+    """True when at least 90 % of the n cells being grown (labels −1) lie in width × width squares of such cells."""
+    if width <= 1:
+        return True
+    for j in range(n):
+        covered[members[j]] = False
+    for j in range(n):
+        i = members[j]
+        r0 = i // ncols
+        c0 = i % ncols
+        if r0 + width > nrows or c0 + width > ncols:
+            continue
+        full = True
+        for a in range(width):
+            for b in range(width):
+                if labels[(r0 + a) * ncols + c0 + b] != -1:
+                    full = False
+                    break
+            if not full:
+                break
+        if full:
+            for a in range(width):
+                for b in range(width):
+                    covered[(r0 + a) * ncols + c0 + b] = True
+    count = 0
+    for j in range(n):
+        if covered[members[j]]:
+            count += 1
+    return 10 * count >= 9 * n
+
+
+@njit(cache=True)
+def _grow(seeds, grow_ok, parcel, nrows, ncols, off_r, off_c, off_d, max_cells, min_cells, width, labels):  # pragma: no cover
     """Numba kernel of :func:`grow_sites` (labels: 0 free, k site k, -1 in the site being grown)."""
     site = 0
     members = np.empty(max_cells, np.int64)
+    covered = np.zeros(nrows * ncols, np.bool_)
     for s in seeds:
         if labels[s] != 0 or not grow_ok[s]:
             continue
@@ -244,7 +277,7 @@ def _grow(seeds, grow_ok, parcel, nrows, ncols, off_r, off_c, off_d, max_cells, 
             last = off_d[k]
             if n == max_cells:
                 break
-        if n >= min_cells:
+        if n >= min_cells and _wide_enough(members, n, labels, nrows, ncols, width, covered):
             site += 1
             for j in range(n):
                 labels[members[j]] = site
@@ -282,8 +315,17 @@ def seed_order(score: np.ndarray, suitable: np.ndarray, window: int) -> np.ndarr
     return idx[np.lexsort((idx, -score.ravel()[idx], -support.ravel()[idx]))]
 
 
+def width_cells(min_width_m: float, cell_m: float) -> int:
+    """Cells a site's body must be wide: ``min_width_m`` over the cell side, rounded up, at least 1.
+
+    >>> width_cells(200, 100), width_cells(200, 250), width_cells(0, 100)
+    (2, 1, 1)
+    """
+    return max(1, int(np.ceil(float(min_width_m) / float(cell_m) - 1e-9)))
+
+
 def grow_sites(score: np.ndarray, suitable: np.ndarray, parcel_labels: np.ndarray, *, cell_ha: float, min_area_ha: float,
-               max_area_ha: float | None, radius_factor: float = 1.5) -> np.ndarray:
+               max_area_ha: float | None, radius_factor: float = 1.5, min_width_cells: int = 1) -> np.ndarray:
     """Compact sites grown inside parcels: int32 labels (0 = none, 1… in the order grown).
 
     From the best seed (:func:`seed_order`), a site takes the suitable cells
@@ -292,8 +334,10 @@ def grow_sites(score: np.ndarray, suitable: np.ndarray, parcel_labels: np.ndarra
     parcel's suitable land within ``radius_factor`` × the radius of a disc of
     ``max_area_ha`` runs out. So a site is as large as the land offers, up to
     the legal maximum, and compact (inside that disc); it never crosses a
-    barrier. A site below ``min_area_ha`` is given back (its cells may join a
-    later seed's site) and the next seed is tried.
+    barrier. A site below ``min_area_ha``, or too thin to build on (less
+    than 90 % of its cells in ``min_width_cells`` × ``min_width_cells``
+    squares of its own cells: a sliver left along a road), is given back
+    (its cells may join a later seed's site) and the next seed is tried.
 
     >>> suit = np.ones((3, 8), bool); suit[:, 3] = False          # a road cuts the land at column 3
     >>> parcel, _ = parcels(suit)
@@ -310,14 +354,14 @@ def grow_sites(score: np.ndarray, suitable: np.ndarray, parcel_labels: np.ndarra
     seeds = seed_order(score, suitable, window)
     labels = np.zeros(nrows * ncols, np.int64)
     _grow(seeds, suitable.ravel(), np.asarray(parcel_labels, np.int64).ravel(), nrows, ncols, off_r, off_c, off_d,
-          max_cells, min_cells, labels)
+          max_cells, min_cells, max(1, int(min_width_cells)), labels)
     return labels.reshape(nrows, ncols).astype(np.int32)
 
 
 def locate(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, min_area_ha: float = 0.0,
            max_area_ha: float | None = None, max_sites: int | None = None,
            split: str = "parts", parcel_labels: np.ndarray | None = None,
-           radius_factor: float = 1.5) -> tuple[np.ndarray, pd.DataFrame]:
+           radius_factor: float = 1.5, min_width_cells: int = 1) -> tuple[np.ndarray, pd.DataFrame]:
     """Sites = side-connected suitable cells of at least ``min_area_ha``, ranked by mean score.
 
     With ``max_area_ha``, a larger suitable area (a *zone*) is split into
@@ -340,7 +384,7 @@ def locate(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, min_area_
         if parcel_labels is None:
             raise InputError(None, "split 'grow' needs the parcels (barriers cut the land into parcels)")
         raw = grow_sites(score, suitable, parcel_labels, cell_ha=cell_ha, min_area_ha=min_area_ha, max_area_ha=max_area_ha,
-                         radius_factor=radius_factor)
+                         radius_factor=radius_factor, min_width_cells=min_width_cells)
         n = int(raw.max())
         zones = np.asarray(parcel_labels, dtype=np.int64)
         zone_cells = np.bincount(zones.ravel(), minlength=int(zones.max()) + 1)
@@ -437,7 +481,7 @@ def weight_sensitivity(components: dict, weights: dict, eligible: np.ndarray, ba
                        max_area_ha: float | None = None, split: str = "parts",
                        min_score: float | None = None, top_share: float | None = None,
                        change: float = 0.2, parcel_labels: np.ndarray | None = None,
-                       radius_factor: float = 1.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       radius_factor: float = 1.5, min_width_cells: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank stability of the base sites when each weight changes by ±``change``.
 
     Returns ``(per_site, runs)``: ``per_site`` (index = base site 1…n_base)
@@ -458,7 +502,8 @@ def weight_sensitivity(components: dict, weights: dict, eligible: np.ndarray, ba
             score, _, _ = combine(components, w, min_known_weight)
             suitable, threshold = suitable_cells(score, eligible, min_score, top_share)
             labels, table = locate(score, suitable, cell_ha=cell_ha, min_area_ha=min_area_ha, max_area_ha=max_area_ha,
-                                   split=split, parcel_labels=parcel_labels, radius_factor=radius_factor)
+                                   split=split, parcel_labels=parcel_labels, radius_factor=radius_factor,
+                                   min_width_cells=min_width_cells)
             matched = follow_sites(base_labels, labels, n_base)
             ranks.append(np.where(matched > 0, matched, np.nan))
             rows.append({"criterion": name, "factor": factor, "weights": {k: round(v, 4) for k, v in w.items()},

@@ -75,6 +75,7 @@ class ExplorerRules:
     max_rounds: int = 40
     split: str = "grow"           # "grow": sites grown in parcels (geo.sites.grow_sites); "parts": zones split; "core": carved
     radius_factor: float = 1.5
+    min_width_m: float = 0.0      # a grown site's body at least this wide (geo.sites.width_cells)
     min_spacing_km: float = 0.0   # the shortlist (geo.sites.shortlist): sites at least this far apart, edge to edge
     max_per_district: int | None = None
     district_filter: list = field(default_factory=list)   # only sites of these districts (plan.py site --district)
@@ -150,6 +151,7 @@ def rules_from_summary(summary: dict) -> ExplorerRules | None:
         max_area_ha=None if locate.get("max_area_ha") is None else float(locate["max_area_ha"]),
         top_n=int(locate["top_n"]), split=str(locate.get("split") or "parts"),
         radius_factor=float(locate.get("radius_factor") or 1.5), min_spacing_km=float(locate.get("min_spacing_km") or 0.0),
+        min_width_m=float(locate.get("min_width_m") or 0.0),
         max_per_district=None if not locate.get("max_per_district") else int(locate["max_per_district"]),
         district_filter=list(summary.get("district_filter") or []), cell_m=cell_m,
         sites=tuple(summary.get("shortlist") or ()),

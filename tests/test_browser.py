@@ -537,7 +537,7 @@ def _python_ranking(grid, rules, weights) -> list[tuple]:
     inside the parcels, then the shortlist (spacing, district cap)."""
     import numpy as np
 
-    from geo.sites import locate, shortlist, site_mode, suitable_cells
+    from geo.sites import locate, shortlist, site_mode, suitable_cells, width_cells
     from geo.suitability import combine
 
     shape = (int(grid["row"].max()) + 1, int(grid["col"].max()) + 1)
@@ -556,7 +556,7 @@ def _python_ranking(grid, rules, weights) -> list[tuple]:
     suitable, _ = suitable_cells(score, eligible, rules.min_score, rules.top_share)
     labels, table = locate(score, suitable, cell_ha=rules.cell_ha, min_area_ha=rules.min_area_ha, max_area_ha=rules.max_area_ha,
                            split=rules.split, parcel_labels=dense(grid["parcel"], 0).astype(np.int32),
-                           radius_factor=rules.radius_factor)
+                           radius_factor=rules.radius_factor, min_width_cells=width_cells(rules.min_width_m, rules.cell_m))
     names = sorted(grid["district"].dropna().unique())
     codes = dense(grid["district"].map({d: i for i, d in enumerate(names)}).fillna(-1), -1).astype(int)
     mode = site_mode(labels, len(table), codes)

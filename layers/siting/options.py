@@ -69,12 +69,13 @@ CONSTRAINT_USES = ("exclude", "penalty", "ignore")
 _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Locating defaults; a profile's ``locate:`` and the options override them. ``split``: "grow" (compact sites grown
-#: inside parcels, up to ``max_area_ha`` within ``radius_factor`` × the radius of an equal-area disc; geo.sites.grow_sites),
+#: inside parcels, up to ``max_area_ha`` within ``radius_factor`` × the radius of an equal-area disc, at least
+#: ``min_width_m`` wide over 90 % of its cells — no slivers along roads; geo.sites.grow_sites),
 #: "parts" or "core" (older rules). The shortlist: sites at least ``min_spacing_km`` apart (edge to edge), at most
 #: ``max_per_district`` per district (None = no cap), the best ``top_n``; ``district_table_n`` best sites per district
 #: go to OUT/sites_by_district.csv.
 LOCATE_DEFAULTS = {"min_area_ha": 30.0, "max_area_ha": None, "top_n": 10, "top_share": 0.10, "min_score": None,
-                   "sensitivity_change": 0.2, "split": "grow", "radius_factor": 1.5,
+                   "sensitivity_change": 0.2, "split": "grow", "radius_factor": 1.5, "min_width_m": 200.0,
                    "min_spacing_km": 2.0, "max_per_district": 3, "max_per_commune": None, "district_table_n": 3}
 
 #: Grid defaults; the region's optional ``siting:`` section overrides them. ``cell_m``: cell side (m);

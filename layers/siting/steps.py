@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.crs import to_metric
 from geo.grid import Grid, make_grid
-from geo.sites import locate, parcels, shortlist, site_mode, suitable_cells, weight_sensitivity
+from geo.sites import locate, parcels, shortlist, site_mode, suitable_cells, weight_sensitivity, width_cells
 from geo.suitability import correlated_pairs, correlation_matrix, saturation, weighted_score
 from layers import access
 from layers.region import Region
@@ -152,7 +152,8 @@ def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, 
     parcel_labels, parcel_cells = parcels(grid.inside & ~excluded)
     labels_all, table_all = locate(score, suitable, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
                                    max_area_ha=plan.max_area_ha, split=loc["split"], parcel_labels=parcel_labels,
-                                   radius_factor=float(loc["radius_factor"]))
+                                   radius_factor=float(loc["radius_factor"]),
+                                   min_width_cells=width_cells(float(loc["min_width_m"] or 0), grid.cell_m))
     n_all = len(table_all)
     mode = site_mode(labels_all, n_all, codes)
     site_district = [names[m] if m >= 0 else None for m in mode]
@@ -204,7 +205,8 @@ def sensitivity(plan: SitingPlan, grid: Grid, found: Located):
         found.eligible, found.labels, found.n_top, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
         max_area_ha=plan.max_area_ha, top_n=int(loc["top_n"]), split=loc["split"],
         min_known_weight=plan.profile.scoring["min_known_weight"], min_score=loc["min_score"], top_share=loc["top_share"],
-        change=float(loc["sensitivity_change"]), parcel_labels=found.parcels, radius_factor=float(loc["radius_factor"]))
+        change=float(loc["sensitivity_change"]), parcel_labels=found.parcels, radius_factor=float(loc["radius_factor"]),
+        min_width_cells=width_cells(float(loc["min_width_m"] or 0), grid.cell_m))
 
 
 def run_siting(region: Region, profile="logistics-heavy", *, net: access.Networks | None = None, population=None,
@@ -373,7 +375,7 @@ def summarise(context: SitingContext, values, reasons, ex_report, excluded, foun
                     "ahp": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in (prof.ahp or {}).items()} or None},
         "scoring": {k: prof.scoring[k] for k in ("min_known_weight", "min_coverage") if k in prof.scoring},
         "locate": {k: loc.get(k) for k in ("top_share", "min_score", "top_n", "split", "min_area_ha", "max_area_ha",
-                                           "sensitivity_change", "radius_factor", "min_spacing_km", "max_per_district",
+                                           "sensitivity_change", "radius_factor", "min_width_m", "min_spacing_km", "max_per_district",
                                            "district_table_n")},
         "district_filter": plan.options.district,
         "parcels": {"count": int(len(found.parcel_cells) - 1),

@@ -181,6 +181,7 @@
     var maxCells = Math.max(hasMax ? Math.floor(R.max_area_ha / R.cell_ha + 1e-9) : count, 1);
     var minCells = Math.max(1, Math.ceil(R.min_area_ha / R.cell_ha - 1e-9));
     var off = discOffsets(maxCells, R.radius_factor), members = new Int32Array(maxCells), site = 0;
+    var width = Math.max(1, Math.ceil((R.min_width_m || 0) / R.cell_m - 1e-9));
     var seeds = seedOrder(dense, on, nrows, ncols, Math.max(1, Math.round(Math.sqrt(maxCells))));
     for (var j = 0; j < seeds.length; j++) {
       var s = seeds[j];
@@ -199,11 +200,27 @@
         last = off.d[k];
         if (n === maxCells) { break; }
       }
-      var keep = n >= minCells;
+      var keep = n >= minCells && wideEnough(members, n, lab, nrows, ncols, width);
       if (keep) { site++; }
       for (var m = 0; m < n; m++) { lab[members[m]] = keep ? site : 0; }
     }
     return site;
+  }
+
+  /* geo/sites.py _wide_enough(): at least 90 % of the cells being grown (-1) lie in width × width squares of them. */
+  function wideEnough(members, n, lab, nrows, ncols, width) {
+    if (width <= 1) { return true; }
+    var covered = {}, count = 0;
+    for (var j = 0; j < n; j++) {
+      var i = members[j], r0 = (i / ncols) | 0, c0 = i - r0 * ncols, full = true;
+      if (r0 + width > nrows || c0 + width > ncols) { continue; }
+      for (var a = 0; a < width && full; a++) {
+        for (var b = 0; b < width; b++) { if (lab[(r0 + a) * ncols + c0 + b] !== -1) { full = false; break; } }
+      }
+      if (full) { for (a = 0; a < width; a++) { for (b = 0; b < width; b++) { covered[(r0 + a) * ncols + c0 + b] = 1; } } }
+    }
+    for (j = 0; j < n; j++) { if (covered[members[j]]) { count++; } }
+    return 10 * count >= 9 * n;
   }
 
   /* geo/sites.py shortlist(): down the ranking, skip a site closer than the spacing (edge to edge) to one taken or

@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "sensitivity. Writes OUT/sites.gpkg (grid, sites), OUT/sites.csv, OUT/suitability.tif, "
                                    "OUT/sites_summary.json.")
     g.add_argument("--profile", default="logistics-heavy", help="logistics-heavy, labour-intensive, or a profile .yaml (default: logistics-heavy)")
-    g.add_argument("--cell-size", type=float, default=None, metavar="M", help="cell side in metres (default: the region's siting cell_m, 100)")
+    g.add_argument("--cell-size", type=float, default=None, metavar="M",
+                   help="cell side in metres (default: the region's siting cell_m, 100)")
     g.add_argument("--scenario", type=Path, default=None, metavar="FILE",
                    help="planned roads to add first (e.g. layers/scenarios/ct01-bac-giang-lang-son-indicative.geojson)")
     g.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
@@ -468,7 +469,8 @@ def _add_sensitivity_parser(sub, common) -> None:
                    help=f"Dirichlet concentration: sd of a weight w is sqrt(w(1-w)/(K+1)); smaller = wider spread (default {d.concentration:g})")
     p.add_argument("--chunk-runs", type=int, default=d.chunk_runs, metavar="N", help=f"runs per task (default {d.chunk_runs})")
     p.add_argument("--profile", default="logistics-heavy", help="logistics-heavy, labour-intensive, or a profile .yaml")
-    p.add_argument("--cell-size", type=float, default=None, metavar="M", help="cell side in metres (default: the region's siting cell_m, 100)")
+    p.add_argument("--cell-size", type=float, default=None, metavar="M",
+                   help="cell side in metres (default: the region's siting cell_m, 100)")
     p.add_argument("--scenario", type=Path, default=None, metavar="FILE", help="planned roads to add first")
     p.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
     p.add_argument("--no-dem", action="store_true", help="ignore elevation (slope unknown everywhere)")

@@ -169,7 +169,8 @@ def build_barriers(region: Region, net, crs: str, exclusions: dict, *, frame=Non
             geoms = np.asarray(rail.geometry.values, dtype=object)
             out.geoms["railways"] = list(shapely.buffer(geoms, width, quad_segs=2))
             out.lines["railways"] = list(geoms)
-            out.notes["railways"] = f"OSM 2018 railway lines + {width:g} m (track half-width + protection zone + corridor, {rules['rail']['article']})"
+            out.notes["railways"] = (f"OSM 2018 railway lines + {width:g} m (track half-width + protection zone + corridor, "
+                                     f"{rules['rail']['article']})")
     if exclusions.get("stations", True):
         pts = []
         try:

@@ -222,8 +222,8 @@ def cli_run(repo: Path, data: Path, out: Path, profile: str, cell_m: float | Non
     import json
     import subprocess
 
-    cmd = [sys.executable, str(repo / "scripts" / "plan.py"), "site", "--profile", profile, "--data", str(data),
-           "--out", str(out)] + ([] if cell_m is None else ["--cell-size", f"{cell_m:g}"])
+    cmd = [sys.executable, str(repo / "scripts" / "plan.py"), "site", "--profile", profile, "--data", str(Path(data).resolve()),
+           "--out", str(Path(out).resolve())] + ([] if cell_m is None else ["--cell-size", f"{cell_m:g}"])
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env={**__import__("os").environ,
                                                                              "PYTHONPATH": str(repo)})
@@ -321,7 +321,7 @@ def real_run(data: Path, out: Path, baseline_ref: str, mc_runs: int, chromium: s
     tmp = Path(tempfile.mkdtemp(prefix="bench-siting-"))
     res = {"baseline_ref": baseline_ref, "runs": {}}
     base = baseline_checkout(baseline_ref, tmp)
-    for profile in ("logistics-heavy", "ccn"):
+    for profile in ("logistics-heavy", "ccn"):     # alternately, so that both see the same load
         if base is not None:
             res["runs"][f"{profile} baseline 250m"] = cli_run(base, data, tmp / f"{profile}-base", profile, 250)
         res["runs"][f"{profile} 100m"] = cli_run(repo, data, out / f"bench_siting_{profile}_100m", profile, None)

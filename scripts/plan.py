@@ -113,10 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
 
     g = sub.add_parser("site", parents=[common], help="suitability grid and ranked candidate sites → OUT/sites.gpkg, OUT/sites.csv",
-                       description="Score a square grid over the region with a siting profile (criteria, transforms, weights or an "
-                                   "AHP matrix), remove excluded land, merge suitable cells into sites and rank them; ±20 % weight "
-                                   "sensitivity. Writes OUT/sites.gpkg (grid, sites), OUT/sites.csv, OUT/suitability.tif, "
-                                   "OUT/sites_summary.json.")
+                       description="Score a square grid (100 m by default) over the region with a siting profile (criteria, "
+                                   "transforms, weights or an AHP matrix), remove excluded land and barriers (classified roads, "
+                                   "railways, stations, water, settlements with their legal corridors), grow compact sites inside the "
+                                   "parcels they leave, rank them, keep a shortlist (spacing, per-district cap) and judge each site "
+                                   "(eligible / ineligible / unknown); ±20 %% weight sensitivity. Writes OUT/sites.gpkg (grid, sites), "
+                                   "OUT/sites.csv, OUT/sites_by_district.csv, OUT/suitability.tif, OUT/sites_summary.json.")
     g.add_argument("--profile", default="logistics-heavy", help="logistics-heavy, labour-intensive, or a profile .yaml (default: logistics-heavy)")
     g.add_argument("--cell-size", type=float, default=None, metavar="M",
                    help="cell side in metres (default: the region's siting cell_m, 100)")
@@ -437,7 +439,8 @@ def cmd_site(args) -> int:
                         max_area_ha=args.max_area_ha, top_n=args.top, top_share=args.top_share, min_score=args.min_score,
                         min_spacing_km=args.min_spacing_km, max_per_district=args.max_per_district,
                         max_per_commune=args.max_per_commune, district=args.district, commune=args.commune,
-                        communes_file=args.communes, sensitivity=not args.no_sensitivity, workers=args.workers)
+                        communes_file=args.communes, sensitivity=not args.no_sensitivity, workers=args.workers,
+                        network=_network_options(args))
     paths = write_siting(result, args.out)
     print("\n".join(summary_lines(result)))
     print("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -121,6 +121,7 @@ class SitingOptions:
     dem_file: Path | None = None
     use_dem: bool = True
     osm: object = None
+    network: object = None            # layers.networks.NetworkOptions (today's or 2018 network, --roads class overlays)
     layers: dict = field(default_factory=dict)
     min_area_ha: float | None = None
     max_area_ha: float | None = None

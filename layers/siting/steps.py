@@ -232,7 +232,7 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: access.Network
     clock.lap("grid")
     user_layers = read_user_layers(plan)
     if net is None:
-        net = access.build_networks(region, osm=opts.osm, with_rail=False)
+        net = access.build_networks(region, osm=opts.osm, with_rail=False, options=opts.network)
     clock.lap("networks")
     router, extra, roads = scenario_network(region, plan, net)
     clock.lap("scenario")

@@ -53,12 +53,11 @@ log = logging.getLogger(__name__)
 #: Bytes a grid may need before :func:`make_grid` refuses it (change at run time if needed).
 MAX_BYTES = 4 * 1024 ** 3
 
-#: Fixed memory per grid cell besides the criteria arrays (bytes): its node
-#: and links in the routing graph, its polygon and row in the output table,
-#: working copies. Measured on Bắc Giang (bounding-box cells; 32 layers):
-#: peak RSS 822 MB at 250 m (107,296 cells) and 1,810 MB at 125 m (428,226
-#: cells), i.e. about 3.1 kB per cell, of which 0.8 kB are the layers.
-BYTES_PER_CELL_FIXED = 2560
+#: Fixed memory per grid cell besides the criteria arrays (bytes): its polygon and row in the output table,
+#: masks, labels and working copies (cells are no longer nodes of the routing graph: :class:`CellLinks`).
+#: Measured on Bắc Giang, logistics-heavy profile, 100 m (669,123 bounding-box cells): peak RSS 1,242 MB, of which
+#: about 400 MB are the interpreter, libraries and network — about 1.3 kB per cell with 34 layers.
+BYTES_PER_CELL_FIXED = 600
 
 
 def estimate_bytes(n_cells: int, n_layers: int) -> int:
@@ -68,7 +67,7 @@ def estimate_bytes(n_cells: int, n_layers: int) -> int:
     working copy (3 × 8 bytes per cell), plus :data:`BYTES_PER_CELL_FIXED`.
 
     >>> estimate_bytes(1_000_000, 10)
-    2800000000
+    840000000
     """
     return int(n_cells) * (int(n_layers) * 3 * 8 + BYTES_PER_CELL_FIXED)
 

@@ -636,7 +636,9 @@ def site_setting(row) -> str:
     text += (f"; QL/ĐT/cao tốc / corridor road {m('m_to_corridor_road')}; đường sắt / railway {m('m_to_railway')}; "
              f"khu dân cư / settlement {m('m_to_settlement')}")
     if not style.is_missing(row.get("nearest_settlement")):
-        text += f" ({style.fmt_text(row.get('nearest_settlement'))}, OSM 2018)"
+        source = row.get("settlement_source")
+        text += f" ({style.fmt_text(row.get('nearest_settlement'))}" + ("" if style.is_missing(source) else
+                                                                       f", {style.fmt_text(source)}") + ")"
     return text
 
 
@@ -716,7 +718,8 @@ register(MapLayer(
     tooltip=lambda r: VERDICT_LABELS[_verdict_of(r)],
     publish=("site", "area_ha", "score_mean", "district", "eligible", "verdict", "verdict_reasons", "missing_facts",
              "preconditions_met", "rule_failures", "rules_unknown", "parcel", "parcel_area_ha", "compactness",
-             "min_width_m", "m_to_corridor_road", "m_to_railway", "m_to_settlement", "nearest_settlement", "s_*",
+             "min_width_m", "m_to_corridor_road", "m_to_railway", "m_to_settlement", "nearest_settlement",
+             "settlement_source", "s_*",
              "minutes_to_*", "people_within_*", "km_to_*", "slope_deg"),
     licence="candidates",
     pages=("suitability.html",),

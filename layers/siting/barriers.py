@@ -56,7 +56,6 @@ CORRIDOR_CLASSES = ("expressway", "national", "provincial")
 LANDUSE_BARRIERS = {"cemetery": "cemeteries_osm", "military": "military_osm", "industrial": "industrial_osm",
                     "residential": "settlements_osm"}
 FEATURE_BARRIERS = {("pois_a", "graveyard"): "cemeteries_osm"}
-PROXY_NOTE = "OSM 2018-01-03 (ODbL), a 2018 proxy: what was mapped then, not an official land-use map"
 
 
 @dataclass
@@ -169,7 +168,8 @@ def build_barriers(region: Region, net, crs: str, exclusions: dict, *, frame=Non
             geoms = np.asarray(rail.geometry.values, dtype=object)
             out.geoms["railways"] = list(shapely.buffer(geoms, width, quad_segs=2))
             out.lines["railways"] = list(geoms)
-            out.notes["railways"] = (f"OSM 2018 railway lines + {width:g} m (track half-width + protection zone + corridor, "
+            source = Path(region.path("railways", "lines_file")).name
+            out.notes["railways"] = (f"railway lines of {source} + {width:g} m (track half-width + protection zone + corridor, "
                                      f"{rules['rail']['article']})")
     if exclusions.get("stations", True):
         pts = []
@@ -190,7 +190,7 @@ def build_barriers(region: Region, net, crs: str, exclusions: dict, *, frame=Non
         out.geoms["stations"] = [p.buffer(radius, quad_segs=4) for p in pts] + [a.buffer(area_buf) for a in station_areas]
         out.lines["stations"] = list(pts) + [shapely.point_on_surface(a) for a in station_areas]
         out.notes["stations"] = (f"{len(pts)} railway station points (yard assumed within {radius:g} m) and {len(station_areas)} "
-                                 f"OSM 2018 station areas + {area_buf:g} m")
+                                 f"station areas of {feats} + {area_buf:g} m")
     _settlements(region, cfg, exclusions, keep, out)
     _landuse(region, cfg, exclusions, keep, out)
     return out
@@ -202,7 +202,9 @@ def _settlements(region: Region, cfg: dict, exclusions: dict, keep, out: Barrier
     radius = exclusions["settlement_radius_m"]
     geoms, points, names = [], [], []
     try:
-        places = keep(gpd.read_file(region.path("places")))
+        path = region.path("places")
+        places = keep(gpd.read_file(path))
+        out.notes["_settlement_source"] = path.name
     except InputError:
         places = None
     if places is not None and len(places):
@@ -214,7 +216,8 @@ def _settlements(region: Region, cfg: dict, exclusions: dict, keep, out: Barrier
     out.geoms["settlements_osm"] = geoms
     out.lines["settlements_osm"] = points
     out.lines["_settlement_names"] = names
-    out.notes["settlements_osm"] = (f"{len(points)} OSM 2018 places, radius by class "
+    out.notes["settlements_osm"] = (f"{len(points)} places of {out.notes.get('_settlement_source', 'the places file')}, "
+                                    "radius by class "
                                     + ", ".join(f"{k} {float(v):g} m" for k, v in radius.items()) + " (assumption)")
     out.proxy.add("settlements_osm")
 
@@ -242,14 +245,15 @@ def _landuse(region: Region, cfg: dict, exclusions: dict, keep, out: Barriers) -
         if barrier == "settlements_osm":
             out.geoms.setdefault(barrier, []).extend(polys)
             out.lines.setdefault("residential_osm", []).extend(geoms)
-            out.notes[barrier] += f"; {len(geoms)} OSM 2018 landuse=residential areas + {buf:g} m"
+            out.notes[barrier] += f"; {len(geoms)} landuse=residential areas of {name} + {buf:g} m (a proxy)"
         else:
             out.geoms[barrier] = polys
             out.lines[barrier] = list(geoms)
-            out.notes[barrier] = f"{len(geoms)} OSM 2018 {barrier.removesuffix('_osm')} areas" + (f" + {buf:g} m" if buf else "")
+            out.notes[barrier] = (f"{len(geoms)} {barrier.removesuffix('_osm')} areas of {name}" + (f" + {buf:g} m" if buf else "")
+                                  + " (a proxy: what was mapped then, not an official land-use map)")
         out.proxy.add(barrier)
     if g is None and name:
-        log.warning("OSM 2018 land-use file %s not found: settlements, cemeteries, military and industrial land "
+        log.warning("land-use file %s not found: settlements, cemeteries, military and industrial land "
                     "come from the places only", name)
 
 

@@ -7,7 +7,8 @@
 ``perimeter_m``, ``compactness`` (Polsby–Popper, 1 = circle, 0.785 = square), ``min_width_m`` (narrowest part).
 ``m_to_corridor_road`` : straight-line metres from the site's edge to the nearest expressway, national or provincial
     road (centre line); ``m_to_road`` : to the nearest road of any class; ``m_to_railway``, ``m_to_station``.
-``m_to_settlement``, ``nearest_settlement`` : to the nearest OSM 2018 place (town, village, hamlet …) and its name;
+``m_to_settlement``, ``nearest_settlement``, ``settlement_source`` : to the nearest place of the region's places
+    file (town, village, hamlet …), its name and the file it comes from;
     ``m_to_residential_osm`` : to the nearest OSM 2018 ``landuse=residential`` area (2018 proxy).
 ``m_to_water`` : to the nearest waterway or water area (OSM 2018).
 ``outside_road_corridors``, ``outside_rail_corridors``, ``outside_water_corridors`` : True / False / None (unknown),
@@ -93,6 +94,7 @@ def explain_sites(context, sites, found) -> pd.DataFrame:
     d, names = nearest_names(geoms, lines.get("settlements_osm", []), lines.get("_settlement_names", []))
     out["m_to_settlement"] = _round(d)
     out["nearest_settlement"] = names
+    out["settlement_source"] = context.barriers.notes.get("_settlement_source")
     out["m_to_residential_osm"] = _round(distances_m(geoms, lines.get("residential_osm", [])))
 
     out["outside_road_corridors"] = road_fact

@@ -330,7 +330,8 @@ def commune_codes(plan: SitingPlan, grid: Grid) -> tuple | None:
 #: Columns of each shortlisted site copied to sites_summary.json (``shortlist``), for the explorer's list and popups.
 SHORTLIST_FIELDS = ("site", "district", "commune", "area_ha", "score_mean", "verdict", "verdict_reasons", "missing_facts",
                     "parcel", "parcel_area_ha", "compactness", "min_width_m", "m_to_corridor_road", "m_to_road",
-                    "m_to_railway", "m_to_station", "m_to_settlement", "nearest_settlement", "m_to_water")
+                    "m_to_railway", "m_to_station", "m_to_settlement", "nearest_settlement", "settlement_source",
+                    "m_to_water")
 
 
 def shortlist_records(sites: pd.DataFrame, found: Located, prof) -> list[dict]:
@@ -383,8 +384,10 @@ def summarise(context: SitingContext, values, reasons, ex_report, excluded, foun
                     "largest_ha": round(float(found.parcel_cells.max()) * grid.cell_ha, 1) if len(found.parcel_cells) else None},
         "barriers": {"roads": context.barriers.road_facts,
                      "proxies": sorted(context.barriers.proxy),
-                     "proxy_note": "OSM 2018-01-03 land use and places: 2018 proxies of settlements, cemeteries, military and "
-                                   "industrial land, not an official land-use map"},
+                     "proxy_files": [f for f in ((context.region.config.get("siting") or {}).get("barriers") or {}).values()],
+                     "proxy_note": "the land use and places of these files stand in for settlements, cemeteries, military and "
+                                   "industrial land as they were mapped (OpenStreetMap extract of the file's date), not an "
+                                   "official land-use map"},
         "shortlist_passed_over": {str(k): v for k, v in list(found.passed_over.items())[:50]},
         "weights_used": {k: round(v, 4) for k, v in scores.weights.items()},
         **hygiene(values, scores, found, prof),

@@ -640,7 +640,7 @@
       if (x) {
         box.appendChild(el('div', null, 'đường QL/ĐT/cao tốc / corridor road ' + fmt(x.m_to_corridor_road, 0) + ' m · đường sắt / railway ' +
                                         fmt(x.m_to_railway, 0) + ' m · khu dân cư / settlement ' + fmt(x.m_to_settlement, 0) + ' m (' +
-                                        (x.nearest_settlement || '—') + ', OSM 2018)'));
+                                        (x.nearest_settlement || '—') + (x.settlement_source ? ', ' + x.settlement_source : '') + ')'));
         var v = el('div', 'bg-ex-verdict', (VERDICT[x.verdict] || x.verdict) + ': ' + (x.verdict_reasons || ''));
         v.dataset.verdict = x.verdict;
         box.appendChild(v);

@@ -460,10 +460,11 @@ def combine(components: dict, weights: dict, min_known_weight: float) -> tuple[n
 # ---------------------------------------------------------------------- criteria hygiene
 
 def correlation_matrix(values: dict, within: np.ndarray) -> pd.DataFrame:
-    """Pearson correlation of the criteria's raw values over the cells of ``within`` where both are known.
+    """Pearson correlation of the criteria's raw values over the cells of ``within`` where both are known
+    (NaN for a pair known together on fewer than 30 cells).
 
-    >>> x = np.array([1.0, 2, 3, 4]); m = np.ones(4, bool)
-    >>> correlation_matrix({"a": x, "b": 2 * x, "c": np.array([1.0, -1, 1, -1])}, m).round(2).values.tolist()
+    >>> x = np.tile([1.0, 2, 3, 4], 10); m = np.ones(40, bool)
+    >>> correlation_matrix({"a": x, "b": 2 * x, "c": np.tile([1.0, -1, 1, -1], 10)}, m).round(2).values.tolist()
     [[1.0, 1.0, -0.45], [1.0, 1.0, -0.45], [-0.45, -0.45, 1.0]]
     """
     within = np.asarray(within, bool)

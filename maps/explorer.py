@@ -81,6 +81,7 @@ class ExplorerRules:
     district_filter: list = field(default_factory=list)   # only sites of these districts (plan.py site --district)
     cell_m: float | None = None
     sites: tuple = ()             # the run's shortlist with its explanation (sites_summary.json "shortlist")
+    grid: dict = field(default_factory=dict)       # the siting grid (crs, x0, y0, cell_m): pixels → cells
     labels: dict = field(default_factory=dict)      # criterion → bilingual label
     profile: str = ""
 
@@ -154,7 +155,7 @@ def rules_from_summary(summary: dict) -> ExplorerRules | None:
         min_width_m=float(locate.get("min_width_m") or 0.0),
         max_per_district=None if not locate.get("max_per_district") else int(locate["max_per_district"]),
         district_filter=list(summary.get("district_filter") or []), cell_m=cell_m,
-        sites=tuple(summary.get("shortlist") or ()),
+        sites=tuple(summary.get("shortlist") or ()), grid=dict(summary.get("grid") or {}),
         profile=str((summary.get("profile") or {}).get("title") or (summary.get("profile") or {}).get("name") or ""))
 
 
@@ -192,25 +193,47 @@ def dequantise(codes) -> np.ndarray:
     return np.where(c == UNKNOWN_CODE, np.nan, c / QMAX)
 
 
-def pixel_cells(grid) -> tuple[np.ndarray, list]:
+def pixel_cells(grid, frame: dict | None = None) -> tuple[np.ndarray, list]:
     """Which cell (row of ``grid``, −1 = none) lies under each pixel of a lon/lat image at half the cell size.
 
     Rows are resampled to Web Mercator spacing (as :func:`maps.images.classed_png`).
-    Returns ``(index, [[south, west], [north, east]])``.
+    Returns ``(index, [[south, west], [north, east]])``. With ``frame`` (the
+    siting grid: ``crs``, ``x0``, ``y0``, ``cell_m``, from
+    ``sites_summary.json``) each pixel centre is projected into the grid and
+    its cell looked up (fast: 2.7 M pixels for 388,985 cells of 100 m in
+    about a second); without it the cell polygons are rasterised.
     """
-    from rasterio.features import rasterize
-    from rasterio.transform import from_origin
-
     from maps.images import mercator_rows
 
-    cells = grid.to_crs("EPSG:4326")
-    west, south, east, north = cells.total_bounds
+    cells = grid.to_crs("EPSG:4326") if grid.crs is not None and grid.crs.to_epsg() != 4326 else grid
     b = cells.geometry.bounds
+    west, south, east, north = float(b["minx"].min()), float(b["miny"].min()), float(b["maxx"].max()), float(b["maxy"].max())
     size = float(np.median(np.minimum(b["maxx"] - b["minx"], b["maxy"] - b["miny"]))) / 2
     width = max(1, int(np.ceil((east - west) / size)))
     height = max(1, int(np.ceil((north - south) / size)))
-    index = rasterize(zip(cells.geometry.values, np.arange(len(cells), dtype=np.int32)), out_shape=(height, width),
-                      transform=from_origin(west, north, size, size), fill=-1, dtype="int32")
+    if frame and {"crs", "x0", "y0", "cell_m"} <= set(frame) and {"row", "col"} <= set(grid.columns):
+        from pyproj import Transformer
+
+        lon = west + (np.arange(width) + 0.5) * size
+        lat = north - (np.arange(height) + 0.5) * size
+        lon2, lat2 = np.meshgrid(lon, lat)
+        x, y = Transformer.from_crs("EPSG:4326", frame["crs"], always_xy=True).transform(lon2.ravel(), lat2.ravel())
+        cell = float(frame["cell_m"])
+        col = np.floor((np.asarray(x) - float(frame["x0"])) / cell).astype(np.int64)
+        row = np.floor((float(frame["y0"]) - np.asarray(y)) / cell).astype(np.int64)
+        rows, cols = grid["row"].to_numpy(np.int64), grid["col"].to_numpy(np.int64)
+        lookup = np.full((int(rows.max()) + 2, int(cols.max()) + 2), -1, dtype=np.int32)
+        lookup[rows, cols] = np.arange(len(grid), dtype=np.int32)
+        ok = (row >= 0) & (col >= 0) & (row < lookup.shape[0]) & (col < lookup.shape[1])
+        index = np.full(row.shape, -1, dtype=np.int32)
+        index[ok] = lookup[row[ok], col[ok]]
+        index = index.reshape(height, width)
+    else:
+        from rasterio.features import rasterize
+        from rasterio.transform import from_origin
+
+        index = rasterize(zip(cells.geometry.values, np.arange(len(cells), dtype=np.int32)), out_shape=(height, width),
+                          transform=from_origin(west, north, size, size), fill=-1, dtype="int32")
     south = north - height * size
     index = mercator_rows(index, south, north)
     return index, [[float(south), float(west)], [float(north), float(west + width * size)]]
@@ -246,7 +269,7 @@ def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | No
     if rules.split == "grow" and "parcel" not in grid:
         raise ValueError("the grid has no parcel column (sites are grown inside parcels)")
     parcel = grid["parcel"].fillna(0).to_numpy(np.int64).astype(np.int32) if "parcel" in grid else np.zeros(len(grid), np.int32)
-    pixels, bounds = pixel_cells(grid)
+    pixels, bounds = pixel_cells(grid, rules.grid)
     delta = np.diff(pixels.ravel().astype(np.int64), prepend=0).astype(np.int32)
     score = grid["score"].to_numpy(float) if "score" in grid else np.full(len(grid), np.nan)
     breaks = style.nice_breaks(score, 5)

@@ -396,6 +396,8 @@ def summarise(context: SitingContext, values, reasons, ex_report, excluded, foun
         "criteria_coverage": {k: round(v, 4) for k, v in scores.coverage.items()},
         "criteria_notes": reasons,
         "cell_m": grid.cell_m,
+        "grid": {"crs": str(grid.crs), "x0": float(grid.x0), "y0": float(grid.y0), "cell_m": float(grid.cell_m),
+                 "nrows": int(grid.nrows), "ncols": int(grid.ncols)},
         "cells_in_bbox": grid.size,
         "cells_in_region": inside_n,
         "cells_excluded": int((excluded & grid.inside).sum()),

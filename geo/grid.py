@@ -43,6 +43,7 @@ import rasterio.warp
 import shapely
 from affine import Affine
 from rasterio.enums import Resampling
+from numba import njit, prange
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
@@ -52,12 +53,11 @@ log = logging.getLogger(__name__)
 #: Bytes a grid may need before :func:`make_grid` refuses it (change at run time if needed).
 MAX_BYTES = 4 * 1024 ** 3
 
-#: Fixed memory per grid cell besides the criteria arrays (bytes): its node
-#: and links in the routing graph, its polygon and row in the output table,
-#: working copies. Measured on Bắc Giang (bounding-box cells; 32 layers):
-#: peak RSS 822 MB at 250 m (107,296 cells) and 1,810 MB at 125 m (428,226
-#: cells), i.e. about 3.1 kB per cell, of which 0.8 kB are the layers.
-BYTES_PER_CELL_FIXED = 2560
+#: Fixed memory per grid cell besides the criteria arrays (bytes): its polygon and row in the output table,
+#: masks, labels and working copies (cells are no longer nodes of the routing graph: :class:`CellLinks`).
+#: Measured on Bắc Giang, logistics-heavy profile, 100 m (669,123 bounding-box cells): peak RSS 1,242 MB, of which
+#: about 400 MB are the interpreter, libraries and network — about 1.3 kB per cell with 34 layers.
+BYTES_PER_CELL_FIXED = 600
 
 
 def estimate_bytes(n_cells: int, n_layers: int) -> int:
@@ -67,7 +67,7 @@ def estimate_bytes(n_cells: int, n_layers: int) -> int:
     working copy (3 × 8 bytes per cell), plus :data:`BYTES_PER_CELL_FIXED`.
 
     >>> estimate_bytes(1_000_000, 10)
-    2800000000
+    840000000
     """
     return int(n_cells) * (int(n_layers) * 3 * 8 + BYTES_PER_CELL_FIXED)
 
@@ -238,6 +238,191 @@ def make_grid(area, cell_m: float = 250.0, crs: str = "EPSG:32648", *, n_layers:
     return Grid(x0=x0, y0=y0, cell_m=cell_m, nrows=nrows, ncols=ncols, crs=str(crs), inside=inside)
 
 
+@dataclass(frozen=True)
+class CellLinks:
+    """Grid cells joined to the road network *without* adding them to the graph.
+
+    Each connected cell ``cell[i]`` (position among the cells given) lies on
+    the edge ``u[i]``–``v[i]`` (node indexes of the router) at ``snap_m[i]``
+    metres from it; ``to_u`` / ``to_v`` are the seconds from the cell to each
+    end (access leg at the access speed + the share of the edge). A cell's
+    time to anything is then ``min(t[u] + to_u, t[v] + to_v)``, which equals
+    what a search on the router with the cell attached as a node gives
+    (:func:`geo.access.attach_points`) — at a fraction of the cost, since the
+    graph stays the same size whatever the number of cells.
+    """
+
+    n_cells: int
+    cell: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    to_u: np.ndarray
+    to_v: np.ndarray
+    snap_m: np.ndarray          # per cell given (NaN = not connected)
+
+    def links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(cell, node, seconds)`` rows, as :func:`attachment_links` gives them (for :func:`people_within_cells`)."""
+        return (np.r_[self.cell, self.cell], np.r_[self.u, self.v], np.r_[self.to_u, self.to_v])
+
+    def seconds_from_nodes(self, node_seconds: np.ndarray) -> np.ndarray:
+        """Per cell: ``min(t[u] + to_u, t[v] + to_v)`` for node times ``t`` (NaN = unreachable); NaN where not connected."""
+        t = np.asarray(node_seconds, dtype=np.float64)
+        out = np.full(self.n_cells, np.nan)
+        with np.errstate(invalid="ignore"):
+            best = np.fmin(t[self.u] + self.to_u, t[self.v] + self.to_v)
+        out[self.cell] = best
+        return out
+
+
+def link_cells(router, lines, u_ids, v_ids, weights, x, y, *, max_snap_m: float = 2000.0,
+               access_speed_kmh: float = 20.0, sample_m: float | None = 20.0) -> CellLinks:
+    """Join points (cell centres, metres) to their nearest usable edge (largest component); see :class:`CellLinks`.
+
+    The same snapping as :func:`geo.access.attach_points` (nearest edge within
+    ``max_snap_m``, access leg at ``access_speed_kmh``), without building a
+    new router. Both ends of an edge are used, also on a one-way edge of a
+    directed router (off by at most the edge's own length there; the 2018
+    network is undirected). The cell joins the nearest of points every
+    ``sample_m`` along the lines (:func:`snap_to_samples`): its edge, distance
+    and position along the edge are then off by at most ``sample_m`` / 2
+    (10 m: about a second at 30 km/h); ``None`` = exact (shapely).
+
+    >>> from shapely.geometry import LineString
+    >>> from geo.routing import Router
+    >>> r = Router.from_arrays([1, 2], x=[0, 1000], y=[0, 0], u=[1], v=[2], weight=[100.0])
+    >>> line = [LineString([(0, 0), (1000, 0)])]
+    >>> exact = link_cells(r, line, [1], [2], [100.0], [250, 5000], [50, 0], max_snap_m=500, access_speed_kmh=18,
+    ...                    sample_m=None)
+    >>> exact.seconds_from_nodes(np.array([0.0, 100.0])).round(1).tolist()      # to node 1: 10 s leg + 25 s on the edge
+    [35.0, nan]
+    >>> link_cells(r, line, [1], [2], [100.0], [250], [50], max_snap_m=500, access_speed_kmh=18
+    ...            ).seconds_from_nodes(np.array([0.0, 100.0])).round(1).tolist()   # joined 10 m off: within a second
+    [34.2]
+    """
+    lines = np.asarray(getattr(lines, "values", lines), dtype=object)
+    u_idx = router.index_of(np.asarray(u_ids))
+    v_idx = router.index_of(np.asarray(v_ids))
+    weights = np.asarray(weights, dtype=np.float64)
+    ok = (u_idx >= 0) & (v_idx >= 0)
+    largest = router.largest_component()
+    ok &= largest[np.where(u_idx >= 0, u_idx, 0)]
+    usable = np.flatnonzero(ok)
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    snap_m = np.full(len(x), np.nan)
+    if sample_m is None:
+        p_i, e_pos = nearest_lines(lines[usable], x, y, max_snap_m, sample_m=None)
+        e_i = usable[e_pos]
+        pts = shapely.points(x[p_i], y[p_i])
+        snap_m[p_i] = shapely.distance(pts, lines[e_i])
+        frac = shapely.line_locate_point(lines[e_i], pts, normalized=True)
+    else:
+        p_i, e_pos, dist, frac = snap_to_samples(lines[usable], x, y, max_snap_m, sample_m)
+        e_i = usable[e_pos]
+        snap_m[p_i] = dist
+    start = shapely.get_point(lines[e_i], 0)
+    from_u = np.hypot(shapely.get_x(start) - router.x[u_idx[e_i]], shapely.get_y(start) - router.y[u_idx[e_i]]) <= \
+        np.hypot(shapely.get_x(start) - router.x[v_idx[e_i]], shapely.get_y(start) - router.y[v_idx[e_i]])
+    frac = np.where(from_u, frac, 1.0 - frac)
+    leg = snap_m[p_i] / (access_speed_kmh / 3.6)
+    to_u, to_v = leg + frac * weights[e_i], leg + (1 - frac) * weights[e_i]
+    return CellLinks(n_cells=len(x), cell=p_i.astype(np.int64), u=u_idx[e_i].astype(np.int64),
+                     v=v_idx[e_i].astype(np.int64), to_u=to_u, to_v=to_v, snap_m=snap_m)
+
+
+def labour_blocks(grid: Grid, factor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Blocks of ``factor`` × ``factor`` cells for measures coarser than the grid: ``(block of each inside cell, x, y)``.
+
+    ``x``, ``y`` are the centres of the blocks holding at least one inside
+    cell; ``block`` gives, for every inside cell (row-major), the index of its
+    block. With ``factor`` 1 every cell is its own block.
+
+    >>> from shapely.geometry import box
+    >>> g = make_grid(box(0, 0, 400, 200), cell_m=100, crs="EPSG:32648")
+    >>> block, x, y = labour_blocks(g, 2)
+    >>> block.tolist(), x.tolist(), y.tolist()
+    ([0, 0, 1, 1, 0, 0, 1, 1], [100.0, 300.0], [100.0, 100.0])
+    """
+    rows, cols = np.nonzero(grid.inside)
+    k = max(1, int(factor))
+    key = (rows // k) * (-(-grid.ncols // k)) + cols // k
+    uniq, block = np.unique(key, return_inverse=True)
+    nbc = -(-grid.ncols // k)
+    br, bc = np.divmod(uniq, nbc)
+    x = grid.x0 + (bc * k + k / 2) * grid.cell_m
+    y = grid.y0 - (br * k + k / 2) * grid.cell_m
+    return block.ravel(), x.astype(float), y.astype(float)
+
+
+def nearest_lines(lines, x, y, max_distance: float, *, sample_m: float | None = 20.0) -> tuple[np.ndarray, np.ndarray]:
+    """For points ``(x, y)``: ``(point index, line index)`` of the nearest line within ``max_distance`` (metres).
+
+    With ``sample_m`` the lines are cut into points at most ``sample_m``
+    apart (``shapely.segmentize``) and a KD-tree finds the nearest of them:
+    about 5× faster than an STRtree of the lines on 300,000 cells, and the
+    line it picks is at most ``sample_m`` / 2 farther than the nearest one.
+    ``sample_m=None`` asks shapely for the exact nearest line.
+
+    >>> from shapely.geometry import LineString
+    >>> nearest_lines([LineString([(0, 0), (100, 0)]), LineString([(0, 50), (100, 50)])], [10, 500], [40, 0], 100)
+    (array([0]), array([1]))
+    """
+    lines = np.asarray(getattr(lines, "values", lines), dtype=object)
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    if len(lines) == 0 or len(x) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if sample_m is None:
+        tree = shapely.STRtree(lines)
+        p_i, e_i = tree.query_nearest(shapely.points(x, y), max_distance=max_distance, all_matches=False)
+        return _first_match(p_i, e_i)
+    coords, owner = shapely.get_coordinates(shapely.segmentize(lines, float(sample_m)), return_index=True)
+    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance) + sample_m / 2)
+    hit = np.flatnonzero(np.isfinite(dist))
+    p_i, e_i = hit, owner[pos[hit]]
+    exact = shapely.distance(shapely.points(x[p_i], y[p_i]), lines[e_i])
+    keep = exact <= max_distance
+    return p_i[keep].astype(np.int64), e_i[keep].astype(np.int64)
+
+
+def snap_to_samples(lines, x, y, max_distance: float, sample_m: float = 20.0):
+    """Points snapped to the nearest of points every ``sample_m`` along the lines (a KD-tree).
+
+    Returns ``(point index, line index, distance m, share of the line from
+    its first vertex)`` for the points within ``max_distance``; each is off
+    the exact snap by at most ``sample_m`` / 2.
+
+    >>> from shapely.geometry import LineString
+    >>> p, e, d, f = snap_to_samples([LineString([(0, 0), (100, 0)])], [40, 500], [30, 0], 100, sample_m=10)
+    >>> p.tolist(), e.tolist(), d.round(1).tolist(), f.round(2).tolist()
+    ([0], [0], [30.0], [0.4])
+    """
+    lines = np.asarray(getattr(lines, "values", lines), dtype=object)
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    if len(lines) == 0 or len(x) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    coords, owner = shapely.get_coordinates(shapely.segmentize(lines, float(sample_m)), return_index=True)
+    step = np.r_[0.0, np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))]
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    step[first] = 0.0
+    along = np.cumsum(step)
+    along -= np.maximum.accumulate(np.where(first, along, 0.0))          # distance from the line's first vertex
+    length = np.bincount(owner, weights=step, minlength=len(lines))
+    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance))
+    hit = np.flatnonzero(np.isfinite(dist))
+    e_i = owner[pos[hit]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(length[e_i] > 0, along[pos[hit]] / length[e_i], 0.0)
+    return hit.astype(np.int64), e_i.astype(np.int64), dist[hit], np.clip(frac, 0.0, 1.0)
+
+
+def _first_match(p_i: np.ndarray, e_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One edge per point (the first of equally near ones)."""
+    keep = np.r_[True, p_i[1:] != p_i[:-1]] if len(p_i) else np.zeros(0, bool)
+    return p_i[keep], e_i[keep]
+
+
 def attachment_links(before, after) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The links that joined appended points to the network: ``(point, node, seconds)``.
 
@@ -257,7 +442,7 @@ def attachment_links(before, after) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return point.astype(np.int64), node.astype(np.int64), w.astype(np.float64)
 
 
-def people_within_cells(router, catchment, links, n_cells: int, minutes=(30, 45), *, block: int = 2048,
+def people_within_cells(router, catchment, links, n_cells: int, minutes=(30, 45), *, block: int = 1024,
                         sub_block: int = 64, workers: int = 1, progress: bool = False) -> np.ndarray:
     """People reachable within each of ``minutes`` from every cell: array (cells × thresholds).
 
@@ -308,32 +493,101 @@ def people_within_cells(router, catchment, links, n_cells: int, minutes=(30, 45)
     table_col[rank, cell_pos] = link_col
     table_s[rank, cell_pos] = link_s
 
+    # Cells sharing their link nodes (the same road edge) form a group: a source that reaches a group's every cell
+    # within a threshold, whatever their legs, adds its people to the group once (most of the work), and only the
+    # groups on the edge of a catchment are looked at cell by cell.
+    groups, group_of = np.unique(table_col.T, axis=0, return_inverse=True)
+    group_of = group_of.ravel()
+    gorder = np.argsort(group_of, kind="stable")
+    gstart = np.r_[0, np.cumsum(np.bincount(group_of, minlength=len(groups)))].astype(np.int64)
+    cell_s = np.ascontiguousarray(table_s[:, gorder])
+    gcols = np.ascontiguousarray(groups.T)
+    sorted_group = group_of[gorder]
+    gsmin = np.full(gcols.shape, np.inf)
+    gsmax = np.full(gcols.shape, -np.inf)
+    for k in range(gcols.shape[0]):
+        np.minimum.at(gsmin[k], sorted_group, cell_s[k])
+        np.maximum.at(gsmax[k], sorted_group, cell_s[k])
+
     src, pix_src = np.unique(catchment.node, return_inverse=True)
     pix_src = pix_src.ravel()
     order = np.argsort(pix_src, kind="stable")
     pix_src, legs, people = pix_src[order], catchment.access_s[order], catchment.people[order]
     pix_ptr = np.r_[0, np.cumsum(np.bincount(pix_src, minlength=len(src)))]
+    lmin = np.full(len(src), np.inf)
+    lmax = np.full(len(src), -np.inf)
+    np.minimum.at(lmin, pix_src, legs)
+    np.maximum.at(lmax, pix_src, legs)
+    psum = np.bincount(pix_src, weights=people, minlength=len(src))
     totals = np.zeros((len(cells), len(minutes)))
+    gacc = np.zeros((len(groups), len(minutes)))
     from tqdm.auto import tqdm
 
     for start in tqdm(range(0, len(src), block), desc="labour catchments", unit="block", disable=not progress):
         stop = min(start + block, len(src))
         times = router.travel_times(src[start:stop], cols, limit=limits.max(), workers=workers)
         np.nan_to_num(times, copy=False, nan=np.inf)
-        for s0 in range(start, stop, sub_block):
-            s1 = min(s0 + sub_block, stop)
-            rows = np.concatenate([times[s0 - start:s1 - start], np.full((s1 - s0, 1), np.inf)], axis=1)
-            at_cell = np.take(rows, table_col[0], axis=1)
-            at_cell += table_s[0]
-            for k in range(1, len(table_col)):
-                other = np.take(rows, table_col[k], axis=1)
-                other += table_s[k]
-                np.minimum(at_cell, other, out=at_cell)
-            p0, p1 = pix_ptr[s0], pix_ptr[s1]
-            reach = at_cell[pix_src[p0:p1] - s0]                          # (population cells × grid cells)
-            weight = people[p0:p1].astype(np.float32)
-            for j, limit in enumerate(limits):
-                within = reach <= (limit - legs[p0:p1])[:, None]
-                totals[:, j] += weight @ within.astype(np.float32)
-    out[cells] = totals
+        _add_people(times, gcols, gsmin, gsmax, gstart, cell_s, pix_ptr[start:stop + 1] - pix_ptr[start],
+                    legs[pix_ptr[start]:pix_ptr[stop]], people[pix_ptr[start]:pix_ptr[stop]], lmin[start:stop],
+                    lmax[start:stop], psum[start:stop], limits, totals, gacc)
+    totals += gacc[sorted_group]
+    out[cells[gorder]] = totals
     return out
+
+
+@njit(parallel=True, cache=True)
+def _add_people(times, gcols, gsmin, gsmax, gstart, cell_s, ptr, legs, people, lmin, lmax, psum, limits,
+                totals, gacc):  # pragma: no cover - numba
+    """Add the people of a block of sources (see :func:`people_within_cells`), parallel over groups of cells.
+
+    For source s and group g (cells on the same links): ``lo``/``hi`` bound
+    every cell's time (the smallest/largest link seconds of the group); a
+    group no cell of which can be reached is skipped; where even the slowest
+    cell with the longest leg is within a threshold, the source's people go
+    to the group at once (``gacc``); otherwise cell by cell (``totals``, in
+    group order).
+    """
+    n_src = times.shape[0]
+    n_cols = times.shape[1]
+    n_links = gcols.shape[0]
+    n_lim = limits.shape[0]
+    top = limits.max()
+    for g in prange(gcols.shape[1]):
+        for s in range(n_src):
+            lo = np.inf
+            hi = np.inf
+            for k in range(n_links):
+                col = gcols[k, g]
+                if col < n_cols:
+                    t = times[s, col]
+                    if t + gsmin[k, g] < lo:
+                        lo = t + gsmin[k, g]
+                    if t + gsmax[k, g] < hi:
+                        hi = t + gsmax[k, g]
+            if not lo + lmin[s] <= top:
+                continue
+            every = True
+            for j in range(n_lim):
+                if hi + lmax[s] <= limits[j]:
+                    gacc[g, j] += psum[s]
+                else:
+                    every = False
+            if every:
+                continue
+            for c in range(gstart[g], gstart[g + 1]):
+                best = np.inf
+                for k in range(n_links):
+                    col = gcols[k, g]
+                    if col < n_cols:
+                        t = times[s, col] + cell_s[k, c]
+                        if t < best:
+                            best = t
+                if not best <= top:
+                    continue
+                for p in range(ptr[s], ptr[s + 1]):
+                    reach = best + legs[p]
+                    for j in range(n_lim):
+                        if hi + lmax[s] <= limits[j]:
+                            continue                    # counted for the whole group
+                        if reach <= limits[j]:
+                            totals[c, j] += people[p]

@@ -108,6 +108,10 @@ class GridProblem:
     max_area_ha: float | None = None
     top_share: float | None = None
     min_score: float | None = None
+    split: str = "parts"                    # how sites are formed (geo.sites.locate); "grow" needs the parcels
+    parcels: np.ndarray | None = None       # parcel of every cell (geo.sites.parcels), shaped like the grid
+    radius_factor: float = 1.5
+    min_width_cells: int = 1
 
     def __post_init__(self):
         if set(self.components) < set(self.weights) or not self.weights:
@@ -118,12 +122,14 @@ class GridProblem:
                 raise InputError(None, f"component {name} is not shaped like the grid {shape}")
         if np.asarray(self.base_labels).shape != shape:
             raise InputError(None, "base_labels is not shaped like the grid")
+        if self.split == "grow" and (self.parcels is None or np.asarray(self.parcels).shape != shape):
+            raise InputError(None, "split 'grow' needs the parcels, shaped like the grid")
 
     @property
     def nbytes(self) -> int:
         """Bytes of array data a worker receives (what is scattered)."""
         arrays = [*(np.asarray(self.components[k]) for k in self.weights), np.asarray(self.eligible),
-                  np.asarray(self.base_labels)]
+                  np.asarray(self.base_labels)] + ([np.asarray(self.parcels)] if self.parcels is not None else [])
         return int(sum(a.nbytes for a in arrays))
 
 
@@ -188,7 +194,8 @@ def run_chunk(problem: GridProblem, runs: range, options: MonteCarloOptions) -> 
         score_known += known
         suitable, threshold = suitable_cells(score, problem.eligible, problem.min_score, problem.top_share)
         labels, sites = locate(score, suitable, cell_ha=problem.cell_ha, min_area_ha=problem.min_area_ha,
-                               max_area_ha=problem.max_area_ha)
+                               max_area_ha=problem.max_area_ha, split=problem.split, parcel_labels=problem.parcels,
+                               radius_factor=problem.radius_factor, min_width_cells=problem.min_width_cells)
         suitable_count += suitable.ravel()[cells]
         site_count += labels.ravel()[cells] > 0
         matched = follow_sites(problem.base_labels, labels, problem.n_base)

@@ -71,6 +71,7 @@ class Rule:
     note: str = ""
     legal_basis: str = ""
     file: str = ""
+    settle_by: str = ""            # what to give to decide the rule when a fact is unknown
 
     def label(self) -> str:
         """Readable reference: '<text> (<legal basis>, <article>)'."""
@@ -129,7 +130,8 @@ def parse_rule(data, source, legal_basis: str = "") -> Rule:
         raise InputError(source, f"{where}: scope must be one of {', '.join(SCOPES)}, not '{scope}'")
     return Rule(id=str(data["id"]), text=str(data["text"]), article=str(data["article"]), source=str(data["source"]),
                 date=str(data["date"]), check=data["check"], when=data.get("when"), scope=scope,
-                note=str(data.get("note") or ""), legal_basis=legal_basis, file=str(source or ""))
+                note=str(data.get("note") or ""), legal_basis=legal_basis, file=str(source or ""),
+                settle_by=" ".join(str(data.get("settle_by") or "").split()))
 
 
 def read_rules(path) -> RuleSet:
@@ -210,6 +212,23 @@ def verdicts(rules: list[Rule], results: pd.DataFrame, scope: str = "site") -> p
     for _, row in results[ids].iterrows():
         values = set(row.tolist())
         out.append(False if "fail" in values else (None if "unknown" in values else True))
+    return pd.Series(out, index=results.index, dtype=object)
+
+
+def verdict(rules: list[Rule], results: pd.DataFrame) -> pd.Series:
+    """Per row over every rule (site and precondition): "ineligible" if one fails, "unknown" if none fails but one is
+    unknown, "eligible" only when every rule is known and passed (or does not apply).
+
+    >>> r = [parse_rule({"id": i, "text": i, "article": "a", "source": "s", "date": "d",
+    ...                  "check": {"field": i, "op": "==", "value": True}}, "x.yaml") for i in ("a", "b")]
+    >>> verdict(r, evaluate(r, pd.DataFrame({"a": [True, True, False], "b": [True, None, None]}))).tolist()
+    ['eligible', 'unknown', 'ineligible']
+    """
+    ids = [r.id for r in rules]
+    out = []
+    for _, row in results[ids].iterrows():
+        values = set(row.tolist())
+        out.append("ineligible" if "fail" in values else ("unknown" if "unknown" in values else "eligible"))
     return pd.Series(out, index=results.index, dtype=object)
 
 

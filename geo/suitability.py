@@ -63,6 +63,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from geo.config import read_yaml
 from geo.errors import InputError
@@ -76,7 +77,10 @@ RANDOM_INDEX = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 
 #: Largest acceptable consistency ratio (Saaty's 10 % rule).
 MAX_CR = 0.1
 
-SCORING_DEFAULTS = {"min_known_weight": 0.75, "min_coverage": 0.5}
+#: Scoring defaults (a profile's ``scoring:`` overrides them): ``max_abs_correlation`` — criteria pairs above it are
+#: named in a warning (they measure much the same thing); ``max_saturation`` — a criterion whose top score is reached
+#: by more than this share of the suitable cells is named in a warning (its breakpoints cannot tell the best apart).
+SCORING_DEFAULTS = {"min_known_weight": 0.75, "min_coverage": 0.5, "max_abs_correlation": 0.8, "max_saturation": 0.05}
 
 
 # ---------------------------------------------------------------------- transforms
@@ -341,7 +345,10 @@ def profile_from_dict(data, source=None, known=None, default_name: str = "profil
         weights_from = "ahp"
     _check_weights(criteria, source)
     scoring = {**SCORING_DEFAULTS, **(data.get("scoring") or {})}
-    for key in ("min_known_weight", "min_coverage"):
+    unknown = sorted(set(scoring) - set(SCORING_DEFAULTS))
+    if unknown:
+        raise InputError(source, f"scoring: unknown setting '{unknown[0]}' (known: {', '.join(SCORING_DEFAULTS)})")
+    for key in SCORING_DEFAULTS:
         value = _number(scoring[key], f"scoring: {key}", source)
         if not 0.0 <= value <= 1.0:
             raise InputError(source, f"scoring: {key} must be between 0 and 1, not {value:g}")
@@ -448,3 +455,54 @@ def combine(components: dict, weights: dict, min_known_weight: float) -> tuple[n
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where((den >= min_known_weight - 1e-12) & (den > 0), num / den, np.nan)
     return score, den, count
+
+
+# ---------------------------------------------------------------------- criteria hygiene
+
+def correlation_matrix(values: dict, within: np.ndarray) -> pd.DataFrame:
+    """Pearson correlation of the criteria's raw values over the cells of ``within`` where both are known
+    (NaN for a pair known together on fewer than 30 cells).
+
+    >>> x = np.tile([1.0, 2, 3, 4], 10); m = np.ones(40, bool)
+    >>> correlation_matrix({"a": x, "b": 2 * x, "c": np.tile([1.0, -1, 1, -1], 10)}, m).round(2).values.tolist()
+    [[1.0, 1.0, -0.45], [1.0, 1.0, -0.45], [-0.45, -0.45, 1.0]]
+    """
+    within = np.asarray(within, bool)
+    frame = pd.DataFrame({k: np.asarray(v, dtype=np.float64)[within] for k, v in values.items()})
+    return frame.corr(method="pearson", min_periods=30)
+
+
+def correlated_pairs(matrix: pd.DataFrame, limit: float) -> list[tuple[str, str, float]]:
+    """Pairs of criteria with |r| above ``limit``: ``(a, b, r)``, strongest first.
+
+    >>> m = pd.DataFrame([[1, 0.9, 0.1], [0.9, 1, -0.85], [0.1, -0.85, 1]], index=list("abc"), columns=list("abc"))
+    >>> correlated_pairs(m, 0.8)
+    [('a', 'b', 0.9), ('b', 'c', -0.85)]
+    """
+    names = list(matrix.columns)
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            r = matrix.loc[a, b]
+            if np.isfinite(r) and abs(r) > limit:
+                out.append((a, b, round(float(r), 3)))
+    return sorted(out, key=lambda t: -abs(t[2]))
+
+
+def saturation(components: dict, cells: np.ndarray, at: float = 0.999) -> dict[str, float]:
+    """Share of ``cells`` (e.g. the suitable ones) whose component score is at its maximum (≥ ``at``), per criterion.
+
+    A value function that gives most of the best cells the top score cannot
+    tell them apart: the profile's breakpoints should put the maximum beyond
+    all but a few percent of them.
+
+    >>> saturation({"a": np.array([1.0, 0.5, 1.0, np.nan])}, np.array([True, True, True, True]))
+    {'a': 0.6667}
+    """
+    cells = np.asarray(cells, bool)
+    out = {}
+    for name, comp in components.items():
+        v = np.asarray(comp, dtype=np.float64)[cells]
+        v = v[np.isfinite(v)]
+        out[name] = round(float((v >= at).mean()), 4) if v.size else None
+    return out

@@ -40,6 +40,7 @@ import pandas as pd
 
 from geo.cluster import SchedulerOptions, Session, map_tasks
 from geo.montecarlo import GridProblem, MonteCarloOptions, MonteCarloResult, aggregate, rank_distribution, rank_histogram, run_chunk
+from geo.sites import width_cells
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,10 @@ def problem_from_siting(siting, profile, locate_overrides: dict | None = None) -
         max_area_ha=None if loc["max_area_ha"] is None else float(loc["max_area_ha"]),
         min_known_weight=float(profile.scoring["min_known_weight"]), top_n=int(loc["top_n"]),
         top_share=None if loc["min_score"] is not None else float(loc["top_share"]),
-        min_score=None if loc["min_score"] is None else float(loc["min_score"]))
+        min_score=None if loc["min_score"] is None else float(loc["min_score"]),
+        split=str(loc["split"]), parcels=np.asarray(a["parcels"]) if "parcels" in a else None,
+        radius_factor=float(loc.get("radius_factor", 1.5)),
+        min_width_cells=width_cells(float(loc.get("min_width_m") or 0), float(grid.cell_m)))
 
 
 def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Session | None = None, *,

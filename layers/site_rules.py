@@ -21,8 +21,12 @@ guess):
 
 Columns added to the ``sites`` layer
 ------------------------------------
-``eligible`` : "true" / "false" / "unknown" over the rules of scope
-    ``site`` (the site itself: size, location, land).
+``verdict`` : "eligible" (every rule of the legal basis known and passed),
+    "ineligible" (a rule fails) or "unknown" (a fact is missing — or rests
+    only on a proxy layer); ``verdict_reasons``; ``missing_facts`` (per
+    undecided rule: why, and what to give to settle it, from the rule's
+    ``settle_by``).
+``eligible`` : the verdict as "true" / "false" / "unknown" (the maps' key).
 ``preconditions_met`` : the same over the rules of scope ``precondition``
     (conditions on the district or the time of establishment, e.g. the
     occupancy of existing clusters); they do not change ``eligible``.
@@ -41,7 +45,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import to_metric
-from geo.rules import evaluate, listing, verdicts
+from geo.rules import evaluate, listing, verdict, verdicts
 from layers.region import Region
 
 
@@ -124,16 +128,60 @@ def _fields(cond) -> set:
     return {cond["field"]}
 
 
+def _per_row_why(sites, facts: pd.DataFrame, why: dict, fields: set) -> pd.Series:
+    """Why the facts of ``fields`` are unknown, per row: the run-wide reasons and the sites' own ``<fact>_why``."""
+    texts = []
+    for i in facts.index:
+        parts = [why[f] for f in sorted(fields) if f in why]
+        for f in sorted(fields):
+            col = f"{f}_why"
+            if col in sites.columns and isinstance(sites.at[i, col], str) and sites.at[i, col]:
+                parts.append(sites.at[i, col])
+        texts.append("; ".join(dict.fromkeys(parts)) or None)
+    return pd.Series(texts, index=facts.index, dtype=object)
+
+
+def missing_facts(rules: list, results: pd.DataFrame, reasons: dict) -> pd.Series:
+    """Per row, for each rule that could not be decided: the rule, why its facts are unknown, and what to give."""
+    out = []
+    for i, row in results.iterrows():
+        parts = []
+        for r in rules:
+            if row[r.id] != "unknown":
+                continue
+            why = reasons[r.id].get(i) if r.id in reasons else None
+            text = f"{r.id}: {why or 'a fact is unknown'}"
+            if r.settle_by:
+                text += f" — give: {r.settle_by}"
+            parts.append(text)
+        out.append(" | ".join(parts) or None)
+    return pd.Series(out, index=results.index, dtype=object)
+
+
 def judge_sites(sites, rule_sets: list, prof, region: Region, *, user_layers: dict, parks, crs: str,
-                cell_districts) -> tuple:
-    """``sites`` with ``eligible``, ``preconditions_met``, ``rule_failures``, ``rules_unknown`` and the facts; and a summary."""
+                cell_districts, proxies: dict | None = None) -> tuple:
+    """``sites`` judged against the profile's rules (see the module docstring) and a summary.
+
+    Columns: ``verdict`` ("eligible" only when every rule — site and
+    precondition — is known and passed; "ineligible" when one fails;
+    "unknown" otherwise), ``verdict_reasons`` (the failures, or the rules
+    that could not be decided), ``missing_facts`` (per undecided rule: why,
+    and what to give to settle it), ``eligible`` (the verdict as
+    "true"/"false"/"unknown"), ``preconditions_met``, ``rule_failures``,
+    ``rules_unknown``, ``rule_files`` and the facts. A fact that rests on a
+    proxy layer (``proxies``: fact → what the proxy is) is unknown, never a
+    pass: the proxy's value is kept in ``<fact>_proxy``.
+    """
     rules = [r for s in rule_sets for r in s.rules if not s.applies_to or prof.scale in s.applies_to]
     out = sites.copy()
     summary = {"files": [s.file for s in rule_sets], "scale": prof.scale,
                "rules": [{"id": r.id, "text": r.text, "legal_basis": r.legal_basis, "article": r.article, "source": r.source,
-                          "date": r.date, "scope": r.scope} for r in rules],
+                          "date": r.date, "scope": r.scope, "settle_by": r.settle_by} for r in rules],
                "not_applied": [s.file for s in rule_sets if s.applies_to and prof.scale not in s.applies_to]}
     if not rules:
+        out["verdict"] = "unknown"
+        out["verdict_reasons"] = "no legal rules apply to this profile (no 'rules:' or 'scale:')"
+        out["missing_facts"] = out["verdict_reasons"]
         for col in ("eligible", "preconditions_met"):
             out[col] = "unknown"
         out["rule_failures"] = None
@@ -142,23 +190,38 @@ def judge_sites(sites, rule_sets: list, prof, region: Region, *, user_layers: di
         summary["note"] = "no rules applied: eligibility unknown"
         return out, summary
     facts, why = site_facts(out, prof, region, user_layers=user_layers, parks=parks, crs=crs, cell_districts=cell_districts)
+    needed = set().union(*(_fields(r.check) | (_fields(r.when) if r.when else set()) for r in rules))
+    for f in sorted(needed - set(facts.columns)):
+        if f in out.columns:
+            facts[f] = out[f].to_numpy()
+    for f, what in (proxies or {}).items():
+        if f in facts.columns:
+            facts[f"{f}_proxy"] = facts[f]
+            facts[f] = None
+            why[f] = f"only a proxy is given ({what}): a proxy never decides a rule"
     results = evaluate(rules, facts)
     reasons = {}
     for r in rules:
         fields = _fields(r.check) | (_fields(r.when) if r.when else set())
-        text = "; ".join(dict.fromkeys(why[f] for f in sorted(fields) if f in why))
-        if text:
-            reasons[r.id] = pd.Series(text, index=facts.index)
+        reasons[r.id] = _per_row_why(out, facts, why, fields)
     for col in facts.columns:
         if col not in out.columns:
             out[col] = facts[col]
-    out["eligible"] = verdicts(rules, results, "site").map(_tri)
+    out["verdict"] = verdict(rules, results)
+    failures = listing(rules, results, "fail")
+    unknown = listing(rules, results, "unknown", reasons)
+    out["verdict_reasons"] = [f"fails: {f}" if v == "ineligible" else (f"undecided: {u}" if v == "unknown" else
+                              "every rule known and passed") for v, f, u in zip(out["verdict"], failures, unknown)]
+    out["missing_facts"] = missing_facts(rules, results, reasons)
+    out["eligible"] = out["verdict"].map({"eligible": "true", "ineligible": "false", "unknown": "unknown"})
     pre = [r for r in rules if r.scope == "precondition"]
     out["preconditions_met"] = verdicts(rules, results, "precondition").map(_tri) if pre else "true"
-    out["rule_failures"] = listing(rules, results, "fail")
-    out["rules_unknown"] = listing(rules, results, "unknown", reasons)
+    out["rule_failures"] = failures
+    out["rules_unknown"] = unknown
     out["rule_files"] = "; ".join(s.file.rsplit("/", 1)[-1] for s in rule_sets)
-    summary["verdicts"] = {k: int(v) for k, v in out["eligible"].value_counts().items()}
+    summary["verdicts"] = {k: int(v) for k, v in out["verdict"].value_counts().items()}
     summary["preconditions"] = {k: int(v) for k, v in out["preconditions_met"].value_counts().items()}
     summary["unknown_facts"] = why
+    summary["verdict_rule"] = ("eligible only when every rule (site and precondition) is known and passed; a fact "
+                               "resting on a proxy layer (OSM 2018 land use, WorldCover) is unknown")
     return out, summary

@@ -578,7 +578,10 @@ register(MapLayer(
 # --------------------------------------------------------------------------- the registered layers: analyses
 
 def verdict_class(value) -> str:
-    """Legal verdict of a site: "eligible", "fails" or "unknown" (missing or anything else is unknown, never a pass)."""
+    """Legal verdict of a site: "eligible", "fails" or "unknown" (missing or anything else is unknown, never a pass).
+
+    Reads the ``verdict`` column's words too ("ineligible" → "fails").
+    """
     if value is True:
         return "eligible"
     if value is False:
@@ -588,13 +591,55 @@ def verdict_class(value) -> str:
     key = fold(str(value))
     if key in ("true", "1", "yes", "eligible"):
         return "eligible"
-    if key in ("false", "0", "no", "fails", "not eligible"):
+    if key in ("false", "0", "no", "fails", "not eligible", "ineligible"):
         return "fails"
     return "unknown"
 
 
-VERDICT_LABELS = {"eligible": "đủ điều kiện / eligible", "fails": "không đạt / fails a rule",
+VERDICT_LABELS = {"eligible": "đủ điều kiện / eligible (every rule known and passed)",
+                  "fails": "không đạt / fails a rule (ineligible)",
                   "unknown": "chưa xác định / unknown (facts missing)"}
+
+
+def _verdict_of(row) -> str:
+    """The site's verdict class: the ``verdict`` column when there is one (sites since the three-valued verdict), else
+    ``eligible``."""
+    value = row.get("verdict")
+    return verdict_class(row.get("eligible") if style.is_missing(value) else value)
+
+
+def site_criteria(row) -> str:
+    """Each scored criterion of a site as "name: mean value → mean score" (columns ``s_<name>`` and ``<name>``)."""
+    parts = []
+    for key in row:
+        if not str(key).startswith("s_") or style.is_missing(row.get(key)):
+            continue
+        name = str(key)[2:]
+        value = row.get(name)
+        shown = "" if style.is_missing(value) else f"{float(value):,.1f} → "
+        parts.append(f"{name}: {shown}{float(row[key]):.2f}")
+    return " • ".join(parts) or "—"
+
+
+def site_setting(row) -> str:
+    """Parcel, shape and what lies next to the site (metres from its edge)."""
+    def m(key):
+        v = row.get(key)
+        return "?" if style.is_missing(v) else f"{float(v):,.0f} m"
+
+    parcel = row.get("parcel")
+    text = "" if style.is_missing(parcel) else f"thửa / parcel {int(float(parcel))}"
+    if not style.is_missing(row.get("parcel_area_ha")):
+        text += f" ({float(row['parcel_area_ha']):,.0f} ha)"
+    if not style.is_missing(row.get("compactness")):
+        text += f"; độ gọn / compactness {float(row['compactness']):.2f}, rộng tối thiểu / min width {m('min_width_m')}"
+    text += (f"; QL/ĐT/cao tốc / corridor road {m('m_to_corridor_road')}; đường sắt / railway {m('m_to_railway')}; "
+             f"khu dân cư / settlement {m('m_to_settlement')}")
+    if not style.is_missing(row.get("nearest_settlement")):
+        source = row.get("settlement_source")
+        text += f" ({style.fmt_text(row.get('nearest_settlement'))}" + ("" if style.is_missing(source) else
+                                                                       f", {style.fmt_text(source)}") + ")"
+    return text
 
 
 def _verdict_text(value) -> str:
@@ -650,7 +695,7 @@ register(MapLayer(
     title="Điều kiện pháp lý của địa điểm / legal verdict of the sites",
     read=("sites.gpkg", "sites"),
     needs=("eligible",),
-    classify=lambda r: verdict_class(r.get("eligible")),
+    classify=_verdict_of,
     styles=_VERDICT_STYLES,
     legend=tuple((k, VERDICT_LABELS[k]) for k in ("eligible", "fails", "unknown")),
     legend_title="Địa điểm theo trọng số của hồ sơ: điều kiện pháp lý / sites at the profile's weights: legal verdict",
@@ -661,14 +706,21 @@ register(MapLayer(
         Field("eligible", "Điều kiện pháp lý / legal verdict", _verdict_text),
         Field("rule_failures", "Không đạt / fails", _listing),
         Field("rules_unknown", "Chưa xác định được / could not be decided", _listing),
+        Field("missing_facts", "Cần bổ sung / what to give", _listing),
         Field("preconditions_met", "Điều kiện tiên quyết / preconditions met", style.fmt_yes_no),
         Field("area_ha", "Diện tích / area", style.fmt_ha),
         Field("score_mean", "Điểm trung bình / mean score", lambda v: style.fmt_number(v, 3)),
+        Field("_criteria", "Tiêu chí: giá trị → điểm / criteria: value → score", str),
+        Field("_setting", "Thửa đất và lân cận / parcel and surroundings", str),
         Field("district", "Huyện / district"),
     ),
-    tooltip=lambda r: _verdict_text(r.get("eligible")),
-    publish=("site", "area_ha", "score_mean", "district", "eligible", "preconditions_met", "rule_failures",
-             "rules_unknown"),
+    derive=(("_criteria", site_criteria), ("_setting", site_setting)),
+    tooltip=lambda r: VERDICT_LABELS[_verdict_of(r)],
+    publish=("site", "area_ha", "score_mean", "district", "eligible", "verdict", "verdict_reasons", "missing_facts",
+             "preconditions_met", "rule_failures", "rules_unknown", "parcel", "parcel_area_ha", "compactness",
+             "min_width_m", "m_to_corridor_road", "m_to_railway", "m_to_settlement", "nearest_settlement",
+             "settlement_source", "s_*",
+             "minutes_to_*", "people_within_*", "km_to_*", "slope_deg"),
     licence="candidates",
     pages=("suitability.html",),
     z=12.2,

@@ -16,14 +16,20 @@ fixed seed) twice in the same run:
 Both must give the same scores (to 1e-12) and the same sites; the script
 says so, prints the speed ratio and writes ``OUT/bench_siting.json``.
 
-``--real`` also times the full 250 m run on Bắc Giang (``run_siting`` with
-the logistics-heavy profile, ``--data``), step by step, and the writing of
-its outputs; and the labour catchments of all 250 m cells by reverse search
+``--real`` times, in the same run on the same machine, ``plan.py site`` on
+Bắc Giang (``--data``; suitability, barriers, sites, ±20 % sensitivity,
+writing) for the logistics-heavy and CCN profiles at the 100 m default
+against *today's 250 m run*: the code of ``--baseline-ref`` (the commit
+before the 100 m grid, unpacked by ``git archive``) at 250 m — wall clock
+of each as a subprocess, the ratio, and each run's own step timings; the
+Monte Carlo re-scoring (``--mc-runs`` runs) at 100 m and 250 m; the
+explorer page of the 100 m run (size, and the re-score time in headless
+Chromium); and the labour catchments of all 250 m cells by reverse search
 (:func:`geo.grid.people_within_cells`) against one search per cell
 (``Catchment.people_within`` on a sample of 300 cells, scaled), checking
 that both give the same people.
 
-Run: ``python scripts/bench_siting.py --out out [--real]`` (about 10 s; 40 s more with ``--real``).
+Run: ``python scripts/bench_siting.py --out out [--real]`` (about 10 s; about 5 minutes more with ``--real``).
 """
 
 from __future__ import annotations
@@ -211,26 +217,134 @@ def labour_comparison(region, sample: int = 300) -> dict:
             "max_abs_difference_people": float(np.abs(got[pick] - expected).max())}
 
 
-def real_run(data: Path, out: Path) -> dict:
+def cli_run(repo: Path, data: Path, out: Path, profile: str, cell_m: float | None) -> dict:
+    """Wall time of ``plan.py site`` of the checkout at ``repo`` (a subprocess: imports, network, siting, writing)."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, str(repo / "scripts" / "plan.py"), "site", "--profile", profile, "--data", str(Path(data).resolve()),
+           "--out", str(Path(out).resolve())] + ([] if cell_m is None else ["--cell-size", f"{cell_m:g}"])
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env={**__import__("os").environ,
+                                                                             "PYTHONPATH": str(repo)})
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    s = json.loads((out / "sites_summary.json").read_text(encoding="utf-8"))
+    return {"wall_s": round(wall, 1), "cell_m": s["cell_m"], "cells_in_region": s["cells_in_region"],
+            "sites_reported": s["sites_reported"], "steps_s": s.get("timings_s"),
+            "sites_gpkg_mb": round((out / "sites.gpkg").stat().st_size / 1e6, 1)}
+
+
+def baseline_checkout(ref: str, tmp: Path) -> Path | None:
+    """The code of ``ref`` (e.g. the commit siting was 250 m on) unpacked in ``tmp`` by ``git archive``; None if absent."""
+    import subprocess
+    import tarfile
+
+    repo = Path(__file__).resolve().parent.parent
+    rev = subprocess.run(["git", "rev-parse", "--verify", f"{ref}^{{commit}}"], cwd=repo, capture_output=True, text=True)
+    if rev.returncode != 0:
+        return None
+    target = tmp / "baseline"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", rev.stdout.strip()], cwd=repo, capture_output=True, check=True)
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def monte_carlo(data: Path, runs: int) -> dict:
+    """Monte Carlo re-scoring (grow + locate per run) at 100 m and 250 m: ms per run, in this process."""
+    from geo.montecarlo import MonteCarloOptions
     from layers.region import load_region
-    from layers.siting import run_siting, write_siting
+    from layers.sensitivity import run_sensitivity
+    from layers.siting import load_profile, run_siting
 
     region = load_region("bac-giang", data_dir=data)
-    start = time.perf_counter()
-    result = run_siting(region, "logistics-heavy", cell_m=250)
-    total = time.perf_counter() - start
-    _, write_s = timed(write_siting, result, out / "bench_siting_real")
-    s = result.summary
-    labour = labour_comparison(region)
-    return {"labour_catchments": labour, "cell_m": 250, "cells_in_bbox": s["cells_in_bbox"], "cells_in_region": s["cells_in_region"],
-            "sites_found": s["sites_found"], "run_s": round(total, 2), "write_s": round(write_s, 2), "steps_s": s["timings_s"]}
+    prof = load_profile("logistics-heavy", region)
+    out = {}
+    for cell in (250.0, 100.0):
+        siting = run_siting(region, "logistics-heavy", cell_m=cell, sensitivity=False)
+        result, t = timed(run_sensitivity, siting, prof, MonteCarloOptions(runs=runs, seed=1))
+        out[f"{cell:g}m"] = {"runs": runs, "total_s": round(t, 2), "ms_per_run": round(1000 * t / runs, 1)}
+    return out
+
+
+def explorer_page(run_dir: Path, chromium: str, chromedriver: str) -> dict:
+    """The planner map of a siting run (``run_dir``): page size, and the explorer's re-score time in headless Chromium."""
+    from maps.planner import planner_map, read_analyses, save_map
+
+    analyses = read_analyses(run_dir)
+    path = save_map(planner_map({}, analyses=analyses), run_dir / "map.html")
+    out = {"page_mb": round(path.stat().st_size / 1e6, 2), "cells": int(len(analyses["suitability"]))}
+    if not (Path(chromium).exists() and Path(chromedriver).exists()):
+        out["browser"] = "not measured: no Chromium"
+        return out
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    try:
+        start = time.perf_counter()
+        driver.get(path.resolve().as_uri())
+        deadline = time.time() + 120
+        while time.time() < deadline and not driver.execute_script("return !!(window.bgExplorer && bgExplorer.ready)"):
+            time.sleep(0.05)
+        out["ready_s"] = round(time.perf_counter() - start, 2)
+        names = driver.execute_script("return bgExplorer.data.criteria")
+        times = []
+        for k in range(5):
+            w = {n: (1.0 + (k + i) % 3) for i, n in enumerate(names)}
+            times.append(driver.execute_script("var t = performance.now(); bgExplorer.setWeights(arguments[0]);"
+                                               " return [bgExplorer.ms, performance.now() - t];", w))
+        out["rescore_ms"] = round(float(np.median([t[0] for t in times])), 1)
+        out["rescore_and_draw_ms"] = round(float(np.median([t[1] for t in times])), 1)
+    finally:
+        driver.quit()
+    return out
+
+
+def real_run(data: Path, out: Path, baseline_ref: str, mc_runs: int, chromium: str, chromedriver: str) -> dict:
+    """Today's 250 m run (the checkout at ``baseline_ref``) against the 100 m default, same machine, same run."""
+    import tempfile
+
+    from layers.region import load_region
+
+    repo = Path(__file__).resolve().parent.parent
+    tmp = Path(tempfile.mkdtemp(prefix="bench-siting-"))
+    res = {"baseline_ref": baseline_ref, "runs": {}}
+    base = baseline_checkout(baseline_ref, tmp)
+    for profile in ("logistics-heavy", "ccn"):     # alternately, so that both see the same load
+        if base is not None:
+            res["runs"][f"{profile} baseline 250m"] = cli_run(base, data, tmp / f"{profile}-base", profile, 250)
+        res["runs"][f"{profile} 100m"] = cli_run(repo, data, out / f"bench_siting_{profile}_100m", profile, None)
+    res["runs"]["logistics-heavy 250m"] = cli_run(repo, data, tmp / "log-250", "logistics-heavy", 250)
+    for profile in ("logistics-heavy", "ccn"):
+        a, b = res["runs"].get(f"{profile} baseline 250m", {}), res["runs"][f"{profile} 100m"]
+        if "wall_s" in a and "wall_s" in b:
+            res[f"{profile}_100m_over_baseline_250m"] = round(b["wall_s"] / a["wall_s"], 2)
+    res["monte_carlo"] = monte_carlo(data, mc_runs)
+    res["explorer_100m"] = explorer_page(out / "bench_siting_logistics-heavy_100m", chromium, chromedriver)
+    res["labour_catchments_250m"] = labour_comparison(load_region("bac-giang", data_dir=data))
+    return res
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--repeat", type=int, default=5, help="vectorised runs (the best is kept)")
-    parser.add_argument("--real", action="store_true", help="also time the full 250 m run on Bắc Giang")
+    parser.add_argument("--real", action="store_true", help="also time the real runs: 100 m against today's 250 m (baseline ref)")
+    parser.add_argument("--baseline-ref", default="0e0d6ed", help="git commit of 'today' (250 m siting) for the baseline")
+    parser.add_argument("--mc-runs", type=int, default=20, help="Monte Carlo runs timed at 100 m and 250 m")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parent.parent.parent / "shared" / "data")
     args = parser.parse_args(argv)
     settings.progress = False
@@ -258,12 +372,20 @@ def main(argv=None) -> int:
           f"same scores: {same_scores}, same sites: {bool(same_sites)}")
     out = {"score_and_locate": result}
     if args.real:
-        out["bac_giang_250m"] = real_run(args.data, args.out)
-        r = out["bac_giang_250m"]
-        print(f"Bắc Giang 250 m ({r['cells_in_region']:,} cells in the region): run {r['run_s']} s, writing {r['write_s']} s")
-        for step, sec in r["steps_s"].items():
-            print(f"  {step:<20} {sec:6.2f} s")
-        lab = r["labour_catchments"]
+        r = out["bac_giang"] = real_run(args.data, args.out, args.baseline_ref, args.mc_runs, args.chromium, args.chromedriver)
+        print(f"Bắc Giang, plan.py site (wall clock, subprocess each; baseline = {r['baseline_ref']}):")
+        for name, run in r["runs"].items():
+            print(f"  {name:<28} " + (f"{run['wall_s']:6.1f} s, {run['cells_in_region']:,} cells, sites.gpkg {run['sites_gpkg_mb']} MB"
+                                      if "wall_s" in run else f"failed: {run.get('error')}"))
+        for k, v in r.items():
+            if k.endswith("_over_baseline_250m"):
+                print(f"  {k}: {v}× the baseline's time")
+        for cell, mc in r["monte_carlo"].items():
+            print(f"  Monte Carlo {cell}: {mc['ms_per_run']} ms per run ({mc['runs']} runs)")
+        ex = r["explorer_100m"]
+        print(f"  explorer at 100 m: {ex['cells']:,} cells, page {ex['page_mb']} MB, ready {ex.get('ready_s')} s, "
+              f"re-score {ex.get('rescore_ms')} ms, re-score + draw {ex.get('rescore_and_draw_ms')} ms")
+        lab = r["labour_catchments_250m"]
         print(f"labour catchments for {lab['connected_cells']:,} connected cells: reverse search {lab['reverse_s']} s "
               f"({lab['population_source_nodes']:,} source nodes) vs one search per cell {lab['per_cell_all_cells_s_scaled']} s "
               f"(scaled from {lab['per_cell_sample']} cells) → {lab['ratio']:.0f}×; largest difference "

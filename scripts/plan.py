@@ -124,12 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
 
     g = sub.add_parser("site", parents=[common], help="suitability grid and ranked candidate sites → OUT/sites.gpkg, OUT/sites.csv",
-                       description="Score a square grid over the region with a siting profile (criteria, transforms, weights or an "
-                                   "AHP matrix), remove excluded land, merge suitable cells into sites and rank them; ±20 % weight "
-                                   "sensitivity. Writes OUT/sites.gpkg (grid, sites), OUT/sites.csv, OUT/suitability.tif, "
-                                   "OUT/sites_summary.json.")
+                       description="Score a square grid (100 m by default) over the region with a siting profile (criteria, "
+                                   "transforms, weights or an AHP matrix), remove excluded land and barriers (classified roads, "
+                                   "railways, stations, water, settlements with their legal corridors), grow compact sites inside the "
+                                   "parcels they leave, rank them, keep a shortlist (spacing, per-district cap) and judge each site "
+                                   "(eligible / ineligible / unknown); ±20 %% weight sensitivity. Writes OUT/sites.gpkg (grid, sites), "
+                                   "OUT/sites.csv, OUT/sites_by_district.csv, OUT/suitability.tif, OUT/sites_summary.json.")
     g.add_argument("--profile", default="logistics-heavy", help="logistics-heavy, labour-intensive, or a profile .yaml (default: logistics-heavy)")
-    g.add_argument("--cell-size", type=float, default=250, metavar="M", help="cell side in metres (default 250)")
+    g.add_argument("--cell-size", type=float, default=None, metavar="M",
+                   help="cell side in metres (default: the region's siting cell_m, 100)")
     g.add_argument("--scenario", type=Path, default=None, metavar="FILE",
                    help="planned roads to add first (e.g. layers/scenarios/ct01-bac-giang-lang-son-indicative.geojson)")
     g.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
@@ -147,6 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--top", type=int, default=None, help="number of ranked sites to keep (default: the profile's)")
     g.add_argument("--top-share", type=float, default=None, help="share of eligible cells called suitable (default 0.10)")
     g.add_argument("--min-score", type=float, default=None, help="score a suitable cell needs (instead of --top-share)")
+    g.add_argument("--district", action="append", default=None, metavar="NAME",
+                   help="only sites in this former district (e.g. 'Lục Nam'); repeatable")
+    g.add_argument("--commune", action="append", default=None, metavar="NAME",
+                   help="only sites in this 2025 commune (needs --communes FILE); repeatable")
+    g.add_argument("--communes", type=Path, default=None, metavar="FILE",
+                   help="2025 commune polygons with a name column (for --commune and --max-per-commune)")
+    g.add_argument("--min-spacing-km", type=float, default=None, metavar="KM",
+                   help="shortlisted sites at least this far apart, edge to edge (default: the profile's, 2)")
+    g.add_argument("--max-per-district", type=int, default=None, metavar="N",
+                   help="at most N shortlisted sites per district (default: the profile's, 3)")
+    g.add_argument("--max-per-commune", type=int, default=None, metavar="N",
+                   help="at most N shortlisted sites per commune (needs --communes FILE)")
     g.add_argument("--no-sensitivity", action="store_true", help="skip the ±20 %% weight sensitivity")
     g.add_argument("--workers", type=int, default=1, help="processes for the labour catchments (default 1)")
     g.set_defaults(func=cmd_site)
@@ -463,7 +478,8 @@ def cmd_site(args) -> int:
     from layers.siting import run_siting, summary_lines, write_siting
 
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem)
+    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem,
+                  args.communes)
     layers = {"rice_land": args.rice_land, "settlements": args.settlements, "flood": args.flood}
     for item in args.layer:
         name, sep, file = item.partition("=")
@@ -475,7 +491,10 @@ def cmd_site(args) -> int:
                         parks_file=args.parks, protected_file=args.protected_forest, heritage_file=args.heritage,
                         dem_file=args.dem, use_dem=not args.no_dem, osm=args.osm, min_area_ha=args.min_area_ha,
                         max_area_ha=args.max_area_ha, top_n=args.top, top_share=args.top_share, min_score=args.min_score,
-                        sensitivity=not args.no_sensitivity, workers=args.workers)
+                        min_spacing_km=args.min_spacing_km, max_per_district=args.max_per_district,
+                        max_per_commune=args.max_per_commune, district=args.district, commune=args.commune,
+                        communes_file=args.communes, sensitivity=not args.no_sensitivity, workers=args.workers,
+                        network=_network_options(args))
     paths = write_siting(result, args.out)
     print("\n".join(summary_lines(result)))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
@@ -507,7 +526,8 @@ def _add_sensitivity_parser(sub, common) -> None:
                    help=f"Dirichlet concentration: sd of a weight w is sqrt(w(1-w)/(K+1)); smaller = wider spread (default {d.concentration:g})")
     p.add_argument("--chunk-runs", type=int, default=d.chunk_runs, metavar="N", help=f"runs per task (default {d.chunk_runs})")
     p.add_argument("--profile", default="logistics-heavy", help="logistics-heavy, labour-intensive, or a profile .yaml")
-    p.add_argument("--cell-size", type=float, default=250, metavar="M", help="cell side in metres (default 250)")
+    p.add_argument("--cell-size", type=float, default=None, metavar="M",
+                   help="cell side in metres (default: the region's siting cell_m, 100)")
     p.add_argument("--scenario", type=Path, default=None, metavar="FILE", help="planned roads to add first")
     p.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
     p.add_argument("--no-dem", action="store_true", help="ignore elevation (slope unknown everywhere)")

@@ -539,10 +539,11 @@ def _site_list(driver) -> list[tuple]:
 
 
 def _python_ranking(grid, rules, weights) -> list[tuple]:
-    """The ranking geo.suitability / geo.sites give for ``weights`` on the grid layer's component scores."""
+    """The ranking geo.suitability / geo.sites give for ``weights`` on the grid layer's component scores: sites grown
+    inside the parcels, then the shortlist (spacing, district cap)."""
     import numpy as np
 
-    from geo.sites import locate, site_mode, suitable_cells
+    from geo.sites import locate, shortlist, site_mode, suitable_cells, width_cells
     from geo.suitability import combine
 
     shape = (int(grid["row"].max()) + 1, int(grid["col"].max()) + 1)
@@ -559,12 +560,18 @@ def _python_ranking(grid, rules, weights) -> list[tuple]:
                           rules.min_known_weight)
     eligible = ~dense(grid["excluded"].astype(float), 1).astype(bool) & np.isfinite(score)
     suitable, _ = suitable_cells(score, eligible, rules.min_score, rules.top_share)
-    labels, table = locate(score, suitable, cell_ha=rules.cell_ha, min_area_ha=rules.min_area_ha, max_area_ha=rules.max_area_ha)
-    table = table.head(rules.top_n)
+    labels, table = locate(score, suitable, cell_ha=rules.cell_ha, min_area_ha=rules.min_area_ha, max_area_ha=rules.max_area_ha,
+                           split=rules.split, parcel_labels=dense(grid["parcel"], 0).astype(np.int32),
+                           radius_factor=rules.radius_factor, min_width_cells=width_cells(rules.min_width_m, rules.cell_m))
     names = sorted(grid["district"].dropna().unique())
     codes = dense(grid["district"].map({d: i for i, d in enumerate(names)}).fillna(-1), -1).astype(int)
-    mode = site_mode(np.where(labels <= rules.top_n, labels, 0), len(table), codes)
-    return [(int(r.site), float(r.area_ha), names[m] if m >= 0 else "", float(r.score_mean)) for r, m in zip(table.itertuples(), mode)]
+    mode = site_mode(labels, len(table), codes)
+    district = [names[m] if m >= 0 else None for m in mode]
+    chosen, _ = shortlist(labels, len(table), cell_m=rules.cell_m, min_spacing_m=rules.min_spacing_km * 1000,
+                          top_n=rules.top_n, caps={"district": (district, rules.max_per_district)} if rules.max_per_district else {})
+    rows = table.set_index("site")
+    return [(k + 1, float(rows.loc[c, "area_ha"]), district[c - 1] or "", float(rows.loc[c, "score_mean"]))
+            for k, c in enumerate(chosen)]
 
 
 def _same_ranking(got, want):
@@ -594,10 +601,10 @@ def test_explorer_reproduces_python_and_reranks(browser, siting_out):
     assert np.array_equal(np.isfinite(np.array(scores, dtype=float)), known)
     assert np.allclose(np.array(scores, dtype=float)[known], grid["score"].to_numpy(float)[known], atol=1e-4, rtol=0)
 
-    # a planner moves a slider: labour counts for more, National Road 1A for nothing
+    # a planner moves a slider: labour counts for more, the trunk corridor for nothing
     updates = browser.execute_script("return bgExplorer.updates")
     sliders = [browser.find_element("css selector", f'input[type=range][name="weight-{name}"]')
-               for name in ("minutes_to_ql1a", "people_within_45_min")]
+               for name in ("minutes_to_trunk", "people_within_45_min")]
     # both moves in one task, so the page redraws once with both (as after a quick drag of two sliders)
     browser.execute_script("[[arguments[0], '0'], [arguments[1], '5']].forEach(function (s) {"
                            " s[0].value = s[1]; s[0].dispatchEvent(new Event('input', {bubbles: true})); });", *sliders)
@@ -606,7 +613,7 @@ def test_explorer_reproduces_python_and_reranks(browser, siting_out):
         time.sleep(0.05)
     moved = _site_list(browser)
     assert moved != default
-    weights = {**rules.weights, "minutes_to_ql1a": 0.0, "people_within_45_min": 5.0}
+    weights = {**rules.weights, "minutes_to_trunk": 0.0, "people_within_45_min": 5.0}
     _same_ranking(moved, _python_ranking(grid, rules, weights))
     _shot(browser, "explorer_moved")
     snippet = yaml.safe_load(browser.find_element("css selector", ".bg-ex-yaml").get_attribute("value"))

@@ -240,3 +240,19 @@ def test_district_entries_draw_the_census_districts_with_the_pages_view(province
     assert top in html                                                     # every class in the legend, present or not
     plain = planner_map({"province": province, "districts": bare})
     assert {f["properties"]["k"] for f in plain.bgplan_layers["districts_density"].data["features"]} == {"u"}
+
+
+def test_site_verdicts_read_the_three_valued_verdict_and_explain_the_site():
+    from maps.registry import _verdict_of, site_criteria, site_setting
+
+    row = {"verdict": "ineligible", "eligible": "true", "s_minutes_to_trunk": 0.91, "minutes_to_trunk": 3.26,
+           "s_people_within_30_min": 0.5, "people_within_30_min": None, "parcel": 72, "parcel_area_ha": 1188.0,
+           "compactness": 0.49, "min_width_m": 300.0, "m_to_corridor_road": 28.0, "m_to_railway": 62.0,
+           "m_to_settlement": 2039.0, "nearest_settlement": "Bích Động",
+           "settlement_source": "bacgiang_places_osm2018_bbox03.geojson"}
+    assert _verdict_of(row) == "fails"                             # the verdict column wins over eligible
+    assert _verdict_of({"verdict": "unknown", "eligible": "true"}) == "unknown"
+    assert _verdict_of({"eligible": "false"}) == "fails"           # older sites files
+    assert site_criteria(row) == "minutes_to_trunk: 3.3 → 0.91 • people_within_30_min: 0.50"
+    text = site_setting(row)
+    assert "parcel 72 (1,188 ha)" in text and "corridor road 28 m" in text and "Bích Động, bacgiang_places_osm2018_bbox03.geojson" in text

@@ -70,24 +70,27 @@ def ccn(region, net):
     return run_siting(region, "ccn", cell_m=250, net=net, sensitivity=False)
 
 
-def test_ccn_profile_gives_legal_eligible_sites(ccn, tmp_path):
+def test_ccn_profile_gives_legal_sites_and_three_valued_verdicts(ccn, tmp_path):
     from layers.siting import write_siting
 
     sites = ccn.sites
-    eligible = sites[sites["eligible"] == "true"]
-    assert len(eligible) >= 5
     assert sites["area_ha"].between(10, 75).all()
     assert sites["rule_failures"].isna().all()
-    # Several legal sites from one large suitable zone, none larger than 75 ha.
-    assert (sites["zone_area_ha"] > 75).any() and sites["zone"].duplicated().any()
-    # The district precondition (occupancy of existing clusters) is unknown where occupancy is not on file.
+    assert set(sites["verdict"]) <= {"eligible", "ineligible", "unknown"}
+    # eligible needs every rule known: never while a rule is unknown, and the map key agrees
+    assert not ((sites["verdict"] == "eligible") & sites["rules_unknown"].notna()).any()
+    assert (sites["eligible"] == sites["verdict"].map({"eligible": "true", "ineligible": "false", "unknown": "unknown"})).all()
+    # The district precondition (occupancy of existing clusters) is unknown where occupancy is not on file, and the
+    # missing facts say what to give.
     assert set(sites["preconditions_met"]) <= {"true", "false", "unknown"}
     assert sites["rules_unknown"].fillna("").str.contains("not on file").any()
-    assert ccn.summary["rules"]["scale"] == "CCN" and len(ccn.summary["rules"]["rules"]) == 3
+    unknown = sites[sites["verdict"] == "unknown"]
+    assert len(unknown) and unknown["missing_facts"].str.contains("give: ").all()
+    assert ccn.summary["rules"]["scale"] == "CCN" and len(ccn.summary["rules"]["rules"]) == 6
     paths = write_siting(ccn, tmp_path)
     written = gpd.read_file(paths["sites_gpkg"], layer="sites")
-    assert {"eligible", "rule_failures", "rules_unknown", "preconditions_met"} <= set(written.columns)
-    assert {"eligible", "rule_failures"} <= set(pd.read_csv(paths["sites_csv"]).columns)
+    assert {"verdict", "missing_facts", "eligible", "rule_failures", "rules_unknown", "preconditions_met"} <= set(written.columns)
+    assert {"verdict", "verdict_reasons", "eligible", "rule_failures"} <= set(pd.read_csv(paths["sites_csv"]).columns)
 
 
 def test_a_new_rule_is_a_config_entry(region, ccn, tmp_path):

@@ -160,3 +160,92 @@ def test_follow_sites_picks_the_run_site_holding_most_cells():
     base = np.array([[1, 1, 1, 2, 2, 0]])
     run = np.array([[3, 3, 1, 0, 0, 4]])
     assert follow_sites(base, run, 2).tolist() == [3, 0]
+
+
+# ---------------------------------------------------------------------- parcels, grown sites, shortlist
+
+def test_barriers_cut_parcels_and_sites_never_cross_them():
+    """A road (a column of excluded cells) and a river (a row) cut a field into four parcels; every site grown lies in
+    one parcel, holds 4–9 cells and stays within the growth disc of its seed."""
+    from geo.sites import grow_sites, parcels
+
+    land = np.ones((20, 30), bool)
+    land[:, 12] = False        # road
+    land[9, :] = False         # river
+    lab, cells = parcels(land)
+    assert lab.max() == 4 and sorted(cells[1:].tolist()) == sorted([9 * 12, 9 * 17, 10 * 12, 10 * 17])
+    score = smooth_field(land.shape, 3)
+    suitable = land & (score > 0.3)
+    sites = grow_sites(score, suitable, lab, cell_ha=1.0, min_area_ha=4, max_area_ha=9)
+    assert sites.max() > 4
+    for k in range(1, sites.max() + 1):
+        mask = sites == k
+        assert len(np.unique(lab[mask])) == 1                       # inside one parcel
+        assert 4 <= mask.sum() <= 9                                 # the legal range
+        assert suitable[mask].all()
+        assert ndimage.label(mask, structure=ndimage.generate_binary_structure(2, 1))[1] == 1   # contiguous
+        r, c = np.nonzero(mask)
+        assert np.hypot(r - r.mean(), c - c.mean()).max() <= 1.5 * np.sqrt(9 / np.pi) + 2    # compact
+
+
+def test_grown_sites_are_sized_by_the_land_not_tiles_of_the_maximum():
+    """A large field gives sites of the maximum; a small parcel its whole land; a parcel below the minimum nothing —
+    never a zone sliced into maximum-size strips."""
+    from geo.sites import grow_sites, parcels, site_shapes
+
+    land = np.zeros((40, 40), bool)
+    land[:30, :30] = True                  # 900 cells
+    land[35:38, 32:38] = True              # 18 cells
+    land[33:35, 0:2] = True                # 4 cells: below the minimum
+    lab, _ = parcels(land)
+    sites = grow_sites(np.ones(land.shape), land, lab, cell_ha=1.0, min_area_ha=5, max_area_ha=75)
+    sizes = np.bincount(sites.ravel())[1:]
+    assert (sizes <= 75).all() and (sizes >= 5).all()
+    assert 18 in sizes and not sites[33:35, 0:2].any()
+    shapes = site_shapes(sites, int(sites.max()), 100.0)
+    big = sizes == 75
+    assert big.sum() >= 6 and (shapes["compactness"].to_numpy() > 0.25).all()        # blobs, not strips
+    assert (shapes["min_width_m"].to_numpy()[big] >= 200).all() and np.median(shapes["min_width_m"].to_numpy()[big]) >= 300
+    # a 1-cell-wide strip of land gives a site 100 m wide, compactness far below
+    strip = np.zeros((3, 40), bool)
+    strip[1, :] = True
+    s2 = grow_sites(np.ones(strip.shape), strip, parcels(strip)[0], cell_ha=1.0, min_area_ha=5, max_area_ha=10)
+    sh = site_shapes(s2, int(s2.max()), 100.0)
+    assert (sh["min_width_m"] == 100).all() and (sh["compactness"] < 0.5).all()
+
+
+def test_locate_grow_needs_parcels_and_ranks_by_mean_score():
+    from geo.errors import InputError
+    from geo.sites import parcels
+
+    score = smooth_field((30, 30), 5)
+    suitable = score > 0.5
+    with pytest.raises(InputError, match="needs the parcels"):
+        locate(score, suitable, cell_ha=1, min_area_ha=3, max_area_ha=20, split="grow")
+    lab, _ = parcels(np.ones(score.shape, bool))
+    labels, table = locate(score, suitable, cell_ha=1, min_area_ha=3, max_area_ha=20, split="grow", parcel_labels=lab)
+    assert table["score_mean"].is_monotonic_decreasing and (table["cells"] <= 20).all() and (table["cells"] >= 3).all()
+    for row in table.itertuples():
+        assert (labels == row.site).sum() == row.cells
+
+
+def test_shortlist_keeps_spacing_and_district_caps():
+    from geo.sites import edge_distance_m, shortlist
+
+    labels = np.zeros((10, 60), int)
+    starts = [0, 4, 12, 25, 31, 45, 52]                 # seven 2-cell-wide sites along a row, ranked left to right
+    for k, c in enumerate(starts, start=1):
+        labels[2:4, c:c + 2] = k
+    district = ["A", "A", "A", "B", "A", "B", None]
+    chosen, why = shortlist(labels, 7, cell_m=100, min_spacing_m=500, caps={"district": (district, 2)})
+    # 2 is 200 m from 1 (too close); 3 is in A; 5 would be A's third; 7 has no district (not capped)
+    assert chosen == [1, 3, 4, 6, 7]
+    assert "within 500 m of site 1" in why[2] and "district A already has 2" in why[5]
+    cells = {k: np.argwhere(labels == k) for k in chosen}
+    for i, a in enumerate(chosen):
+        for b in chosen[i + 1:]:
+            assert edge_distance_m(cells[a], cells[b], 100) >= 500
+    only_b, _ = shortlist(labels, 7, cell_m=100, min_spacing_m=0, candidates=[4, 6])
+    assert only_b == [4, 6]
+    top2, _ = shortlist(labels, 7, cell_m=100, top_n=2)
+    assert top2 == [1, 2]

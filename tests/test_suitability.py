@@ -169,3 +169,28 @@ def test_shipped_profiles_read(name):
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["locate"]["min_area_ha"] in (30, 100)
     if p.weights_from == "ahp":
         assert 0 <= p.ahp["cr"] <= 0.1
+
+
+def test_correlation_warning_names_pairs_above_the_limit_and_saturation():
+    from geo.suitability import correlated_pairs, correlation_matrix, saturation
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=500)
+    values = {"minutes_to_ct01": a, "minutes_to_ql1a": a + rng.normal(scale=0.1, size=500), "km_to_park": rng.normal(size=500)}
+    m = correlation_matrix(values, np.ones(500, bool))
+    pairs = correlated_pairs(m, 0.8)
+    assert [(p[0], p[1]) for p in pairs] == [("minutes_to_ct01", "minutes_to_ql1a")] and pairs[0][2] > 0.95
+    assert correlated_pairs(m, 0.999) == []
+    sat = saturation({"x": np.array([1.0, 1.0, 0.2, 0.9]), "y": np.array([np.nan] * 4)}, np.array([True, True, True, False]))
+    assert sat == {"x": 0.6667, "y": None}
+
+
+def test_scoring_settings_are_checked(tmp_path):
+    from geo.suitability import profile_from_dict
+
+    crit = {"a": {"weight": 1, "transform": {"type": "linear", "best": 0, "worst": 1}}}
+    assert profile_from_dict({"criteria": crit}).scoring["max_abs_correlation"] == 0.8
+    with pytest.raises(InputError, match="unknown setting 'max_corr'"):
+        profile_from_dict({"criteria": crit, "scoring": {"max_corr": 0.5}}, source="p.yaml")
+    with pytest.raises(InputError, match="between 0 and 1"):
+        profile_from_dict({"criteria": crit, "scoring": {"max_saturation": 2}}, source="p.yaml")

@@ -1,20 +1,24 @@
 """Siting new industrial clusters (CCN) and parks (KCN): suitability grid and ranked candidate sites.
 
-The package, one concern per module: ``options`` (defaults,
-:class:`SitingOptions` checked once, :func:`plan_siting` merging defaults →
-profile → options), ``profiles`` (profile and rule files), ``criteria`` (the
-criteria registry), ``context`` (what criteria read: layers, networks,
-shared searches), ``exclusions``, ``steps`` (:func:`run_siting` as named
-steps: grid → inputs → criteria → exclusions → score and locate →
-sensitivity → tables and rules → summary), ``tables`` (output layers,
-files).
+The package, one concern per module, imported one way (``options`` ←
+``criteria`` ← ``profiles`` ← ``planning``): ``options`` (defaults,
+:class:`SitingOptions` checked once), ``criteria`` (the criteria registry),
+``profiles`` (profile and rule files), ``planning`` (:func:`plan_siting`
+merging defaults → profile → options), ``context`` (what criteria read:
+layers, networks, shared searches), ``barriers`` (what cuts the land into
+parcels), ``exclusions``, ``steps`` (:func:`run_siting` as named steps:
+grid → inputs → criteria → exclusions and barriers → score, parcels, grown
+sites and shortlist → sensitivity → tables and rules → summary),
+``explain`` (each site's parcel, shape and surroundings), ``tables``
+(output layers, files).
 
 :func:`run_siting` lays a square grid over the region (metric CRS, default
-250 m: 62,278 cells in old Bắc Giang), measures criteria in every cell,
-removes excluded land, scores the rest with a *profile*
-(``layers/profiles/*.yaml``, see :mod:`geo.suitability`), merges contiguous
-suitable cells into sites, ranks them and tests the ranking against ±20 %
-weight changes. :func:`write_siting` writes ``sites.gpkg`` (layers ``grid``
+100 m: 388,985 cells in old Bắc Giang), measures criteria in every cell,
+removes excluded land and barriers (which cut the land into parcels),
+scores the rest with a *profile* (``layers/profiles/*.yaml``, see
+:mod:`geo.suitability`), grows compact sites inside the parcels, ranks them,
+keeps a shortlist (spacing, per-district cap) and tests the ranking against
+±20 % weight changes. :func:`write_siting` writes ``sites.gpkg`` (layers ``grid``
 and ``sites``), ``sites.csv``, ``suitability.tif`` (the score, for maps)
 and ``sites_summary.json``.
 
@@ -74,9 +78,13 @@ to, 0 if none).
 
 Columns of the ``sites`` layer (top N, dissolved cell polygons)
 ---------------------------------------------------------------
-``site`` (rank, 1 = best), ``area_ha``, ``cells``, ``score_mean``,
-``score_max``, ``zone`` and ``zone_area_ha`` (the suitable area the site was
-cut from: sites of one zone are its parts or phases), ``district`` (holding most of its cells),
+``site`` (number on the shortlist, 1 = best), ``rank_all`` (rank among all
+sites found), ``area_ha``, ``cells``, ``score_mean``, ``score_max``,
+``zone`` and ``zone_area_ha`` (the parcel it was grown in), ``district``
+(holding most of its cells), ``commune`` (with ``--communes FILE``); the
+explanation of :mod:`layers.siting.explain` (parcel, shape, distances, the
+corridor facts); the verdict of :mod:`layers.site_rules` (``verdict``,
+``verdict_reasons``, ``missing_facts``);
 ``lon``, ``lat`` (best cell); the mean raw value of every criterion and the
 mean ``s_<criterion>``; ``slope_known_share``; sensitivity: ``rank_min``,
 ``rank_max`` (NaN when the site vanished in some run), ``runs``,
@@ -85,10 +93,8 @@ mean ``s_<criterion>``; ``slope_known_share``; sensitivity: ``rank_min``,
 ``preconditions_met``, ``rule_failures``, ``rules_unknown``,
 ``rule_files`` and the facts the rules read (:mod:`layers.site_rules`).
 
-Speed (``scripts/bench_siting.py --real``, one process): the 250 m run on
-Bắc Giang takes about 15 s — network 3.8 s, attaching 62,277 cells 1.7 s,
-ten-odd targets 0.7 s, labour catchments 6.7 s, exclusions 0.3 s, score,
-sites and 12 sensitivity runs 0.25 s — plus 0.9 s to write the outputs.
+Speed: see ``scripts/bench_siting.py --real`` (the 100 m run against the
+250 m run of the code before it, in the same session) and README.
 """
 
 from layers.siting.context import SitingContext
@@ -104,9 +110,8 @@ from layers.siting.options import (
                                    USER_LAYER_DEFAULT,
                                    SitingOptions,
                                    SitingPlan,
-                                   constraint_settings,
-                                   plan_siting,
 )
+from layers.siting.planning import constraint_settings, plan_siting
 from layers.siting.profiles import load_profile, load_rules, profile_path
 from layers.siting.steps import run_siting
 from layers.siting.tables import SitingResult, _district_codes, summary_lines, write_siting  # noqa: F401 (tests)

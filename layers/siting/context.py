@@ -19,12 +19,13 @@ from functools import cached_property
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import settings
-from geo.access import Catchment, attach_points, minutes_to_targets
+from geo.access import Catchment
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.grid import Grid, attachment_links, people_within_cells
+from geo.grid import Grid, labour_blocks, link_cells, people_within_cells
 from geo.raster import read_raster
 from layers import access
 from layers.region import Region
@@ -158,6 +159,17 @@ class SitingContext:
         pop = optional_layer(self.missing_layers, "population", population_raster, self.region)
         return None if pop is None else pop[:2]
 
+    @cached_property
+    def barriers(self):
+        """Roads, railways, stations, settlements … that cut the land into parcels (:mod:`layers.siting.barriers`)."""
+        from layers.siting.barriers import build_barriers
+
+        g = self.grid
+        frame = shapely.box(g.x0, g.y0 - g.nrows * g.cell_m, g.x0 + g.ncols * g.cell_m, g.y0)
+        out = build_barriers(self.region, self.net, g.crs, self.plan.exclusions, frame=frame)
+        self.clock.lap("barriers")
+        return out
+
     def load_layers(self) -> None:
         """Read every region layer now (so the summary lists all that are missing, whatever the profile)."""
         for name in ("parks", "places", "water", "dem", "population"):
@@ -184,11 +196,26 @@ class SitingContext:
         cfg = access.settings_of(region)
         needed = self.needed
         base = self.router or net.road
+        from layers.siting.criteria import corridor_groups
+
+        groups = {g: m for g, m in corridor_groups(region).items() if f"minutes_to_{g}" in needed}
         corridor_ids = [n.removeprefix("minutes_to_") for n in needed
                         if n.startswith("minutes_to_") and n.removeprefix("minutes_to_") in region.corridors]
-        targets, missing = access.corridor_targets(net, corridor_ids, base, self.extra_targets, specs=region.corridors)
+        members = list(dict.fromkeys([*corridor_ids, *(c for m in groups.values() for c in m)]))
+        targets, missing = access.corridor_targets(net, members, base, self.extra_targets, specs=region.corridors)
+        for group, ids in groups.items():
+            parts = [np.asarray(targets[c], dtype=np.int64).ravel() for c in ids if c in targets]
+            nodes = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+            targets[group] = nodes
+            absent = [c for c in ids if c not in targets or not np.asarray(targets[c]).size]
+            if absent:
+                why = "; ".join(str(missing.get(c, f"{c}: not in the network")) for c in absent)
+                if nodes.size:
+                    self.facts.setdefault("corridor_groups", {})[group] = f"measured without {', '.join(absent)} ({why})"
+                else:
+                    missing[group] = why
         for key in list(targets):
-            if key not in corridor_ids:
+            if key not in corridor_ids and key not in groups:
                 targets.pop(key)
         dest = region.destinations().set_index("key")
         dest_keys = [n.removeprefix("minutes_to_") for n in needed if n.removeprefix("minutes_to_") in dest.index]
@@ -220,41 +247,58 @@ class SitingContext:
 
     @cached_property
     def cells(self):
-        """Cell centres joined to the road network: ``(router, node index, snap_m, why)`` per cell inside the region."""
-        routed = self._targets[0]
+        """Cell centres (inside the region) joined to the road network: a :class:`geo.grid.CellLinks`."""
         cfg = access.settings_of(self.region)
         cx, cy = self.grid.centres()
         inside = self.grid.inside
-        e = self.net.road_edges
-        out = attach_points(routed, self.net.road_lines, e["u"].to_numpy(), e["v"].to_numpy(), e["travel_time_s"].to_numpy(),
-                            cx[inside], cy[inside], max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"])
-        connected = ~np.isnan(out[2])
+        links = self._link(cx[inside], cy[inside])
+        connected = ~np.isnan(links.snap_m)
         self.facts["cells_connected"] = int(connected.sum())
         self.facts["cells_not_connected"] = int((~connected).sum())
-        self.facts["not_connected_reason"] = f"cell centre more than {cfg['max_snap_m']:,.0f} m from the 2018 road network"
+        self.facts["not_connected_reason"] = f"cell centre more than {cfg['max_snap_m']:,.0f} m from the road network"
         self.clock.lap("attach cells")
-        return out
+        return links
+
+    def _link(self, x, y):
+        routed = self._targets[0]
+        cfg = access.settings_of(self.region)
+        e = self.net.road_edges
+        return link_cells(routed, self.net.road_lines, e["u"].to_numpy(), e["v"].to_numpy(), e["travel_time_s"].to_numpy(),
+                          x, y, max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"])
 
     @cached_property
-    def _minutes(self) -> tuple[pd.DataFrame | None, dict]:
-        _, targets, missing = self._targets
-        cells_router, cell_idx, _, why = self.cells
-        table = minutes_to_targets(cells_router, cell_idx, targets, missing=missing, origin_reason=why) if targets else None
+    def _minutes(self) -> tuple[dict, dict]:
+        """Minutes from every cell to each target: one multi-source search per target on the network, then per cell
+        the better of its two edge ends (:meth:`geo.grid.CellLinks.seconds_from_nodes`)."""
+        routed, targets, missing = self._targets
+        links = self.cells
+        table = {}
+        for key, nodes in targets.items():
+            nodes = np.asarray(nodes, dtype=np.int64).ravel()
+            if nodes.size == 0:
+                continue
+            node_s, _ = routed.nearest_facility(nodes, towards=True)
+            table[key] = links.seconds_from_nodes(node_s) / 60.0
         self.clock.lap("minutes to targets")
         return table, missing
 
     def minutes_to(self, key: str) -> tuple[np.ndarray, str | None]:
         """Minutes by road from every cell to the nearest node of target ``key`` (a corridor, destination or ``town``)."""
         table, missing = self._minutes
-        if table is None or f"minutes_to_{key}" not in table:
+        if key not in table:
+            if key in missing:
+                return self.unknown(), missing[key].replace("add it with 'plan.py scenario'",
+                                                            "add it with a scenario file ('plan.py site --scenario FILE')")
             return self.unknown(), f"{key} is not among the targets measured"
-        reason = None
-        if key in missing:
-            reason = missing[key].replace("add it with 'plan.py scenario'",
-                                          "add it with a scenario file ('plan.py site --scenario FILE')")
-        return self.put(table[f"minutes_to_{key}"].to_numpy()), reason
+        return self.put(table[key]), None
 
     # ------------------------------------------------------------------ labour (one search per population node, all minutes at once)
+
+    @cached_property
+    def labour_factor(self) -> int:
+        """Cells per side of the block labour is measured on (``siting: labour_cell_m``; 1 = every cell)."""
+        want = float(self.plan.grid.get("labour_cell_m") or self.grid.cell_m)
+        return max(1, int(round(want / self.grid.cell_m)))
 
     @cached_property
     def _people(self) -> dict[float, np.ndarray] | None:
@@ -263,7 +307,6 @@ class SitingContext:
             return None
         cfg = access.settings_of(self.region)
         routed = self._targets[0]
-        cells_router = self.cells[0]
         array, profile = self.population
         rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
         lon, lat = profile["transform"] * (cols + 0.5, rows + 0.5)
@@ -271,12 +314,17 @@ class SitingContext:
         within = routed.largest_component() & (np.arange(routed.n) < self.net.road.n)
         catch = Catchment(routed, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols], max_snap_m=cfg["max_snap_m"],
                           access_speed_kmh=cfg["access_speed_kmh"], within=within)
-        links = attachment_links(routed, cells_router)
-        n_cells = int(self.grid.inside.sum())
-        people = people_within_cells(routed, catch, links, n_cells, minutes, workers=self.plan.options.workers,
+        block, bx, by = labour_blocks(self.grid, self.labour_factor)
+        links = self.cells if self.labour_factor == 1 else self._link(bx, by)
+        people = people_within_cells(routed, catch, links.links(), len(bx), minutes, workers=self.plan.options.workers,
                                      progress=settings.progress)
+        k = self.labour_factor
         self.facts["labour"] = {
             "method": "exact reverse search: one limited search per population node (Catchment semantics)",
+            "measured_on_m": self.grid.cell_m * k,
+            "resolution_note": None if k == 1 else (
+                f"measured at the centres of {self.grid.cell_m * k:g} m blocks ({k}×{k} cells) and given to every cell "
+                f"of the block (siting: labour_cell_m); the population itself is a 1 km raster"),
             "population_cells_attached": len(catch.node),
             "population_source_nodes": len(np.unique(catch.node)),
             "people_attached": round(float(catch.people.sum())),
@@ -284,7 +332,7 @@ class SitingContext:
             "not_attached_reason": f"population cell centre more than {cfg['max_snap_m']:,.0f} m from a network node",
         }
         self.clock.lap("labour catchments")
-        return {m: self.put(np.round(people[:, j])) for j, m in enumerate(minutes)}
+        return {m: self.put(np.round(people[block, j])) for j, m in enumerate(minutes)}
 
     def people_within(self, minutes: float) -> tuple[np.ndarray, str | None]:
         """People reachable by road within ``minutes`` of every cell (exact; NaN with the reason when unknown)."""

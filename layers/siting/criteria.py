@@ -166,7 +166,7 @@ def measure(context, grid: Grid, needed, registry: CriteriaRegistry = CRITERIA) 
         if hit is None:
             raise KeyError(f"no criterion measures '{name}'")
         found[name] = hit
-    values, reasons = {"snap_m": context.put(context.cells[2])}, {}
+    values, reasons = {"snap_m": context.put(context.cells.snap_m)}, {}
     position = {name: i for i, name in enumerate(found)}
     for name in sorted(found, key=lambda n: (registry.order(found[n][0]), position[n])):
         crit, params = found[name]
@@ -212,6 +212,31 @@ def _destination_meaning(region, params):
 def minutes_to_corridor(context, grid, corridor):
     """Minutes by road to the nearest node of a corridor (an expressway's interchanges only when a scenario adds them)."""
     return context.minutes_to(corridor)
+
+
+def corridor_groups(region) -> dict[str, list[str]]:
+    """The region's ``siting: corridor_groups:`` (group name → corridor ids), checked against its corridors."""
+    groups = ((region.config.get("siting") or {}).get("corridor_groups")) or {}
+    if not isinstance(groups, dict):
+        raise TypeError("siting: corridor_groups must map a name to a list of corridor ids")
+    return {str(k): [str(c) for c in v] for k, v in groups.items() if all(str(c) in region.corridors for c in v)}
+
+
+def _groups(region, _layers):
+    return [{"group": g} for g in corridor_groups(region)]
+
+
+def _group_meaning(region, params):
+    members = corridor_groups(region).get(params["group"], [])
+    names = [region.corridors[c].get("name_vi", c) for c in members]
+    return f"minutes by road to the nearest of {', '.join(names)} (expressways at their interchanges)"
+
+
+@CRITERIA.register("minutes_to_{group}", _group_meaning, names=_groups)
+def minutes_to_group(context, grid, group):
+    """Minutes by road to the nearest node of any corridor of a group (``siting: corridor_groups:``), e.g. the trunk
+    corridors CT.01 + QL1A that run side by side: one criterion for one kind of access, not one per road."""
+    return context.minutes_to(group)
 
 
 @CRITERIA.register("minutes_to_{destination}", _destination_meaning, names=_destinations)

@@ -33,6 +33,23 @@ EXCLUSION_DEFAULTS = {
     "rivers": True,
     "river_buffer_m": 50.0,            # along every OSM waterway (the 2018 data has no river classes)
     "max_slope_deg": 15.0,             # where slope is known
+    # barriers (layers/siting/barriers.py): they cut the land into parcels; widths of roads, railways and water from
+    # the rule file named here (article, source, date), the rest planning assumptions stated here
+    "corridor_rules": "protection-corridors",
+    "corridor_roads": True,            # expressway, national, provincial roads + road land + safety corridor
+    "railways": True,                  # + track half-width + protection zone + safety corridor
+    "stations": True,
+    "station_yard_radius_m": 300.0,    # around a station point: its yard is not mapped (assumption)
+    "station_area_buffer_m": 50.0,     # around an OSM 2018 station area
+    "settlements_osm": True,           # OSM 2018 places and landuse=residential (2018 proxy)
+    "settlement_radius_m": {"city": 2000.0, "town": 800.0, "suburb": 800.0, "village": 300.0, "hamlet": 150.0,
+                            "locality": 150.0},   # around each OSM place point by class (assumption)
+    "residential_buffer_m": 50.0,
+    "cemeteries_osm": True,            # OSM 2018 landuse=cemetery and grave yards (2018 proxy)
+    "cemetery_buffer_m": 50.0,
+    "military_osm": True,              # OSM 2018 landuse=military (2018 proxy)
+    "military_buffer_m": 100.0,
+    "industrial_osm": True,            # OSM 2018 landuse=industrial: land already built on (2018 proxy)
 }
 
 #: Land-constraint layers a planner can give (``--rice-land`` …, or ``--layer NAME=FILE``): each is excluded
@@ -51,17 +68,27 @@ USER_LAYER_DEFAULT = {"use": "ignore", "buffer_m": 0.0, "what": "user layer"}
 CONSTRAINT_USES = ("exclude", "penalty", "ignore")
 _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-#: Locating defaults; a profile's ``locate:`` and the keyword arguments override them.
-#: Locating defaults; a profile's ``locate:`` and the options override them.
+#: Locating defaults; a profile's ``locate:`` and the options override them. ``split``: "grow" (compact sites grown
+#: inside parcels, up to ``max_area_ha`` within ``radius_factor`` × the radius of an equal-area disc, at least
+#: ``min_width_m`` wide over 90 % of its cells — no slivers along roads; geo.sites.grow_sites),
+#: "parts" or "core" (older rules). The shortlist: sites at least ``min_spacing_km`` apart (edge to edge), at most
+#: ``max_per_district`` per district (None = no cap), the best ``top_n``; ``district_table_n`` best sites per district
+#: go to OUT/sites_by_district.csv.
 LOCATE_DEFAULTS = {"min_area_ha": 30.0, "max_area_ha": None, "top_n": 10, "top_share": 0.10, "min_score": None,
-                   "sensitivity_change": 0.2, "split": "parts"}
+                   "sensitivity_change": 0.2, "split": "grow", "radius_factor": 1.5, "min_width_m": 200.0,
+                   "min_spacing_km": 2.0, "max_per_district": 3, "max_per_commune": None, "district_table_n": 3}
 
-#: Grid defaults; the region's optional ``siting:`` section overrides them. ``always_measure``: criteria measured
-#: (and written to the grid) whatever the profile, besides the registry's standard ones (e.g. the region's corridors).
-SITING_DEFAULTS = {"cell_m": 250.0, "town_classes": ["city", "town"], "always_measure": []}
+#: Grid defaults; the region's optional ``siting:`` section overrides them. ``cell_m``: cell side (m);
+#: ``labour_cell_m``: side of the blocks the labour catchments are measured on (None = every cell, exact; a multiple of
+#: the cell gives each cell its block's value, for very fine grids); ``always_measure``:
+#: criteria measured (and written to the grid) whatever the profile, besides the registry's standard ones;
+#: ``corridor_groups``: name → corridor ids, measured as ``minutes_to_<name>`` (the nearest of them).
+SITING_DEFAULTS = {"cell_m": 100.0, "labour_cell_m": None, "town_classes": ["city", "town"], "always_measure": [],
+                   "corridor_groups": {}}
 
 #: The locate settings a caller may override (:class:`SitingOptions`).
-LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score")
+LOCATE_OVERRIDES = ("min_area_ha", "max_area_ha", "top_n", "top_share", "min_score", "min_spacing_km", "max_per_district",
+                    "max_per_commune")
 
 
 @dataclass
@@ -94,12 +121,19 @@ class SitingOptions:
     dem_file: Path | None = None
     use_dem: bool = True
     osm: object = None
+    network: object = None            # layers.networks.NetworkOptions (today's or 2018 network, --roads class overlays)
     layers: dict = field(default_factory=dict)
     min_area_ha: float | None = None
     max_area_ha: float | None = None
     top_n: int | None = None
     top_share: float | None = None
     min_score: float | None = None
+    min_spacing_km: float | None = None
+    max_per_district: int | None = None
+    max_per_commune: int | None = None
+    district: list | None = None
+    commune: list | None = None
+    communes_file: Path | None = None
     sensitivity: bool = True
     workers: int = 1
     max_bytes: int | None = None
@@ -113,6 +147,14 @@ class SitingOptions:
             self.cell_m = _number("cell_m", self.cell_m)
             if not self.cell_m > 0:
                 raise InputError(None, f"--cell-size must be > 0 m, not {self.cell_m:g}")
+        if isinstance(self.district, str):
+            self.district = [self.district]
+        if isinstance(self.commune, str):
+            self.commune = [self.commune]
+        if self.min_spacing_km is not None and not _number("min_spacing_km", self.min_spacing_km) >= 0:
+            raise InputError(None, f"--min-spacing-km must be ≥ 0, not {self.min_spacing_km!r}")
+        if self.max_per_district is not None and (not float(self.max_per_district).is_integer() or int(self.max_per_district) < 1):
+            raise InputError(None, f"--max-per-district must be a whole number ≥ 1, not {self.max_per_district!r}")
         for key in ("min_area_ha", "max_area_ha", "top_share", "min_score"):
             if getattr(self, key) is not None:
                 setattr(self, key, _number(key, getattr(self, key)))
@@ -125,6 +167,7 @@ class SitingOptions:
         if not isinstance(self.workers, int) or self.workers < 1:
             raise InputError(None, f"workers must be a whole number ≥ 1, not {self.workers!r}")
         files = {"scenario": self.scenario, "interchanges": self.interchanges, "parks": self.parks_file,
+                 "communes": self.communes_file,
                  "dem": self.dem_file, **self.layer_files}
         for what, path in files.items():
             if path is not None and not Path(path).exists():
@@ -180,94 +223,6 @@ class SitingPlan:
         return None if self.locate["max_area_ha"] is None else float(self.locate["max_area_ha"])
 
 
-def plan_siting(region, options: SitingOptions) -> SitingPlan:
-    """Read the profile and its rule files and merge every setting; raises :class:`InputError` on anything unknown."""
-    from layers.siting.profiles import load_profile, load_rules
-
-    region_files, missing = region_constraint_files(region, options.layer_files)
-    user_files = {**region_files, **options.layer_files}
-    prof = load_profile(options.profile, region, layer_names=list(user_files))
-    constraints = constraint_settings(prof, user_files)
-    for name, note in missing.items():
-        if name in constraints:
-            constraints[name]["missing_note"] = note
-    grid_cfg = {**SITING_DEFAULTS, **(region.config.get("siting") or {})}
-    rules = {**EXCLUSION_DEFAULTS, **prof.exclusions}
-    rules["urban_radius_m"] = {**EXCLUSION_DEFAULTS["urban_radius_m"], **(prof.exclusions.get("urban_radius_m") or {})}
-    unknown_rules = sorted(set(prof.exclusions) - set(EXCLUSION_DEFAULTS))
-    if unknown_rules:
-        raise InputError(prof.source, f"unknown exclusion setting '{unknown_rules[0]}' (known: {', '.join(EXCLUSION_DEFAULTS)})")
-    loc = {**LOCATE_DEFAULTS, **prof.locate}
-    unknown_loc = sorted(set(prof.locate) - set(LOCATE_DEFAULTS))
-    if unknown_loc:
-        raise InputError(prof.source, f"unknown locate setting '{unknown_loc[0]}' (known: {', '.join(LOCATE_DEFAULTS)})")
-    loc.update(options.locate_overrides)
-    if options.min_score is not None and options.top_share is None:
-        loc["top_share"] = None
-    _check_locate(loc, prof.source)
-    rule_sets = load_rules(prof)
-    cell_m = float(grid_cfg["cell_m"] if options.cell_m is None else options.cell_m)
-    return SitingPlan(options=options, profile=prof, exclusions=rules, constraints=constraints, locate=loc,
-                      rule_sets=rule_sets, grid=grid_cfg, cell_m=cell_m, region_layers=region_files)
-
-
-def region_constraint_files(region, given: dict) -> tuple[dict[str, Path], dict[str, str]]:
-    """Default constraint files named by the region's ``constraints:`` section (``<name>_file: path in the data folder``).
-
-    Returns ``(files, notes)``: the files present in the data folder for the
-    constraints the caller did not give, and for the absent ones a "not given"
-    note saying how to fetch them (``plan.py fetch --only …``). An absent file
-    is never an error: the constraint is then reported as not given.
-    """
-    section = (getattr(region, "config", {}) or {}).get("constraints") or {}
-    if not isinstance(section, dict):
-        raise InputError(region.source_file, "constraints: must be a mapping of <constraint>_file: path")
-    files, notes = {}, {}
-    for key, name in section.items():
-        if not str(key).endswith("_file"):
-            raise InputError(region.source_file, f"constraints: '{key}' must be <constraint>_file (e.g. settlements_file)")
-        layer = str(key)[: -len("_file")]
-        if not _LAYER_NAME.match(layer):
-            raise InputError(region.source_file, f"constraints: '{key}': the layer name must be lower-case letters, digits and _")
-        if layer in given or not name:
-            continue
-        path = Path(region.data_dir) / str(name)
-        option = "--" + layer.replace("_", "-") if layer in CONSTRAINT_DEFAULTS else f"--layer {layer}=FILE"
-        if path.is_file():
-            files[layer] = path
-        else:
-            notes[layer] = f"not given (run 'plan.py fetch --only {name} --dest {region.data_dir}' or pass {option})"
-    return files, notes
-
-
-def constraint_settings(prof: Profile, user_files: dict) -> dict[str, dict]:
-    """Use and buffer of every constraint layer and user layer: defaults, then the profile's ``constraints:``."""
-    out = {}
-    for name in dict.fromkeys([*CONSTRAINT_DEFAULTS, *user_files, *prof.constraints]):
-        spec = dict(CONSTRAINT_DEFAULTS.get(name, USER_LAYER_DEFAULT))
-        given = prof.constraints.get(name, {})
-        if isinstance(given, str):
-            given = {"use": given}
-        if not isinstance(given, dict):
-            raise InputError(prof.source, f"constraints: {name} must be exclude, penalty, ignore or a mapping with 'use'")
-        unknown = sorted(set(given) - {"use", "buffer_m", "what"})
-        if unknown:
-            raise InputError(prof.source, f"constraints: {name}: unknown setting '{unknown[0]}' (use, buffer_m)")
-        spec.update(given)
-        if spec["use"] not in CONSTRAINT_USES:
-            raise InputError(prof.source, f"constraints: {name}: use must be one of {', '.join(CONSTRAINT_USES)}, not '{spec['use']}'")
-        try:
-            spec["buffer_m"] = float(spec["buffer_m"])
-        except (TypeError, ValueError):
-            raise InputError(prof.source, f"constraints: {name}: buffer_m must be a number") from None
-        if spec["buffer_m"] < 0:
-            raise InputError(prof.source, f"constraints: {name}: buffer_m must be ≥ 0")
-        spec["given"] = name in user_files
-        out[name] = spec
-    return out
-
-
-
 def _check_locate(loc: dict, source) -> None:
     try:
         area = float(loc["min_area_ha"])
@@ -282,8 +237,15 @@ def _check_locate(loc: dict, source) -> None:
         share = loc["top_share"]
         if share is None or not 0 < float(share) <= 1:
             raise InputError(source, f"locate: top_share must be in (0, 1], not {share!r}")
-    if loc["split"] not in ("parts", "core"):
-        raise InputError(source, f"locate: split must be 'parts' (several legal-size sites) or 'core' (best core only), not {loc['split']!r}")
+    if loc["split"] not in ("grow", "parts", "core"):
+        raise InputError(source, f"locate: split must be 'grow' (sites grown inside parcels), 'parts' or 'core', not {loc['split']!r}")
+    for key in ("radius_factor", "min_spacing_km"):
+        try:
+            ok = float(loc[key]) >= (1.0 if key == "radius_factor" else 0.0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(source, f"locate: {key} must be a number ≥ {1 if key == 'radius_factor' else 0}, not {loc[key]!r}")
     change = float(loc["sensitivity_change"])
     if not 0 < change < 1:
         raise InputError(source, f"locate: sensitivity_change must be in (0, 1), not {change:g}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from geo.errors import InputError
 from geo.suitability import Profile, read_profile
 from layers.region import Region
+from layers.siting.criteria import CRITERIA
 from layers.siting.options import PROFILES_DIR, RULES_DIR
 
 
@@ -24,8 +25,6 @@ def profile_path(name_or_path) -> Path:
 
 def load_profile(name_or_path, region: Region, layer_names=()) -> Profile:
     """Read a profile and check its criteria against what the region can measure (the criteria registry)."""
-    from layers.siting.criteria import CRITERIA
-
     path = profile_path(name_or_path)
     profile = read_profile(path)
     known = CRITERIA.known(region, layer_names)

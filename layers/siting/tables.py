@@ -28,6 +28,7 @@ class SitingResult:
     arrays: dict          # the Grid, raw values, scores, masks, labels and exclusion geometries (metric CRS)
     summary: dict
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_district: pd.DataFrame = field(default_factory=pd.DataFrame)   # best sites of each district (sites_by_district.csv)
 
 
 
@@ -44,7 +45,8 @@ def _district_codes(region: Region, grid: Grid):
     return units["district"].tolist(), codes
 
 
-def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suitable, labels_all, districts, codes, crs):
+def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suitable, labels_all, districts, codes, crs,
+                parcels=None):
     sel = grid.inside
     flat = np.flatnonzero(sel.ravel())
     rows, cols = np.divmod(flat, grid.ncols)
@@ -68,6 +70,8 @@ def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suit
     data["slope_known"] = np.isfinite(values["slope_deg"][sel]) if "slope_deg" in values else False
     data["suitable"] = suitable[sel]
     data["site"] = labels_all[sel].astype(np.int32)
+    if parcels is not None:
+        data["parcel"] = parcels[sel].astype(np.int32)
     frame = gpd.GeoDataFrame(data, geometry=grid.cell_boxes(flat), crs=crs)
     return frame.to_crs("EPSG:4326")
 
@@ -89,6 +93,7 @@ def _sites_frame(grid: Grid, labels, table, values, scores, districts, codes, pe
         "score_mean": table["score_mean"].round(4).to_numpy(), "score_max": table["score_max"].round(4).to_numpy(),
         "zone_area_ha": table["zone_area_ha"].round(2).to_numpy(), "zone": table["zone"].to_numpy(),
         "district": [districts[c] if c >= 0 else None for c in mode],
+        "commune": table["commune"].to_numpy() if "commune" in table else None,
         "lon": best.x.round(5).to_numpy(), "lat": best.y.round(5).to_numpy(),
     })
     means_cols = [c for c in means.columns if not c.endswith("_known_share")]
@@ -126,16 +131,22 @@ def summary_lines(result: SitingResult) -> list[str]:
     if rules.get("files"):
         lines.append("  judged against " + ", ".join(Path(f).name for f in rules["files"])
                      + (f" ({rules['scale']} rules)" if rules.get("scale") else ""))
-    lines.append(f"{s['sites_found']} sites of at least {s['min_area_ha']:g} ha; the best {s['sites_reported']}:")
+    for w in s.get("warnings", []):
+        lines.append(f"  warning: {w}")
+    lines.append(f"{s['sites_found']} sites of {s['min_area_ha']:g}–{s['max_area_ha'] or float('inf'):g} ha grown in "
+                 f"{s.get('parcels', {}).get('count', '?')} parcels; shortlist of {s['sites_reported']} "
+                 f"(≥ {s['locate'].get('min_spacing_km', 0):g} km apart, at most {s['locate'].get('max_per_district')} per district):")
     for row in result.sites.itertuples():
         stable = ""
         if hasattr(row, "runs_lost"):
             change = f"±{s['sensitivity']['change']:.0%} weights"
-            stable = (f", rank {row.rank_min:g}–{row.rank_max:g} under {change}" if row.runs_lost == 0 else
-                      f", best rank {row.rank_min:g} under {change} but gone in {row.runs_lost} of {row.runs} runs")
+            base = f" {int(row.rank_all)}" if hasattr(row, "rank_all") else ""
+            stable = (f", rank among all sites{base} ({row.rank_min:g}–{row.rank_max:g} under {change})" if row.runs_lost == 0
+                      else f", rank among all sites{base} (best {row.rank_min:g} under {change}, gone in {row.runs_lost} "
+                           f"of {row.runs} runs)")
         lines.append(f"  {row.site:>2}. {row.district or '?'} ({row.lon:.4f} E, {row.lat:.4f} N): {row.area_ha:g} ha, "
                      f"score {row.score_mean:.3f}{stable}"
-                     + (f"; eligible: {row.eligible}" if hasattr(row, "eligible") else "")
+                     + (f"; {row.verdict}" if hasattr(row, "verdict") else "")
                      + (f" — fails: {row.rule_failures}" if getattr(row, "rule_failures", None) else ""))
     return lines
 
@@ -149,10 +160,31 @@ def write_siting(result: SitingResult, out_dir) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     grid: Grid = result.arrays["grid"]
     paths = {"sites_gpkg": out_dir / "sites.gpkg", "sites_csv": out_dir / "sites.csv",
+             "by_district_csv": out_dir / "sites_by_district.csv",
              "score_tif": out_dir / "suitability.tif", "summary": out_dir / "sites_summary.json"}
     write_geopackage({"grid": result.grid, "sites": result.sites}, paths["sites_gpkg"])
-    write_csv(result.sites, paths["sites_csv"])
+    write_csv(result.sites.drop(columns="geometry"), paths["sites_csv"])
+    write_csv(result.by_district, paths["by_district_csv"])
     write_geotiff(result.score, grid.profile, paths["score_tif"])
     write_json({**result.summary, "sensitivity_runs": result.runs.to_dict(orient="records") if len(result.runs) else []},
                paths["summary"])
     return paths
+
+
+def district_table(grid: Grid, found, crs: str) -> pd.DataFrame:
+    """The best sites of each district (``sites_by_district.csv``): district, its rank there, the site's rank among
+    all sites, area, mean score, best cell (lon, lat) and its number on the shortlist (None when not on it)."""
+    rows = found.by_district
+    if rows.empty:
+        return pd.DataFrame(columns=["district", "rank_in_district", "rank_all", "area_ha", "score_mean", "lon", "lat",
+                                     "shortlist_site"])
+    t = found.table_all.set_index("site").loc[rows["rank_all"].to_numpy()]
+    cx = grid.x0 + (t["col"].to_numpy() + 0.5) * grid.cell_m
+    cy = grid.y0 - (t["row"].to_numpy() + 0.5) * grid.cell_m
+    best = gpd.GeoSeries(shapely.points(cx, cy), crs=crs).to_crs("EPSG:4326")
+    on_list = dict(zip(found.table["rank_all"], found.table["site"]))
+    return pd.DataFrame({"district": rows["district"].to_numpy(), "rank_in_district": rows["rank_in_district"].to_numpy(),
+                         "rank_all": rows["rank_all"].to_numpy(), "area_ha": t["area_ha"].round(2).to_numpy(),
+                         "score_mean": t["score_mean"].round(4).to_numpy(), "lon": best.x.round(5).to_numpy(),
+                         "lat": best.y.round(5).to_numpy(),
+                         "shortlist_site": [on_list.get(r) for r in rows["rank_all"]]})

@@ -1,8 +1,9 @@
 /* bgplan suitability explorer (MIT, this project): move the criterion weights, re-score the grid, re-rank the sites.
  *
- * Reproduces geo/suitability.py (plan_criteria, combine) and geo/sites.py (threshold_of, split_zones, carve, locate,
- * site_mode) on the data packed by maps/explorer.py. Every rule (weights, min_known_weight, min_coverage,
- * top_share or min_score, min_area_ha, max_area_ha, drop_share, top_n) comes from that data.
+ * Reproduces geo/suitability.py (plan_criteria, combine) and geo/sites.py (threshold_of, seed_order, grow_sites,
+ * split_zones, carve, locate, site_mode, shortlist) on the data packed by maps/explorer.py. Every rule (weights,
+ * min_known_weight, min_coverage, top_share or min_score, min_area_ha, max_area_ha, radius_factor, min_spacing_km,
+ * max_per_district, top_n …) comes from that data; the parcels (land between barriers) too.
  * Text from the data is placed with textContent only. Nothing is fetched from the network.
  */
 (function () {
@@ -20,7 +21,7 @@
   /* Decode the packed arrays once: typed arrays on `d`. */
   function decode(p) {
     var names = p.criteria, jobs = [inflate(p.rows), inflate(p.cols), inflate(p.flags), inflate(p.district),
-                                    inflate(p.image.cells)];
+                                    inflate(p.image.cells), inflate(p.parcel)];
     names.forEach(function (n) { jobs.push(inflate(p.components[n])); });
     return Promise.all(jobs).then(function (buf) {
       var d = {n: p.n, nrows: p.nrows, ncols: p.ncols, rules: p.rules, criteria: names, districts: p.districts,
@@ -28,15 +29,18 @@
       var rows = new Uint16Array(buf[0]), cols = new Uint16Array(buf[1]);
       d.flags = new Uint8Array(buf[2]);
       d.district = new Uint8Array(buf[3]);
+      var parcel = new Int32Array(buf[5]);
       var delta = new Int32Array(buf[4]), pix = new Int32Array(delta.length), acc = 0;
       for (var i = 0; i < delta.length; i++) { acc += delta[i]; pix[i] = acc; }
       d.pixels = pix;
       d.dense = new Int32Array(p.n);                 // cell → row * ncols + col
       for (i = 0; i < p.n; i++) { d.dense[i] = rows[i] * p.ncols + cols[i]; }
+      d.parcel = new Int32Array(p.nrows * p.ncols);  // parcel of every dense cell (0 = none)
+      for (i = 0; i < p.n; i++) { d.parcel[d.dense[i]] = parcel[i]; }
       d.components = {};
       d.coverage = {};
       names.forEach(function (n, k) {
-        var codes = new Uint16Array(buf[5 + k]), c = new Float64Array(p.n), known = 0;
+        var codes = new Uint16Array(buf[6 + k]), c = new Float64Array(p.n), known = 0;
         for (var j = 0; j < p.n; j++) {
           if (codes[j] === p.unknown) { c[j] = NaN; } else { c[j] = codes[j] / p.qmax; known++; }
         }
@@ -131,6 +135,155 @@
   }
 
   /* Score, suitable cells, sites and ranking for `weights` (criterion → raw weight ≥ 0). */
+  /* geo/sites.py disc_offsets(): offsets within the growth disc, nearest first (ties: row, then column). */
+  function discOffsets(maxCells, factor) {
+    var radius = factor * Math.sqrt(Math.max(maxCells, 1) / Math.PI) + 1.0, r = Math.ceil(radius), out = [];
+    for (var dr = -r; dr <= r; dr++) {
+      for (var dc = -r; dc <= r; dc++) { var d2 = dr * dr + dc * dc; if (d2 <= radius * radius) { out.push([dr, dc, d2]); } }
+    }
+    out.sort(function (a, b) { return (a[2] - b[2]) || (a[0] - b[0]) || (a[1] - b[1]); });
+    return {dr: Int32Array.from(out, function (o) { return o[0]; }), dc: Int32Array.from(out, function (o) { return o[1]; }),
+            d: Float64Array.from(out, function (o) { return Math.sqrt(o[2]); })};
+  }
+
+  /* geo/sites.py seed_order(): suitable cells by the summed score of a window around them (summed-area table). */
+  function seedOrder(dense, on, nrows, ncols, w) {
+    var W = ncols + 1, T = new Float64Array((nrows + 1) * W), A = new Float64Array(ncols), r, c;
+    for (r = 0; r < nrows; r++) {            // column sums, then row sums (numpy: cumsum axis 0, then axis 1)
+      var acc = 0;
+      for (c = 0; c < ncols; c++) {
+        var k = r * ncols + c, x = on[k] && dense[k] === dense[k] ? dense[k] : 0.0;
+        A[c] = A[c] + x;
+        acc = acc + A[c];
+        T[(r + 1) * W + c + 1] = acc;
+      }
+    }
+    var idx = [], sup = new Float64Array(nrows * ncols), h = w >> 1;
+    for (r = 0; r < nrows; r++) {
+      var r0 = Math.min(Math.max(r - h, 0), nrows), r1 = Math.min(Math.max(r - h + w, 0), nrows);
+      for (c = 0; c < ncols; c++) {
+        var q = r * ncols + c;
+        if (!on[q]) { continue; }
+        var c0 = Math.min(Math.max(c - h, 0), ncols), c1 = Math.min(Math.max(c - h + w, 0), ncols);
+        sup[q] = (T[r1 * W + c1] - T[r0 * W + c1]) - (T[r1 * W + c0] - T[r0 * W + c0]);
+        idx.push(q);
+      }
+    }
+    idx.sort(function (a, b) { return (sup[b] - sup[a]) || (dense[b] - dense[a]) || (a - b); });
+    return idx;
+  }
+
+  /* geo/sites.py grow_sites(): compact sites grown inside parcels, labels 1… in the order grown. */
+  function growSites(dense, on, parcel, nrows, ncols, R, lab) {
+    var size = nrows * ncols, i, count = 0;
+    for (i = 0; i < size; i++) { if (on[i] && !parcel[i]) { on[i] = 0; } if (on[i]) { count++; } lab[i] = 0; }
+    var hasMax = R.max_area_ha !== null && R.max_area_ha !== undefined;
+    var maxCells = Math.max(hasMax ? Math.floor(R.max_area_ha / R.cell_ha + 1e-9) : count, 1);
+    var minCells = Math.max(1, Math.ceil(R.min_area_ha / R.cell_ha - 1e-9));
+    var off = discOffsets(maxCells, R.radius_factor), members = new Int32Array(maxCells), site = 0;
+    var width = Math.max(1, Math.ceil((R.min_width_m || 0) / R.cell_m - 1e-9));
+    var seeds = seedOrder(dense, on, nrows, ncols, Math.max(1, Math.round(Math.sqrt(maxCells))));
+    for (var j = 0; j < seeds.length; j++) {
+      var s = seeds[j];
+      if (lab[s] !== 0 || !on[s]) { continue; }
+      var r0 = (s / ncols) | 0, c0 = s - r0 * ncols, p = parcel[s], n = 0, last = 0.0;
+      for (var k = 0; k < off.dr.length; k++) {
+        if (off.d[k] > last + 1.5) { break; }
+        var r = r0 + off.dr[k], c = c0 + off.dc[k];
+        if (r < 0 || r >= nrows || c < 0 || c >= ncols) { continue; }
+        var q = r * ncols + c;
+        if (lab[q] !== 0 || !on[q] || parcel[q] !== p) { continue; }
+        if (k > 0 && !((r > 0 && lab[q - ncols] === -1) || (r < nrows - 1 && lab[q + ncols] === -1) ||
+                       (c > 0 && lab[q - 1] === -1) || (c < ncols - 1 && lab[q + 1] === -1))) { continue; }
+        lab[q] = -1;
+        members[n++] = q;
+        last = off.d[k];
+        if (n === maxCells) { break; }
+      }
+      var keep = n >= minCells && wideEnough(members, n, lab, nrows, ncols, width);
+      if (keep) { site++; }
+      for (var m = 0; m < n; m++) { lab[members[m]] = keep ? site : 0; }
+    }
+    return site;
+  }
+
+  /* geo/sites.py _wide_enough(): at least 90 % of the cells being grown (-1) lie in width × width squares of them. */
+  function wideEnough(members, n, lab, nrows, ncols, width) {
+    if (width <= 1) { return true; }
+    var covered = {}, count = 0;
+    for (var j = 0; j < n; j++) {
+      var i = members[j], r0 = (i / ncols) | 0, c0 = i - r0 * ncols, full = true;
+      if (r0 + width > nrows || c0 + width > ncols) { continue; }
+      for (var a = 0; a < width && full; a++) {
+        for (var b = 0; b < width; b++) { if (lab[(r0 + a) * ncols + c0 + b] !== -1) { full = false; break; } }
+      }
+      if (full) { for (a = 0; a < width; a++) { for (b = 0; b < width; b++) { covered[(r0 + a) * ncols + c0 + b] = 1; } } }
+    }
+    for (j = 0; j < n; j++) { if (covered[members[j]]) { count++; } }
+    return 10 * count >= 9 * n;
+  }
+
+  /* geo/sites.py shortlist(): down the ranking, skip a site closer than the spacing (edge to edge) to one taken or
+     whose district is full; `sites` ranked, each with label, district. Returns the chosen, in order. */
+  function shortlist(sites, lab, nrows, ncols, R) {
+    var cellM = R.cell_m, spacing = (R.min_spacing_km || 0) * 1000, reach = spacing / cellM + 1, byLabel = {};
+    sites.forEach(function (s) { s.edge = []; byLabel[s.label] = s; });
+    for (var r = 0; r < nrows; r++) {
+      for (var c = 0; c < ncols; c++) {
+        var q = r * ncols + c, l = lab[q];
+        if (l <= 0 || !byLabel[l]) { continue; }
+        if (r === 0 || c === 0 || r === nrows - 1 || c === ncols - 1 || lab[q - 1] !== l || lab[q + 1] !== l ||
+            lab[q - ncols] !== l || lab[q + ncols] !== l) { byLabel[l].edge.push(r, c); }
+      }
+    }
+    var chosen = [], perDistrict = {}, wanted = R.district_filter || [];
+    for (var j = 0; j < sites.length && chosen.length < R.top_n; j++) {
+      var s = sites[j];
+      if (wanted.length && wanted.indexOf(s.district) < 0) { continue; }
+      if (R.max_per_district && s.district !== null && (perDistrict[s.district] || 0) >= R.max_per_district) { continue; }
+      var e = s.edge, box = boxOf(e), near = false;
+      if (spacing > 0) {
+        for (var k = 0; k < chosen.length && !near; k++) {
+          var o = chosen[k], b = o.box;
+          if (b[0] - box[1] > reach || box[0] - b[1] > reach || b[2] - box[3] > reach || box[2] - b[3] > reach) { continue; }
+          var best = Infinity;
+          for (var a = 0; a < e.length; a += 2) {
+            for (var z = 0; z < o.edge.length; z += 2) {
+              var dr = Math.max(Math.abs(e[a] - o.edge[z]) - 1, 0), dc = Math.max(Math.abs(e[a + 1] - o.edge[z + 1]) - 1, 0);
+              var v = dr * dr + dc * dc;
+              if (v < best) { best = v; }
+            }
+          }
+          if (Math.sqrt(best) * cellM < spacing) { near = true; }
+        }
+      }
+      if (near) { continue; }
+      s.box = box;
+      chosen.push(s);
+      if (s.district !== null) { perDistrict[s.district] = (perDistrict[s.district] || 0) + 1; }
+    }
+    return chosen;
+  }
+
+  /* The run's own explanation of a site (sites_summary.json "shortlist": verdict, parcel, distances, criteria) when the
+     browser grew the same site (same best cell and area): weights moved away from the profile's show none. */
+  function detailsOf(R, s, ncols) {
+    var list = R.sites || [];
+    for (var j = 0; j < list.length; j++) {
+      var x = list[j];
+      if (x.cell_row * ncols + x.cell_col === s.best && Math.abs(x.area_ha - s.area_ha) < 1e-6) { return x; }
+    }
+    return null;
+  }
+
+  function boxOf(e) {
+    var b = [Infinity, -Infinity, Infinity, -Infinity];
+    for (var a = 0; a < e.length; a += 2) {
+      b[0] = Math.min(b[0], e[a]); b[1] = Math.max(b[1], e[a]); b[2] = Math.min(b[2], e[a + 1]); b[3] = Math.max(b[3], e[a + 1]);
+    }
+    return b;
+  }
+
   function compute(d, weights) {
     var t0 = performance.now(), R = d.rules, n = d.n, names = d.criteria;
     var used = [], dropped = {};
@@ -152,10 +305,11 @@
       var c = d.components[name], w = res.weightsUsed[name];
       for (var i = 0; i < n; i++) { var v = c[i]; if (v === v) { num[i] += v * w; den[i] += w; } }
     });
-    var minKnown = R.min_known_weight - 1e-12, elig = [];
-    for (var i = 0; i < n; i++) {
+    var minKnown = R.min_known_weight - 1e-12, elig = [], wanted = R.district_filter || [], inDistrict = new Uint8Array(n);
+    for (var i = 0; i < n; i++) {           // with a district filter, only that district's cells are eligible
+      inDistrict[i] = !wanted.length || (d.district[i] !== d.noDistrict && wanted.indexOf(d.districts[d.district[i]]) >= 0) ? 1 : 0;
       score[i] = (den[i] >= minKnown && den[i] > 0) ? num[i] / den[i] : NaN;
-      if (!(d.flags[i] & 1) && score[i] === score[i]) { elig.push(score[i]); }
+      if (!(d.flags[i] & 1) && inDistrict[i] && score[i] === score[i]) { elig.push(score[i]); }
     }
     res.score = score;
     res.eligible = elig.length;
@@ -169,12 +323,15 @@
     for (i = 0; i < n; i++) {
       var k = d.dense[i];
       dense[k] = score[i];
-      if (!(d.flags[i] & 1) && score[i] === score[i] && score[i] >= threshold) { on[k] = 1; res.suitable++; }
+      if (!(d.flags[i] & 1) && inDistrict[i] && score[i] === score[i] && score[i] >= threshold) { on[k] = 1; res.suitable++; }
     }
     var lab = d._lab || (d._lab = new Int32Array(size)), stack = d._stack || (d._stack = new Int32Array(size));
 
     var hasMax = R.max_area_ha !== null && R.max_area_ha !== undefined, nl;
-    if (hasMax && R.split === 'parts') {
+    if (R.split === 'grow') {
+      nl = growSites(dense, on, d.parcel, d.nrows, d.ncols, R, lab);
+    }
+    else if (hasMax && R.split === 'parts') {
       // split_zones(): every zone above max_area_ha split into legal-size sites
       nl = splitZones(on, d.nrows, d.ncols, Math.max(1, Math.floor(R.max_area_ha / R.cell_ha + 1e-9)), lab, stack);
     }
@@ -217,22 +374,34 @@
     }
     sites.sort(function (a, b) { return (b.score_mean - a.score_mean) || (b.area_ha - a.area_ha) || (a.label - b.label); });
     res.found = sites.length;
-    sites = sites.slice(0, R.top_n);
+    // site_mode(): district holding most of each site's cells (lowest code on ties)
+    var nd = d.districts.length, votes = new Int32Array((nl + 1) * (nd || 1));
+    for (i = 0; i < n; i++) {
+      var lb = lab[d.dense[i]];
+      if (lb > 0 && d.district[i] !== d.noDistrict) { votes[lb * nd + d.district[i]]++; }
+    }
+    sites.forEach(function (s) {
+      var bestCode = -1, bestVotes = 0;
+      for (var c = 0; c < nd; c++) { if (votes[s.label * nd + c] > bestVotes) { bestVotes = votes[s.label * nd + c]; bestCode = c; } }
+      s.district = bestCode >= 0 ? d.districts[bestCode] : null;
+    });
+    sites = R.split === 'grow' ? shortlist(sites, lab, d.nrows, d.ncols, R) : sites.slice(0, R.top_n);
     var rankOf = new Int32Array(nl + 1);
     sites.forEach(function (s, j) { s.rank = j + 1; rankOf[s.label] = j + 1; });
-    // site_mode(): district holding most of each site's cells (lowest code on ties)
-    var nd = d.districts.length, votes = new Int32Array((sites.length || 1) * (nd || 1));
-    var site = new Int32Array(n);
+    var site = new Int32Array(n), sums = {}, counts = {};
+    used.forEach(function (name) { sums[name] = new Float64Array(sites.length + 1); counts[name] = new Int32Array(sites.length + 1); });
     for (i = 0; i < n; i++) {
-      var r = rankOf[lab[d.dense[i]]];
-      site[i] = r;
-      if (r && d.district[i] !== d.noDistrict) { votes[(r - 1) * nd + d.district[i]]++; }
+      var rk = rankOf[lab[d.dense[i]]];
+      site[i] = rk;
+      if (!rk) { continue; }
+      used.forEach(function (name) { var v = d.components[name][i]; if (v === v) { sums[name][rk] += v; counts[name][rk]++; } });
     }
-    sites.forEach(function (s, j) {
-      var bestCode = -1, bestVotes = 0;
-      for (var c = 0; c < nd; c++) { if (votes[j * nd + c] > bestVotes) { bestVotes = votes[j * nd + c]; bestCode = c; } }
-      s.district = bestCode >= 0 ? d.districts[bestCode] : null;
-      delete s.label;
+    sites.forEach(function (s) {
+      s.scores = {};                       // mean component score of each weighted criterion over the site's cells
+      used.forEach(function (name) { s.scores[name] = counts[name][s.rank] ? sums[name][s.rank] / counts[name][s.rank] : NaN; });
+      s.parcel = d.parcel[s.best];
+      s.details = detailsOf(R, s, d.ncols);
+      delete s.label; delete s.edge; delete s.box;
     });
     res.site = site;                  // rank of the site each cell belongs to (0 = none)
     res.sites = sites;
@@ -306,7 +475,10 @@
     return e;
   }
 
-  function fmt(v, digits) { return Number(v).toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}); }
+  function fmt(v, digits) {
+    if (v === null || v === undefined || v !== v) { return '—'; }
+    return Number(v).toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits});
+  }
 
   /* The explorer on `map`: returns the grid layer (for the layer control); `.sites` is the site marker layer. */
   bg.explorer = function (map, payload, options) {
@@ -426,6 +598,7 @@
         res.sites.forEach(function (s) {
           var li = el('li', null, '#' + s.rank + ' · ' + fmt(s.area_ha, 0) + ' ha · ' + (s.district || 'không rõ / unknown') +
                       ' · ' + fmt(s.score_mean, 3));
+          li.appendChild(explain(s, 'bg-ex-why'));
           li.dataset.rank = s.rank;
           li.dataset.area = s.area_ha;
           li.dataset.district = s.district || '';
@@ -438,6 +611,7 @@
             pop.appendChild(el('h4', null, 'Địa điểm / site #' + s.rank));
             pop.appendChild(el('div', null, fmt(s.area_ha, 1) + ' ha · ' + (s.district || 'không rõ / unknown') +
                                             ' · điểm / score ' + fmt(s.score_mean, 3)));
+            pop.appendChild(explain(s, null));
             mk.bindPopup(pop, {className: 'bg-popup'});
             sites.addLayer(mk);
             li.addEventListener('click', function () { map.setView(at, Math.max(map.getZoom(), 12)); mk.openPopup(); });
@@ -451,6 +625,29 @@
       api.drawMs = performance.now() - t0;
       api.updates = (api.updates || 0) + 1;
       map.fire('bgplan:explorer', {result: res});
+    }
+
+    // a site's explanation: each criterion's score (and value, from the run), parcel, distances, verdict with reasons
+    var VERDICT = {eligible: 'đủ điều kiện / eligible', ineligible: 'không đạt / ineligible', unknown: 'chưa xác định / unknown'};
+    function explain(s, cls) {
+      var box = el('div', cls), x = s.details;
+      var parts = Object.keys(s.scores).map(function (n) {
+        var v = x && x.criteria && x.criteria[n] ? x.criteria[n].value : null;
+        return (R.labels[n] || n) + ': ' + (v !== null && v !== undefined ? fmt(v, 1) + ' → ' : '') + fmt(s.scores[n], 2);
+      });
+      box.appendChild(el('div', null, parts.join(' · ')));
+      box.appendChild(el('div', null, 'thửa / parcel ' + s.parcel + (x && x.parcel_area_ha ? ' (' + fmt(x.parcel_area_ha, 0) + ' ha)' : '')));
+      if (x) {
+        box.appendChild(el('div', null, 'đường QL/ĐT/cao tốc / corridor road ' + fmt(x.m_to_corridor_road, 0) + ' m · đường sắt / railway ' +
+                                        fmt(x.m_to_railway, 0) + ' m · khu dân cư / settlement ' + fmt(x.m_to_settlement, 0) + ' m (' +
+                                        (x.nearest_settlement || '—') + (x.settlement_source ? ', ' + x.settlement_source : '') + ')'));
+        var v = el('div', 'bg-ex-verdict', (VERDICT[x.verdict] || x.verdict) + ': ' + (x.verdict_reasons || ''));
+        v.dataset.verdict = x.verdict;
+        box.appendChild(v);
+      } else {
+        box.appendChild(el('div', null, 'trọng số khác hồ sơ: chưa xét pháp lý / weights differ from the profile: no legal verdict'));
+      }
+      return box;
     }
 
     // best cell (grid row of the frame) of a site, from its dense index

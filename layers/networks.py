@@ -513,8 +513,8 @@ def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
             entries = 0
             for part in getattr(line, "geoms", [line]):
                 near = m_points[m_points.distance(part) <= on_line_m] if len(m_points) else m_points
-                at = np.unique(np.r_[[part.project(shapely.Point(c)) for c in part.coords], [part.project(p) for p in near]])
-                is_exit = np.isin(at, [part.project(p) for p in near])
+                exits_at = [part.project(p) for p in near]
+                at, is_exit = _stations_along(np.r_[[part.project(shapely.Point(c)) for c in part.coords], exits_at], exits_at)
                 pts = [part.interpolate(d) for d in at]
                 ids = list(range(next_node, next_node + len(pts)))
                 next_node += len(pts)
@@ -567,6 +567,26 @@ def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
         edges = gpd.GeoDataFrame(pd.concat([edges, add_edges[edges.columns]], ignore_index=True), geometry=edges.geometry.name,
                                  crs="EPSG:4326")
     return nodes, edges, added
+
+
+def _stations_along(at, exits_at, min_gap_m: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted positions along a line (metres) with those closer than ``min_gap_m`` to the previous one merged (no
+    zero-length edges where an interchange projects onto a vertex), and which of them are exits.
+
+    >>> at, exit_ = _stations_along(np.array([0.0, 100.0, 100.0000001, 250.0]), [100.0000001])
+    >>> at.tolist(), exit_.tolist()
+    ([0.0, 100.0, 250.0], [False, True, False])
+    """
+    at = np.unique(np.asarray(at, dtype=float))
+    keep = [0]
+    for k in range(1, len(at)):
+        if at[k] - at[keep[-1]] >= min_gap_m:
+            keep.append(k)
+    kept = at[keep]
+    is_exit = np.zeros(len(kept), bool)
+    for e in exits_at:
+        is_exit[int(np.argmin(np.abs(kept - e)))] = True
+    return kept, is_exit
 
 
 def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> str:

@@ -364,7 +364,10 @@ def ccn_fine(region, inputs):
 
 
 def _metric_lines(frame, crs):
-    return list(frame.to_crs(crs).geometry.values)
+    """Metric lines of ``frame``, without zero-length ones (a ramp joined where two roads cross has both ends at the
+    crossing: geo.network.link_crossings)."""
+    lines = frame.to_crs(crs).geometry.values
+    return list(lines[shapely.length(lines) > 0])
 
 
 def test_barriers_cut_the_land_into_parcels_on_real_data(region, inputs, ccn_fine):
@@ -394,7 +397,10 @@ def test_barriers_cut_the_land_into_parcels_on_real_data(region, inputs, ccn_fin
     assert (parcels[on_roads] == 0).all() and (parcels[on_rail] == 0).all()
     assert s["parcels"]["count"] > 50
     roads = s["barriers"]["roads"]
-    assert roads["km_unclassified"] > 10_000 and {"ql31", "ql17", "ql279"} <= set(roads["corridors_not_in_network"])
+    # QL31, QL17, QL279 are labelled from sourced waypoints (layers/road_waypoints.py) and so are barriers; the ring
+    # roads are not built: the summary names them
+    assert roads["km_unclassified"] > 10_000 and {"ql31", "ql17", "ql279"}.isdisjoint(roads["corridors_not_in_network"])
+    assert "ring5" in roads["corridors_not_in_network"]
     assert {"settlements_osm", "cemeteries_osm", "military_osm"} <= set(s["barriers"]["proxies"])
     ex = s["exclusions"]
     assert ex["corridor_roads"]["barrier"] and ex["railways"]["cells"] > 0 and ex["stations"]["cells"] > 0

@@ -263,8 +263,12 @@ class SitingContext:
         routed = self._targets[0]
         cfg = access.settings_of(self.region)
         e = self.net.road_edges
-        return link_cells(routed, self.net.road_lines, e["u"].to_numpy(), e["v"].to_numpy(), e["travel_time_s"].to_numpy(),
-                          x, y, max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"])
+        # the edges a point may join, as for parks (layers.access.Networks.entry_edges): never an expressway or its
+        # ramps mid-way, only the network's largest component
+        ok = self.net.entry_edges.joinable
+        return link_cells(routed, self.net.road_lines[ok], e["u"].to_numpy()[ok], e["v"].to_numpy()[ok],
+                          e["travel_time_s"].to_numpy()[ok], x, y, max_snap_m=cfg["max_snap_m"],
+                          access_speed_kmh=cfg["access_speed_kmh"])
 
     @cached_property
     def _minutes(self) -> tuple[dict, dict]:

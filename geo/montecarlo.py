@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.sites import follow_sites, locate, suitable_cells
+from geo.sites import ShortlistRule, follow_sites, locate, suitable_cells
 from geo.suitability import combine
 
 
@@ -112,6 +112,7 @@ class GridProblem:
     parcels: np.ndarray | None = None       # parcel of every cell (geo.sites.parcels), shaped like the grid
     radius_factor: float = 1.5
     min_width_cells: int = 1
+    shortlist_rule: ShortlistRule | None = None   # a run's sites shortlisted as the base run's (ranks = places on the list)
 
     def __post_init__(self):
         if set(self.components) < set(self.weights) or not self.weights:
@@ -198,6 +199,8 @@ def run_chunk(problem: GridProblem, runs: range, options: MonteCarloOptions) -> 
                                radius_factor=problem.radius_factor, min_width_cells=problem.min_width_cells)
         suitable_count += suitable.ravel()[cells]
         site_count += labels.ravel()[cells] > 0
+        if problem.shortlist_rule is not None:
+            labels = problem.shortlist_rule.apply(labels, len(sites))
         matched = follow_sites(problem.base_labels, labels, problem.n_base)
         ranks[row] = np.where(matched > 0, matched, np.nan)
         table.append({"run": int(i), **{f"w_{k}": float(v) for k, v in weights.items()},

@@ -34,6 +34,7 @@ numpy and ``scipy.ndimage``:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -481,8 +482,14 @@ def weight_sensitivity(components: dict, weights: dict, eligible: np.ndarray, ba
                        max_area_ha: float | None = None, split: str = "parts",
                        min_score: float | None = None, top_share: float | None = None,
                        change: float = 0.2, parcel_labels: np.ndarray | None = None,
-                       radius_factor: float = 1.5, min_width_cells: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       radius_factor: float = 1.5, min_width_cells: int = 1,
+                       shortlist_rule: "ShortlistRule | None" = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank stability of the base sites when each weight changes by ±``change``.
+
+    With ``shortlist_rule`` a run's sites are shortlisted as the base run's
+    were (spacing, district cap) and a rank is a place on that shortlist; a
+    site passed over counts as lost from the list. Without it, ranks are
+    among all sites found.
 
     Returns ``(per_site, runs)``: ``per_site`` (index = base site 1…n_base)
     with ``rank_min``, ``rank_max`` (NaN when the site disappears in some
@@ -504,6 +511,8 @@ def weight_sensitivity(components: dict, weights: dict, eligible: np.ndarray, ba
             labels, table = locate(score, suitable, cell_ha=cell_ha, min_area_ha=min_area_ha, max_area_ha=max_area_ha,
                                    split=split, parcel_labels=parcel_labels, radius_factor=radius_factor,
                                    min_width_cells=min_width_cells)
+            if shortlist_rule is not None:
+                labels = shortlist_rule.apply(labels, len(table))
             matched = follow_sites(base_labels, labels, n_base)
             ranks.append(np.where(matched > 0, matched, np.nan))
             rows.append({"criterion": name, "factor": factor, "weights": {k: round(v, 4) for k, v in w.items()},
@@ -649,3 +658,30 @@ def shortlist(labels: np.ndarray, n_sites: int, *, cell_m: float, min_spacing_m:
             if g is not None:
                 counts[name][g] = counts[name].get(g, 0) + 1
     return chosen, why
+
+
+@dataclass(frozen=True, eq=False)
+class ShortlistRule:
+    """How the sites of a re-scored run are shortlisted, as in the base run: ``min_spacing_m`` edge to edge and at
+    most ``max_per_district`` sites per district (``district_codes``: the district of every cell, −1 = none).
+
+    >>> lab = np.array([[1, 1, 0, 2, 0, 0, 0, 3]])
+    >>> ShortlistRule(cell_m=100, min_spacing_m=150).apply(lab, 3).tolist()    # site 2 is too close to site 1
+    [[1, 1, 0, 0, 0, 0, 0, 2]]
+    """
+
+    cell_m: float
+    min_spacing_m: float = 0.0
+    district_codes: np.ndarray | None = None
+    max_per_district: int | None = None
+
+    def apply(self, labels: np.ndarray, n_sites: int) -> np.ndarray:
+        """``labels`` renumbered in shortlist order (1 = first on the list); sites passed over become 0."""
+        caps = {}
+        if self.district_codes is not None and self.max_per_district:
+            mode = site_mode(labels, n_sites, self.district_codes)
+            caps["district"] = ([int(m) if m >= 0 else None for m in mode], int(self.max_per_district))
+        chosen, _ = shortlist(labels, n_sites, cell_m=self.cell_m, min_spacing_m=self.min_spacing_m, caps=caps)
+        relabel = np.zeros(n_sites + 1, dtype=np.int32)
+        relabel[np.asarray(chosen, dtype=np.int64)] = np.arange(1, len(chosen) + 1, dtype=np.int32)
+        return relabel[np.asarray(labels)]

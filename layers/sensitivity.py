@@ -68,6 +68,7 @@ def problem_from_siting(siting, profile, locate_overrides: dict | None = None) -
     run merges them; ``min_known_weight`` is the profile's.
     """
     from layers.siting import LOCATE_DEFAULTS
+    from layers.siting.steps import shortlist_rule
 
     loc = {**LOCATE_DEFAULTS, **profile.locate}
     overrides = {k: v for k, v in (locate_overrides or {}).items() if v is not None}
@@ -87,7 +88,8 @@ def problem_from_siting(siting, profile, locate_overrides: dict | None = None) -
         min_score=None if loc["min_score"] is None else float(loc["min_score"]),
         split=str(loc["split"]), parcels=np.asarray(a["parcels"]) if "parcels" in a else None,
         radius_factor=float(loc.get("radius_factor", 1.5)),
-        min_width_cells=width_cells(float(loc.get("min_width_m") or 0), float(grid.cell_m)))
+        min_width_cells=width_cells(float(loc.get("min_width_m") or 0), float(grid.cell_m)),
+        shortlist_rule=shortlist_rule(loc, grid, a["district_codes"]) if "district_codes" in a else None)
 
 
 def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Session | None = None, *,

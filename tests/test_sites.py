@@ -249,3 +249,20 @@ def test_shortlist_keeps_spacing_and_district_caps():
     assert only_b == [4, 6]
     top2, _ = shortlist(labels, 7, cell_m=100, top_n=2)
     assert top2 == [1, 2]
+
+
+def test_rerun_ranks_are_places_on_the_shortlist():
+    """A re-scored run is shortlisted like the base run: a site that only ranks behind a too-close neighbour among
+    all sites is still 2nd on the list (without the rule it would be 3rd)."""
+    from geo.sites import ShortlistRule
+
+    score = np.array([[0.9, 0.9, 0.0, 0.85, 0.0, 0.0, 0.0, 0.8]])
+    comp = {"a": score}
+    eligible = score > 0
+    labels = np.array([[1, 1, 0, 0, 0, 0, 0, 2]])            # the base shortlist: sites at columns 0–1 and 7
+    args = dict(cell_ha=1, min_area_ha=0.5, top_n=2, min_known_weight=0.0, top_share=1.0, split="parts")
+    plain, _ = weight_sensitivity(comp, {"a": 1.0}, eligible, labels, 2, **args)
+    rule = ShortlistRule(cell_m=100, min_spacing_m=150)
+    listed, _ = weight_sensitivity(comp, {"a": 1.0}, eligible, labels, 2, shortlist_rule=rule, **args)
+    assert plain.loc[2, "rank_max"] == 3 and listed.loc[2, "rank_max"] == 2
+    assert listed.loc[2, "top_n_share"] == 1.0 and plain.loc[2, "top_n_share"] == 0.0

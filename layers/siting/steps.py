@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.crs import to_metric
 from geo.grid import Grid, make_grid
-from geo.sites import locate, parcels, shortlist, site_mode, suitable_cells, weight_sensitivity, width_cells
+from geo.sites import ShortlistRule, locate, parcels, shortlist, site_mode, suitable_cells, weight_sensitivity, width_cells
 from geo.suitability import correlated_pairs, correlation_matrix, saturation, weighted_score
 from layers import access
 from layers.region import Region
@@ -191,11 +191,20 @@ def score_and_locate(plan: SitingPlan, grid: Grid, values: dict, reasons: dict, 
                    site_district, labels, table.reset_index(drop=True), passed, pd.DataFrame(rows), len(chosen))
 
 
-def sensitivity(plan: SitingPlan, grid: Grid, found: Located):
+def shortlist_rule(loc: dict, grid: Grid, district_codes: np.ndarray) -> ShortlistRule:
+    """The base run's shortlist rules (spacing, district cap) for re-scored runs (±20 % and Monte Carlo)."""
+    cap = loc.get("max_per_district")
+    return ShortlistRule(cell_m=float(grid.cell_m), min_spacing_m=float(loc["min_spacing_km"]) * 1000,
+                         district_codes=np.asarray(district_codes), max_per_district=int(cap) if cap else None)
+
+
+def sensitivity(plan: SitingPlan, grid: Grid, found: Located, district_codes: np.ndarray):
     """Ranks of the reported sites under ±``sensitivity_change`` on each weight: ``(per_site, runs)``.
 
-    A run re-scores, re-grows and re-ranks every site (no shortlist); a
-    shortlisted site is followed to the run's site holding most of its cells.
+    A run re-scores, re-grows and re-ranks every site and shortlists them as
+    the base run does (spacing, district cap); a shortlisted site is followed
+    to the run's site holding most of its cells, and its rank is that site's
+    place on the run's shortlist.
     """
     loc = plan.locate
     if not (plan.options.sensitivity and found.n_top):
@@ -206,7 +215,8 @@ def sensitivity(plan: SitingPlan, grid: Grid, found: Located):
         max_area_ha=plan.max_area_ha, top_n=int(loc["top_n"]), split=loc["split"],
         min_known_weight=plan.profile.scoring["min_known_weight"], min_score=loc["min_score"], top_share=loc["top_share"],
         change=float(loc["sensitivity_change"]), parcel_labels=found.parcels, radius_factor=float(loc["radius_factor"]),
-        min_width_cells=width_cells(float(loc["min_width_m"] or 0), grid.cell_m))
+        min_width_cells=width_cells(float(loc["min_width_m"] or 0), grid.cell_m),
+        shortlist_rule=shortlist_rule(loc, grid, district_codes))
 
 
 def run_siting(region: Region, profile="logistics-heavy", *, net: access.Networks | None = None, population=None,
@@ -245,7 +255,7 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: access.Network
     districts = _district_codes(region, grid)
     found = score_and_locate(plan, grid, values, reasons, excluded, districts, commune_codes(plan, grid))
     clock.lap("score and locate")
-    per_site, runs = sensitivity(plan, grid, found)
+    per_site, runs = sensitivity(plan, grid, found, districts[1])
     clock.lap("sensitivity")
     sites, cells, rules_summary = tables(context, values, masks, excluded, found, per_site, districts)
     clock.lap("tables")
@@ -256,6 +266,7 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: access.Network
     arrays = {"masks": masks, "exclusion_geoms": {k: v["_geoms"] for k, v in ex_report.items()}, "grid": grid,
               "values": values, "scores": found.scores, "labels": found.labels, "labels_all": found.labels_all,
               "threshold": found.threshold, "eligible": found.eligible, "parcels": found.parcels,
+              "district_codes": districts[1],
               "barrier_lines": context.barriers.lines}
     return SitingResult(grid=cells, sites=sites, score=found.score, arrays=arrays, summary=summary, runs=runs,
                         by_district=district_table(grid, found, grid.crs))

@@ -62,6 +62,14 @@ SWEEP_BLOCK = 8
 #: above this they are looked up again at each customisation (slower, no memory).
 TRIANGLE_CACHE_MAX = 60_000_000
 
+#: Threads of a customisation (disjoint elimination subtrees at the same time; ``BGPLAN_THREADS``,
+#: default 2 — the project's machines have 2 cores; capped by the CPUs present).
+CUSTOMISE_THREADS = int(os.environ.get("BGPLAN_THREADS", "2"))
+
+#: Fewest lower triangles for which a customisation is split over threads (starting a thread costs
+#: ~0.1 ms; a triangle ~3 ns).
+PARALLEL_MIN_TRIANGLES = 200_000
+
 _INF = np.inf
 
 
@@ -258,6 +266,142 @@ def _customise_lookup(n, up_ptr, up_head, w2):
                     w2[p, 1] = v
 
 
+@njit(cache=True, nogil=True)
+def _pull_cached(nodes, up_ptr, down_ptr, down_tail, down_arc, tri, tri_base, w2):
+    """Customisation "pulled" by the middle node: each node y of ``nodes`` (in rank order) improves its own
+    upward arcs y–z through every lower neighbour x (triangle x–y–z), reading only arcs of x (final once x
+    is done). Writes touch arcs of ``nodes`` only, so disjoint subtrees run at the same time. ``tri`` and
+    ``tri_base`` are the pushed enumeration (:func:`_triangle_arcs`) and where each x's pairs start."""
+    for q in range(len(nodes)):
+        y = nodes[q]
+        for d in range(down_ptr[y], down_ptr[y + 1]):
+            x = down_tail[d]
+            a = down_arc[d]                              # arc x → y
+            up_xy = w2[a, 0]
+            down_yx = w2[a, 1]
+            li = a - up_ptr[x]
+            m = up_ptr[x + 1] - up_ptr[x]
+            t = tri_base[x] + li * (m - 1) - li * (li - 1) // 2
+            for j in range(a + 1, up_ptr[x + 1]):        # arcs x → z above y
+                p = tri[t]
+                t += 1
+                v = down_yx + w2[j, 0]                   # y → x → z
+                if v < w2[p, 0]:
+                    w2[p, 0] = v
+                v = w2[j, 1] + up_xy                     # z → x → y
+                if v < w2[p, 1]:
+                    w2[p, 1] = v
+
+
+@njit(cache=True, nogil=True)
+def _pull_lookup(nodes, up_ptr, up_head, down_ptr, down_tail, down_arc, w2):
+    """:func:`_pull_cached` finding each arc y → z by a merge of the sorted upward lists instead."""
+    for q in range(len(nodes)):
+        y = nodes[q]
+        for d in range(down_ptr[y], down_ptr[y + 1]):
+            x = down_tail[d]
+            a = down_arc[d]
+            up_xy = w2[a, 0]
+            down_yx = w2[a, 1]
+            p = up_ptr[y]
+            for j in range(a + 1, up_ptr[x + 1]):
+                z = up_head[j]
+                while up_head[p] != z:                   # U(x) above y is a subset of U(y), both sorted
+                    p += 1
+                v = down_yx + w2[j, 0]
+                if v < w2[p, 0]:
+                    w2[p, 0] = v
+                v = w2[j, 1] + up_xy
+                if v < w2[p, 1]:
+                    w2[p, 1] = v
+
+
+@njit(cache=True)
+def _downward(n, up_ptr, up_head):
+    """Lower neighbours of every rank (CSR): tails x and arc ids x → y, by a counting sort of the arcs."""
+    count = np.zeros(n + 1, np.int64)
+    for a in range(len(up_head)):
+        count[up_head[a] + 1] += 1
+    for y in range(n):
+        count[y + 1] += count[y]
+    fill = count[:-1].copy()
+    tail = np.empty(len(up_head), np.int64)
+    arc = np.empty(len(up_head), np.int64)
+    for x in range(n):
+        for a in range(up_ptr[x], up_ptr[x + 1]):
+            y = up_head[a]
+            tail[fill[y]] = x
+            arc[fill[y]] = a
+            fill[y] += 1
+    return count, tail, arc
+
+
+@njit(cache=True)
+def _pull_work(n, up_ptr, up_head, parent):
+    """Triangles pulled by each rank (as the middle node) and by each elimination subtree."""
+    own = np.zeros(n, np.int64)
+    for x in range(n):
+        m = up_ptr[x + 1] - up_ptr[x]
+        for a in range(up_ptr[x], up_ptr[x + 1]):
+            own[up_head[a]] += m - 1 - (a - up_ptr[x])
+    subtree = own.copy()
+    for x in range(n):
+        if parent[x] >= 0:
+            subtree[parent[x]] += subtree[x]
+    return own, subtree
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """How one customisation is split over threads: ``bins`` (disjoint elimination subtrees, each a rank
+    array in rank order, one per thread) run at the same time, then ``top`` (their ancestors, in rank
+    order); with the lower neighbours of every rank (``down_ptr``/``down_tail``/``down_arc``) and where
+    each rank's triangles start in the enumeration (``tri_base``)."""
+
+    bins: list
+    top: np.ndarray
+    down_ptr: np.ndarray
+    down_tail: np.ndarray
+    down_arc: np.ndarray
+    tri_base: np.ndarray
+
+    @classmethod
+    def of(cls, topology: Topology, threads: int) -> _Schedule:
+        import heapq
+
+        n, up_ptr, parent = topology.n, topology.up_ptr, topology.parent
+        down_ptr, down_tail, down_arc = _downward(n, up_ptr, topology.up_head)
+        m = np.diff(up_ptr)
+        tri_base = np.r_[0, np.cumsum(m * (m - 1) // 2)].astype(np.int64)
+        own, subtree = _pull_work(n, up_ptr, topology.up_head, parent)
+        children = [[] for _ in range(n)]
+        for x in np.flatnonzero(parent >= 0):
+            children[parent[x]].append(int(x))
+        # Split the biggest subtree (its root joins the top) until it fits in one thread's share.
+        heap = [(-int(subtree[r]), int(r)) for r in np.flatnonzero(parent < 0)]
+        heapq.heapify(heap)
+        remaining = int(sum(-w for w, _ in heap))
+        is_top = np.zeros(n, dtype=bool)
+        while heap and -heap[0][0] * threads > remaining:
+            work, root = heapq.heappop(heap)
+            is_top[root] = True
+            remaining -= int(own[root])
+            for c in children[root]:
+                heapq.heappush(heap, (-int(subtree[c]), c))
+        # Longest processing time first: each subtree to the least loaded bin.
+        label = np.full(n, -1, np.int64)
+        load = [0] * threads
+        for work, root in sorted(heap):
+            b = load.index(min(load))
+            label[root] = b
+            load[b] -= work
+        for x in range(n - 1, -1, -1):              # parents before children
+            if label[x] < 0 and not is_top[x] and parent[x] >= 0:
+                label[x] = label[parent[x]]
+        bins = [np.flatnonzero(label == b) for b in range(threads)]
+        return cls(bins, np.flatnonzero(is_top), down_ptr, down_tail, down_arc, tri_base)
+
+
 # ====================================================================== queries (numba)
 @njit(cache=True, inline="always")
 def _relax_up(up_ptr, up_head, w, x, dist):
@@ -272,15 +416,16 @@ def _relax_up(up_ptr, up_head, w, x, dist):
 
 
 @njit(cache=True)
-def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, group_nodes, out, dist, mark, head):
+def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, group_nodes, out, dist, mark, head,
+                  collected):
     """out[i, j] = time from rank ``sources[i]`` to the nearest rank of group j.
 
-    ``dist`` (inf), ``mark`` (−1) and ``head`` (−1) are work arrays of n items, left as they came.
+    ``dist`` (inf), ``mark`` (−1), ``head`` (−1) and ``collected`` (any) are work arrays of n items, left
+    as they came (allocated once per hierarchy: a fresh n-item array costs page faults at every query).
     """
     k = len(group_ptr) - 1
     # 1. Backward walks: every group's nodes at 0, the union of their tree paths in rank order; every
     #    node reached leaves a bucket entry (group, time), linked from ``head[node]``.
-    collected = np.empty(n, np.int64)
     cap = 1024
     b_group = np.empty(cap, np.int64)
     b_time = np.empty(cap, np.float64)
@@ -296,7 +441,8 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
                 collected[cnt] = x
                 cnt += 1
                 x = parent[x]
-        nodes = np.sort(collected[:cnt])
+        # One node: its tree path is already in rank order; several: the union of their paths, sorted.
+        nodes = collected[:cnt] if group_ptr[j + 1] - group_ptr[j] == 1 else np.sort(collected[:cnt])
         for q in range(group_ptr[j], group_ptr[j + 1]):
             dist[group_nodes[q]] = 0.0
         for q in range(cnt):
@@ -313,25 +459,31 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
                 head[x] = used
                 used += 1
             dist[x] = _INF
-    # 3. Forward walks from each source, scanning the buckets met.
+    # 3. Forward walks from each source, scanning the buckets met. A node no nearer than the worst answer
+    #    found so far is pruned (Buchhold, Sanders & Wagner 2019): every path through it is longer.
     for i in range(len(sources)):
         s = sources[i]
         dist[s] = 0.0
+        worst = _INF
         x = s
         while x != -1:
             dx = dist[x]
-            if dx < _INF:       # _relax_up written out: the hottest loop, measured 0.27 vs 0.41 ms per 53 × 9
+            if dx < worst:      # _relax_up written out: the hottest loop, measured 0.27 vs 0.41 ms per 53 × 9
                 for a in range(up_ptr[x], up_ptr[x + 1]):
                     y = up_head[a]
                     v = dx + fwd[a]
                     if v < dist[y]:
                         dist[y] = v
                 b = head[x]
-                while b != -1:
-                    v = dx + b_time[b]
-                    if v < out[i, b_group[b]]:
-                        out[i, b_group[b]] = v
-                    b = b_next[b]
+                if b != -1:
+                    while b != -1:
+                        v = dx + b_time[b]
+                        if v < out[i, b_group[b]]:
+                            out[i, b_group[b]] = v
+                        b = b_next[b]
+                    worst = 0.0
+                    for j in range(k):
+                        worst = max(worst, out[i, j])
             x = parent[x]
         x = s
         while x != -1:
@@ -464,13 +616,42 @@ class Topology:
             np.array_equal(graph.indices, self.indices)
 
     def customised(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Upward and downward weights of every arc for ``weights`` (aligned with the input CSR's data)."""
+        """Upward and downward weights of every arc for ``weights`` (aligned with the input CSR's data).
+
+        With :data:`CUSTOMISE_THREADS` > 1 and enough triangles, disjoint elimination subtrees are
+        customised at the same time (plain threads running nogil kernels), then their ancestors.
+        """
         w2 = _initial_weights(len(self.up_head), self.arc_of_input, self.upward_input, weights)
-        if self.triangles is not None:
+        threads = min(CUSTOMISE_THREADS, os.cpu_count() or 1)
+        if threads > 1 and self.triangle_count >= PARALLEL_MIN_TRIANGLES:
+            self._customise_parallel(w2, threads)
+        elif self.triangles is not None:
             _customise_cached(self.n, self.up_ptr, self.triangles, w2)
         else:
             _customise_lookup(self.n, self.up_ptr, self.up_head, w2)
         return np.ascontiguousarray(w2[:, 0]), np.ascontiguousarray(w2[:, 1])
+
+    def _customise_parallel(self, w2: np.ndarray, threads: int) -> None:
+        import threading
+
+        schedule = self.__dict__.get("_schedule")
+        if schedule is None or len(schedule.bins) != threads:
+            schedule = _Schedule.of(self, threads)
+            self.__dict__["_schedule"] = schedule          # derived, not part of the saved hierarchy
+        s = schedule
+        if self.triangles is not None:
+            run = lambda nodes: _pull_cached(nodes, self.up_ptr, s.down_ptr, s.down_tail, s.down_arc,  # noqa: E731
+                                             self.triangles, s.tri_base, w2)
+        else:
+            run = lambda nodes: _pull_lookup(nodes, self.up_ptr, self.up_head, s.down_ptr, s.down_tail,  # noqa: E731
+                                             s.down_arc, w2)
+        others = [threading.Thread(target=run, args=(nodes,)) for nodes in s.bins[1:]]
+        for t in others:
+            t.start()
+        run(s.bins[0])
+        for t in others:
+            t.join()
+        run(s.top)
 
 
 class Hierarchy:
@@ -614,12 +795,19 @@ class Hierarchy:
         groups = [np.atleast_1d(np.asarray(g, dtype=np.int64)).ravel() for g in target_groups]
         ptr = np.r_[0, np.cumsum([len(g) for g in groups])].astype(np.int64)
         nodes = np.concatenate(groups) if groups else np.empty(0, np.int64)
-        self._check(np.r_[sources, nodes])
-        out = np.full((len(sources), len(groups)), np.inf)
-        if len(sources) and len(groups):
+        return self.many_to_many_flat(sources, ptr, nodes)
+
+    def many_to_many_flat(self, sources: np.ndarray, group_ptr: np.ndarray, group_nodes: np.ndarray) -> np.ndarray:
+        """:meth:`many_to_many` with the groups given flat: group j is ``group_nodes[group_ptr[j]:group_ptr[j + 1]]``
+        (int64 arrays; e.g. ``arange(k + 1)`` and k single nodes for a plain matrix)."""
+        sources = np.asarray(sources, dtype=np.int64)
+        self._check(sources)
+        self._check(group_nodes)
+        out = np.full((len(sources), len(group_ptr) - 1), np.inf)
+        if len(sources) and len(group_ptr) > 1:
             t = self.topology
-            _many_to_many(self.n, t.up_ptr, t.up_head, self.fwd, self.bwd, t.parent, t.rank[sources], ptr,
-                          t.rank[nodes], out, *self._work_arrays())
+            _many_to_many(self.n, t.up_ptr, t.up_head, self.fwd, self.bwd, t.parent, t.rank[sources], group_ptr,
+                          t.rank[group_nodes], out, *self._work_arrays())
         return out
 
     def one_to_all(self, sources, out: np.ndarray | None = None) -> np.ndarray:
@@ -642,7 +830,8 @@ class Hierarchy:
     def _work_arrays(self):
         """Work arrays of the query kernels, allocated once per hierarchy and left clean after each query."""
         if self._work is None:
-            self._work = (np.full(self.n, np.inf), np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64))
+            self._work = (np.full(self.n, np.inf), np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64),
+                          np.empty(self.n, np.int64))
         return self._work
 
     def _check(self, idx):

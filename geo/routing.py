@@ -475,7 +475,7 @@ class Router:
             return np.empty((len(origins), ncols))
         if cols is not None and len(cols) <= M2M_MAX_TARGETS:
             # Hierarchy: one small upward search per origin and per destination.
-            out = self._many_to_many(origins, [[c] for c in cols])
+            out = self._many_to_many(origins, cols[:, None])
             return _finish(out, limit)
         block = max(1, BLOCK_CELLS // max(self.n, 1))
         if cols is None and not np.isfinite(limit) and self._phast_pays(len(origins)):
@@ -584,13 +584,20 @@ class Router:
         return self._overlay_ends <= cap
 
     def _many_to_many(self, sources: np.ndarray, groups) -> np.ndarray:
-        """Times (inf = unreachable) from sources to the nearest node of each group."""
+        """Times (inf = unreachable) from sources to the nearest node of each group.
+
+        ``groups``: a list of node-index sequences, or a k × 1 int array (one node per group).
+        """
+        plain = self._dijkstra_pays(len(sources), len(groups))
+        if not plain and not self._overlay_fits():
+            h = self.hierarchy()
+            if isinstance(groups, np.ndarray) and groups.ndim == 2 and groups.shape[1] == 1:
+                return h.many_to_many_flat(sources, np.arange(len(groups) + 1, dtype=np.int64), groups[:, 0])
+            return h.many_to_many(sources, groups)
         groups = [np.atleast_1d(np.asarray(g, dtype=np.int64)).ravel() for g in groups]
-        if self._dijkstra_pays(len(sources), len(groups)):
+        if plain:
             return self._dijkstra_many_to_many(sources, groups)
-        if self._overlay_fits():
-            return self._overlay_many_to_many(sources, groups)
-        return self.hierarchy().many_to_many(sources, groups)
+        return self._overlay_many_to_many(sources, groups)
 
     def _hierarchy_at_hand(self) -> bool:
         """True when the hierarchy that would answer a query exists (memory or disk cache)."""

@@ -433,6 +433,28 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
     b_node = np.empty(cap, np.int64)
     used = 0
     for j in range(k):
+        if group_ptr[j + 1] - group_ptr[j] == 1:
+            # One node: its tree path is in rank order already; one pass relaxes and fills the buckets.
+            if used + _path_length(parent, group_nodes[group_ptr[j]]) > cap:
+                cap = 2 * cap + n
+                b_group, b_time = _grown(b_group, cap), _grown(b_time, cap)
+                b_next, b_node = _grown(b_next, cap), _grown(b_node, cap)
+            x = group_nodes[group_ptr[j]]
+            dist[x] = 0.0
+            while x != -1:
+                dx = dist[x]
+                if dx < _INF:
+                    for a in range(up_ptr[x], up_ptr[x + 1]):
+                        y = up_head[a]
+                        v = dx + bwd[a]
+                        if v < dist[y]:
+                            dist[y] = v
+                    b_group[used], b_time[used], b_next[used], b_node[used] = j, dx, head[x], x
+                    head[x] = used
+                    used += 1
+                dist[x] = _INF
+                x = parent[x]
+            continue
         cnt = 0
         for q in range(group_ptr[j], group_ptr[j + 1]):
             x = group_nodes[q]
@@ -441,8 +463,7 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
                 collected[cnt] = x
                 cnt += 1
                 x = parent[x]
-        # One node: its tree path is already in rank order; several: the union of their paths, sorted.
-        nodes = collected[:cnt] if group_ptr[j + 1] - group_ptr[j] == 1 else np.sort(collected[:cnt])
+        nodes = np.sort(collected[:cnt])          # the union of the group's tree paths, in rank order
         for q in range(group_ptr[j], group_ptr[j + 1]):
             dist[group_nodes[q]] = 0.0
         for q in range(cnt):
@@ -484,13 +505,20 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
                     worst = 0.0
                     for j in range(k):
                         worst = max(worst, out[i, j])
-            x = parent[x]
-        x = s
-        while x != -1:
-            dist[x] = _INF
+            dist[x] = _INF          # every node the walk touches is on the path: left clean as it goes
             x = parent[x]
     for e in range(used):
         head[b_node[e]] = -1
+
+
+@njit(cache=True, inline="always")
+def _path_length(parent, x):
+    """Nodes on the elimination-tree path from ``x`` to its root."""
+    c = 0
+    while x != -1:
+        c += 1
+        x = parent[x]
+    return c
 
 
 @njit(cache=True)

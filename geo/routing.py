@@ -65,6 +65,7 @@ array([[ 0.,  5., 12., nan]])
 
 from __future__ import annotations
 
+import functools
 import logging
 import mmap
 import multiprocessing
@@ -79,7 +80,7 @@ from scipy.spatial import cKDTree
 from geo import settings
 from geo.errors import InputError
 from geo.hierarchy import Hierarchy
-from geo.searches import bounded_searches, closure, min_plus
+from geo.searches import arc_order, bounded_searches, closure, min_plus
 
 log = logging.getLogger(__name__)
 
@@ -199,21 +200,14 @@ class Router:
         y = np.asarray(y, dtype=np.float64)
         if not (node_ids.ndim == x.ndim == y.ndim == 1 and len(node_ids) == len(x) == len(y)):
             raise ValueError("node_ids, x and y must be 1-D arrays of the same length")
-        if crs is not None:
-            from pyproj import CRS
-
-            if CRS.from_user_input(crs).is_geographic:
-                raise ValueError(f"node coordinates must be in a metric CRS, not {crs} (degrees)")
+        if crs is not None and _is_geographic(crs):
+            raise ValueError(f"node coordinates must be in a metric CRS, not {crs} (degrees)")
         u = np.asarray(u)
         v = np.asarray(v)
         weight = np.asarray(weight, dtype=np.float64)
         if not (u.shape == v.shape == weight.shape and u.ndim == 1):
             raise ValueError("u, v and weight must be 1-D arrays of the same length")
-        index = pd.Index(node_ids)
-        if not index.is_unique:
-            raise InputError(None, f"{int(index.duplicated().sum())} repeated node id(s) in the network")
-        ui = index.get_indexer(u) if len(u) else np.empty(0, np.int64)
-        vi = index.get_indexer(v) if len(v) else np.empty(0, np.int64)
+        ui, vi = _positions(node_ids, u, v)
         unknown = (ui < 0) | (vi < 0)
         if unknown.any():
             raise InputError(None, f"{int(unknown.sum())} edge(s) refer to node ids missing from the node table")
@@ -952,6 +946,44 @@ def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
     return hierarchy
 
 
+def _positions(node_ids: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node indexes of the edge ends ``u``, ``v`` (−1 for ids not in ``node_ids``); refuses repeated ids.
+
+    Integer ids in increasing order (as :mod:`geo.network` writes them) are looked up by binary search,
+    any others through a hash index.
+    """
+    if node_ids.dtype.kind in "iu" and (len(node_ids) < 2 or bool(np.all(node_ids[1:] > node_ids[:-1]))):
+        out = []
+        for ends in (u, v):
+            if ends.dtype.kind not in "iu":
+                break
+            pos = np.minimum(np.searchsorted(node_ids, ends), max(len(node_ids) - 1, 0))
+            out.append(np.where((len(node_ids) > 0) & (node_ids[pos] == ends), pos, -1).astype(np.int64))
+        else:
+            return out[0], out[1]
+    index = pd.Index(node_ids)
+    if not index.is_unique:
+        raise InputError(None, f"{int(index.duplicated().sum())} repeated node id(s) in the network")
+    ui = index.get_indexer(u) if len(u) else np.empty(0, np.int64)
+    vi = index.get_indexer(v) if len(v) else np.empty(0, np.int64)
+    return ui, vi
+
+
+def _is_geographic(crs) -> bool:
+    """True for a CRS in degrees (remembered per CRS: reading one costs milliseconds)."""
+    try:
+        return _is_geographic_cached(crs)
+    except TypeError:                     # an unhashable description (a dict)
+        return _is_geographic_cached.__wrapped__(crs)
+
+
+@functools.lru_cache(maxsize=32)
+def _is_geographic_cached(crs) -> bool:
+    from pyproj import CRS
+
+    return CRS.from_user_input(crs).is_geographic
+
+
 def _limit(limit) -> float:
     if limit is None:
         return np.inf
@@ -981,7 +1013,7 @@ class _CsrPlan:
         u, v = u[keep], v[keep]
         if not directed:
             u, v = np.r_[u, v], np.r_[v, u]
-        order = np.lexsort((v, u))
+        order = arc_order(n, u, v)
         rows, cols = u[order], v[order]
         first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if rows.size else np.ones(0, bool)
         starts = np.flatnonzero(first)
@@ -1000,11 +1032,12 @@ class _CsrPlan:
 
 
 def _csr_min(nrows: int, ncols: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> csr_matrix:
-    order = np.lexsort((w, cols, rows))
+    """CSR matrix of the arcs rows → cols, the minimum of ``w`` per pair."""
+    order = arc_order(max(nrows, ncols), rows.astype(np.int64), cols.astype(np.int64))
     rows, cols, w = rows[order], cols[order], w[order]
     if rows.size:
-        first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
-        rows, cols, w = rows[first], cols[first], w[first]
+        first = np.flatnonzero(np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])])
+        rows, cols, w = rows[first], cols[first], np.minimum.reduceat(w, first)
     indptr = np.zeros(nrows + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=nrows), out=indptr[1:])
     # Built from (data, indices, indptr) so explicit zero weights stay edges.

@@ -80,7 +80,7 @@ from scipy.spatial import cKDTree
 from geo import settings
 from geo.errors import InputError
 from geo.hierarchy import Hierarchy
-from geo.searches import arc_order, bounded_searches, closure, min_plus
+from geo.searches import arc_order, bounded_searches, closure, gathered_minimum, min_plus
 
 log = logging.getLogger(__name__)
 
@@ -1006,6 +1006,8 @@ class _CsrPlan:
     def __init__(self, n, keep, order, starts, indptr, indices, directed):
         self.n, self.keep, self.order, self.starts = n, keep, order, starts
         self.indptr, self.indices, self.directed = indptr, indices, directed
+        # The edge behind each arc, in arc order (an undirected edge's second arc is its copy).
+        self.edge_of_arc = keep[order % max(len(keep), 1)] if len(keep) else np.empty(0, np.int64)
 
     @classmethod
     def of(cls, n: int, u: np.ndarray, v: np.ndarray, directed: bool) -> _CsrPlan:
@@ -1023,10 +1025,8 @@ class _CsrPlan:
 
     def graph(self, weight: np.ndarray) -> csr_matrix:
         """The CSR graph for these edges with ``weight`` (aligned with the edges)."""
-        w = weight[self.keep]
-        if not self.directed:
-            w = np.r_[w, w]
-        data = np.minimum.reduceat(w[self.order], self.starts) if self.starts.size else np.empty(0)
+        weight = np.asarray(weight, dtype=np.float64)
+        data = gathered_minimum(weight, self.edge_of_arc, self.starts) if self.starts.size else np.empty(0)
         # Built from (data, indices, indptr) so explicit zero weights stay edges.
         return csr_matrix((data.astype(np.float64), self.indices, self.indptr), shape=(self.n, self.n))
 

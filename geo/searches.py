@@ -4,6 +4,8 @@
   limit, whose work grows with the nodes reached (isochrones, catchments);
 * :func:`arc_order` — arcs sorted by (tail, head) in linear time (two
   counting sorts), for building a router's CSR graph;
+* :func:`gathered_minimum` — the minimum weight of each arc over its parallel
+  edges, in one pass (new weights on the same edges);
 * :func:`closure` and :func:`min_plus` — dense shortest-path algebra on the
   few endpoints of a scenario's added arcs (see
   :meth:`geo.routing.Router._overlay_many_to_many`).
@@ -152,6 +154,19 @@ def arc_order(n, tail, head):
         order[count[tail[k]]] = k
         count[tail[k]] += 1
     return order
+
+
+@njit(cache=True)
+def gathered_minimum(values, index, starts):
+    """out[k] = min(values[index[starts[k]:starts[k + 1]]]) (``starts`` increasing, the last run up to the end)."""
+    out = np.empty(len(starts))
+    for k in range(len(starts)):
+        end = starts[k + 1] if k + 1 < len(starts) else len(index)
+        m = np.inf
+        for p in range(starts[k], end):
+            m = min(m, values[index[p]])
+        out[k] = m
+    return out
 
 
 @njit(cache=True)

@@ -113,17 +113,16 @@ def test_parallel_customisation_is_the_same(monkeypatch, threads, cache_triangle
     for directed in (False, True):
         for _ in range(8):
             r = _random_graph(rng, directed)
-            monkeypatch.setattr(hierarchy, "CUSTOMISE_THREADS", 1)
+            monkeypatch.setattr(hierarchy, "_free_threads", lambda: 1)
             sequential = Hierarchy.build(r.graph)
-            monkeypatch.setattr(hierarchy, "CUSTOMISE_THREADS", threads)
+            monkeypatch.setattr(hierarchy, "_free_threads", lambda: threads)
             monkeypatch.setattr(hierarchy, "PARALLEL_MIN_TRIANGLES", 0)
-            monkeypatch.setattr(hierarchy.os, "cpu_count", lambda: 8)
             new = r.graph.copy()
             new.data = new.data * rng.choice([0.0, 0.5, 1.0, 3.0], len(new.data))
             parallel = sequential.customise(new)
             assert parallel.topology.__dict__["_schedule"].top.size + sum(
                 len(b) for b in parallel.topology.__dict__["_schedule"].bins) == r.n
-            monkeypatch.setattr(hierarchy, "CUSTOMISE_THREADS", 1)
+            monkeypatch.setattr(hierarchy, "_free_threads", lambda: 1)
             again = sequential.customise(new)
             np.testing.assert_array_equal(parallel.fwd, again.fwd)
             np.testing.assert_array_equal(parallel.bwd, again.bwd)

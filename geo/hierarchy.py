@@ -284,77 +284,70 @@ def _customise_lookup(n, up_ptr, up_head, w2):
 
 
 @njit(cache=True, nogil=True)
-def _pull_cached(nodes, up_ptr, down_ptr, down_tail, down_arc, tri, tri_base, w2):
-    """Customisation "pulled" by the middle node: each node y of ``nodes`` (in rank order) improves its own
-    upward arcs y–z through every lower neighbour x (triangle x–y–z), reading only arcs of x (final once x
-    is done). Writes touch arcs of ``nodes`` only, so disjoint subtrees run at the same time. ``tri`` and
-    ``tri_base`` are the pushed enumeration (:func:`_triangle_arcs`) and where each x's pairs start."""
+def _push_part_cached(nodes, up_ptr, split, tri, tri_base, w2, upper):
+    """:func:`_customise_cached` over ``nodes`` only, for the pairs (i, j) of each node x with i below
+    ``split[x]`` (``upper`` False) or from it on (``upper`` True). The lower pairs of a subtree's nodes
+    improve arcs whose lower end lies in the same subtree, so disjoint subtrees run at the same time."""
     for q in range(len(nodes)):
-        y = nodes[q]
-        for d in range(down_ptr[y], down_ptr[y + 1]):
-            x = down_tail[d]
-            a = down_arc[d]                              # arc x → y
-            up_xy = w2[a, 0]
-            down_yx = w2[a, 1]
-            li = a - up_ptr[x]
-            m = up_ptr[x + 1] - up_ptr[x]
+        x = nodes[q]
+        s, e = up_ptr[x], up_ptr[x + 1]
+        lo, hi = (split[x], e) if upper else (s, split[x])
+        m = e - s
+        for i in range(lo, hi):
+            li = i - s
             t = tri_base[x] + li * (m - 1) - li * (li - 1) // 2
-            for j in range(a + 1, up_ptr[x + 1]):        # arcs x → z above y
-                p = tri[t]
+            up_xi = w2[i, 0]
+            down_xi = w2[i, 1]
+            for j in range(i + 1, e):
+                a = tri[t]
                 t += 1
-                v = down_yx + w2[j, 0]                   # y → x → z
-                if v < w2[p, 0]:
-                    w2[p, 0] = v
-                v = w2[j, 1] + up_xy                     # z → x → y
-                if v < w2[p, 1]:
-                    w2[p, 1] = v
+                v = down_xi + w2[j, 0]
+                if v < w2[a, 0]:
+                    w2[a, 0] = v
+                v = w2[j, 1] + up_xi
+                if v < w2[a, 1]:
+                    w2[a, 1] = v
 
 
 @njit(cache=True, nogil=True)
-def _pull_lookup(nodes, up_ptr, up_head, down_ptr, down_tail, down_arc, w2):
-    """:func:`_pull_cached` finding each arc y → z by a merge of the sorted upward lists instead."""
+def _push_part_lookup(nodes, up_ptr, up_head, split, w2, upper):
+    """:func:`_push_part_cached` finding each arc y_i → y_j by a merge of the sorted upward lists."""
     for q in range(len(nodes)):
-        y = nodes[q]
-        for d in range(down_ptr[y], down_ptr[y + 1]):
-            x = down_tail[d]
-            a = down_arc[d]
-            up_xy = w2[a, 0]
-            down_yx = w2[a, 1]
+        x = nodes[q]
+        s, e = up_ptr[x], up_ptr[x + 1]
+        lo, hi = (split[x], e) if upper else (s, split[x])
+        for i in range(lo, hi):
+            up_xi = w2[i, 0]
+            down_xi = w2[i, 1]
+            y = up_head[i]
             p = up_ptr[y]
-            for j in range(a + 1, up_ptr[x + 1]):
+            for j in range(i + 1, e):
                 z = up_head[j]
-                while up_head[p] != z:                   # U(x) above y is a subset of U(y), both sorted
+                while up_head[p] != z:
                     p += 1
-                v = down_yx + w2[j, 0]
+                v = down_xi + w2[j, 0]
                 if v < w2[p, 0]:
                     w2[p, 0] = v
-                v = w2[j, 1] + up_xy
+                v = w2[j, 1] + up_xi
                 if v < w2[p, 1]:
                     w2[p, 1] = v
 
 
 @njit(cache=True)
-def _downward(n, up_ptr, up_head):
-    """Lower neighbours of every rank (CSR): tails x and arc ids x → y, by a counting sort of the arcs."""
-    count = np.zeros(n + 1, np.int64)
-    for a in range(len(up_head)):
-        count[up_head[a] + 1] += 1
-    for y in range(n):
-        count[y + 1] += count[y]
-    fill = count[:-1].copy()
-    tail = np.empty(len(up_head), np.int64)
-    arc = np.empty(len(up_head), np.int64)
+def _splits(n, up_ptr, up_head, is_top):
+    """For every rank x: the first of its upward arcs that leads into the top part (``up_ptr[x + 1]`` if none)."""
+    split = np.empty(n, np.int64)
     for x in range(n):
+        split[x] = up_ptr[x + 1]
         for a in range(up_ptr[x], up_ptr[x + 1]):
-            y = up_head[a]
-            tail[fill[y]] = x
-            arc[fill[y]] = a
-            fill[y] += 1
-    return count, tail, arc
+            if is_top[up_head[a]] or is_top[x]:
+                split[x] = a
+                break
+    return split
 
 
 @njit(cache=True)
-def _pull_work(n, up_ptr, up_head, parent):
+def _subtree_work(n, up_ptr, up_head, parent):
     """Triangles pulled by each rank (as the middle node) and by each elimination subtree."""
     own = np.zeros(n, np.int64)
     for x in range(n):
@@ -371,15 +364,14 @@ def _pull_work(n, up_ptr, up_head, parent):
 @dataclass(frozen=True)
 class _Schedule:
     """How one customisation is split over threads: ``bins`` (disjoint elimination subtrees, each a rank
-    array in rank order, one per thread) run at the same time, then ``top`` (their ancestors, in rank
-    order); with the lower neighbours of every rank (``down_ptr``/``down_tail``/``down_arc``) and where
-    each rank's triangles start in the enumeration (``tri_base``)."""
+    array in rank order, one per thread) run their nodes' lower pairs at the same time; then every node's
+    upper pairs (those improving arcs of the ``top`` part, the subtrees' ancestors) run in rank order.
+    ``split`` gives each rank's first upward arc into the top part, ``tri_base`` where each rank's pairs
+    start in the triangle enumeration."""
 
     bins: list
     top: np.ndarray
-    down_ptr: np.ndarray
-    down_tail: np.ndarray
-    down_arc: np.ndarray
+    split: np.ndarray
     tri_base: np.ndarray
 
     @classmethod
@@ -387,10 +379,9 @@ class _Schedule:
         import heapq
 
         n, up_ptr, parent = topology.n, topology.up_ptr, topology.parent
-        down_ptr, down_tail, down_arc = _downward(n, up_ptr, topology.up_head)
         m = np.diff(up_ptr)
         tri_base = np.r_[0, np.cumsum(m * (m - 1) // 2)].astype(np.int64)
-        own, subtree = _pull_work(n, up_ptr, topology.up_head, parent)
+        own, subtree = _subtree_work(n, up_ptr, topology.up_head, parent)
         children = [[] for _ in range(n)]
         for x in np.flatnonzero(parent >= 0):
             children[parent[x]].append(int(x))
@@ -416,7 +407,7 @@ class _Schedule:
             if label[x] < 0 and not is_top[x] and parent[x] >= 0:
                 label[x] = label[parent[x]]
         bins = [np.flatnonzero(label == b) for b in range(threads)]
-        return cls(bins, np.flatnonzero(is_top), down_ptr, down_tail, down_arc, tri_base)
+        return cls(bins, np.flatnonzero(is_top), _splits(n, up_ptr, topology.up_head, is_top), tri_base)
 
 
 # ====================================================================== queries (numba)
@@ -686,18 +677,18 @@ class Topology:
             self.__dict__["_schedule"] = schedule          # derived, not part of the saved hierarchy
         s = schedule
         if self.triangles is not None:
-            run = lambda nodes: _pull_cached(nodes, self.up_ptr, s.down_ptr, s.down_tail, s.down_arc,  # noqa: E731
-                                             self.triangles, s.tri_base, w2)
+            run = lambda nodes, upper: _push_part_cached(nodes, self.up_ptr, s.split, self.triangles,  # noqa: E731
+                                                         s.tri_base, w2, upper)
         else:
-            run = lambda nodes: _pull_lookup(nodes, self.up_ptr, self.up_head, s.down_ptr, s.down_tail,  # noqa: E731
-                                             s.down_arc, w2)
-        others = [threading.Thread(target=run, args=(nodes,)) for nodes in s.bins[1:]]
+            run = lambda nodes, upper: _push_part_lookup(nodes, self.up_ptr, self.up_head, s.split,  # noqa: E731
+                                                         w2, upper)
+        others = [threading.Thread(target=run, args=(nodes, False)) for nodes in s.bins[1:]]
         for t in others:
             t.start()
-        run(s.bins[0])
+        run(s.bins[0], False)
         for t in others:
             t.join()
-        run(s.top)
+        run(np.arange(self.n), True)
 
 
 class Hierarchy:

@@ -663,6 +663,7 @@ def main(argv=None) -> int:
     parser.add_argument("--polygon-sample", type=int, default=20, help="isochrone polygons actually built per network")
     parser.add_argument("--grid-skip-peers", default="pandana",
                         help="peers left out on the grid (comma-separated; pandana's CH build takes minutes there)")
+    parser.add_argument("--no-real", action="store_true", help="leave out the real network (a quick check on the grid)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeats", type=int, default=REPEATS,
                         help=f"timed runs per call, ours and every peer's (median; at least 5, default {REPEATS}; "
@@ -680,7 +681,9 @@ def main(argv=None) -> int:
     log.info("peers imported and warmed: %s", peers)
     results = {}
     started = time.perf_counter()
-    results.update(bench_network(bacgiang_network(args.data), None, args.polygon_sample, args.seed, set(), args.repeats))
+    if not args.no_real:
+        results.update(bench_network(bacgiang_network(args.data), None, args.polygon_sample, args.seed, set(),
+                                     args.repeats))
     if args.grid_side > 0:
         results.update(bench_network(grid_network(args.grid_side, args.seed), args.grid_nx_sample,
                                      max(1, args.polygon_sample // 2), args.seed,

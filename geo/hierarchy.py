@@ -538,8 +538,9 @@ def _grown(a, size):
 
 
 @njit(cache=True)
-def _one_to_all(n, up_ptr, up_head, fwd, bwd, parent, rank, sources, out, block):
-    """out[i, node] = time from node index ``sources[i]`` to every node (PHAST, ``block`` origins per sweep)."""
+def _one_to_all(n, up_ptr, up_head, fwd, bwd, parent, rank, sources, out, block, unreachable):
+    """out[i, node] = time from node index ``sources[i]`` to every node (PHAST, ``block`` origins per sweep);
+    ``unreachable`` where there is no path (inf, or NaN for the Router)."""
     d = np.full(n * block, _INF)
     for start in range(0, len(sources), block):
         m = min(block, len(sources) - start)
@@ -563,10 +564,11 @@ def _one_to_all(n, up_ptr, up_head, fwd, bwd, parent, rank, sources, out, block)
                     v = d[yb + b] + w
                     if v < d[base + b]:
                         d[base + b] = v
-        for b in range(m):
-            row = out[start + b]
-            for node in range(n):
-                row[node] = d[rank[node] * block + b]
+        for node in range(n):          # each node's block read once, the m rows written side by side
+            base = rank[node] * block
+            for b in range(m):
+                v = d[base + b]
+                out[start + b, node] = v if v < _INF else unreachable
 
 
 # ====================================================================== public
@@ -847,10 +849,11 @@ class Hierarchy:
                           t.rank[group_nodes], out, *self._work_arrays())
         return out
 
-    def one_to_all(self, sources, out: np.ndarray | None = None) -> np.ndarray:
+    def one_to_all(self, sources, out: np.ndarray | None = None, unreachable: float = np.inf) -> np.ndarray:
         """Times from each source to every node (len(sources) × n), by PHAST sweeps.
 
-        ``out``: a C-contiguous float64 array of that shape to fill (no new allocation).
+        ``out``: a C-contiguous float64 array of that shape to fill (no new allocation);
+        ``unreachable``: the value where there is no path (``inf``; the Router asks for NaN).
         """
         sources = np.atleast_1d(np.asarray(sources, dtype=np.int64))
         self._check(sources)
@@ -861,7 +864,7 @@ class Hierarchy:
         if len(sources):
             t = self.topology
             _one_to_all(self.n, t.up_ptr, t.up_head, self.fwd, self.bwd, t.parent, t.rank, sources, out,
-                        min(SWEEP_BLOCK, len(sources)))
+                        min(SWEEP_BLOCK, len(sources)), float(unreachable))
         return out
 
     def _work_arrays(self):

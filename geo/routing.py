@@ -475,9 +475,9 @@ class Router:
         if cols is None and not np.isfinite(limit) and self._phast_pays(len(origins)):
             hierarchy = self.hierarchy()
             out = np.empty((len(origins), ncols))
-            for start in range(0, len(origins), block):
-                hierarchy.one_to_all(origins[start:start + block], out=out[start:start + block])
-            return _finish(out, limit)
+            for start in range(0, len(origins), block):   # unreachable written as NaN by the sweep itself
+                hierarchy.one_to_all(origins[start:start + block], out=out[start:start + block], unreachable=np.nan)
+            return out
         engine = self._forward()
         workers = _usable_workers(workers, len(origins))
         if workers == 1 and len(origins) <= block:

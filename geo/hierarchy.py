@@ -262,25 +262,51 @@ def _customise_cached(n, up_ptr, tri, w2):
                     w2[a, 1] = v
 
 
-@njit(cache=True)
-def _customise_lookup(n, up_ptr, up_head, w2):
-    for x in range(n):
-        s, e = up_ptr[x], up_ptr[x + 1]
-        for i in range(s, e):
-            up_xi = w2[i, 0]
-            down_xi = w2[i, 1]
-            y = up_head[i]
-            p = up_ptr[y]
-            for j in range(i + 1, e):
-                z = up_head[j]
-                while up_head[p] != z:
-                    p += 1
-                v = down_xi + w2[j, 0]
+@njit(cache=True, nogil=True)
+def _pull_mapped(nodes, up_ptr, up_head, down_ptr, down_tail, down_arc, w2, position):
+    """Customisation without the triangle cache, "pulled" by the middle node: each node y of ``nodes``
+    (in rank order) improves its own upward arcs y → z through every lower neighbour x (triangle x–y–z),
+    finding arc y → z through ``position`` (n items, any values; the arc id of y → z is written at
+    ``position[z]`` for every z above y first): O(1) per triangle with no cache, measured 1.5× faster than
+    looking each arc up in y's sorted list. Reads only arcs of lower nodes (final once they are done) and
+    writes only arcs of ``nodes``, so disjoint subtrees run at the same time."""
+    for q in range(len(nodes)):
+        y = nodes[q]
+        for p in range(up_ptr[y], up_ptr[y + 1]):
+            position[up_head[p]] = p
+        for d in range(down_ptr[y], down_ptr[y + 1]):
+            x = down_tail[d]
+            a = down_arc[d]                              # arc x → y
+            up_xy = w2[a, 0]
+            down_yx = w2[a, 1]
+            for j in range(a + 1, up_ptr[x + 1]):        # arcs x → z above y
+                p = position[up_head[j]]
+                v = down_yx + w2[j, 0]                   # y → x → z
                 if v < w2[p, 0]:
                     w2[p, 0] = v
-                v = w2[j, 1] + up_xi
+                v = w2[j, 1] + up_xy                     # z → x → y
                 if v < w2[p, 1]:
                     w2[p, 1] = v
+
+
+@njit(cache=True)
+def _downward(n, up_ptr, up_head):
+    """Lower neighbours of every rank (CSR): tails x and arc ids x → y, by a counting sort of the arcs."""
+    count = np.zeros(n + 1, np.int64)
+    for a in range(len(up_head)):
+        count[up_head[a] + 1] += 1
+    for y in range(n):
+        count[y + 1] += count[y]
+    fill = count[:-1].copy()
+    tail = np.empty(len(up_head), np.int32)
+    arc = np.empty(len(up_head), np.int64)
+    for x in range(n):
+        for a in range(up_ptr[x], up_ptr[x + 1]):
+            y = up_head[a]
+            tail[fill[y]] = x
+            arc[fill[y]] = a
+            fill[y] += 1
+    return count, tail, arc
 
 
 @njit(cache=True, nogil=True)
@@ -307,30 +333,6 @@ def _push_part_cached(nodes, up_ptr, split, tri, tri_base, w2, upper):
                 v = w2[j, 1] + up_xi
                 if v < w2[a, 1]:
                     w2[a, 1] = v
-
-
-@njit(cache=True, nogil=True)
-def _push_part_lookup(nodes, up_ptr, up_head, split, w2, upper):
-    """:func:`_push_part_cached` finding each arc y_i → y_j by a merge of the sorted upward lists."""
-    for q in range(len(nodes)):
-        x = nodes[q]
-        s, e = up_ptr[x], up_ptr[x + 1]
-        lo, hi = (split[x], e) if upper else (s, split[x])
-        for i in range(lo, hi):
-            up_xi = w2[i, 0]
-            down_xi = w2[i, 1]
-            y = up_head[i]
-            p = up_ptr[y]
-            for j in range(i + 1, e):
-                z = up_head[j]
-                while up_head[p] != z:
-                    p += 1
-                v = down_xi + w2[j, 0]
-                if v < w2[p, 0]:
-                    w2[p, 0] = v
-                v = w2[j, 1] + up_xi
-                if v < w2[p, 1]:
-                    w2[p, 1] = v
 
 
 @njit(cache=True)
@@ -656,41 +658,46 @@ class Topology:
     def customised(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Upward and downward weights of every arc for ``weights`` (aligned with the input CSR's data).
 
-        With :data:`CUSTOMISE_THREADS` > 1, enough triangles and a free core, disjoint elimination
-        subtrees are customised at the same time (plain threads running nogil kernels), then their
-        ancestors.
+        With the triangle cache, the triangles are pushed from each node in rank order; without it
+        (above :data:`TRIANGLE_CACHE_MAX`) each node pulls its own arcs' triangles
+        (:func:`_pull_mapped`). With :data:`CUSTOMISE_THREADS` > 1, enough triangles and a free core,
+        disjoint elimination subtrees are customised at the same time (plain threads running nogil
+        kernels), then the part above them.
         """
         w2 = _initial_weights(len(self.up_head), self.arc_of_input, self.upward_input, weights)
-        threads = _free_threads()
-        if threads > 1 and self.triangle_count >= PARALLEL_MIN_TRIANGLES:
-            self._customise_parallel(w2, threads)
-        elif self.triangles is not None:
+        threads = _free_threads() if self.triangle_count >= PARALLEL_MIN_TRIANGLES else 1
+        if self.triangles is not None and threads == 1:
             _customise_cached(self.n, self.up_ptr, self.triangles, w2)
         else:
-            _customise_lookup(self.n, self.up_ptr, self.up_head, w2)
+            self._customise_split(w2, threads)
         return np.ascontiguousarray(w2[:, 0]), np.ascontiguousarray(w2[:, 1])
 
-    def _customise_parallel(self, w2: np.ndarray, threads: int) -> None:
+    def _customise_split(self, w2: np.ndarray, threads: int) -> None:
+        """Subtrees on ``threads`` threads, then the top part (see :class:`_Schedule`)."""
         import threading
 
-        schedule = self.__dict__.get("_schedule")
-        if schedule is None or len(schedule.bins) != threads:
-            schedule = _Schedule.of(self, threads)
-            self.__dict__["_schedule"] = schedule          # derived, not part of the saved hierarchy
-        s = schedule
+        s = self.__dict__.get("_schedule")
+        if s is None or len(s.bins) != threads:
+            s = _Schedule.of(self, threads)
+            self.__dict__["_schedule"] = s               # derived, not part of the saved hierarchy
         if self.triangles is not None:
             run = lambda nodes, upper: _push_part_cached(nodes, self.up_ptr, s.split, self.triangles,  # noqa: E731
                                                          s.tri_base, w2, upper)
+            last = (np.arange(self.n), True)             # every node's pairs into the top part, in rank order
         else:
-            run = lambda nodes, upper: _push_part_lookup(nodes, self.up_ptr, self.up_head, s.split,  # noqa: E731
-                                                         w2, upper)
+            down = self.__dict__.get("_down")
+            if down is None:
+                down = self.__dict__["_down"] = _downward(self.n, self.up_ptr, self.up_head)
+            run = lambda nodes, _upper: _pull_mapped(nodes, self.up_ptr, self.up_head, *down, w2,  # noqa: E731
+                                                     np.empty(self.n, np.int64))
+            last = (s.top, True)                         # the top part's own arcs, in rank order
         others = [threading.Thread(target=run, args=(nodes, False)) for nodes in s.bins[1:]]
         for t in others:
             t.start()
         run(s.bins[0], False)
         for t in others:
             t.join()
-        run(np.arange(self.n), True)
+        run(*last)
 
 
 class Hierarchy:

@@ -26,7 +26,9 @@ Fair to every side: our compiled kernels are loaded before timing
 (:func:`warm_up`) and every peer is imported and warmed up on a tiny graph
 (:func:`scripts.bench_peers.import_and_warm`); every call is timed the same
 number of times on both sides (``--repeats``, ≥ 5, medians; 31 for the
-sub-millisecond access job); each library gets its faster direction and API
+sub-millisecond access job), interleaved — every round runs ours and every
+peer's call once, in a rotating order (:func:`race`), so a change of load on a
+shared machine falls on all sides alike; each library gets its faster direction and API
 per task (both directions timed, ``peers_way`` says which won); RoutingKit's
 own call is timed on prepared ``uint32`` arrays, its milliseconds converted
 afterwards; igraph and networkit edit their graph in place for new weights and
@@ -170,11 +172,37 @@ def median_time(fn, repeats: int = REPEATS, undo=None):
     return result, float(np.median(times))
 
 
-def best_way(ways: dict, repeats: int, undo=None):
-    """(result, median seconds, name) of the fastest of several ways (directions, APIs) to do one task."""
-    timed_ways = {name: median_time(fn, repeats, undo) for name, fn in ways.items()}
-    name = min(timed_ways, key=lambda k: timed_ways[k][1])
-    return timed_ways[name][0], timed_ways[name][1], name
+def race(entrants: dict, repeats: int, undo: dict | None = None) -> dict:
+    """Every entrant once per round for ``repeats`` rounds, the order rotated each round, so that a change of
+    load on a shared machine falls on every side alike (ours and the peers' calls interleaved).
+
+    ``entrants``: name → callable (``"library|way"`` names for several ways of one library); ``undo``: name →
+    callable run untimed after each of that entrant's runs. Returns name → (first run's result, median s).
+    """
+    names = list(entrants)
+    times = {k: [] for k in names}
+    first = {}
+    for r in range(repeats):
+        shift = r % len(names)
+        for k in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            out = entrants[k]()
+            times[k].append(time.perf_counter() - start)
+            if r == 0:
+                first[k] = out
+            if undo and k in undo:
+                undo[k]()
+    return {k: (first[k], float(np.median(times[k]))) for k in names}
+
+
+def fastest(raced: dict) -> dict:
+    """Per library (the part of a name before ``|``): (result, seconds, way) of its fastest way."""
+    out = {}
+    for name, (result, seconds) in raced.items():
+        lib, _, way = name.partition("|")
+        if lib not in out or seconds < out[lib][1]:
+            out[lib] = (result, seconds, way or None)
+    return out
 
 
 class PeerTimes:
@@ -191,8 +219,12 @@ class PeerTimes:
             self.diff[peer] = float(diff)
 
 
-def build_peers(net, skip: set, repeats: int) -> dict:
-    """Peers built from the same edges (node indexes), imported and warmed before; median build seconds kept."""
+PEER_NAMES = ("igraph", "networkit", "pandana", "pyroutingkit")
+
+
+def peer_makers(net, skip: set) -> dict:
+    """Builders of the peers from the same edges (node indexes); peers are imported and warmed before.
+    A peer that fails to build gives None (reported in the log)."""
     from scripts import bench_peers as bp
     from pyproj import Transformer
 
@@ -202,18 +234,17 @@ def build_peers(net, skip: set, repeats: int) -> dict:
     makers = {"igraph": lambda: bp.IGraph(n, a, b, w), "networkit": lambda: bp.NetworKit(n, a, b, w),
               "pandana": lambda: bp.Pandana(n, a, b, w, net["x"], net["y"]),
               "pyroutingkit": lambda: bp.RoutingKitCCH(n, a, b, w, lat, lon)}
-    peers = {}
-    for name, make in makers.items():
-        if name in skip:
-            continue
-        try:
-            peer, s = median_time(make, repeats)
-        except Exception as exc:  # noqa: BLE001 - a peer that does not install/build is reported
-            log.info("peer %s unavailable: %s", name, exc)
-            continue
-        peer.build_s = s
-        peers[name] = peer
-    return peers
+
+    def guarded(name, make):
+        def build():
+            try:
+                return make()
+            except Exception as exc:  # noqa: BLE001 - a peer that does not install/build is reported
+                log.info("peer %s unavailable: %s", name, exc)
+                return None
+        return build
+
+    return {k: guarded(k, m) for k, m in makers.items() if k not in skip}
 
 
 def with_peers(task: dict, peer_times, baseline_s: float | None) -> dict:
@@ -301,15 +332,21 @@ def bench_network(net, nx_sample: int | None, polygon_sample: int, seed: int, sk
     settings.hierarchy_cache = False      # every build below is a cold build
 
     make = lambda: Router.from_arrays(net["ids"], net["x"], net["y"], net["u"], net["v"], net["w"])  # noqa: E731
-    _, router_s = median_time(make, repeats)
-    _, lazy_s = median_time(lambda: build_router(net, hierarchy=False), repeats)
-    (router, hierarchy), hierarchy_s = median_time(lambda: (lambda r: (r, r.hierarchy()))(make()), repeats)
+    raced = race({"ours": make, "ours with core and KD-tree": lambda: build_router(net, hierarchy=False),
+                  "ours with hierarchy": lambda: (lambda r: (r, r.hierarchy()))(make()),
+                  **peer_makers(net, skip_peers)}, repeats)
+    router_s, lazy_s = raced["ours"][1], raced["ours with core and KD-tree"][1]
+    (router, hierarchy), hierarchy_s = raced["ours with hierarchy"]
     router._forward()
     router.snap(net["x"][:1], net["y"][:1], 1.0)
+    peers = {}
+    for k in PEER_NAMES:
+        if k in raced and raced[k][0] is not None:
+            peers[k] = raced[k][0]
+            peers[k].build_s = raced[k][1]
     G, nx_s = timed(lambda: networkx_graph(net))
     _, router_mb = traced(lambda: build_router(net, hierarchy=False))
     _, nx_mb = traced(lambda: networkx_graph(net))
-    peers = build_peers(net, skip_peers, repeats)
     # Ready to answer: our router answers every query before its hierarchy exists (plain
     # searches, see HIERARCHY_AFTER_SEARCHES); a CH/CCH library cannot answer before its index.
     results[f"{name}_build"] = with_peers(
@@ -342,34 +379,35 @@ def bench_network(net, nx_sample: int | None, polygon_sample: int, seed: int, sk
 
     # 1. One origin → all nodes (5 origins per call).
     five = origins[:5]
-    row, fast = median_time(lambda: router.travel_times(five), repeats)
+    f5 = five.astype(np.uint32)
+    entrants = {"ours": lambda: router.travel_times(five)}
+    entrants.update({k: (lambda p=p: p.rows(five)) for k, p in peers.items() if k in ("igraph", "networkit")})
+    if rk is not None:
+        entrants["pyroutingkit|distances_many_to_many raw"] = lambda: rk.raw(f5)
+    got = fastest(race(entrants, repeats))
+    row, fast, _ = got.pop("ours")
     expected, base = timed(lambda: nx_rows(G, ids, five, n, index))
     pt = PeerTimes()
-    for k, p in peers.items():
-        if k == "pyroutingkit":
-            f5 = five.astype(np.uint32)
-            got, s = median_time(lambda: rk.raw(f5), repeats)
-            pt.add(k, s / 5, "distances_many_to_many raw", worst_diff(row, rk.seconds(got)))
-        elif hasattr(p, "rows"):
-            got, s = median_time(lambda p=p: p.rows(five), repeats)
-            pt.add(k, s / 5, None, worst_diff(row, got))
+    for k, (theirs, sec, way) in got.items():
+        pt.add(k, sec / 5, way, worst_diff(row, rk.seconds(theirs) if k == "pyroutingkit" else theirs))
     results[f"{name}_one_to_all"] = with_peers(
         {"fast_s": fast / 5, "nodes": n, "max_abs_diff_s": worst_diff(row, expected),
          "method": "PHAST sweeps over the CCH"}, pt, base / 5)
 
     # 2. 200 origins × all nodes.
-    matrix, fast = median_time(lambda: router.travel_times(origins), repeats)
+    o32 = origins.astype(np.uint32)
+    entrants = {"ours": lambda: router.travel_times(origins)}
+    entrants.update({k: (lambda p=p: p.rows(origins)) for k, p in peers.items() if k in ("igraph", "networkit")})
+    if rk is not None:
+        entrants["pyroutingkit|distances_many_to_many raw"] = lambda: rk.raw(o32)
+    got = fastest(race(entrants, repeats))
+    matrix, fast, _ = got.pop("ours")
     _, peak = traced(lambda: router.travel_times(origins))
     expected, base = timed(lambda: nx_rows(G, ids, sample, n, index))
     pt = PeerTimes()
-    for k, p in peers.items():
-        if k == "pyroutingkit":
-            o32 = origins.astype(np.uint32)
-            got, s = median_time(lambda: rk.raw(o32), repeats)
-            pt.add(k, s, "distances_many_to_many raw", worst_diff(matrix, rk.seconds(got)))
-        elif hasattr(p, "rows"):
-            got, s = median_time(lambda p=p: p.rows(origins), repeats)
-            pt.add(k, s, None, worst_diff(matrix, got))
+    for k, (theirs, sec, way) in got.items():
+        pt.add(k, sec, way, worst_diff(matrix, rk.seconds(theirs) if k == "pyroutingkit" else theirs))
+    del got
     results[f"{name}_matrix_200_origins"] = with_peers(
         {"fast_s": fast, "peak_mb": peak, "nodes": n, "max_abs_diff_s": worst_diff(matrix[:len(sample)], expected),
          "method": "PHAST sweeps over the CCH",
@@ -379,25 +417,24 @@ def bench_network(net, nx_sample: int | None, polygon_sample: int, seed: int, sk
 
     # 3. Many to few: 53 parks × 9 destinations (the access job), each library in its cheaper direction.
     parks, dests = rng.choice(main, 53, replace=False), rng.choice(main, 9, replace=False)
-    got, fast, way = best_way({"parks → destinations": lambda: router.travel_times(parks, dests),
-                               "destinations → parks, transposed": lambda: router.travel_times(dests, parks).T},
-                              REPEATS_SHORT)
-    expected, base = timed(lambda: nx_rows(G, ids, dests, n, index)[:, parks].T)
-    pt = PeerTimes()
     P32, D32 = parks.astype(np.uint32), dests.astype(np.uint32)
+    entrants = {"ours|parks → destinations": lambda: router.travel_times(parks, dests),
+                "ours|destinations → parks, transposed": lambda: router.travel_times(dests, parks).T}
     for k, p in peers.items():
         if k == "pyroutingkit":
-            theirs, s, w = best_way({"parks → destinations": lambda: rk.raw(P32, D32),
-                                     "destinations → parks, transposed": lambda: rk.raw(D32, P32).T}, REPEATS_SHORT)
-            pt.add(k, s, w + " (raw)", worst_diff(got, rk.seconds(theirs)))
+            entrants["pyroutingkit|parks → destinations (raw)"] = lambda: rk.raw(P32, D32)
+            entrants["pyroutingkit|destinations → parks, transposed (raw)"] = lambda: rk.raw(D32, P32).T
         elif k == "pandana":
-            theirs, s = median_time(lambda: p.pairs(parks, dests), REPEATS_SHORT)
-            pt.add(k, s, "shortest_path_lengths", worst_diff(got, theirs))
+            entrants["pandana|shortest_path_lengths"] = lambda p=p: p.pairs(parks, dests)
         else:
-            theirs, s, w = best_way({"parks → destinations": lambda p=p: p.rows(parks, dests),
-                                     "destinations → parks, transposed": lambda p=p: p.rows(dests, parks).T},
-                                    REPEATS_SHORT)
-            pt.add(k, s, w, worst_diff(got, theirs))
+            entrants[f"{k}|parks → destinations"] = lambda p=p: p.rows(parks, dests)
+            entrants[f"{k}|destinations → parks, transposed"] = lambda p=p: p.rows(dests, parks).T
+    res = fastest(race(entrants, REPEATS_SHORT))
+    got, fast, way = res.pop("ours")
+    expected, base = timed(lambda: nx_rows(G, ids, dests, n, index)[:, parks].T)
+    pt = PeerTimes()
+    for k, (theirs, sec, w) in res.items():
+        pt.add(k, sec, w, worst_diff(got, rk.seconds(theirs) if k == "pyroutingkit" else theirs))
     results[f"{name}_many_to_few_53x9"] = with_peers(
         {"fast_s": fast, "way": way, "nodes": n, "max_abs_diff_s": worst_diff(got, expected),
          "method": "CCH elimination-tree buckets",
@@ -406,26 +443,27 @@ def bench_network(net, nx_sample: int | None, polygon_sample: int, seed: int, sk
 
     # 4. 100 isochrones as node sets within 30 min.
     iso = origins[:100]
-    sets, fast = median_time(lambda: router.reachable_within(iso, 1800.0), repeats)
-    _, fast2 = median_time(lambda: router.reachable_within(iso, 1800.0, workers=2), repeats)
+    i32 = iso.astype(np.uint32)
+    entrants = {"ours": lambda: router.reachable_within(iso, 1800.0),
+                "ours with 2 workers": lambda: router.reachable_within(iso, 1800.0, workers=2)}
+    entrants.update({f"{k}|full rows, thresholded (no cutoff in its API)":
+                     (lambda p=p: [np.flatnonzero(r <= 1800.0) for r in p.rows(iso)])
+                     for k, p in peers.items() if k in ("igraph", "networkit")})
+    if rk is not None:
+        entrants["pyroutingkit|distances_many_to_many raw, thresholded in ms"] = \
+            lambda: [np.flatnonzero(r <= 1_800_000) for r in rk.raw(i32)]
+    res = fastest(race(entrants, repeats))
+    sets, fast, _ = res.pop("ours")
+    fast2 = res.pop("ours with 2 workers")[1]
     nx_sets, base = timed(lambda: [nx.single_source_dijkstra_path_length(G, int(ids[o]), cutoff=1800.0)
                                    for o in iso[:len(sample) // 2 or 1]])
     base *= len(iso) / len(nx_sets)
     same = sum(set(ids[a].tolist()) == set(b) for (a, _), b in zip(sets, nx_sets))
     pt = PeerTimes()
-    for k, p in peers.items():
-        if k == "pyroutingkit":
-            i32 = iso.astype(np.uint32)
-            theirs, s = median_time(lambda: [np.flatnonzero(r <= 1_800_000) for r in rk.raw(i32)], repeats)
-            tol = 0.5              # s: ≤ 0.5 ms of rounding per arc on paths of a few hundred arcs
-        elif hasattr(p, "rows"):
-            theirs, s = median_time(lambda p=p: [np.flatnonzero(r <= 1800.0) for r in p.rows(iso)], repeats)
-            tol = 1e-6
-        else:
-            continue
-        pt.add(k, s, "full rows, thresholded (no cutoff in its API)" if k != "pyroutingkit" else
-               "distances_many_to_many raw, thresholded in ms")
-        pt.diff[k] = float(set_mismatches(router, iso, sets, theirs, 1800.0, tol))
+    for k, (theirs, sec, way) in res.items():
+        pt.add(k, sec, way)
+        # RoutingKit: ≤ 0.5 ms of rounding per arc on paths of a few hundred arcs
+        pt.diff[k] = float(set_mismatches(router, iso, sets, theirs, 1800.0, 0.5 if k == "pyroutingkit" else 1e-6))
     results[f"{name}_isochrone_nodes_100x30min"] = with_peers(
         {"fast_s": fast, "fast_2_workers_s": fast2, "nodes": n, "same_node_sets": f"{same}/{len(nx_sets)}",
          "mean_nodes_reached": float(np.mean([len(a) for a, _ in sets])), "method": "bounded Dijkstra (numba)",
@@ -436,22 +474,23 @@ def bench_network(net, nx_sample: int | None, polygon_sample: int, seed: int, sk
     # 5. Catchments: people (random weights) within 30 min of 1,000 nodes.
     people = rng.uniform(0, 100, n)
     cells = rng.choice(main, 1000, replace=False)
-    got, fast = median_time(lambda: np.array([people[a].sum() for a, _ in router.reachable_within(cells, 1800.0)]),
-                            repeats)
+    entrants = {"ours": lambda: np.array([people[a].sum() for a, _ in router.reachable_within(cells, 1800.0)])}
+    if "pandana" in peers:
+        entrants["pandana|precompute + aggregate (its way)"] = \
+            lambda: peers["pandana"].aggregate_within(people, 1800.0, cells)
+    if rk is not None:
+        c32 = np.array_split(cells.astype(np.uint32), 10)
+        entrants["pyroutingkit|distances_many_to_many raw in blocks of 100, thresholded in ms"] = \
+            lambda: np.array([people[r <= 1_800_000].sum() for blk in c32 for r in rk.raw(blk)])
+    res = fastest(race(entrants, repeats))
+    got, fast, _ = res.pop("ours")
     nx_cells = cells[:max(1, (len(sample) // 2))]
     exp, base = timed(lambda: np.array([people[index.get_indexer(list(
         nx.single_source_dijkstra_path_length(G, int(ids[c]), cutoff=1800.0)))].sum() for c in nx_cells]))
     base *= len(cells) / len(nx_cells)
     pt = PeerTimes()
-    if "pandana" in peers:
-        theirs, s = median_time(lambda: peers["pandana"].aggregate_within(people, 1800.0, cells), repeats)
-        pt.add("pandana", s, "precompute + aggregate (its way)", float(np.max(np.abs(theirs - got))))
-    if rk is not None:
-        c32 = np.array_split(cells.astype(np.uint32), 10)
-        theirs, s = median_time(lambda: np.array([people[r <= 1_800_000].sum() for blk in c32 for r in rk.raw(blk)]),
-                                repeats)
-        pt.add("pyroutingkit", s, "distances_many_to_many raw in blocks of 100, thresholded in ms",
-               float(np.max(np.abs(theirs - got))))
+    for k, (theirs, sec, way) in res.items():
+        pt.add(k, sec, way, float(np.max(np.abs(theirs - got))))
     results[f"{name}_catchment_1000x30min"] = with_peers(
         {"fast_s": fast, "nodes": n, "max_abs_diff_people": float(np.max(np.abs(got[:len(exp)] - exp))),
          "method": "bounded Dijkstra (numba)",
@@ -523,9 +562,38 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, rng, name, repeats
     # Speed change: 5 % of the edges 25 % faster.
     faster = rng.random(len(router.edge_weight)) < 0.05
     w_new = np.where(faster, router.edge_weight / 1.25, router.edge_weight)
-    got, fast = median_time(lambda: router.with_weights(w_new).time_to_nearest(parks, groups), repeats)
     w_slow = np.where(faster, router.edge_weight * 1.25, router.edge_weight)
-    _, recustom = median_time(lambda: router.with_weights(w_slow).time_to_nearest(parks, groups), repeats)
+    a0, b0, w0 = bp.unique_edges(net)
+    _, _, w_ = bp.unique_edges(dict(net, w=w_new))
+    changed = np.flatnonzero(w_ != w0)
+    entrants = {"ours": lambda: router.with_weights(w_new).time_to_nearest(parks, groups),
+                "ours, weights up": lambda: router.with_weights(w_slow).time_to_nearest(parks, groups)}
+    if rk is not None:
+        ms_new = rk.milliseconds(w_)
+        entrants["pyroutingkit|customise + parks → destinations (raw)"] = \
+            lambda: (rk.customize_raw(ms_new), rk.raw(P32, D32))[1]
+        entrants["pyroutingkit|customise + destinations → parks (raw)"] = \
+            lambda: (rk.customize_raw(ms_new), rk.raw(D32, P32).T)[1]
+    if "igraph" in peers:
+        ig = peers["igraph"]
+        entrants["igraph|weights edited in place + searches from the destinations"] = \
+            lambda: (ig.set_weights(w_), ig.rows(dests, parks).T)[1]
+    if "networkit" in peers:
+        nk_ = peers["networkit"]
+        entrants["networkit|weights edited in place + searches from the destinations"] = \
+            lambda: (nk_.set_weights(w_, changed), nk_.rows(dests, parks).T)[1]
+    if "pandana" in peers:
+        entrants["pandana|rebuild (no weight edits) + shortest_path_lengths"] = \
+            lambda: bp.Pandana(router.n, a0, b0, w_, net["x"], net["y"]).pairs(parks, dests)
+    res = fastest(race(entrants, repeats))
+    got, fast, _ = res.pop("ours")
+    recustom = res.pop("ours, weights up")[1]
+    if rk is not None:
+        rk.customize_raw(rk.milliseconds(w0))
+    if "igraph" in peers:
+        peers["igraph"].set_weights(w0)
+    if "networkit" in peers:
+        peers["networkit"].set_weights(w0, changed)
     Gs = nx.Graph()
     Gs.add_nodes_from(range(router.n))
     Gs.add_weighted_edges_from(zip(router.edge_u.tolist(), router.edge_v.tolist(), w_new.tolist()))
@@ -534,27 +602,9 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, rng, name, repeats
             Gs[a][b]["weight"] = w
     exp, base = timed(lambda: np.array([[nx.single_source_dijkstra_path_length(Gs, int(d)).get(int(p), np.inf)
                                          for d in dests] for p in parks]))
-    a0, b0, w0 = bp.unique_edges(net)
-    _, _, w_ = bp.unique_edges(dict(net, w=w_new))
-    changed = np.flatnonzero(w_ != w0)
     pt = PeerTimes()
-    if rk is not None:
-        ms_new = rk.milliseconds(w_)
-        theirs, s, way = best_way({"customise + parks → destinations": lambda: (rk.customize_raw(ms_new), rk.raw(P32, D32))[1],
-                                   "customise + destinations → parks": lambda: (rk.customize_raw(ms_new), rk.raw(D32, P32).T)[1]},
-                                  repeats)
-        pt.add("pyroutingkit", s, way + " (raw)", worst_diff(got, rk.seconds(theirs)))
-        rk.customize_raw(rk.milliseconds(w0))
-    for k in ("igraph", "networkit"):
-        if k in peers:
-            p = peers[k]
-            edit = (lambda p=p: p.set_weights(w_)) if k == "igraph" else (lambda p=p: p.set_weights(w_, changed))
-            theirs, s = median_time(lambda p=p, edit=edit: (edit(), p.rows(dests, parks).T)[1], repeats)
-            pt.add(k, s, "weights edited in place + searches from the destinations", worst_diff(got, theirs))
-            p.set_weights(w0) if k == "igraph" else p.set_weights(w0, changed)
-    if "pandana" in peers:
-        theirs, s = median_time(lambda: bp.Pandana(router.n, a0, b0, w_, net["x"], net["y"]).pairs(parks, dests), repeats)
-        pt.add("pandana", s, "rebuild (no weight edits) + shortest_path_lengths", worst_diff(got, theirs))
+    for k, (theirs, sec, way) in res.items():
+        pt.add(k, sec, way, worst_diff(got, rk.seconds(theirs) if k == "pyroutingkit" else theirs))
     results[f"{name}_scenario_speed_change"] = with_peers(
         {"fast_s": fast, "nodes": router.n, "max_abs_diff_s": worst_diff(got, exp),
          "recustomise_slower_s": recustom,
@@ -563,32 +613,33 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, rng, name, repeats
                  "place (igraph, networkit) or rebuild (pandana); " + RK_TOLERANCE_NOTE}, pt, base)
 
     # New road.
-    got, fast = median_time(lambda: new_road(router, np.random.default_rng(7), main, 0)[0].time_to_nearest(parks, groups),
-                            repeats)
     scen, (ra, rb, half) = new_road(router, np.random.default_rng(7), main, 0)
+    a2, b2, w2 = np.r_[a0, ra, router.n], np.r_[b0, router.n, rb], np.r_[w0, half, half]
+    lon, lat = Transformer.from_crs(settings.metric_crs, "EPSG:4326", always_xy=True).transform(scen.x, scen.y)
+    entrants = {"ours": lambda: new_road(router, np.random.default_rng(7), main, 0)[0].time_to_nearest(parks, groups)}
+    undo = {}
+    if rk is not None:   # a new arc changes the topology: a CCH builds it again
+        entrants["pyroutingkit|new topology + customisation + destinations → parks (raw)"] = \
+            lambda: bp.RoutingKitCCH(scen.n, a2, b2, w2, lat, lon).raw(D32, P32).T
+    for k in ("igraph", "networkit"):
+        if k in peers:
+            name_k = f"{k}|road added in place (undone after each run, untimed) + searches from the destinations"
+            entrants[name_k] = lambda p=peers[k]: (p.add_road(ra, rb, half), p.rows(dests, parks).T)[1]
+            undo[name_k] = peers[k].undo_road
+    if "pandana" in peers:
+        entrants["pandana|rebuild + shortest_path_lengths"] = \
+            lambda: bp.Pandana(scen.n, a2, b2, w2, scen.x, scen.y).pairs(parks, dests)
+    res = fastest(race(entrants, repeats, undo))
+    got, fast, _ = res.pop("ours")
     Gr = G.copy()
     mid_id = int(scen.node_ids[router.n])
     Gr.add_edge(int(ids[ra]), mid_id, weight=half)
     Gr.add_edge(mid_id, int(ids[rb]), weight=half)
     exp, base = timed(lambda: np.array([[nx.single_source_dijkstra_path_length(Gr, int(ids[d])).get(int(ids[p]), np.inf)
                                          for d in dests] for p in parks]))
-    a2, b2, w2 = np.r_[a0, ra, router.n], np.r_[b0, router.n, rb], np.r_[w0, half, half]
-    lon, lat = Transformer.from_crs(settings.metric_crs, "EPSG:4326", always_xy=True).transform(scen.x, scen.y)
     pt = PeerTimes()
-    if rk is not None:   # a new arc changes the topology: a CCH builds it again
-        theirs, s = median_time(lambda: bp.RoutingKitCCH(scen.n, a2, b2, w2, lat, lon).raw(D32, P32).T, repeats)
-        pt.add("pyroutingkit", s, "new topology + customisation + destinations → parks (raw)",
-               worst_diff(got, bp.RoutingKitCCH.seconds(theirs)))
-    for k in ("igraph", "networkit"):
-        if k in peers:
-            p = peers[k]
-            theirs, s = median_time(lambda p=p: (p.add_road(ra, rb, half), p.rows(dests, parks).T)[1], repeats,
-                                    undo=p.undo_road)
-            pt.add(k, s, "road added in place (undone after each run) + searches from the destinations",
-                   worst_diff(got, theirs))
-    if "pandana" in peers:
-        theirs, s = median_time(lambda: bp.Pandana(scen.n, a2, b2, w2, scen.x, scen.y).pairs(parks, dests), repeats)
-        pt.add("pandana", s, "rebuild + shortest_path_lengths", worst_diff(got, theirs))
+    for k, (theirs, sec, way) in res.items():
+        pt.add(k, sec, way, worst_diff(got, rk.seconds(theirs) if k == "pyroutingkit" else theirs))
     results[f"{name}_scenario_new_road"] = with_peers(
         {"fast_s": fast, "nodes": router.n, "max_abs_diff_s": worst_diff(got, exp),
          "method": "base hierarchy + the road's arcs (endpoint closure), no rebuild",
@@ -633,16 +684,22 @@ def bench_scenarios(net, router, peers, parks, dests, G, ids, rng, name, repeats
             p.rows(dests, parks)
             p.set_weights(w0) if cls is bp.IGraph else p.set_weights(w0, np.flatnonzero(wu != w0))
 
-    _, fast = median_time(ours, repeats)
-    pt = PeerTimes()
+    entrants = {"ours": ours}
     if rk is not None:
-        pt.add("pyroutingkit", median_time(cch_e2e, repeats)[1])
+        entrants["pyroutingkit|build, 5 new topologies, 5 customisations"] = cch_e2e
     for k, cls in (("igraph", bp.IGraph), ("networkit", bp.NetworKit)):
         if k in peers:
-            pt.add(k, median_time(lambda cls=cls: dijkstra_e2e(cls), repeats)[1], "build once, edits in place")
+            entrants[f"{k}|build once, edits in place"] = lambda cls=cls: dijkstra_e2e(cls)
     if "pandana" in peers:   # one build + 11 queries (its re-runs would need 10 more builds: a lower bound)
-        query = median_time(lambda: peers["pandana"].pairs(parks, dests), REPEATS_SHORT)[1]
-        pt.add("pandana", peers["pandana"].build_s + 11 * query, "one build + 11 queries (a lower bound)")
+        entrants["pandana|query"] = lambda: peers["pandana"].pairs(parks, dests)
+    res = fastest(race(entrants, repeats))
+    fast = res.pop("ours")[1]
+    pt = PeerTimes()
+    for k, (_, sec, way) in res.items():
+        if k == "pandana":
+            pt.add(k, peers["pandana"].build_s + 11 * sec, "one build + 11 queries (a lower bound)")
+        else:
+            pt.add(k, sec, way)
     results[f"{name}_access_plus_10_scenarios_end_to_end"] = with_peers(
         {"fast_s": fast, "nodes": router.n,
          "note": "cold: router (hierarchy built when it pays), access job, 5 new roads + 5 speed changes each "
@@ -693,7 +750,8 @@ def main(argv=None) -> int:
                         "load_average_at_start": list(load), "load_average_at_end": list(os.getloadavg()),
                         "cpus": os.cpu_count(),
                         "timing": f"median of {args.repeats} runs per call for ours and every peer alike "
-                                  f"({REPEATS_SHORT} for the sub-millisecond many-to-few); peers imported and "
+                                  f"({REPEATS_SHORT} for the sub-millisecond many-to-few), interleaved round by "
+                                  "round (rotating order); peers imported and "
                                   "warmed before any timing; each library in its faster direction/API per task; "
                                   "one process on a shared 2-core machine",
                         "ratio": "networkx seconds ÷ ours", "ratio_vs_best_peer": "best peer's seconds ÷ ours (≥ 1: ahead)",

@@ -48,9 +48,9 @@ than a PHAST sweep costs (:data:`PHAST_REACH_PER_UP_ARC`), then PHAST rows. New 
 topology); new roads are answered on the base hierarchy plus their arcs.
 
 Measured by ``scripts/bench_routing.py`` (one process, against networkx and
-the peer libraries in the same run; tables in the README): on Bắc Giang the
-access job (53 × 9) takes 0.27 ms (3,000× networkx, 1.5× RoutingKit's CCH),
-200 origins × all nodes 0.1–0.4 s, 100 node sets within 30 min 0.06 s.
+the peer libraries in the same run, interleaved; tables in the README): on
+Bắc Giang the access job (53 × 9) takes about 0.2 ms (thousands of times
+networkx, on a par with RoutingKit's CCH in its faster direction).
 
 >>> r = Router.from_arrays([10, 11, 12, 13], x=[0, 100, 200, 900], y=[0, 0, 0, 0],
 ...                        u=[10, 11, 11], v=[11, 12, 12], weight=[5.0, 7.0, 9.0])

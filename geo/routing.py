@@ -949,16 +949,21 @@ def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
 def _positions(node_ids: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Node indexes of the edge ends ``u``, ``v`` (−1 for ids not in ``node_ids``); refuses repeated ids.
 
-    Integer ids in increasing order (as :mod:`geo.network` writes them) are looked up by binary search,
-    any others through a hash index.
+    Integer ids 0 … n−1 in order (as :mod:`geo.network` writes them) are their own indexes; other
+    increasing integer ids are looked up by binary search, any others through a hash index.
     """
     if node_ids.dtype.kind in "iu" and (len(node_ids) < 2 or bool(np.all(node_ids[1:] > node_ids[:-1]))):
+        n = len(node_ids)
+        counted = n > 0 and node_ids[0] == 0 and node_ids[-1] == n - 1      # ids 0 … n−1: an id is its index
         out = []
         for ends in (u, v):
             if ends.dtype.kind not in "iu":
                 break
-            pos = np.minimum(np.searchsorted(node_ids, ends), max(len(node_ids) - 1, 0))
-            out.append(np.where((len(node_ids) > 0) & (node_ids[pos] == ends), pos, -1).astype(np.int64))
+            if counted:
+                out.append(np.where((ends >= 0) & (ends < n), ends, -1).astype(np.int64))
+                continue
+            pos = np.minimum(np.searchsorted(node_ids, ends), max(n - 1, 0))
+            out.append(np.where((n > 0) & (node_ids[pos] == ends), pos, -1).astype(np.int64))
         else:
             return out[0], out[1]
     index = pd.Index(node_ids)

@@ -35,14 +35,14 @@ Three ways to union the buffers (``method``):
   go down as the threshold grows, so the outlines are nested without a
   union; they are not simplified, so where two thresholds' outlines
   coincide they share their vertices (and stay nested once reprojected).
-  ≈ 20–35 ms for a 30-minute isochrone on the Bắc Giang network (one core;
-  ``scripts/bench_routing.py``). Against the exact union, measured on
-  Bắc Giang (30 min, 10 origins): area 0.3–0.6 % larger (the exact union
-  rounds its ends with 16-gons and its corners are cut by the simplification;
-  linear interpolation fills the sharp inward corners where two buffers meet),
-  symmetric difference ≤ 1.1 %; against ``"raster"``, the previous default,
-  area within 1.5 %. The tests hold it to 1 % of the exact union and
-  2.5 % of ``"raster"``.
+  ≈ 30 ms for a 30-minute isochrone on the Bắc Giang network, against
+  0.23 s for ``"raster"`` (``scripts/bench_routing.py``, same run). Against
+  the exact union, measured on Bắc Giang (30 min, 10 origins): area 0.3–0.6 %
+  larger (the exact union rounds its ends with 16-gons and its corners are
+  cut by the simplification; linear interpolation fills the sharp inward
+  corners where two buffers meet), symmetric difference ≤ 1.1 %; against
+  ``"raster"``, the previous default, area within 1.6 %. The tests hold it
+  to 1 % of the exact union and 2.5 % of ``"raster"``.
 * ``"vector"``: exact — ``shapely.union_all`` of the buffers (4 segments per
   quarter circle), simplified by ``buffer_m / 50`` (3 m, small enough to
   keep round ends round). About 70–90 µs per reachable edge piece: ≈ 0.1 s for

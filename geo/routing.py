@@ -48,9 +48,9 @@ than a PHAST sweep costs (:data:`PHAST_REACH_PER_UP_ARC`), then PHAST rows. New 
 topology); new roads are answered on the base hierarchy plus their arcs.
 
 Measured by ``scripts/bench_routing.py`` (one process, against networkx and
-the peer libraries in the same run; tables in the README): on Bắc Giang the
-access job (53 × 9) takes 0.27 ms (3,000× networkx, 1.5× RoutingKit's CCH),
-200 origins × all nodes 0.1–0.4 s, 100 node sets within 30 min 0.06 s.
+the peer libraries in the same run, interleaved; tables in the README): on
+Bắc Giang the access job (53 × 9) takes about 0.2 ms (thousands of times
+networkx, on a par with RoutingKit's CCH in its faster direction).
 
 >>> r = Router.from_arrays([10, 11, 12, 13], x=[0, 100, 200, 900], y=[0, 0, 0, 0],
 ...                        u=[10, 11, 11], v=[11, 12, 12], weight=[5.0, 7.0, 9.0])
@@ -65,6 +65,7 @@ array([[ 0.,  5., 12., nan]])
 
 from __future__ import annotations
 
+import functools
 import logging
 import mmap
 import multiprocessing
@@ -79,7 +80,7 @@ from scipy.spatial import cKDTree
 from geo import settings
 from geo.errors import InputError
 from geo.hierarchy import Hierarchy
-from geo.searches import bounded_searches, closure, min_plus
+from geo.searches import arc_order, bounded_searches, closure, gathered_minimum, min_plus
 
 log = logging.getLogger(__name__)
 
@@ -199,21 +200,14 @@ class Router:
         y = np.asarray(y, dtype=np.float64)
         if not (node_ids.ndim == x.ndim == y.ndim == 1 and len(node_ids) == len(x) == len(y)):
             raise ValueError("node_ids, x and y must be 1-D arrays of the same length")
-        if crs is not None:
-            from pyproj import CRS
-
-            if CRS.from_user_input(crs).is_geographic:
-                raise ValueError(f"node coordinates must be in a metric CRS, not {crs} (degrees)")
+        if crs is not None and _is_geographic(crs):
+            raise ValueError(f"node coordinates must be in a metric CRS, not {crs} (degrees)")
         u = np.asarray(u)
         v = np.asarray(v)
         weight = np.asarray(weight, dtype=np.float64)
         if not (u.shape == v.shape == weight.shape and u.ndim == 1):
             raise ValueError("u, v and weight must be 1-D arrays of the same length")
-        index = pd.Index(node_ids)
-        if not index.is_unique:
-            raise InputError(None, f"{int(index.duplicated().sum())} repeated node id(s) in the network")
-        ui = index.get_indexer(u) if len(u) else np.empty(0, np.int64)
-        vi = index.get_indexer(v) if len(v) else np.empty(0, np.int64)
+        ui, vi = _positions(node_ids, u, v)
         unknown = (ui < 0) | (vi < 0)
         if unknown.any():
             raise InputError(None, f"{int(unknown.sum())} edge(s) refer to node ids missing from the node table")
@@ -475,15 +469,15 @@ class Router:
             return np.empty((len(origins), ncols))
         if cols is not None and len(cols) <= M2M_MAX_TARGETS:
             # Hierarchy: one small upward search per origin and per destination.
-            out = self._many_to_many(origins, [[c] for c in cols])
+            out = self._many_to_many(origins, cols[:, None])
             return _finish(out, limit)
         block = max(1, BLOCK_CELLS // max(self.n, 1))
         if cols is None and not np.isfinite(limit) and self._phast_pays(len(origins)):
             hierarchy = self.hierarchy()
             out = np.empty((len(origins), ncols))
-            for start in range(0, len(origins), block):
-                hierarchy.one_to_all(origins[start:start + block], out=out[start:start + block])
-            return _finish(out, limit)
+            for start in range(0, len(origins), block):   # unreachable written as NaN by the sweep itself
+                hierarchy.one_to_all(origins[start:start + block], out=out[start:start + block], unreachable=np.nan)
+            return out
         engine = self._forward()
         workers = _usable_workers(workers, len(origins))
         if workers == 1 and len(origins) <= block:
@@ -584,13 +578,20 @@ class Router:
         return self._overlay_ends <= cap
 
     def _many_to_many(self, sources: np.ndarray, groups) -> np.ndarray:
-        """Times (inf = unreachable) from sources to the nearest node of each group."""
+        """Times (inf = unreachable) from sources to the nearest node of each group.
+
+        ``groups``: a list of node-index sequences, or a k × 1 int array (one node per group).
+        """
+        plain = self._dijkstra_pays(len(sources), len(groups))
+        if not plain and not self._overlay_fits():
+            h = self.hierarchy()
+            if isinstance(groups, np.ndarray) and groups.ndim == 2 and groups.shape[1] == 1:
+                return h.many_to_many_flat(sources, np.arange(len(groups) + 1, dtype=np.int64), groups[:, 0])
+            return h.many_to_many(sources, groups)
         groups = [np.atleast_1d(np.asarray(g, dtype=np.int64)).ravel() for g in groups]
-        if self._dijkstra_pays(len(sources), len(groups)):
+        if plain:
             return self._dijkstra_many_to_many(sources, groups)
-        if self._overlay_fits():
-            return self._overlay_many_to_many(sources, groups)
-        return self.hierarchy().many_to_many(sources, groups)
+        return self._overlay_many_to_many(sources, groups)
 
     def _hierarchy_at_hand(self) -> bool:
         """True when the hierarchy that would answer a query exists (memory or disk cache)."""
@@ -929,6 +930,49 @@ def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
     return hierarchy_cache.cached_hierarchy(graph)
 
 
+def _positions(node_ids: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node indexes of the edge ends ``u``, ``v`` (−1 for ids not in ``node_ids``); refuses repeated ids.
+
+    Integer ids 0 … n−1 in order (as :mod:`geo.network` writes them) are their own indexes; other
+    increasing integer ids are looked up by binary search, any others through a hash index.
+    """
+    if node_ids.dtype.kind in "iu" and (len(node_ids) < 2 or bool(np.all(node_ids[1:] > node_ids[:-1]))):
+        n = len(node_ids)
+        counted = n > 0 and node_ids[0] == 0 and node_ids[-1] == n - 1      # ids 0 … n−1: an id is its index
+        out = []
+        for ends in (u, v):
+            if ends.dtype.kind not in "iu":
+                break
+            if counted:
+                out.append(np.where((ends >= 0) & (ends < n), ends, -1).astype(np.int64))
+                continue
+            pos = np.minimum(np.searchsorted(node_ids, ends), max(n - 1, 0))
+            out.append(np.where((n > 0) & (node_ids[pos] == ends), pos, -1).astype(np.int64))
+        else:
+            return out[0], out[1]
+    index = pd.Index(node_ids)
+    if not index.is_unique:
+        raise InputError(None, f"{int(index.duplicated().sum())} repeated node id(s) in the network")
+    ui = index.get_indexer(u) if len(u) else np.empty(0, np.int64)
+    vi = index.get_indexer(v) if len(v) else np.empty(0, np.int64)
+    return ui, vi
+
+
+def _is_geographic(crs) -> bool:
+    """True for a CRS in degrees (remembered per CRS: reading one costs milliseconds)."""
+    try:
+        return _is_geographic_cached(crs)
+    except TypeError:                     # an unhashable description (a dict)
+        return _is_geographic_cached.__wrapped__(crs)
+
+
+@functools.lru_cache(maxsize=32)
+def _is_geographic_cached(crs) -> bool:
+    from pyproj import CRS
+
+    return CRS.from_user_input(crs).is_geographic
+
+
 def _limit(limit) -> float:
     if limit is None:
         return np.inf
@@ -951,6 +995,8 @@ class _CsrPlan:
     def __init__(self, n, keep, order, starts, indptr, indices, directed):
         self.n, self.keep, self.order, self.starts = n, keep, order, starts
         self.indptr, self.indices, self.directed = indptr, indices, directed
+        # The edge behind each arc, in arc order (an undirected edge's second arc is its copy).
+        self.edge_of_arc = keep[order % max(len(keep), 1)] if len(keep) else np.empty(0, np.int64)
 
     @classmethod
     def of(cls, n: int, u: np.ndarray, v: np.ndarray, directed: bool) -> _CsrPlan:
@@ -958,7 +1004,7 @@ class _CsrPlan:
         u, v = u[keep], v[keep]
         if not directed:
             u, v = np.r_[u, v], np.r_[v, u]
-        order = np.lexsort((v, u))
+        order = arc_order(n, u, v)
         rows, cols = u[order], v[order]
         first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if rows.size else np.ones(0, bool)
         starts = np.flatnonzero(first)
@@ -968,20 +1014,19 @@ class _CsrPlan:
 
     def graph(self, weight: np.ndarray) -> csr_matrix:
         """The CSR graph for these edges with ``weight`` (aligned with the edges)."""
-        w = weight[self.keep]
-        if not self.directed:
-            w = np.r_[w, w]
-        data = np.minimum.reduceat(w[self.order], self.starts) if self.starts.size else np.empty(0)
+        weight = np.asarray(weight, dtype=np.float64)
+        data = gathered_minimum(weight, self.edge_of_arc, self.starts) if self.starts.size else np.empty(0)
         # Built from (data, indices, indptr) so explicit zero weights stay edges.
         return csr_matrix((data.astype(np.float64), self.indices, self.indptr), shape=(self.n, self.n))
 
 
 def _csr_min(nrows: int, ncols: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> csr_matrix:
-    order = np.lexsort((w, cols, rows))
+    """CSR matrix of the arcs rows → cols, the minimum of ``w`` per pair."""
+    order = arc_order(max(nrows, ncols), rows.astype(np.int64), cols.astype(np.int64))
     rows, cols, w = rows[order], cols[order], w[order]
     if rows.size:
-        first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
-        rows, cols, w = rows[first], cols[first], w[first]
+        first = np.flatnonzero(np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])])
+        rows, cols, w = rows[first], cols[first], np.minimum.reduceat(w, first)
     indptr = np.zeros(nrows + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=nrows), out=indptr[1:])
     # Built from (data, indices, indptr) so explicit zero weights stay edges.

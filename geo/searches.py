@@ -2,6 +2,10 @@
 
 * :func:`bounded_searches` — Dijkstra from each origin, stopped at a time
   limit, whose work grows with the nodes reached (isochrones, catchments);
+* :func:`arc_order` — arcs sorted by (tail, head) in linear time (two
+  counting sorts), for building a router's CSR graph;
+* :func:`gathered_minimum` — the minimum weight of each arc over its parallel
+  edges, in one pass (new weights on the same edges);
 * :func:`closure` and :func:`min_plus` — dense shortest-path algebra on the
   few endpoints of a scenario's added arcs (see
   :meth:`geo.routing.Router._overlay_many_to_many`).
@@ -119,6 +123,50 @@ def bounded_searches(indptr, indices, weights, sources, limit):
         total += nt
         ptr[i + 1] = total
     return ptr, nodes[:total].copy(), times[:total].copy()
+
+
+@njit(cache=True)
+def arc_order(n, tail, head):
+    """Positions of the arcs sorted by (tail, head), ties in input order (as ``np.lexsort((head, tail))``).
+
+    Two stable counting sorts over node indexes 0 … n−1: O(arcs + n), against
+    O(arcs log arcs) for a comparison sort (1–2 ms instead of ~15 ms for the
+    303,000 arcs of the Bắc Giang network).
+    """
+    m = len(tail)
+    count = np.zeros(n + 1, np.int64)
+    for k in range(m):
+        count[head[k] + 1] += 1
+    for i in range(n):
+        count[i + 1] += count[i]
+    by_head = np.empty(m, np.int64)
+    for k in range(m):
+        by_head[count[head[k]]] = k
+        count[head[k]] += 1
+    count[:] = 0
+    for k in range(m):
+        count[tail[k] + 1] += 1
+    for i in range(n):
+        count[i + 1] += count[i]
+    order = np.empty(m, np.int64)
+    for q in range(m):
+        k = by_head[q]
+        order[count[tail[k]]] = k
+        count[tail[k]] += 1
+    return order
+
+
+@njit(cache=True)
+def gathered_minimum(values, index, starts):
+    """out[k] = min(values[index[starts[k]:starts[k + 1]]]) (``starts`` increasing, the last run up to the end)."""
+    out = np.empty(len(starts))
+    for k in range(len(starts)):
+        end = starts[k + 1] if k + 1 < len(starts) else len(index)
+        m = np.inf
+        for p in range(starts[k], end):
+            m = min(m, values[index[p]])
+        out[k] = m
+    return out
 
 
 @njit(cache=True)

@@ -2,8 +2,22 @@
 
 Each peer is built from the same arrays as the Router (node indexes 0 … n−1,
 undirected, minimum weight per node pair) and answers in node-index order, so
-the bench can check its results against ours. A peer that is not installed,
-or cannot do a task, is left out of that task (and named in the output).
+the bench checks its results against ours. A peer that is not installed, or
+cannot do a task, is left out of that task (and named in the output).
+
+Fairness (what the bench gives every peer, as it gives ours):
+
+* imported and warmed up (a tiny graph built and queried) before any timing,
+  as ours loads its compiled kernels first (:func:`import_and_warm`);
+* its best API per task: igraph's ``distances`` with targets; networkit's
+  ``MultiTargetDijkstra`` for few targets; pandana's ``shortest_path_lengths``;
+  RoutingKit's ``distances_many_to_many`` called raw on prepared ``uint32``
+  arrays (the conversion of its integer milliseconds to seconds is done
+  outside the timing: :meth:`RoutingKitCCH.raw` vs :meth:`RoutingKitCCH.seconds`);
+* in-place edits where the library has them: new weights (igraph's edge
+  attribute, networkit's ``setWeight``) and a new road (igraph and networkit
+  ``add_vertices``/``add_edges``, undone after the timing); RoutingKit has no
+  incremental topology (a new arc is a new build), pandana no edit at all.
 
 * networkx — the baseline (pure Python);
 * igraph, networkit — C/C++ graph libraries (Dijkstra);
@@ -18,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 MS = 1000.0
+NAMES = ("igraph", "networkit", "pandana", "pyroutingkit")
 
 
 def unique_edges(net):
@@ -39,12 +54,27 @@ class IGraph:
     def __init__(self, n, a, b, w):
         import igraph as ig
 
+        self.n = n
         self.g = ig.Graph(n=n, edges=np.column_stack([a, b]).tolist(), directed=False)
         self.g.es["w"] = w.tolist()
 
     def rows(self, sources, targets=None):
         return np.array(self.g.distances(source=[int(s) for s in sources],
                                          target=None if targets is None else [int(t) for t in targets], weights="w"))
+
+    def set_weights(self, w):
+        """New weights for the same edges, in place."""
+        self.g.es["w"] = w.tolist()
+
+    def add_road(self, a, b, half):
+        """A new junction joined to nodes a and b (``half`` seconds each), in place; :meth:`undo_road` removes it."""
+        self.g.add_vertices(1)
+        mid = self.g.vcount() - 1
+        self.g.add_edges([(int(a), mid), (mid, int(b))], attributes={"w": [float(half), float(half)]})
+        return mid
+
+    def undo_road(self):
+        self.g.delete_vertices(self.g.vcount() - 1)     # its two edges go with it
 
 
 class NetworKit:
@@ -54,22 +84,44 @@ class NetworKit:
         import networkit as nk
 
         self.nk = nk
+        self.n = n
+        self.a, self.b = a, b
         self.g = nk.Graph(n, weighted=True, directed=False)
         self.g.addEdges((w, (a, b)))
 
     def rows(self, sources, targets=None):
+        """Full rows by Dijkstra, or — with targets — ``MultiTargetDijkstra`` (stops when all are reached)."""
         out = []
         for s in sources:
-            d = self.nk.distance.Dijkstra(self.g, int(s), storePaths=False)
-            d.run()
-            row = np.array(d.getDistances())
+            if targets is None:
+                d = self.nk.distance.Dijkstra(self.g, int(s), storePaths=False)
+                d.run()
+                row = np.array(d.getDistances())
+            else:
+                d = self.nk.distance.MultiTargetDijkstra(self.g, int(s), [int(t) for t in targets])
+                d.run()
+                row = np.array(d.getDistances(), dtype=float)      # in the order of the targets
             row[row > 1e300] = np.inf
-            out.append(row if targets is None else row[np.asarray(targets)])
+            out.append(row)
         return np.array(out)
 
-    def within(self, sources, limit):
-        # networkit's Dijkstra has no cutoff: full rows, then the limit.
-        return [np.flatnonzero(row <= limit) for row in self.rows(sources)]
+    def set_weights(self, w, changed):
+        """New weights of the edges ``changed`` (indexes into the edge arrays), in place."""
+        for k in changed.tolist():
+            self.g.setWeight(int(self.a[k]), int(self.b[k]), float(w[k]))
+
+    def add_road(self, a, b, half):
+        mid = self.g.addNode()
+        self.g.addEdge(int(a), mid, float(half))
+        self.g.addEdge(mid, int(b), float(half))
+        self._road = (int(a), mid, int(b))
+        return mid
+
+    def undo_road(self):
+        a, mid, b = self._road
+        self.g.removeEdge(a, mid)
+        self.g.removeEdge(mid, b)
+        self.g.removeNode(mid)          # ids are not reused: the next road gets a new one
 
 
 class Pandana:
@@ -106,26 +158,61 @@ class RoutingKitCCH:
         from pyroutingkit import CCH
 
         self.n = n
+        self.all = np.arange(n, dtype=np.uint32)
         self.tail = np.r_[a, b].astype(np.uint32)
         self.head = np.r_[b, a].astype(np.uint32)
         self.cch = CCH()
         self.cch.build_topology(self.tail, self.head, np.asarray(lat, np.float32), np.asarray(lon, np.float32),
                                 node_count=n)
-        self.customize(w)
+        self.customize_raw(self.milliseconds(w))
 
-    def customize(self, w):
+    @staticmethod
+    def milliseconds(w):
+        """Its weights: uint32 milliseconds, both directions (prepared outside any timing)."""
         ms = np.rint(np.asarray(w) * MS)
-        self.cch.customize_weights(np.r_[ms, ms].astype(np.uint32))
+        return np.r_[ms, ms].astype(np.uint32)
 
-    def rows(self, sources, targets=None):
-        targets = np.arange(self.n) if targets is None else np.asarray(targets)
-        d = np.asarray(self.cch.distances_many_to_many(np.asarray(sources, np.uint32), targets.astype(np.uint32)),
-                       dtype=float).reshape(len(sources), len(targets))
+    def customize_raw(self, ms):
+        self.cch.customize_weights(ms)
+
+    def raw(self, sources, targets=None):
+        """The library's own call: ``uint32`` arrays in, its integer-millisecond matrix out."""
+        return self.cch.distances_many_to_many(sources, self.all if targets is None else targets)
+
+    @staticmethod
+    def seconds(d):
+        d = np.asarray(d, dtype=float)
         d[d >= 2 ** 31 - 1] = np.inf
         return d / MS
 
+    def rows(self, sources, targets=None):
+        s = np.asarray(sources, np.uint32)
+        return self.seconds(self.raw(s, None if targets is None else np.asarray(targets, np.uint32)))
 
-def available(names=("igraph", "networkit", "pandana", "pyroutingkit")) -> dict:
+
+def import_and_warm(names=NAMES) -> dict:
+    """Import each peer and run it once on a 4-node graph, so no timing includes an import or a first call.
+
+    Returns name → version, or the reason it is missing.
+    """
+    out = {}
+    a, b, w = np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0])
+    lat, lon = np.array([21.0, 21.001, 21.002, 21.003]), np.array([106.0] * 4)
+    makers = {"igraph": lambda: IGraph(4, a, b, w).rows([0], [3]),
+              "networkit": lambda: NetworKit(4, a, b, w).rows([0], [3]),
+              "pandana": lambda: Pandana(4, a, b, w, lon, lat).pairs([0], [3]),
+              "pyroutingkit": lambda: RoutingKitCCH(4, a, b, w, lat, lon).rows([0], [3])}
+    for name in names:
+        try:
+            module = __import__(name)
+            makers[name]()
+            out[name] = getattr(module, "__version__", "installed")
+        except Exception as exc:  # noqa: BLE001 - a missing peer is reported, not fatal
+            out[name] = f"missing ({type(exc).__name__}: {exc})"
+    return out
+
+
+def available(names=NAMES) -> dict:
     """Which peer libraries import here (name → version or the import error)."""
     out = {}
     for name in names:

@@ -100,6 +100,35 @@ def test_customise_without_the_triangle_cache_is_the_same(monkeypatch):
     np.testing.assert_array_equal(cached.bwd, looked_up.bwd)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("cache_triangles", [True, False])
+def test_parallel_customisation_is_the_same(monkeypatch, threads, cache_triangles):
+    """Customisation split over threads (disjoint elimination subtrees, then their ancestors, each node pulling
+    its own arcs) gives bit-identical weights to the sequential one, and exact times on random graphs."""
+    from geo import hierarchy
+
+    rng = np.random.default_rng(30 + threads)
+    if not cache_triangles:
+        monkeypatch.setattr(hierarchy, "TRIANGLE_CACHE_MAX", 0)
+    for directed in (False, True):
+        for _ in range(8):
+            r = _random_graph(rng, directed)
+            monkeypatch.setattr(hierarchy, "_free_threads", lambda: 1)
+            sequential = Hierarchy.build(r.graph)
+            monkeypatch.setattr(hierarchy, "_free_threads", lambda: threads)
+            monkeypatch.setattr(hierarchy, "PARALLEL_MIN_TRIANGLES", 0)
+            new = r.graph.copy()
+            new.data = new.data * rng.choice([0.0, 0.5, 1.0, 3.0], len(new.data))
+            parallel = sequential.customise(new)
+            assert parallel.topology.__dict__["_schedule"].top.size + sum(
+                len(b) for b in parallel.topology.__dict__["_schedule"].bins) == r.n
+            monkeypatch.setattr(hierarchy, "_free_threads", lambda: 1)
+            again = sequential.customise(new)
+            np.testing.assert_array_equal(parallel.fwd, again.fwd)
+            np.testing.assert_array_equal(parallel.bwd, again.bwd)
+            _assert_same(parallel.one_to_all(np.arange(r.n)), dijkstra(new, directed=True))
+
+
 def test_customise_refuses_other_arcs():
     rng = np.random.default_rng(4)
     r = _random_graph(rng, False)

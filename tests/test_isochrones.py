@@ -125,6 +125,63 @@ def test_raster_method_agrees_with_exact_union(bg_router, city_isochrones):
     assert shapely.covers(shapely.buffer(grid.geometry.iloc[1], 0.01), grid.geometry.iloc[0])
 
 
+def test_contour_method_matches_the_previous_methods_on_bacgiang(bg_router, city_isochrones):
+    """The default (contour of a distance field) against the exact union of buffers and the previous
+    default (raster): area within 1 % of the exact union and 2.5 % of the raster, outlines within 2 %."""
+    router, geometry = bg_router
+    origin, default = city_isochrones                         # method="auto" = "contour"
+    rng = np.random.default_rng(5)
+    others = rng.choice(np.flatnonzero(router.largest_component()), 2, replace=False)
+    for o, minutes in [(origin, (15, 30)), (others[0], (20,)), (others[1], (20,))]:
+        contour = isochrones(router, o, minutes, edge_geometry=geometry, crs=None, method="contour")
+        exact = isochrones(router, o, minutes, edge_geometry=geometry, crs=None, method="vector")
+        grid = isochrones(router, o, minutes, edge_geometry=geometry, crs=None, method="raster")
+        for a, b, c in zip(contour.geometry, exact.geometry, grid.geometry):
+            assert shapely.is_valid(a)
+            assert shapely.area(a) == pytest.approx(shapely.area(b), rel=0.01)
+            assert shapely.area(a) == pytest.approx(shapely.area(c), rel=0.025)
+            assert _close(a, b, 0.02)
+        if o == origin:
+            # The default is this method (its grid spans the 60-min reach: the outline moves by a fraction of a cell).
+            assert default.area_km2.iloc[:2].to_numpy() == pytest.approx(contour.area_km2.to_numpy(), rel=0.003)
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_contour_method_matches_exact_union_on_a_synthetic_grid(directed):
+    """A 25 × 25 grid (100 m, random speeds, 15 % of links missing, some edges drawn with a bend):
+    contour areas within 1.5 % of the exact union, thresholds nested, lone nodes as discs."""
+    rng = np.random.default_rng(11)
+    side = 25
+    ids = np.arange(side * side)
+    x, y = (ids % side) * 100.0, (ids // side) * 100.0
+    grid = ids.reshape(side, side)
+    u = np.r_[grid[:, :-1].ravel(), grid[:-1, :].ravel()]
+    v = np.r_[grid[:, 1:].ravel(), grid[1:, :].ravel()]
+    keep = rng.random(u.size) > 0.15
+    u, v = u[keep], v[keep]
+    w = 100.0 / rng.uniform(3, 15, u.size)
+    r = Router.from_arrays(ids, x, y, u, v, w, directed=directed, crs=None)
+    lines = [LineString([(x[a], y[a]), ((x[a] + x[b]) / 2 + 30 * (x[a] == x[b]), (y[a] + y[b]) / 2 + 30 * (y[a] == y[b])),
+                         (x[b], y[b])]) if k % 3 == 0 else None for k, (a, b) in enumerate(zip(u, v))]
+    geometry = gpd.GeoSeries(lines)
+    origins = rng.choice(r.n, 4, replace=False)
+    minutes = (0.5, 1.0, 2.0)
+    contour = isochrones(r, origins, minutes, buffer_m=60, edge_geometry=geometry, method="contour")
+    exact = isochrones(r, origins, minutes, buffer_m=60, edge_geometry=geometry, method="vector")
+    assert contour.nodes.tolist() == exact.nodes.tolist()
+    np.testing.assert_allclose(contour.area_km2, exact.area_km2, rtol=0.015)
+    for k in range(0, len(contour), len(minutes)):
+        polygons = contour.geometry.iloc[k:k + len(minutes)].to_numpy()
+        assert shapely.is_valid(polygons).all()
+        for small, large in zip(polygons[:-1], polygons[1:]):
+            assert shapely.covers(shapely.buffer(large, 0.01), small)
+    # An origin with no edge at all: a disc of buffer_m (as the exact method's 16-gon, 2.5 % under a circle).
+    lone = Router.from_arrays([0, 1, 2], [0, 1000, 5000], [0, 0, 0], [0], [1], [100.0], crs=None)
+    disc = isochrones(lone, [2], thresholds_min=(10,), buffer_m=100, method="contour")
+    assert disc.area_km2.iloc[0] * 1e6 == pytest.approx(shapely.area(shapely.buffer(Point(0, 0), 100, quad_segs=QUAD_SEGS)),
+                                                        rel=0.01)
+
+
 def test_bacgiang_population_matches_brute_force(city_isochrones, shared_data):
     _, iso = city_isochrones
     with rasterio.open(shared_data / "worldpop_vnm_ppp_2020_1km_region.tif") as src:

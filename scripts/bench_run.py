@@ -1,0 +1,239 @@
+#!/usr/bin/env python
+"""Benchmark of the main job, ``plan.py run``, step by step: where the time goes and what is done twice.
+
+The run (:func:`maps.run.run`: layers, networks, access, scenario,
+isochrones, siting, validation, communes, planner map, site) is made once in
+this process with every step and every expensive unit of work wrapped by a
+timer: the steps of :mod:`layers.pipeline` and :mod:`maps.run`, and the units
+they share (building the networks, the road and rail networks, matching a
+corridor onto the roads, the nested-dissection order, a hierarchy topology, a
+customisation, reading a cached hierarchy). Then each of them is done again,
+alone, once, with the same arguments as its first call in the run (the steps
+reuse the run's networks). For each: ``calls`` in the run, ``in_run_s``
+(inclusive seconds, all calls), ``alone_s`` (one call by itself) and
+``ratio`` = in_run_s ÷ alone_s — about 1 for work done once, 2 or 3 for work
+repeated (e.g. the networks built twice, the corridors matched three times, a
+second hierarchy customised for siting). A step's own ratio above 1 shows how
+much of its time in the run went to building what it could have shared. A
+unit called once per item (one call per corridor) has a high ratio without
+repeating anything: ``distinct_inputs`` (calls told apart by their arguments)
+and ``calls_per_input`` separate the two. Compiled kernels are loaded before
+the run (as in the routing bench), so first-use compilation is not counted.
+
+It measures; it changes nothing. Writes OUT/bench_run.json (and the run's
+outputs under OUT/run/).
+
+Run: ``python scripts/bench_run.py --out out`` (about twice the run's time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+log = logging.getLogger("bench_run")
+
+#: The steps of the main job (module, attribute), in the order they run.
+STEPS = [
+    ("layers", "layers.build", "build_layers"),
+    ("write layers", "layers.build", "write_layers"),
+    ("networks", "layers.access", "build_networks"),
+    ("access", "layers.access", "access_report"),
+    ("scenario", "layers.scenario", "run_scenario"),
+    ("isochrones", "layers.access", "isochrones_from"),
+    ("siting", "layers.siting", "run_siting"),
+    ("validation", "layers.validation", "validate"),
+    ("communes", "layers.pipeline", "write_communes"),
+    ("planner map", "maps.planner", "write_planner_map"),
+    ("site", "maps.publish", "publish_site"),
+]
+
+#: Units of work shared by several steps (module, attribute; ``Class.method`` for methods).
+UNITS = [
+    ("road network", "layers.networks", "road_network"),
+    ("rail network", "layers.networks", "rail_network"),
+    ("corridor matching (one line set)", "geo.matching", "match_line"),
+    ("network prepared for matching", "geo.matching", "prepare_network"),
+    ("nested-dissection order", "geo.hierarchy", "nested_dissection_order"),
+    ("hierarchy topology", "geo.hierarchy", "Topology.of"),
+    ("customisation", "geo.hierarchy", "Topology.customised"),
+    ("hierarchy read from the cache", "geo.hierarchy", "Hierarchy.load"),
+]
+
+#: Steps not done again alone: they only write files the run already wrote.
+NOT_REPLAYED = {"write layers", "planner map", "site", "communes"}
+
+
+def fingerprint(value):
+    """A cheap key telling inputs apart: the value for scalars and paths, type and size (and bounds for
+    geometry tables) for data, the type's name otherwise."""
+    if value is None or isinstance(value, (str, int, float, bool, Path)):
+        return value
+    if isinstance(value, (tuple, list)) and len(value) < 20:
+        return tuple(fingerprint(v) for v in value)
+    key = [type(value).__name__]
+    if hasattr(value, "__len__"):
+        try:
+            key.append(len(value))
+        except TypeError:
+            pass
+    if hasattr(value, "total_bounds"):
+        try:
+            key.append(tuple(round(float(b), 6) for b in value.total_bounds))
+        except Exception:  # noqa: BLE001 - empty or odd geometry: size is enough
+            pass
+    return tuple(key)
+
+
+class Timer:
+    """Calls, inclusive seconds, distinct inputs and the first call's arguments of one wrapped function."""
+
+    def __init__(self, label: str):
+        self.label, self.calls, self.seconds, self.depth, self.first = label, 0, 0.0, 0, None
+        self.inputs = set()
+
+    def wrap(self, fn):
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            if self.first is None:
+                self.first = (args, kwargs)
+            try:
+                self.inputs.add((fingerprint(args), fingerprint(sorted(kwargs.items()))))
+            except TypeError:
+                self.inputs.add(self.calls)
+            self.calls += 1
+            self.depth += 1
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.depth -= 1
+                if self.depth == 0:          # recursion counted once
+                    self.seconds += time.perf_counter() - start
+        timed.__wrapped_timer__ = self
+        return timed
+
+
+def install(targets) -> dict:
+    """Wrap each (label, module, attribute) everywhere it is bound: its module, its class, and every loaded
+    module that imported it by name. Returns label → (Timer, original function)."""
+    import importlib
+
+    timers = {}
+    for label, module_name, attr in targets:
+        module = importlib.import_module(module_name)
+        owner, name = module, attr
+        if "." in attr:
+            cls_name, name = attr.split(".")
+            owner = getattr(module, cls_name)
+        raw = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        kind = type(raw) if isinstance(raw, (classmethod, staticmethod)) else None
+        fn = raw.__func__ if kind else raw
+        timer = Timer(label)
+        wrapped = timer.wrap(fn)
+        setattr(owner, name, kind(wrapped) if kind else wrapped)
+        if not isinstance(owner, type):
+            for other in list(sys.modules.values()):
+                if other is not None and getattr(other, name, None) is fn:
+                    setattr(other, name, wrapped)
+        timers[label] = (timer, fn, owner, kind)
+    return timers
+
+
+def replay(label: str, timer: Timer, fn, owner, kind) -> float | None:
+    """Seconds of one more call alone, with the first call's arguments (None if it never ran)."""
+    if timer.first is None:
+        return None
+    args, kwargs = timer.first
+    if kind is classmethod:
+        args = args[1:]
+        call = lambda: fn(owner, *args, **kwargs)  # noqa: E731
+    else:
+        call = lambda: fn(*args, **kwargs)  # noqa: E731
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
+    parser.add_argument("--data", type=Path, default=None, help="data folder (default: the bundle data/)")
+    parser.add_argument("--region", default="bac-giang")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    from geo import settings
+
+    settings.progress = False
+    load = os.getloadavg()
+    started = time.perf_counter()
+    import maps.run  # noqa: F401  (the whole job's modules, so that every name bound to a wrapped function is found)
+    import layers.pipeline
+    import layers.scenario  # noqa: F401
+    import layers.siting  # noqa: F401
+    import layers.validation  # noqa: F401
+    import layers.road_classes  # noqa: F401
+    import maps.planner  # noqa: F401
+    import maps.publish  # noqa: F401
+    imports_s = time.perf_counter() - started
+
+    # Compiled kernels loaded first (as in the routing bench): the run is timed warm.
+    warm_start = time.perf_counter()
+    from scripts.bench_routing import warm_up
+
+    warm_up()
+    warm_s = time.perf_counter() - warm_start
+    timers = install(STEPS + UNITS)
+    from maps.run import run
+
+    options = layers.pipeline.RunOptions(region=args.region, data_dir=args.data, out=args.out / "run",
+                                         echo=lambda *a, **k: None)
+    start = time.perf_counter()
+    run(options)
+    run_s = time.perf_counter() - start
+
+    rows = []
+    for group, targets in (("step", STEPS), ("unit", UNITS)):
+        for label, _, _ in targets:
+            timer, fn, owner, kind = timers[label]
+            alone = None if (label in NOT_REPLAYED or timer.calls == 0) else replay(label, timer, fn, owner, kind)
+            rows.append({"kind": group, "name": label, "calls": timer.calls, "distinct_inputs": len(timer.inputs),
+                         "in_run_s": round(timer.seconds, 4),
+                         "alone_s": None if alone is None else round(alone, 4),
+                         "ratio": None if not alone else round(timer.seconds / alone, 2),
+                         "calls_per_input": round(timer.calls / len(timer.inputs), 2) if timer.inputs else None})
+    result = {"run_s": round(run_s, 2), "imports_s": round(imports_s, 2), "warm_up_s": round(warm_s, 2),
+              "rows": rows,
+              "_meta": {"load_average_at_start": list(load), "load_average_at_end": list(os.getloadavg()),
+                        "cpus": os.cpu_count(), "region": args.region,
+                        "data": str(args.data or "bundle"),
+                        "hierarchy_cache": settings.hierarchy_cache,
+                        "what": "in_run_s: inclusive seconds of all calls during one maps.run.run (compiled "
+                                "kernels loaded before); alone_s: one more call alone with the first call's "
+                                "arguments (steps reuse the run's networks); ratio = in_run_s / alone_s (≈ 1: done "
+                                "once; 2–3: repeated); distinct_inputs: calls told apart by their arguments' type, "
+                                "size and bounds; calls_per_input = calls / distinct_inputs (> 1: the same input "
+                                "processed again)"}}
+    print(f"\nplan.py run (in process): {run_s:.1f} s  (imports {imports_s:.1f} s; load average {load[0]:.1f})")
+    print(f"{'':5s} {'step / unit':36s} {'calls':>5s} {'inputs':>6s} {'in run s':>9s} {'alone s':>8s} {'ratio':>6s}")
+    for r in rows:
+        alone = "—" if r["alone_s"] is None else f"{r['alone_s']:.2f}"
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        print(f"{r['kind']:5s} {r['name']:36s} {r['calls']:5d} {r['distinct_inputs']:6d} {r['in_run_s']:9.2f} "
+              f"{alone:>8s} {ratio:>6s}")
+    from geo.output import write_json
+
+    path = write_json(result, args.out / "bench_run.json")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -44,6 +44,7 @@ contraction, customisation and queries are short numba loops here.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, replace
 

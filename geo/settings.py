@@ -19,7 +19,7 @@ metric_crs = "EPSG:32648"
 cache_folder = Path(os.environ.get("BGPLAN_CACHE", Path.home() / ".cache" / "bgplan"))
 
 #: Keep routing hierarchies (CCH) of networks on disk (under ``cache_folder/hierarchy``), keyed by the
-#: network's content, so later runs skip the preprocessing (see geo.hierarchy).
+#: network's content, so later runs skip the preprocessing (see geo.routing.hierarchy).
 hierarchy_cache = os.environ.get("BGPLAN_HIERARCHY_CACHE", "1") != "0"
 
 #: Show progress bars on long work (the command line's ``--quiet`` turns this off).
@@ -31,7 +31,7 @@ http_timeout_s = 60
 #: User agent sent with downloads and Overpass queries.
 user_agent = "bgplan/0.1 (industrial-planning tool; +https://example.invalid/bgplan)"
 
-#: Share of a user layer's features that must overlap the region's window (geo.extent); 0 = at least one.
+#: Share of a user layer's features that must overlap the region's window (geo.io.extent); 0 = at least one.
 #: Features outside it are reported (a warning with the count) and not used.
 min_share_in_window = 0.0
 

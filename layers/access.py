@@ -37,19 +37,15 @@ network_note : the data caveats every figure carries (2018 network, classes).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.access import Catchment, RoadEdges, attach_points, minutes_to_targets
+from geo.routing.access import Catchment, RoadEdges, minutes_to_targets
 from geo.crs import to_metric
-from geo.multimodal import router_arrays
-from geo.routing import Router
-from geo.scenario import CONTROLLED_ACCESS
-from layers import networks
+from geo.routing.router import Router
+from layers.networks import Networks, bound_networks, vehicle_networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -70,94 +66,6 @@ def settings_of(region: Region, model=None) -> dict:
     if isinstance(leg, dict) and leg.get("kmh") is not None:
         cfg["access_speed_kmh"] = float(leg["kmh"])
     return cfg
-
-
-@dataclass
-class Networks:
-    """Routers of a region: road, and road + rail (rail entered only at stations)."""
-
-    road: Router
-    road_nodes: gpd.GeoDataFrame
-    road_edges: gpd.GeoDataFrame
-    multimodal: Router | None = None
-    multimodal_nodes: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-    _lines: object = None
-    model: object = None                 # the SpeedModel the road speeds come from
-    network_name: str = "road network"   # which network (e.g. "today: OSM 2018 + CT.01 (opened 2020-01-15, indicative)")
-    _entry: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def road_lines(self):
-        """Road edge geometries in the metric CRS (aligned with ``road_edges``)."""
-        if self._lines is None:
-            self._lines = to_metric(self.road_edges.geometry, self.road.crs).values
-        return self._lines
-
-    @property
-    def entry_edges(self) -> RoadEdges:
-        """The road edges points may join (:class:`geo.access.RoadEdges`): every edge of the largest
-        component except controlled-access ones (expressways and their ramps, entered at interchanges)."""
-        return self.edges_for(self.road)
-
-    def edges_for(self, router: Router) -> RoadEdges:
-        """:attr:`entry_edges` with node indexes of ``router``: the road router itself, any router made
-        from it by adding nodes (a scenario: same indexes), or another graph holding the road nodes
-        (road + rail)."""
-        key = "road" if (router is self.road or _extends(router, self.road)) else \
-            "multimodal" if router is self.multimodal else None
-        if key in self._entry:
-            return self._entry[key]
-        e = self.road_edges
-        joinable = ~e["road_class"].astype(str).str.lower().isin(CONTROLLED_ACCESS).to_numpy() if "road_class" in e else None
-        edges = RoadEdges.of(self.road if key == "road" else router, self.road_lines, e["u"].to_numpy(), e["v"].to_numpy(),
-                             e["travel_time_s"].to_numpy(), joinable=joinable)
-        if key is not None:
-            self._entry[key] = edges
-        return edges
-
-    def attach(self, router: Router, points: gpd.GeoDataFrame, max_snap_m: float, access_speed_kmh: float):
-        """Join points to their nearest suitable road edge in ``router`` (see :func:`geo.access.attach_points`)."""
-        pts = to_metric(points, self.road.crs).geometry.representative_point()
-        return attach_points(router, self.edges_for(router), x=pts.x.to_numpy(), y=pts.y.to_numpy(),
-                             max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
-
-    @property
-    def note(self) -> str:
-        return " ".join(self.notes)
-
-
-def _extends(router: Router, base: Router) -> bool:
-    """True when ``router`` holds ``base``'s nodes first, in the same order (made from it by adding nodes)."""
-    n = base.n
-    return router.n >= n and (router.node_ids[:n] is base.node_ids or np.array_equal(router.node_ids[:n], base.node_ids))
-
-
-def build_networks(region: Region, osm=None, with_rail: bool = True,
-                   options: "networks.NetworkOptions | None" = None) -> Networks:
-    """Road router (and road + rail router) of the region.
-
-    ``options`` (:class:`layers.networks.NetworkOptions`) chooses the network
-    (today's or 2018), class overlays and the speed model.
-    """
-    options = options or networks.NetworkOptions()
-    model = options.speed_model(region)
-    road_nodes, road_edges = networks.road_network(region, osm=osm, model=model, options=options)
-    summary = road_edges.attrs.get("summary") or {}
-    directed = bool(summary.get("directed", False))
-    road = Router.from_arrays(**router_arrays(road_nodes, road_edges), directed=directed, crs=region.metric_crs)
-    name = str(summary.get("network") or "road network")
-    notes = [f"Network: {name}."] + [str(c) for c in summary.get("caveats", [])]
-    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name)
-    if with_rail and "railways" in region.config:
-        rail = networks.rail_network(region, model=model)
-        mm_nodes, mm_edges = networks.multimodal_network(region, road=(road_nodes, road_edges), rail=rail, model=model)
-        out.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
-        out.multimodal_nodes = mm_nodes
-        transfer = mm_edges.attrs.get("summary", {}).get("transfer_basis")
-        if transfer:
-            out.notes.append(f"Road + rail: {transfer}")
-    return out
 
 
 def corridor_targets(net: Networks, corridor_ids, router: Router | None = None, extra: dict | None = None,
@@ -203,36 +111,6 @@ def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg)
     targets = {k: (np.array([i]) if w is None else np.empty(0, np.int64)) for k, i, w in zip(keys, idx, why)}
     missing = {k: f"{k}: {w}" for k, w in zip(keys, why) if w is not None}
     return router, targets, missing
-
-
-def vehicle_networks(region: Region, net: Networks, vehicle: str) -> Networks:
-    """The same road network with the speeds of ``vehicle`` (the region's ``vehicle_speed_models``): the
-    edges re-weighted (:func:`layers.networks.apply_speed_model`), the routing hierarchy re-customised."""
-    model = networks.speed_model(region, vehicle)
-    edges = networks.apply_speed_model(net.road_edges, model, ranges=False)
-    edges.attrs = dict(net.road_edges.attrs)
-    router = net.road.with_weights(edges["travel_time_s"].to_numpy(float))
-    return Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=model,
-                    network_name=f"{net.network_name}; {vehicle} speeds ({Path(str(model.source)).name})",
-                    notes=list(net.notes))
-
-
-def bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
-    """(slow, fast): the road network with every assumed speed at the lower / upper bound of the
-    speed model's ``calibration`` section (access leg included); None when the model states no bounds."""
-    from geo.calibration import model_at_bounds
-
-    edges = net.road_edges
-    if net.model is None or "speed_low_kmh" not in edges or (edges["speed_low_kmh"] == edges["speed_high_kmh"]).all():
-        return None
-    slow_model, fast_model = model_at_bounds(net.model)
-    out = []
-    for column, model in (("speed_low_kmh", slow_model), ("speed_high_kmh", fast_model)):
-        e = edges.assign(travel_time_s=edges["length_m"].to_numpy(float) / (edges[column].to_numpy(float) / 3.6))
-        e.attrs = dict(edges.attrs)
-        router = Router.from_arrays(**router_arrays(net.road_nodes, e), directed=net.road.directed, crs=net.road.crs)
-        out.append(Networks(road=router, road_nodes=net.road_nodes, road_edges=e, model=model, network_name=net.network_name))
-    return out[0], out[1]
 
 
 def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, population=None,
@@ -392,7 +270,7 @@ def isochrones_from(region: Region, net: Networks, points: gpd.GeoDataFrame, min
     ``people_within`` (people of the cells that reach the point within the
     time, access leg included — the catchment measure of the access report).
     """
-    from geo.isochrones import isochrones, population_within
+    from geo.routing.isochrones import isochrones, population_within
 
     cfg = settings_of(region, net.model)
     routed, idx, _, why = net.attach(router or net.road, points, cfg["max_snap_m"], cfg["access_speed_kmh"])

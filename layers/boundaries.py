@@ -36,7 +36,7 @@ import shapely
 from geo.crs import to_metric
 from geo.errors import InputError
 from geo.text import nfc
-from geo.vector import read_vector
+from geo.io.vector import read_vector
 from layers.region import Region
 
 

@@ -1,7 +1,7 @@
 """Calibrating the assumed speeds of the region's speed model to observed travel times.
 
 :func:`calibrate` fits the parameters of the model's ``calibration``
-section (:mod:`geo.calibration`: unknown-class speeds, urban congestion
+section (:mod:`geo.routing.calibration`: unknown-class speeds, urban congestion
 factor, access-leg speed — never a legal limit) to the observations that
 have a drive time, re-routing with the fitted speeds until the routes settle
 (at most ``iterations`` times). It also reports the *leave-one-out* error:
@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from geo.calibration import Parameter, fit, model_with, parameters
+from geo.routing.calibration import Parameter, fit, model_with, parameters
 from geo.errors import InputError
-from geo.multimodal import router_arrays
-from geo.output import atomic_path
-from geo.routing import Router
-from geo.speeds import SpeedModel
+from geo.routing.multimodal import router_arrays
+from geo.io.output import atomic_path
+from geo.routing.router import Router
+from geo.routing.speeds import SpeedModel
 from layers import access, networks
 from layers.region import Region
 from layers.validation import minutes_error, route_observations
@@ -47,7 +47,7 @@ class CalibrationResult:
     summary: dict = field(default_factory=dict)
 
 
-def reweighted(net: access.Networks, model: SpeedModel) -> access.Networks:
+def reweighted(net: networks.Networks, model: SpeedModel) -> networks.Networks:
     """The same road network with speeds and travel times from ``model`` (no rail)."""
     edges = networks.apply_speed_model(net.road_edges, model, ranges=False)
     edges.attrs = dict(net.road_edges.attrs)
@@ -57,11 +57,11 @@ def reweighted(net: access.Networks, model: SpeedModel) -> access.Networks:
         router = road.with_weights(arrays["weight"])      # same edges: the hierarchy is re-customised, not rebuilt
     else:
         router = Router.from_arrays(**arrays, directed=road.directed, crs=road.crs)
-    return access.Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, notes=list(net.notes), model=model,
+    return networks.Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, notes=list(net.notes), model=model,
                            network_name=net.network_name)
 
 
-def _minutes(region: Region, net: access.Networks, observations: pd.DataFrame, model: SpeedModel) -> np.ndarray:
+def _minutes(region: Region, net: networks.Networks, observations: pd.DataFrame, model: SpeedModel) -> np.ndarray:
     routed, _ = route_observations(region, reweighted(net, model), observations)
     return routed["model_minutes"].to_numpy(float)
 
@@ -81,7 +81,7 @@ def _fit_rows(region, net, obs: pd.DataFrame, model: SpeedModel, params: list[Pa
     return values
 
 
-def calibrate(region: Region, net: access.Networks, observations: pd.DataFrame, iterations: int = 3,
+def calibrate(region: Region, net: networks.Networks, observations: pd.DataFrame, iterations: int = 3,
               leave_one_out: bool = True) -> CalibrationResult:
     """Fit the model of ``net`` to the timed ``observations`` (see the module docstring)."""
     model = net.model or networks.speed_model(region)

@@ -6,7 +6,7 @@ rescaled per former district to the 2019 census, :func:`layers.population.popula
 1. every populated cell of the region gets its road minutes to the nearest
    industrial park and to each corridor named in ``communes.access_corridors``
    (``ql1a``, ``ct01``): the cell centre joins its nearest road edge exactly
-   as a park does in the access report (:meth:`layers.access.Networks.attach`,
+   as a park does in the access report (:meth:`layers.networks.Networks.attach`,
    access leg at ``access.access_speed_kmh``; a cell farther than
    ``access.max_snap_m`` from every road has no time);
 2. each 2025 unit is given a set of cells, and the unit's figures are the
@@ -122,7 +122,7 @@ def cell_minutes(region: Region, net: Networks, parks: gpd.GeoDataFrame | None, 
     if "park" not in targets:
         targets["park"] = np.empty(0, np.int64)
     missing.update(corridor_missing)
-    from geo.access import minutes_to_targets
+    from geo.routing.access import minutes_to_targets
 
     return minutes_to_targets(routed, cell_idx, targets, missing=missing, origin_reason=cell_why)
 

@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.text import fold, nfc
+from geo.text import nfc
 from layers.population import name_key, national_census_communes
 from layers.region import Region
 
@@ -312,7 +312,7 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
     None (park columns NaN = not computed). ``places`` : OSM places with a
     ``name`` column, for points. ``polygons`` : commune polygons with a
     ``code`` or ``name`` column (``--communes FILE``); when given they are
-    the geometry. ``net`` (:class:`layers.access.Networks`) and
+    the geometry. ``net`` (:class:`layers.networks.Networks`) and
     ``population`` (``(array, profile)``, people per cell): when both are
     given, the access columns of :mod:`layers.commune_access` are added
     (else they are absent: not computed). ``attrs["summary"]`` : counts,

@@ -5,11 +5,11 @@ of evidence (column ``method``):
 
 ``osm_tags``
     OSM road ways with ``ref``/``name`` tags (from pyrosm or osmnx), labelled
-    with :func:`geo.roadref.match_corridor`. Used when ``osm_edges`` is given.
+    with :func:`geo.routing.roadref.match_corridor`. Used when ``osm_edges`` is given.
 ``map_matched``
     The attribute-less road network of the region (``road_network``) labelled
     by map-matching the coarse named reference layer (``reference_roads``)
-    onto it with :func:`geo.matching.match_line`. Used otherwise.
+    onto it with :func:`geo.routing.matching.match_line`. Used otherwise.
 ``scenario_file``
     Planned lines from user files (any vector format): column ``name``,
     optional ``road_class`` and ``design_speed_kmh``.
@@ -83,11 +83,11 @@ from tqdm import tqdm
 from geo import settings
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.matching import match_line, prepare_network
-from geo.network import components_report, read_line_network
-from geo.roadref import match_corridor, parse_refs
+from geo.io.vector import keep_in_area, read_vector
+from geo.routing.matching import match_line, prepare_network
+from geo.routing.network import components_report, read_line_network
+from geo.routing.roadref import match_corridor, parse_refs
 from geo.text import fold, nfc
-from geo.vector import keep_in_area, read_vector
 from layers.boundaries import region_polygon, region_window
 from layers.opened_roads import addition_files, official_length_km, read_opened_roads
 from layers.region import Region

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.bundle import load_catalogue, most_restrictive
+from geo.io.bundle import load_catalogue, most_restrictive
 from layers.region import BUNDLED_DATA_DIR, Region
 
 #: The catalogue holding every known file's licence.

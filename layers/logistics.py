@@ -39,7 +39,7 @@ import shapely
 from geo.crs import to_metric
 from geo.errors import InputError
 from geo.text import fold, nfc
-from geo.vector import keep_in_area, read_vector
+from geo.io.vector import keep_in_area, read_vector
 from layers.boundaries import region_polygon, region_window
 from layers.region import Region
 

@@ -7,8 +7,7 @@ optionally ``ref`` and ``official_length_km``; points with ``role:
 interchange`` are where a controlled-access road can be entered.
 
 Read by :mod:`layers.networks` (which appends them to today's network) and
-:mod:`layers.corridors` (which reports them as existing corridors).
-"""
+:mod:`layers.corridors` (which reports them as existing corridors)."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import InputError
-from geo.vector import read_vector
+from geo.io.vector import read_vector
 from layers.region import REGIONS_DIR, Region
 
 #: Columns every opened road line must fill.

@@ -33,7 +33,7 @@ import pandas as pd
 from geo.crs import to_metric
 from geo.errors import InputError
 from geo.text import nfc
-from geo.vector import read_table
+from geo.io.vector import read_table
 from layers.region import Region
 
 log = logging.getLogger(__name__)

@@ -69,7 +69,7 @@ import pandas as pd
 from geo.crs import to_metric
 from geo.errors import InputError, WithheldDataError
 from geo.text import fold, nfc, park_key
-from geo.vector import keep_in_area, read_table, read_vector
+from geo.io.vector import keep_in_area, read_table, read_vector
 from layers import boundaries
 from layers import park_positions as pp
 from layers.region import Region
@@ -576,7 +576,7 @@ def region_parks(region: Region, parks_file=None, osm=None, osm_industrial: gpd.
     if "parks" in region.config or parks_file is not None:
         return industrial_parks(region, parks_file=parks_file)
     if osm_industrial is None and osm is not None:
-        from geo import osm as osm_source
+        from geo.io import osm as osm_source
 
         osm_industrial = osm_source.read_osm_features(osm, {"landuse": ["industrial"]}, polygon=boundaries.region_window(region))
     found = parks_from_osm(osm_industrial, region.metric_crs)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo.errors import InputError
-from geo.output import write_csv, write_geopackage
+from geo.io.output import write_csv, write_geopackage
 from layers.build import LayerSet, build_layers, summary_lines, write_layers
 from layers.region import Region, load_region
 
@@ -92,7 +92,7 @@ def scenario_path(region: Region, name: str | None) -> Path | None:
 
 def run_analyses(options: RunOptions) -> RunResult:
     """Build the layers and run the region's analyses into ``options.out``; returns what was made."""
-    from layers import access
+    from layers import access, networks
 
     say = options.echo
     region = load_region(options.region, data_dir=options.data_dir, boundaries=options.boundaries)
@@ -110,7 +110,7 @@ def run_analyses(options: RunOptions) -> RunResult:
     park_layer = result.layers["industrial_parks"]
     pop = result.population
     net_options = options.network or NetworkOptions()
-    net = access.build_networks(region, osm=options.osm, options=net_options)
+    net = networks.build_networks(region, osm=options.osm, options=net_options)
     if "access" in cfg["steps"]:
         report = access.access_report(region, park_layer, net, population=pop)
         run.written["access"] = write_csv(report, out / "access.csv")
@@ -125,7 +125,7 @@ def run_analyses(options: RunOptions) -> RunResult:
         if cfg["scenario_network"] and cfg["scenario_network"] != net_options.network:
             from dataclasses import replace
 
-            base = access.build_networks(region, osm=options.osm, with_rail=False,
+            base = networks.build_networks(region, osm=options.osm, with_rail=False,
                                          options=replace(net_options, network=str(cfg["scenario_network"])))
         scenario = run_scenario(region, base, park_layer, scenario_file, population=pop)
         run.written["scenario"] = write_csv(scenario.change, out / "scenario.csv")
@@ -163,8 +163,8 @@ def write_communes(region, park_layer, out: Path, communes_file=None, net=None, 
 
     With ``net`` and ``population`` ((array, profile)) the access columns by commune are added
     (:mod:`layers.commune_access`)."""
-    from geo.output import write_csv, write_geopackage
-    from geo.vector import read_vector
+    from geo.io.output import write_csv, write_geopackage
+    from geo.io.vector import read_vector
     from layers.communes import CommuneOptions, commune_mapping, commune_report
 
     options = CommuneOptions.from_region(region)
@@ -176,7 +176,7 @@ def write_communes(region, park_layer, out: Path, communes_file=None, net=None, 
                             net=net, population=population)
     write_csv(report.drop(columns="geometry"), out / "communes.csv")
     write_csv(commune_mapping(region, options), out / "communes_mapping.csv")
-    from geo.output import write_json
+    from geo.io.output import write_json
     write_json(report.attrs["summary"], out / "communes_summary.json")
     located = report[report.geometry.notna()]
     if len(located):

@@ -46,9 +46,9 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.raster import clip_raster, read_raster, rescale_to_totals, zonal_sums
+from geo.io.raster import clip_raster, read_raster, rescale_to_totals, zonal_sums
 from geo.text import fold, nfc
-from geo.vector import read_table
+from geo.io.vector import read_table
 from layers.boundaries import districts, region_window
 from layers.region import Region
 

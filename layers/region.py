@@ -45,7 +45,7 @@ def _bundle_derived(name: str) -> Path | None:
     """The bundle's copy of ``name`` when the bundle *derives* it (from other source files, e.g. a window of a
     national shapefile) or the project compiled it (``origin: project``), so that a full data folder such as
     ``../shared/data``, which holds only the sources, still finds it; None otherwise."""
-    from geo.bundle import CATALOGUE_NAME, load_catalogue
+    from geo.io.bundle import CATALOGUE_NAME, load_catalogue
 
     catalogue = BUNDLED_DATA_DIR / CATALOGUE_NAME
     entry = load_catalogue(catalogue).entry(name) if catalogue.exists() else None
@@ -140,7 +140,7 @@ class Region:
 
     def withheld(self) -> dict:
         """Files the data folder's bundle catalogue withholds (licence), ``{name: {what, why, instead}}``."""
-        from geo.bundle import CATALOGUE_NAME, load_catalogue
+        from geo.io.bundle import CATALOGUE_NAME, load_catalogue
 
         catalogue = self.data_dir / CATALOGUE_NAME
         return load_catalogue(catalogue).withheld if catalogue.exists() else {}

@@ -30,7 +30,7 @@ A *waypoint file* (``road_classes.waypoints`` of the region YAML; files in
     :mod:`layers.networks` join them at their crossing nearest the point.
 
 :func:`waypoint_corridors` routes each road through its waypoints on the
-network (:func:`geo.matching.route_waypoints`) and returns the corridor rows
+network (:func:`geo.routing.matching.route_waypoints`) and returns the corridor rows
 and edge labels, with per-leg facts (path km, straight km, snap distances,
 why a leg is not matched) and the matched length against the published
 length of the corridor (``published_length_km`` and ``length_source`` in the
@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.matching import PreparedNetwork, route_waypoints
-from geo.vector import read_vector
+from geo.io.vector import read_vector
+from geo.routing.matching import PreparedNetwork, route_waypoints
 from layers.opened_roads import shipped_files
 from layers.region import Region
 
@@ -100,7 +100,7 @@ def waypoint_corridors(region: Region, net: PreparedNetwork, line_of, *, toleran
     """Rows (as :mod:`layers.corridors` builds them), edge labels and per-road reports of every waypoint road.
 
     ``line_of(edge_ids)`` gives the row's line (EPSG:4326) for matched edges;
-    ``tolerance`` overrides :func:`geo.matching.route_waypoints` options.
+    ``tolerance`` overrides :func:`geo.routing.matching.route_waypoints` options.
     """
     rows, labels, reports = [], [], []
     for path in waypoint_files(region):

@@ -11,7 +11,7 @@ points file may be given instead). The shipped example
 indicative CT.01 line, labelled indicative everywhere it appears.
 
 :func:`run_scenario` adds the roads to the region's road network
-(:func:`geo.scenario.add_planned_roads`), recomputes the corridor access
+(:func:`geo.routing.scenario.add_planned_roads`), recomputes the corridor access
 report (:func:`layers.access.access_report`) and returns before / after /
 change per park. A planned road whose name matches a configured corridor
 (e.g. "Cao tốc … (CT.01)" → ``ct01``) becomes that corridor's target:
@@ -30,10 +30,10 @@ import pandas as pd
 
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.roadref import match_corridor
-from geo.scenario import add_planned_roads, compare
-from geo.vector import read_vector
-from layers import access
+from geo.routing.roadref import match_corridor
+from geo.routing.scenario import add_planned_roads, compare
+from geo.io.vector import read_vector
+from layers import access, networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def read_scenario(path, interchanges_path=None) -> tuple[gpd.GeoDataFrame, gpd.G
 
 
 def scenario_tuning(region: Region, lines: gpd.GeoDataFrame) -> dict[str, float]:
-    """Keyword options of :func:`geo.scenario.add_planned_roads` (metres, km/h, seconds).
+    """Keyword options of :func:`geo.routing.scenario.add_planned_roads` (metres, km/h, seconds).
 
     The region's ``scenario`` section, with ``access_tolerance_m`` (m) taken
     from the file's lines when they give it: a file may widen the link search
@@ -80,9 +80,9 @@ def scenario_tuning(region: Region, lines: gpd.GeoDataFrame) -> dict[str, float]
     return tuning
 
 
-def scenario_network(region: Region, net: access.Networks, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
+def scenario_network(region: Region, net: networks.Networks, lines: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
                      source: str = "scenario"):
-    """The road router with the planned ``lines`` added (:func:`geo.scenario.add_planned_roads`, joining the
+    """The road router with the planned ``lines`` added (:func:`geo.routing.scenario.add_planned_roads`, joining the
     base network's suitable edges), its report, and the new targets by corridor key (node indexes).
 
     A planned road whose name matches a configured corridor (``CT.01`` → ``ct01``) gives that corridor's
@@ -99,7 +99,7 @@ def scenario_network(region: Region, net: access.Networks, lines: gpd.GeoDataFra
     return after_router, report, extra
 
 
-def run_scenario(region: Region, net: access.Networks, parks: gpd.GeoDataFrame, scenario_path,
+def run_scenario(region: Region, net: networks.Networks, parks: gpd.GeoDataFrame, scenario_path,
                  population=None, interchanges_path=None) -> ScenarioResult:
     """Access before and after adding the planned roads of ``scenario_path``."""
     lines, points = read_scenario(scenario_path, interchanges_path)

@@ -25,7 +25,7 @@ The table is the same, to the last bit, in-process and on any number of
 workers: before the tasks start, the base network's routing hierarchy is
 built (:func:`ready_for_batch`) and travels with the network, so every
 scenario is answered by the same engine whatever ran before it in that
-process (see :meth:`geo.routing.Router.hierarchy`: while a hierarchy is not
+process (see :meth:`geo.routing.router.Router.hierarchy`: while a hierarchy is not
 yet worth building, plain searches answer, and they add the same times in
 another order — the last bits of a float differ).
 """

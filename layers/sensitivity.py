@@ -2,7 +2,7 @@
 
 :func:`run_sensitivity` takes a finished siting run (:func:`layers.siting.run_siting`),
 draws ``runs`` weightings around the profile's weights (Dirichlet, see
-:mod:`geo.montecarlo` for the concentration and the seeding), re-scores the
+:mod:`geo.siting.montecarlo` for the concentration and the seeding), re-scores the
 grid with each, applies the same suitability threshold and site rules, and
 counts — per cell — the share of runs in which it is suitable and — per
 candidate site — its rank distribution. Runs are executed in chunks by
@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from geo.cluster import SchedulerOptions, Session, map_tasks
-from geo.montecarlo import GridProblem, MonteCarloOptions, MonteCarloResult, aggregate, rank_distribution, rank_histogram, run_chunk
-from geo.sites import width_cells
+from geo.siting.montecarlo import GridProblem, MonteCarloOptions, MonteCarloResult, aggregate, rank_distribution, rank_histogram, run_chunk
+from geo.siting.sites import width_cells
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class SensitivityResult:
     sites: gpd.GeoDataFrame
     site_ranks: pd.DataFrame
     result: MonteCarloResult
-    grid: object                      # geo.grid.Grid of the siting run
+    grid: object                      # geo.siting.grid.Grid of the siting run
     summary: dict
 
 
@@ -94,7 +94,7 @@ def problem_from_siting(siting, profile, locate_overrides: dict | None = None) -
 
 def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Session | None = None, *,
                     locate_overrides: dict | None = None) -> SensitivityResult:
-    """Monte Carlo over the weights of ``siting`` run with ``profile`` (a :class:`geo.suitability.Profile`).
+    """Monte Carlo over the weights of ``siting`` run with ``profile`` (a :class:`geo.siting.suitability.Profile`).
 
     ``session`` is an open :func:`geo.cluster.open_session` (default: in
     this process); open it *before* the siting run so that an unreachable
@@ -171,8 +171,8 @@ def summary_lines(result: SensitivityResult) -> list[str]:
 
 def write_sensitivity(result: SensitivityResult, out_dir) -> dict[str, Path]:
     """Write ``sensitivity.csv``, ``sensitivity.gpkg``, ``sensitivity.tif`` and ``sensitivity.json`` atomically."""
-    from geo.output import write_csv, write_geopackage, write_json
-    from geo.raster import write_geotiff
+    from geo.io.output import write_csv, write_geopackage, write_json
+    from geo.io.raster import write_geotiff
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

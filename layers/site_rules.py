@@ -1,7 +1,7 @@
 """Judging candidate sites against the legal rules their profile names (rule files in ``layers/rules/``).
 
 :func:`judge_sites` gives every site the facts the rules read, then the
-verdicts of :mod:`geo.rules`. Facts per site (NaN/None = unknown, never a
+verdicts of :mod:`geo.siting.rules`. Facts per site (NaN/None = unknown, never a
 guess):
 
 ``kind`` : the profile's ``scale`` (``CCN`` or ``KCN``).
@@ -45,7 +45,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import to_metric
-from geo.rules import evaluate, listing, verdict, verdicts
+from geo.siting.rules import evaluate, listing, verdict, verdicts
 from layers.region import Region
 
 

@@ -51,7 +51,7 @@ import pandas as pd
 from geo.crs import to_metric
 from geo.errors import InputError
 from geo.text import fold, nfc
-from geo.vector import read_vector
+from geo.io.vector import read_vector
 from layers.boundaries import districts, region_polygon, region_window
 from layers.population import census_for_units, region_census_communes
 from layers.region import Region

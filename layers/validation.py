@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.paths import fastest_route
-from geo.roadref import match_corridor
-from layers import access
+from geo.routing.paths import fastest_route
+from geo.routing.roadref import match_corridor
+from layers import access, networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def minutes_error(model_minutes, minutes_min, minutes_max) -> np.ndarray:
     return out
 
 
-def route_observations(region: Region, net: access.Networks, observations: pd.DataFrame):
+def route_observations(region: Region, net: networks.Networks, observations: pd.DataFrame):
     """Fastest routes of every observation: (results DataFrame, :class:`ObservationLegs`).
 
     See the module docstring for the columns. Both ends join the road network
@@ -205,7 +205,7 @@ def route_observations(region: Region, net: access.Networks, observations: pd.Da
     return result, legs
 
 
-def validate(region: Region, net: access.Networks, observations: pd.DataFrame) -> pd.DataFrame:
+def validate(region: Region, net: networks.Networks, observations: pd.DataFrame) -> pd.DataFrame:
     """The validation table (module docstring), one row per observation, same order."""
     routed, _ = route_observations(region, net, observations)
     out = observations[["origin", "destination", "route", "km", "minutes_min", "minutes_max", "source"]].copy()
@@ -252,7 +252,7 @@ def summarise(table: pd.DataFrame) -> dict:
 
 def write_validation(table: pd.DataFrame, out: Path, extra: dict | None = None) -> dict:
     """Write ``OUT/validation.csv`` and ``OUT/validation.json`` (atomic); returns the paths."""
-    from geo.output import write_csv, write_json
+    from geo.io.output import write_csv, write_json
 
     out = Path(out)
     write_csv(table, out / "validation.csv")
@@ -260,7 +260,7 @@ def write_validation(table: pd.DataFrame, out: Path, extra: dict | None = None) 
     return {"csv": out / "validation.csv", "json": out / "validation.json"}
 
 
-def _missing_road(region: Region, net: access.Networks, route) -> str | None:
+def _missing_road(region: Region, net: networks.Networks, route) -> str | None:
     """A configured corridor named in the stated route that has no edge in the network."""
     if not isinstance(route, str) or not route.strip():
         return None

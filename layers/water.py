@@ -33,7 +33,7 @@ import shapely
 
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.vector import read_vector
+from geo.io.vector import read_vector
 from layers.boundaries import region_polygon, region_window
 from layers.region import Region
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from html import escape
 
-from geo.bundle import most_restrictive
+from geo.io.bundle import most_restrictive
 
 DERIVED = {"source": "bgplan (phân tích của công cụ / analysis by this tool)", "licence": "derived from the inputs",
            "redistribution": "allowed"}

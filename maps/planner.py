@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Element
 
-from geo.output import atomic_path
+from geo.io.output import atomic_path
 from maps import parks_notice, popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (
@@ -262,7 +262,7 @@ def read_layers(out_dir) -> tuple[dict, tuple | None, dict]:
     population = None
     tif = out_dir / "population.tif"
     if tif.is_file():
-        from geo.raster import read_raster
+        from geo.io.raster import read_raster
 
         population = read_raster(tif)
     summary = {}
@@ -496,7 +496,7 @@ class _Builder(AnalysisLayers):
         if population is None:
             return
         if isinstance(population, (str, Path)):
-            from geo.raster import read_raster
+            from geo.io.raster import read_raster
 
             population = read_raster(population)
         array, profile = population

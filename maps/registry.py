@@ -647,7 +647,7 @@ def _verdict_text(value) -> str:
 
 
 def _listing(value) -> str:
-    """A " | "-separated rule list (:func:`geo.rules.listing`) as "• a • b"; "—" when there is none.
+    """A " | "-separated rule list (:func:`geo.siting.rules.listing`) as "• a • b"; "—" when there is none.
 
     >>> _listing("a (x; y) | b [why]"), _listing(None)
     ('• a (x; y) • b [why]', '—')

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Cold hierarchy build vs a checked cache load (geo/hierarchy_cache.py), on the real Bắc Giang network.
+"""Cold hierarchy build vs a checked cache load (geo/routing/hierarchy_cache.py), on the real Bắc Giang network.
 
 Both in the same process, best and median of ``--runs``; the ratio is what
 counts on a shared machine. The checked load reads the entry, verifies its
@@ -25,9 +25,11 @@ import numpy as np  # noqa: E402
 import pyogrio  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 
-from geo import hierarchy_cache, settings  # noqa: E402
-from geo.hierarchy import Hierarchy  # noqa: E402
-from geo.routing import Router  # noqa: E402
+from geo.routing import hierarchy_cache  # noqa: E402
+
+from geo import settings
+from geo.routing.hierarchy import Hierarchy  # noqa: E402
+from geo.routing.router import Router  # noqa: E402
 
 
 def _router(data: Path) -> Router:
@@ -64,7 +66,7 @@ def main(argv=None) -> int:
               "cold_build": cold, "checked_load": load, "ratio_median": round(cold["median_ms"] / load["median_ms"], 1)}
     print(json.dumps(result, indent=1))
     if args.out is not None:
-        from geo.output import write_json
+        from geo.io.output import write_json
 
         write_json(result, args.out / "bench_cache.json")
     return 0

@@ -40,8 +40,8 @@ import numpy as np  # noqa: E402
 
 from geo import settings  # noqa: E402
 from geo.cluster import SchedulerOptions, open_session  # noqa: E402
-from geo.montecarlo import MonteCarloOptions  # noqa: E402
-from geo.output import write_json  # noqa: E402
+from geo.siting.montecarlo import MonteCarloOptions  # noqa: E402
+from geo.io.output import write_json  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = (("none", SchedulerOptions("none")), ("local-1", SchedulerOptions("local", 1)), ("local-2", SchedulerOptions("local", 2)))
@@ -97,13 +97,13 @@ def sensitivity_bench(region, cell_m: float, options: MonteCarloOptions, rounds:
 
 
 def scenario_bench(region, folder: Path) -> dict:
-    from layers import access
+    from layers import networks
     from layers.parks import industrial_parks
     from layers.population import population_raster
     from layers.scenario_batch import BatchInputs, run_scenario_batch, scenario_files
 
     files = scenario_files([folder])
-    net = access.build_networks(region, with_rail=False)
+    net = networks.build_networks(region, with_rail=False)
     parks = industrial_parks(region)
     array, profile, _ = population_raster(region)
     shared = BatchInputs(region, net, parks, (array, profile))

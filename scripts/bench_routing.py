@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark of the routing engine (geo/routing.py, geo/hierarchy.py) against networkx and peer libraries.
+"""Benchmark of the routing engine (geo/routing/router.py, geo/routing/hierarchy.py) against networkx and peer libraries.
 
 Two networks: the real Bắc Giang 2018 road network (57,548 nodes, weights =
 length / 40 km/h) and a generated perturbed grid of ~200,000 nodes (random
@@ -58,9 +58,9 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
 from geo import settings  # noqa: E402
-from geo.isochrones import isochrones  # noqa: E402
-from geo.output import write_json  # noqa: E402
-from geo.routing import Router  # noqa: E402
+from geo.routing.isochrones import isochrones  # noqa: E402
+from geo.io.output import write_json  # noqa: E402
+from geo.routing.router import Router  # noqa: E402
 
 log = logging.getLogger("bench_routing")
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -567,7 +567,7 @@ def bench_polygons(router, net, origins, repeats) -> dict:
          "baseline_per_isochrone_s": base / len(origins), "nodes": router.n, "mean_area_km2": float(area.mean()),
          "max_rel_area_diff_vs_baseline": float(np.max(np.abs(area / old.area_km2.to_numpy() - 1))),
          "max_rel_area_diff_vs_exact_union": float(np.max(np.abs(area[:len(few)] / exact.area_km2.to_numpy() - 1))),
-         "method": "contour of an exact distance field (geo.isochrones, method='auto')",
+         "method": "contour of an exact distance field (geo.routing.isochrones, method='auto')",
          "note": f"timed on {len(origins)} origins (one call) and scaled to 100; baseline: the previous default "
                  "(method='raster') on the same origins in the same run; exact union ('vector') on 3 origins; "
                  "no peer draws polygons"}, {}, base * 100 / len(origins))

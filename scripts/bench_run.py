@@ -59,12 +59,12 @@ STEPS = [
 UNITS = [
     ("road network", "layers.networks", "road_network"),
     ("rail network", "layers.networks", "rail_network"),
-    ("corridor matching (one line set)", "geo.matching", "match_line"),
-    ("network prepared for matching", "geo.matching", "prepare_network"),
-    ("nested-dissection order", "geo.hierarchy", "nested_dissection_order"),
-    ("hierarchy topology", "geo.hierarchy", "Topology.of"),
-    ("customisation", "geo.hierarchy", "Topology.customised"),
-    ("hierarchy read from the cache", "geo.hierarchy", "Hierarchy.load"),
+    ("corridor matching (one line set)", "geo.routing.matching", "match_line"),
+    ("network prepared for matching", "geo.routing.matching", "prepare_network"),
+    ("nested-dissection order", "geo.routing.hierarchy", "nested_dissection_order"),
+    ("hierarchy topology", "geo.routing.hierarchy", "Topology.of"),
+    ("customisation", "geo.routing.hierarchy", "Topology.customised"),
+    ("hierarchy read from the cache", "geo.routing.hierarchy_cache", "load"),
 ]
 
 #: Steps not done again alone: they only write files the run already wrote.
@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     import layers.scenario  # noqa: F401
     import layers.siting  # noqa: F401
     import layers.validation  # noqa: F401
-    import layers.road_classes  # noqa: F401
+    import layers.networks.classes  # noqa: F401
     import maps.planner  # noqa: F401
     import maps.publish  # noqa: F401
     imports_s = time.perf_counter() - started
@@ -228,7 +228,7 @@ def main(argv=None) -> int:
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}"
         print(f"{r['kind']:5s} {r['name']:36s} {r['calls']:5d} {r['distinct_inputs']:6d} {r['in_run_s']:9.2f} "
               f"{alone:>8s} {ratio:>6s}")
-    from geo.output import write_json
+    from geo.io.output import write_json
 
     path = write_json(result, args.out / "bench_run.json")
     print(f"wrote {path}")

@@ -1,12 +1,12 @@
 #!/usr/bin/env python
-"""Benchmark of suitability scoring and site locating (geo/suitability.py, geo/sites.py).
+"""Benchmark of suitability scoring and site locating (geo/siting/suitability.py, geo/siting/sites.py).
 
 Scores and locates sites on a generated grid of 100,000 cells (400 × 250,
 six smooth random criteria with 5 % unknown cells and 15 % excluded cells,
 fixed seed) twice in the same run:
 
-* vectorised — :func:`geo.suitability.weighted_score`,
-  :func:`geo.sites.suitable_cells` and :func:`geo.sites.locate`
+* vectorised — :func:`geo.siting.suitability.weighted_score`,
+  :func:`geo.siting.sites.suitable_cells` and :func:`geo.siting.sites.locate`
   (numpy + ``scipy.ndimage.label``), best of ``--repeat`` runs;
 * baseline — a plain Python loop over cells: each criterion transformed
   by hand, the weighted mean over known criteria, the threshold by sorting,
@@ -25,7 +25,7 @@ of each as a subprocess, the ratio, and each run's own step timings; the
 Monte Carlo re-scoring (``--mc-runs`` runs) at 100 m and 250 m; the
 explorer page of the 100 m run (size, and the re-score time in headless
 Chromium); and the labour catchments of all 250 m cells by reverse search
-(:func:`geo.grid.people_within_cells`) against one search per cell
+(:func:`geo.siting.grid.people_within_cells`) against one search per cell
 (``Catchment.people_within`` on a sample of 300 cells, scaled), checking
 that both give the same people.
 
@@ -48,9 +48,9 @@ import numpy as np  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 from geo import settings  # noqa: E402
-from geo.output import write_json  # noqa: E402
-from geo.sites import locate, suitable_cells  # noqa: E402
-from geo.suitability import profile_from_dict, weighted_score  # noqa: E402
+from geo.io.output import write_json  # noqa: E402
+from geo.siting.sites import locate, suitable_cells  # noqa: E402
+from geo.siting.suitability import profile_from_dict, weighted_score  # noqa: E402
 
 SHAPE = (400, 250)
 CELL_HA = 6.25
@@ -183,14 +183,14 @@ def labour_comparison(region, sample: int = 300) -> dict:
     """Reverse labour catchments for every 250 m cell vs one Catchment search per cell (a sample, scaled)."""
     import geopandas as gpd
 
-    from geo.access import Catchment, attach_points
+    from geo.routing.access import Catchment, attach_points
     from geo.crs import to_metric
-    from geo.grid import attachment_links, make_grid, people_within_cells
-    from layers import access
+    from geo.siting.grid import attachment_links, make_grid, people_within_cells
+    from layers import networks
     from layers.boundaries import region_polygon
     from layers.population import population_raster
 
-    net = access.build_networks(region, with_rail=False)
+    net = networks.build_networks(region, with_rail=False)
     outline = to_metric(gpd.GeoSeries([region_polygon(region)], crs=4326), region.metric_crs).iloc[0]
     g = make_grid(outline, cell_m=250, crs=region.metric_crs)
     cx, cy = g.centres()
@@ -257,7 +257,7 @@ def baseline_checkout(ref: str, tmp: Path) -> Path | None:
 
 def monte_carlo(data: Path, runs: int) -> dict:
     """Monte Carlo re-scoring (grow + locate per run) at 100 m and 250 m: ms per run, in this process."""
-    from geo.montecarlo import MonteCarloOptions
+    from geo.siting.montecarlo import MonteCarloOptions
     from layers.region import load_region
     from layers.sensitivity import run_sensitivity
     from layers.siting import load_profile, run_siting

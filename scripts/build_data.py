@@ -6,7 +6,7 @@
     python scripts/build_data.py --check                             # data/ against its MANIFEST.json
 
 What is carried, from where, under which licence: ``data/catalogue.yaml``
-(read by ``geo.bundle``); the human-readable version is ``data/SOURCES.md``.
+(read by ``geo.io.bundle``); the human-readable version is ``data/SOURCES.md``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.bundle import build_bundle, bundle_size_bytes, check_bundle, load_catalogue
+from geo.io.bundle import build_bundle, bundle_size_bytes, check_bundle, load_catalogue
 from geo.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -270,14 +270,14 @@ def _check_inputs(*paths) -> None:
 
 def _analysis_inputs(args, with_rail=True):
     """Region, parks, networks and population shared by access/matrix/scenario."""
-    from layers import access, parks, population
+    from layers import networks, parks, population
     from layers.region import load_region
 
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.osm, args.parks)
     park_layer = parks.region_parks(region, parks_file=args.parks, osm=args.osm)
     _report_unplaced(park_layer)
-    net = access.build_networks(region, osm=args.osm, with_rail=with_rail, options=_network_options(args))
+    net = networks.build_networks(region, osm=args.osm, with_rail=with_rail, options=_network_options(args))
     if "population_raster" not in region.config:  # a region without population data: catchments unknown
         return region, park_layer, net, None
     array, profile, _ = population.population_raster(region)
@@ -302,7 +302,7 @@ def _network_options(args):
 
 
 def _observations(args, region):
-    from geo.extent import check_points
+    from geo.io.extent import check_points
     from layers.validation import observations_file, read_observations
 
     path = args.observed if args.observed else observations_file(region)
@@ -313,14 +313,14 @@ def _observations(args, region):
 
 
 def cmd_validate(args) -> int:
-    from layers import access
+    from layers import networks
     from layers.region import load_region
     from layers.validation import validate, write_validation
 
     region = load_region(args.region, data_dir=args.data)
     _check_inputs(args.osm)
     observations = _observations(args, region)
-    net = access.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
+    net = networks.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
     table = validate(region, net, observations)
     paths = write_validation(table, args.out, extra={"observed_file": observations.attrs.get("source_file")})
     s = table.attrs["summary"]
@@ -332,15 +332,15 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from geo.output import write_json
-    from layers import access
+    from geo.io.output import write_json
+    from layers import networks
     from layers.calibration import calibrate, write_calibrated_model
     from layers.region import load_region
 
     region = load_region(args.region, data_dir=args.data)
     _check_inputs(args.osm)
     observations = _observations(args, region)
-    net = access.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
+    net = networks.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
     result = calibrate(region, net, observations, leave_one_out=not args.no_leave_one_out)
     model_path = write_calibrated_model(result, args.out / "speeds-calibrated.yaml", observed_file=observations.attrs.get("source_file"))
     write_json({**result.summary, "rows": result.rows.to_dict(orient="records")}, args.out / "calibration.json")
@@ -353,14 +353,14 @@ def cmd_calibrate(args) -> int:
 
 
 def _write_access(report, out: Path) -> None:
-    from geo.output import write_csv, write_geopackage
+    from geo.io.output import write_csv, write_geopackage
 
     write_csv(report, out / "access.csv")
     write_geopackage({"access": report}, out / "access.gpkg")
 
 
 def _write_scenario(result, out: Path) -> None:
-    from geo.output import write_csv, write_geopackage
+    from geo.io.output import write_csv, write_geopackage
 
     write_csv(result.change, out / "scenario.csv")
     write_geopackage({"access_change": result.change, "planned_roads": result.roads, "interchanges": result.interchanges},
@@ -383,8 +383,8 @@ def cmd_access(args) -> int:
 
 
 def cmd_matrix(args) -> int:
-    from geo.output import write_csv
-    from geo.vector import read_vector
+    from geo.io.output import write_csv
+    from geo.io.vector import read_vector
     from layers.access import travel_time_matrix
 
     _check_inputs(args.origins, args.destinations)
@@ -434,7 +434,7 @@ def cmd_scenario(args) -> int:
 
 
 def cmd_isochrones(args) -> int:
-    from geo.output import write_geopackage
+    from geo.io.output import write_geopackage
     from layers.access import isochrones_from
     from layers.pipeline import origin_points
 
@@ -442,7 +442,7 @@ def cmd_isochrones(args) -> int:
 
     origins = None
     if not args.all_parks:      # KEY or LON,LAT origins: degrees, inside the region's window — checked before the network
-        from geo.extent import check_points
+        from geo.io.extent import check_points
 
         region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
         origins = origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
@@ -511,7 +511,7 @@ def _add_scheduler_options(p) -> None:
 
 
 def _add_sensitivity_parser(sub, common) -> None:
-    from geo.montecarlo import MonteCarloOptions
+    from geo.siting.montecarlo import MonteCarloOptions
 
     d = MonteCarloOptions()
     p = sub.add_parser("sensitivity", parents=[common], help="Monte Carlo weight sensitivity of the siting → OUT/sensitivity.*",
@@ -542,7 +542,7 @@ def _add_sensitivity_parser(sub, common) -> None:
 
 def cmd_sensitivity(args) -> int:
     from geo.cluster import SchedulerOptions, open_session
-    from geo.montecarlo import MonteCarloOptions
+    from geo.siting.montecarlo import MonteCarloOptions
     from layers.region import load_region
     from layers.sensitivity import run_sensitivity, summary_lines, write_sensitivity
     from layers.siting import load_profile, run_siting, write_siting
@@ -566,7 +566,7 @@ def cmd_sensitivity(args) -> int:
 
 def cmd_scenario_batch(args) -> int:
     from geo.cluster import SchedulerOptions, open_session
-    from geo.output import write_csv
+    from geo.io.output import write_csv
     from layers.scenario_batch import run_scenario_batch, scenario_files
 
     files = scenario_files(args.batch)
@@ -611,14 +611,14 @@ def cmd_run(args) -> int:
 
 
 def cmd_communes(args) -> int:
-    from layers import access, parks, population
+    from layers import networks, parks, population
     from layers.pipeline import write_communes
     from layers.region import load_region
 
     region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
     _check_inputs(args.parks, args.communes)
     array, profile, _ = population.population_raster(region)          # access by commune (layers/commune_access.py)
-    net = access.build_networks(region, with_rail=False)
+    net = networks.build_networks(region, with_rail=False)
     park_layer = parks.industrial_parks(region, parks_file=args.parks)
     _report_unplaced(park_layer)
     report = write_communes(region, park_layer, args.out, args.communes, net=net, population=(array, profile))
@@ -631,7 +631,7 @@ def cmd_communes(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from geo.fetch import fetch
+    from layers.sources import fetch
 
     dest = args.dest or settings.cache_folder / "data"
     from layers.region import BUNDLED_DATA_DIR
@@ -643,7 +643,7 @@ def cmd_fetch(args) -> int:
     return 0
 
 
-#: Commands that write into OUT through a staging folder (geo.output.OutputSet); fetch writes into --dest.
+#: Commands that write into OUT through a staging folder (geo.io.output.OutputSet); fetch writes into --dest.
 STAGED = {"layers", "access", "matrix", "scenario", "isochrones", "site", "sensitivity", "map", "publish", "run",
           "communes", "validate", "calibrate"}
 #: Commands that read no region data of their own (map, publish read OUT): no region window to check files against.
@@ -661,7 +661,7 @@ class Terminated(KeyboardInterrupt):
 def main(argv=None) -> int:
     """Run one subcommand; bad input or an unusable OUT is one line on stderr and exit status 2.
 
-    Outputs go to a staging folder inside OUT and are moved in together at the end (geo.output.OutputSet):
+    Outputs go to a staging folder inside OUT and are moved in together at the end (geo.io.output.OutputSet):
     an error, Ctrl-C or SIGTERM leaves OUT as it was.
     """
     parser = build_parser()
@@ -701,8 +701,8 @@ def _unexpected(exc: Exception, args) -> int:
 
 def _run(args) -> int:
     """Check OUT and the input sizes, then run the command in a staging folder against the region's window."""
-    from geo.extent import region_window
-    from geo.output import OutputSet, check_output_folder
+    from geo.io.extent import region_window
+    from geo.io.output import OutputSet, check_output_folder
 
     if args.command not in STAGED:
         if args.command == "bench":
@@ -713,7 +713,7 @@ def _run(args) -> int:
     try:
         _check_sizes(args)
         if getattr(args, "speeds", None) is not None:         # a bad speed model fails now, not after the network is read
-            from geo.speeds import load_speed_model
+            from geo.routing.speeds import load_speed_model
 
             load_speed_model(args.speeds)
         window = None if args.command in WITHOUT_REGION else _window_of(args)
@@ -740,7 +740,7 @@ def _run(args) -> int:
 def _precheck(args) -> None:
     """Small inputs the command would read only after building its network: read (and checked) now, so a bad
     one fails in a second. The DEM's header is checked, not its pixels."""
-    from geo.vector import read_vector
+    from geo.io.vector import read_vector
 
     files = [getattr(args, "scenario_file", None), getattr(args, "interchanges", None), getattr(args, "communes", None),
              getattr(args, "logistics", None), *(getattr(args, "roads", None) or [])]
@@ -755,14 +755,14 @@ def _precheck(args) -> None:
     finally:
         logging.disable(previous)
     if getattr(args, "dem", None) is not None:
-        from geo.raster import check_raster
+        from geo.io.raster import check_raster
 
         check_raster(args.dem)
 
 
 def _window_of(args):
-    """The region's window (geo.extent.Window) that user files must overlap; None when the region cannot say."""
-    from geo.extent import Window
+    """The region's window (geo.io.extent.Window) that user files must overlap; None when the region cannot say."""
+    from geo.io.extent import Window
     from layers.boundaries import region_window
     from layers.region import BUNDLED_DATA_DIR, load_region
 

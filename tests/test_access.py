@@ -4,8 +4,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from geo.access import Catchment, attach_points, minutes_to_targets
-from geo.routing import Router
+from geo.routing.access import Catchment, attach_points, minutes_to_targets
+from geo.routing.router import Router
 
 
 def random_network(seed=0, n=300):
@@ -102,7 +102,7 @@ def test_points_join_the_nearest_suitable_edge_never_an_expressway_mid_way():
     """A point beside an expressway joins the ordinary road behind it; the edge is split where it joins."""
     from shapely.geometry import LineString
 
-    from geo.access import RoadEdges
+    from geo.routing.access import RoadEdges
 
     # nodes 1-2: a 10 km expressway (y = 0); nodes 3-4: a 10 km local road (y = 300); a ramp 1-3
     r = Router.from_arrays([1, 2, 3, 4], x=[0, 10000, 0, 10000], y=[0, 0, 300, 300], u=[1, 3, 1], v=[2, 4, 3],
@@ -124,7 +124,7 @@ def test_catchment_cells_on_a_long_edge_join_it_where_they_are():
     """A cell beside the middle of a 15 km edge joins the edge there, not its end node 7.5 km away."""
     from shapely.geometry import LineString
 
-    from geo.access import RoadEdges
+    from geo.routing.access import RoadEdges
 
     r = Router.from_arrays([1, 2], x=[0, 15000], y=[0, 0], u=[1], v=[2], weight=[900.0])     # 60 km/h
     edges = RoadEdges.of(r, [LineString([(0, 0), (15000, 0)])], [1], [2], [900.0])

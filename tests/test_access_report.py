@@ -1,6 +1,5 @@
 """The corridor access report and scenarios on the real parks and the real 2018 network."""
 
-import numpy as np
 import pytest
 
 from geo import settings
@@ -8,12 +7,12 @@ from geo import settings
 
 @pytest.fixture(scope="module")
 def inputs(region):
-    from layers import access, parks, population
+    from layers import networks, parks, population
 
     settings.progress = False
     from layers.networks import NetworkOptions
 
-    net = access.build_networks(region, options=NetworkOptions(network="2018"))   # CT.01 as a scenario on the 2018 network
+    net = networks.build_networks(region, options=NetworkOptions(network="2018"))   # CT.01 as a scenario on the 2018 network
     array, profile, _ = population.population_raster(region)
     return parks.industrial_parks(region), net, (array, profile)
 

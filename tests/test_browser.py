@@ -539,12 +539,12 @@ def _site_list(driver) -> list[tuple]:
 
 
 def _python_ranking(grid, rules, weights) -> list[tuple]:
-    """The ranking geo.suitability / geo.sites give for ``weights`` on the grid layer's component scores: sites grown
+    """The ranking geo.siting.suitability / geo.siting.sites give for ``weights`` on the grid layer's component scores: sites grown
     inside the parcels, then the shortlist (spacing, district cap)."""
     import numpy as np
 
-    from geo.sites import locate, shortlist, site_mode, suitable_cells, width_cells
-    from geo.suitability import combine
+    from geo.siting.sites import locate, shortlist, site_mode, suitable_cells, width_cells
+    from geo.siting.suitability import combine
 
     shape = (int(grid["row"].max()) + 1, int(grid["col"].max()) + 1)
 

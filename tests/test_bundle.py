@@ -7,7 +7,7 @@ import json
 import geopandas as gpd
 import pytest
 
-from geo.bundle import build_bundle, check_bundle, content_digest, load_catalogue
+from geo.io.bundle import build_bundle, check_bundle, content_digest, load_catalogue
 from geo.errors import InputError, WithheldDataError
 from layers.region import BUNDLED_DATA_DIR, load_region
 
@@ -50,7 +50,7 @@ def test_bundle_holds_every_file_the_regions_name_or_withholds_it(region_name):
     named = _named_files(region.config)
     assert named, "no file named by the region"
     # optional layers fetched on demand (land constraints: 'plan.py fetch --only …') are used only when present
-    from geo.fetch import load_catalogue as fetch_catalogue
+    from layers.sources import load_catalogue as fetch_catalogue
 
     on_demand = {s.file for s in fetch_catalogue() if s.optional}
     assert named <= carried | set(catalogue.withheld) | on_demand, named - carried - set(catalogue.withheld) - on_demand
@@ -98,7 +98,7 @@ def test_project_compiled_files_are_copied_as_they_are(tmp_path):
     catalogue = load_catalogue(BUNDLED_DATA_DIR / "catalogue.yaml")
     compiled = [e for e in catalogue.entries if e.origin == "project"]
     assert {e.file for e in compiled} >= {"communes_2025_points_open.csv", "industrial_parks_communes.csv"}
-    from geo.bundle import _build_one
+    from geo.io.bundle import _build_one
 
     for entry in compiled:
         _build_one(entry, tmp_path / "no-such-source", tmp_path / "b" / entry.file, catalogue_dir=BUNDLED_DATA_DIR)

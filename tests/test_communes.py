@@ -24,16 +24,16 @@ def national(shared_data):
 def merged_inputs(merged_region):
     """Road network (today's), rescaled WorldPop and parks of the merged region, built once."""
     from geo import settings
-    from layers import access, parks, population
+    from layers import networks, parks, population
     settings.progress = False
     array, profile, _ = population.population_raster(merged_region)
-    return {"net": access.build_networks(merged_region, with_rail=False), "population": (array, profile),
+    return {"net": networks.build_networks(merged_region, with_rail=False), "population": (array, profile),
             "parks": parks.industrial_parks(merged_region)}
 
 
 @pytest.fixture(scope="session")
 def report(merged_region, merged_inputs):
-    from geo.vector import read_vector
+    from geo.io.vector import read_vector
     from layers.communes import commune_report
     return commune_report(merged_region, parks=merged_inputs["parks"], places=read_vector(merged_region.path("places")),
                           net=merged_inputs["net"], population=merged_inputs["population"])

@@ -1,4 +1,4 @@
-"""geo.extent: CRS usable, coordinates sane, features inside the region's window — through geo.vector.read_vector."""
+"""geo.io.extent: CRS usable, coordinates sane, features inside the region's window — through geo.io.vector.read_vector."""
 
 import json
 
@@ -8,9 +8,9 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from geo.errors import InputError
-from geo.extent import Window, check_points, region_window
-from geo.raster import read_raster
-from geo.vector import read_vector
+from geo.io.extent import Window, check_points, region_window
+from geo.io.raster import read_raster
+from geo.io.vector import read_vector
 
 #: Bắc Giang's window, roughly (the command line takes it from the region: outline + 30 km).
 BAC_GIANG = Window(105.59, 20.85, 107.32, 21.90, "bac-giang")

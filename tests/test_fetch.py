@@ -1,4 +1,4 @@
-"""Tests of geo/fetch.py: the source catalogue, downloads, derivation steps, failures.
+"""Tests of geo/io/fetch.py and layers/sources.py: the source catalogue, downloads, derivation steps, failures.
 
 A local http.server on 127.0.0.1 (random free port, in a thread) stands in for
 the upstream hosts or an intranet mirror, serving ../shared/data in place.
@@ -23,7 +23,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from geo import fetch
+from geo.io import fetch
+from layers import sources
 from geo.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def closed_port() -> int:
 # --------------------------------------------------------------------------- catalogue
 
 def test_catalogue_matches_reference_copies(shared_data):
-    catalogue = fetch.load_catalogue()
+    catalogue = sources.load_catalogue()
     by_file = {s.file: s for s in catalogue}
     checked = 0
     for s in catalogue:
@@ -123,7 +124,7 @@ def test_catalogue_matches_reference_copies(shared_data):
     assert {"bacgiang_roads_osm2018_bbox03.gpkg", "bacgiang_waterways_osm2018_bbox03.gpkg",
             "industrial_parks_facts.csv"} <= manual
     assert all(by_file[f].why and by_file[f].how for f in manual)
-    layout = fetch.data_layout()
+    layout = sources.data_layout()
     assert set(layout.file) == set(by_file) and layout["from"].str.len().min() > 0
 
 
@@ -131,12 +132,12 @@ def test_catalogue_errors(tmp_path):
     bad = tmp_path / "cat.yaml"
     bad.write_text("files:\n- {file: a.tif, kind: derived, step: clip_raster, inputs: [b.tif]}\n")
     with pytest.raises(InputError, match="inputs not in the catalogue: b.tif"):
-        fetch.load_catalogue(bad)
+        sources.load_catalogue(bad)
     bad.write_text("files:\n- {file: a.tif, kind: download}\n")
     with pytest.raises(InputError, match="a download needs urls"):
-        fetch.load_catalogue(bad)
+        sources.load_catalogue(bad)
     with pytest.raises(InputError, match="no file of the data catalogue matches"):
-        fetch.fetch(tmp_path / "d", only=["nothing-like-this.xyz"], progress=False)
+        sources.fetch(tmp_path / "d", only=["nothing-like-this.xyz"], progress=False)
 
 
 # --------------------------------------------------------------------------- downloads
@@ -153,7 +154,7 @@ REAL_FILES = [
 
 def test_mirror_download_matches_originals(mirror, shared_data, tmp_path):
     dest = tmp_path / "data"
-    report = fetch.fetch(dest, base_urls=mirror.url, only=REAL_FILES, progress=False)
+    report = sources.fetch(dest, base_urls=mirror.url, only=REAL_FILES, progress=False)
     assert list(report.columns) == fetch.REPORT_COLUMNS
     assert set(report.file) == set(REAL_FILES) and (report.status == "downloaded").all()
     for f in REAL_FILES:
@@ -162,12 +163,12 @@ def test_mirror_download_matches_originals(mirror, shared_data, tmp_path):
     assert not [p for p in files_in(dest) if Path(p).name.startswith(".")]  # no temp files left
     # second run: everything present with the right size, nothing requested
     n = len(mirror.requests)
-    again = fetch.fetch(dest, base_urls=[mirror.url], only=REAL_FILES, progress=False)
+    again = sources.fetch(dest, base_urls=[mirror.url], only=REAL_FILES, progress=False)
     assert (again.status == "present").all() and len(mirror.requests) == n
     # a file of the wrong size (an old or cut copy) is fetched again
     cut = dest / REAL_FILES[1]
     cut.write_bytes(cut.read_bytes()[:1000])
-    third = fetch.fetch(dest, base_urls=mirror.url, only=[REAL_FILES[1]], progress=False)
+    third = sources.fetch(dest, base_urls=mirror.url, only=[REAL_FILES[1]], progress=False)
     assert third.status.tolist() == ["downloaded"] and sha256(cut) == sha256(shared_data / REAL_FILES[1])
 
 
@@ -176,7 +177,7 @@ def test_raw_only_mirror_derives_the_rest(raw_only_mirror, shared_data, tmp_path
     wanted = ["bacgiang_admin.gpkg", "bacgiang_province.geojson", "bacgiang_districts.geojson",
               "region_provinces.geojson", "bacgiang_population_2019_*.csv", "worldpop_*_region.tif",
               "dem_srtm3_N21E105_bbox03.tif", "bacgiang_*_bbox03.geojson"]
-    report = fetch.fetch(dest, base_urls=raw_only_mirror.url, only=wanted, progress=False)
+    report = sources.fetch(dest, base_urls=raw_only_mirror.url, only=wanted, progress=False)
     status = dict(zip(report.file, report.status))
     assert status["bacgiang_admin.gpkg"] == "derived" and status["worldpop_vnm_ppp_2020_1km_region.tif"] == "derived"
     assert status["raw/gadm41_vnm_simplified/gadm41_VNM_2.json"] == "downloaded"
@@ -235,13 +236,13 @@ def test_manual_files_come_from_the_bundle(tmp_path):
     from layers.region import BUNDLED_DATA_DIR
 
     dest = tmp_path / "data"
-    report = fetch.fetch(dest, base_urls="http://127.0.0.1:9/", only=["bacgiang_roads_osm2018_bbox03.gpkg", "observed_travel_times.csv"],
+    report = sources.fetch(dest, base_urls="http://127.0.0.1:9/", only=["bacgiang_roads_osm2018_bbox03.gpkg", "observed_travel_times.csv"],
                          progress=False, bundle_dir=BUNDLED_DATA_DIR)
     status = dict(zip(report.file, report.status))
     assert status == {"bacgiang_roads_osm2018_bbox03.gpkg": "bundled", "observed_travel_times.csv": "bundled"}
     assert (dest / "observed_travel_times.csv").read_bytes() == (BUNDLED_DATA_DIR / "observed_travel_times.csv").read_bytes()
     # without a bundle the same files are reported as manual, with what to do
-    report = fetch.fetch(tmp_path / "other", base_urls="http://127.0.0.1:9/", only=["observed_travel_times.csv"], progress=False)
+    report = sources.fetch(tmp_path / "other", base_urls="http://127.0.0.1:9/", only=["observed_travel_times.csv"], progress=False)
     assert list(report.status) == ["manual"] and "data/" in report.note.iloc[0]
 
 
@@ -255,7 +256,7 @@ def test_zip_download_unpacks_member(tmp_path, shared_data):
     (site / "gadm41_VNM_1.json.zip").write_bytes(buf.getvalue())
     server = Server(site)
     try:
-        s = fetch.load_catalogue()[0]
+        s = sources.load_catalogue()[0]
         assert s.member == member
         target = tmp_path / "out" / s.file
         ok, url, note = fetch._download_any(s, [server.url + "/gadm41_VNM_1.json.zip"], target, {}, False)
@@ -270,7 +271,7 @@ def test_zip_download_unpacks_member(tmp_path, shared_data):
 def test_404_says_what_to_put_where(mirror, tmp_path):
     dest = tmp_path / "data"
     with pytest.raises(fetch.FetchError) as err:
-        fetch.fetch(dest, base_urls=mirror.url, only=["osm/vietnam-latest.osm.pbf"], progress=False)
+        sources.fetch(dest, base_urls=mirror.url, only=["osm/vietnam-latest.osm.pbf"], progress=False)
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith(str(dest))
     assert "HTTP 404" in msg and "osm/vietnam-latest.osm.pbf (from https://download.geofabrik.de/asia/vietnam-latest.osm.pbf)" in msg
@@ -282,7 +283,7 @@ def test_404_says_what_to_put_where(mirror, tmp_path):
 def test_connection_refused_leaves_nothing(tmp_path):
     dest = tmp_path / "data"
     with pytest.raises(fetch.FetchError) as err:
-        fetch.fetch(dest, base_urls=f"http://127.0.0.1:{closed_port()}", only=["worldpop_vnm_ppp_2020_1km_region.tif", "bacgiang_admin.gpkg"],
+        sources.fetch(dest, base_urls=f"http://127.0.0.1:{closed_port()}", only=["worldpop_vnm_ppp_2020_1km_region.tif", "bacgiang_admin.gpkg"],
                     progress=False)
     msg = str(err.value)
     assert "\n" not in msg and "connection refused" in msg
@@ -300,7 +301,7 @@ def test_offline_upstream_lists_the_layout(monkeypatch, tmp_path):
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     dest = tmp_path / "data"
     with pytest.raises(fetch.FetchError) as err:
-        fetch.fetch(dest, progress=False)
+        sources.fetch(dest, progress=False)
     msg = str(err.value)
     assert "\n" not in msg and "could not download 25 file(s) and build 15 file(s) (no network: " in msg
     assert "raw.githubusercontent.com (host name not found)" in msg
@@ -330,7 +331,7 @@ def test_cut_transfer_is_retried_then_reported(tmp_path, shared_data):
     dest = tmp_path / "data"
     try:
         with pytest.raises(fetch.FetchError) as err:
-            fetch.fetch(dest, base_urls=server.url, only=["osm_samples/liechtenstein-2013-08-03.osm.pbf"], progress=False)
+            sources.fetch(dest, base_urls=server.url, only=["osm_samples/liechtenstein-2013-08-03.osm.pbf"], progress=False)
     finally:
         server.close()
     assert len(calls) == 2  # one retry
@@ -346,7 +347,7 @@ def test_lfs_pointer_is_refused(tmp_path):
     dest = tmp_path / "data"
     try:
         with pytest.raises(fetch.FetchError, match="Git LFS pointer"):
-            fetch.fetch(dest, base_urls=server.url, only=["liechtenstein-*.pbf"], progress=False)
+            sources.fetch(dest, base_urls=server.url, only=["liechtenstein-*.pbf"], progress=False)
     finally:
         server.close()
     assert files_in(dest) == []
@@ -356,7 +357,7 @@ def test_bad_input_to_a_step_names_the_file(tmp_path):
     xlsx = tmp_path / "census.xlsx"
     xlsx.write_bytes(b"not a workbook")
     with pytest.raises(InputError, match=r"census\.xlsx: not a readable \.xlsx workbook"):
-        fetch.step_census_2019([xlsx], tmp_path / "out.csv", {"province": "Bắc Giang"})
+        sources.step_census_2019([xlsx], tmp_path / "out.csv", {"province": "Bắc Giang"})
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -397,7 +398,7 @@ def test_zip_layer_selects_classes_in_the_window(tmp_path):
     server = Server(site)
     try:
         name = "osm/constraints/bacgiang_forest_reserves_osm.gpkg"
-        report = fetch.fetch(tmp_path / "data", base_urls=server.url, only=[name], progress=False)
+        report = sources.fetch(tmp_path / "data", base_urls=server.url, only=[name], progress=False)
     finally:
         server.close()
     status = dict(zip(report.file, report.status))
@@ -455,7 +456,7 @@ def test_raster_mask_makes_class_and_depth_polygons(tmp_path):
 
 
 def test_wdpa_is_manual_for_its_licence():
-    wdpa = next(s for s in fetch.load_catalogue() if "wdpa" in s.file)
+    wdpa = next(s for s in sources.load_catalogue() if "wdpa" in s.file)
     assert wdpa.kind == "manual" and wdpa.optional and "non-commercial" in wdpa.why
 
 
@@ -467,7 +468,7 @@ def test_site_uses_fetched_constraints_without_options(region, tmp_path):
     import shapely
 
     from geo import settings
-    from layers import access
+    from layers import networks
     from layers.siting import run_siting
 
     settings.progress = False
@@ -477,7 +478,7 @@ def test_site_uses_fetched_constraints_without_options(region, tmp_path):
         copy = data / entry.relative_to(region.data_dir)   # so what fetch adds never lands in the shared folder
         copy.mkdir(parents=True, exist_ok=True) if entry.is_dir() else copy.symlink_to(entry)
     local = dataclasses.replace(region, data_dir=data)
-    net = access.build_networks(local, with_rail=False)
+    net = networks.build_networks(local, with_rail=False)
     before = run_siting(local, "logistics-heavy", cell_m=1000, net=net, sensitivity=False)
     for name in ("settlements", "protected_forest", "flood"):
         note = before.summary["exclusions"][name]["note"]
@@ -502,7 +503,7 @@ def test_site_uses_fetched_constraints_without_options(region, tmp_path):
     flood_m = gpd.GeoSeries([shapely.box(west + 0.04, north - 0.07, west + 0.07, north - 0.04)], crs=4326).to_crs(crs).iloc[0]
     server = Server(site)
     try:
-        report = fetch.fetch(data, base_urls=server.url, only=["osm/constraints/bacgiang_forest_reserves_osm.gpkg",
+        report = sources.fetch(data, base_urls=server.url, only=["osm/constraints/bacgiang_forest_reserves_osm.gpkg",
                                                                 "osm/constraints/bacgiang_buildings_osm.gpkg",
                                                                 "flood/constraints/bacgiang_flood_rp100_jrc.gpkg"], progress=False)
     finally:

@@ -6,10 +6,10 @@ import rasterio.transform
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from geo.access import Catchment, attach_points
+from geo.routing.access import Catchment, attach_points
 from geo.errors import InputError
-from geo.grid import attachment_links, estimate_bytes, make_grid, people_within_cells
-from geo.routing import Router
+from geo.siting.grid import attachment_links, estimate_bytes, make_grid, people_within_cells
+from geo.routing.router import Router
 
 
 def test_grid_is_aligned_and_marks_cells_by_centre():

@@ -1,4 +1,4 @@
-"""Customizable contraction hierarchy (geo/hierarchy.py) and the Router queries that use it, against networkx/scipy.
+"""Customizable contraction hierarchy (geo/routing/hierarchy.py) and the Router queries that use it, against networkx/scipy.
 
 Every query type is checked for exact times (1e-6 s) and for NaN where
 unreachable: many-to-many and nearest-of-a-set (buckets), one-to-all rows
@@ -18,9 +18,12 @@ import pytest
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
-from geo import routing, settings
-from geo.hierarchy import Hierarchy
-from geo.routing import Router
+from geo.routing import hierarchy_cache
+from geo.routing import router as routing
+
+from geo import settings
+from geo.routing.hierarchy import Hierarchy
+from geo.routing.router import Router
 
 SPEED_40_KMH = 40 / 3.6
 
@@ -86,7 +89,7 @@ def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
 
 def test_customise_without_the_triangle_cache_is_the_same(monkeypatch):
     """Above TRIANGLE_CACHE_MAX the lower triangles are looked up at each customisation: same weights."""
-    from geo import hierarchy
+    from geo.routing import hierarchy
 
     rng = np.random.default_rng(21)
     r = _random_graph(rng, True)
@@ -105,7 +108,7 @@ def test_customise_without_the_triangle_cache_is_the_same(monkeypatch):
 def test_parallel_customisation_is_the_same(monkeypatch, threads, cache_triangles):
     """Customisation split over threads (disjoint elimination subtrees, then their ancestors, each node pulling
     its own arcs) gives bit-identical weights to the sequential one, and exact times on random graphs."""
-    from geo import hierarchy
+    from geo.routing import hierarchy
 
     rng = np.random.default_rng(30 + threads)
     if not cache_triangles:
@@ -219,8 +222,8 @@ def test_hierarchy_save_load_roundtrip(tmp_path):
     rng = np.random.default_rng(1)
     r = _random_graph(rng, True)
     h = Hierarchy.build(r.graph)
-    h.save(tmp_path / "h.npz")
-    back = Hierarchy.load(tmp_path / "h.npz")
+    hierarchy_cache.save(h, tmp_path / "h.npz")
+    back = hierarchy_cache.load(tmp_path / "h.npz")
     _assert_same(back.one_to_all(np.arange(r.n)), h.one_to_all(np.arange(r.n)))
 
 

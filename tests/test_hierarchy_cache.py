@@ -1,4 +1,4 @@
-"""The routing hierarchy's disk cache (geo/hierarchy_cache.py): a bad entry is detected, discarded and rebuilt.
+"""The routing hierarchy's disk cache (geo/routing/hierarchy_cache.py): a bad entry is detected, discarded and rebuilt.
 
 Tampered, truncated, forged (digest recomputed), out-of-range, compressed,
 version-skewed and other-network entries: never used, never a crash, and
@@ -18,10 +18,12 @@ from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo import hierarchy_cache, routing, settings
-from geo.hierarchy import Hierarchy
-from geo.hierarchy_cache import CacheError, cache_path, cached_hierarchy, load
-from geo.routing import Router
+from geo.routing import hierarchy_cache, router as routing
+
+from geo import settings
+from geo.routing.hierarchy import Hierarchy
+from geo.routing.hierarchy_cache import CacheError, cache_path, cached_hierarchy, load
+from geo.routing.router import Router
 
 
 @pytest.fixture(autouse=True)
@@ -163,8 +165,8 @@ def test_entries_of_older_formats_are_removed(tmp_path):
 def test_save_and_load_without_a_graph(tmp_path):
     g = _graph()
     h = Hierarchy.build(g)
-    h.save(tmp_path / "h.npz")
-    np.testing.assert_allclose(Hierarchy.load(tmp_path / "h.npz").one_to_all(np.arange(400)), h.one_to_all(np.arange(400)))
+    hierarchy_cache.save(h, tmp_path / "h.npz")
+    np.testing.assert_allclose(hierarchy_cache.load(tmp_path / "h.npz").one_to_all(np.arange(400)), h.one_to_all(np.arange(400)))
 
 
 # ---------------------------------------------------------------------- the real network

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geo import output
+from geo.io import output
 from scripts import plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -395,7 +395,7 @@ def test_a_full_disk_leaves_the_previous_outputs(shared_data, tmp_path, capsys, 
 KILLABLE = """
 import sys, time
 sys.path.insert(0, {repo!r})
-from geo import output
+from geo.io import output
 real = output.write_csv
 def slow(frame, path, **kw):                 # write the CSV, then stall with the set half-written
     real(frame, path, **kw)
@@ -443,7 +443,7 @@ def test_a_killed_site_run_leaves_out_consistent(shared_data, tmp_path, moment):
 
 def test_a_layer_given_that_excludes_nothing_says_so(caplog):
     """Rice land beside the grid (inside the window, outside the area): given, yet it excludes no cell — reported."""
-    from geo.grid import make_grid
+    from geo.siting.grid import make_grid
     from layers.siting.exclusions import exclusion_layers
 
     area = gpd.GeoSeries([box(106.10, 21.20, 106.20, 21.30)], crs="EPSG:4326").to_crs("EPSG:32648").iloc[0]

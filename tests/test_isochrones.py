@@ -1,4 +1,4 @@
-"""Isochrones and population catchments (geo/isochrones.py)."""
+"""Isochrones and population catchments (geo/routing/isochrones.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, Polygon
 
 from geo import settings
-from geo.isochrones import QUAD_SEGS, isochrones, population_within
-from geo.routing import Router
+from geo.routing.isochrones import QUAD_SEGS, isochrones, population_within
+from geo.routing.router import Router
 
 TO_METRIC = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)
 

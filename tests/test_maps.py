@@ -281,7 +281,7 @@ def test_write_planner_map_from_layers_gpkg(built, tmp_path):
 
 
 def test_analyses_read_from_analyses_gpkg(built, tmp_path):
-    from geo.output import write_geopackage
+    from geo.io.output import write_geopackage
     from layers.build import write_layers
     from maps.planner import read_analyses, write_planner_map
     from maps.samples import sample_analyses

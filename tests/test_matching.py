@@ -1,4 +1,4 @@
-"""Tests of geo.matching: hand-made networks with known answers, and QL1A/QL37 on the real data.
+"""Tests of geo.routing.matching: hand-made networks with known answers, and QL1A/QL37 on the real data.
 
 Real-data figures: the QL1A reference of bacgiang_national_transport_reference_bbox03.geojson
 is 201 km long and 623 km of network lie within 300 m of it (the brief's "624 km");
@@ -16,8 +16,8 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
-from geo.matching import match_line, prepare_network
-from geo.network import lines_to_network, read_line_network
+from geo.routing.matching import match_line, prepare_network
+from geo.routing.network import lines_to_network, read_line_network
 
 UTM = "EPSG:32648"
 X0, Y0 = 600_000.0, 2_330_000.0        # somewhere near Bắc Giang, in UTM 48N metres
@@ -171,8 +171,8 @@ def test_ql37_is_matched_almost_entirely(real):
 
 
 def test_waypoint_legs_reject_detours_and_follow_an_expressway_with_fewest_junctions():
-    from geo.matching import prepare_network, route_waypoints
-    from geo.network import lines_to_network
+    from geo.routing.matching import prepare_network, route_waypoints
+    from geo.routing.network import lines_to_network
 
     # an expressway A–B bending south (two edges, 21.3 km) and a straight village road A–B of 40 short edges (20.8 km)
     village = [LineString([(106.0 + i * 0.005, 21.0), (106.0 + (i + 1) * 0.005, 21.0)]) for i in range(40)]

@@ -26,13 +26,13 @@ TOL_MIN = 1e-6                      # minutes: float noise allowed, nothing more
 @pytest.fixture(scope="module")
 def world(region):
     from geo import settings
-    from layers import access
+    from layers import access, networks
     from layers.boundaries import region_polygon
     from layers.parks import industrial_parks
     from layers.population import population_raster
 
     settings.progress = False
-    net = access.build_networks(region, with_rail=False)
+    net = networks.build_networks(region, with_rail=False)
     array, profile, _ = population_raster(region)
     parks = industrial_parks(region)
     parks = parks.loc[parks.geometry.notna() & ~parks.geometry.is_empty, ["name", "geometry"]]
@@ -95,9 +95,9 @@ def test_random_planned_roads_never_make_anything_worse(region, world, seed):
 
 @pytest.mark.parametrize("seed", range(2))
 def test_random_speed_ups_never_make_anything_worse(region, world, seed):
-    from geo.multimodal import router_arrays
-    from geo.routing import Router
-    from layers import access
+    from geo.routing.multimodal import router_arrays
+    from geo.routing.router import Router
+    from layers import access, networks
 
     net = world["net"]
     rng = np.random.default_rng(100 + seed)
@@ -107,7 +107,7 @@ def test_random_speed_ups_never_make_anything_worse(region, world, seed):
     edges["speed_kmh"] = edges["speed_kmh"] * factor
     edges["travel_time_s"] = edges["travel_time_s"] / factor
     router = Router.from_arrays(**router_arrays(net.road_nodes, edges), directed=net.road.directed, crs=net.road.crs)
-    quick = access.Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=net.model,
+    quick = networks.Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=net.model,
                             network_name=net.network_name)
     after = access.access_report(region, world["origins"], quick, population=world["population"], ranges=False)
     _assert_never_worse(world["before"], after, f"speed-up {seed}")

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
-from geo.montecarlo import GridProblem, MonteCarloOptions, aggregate, draw_weights, rank_distribution, rank_histogram, run_chunk
-from geo.sites import locate, suitable_cells
-from geo.suitability import combine
+from geo.siting.montecarlo import GridProblem, MonteCarloOptions, aggregate, draw_weights, rank_distribution, rank_histogram, run_chunk
+from geo.siting.sites import locate, suitable_cells
+from geo.siting.suitability import combine
 
 
 def _problem(seed=0, shape=(30, 40), **kw):

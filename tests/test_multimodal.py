@@ -1,4 +1,4 @@
-"""Tests of geo.multimodal: rail entered only at stations, expressways only at interchanges.
+"""Tests of geo.routing.multimodal: rail entered only at stations, expressways only at interchanges.
 
 Hand-made networks check the rules; the real data check the rail distances of
 SOURCES.md (OSM 2018 railways: Kép → Đồng Đăng 92.8 km, Bắc Giang → Kép 19.7 km
@@ -17,9 +17,9 @@ from shapely.geometry import LineString, Point
 
 import geo.settings
 from geo.errors import InputError
-from geo.multimodal import (connect_layers, controlled_access, insert_points, multimodal_edges, router_arrays,
+from geo.routing.multimodal import (connect_layers, controlled_access, insert_points, multimodal_edges, router_arrays,
                             to_graph)
-from geo.speeds import travel_time_s
+from geo.routing.speeds import travel_time_s
 
 
 def _line_network(xs, y=0.0, speed_kmh=50.0, start_id=0):
@@ -125,7 +125,7 @@ def test_station_without_road_is_reported(corridor):
 
 
 def test_router_takes_the_arrays(corridor):
-    from geo.routing import Router
+    from geo.routing.router import Router
 
     road_nodes, road_edges, rail_nodes, rail_edges, stations = corridor
     nodes, edges = multimodal_edges(road_nodes, road_edges, rail_nodes, rail_edges, stations, transfer_min=15)
@@ -262,7 +262,7 @@ def test_real_rail_distances(rail):
 
 
 def test_real_multimodal_rail_only_at_stations(region, rail):
-    from geo.routing import Router
+    from geo.routing.router import Router
     from layers.networks import multimodal_network, road_network, speed_model
 
     road = road_network(region)

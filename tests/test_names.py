@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from geo.roadref import match_corridor, parse_refs
+from geo.routing.roadref import match_corridor, parse_refs
 from geo.text import fold, nfc, park_key
 from layers.region import load_region
 

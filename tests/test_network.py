@@ -1,4 +1,4 @@
-"""Tests of geo.network on the real OSM 2018 road and rail files and on small hand-made lines.
+"""Tests of geo.routing.network on the real OSM 2018 road and rail files and on small hand-made lines.
 
 Expected figures come from ../shared/data/SOURCES.md (road network: 89,739
 edges, 57,548 nodes, 16,108 km, component 0 = 15,836 km = 98.3 %; Dijkstra
@@ -15,7 +15,7 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from geo.errors import InputError
-from geo.network import components_report, lines_to_network, read_line_network, to_networkx
+from geo.routing.network import components_report, lines_to_network, read_line_network, to_networkx
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +122,7 @@ def test_link_crossings_joins_both_carriageways_and_keeps_lengths():
     import geopandas as gpd
     from shapely.geometry import LineString, Point
 
-    from geo.network import lines_to_network, link_crossings
+    from geo.routing.network import lines_to_network, link_crossings
 
     roads = gpd.GeoDataFrame({"road": ["a", "a", "b"]}, geometry=[
         LineString([(106.0, 21.0), (106.02, 21.0)]), LineString([(106.0, 21.0002), (106.02, 21.0002)]),   # dual carriageway

@@ -170,8 +170,8 @@ def test_bac_giang_to_kep_by_road(road, graph, region):
     assert 20 * 60 <= seconds <= 40 * 60                                     # a plausible 20–40 min drive
     assert on_path["corridor_id"].fillna("").str.contains("ql1a").any()     # uses QL1A
 
-    from geo.multimodal import router_arrays
-    from geo.routing import Router
+    from geo.routing.multimodal import router_arrays
+    from geo.routing.router import Router
 
     router = Router.from_arrays(**router_arrays(nodes, edges))
     t = router.travel_times(router.index_of([origin]), router.index_of([target]))[0, 0]

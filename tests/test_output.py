@@ -1,4 +1,4 @@
-"""geo.output: atomic files, outputs moved into OUT as a set, clean-up after crashes, spreadsheet-safe CSV."""
+"""geo.io.output: atomic files, outputs moved into OUT as a set, clean-up after crashes, spreadsheet-safe CSV."""
 
 import errno
 import json
@@ -8,9 +8,9 @@ import signal
 import pandas as pd
 import pytest
 
-from geo import output
+from geo.io import output
 from geo.errors import OutputError
-from geo.output import OutputSet, check_output_folder, remove_stale, spreadsheet_safe_frame, write_csv, write_json
+from geo.io.output import OutputSet, check_output_folder, remove_stale, spreadsheet_safe_frame, write_csv, write_json
 
 
 def _old_pair(out):
@@ -173,7 +173,7 @@ def test_a_geopackage_the_disk_could_not_take_is_one_line(tmp_path, monkeypatch)
     import pyogrio
     import pyogrio.errors
 
-    from geo.output import write_geopackage
+    from geo.io.output import write_geopackage
 
     def full(*args, **kwargs):
         raise pyogrio.errors.DataSourceError("sqlite3_exec(COMMIT) failed: database or disk is full: Failed to commit transaction")

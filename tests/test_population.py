@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
-from geo.raster import clip_raster, read_raster, zonal_sums
+from geo.io.raster import clip_raster, read_raster, zonal_sums
 
 # 2019 census district totals, from SOURCES.md
 CENSUS_2019 = {

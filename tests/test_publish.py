@@ -154,7 +154,7 @@ def test_index_lists_pages_and_gaps(site):
         assert f'href="{page}"' in html
     gaps = html.split("corridors not in the data:")[1].split("</p>")[0]   # corridors not in the data are said …
     assert "Vành đai 5" in gaps
-    assert "CT.01" not in gaps                   # … but CT.01 (opened 2020) is in today's network (layers/opened_roads.py)
+    assert "CT.01" not in gaps                   # … but CT.01 (opened 2020) is in today's network (layers/opened_roads.py, layers/networks/opened.py)
     assert "Quốc lộ 31" not in gaps              # … and QL31 is labelled from sourced waypoints (layers/road_waypoints.py)
     assert "geoBoundaries" in html and "WorldPop" in html
 

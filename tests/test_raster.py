@@ -1,4 +1,4 @@
-"""geo.raster on synthetic grids and on the real WorldPop / SRTM files."""
+"""geo.io.raster on synthetic grids and on the real WorldPop / SRTM files."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import box
 
 from geo.errors import DataGapError, InputError
-from geo.raster import (clip_raster, coverage_share, read_raster, reproject_raster, rescale_to_totals,
+from geo.io.raster import (clip_raster, coverage_share, read_raster, reproject_raster, rescale_to_totals,
                         slope_degrees, write_geotiff, zonal_sums)
 
 # WorldPop 2020 sums per district by pixel centre, from SOURCES.md

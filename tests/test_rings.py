@@ -72,7 +72,7 @@ _INPUTS = {}
 
 def _scenario(region_id, shared_data, path):
     """run_scenario on the real data; region inputs built once per region for the module."""
-    from layers import access, parks, population
+    from layers import networks, parks, population
     from layers.region import load_region
     from layers.scenario import run_scenario
 
@@ -80,7 +80,7 @@ def _scenario(region_id, shared_data, path):
     if region_id not in _INPUTS:
         region = load_region(region_id, data_dir=shared_data)
         array, profile, _ = population.population_raster(region)
-        _INPUTS[region_id] = (region, access.build_networks(region, with_rail=False), parks.industrial_parks(region), (array, profile))
+        _INPUTS[region_id] = (region, networks.build_networks(region, with_rail=False), parks.industrial_parks(region), (array, profile))
     region, net, park_layer, pop = _INPUTS[region_id]
     return run_scenario(region, net, park_layer, path, population=pop)
 

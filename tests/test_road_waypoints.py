@@ -90,10 +90,10 @@ def test_roads_without_a_reference_line_are_found_from_their_waypoints(layer):
 def test_freight_to_the_port_runs_on_the_labelled_roads(region):
     """Bắc Giang city → Lạch Huyện port on today's network: over CT.04 (entered at the sourced QL38 interchange or its
     west end) and the Tân Vũ – Lạch Huyện road, much faster than before these roads had a class."""
-    from geo.paths import fastest_route
-    from layers import access
+    from geo.routing.paths import fastest_route
+    from layers import networks
 
-    net = access.build_networks(region, with_rail=False)
+    net = networks.build_networks(region, with_rail=False)
     summary = net.road_edges.attrs["summary"]
     assert any(item["joins"] == "ql38" and item["ramps_added"] >= 1 for item in summary["interchanges_added"])
     dest = region.destinations().set_index("key").loc[["bac_giang_city", "lach_huyen_port"]]
@@ -105,7 +105,7 @@ def test_freight_to_the_port_runs_on_the_labelled_roads(region):
     assert km.get("ct04", 0) > 60 and km.get("tan_vu_lach_huyen", 0) > 10
     assert route.seconds / 60 < 180                      # 223 min before (issue 21); 1.75–2.5 h is usual
     # the truck takes longer on the same roads (legal limits of a tractor with semi-trailer)
-    lorry = access.vehicle_networks(region, net, "truck")
+    lorry = networks.vehicle_networks(region, net, "truck")
     routed_t, idx_t, _, _ = lorry.attach(lorry.road, dest, 6000, 20)
     assert routed_t.travel_times([idx_t[0]], [idx_t[1]])[0, 0] > route.seconds
     assert np.isfinite(route.seconds)

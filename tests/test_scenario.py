@@ -7,8 +7,8 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from geo.errors import InputError
-from geo.routing import Router
-from geo.scenario import add_planned_roads, compare
+from geo.routing.router import Router
+from geo.routing.scenario import add_planned_roads, compare
 
 
 def grid_router(n=6, spacing=1000.0, speed_kmh=30.0):
@@ -123,7 +123,7 @@ def test_interchange_joins_a_long_edge_where_it_is_and_ordinary_roads_cross_at_g
     (no detour to a node 5 km away), and an ordinary planned road gets a junction where it crosses a road."""
     from shapely.geometry import LineString as Line
 
-    from geo.access import RoadEdges
+    from geo.routing.access import RoadEdges
 
     base = Router.from_arrays([1, 2, 3, 4], x=[0, 10000, 5000, 5000], y=[0, 0, -5000, 5000], u=[1, 3, 1], v=[2, 4, 3],
                               weight=[600.0, 600.0, 600.0])      # the two long roads meet only through their ends

@@ -41,13 +41,13 @@ def test_scenario_files_and_bad_paths(tmp_path):
 def inputs_2018(region):
     """The 2018 network (the variants are of CT.01, which today's network already carries), parks, population."""
     from geo import settings
-    from layers import access
+    from layers import networks
     from layers.networks import NetworkOptions
     from layers.parks import industrial_parks
     from layers.population import population_raster
 
     settings.progress = False
-    net = access.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
+    net = networks.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
     array, profile, _ = population_raster(region)
     return net, industrial_parks(region), (array, profile)
 
@@ -85,7 +85,7 @@ def test_batch_on_dask_equals_in_process_to_the_last_bit(region, inputs_2018, mo
     (and adds times in another order) while each worker keeps to plain searches."""
     from geo import settings
     from geo.cluster import SchedulerOptions, open_session
-    from layers import access
+    from layers import networks
     from layers.networks import NetworkOptions
     from layers.scenario_batch import run_scenario_batch, scenario_files
 
@@ -93,7 +93,7 @@ def test_batch_on_dask_equals_in_process_to_the_last_bit(region, inputs_2018, mo
     monkeypatch.setattr(settings, "hierarchy_cache", False)
     _, parks, _ = inputs_2018
     files = scenario_files([FIXTURES])
-    cold = access.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
+    cold = networks.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
     in_process = run_scenario_batch(region, cold, parks, files)          # catchments left out: minutes suffice here
     with open_session(SchedulerOptions("local", 2)) as session:
         on_dask = run_scenario_batch(region, cold, parks, files, session=session)

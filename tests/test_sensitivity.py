@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from geo.cluster import SchedulerOptions, open_session
-from geo.montecarlo import MonteCarloOptions, combine
+from geo.siting.montecarlo import MonteCarloOptions, combine
 
 
 @pytest.fixture(scope="module")

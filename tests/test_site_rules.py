@@ -8,7 +8,7 @@ import shapely
 import yaml
 
 from geo.errors import InputError
-from geo.rules import evaluate, parse_rule, read_rules, verdicts
+from geo.siting.rules import evaluate, parse_rule, read_rules, verdicts
 
 RULE = {"id": "r", "text": "t", "article": "Art. 1", "source": "s", "date": "2024"}
 
@@ -57,10 +57,10 @@ def test_shipped_rule_files_cite_every_rule():
 @pytest.fixture(scope="module")
 def net(region):
     from geo import settings
-    from layers import access
+    from layers import networks
 
     settings.progress = False
-    return access.build_networks(region, with_rail=False)
+    return networks.build_networks(region, with_rail=False)
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from geo.sites import carve, follow_sites, locate, site_means, site_mode, suitable_cells, weight_sensitivity
-from geo.suitability import combine
+from geo.siting.sites import carve, follow_sites, locate, site_means, site_mode, suitable_cells, weight_sensitivity
+from geo.siting.suitability import combine
 
 
 def flood_fill_sites(suitable, score, cell_ha, min_area_ha):
@@ -167,7 +167,7 @@ def test_follow_sites_picks_the_run_site_holding_most_cells():
 def test_barriers_cut_parcels_and_sites_never_cross_them():
     """A road (a column of excluded cells) and a river (a row) cut a field into four parcels; every site grown lies in
     one parcel, holds 4–9 cells and stays within the growth disc of its seed."""
-    from geo.sites import grow_sites, parcels
+    from geo.siting.sites import grow_sites, parcels
 
     land = np.ones((20, 30), bool)
     land[:, 12] = False        # road
@@ -191,7 +191,7 @@ def test_barriers_cut_parcels_and_sites_never_cross_them():
 def test_grown_sites_are_sized_by_the_land_not_tiles_of_the_maximum():
     """A large field gives sites of the maximum; a small parcel its whole land; a parcel below the minimum nothing —
     never a zone sliced into maximum-size strips."""
-    from geo.sites import grow_sites, parcels, site_shapes
+    from geo.siting.sites import grow_sites, parcels, site_shapes
 
     land = np.zeros((40, 40), bool)
     land[:30, :30] = True                  # 900 cells
@@ -216,7 +216,7 @@ def test_grown_sites_are_sized_by_the_land_not_tiles_of_the_maximum():
 
 def test_locate_grow_needs_parcels_and_ranks_by_mean_score():
     from geo.errors import InputError
-    from geo.sites import parcels
+    from geo.siting.sites import parcels
 
     score = smooth_field((30, 30), 5)
     suitable = score > 0.5
@@ -230,7 +230,7 @@ def test_locate_grow_needs_parcels_and_ranks_by_mean_score():
 
 
 def test_shortlist_keeps_spacing_and_district_caps():
-    from geo.sites import edge_distance_m, shortlist
+    from geo.siting.sites import edge_distance_m, shortlist
 
     labels = np.zeros((10, 60), int)
     starts = [0, 4, 12, 25, 31, 45, 52]                 # seven 2-cell-wide sites along a row, ranked left to right
@@ -254,7 +254,7 @@ def test_shortlist_keeps_spacing_and_district_caps():
 def test_rerun_ranks_are_places_on_the_shortlist():
     """A re-scored run is shortlisted like the base run: a site that only ranks behind a too-close neighbour among
     all sites is still 2nd on the list (without the rule it would be 3rd)."""
-    from geo.sites import ShortlistRule
+    from geo.siting.sites import ShortlistRule
 
     score = np.array([[0.9, 0.9, 0.0, 0.85, 0.0, 0.0, 0.0, 0.8]])
     comp = {"a": score}

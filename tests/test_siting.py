@@ -17,11 +17,11 @@ DISTRICTS = {"Bắc Giang", "Hiệp Hòa", "Lạng Giang", "Lục Nam", "Lục N
 @pytest.fixture(scope="module")
 def inputs(region):
     from geo import settings
-    from layers import access
+    from layers import networks
     from layers.population import population_raster
 
     settings.progress = False
-    net = access.build_networks(region, with_rail=False)
+    net = networks.build_networks(region, with_rail=False)
     array, profile, _ = population_raster(region)
     return net, (array, profile)
 
@@ -239,9 +239,9 @@ def test_outputs_are_written_whole(logistics, tmp_path):
 
 def test_reverse_catchment_on_the_real_network(region, inputs):
     """At 1 km on the 2018 network: people within 30/45 min per cell equal one Catchment search per cell."""
-    from geo.access import Catchment, attach_points
+    from geo.routing.access import Catchment, attach_points
     from geo.crs import to_metric
-    from geo.grid import attachment_links, make_grid, people_within_cells
+    from geo.siting.grid import attachment_links, make_grid, people_within_cells
     from layers.boundaries import region_polygon
 
     net, (array, profile) = inputs
@@ -365,7 +365,7 @@ def ccn_fine(region, inputs):
 
 def _metric_lines(frame, crs):
     """Metric lines of ``frame``, without zero-length ones (a ramp joined where two roads cross has both ends at the
-    crossing: geo.network.link_crossings)."""
+    crossing: geo.routing.network.link_crossings)."""
     lines = frame.to_crs(crs).geometry.values
     return list(lines[shapely.length(lines) > 0])
 

@@ -1,4 +1,4 @@
-"""Tests of geo.speeds and of the shipped speed model layers/regions/models/speeds-vn.yaml.
+"""Tests of geo.routing.speeds and of the shipped speed model layers/regions/models/speeds-vn.yaml.
 
 Legal limits checked against Circular 31/2019/TT-BGTVT: in populated areas at
 most 60 km/h (divided) / 50 km/h (undivided); outside them, for cars, 90 / 80
@@ -17,7 +17,7 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from geo.errors import InputError
-from geo.speeds import (SpeedModel, classify_unattributed, edge_speeds, load_speed_model, osm_road_classes,
+from geo.routing.speeds import (SpeedModel, classify_unattributed, edge_speeds, load_speed_model, osm_road_classes,
                         parse_maxspeed, travel_time_s, urban_setting)
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "layers" / "regions" / "models" / "speeds-vn.yaml"
@@ -195,7 +195,7 @@ def test_travel_time():
 
 def test_speeds_on_real_osm_tags(liechtenstein_pbf, model):
     """Every drive-network way of a real extract gets a sane speed; tagged maxspeed is used where sane."""
-    from geo.osm import read_osm_roads
+    from geo.io.osm import read_osm_roads
 
     _, edges = read_osm_roads(liechtenstein_pbf)
     out = edge_speeds(edges, model, setting="rural")

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from geo.errors import InputError
-from geo.suitability import ahp_weights, check_ahp, parse_transform, profile_from_dict, read_profile, weighted_score
+from geo.siting.suitability import ahp_weights, check_ahp, parse_transform, profile_from_dict, read_profile, weighted_score
 
 
 def test_linear_transform_both_ways_clipped_and_nan_kept():
@@ -172,7 +172,7 @@ def test_shipped_profiles_read(name):
 
 
 def test_correlation_warning_names_pairs_above_the_limit_and_saturation():
-    from geo.suitability import correlated_pairs, correlation_matrix, saturation
+    from geo.siting.suitability import correlated_pairs, correlation_matrix, saturation
 
     rng = np.random.default_rng(1)
     a = rng.normal(size=500)
@@ -186,7 +186,7 @@ def test_correlation_warning_names_pairs_above_the_limit_and_saturation():
 
 
 def test_scoring_settings_are_checked(tmp_path):
-    from geo.suitability import profile_from_dict
+    from geo.siting.suitability import profile_from_dict
 
     crit = {"a": {"weight": 1, "transform": {"type": "linear", "best": 0, "worst": 1}}}
     assert profile_from_dict({"criteria": crit}).scoring["max_abs_correlation"] == 0.8

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
-from geo.calibration import fit, model_at_bounds, parameters, predict_minutes
+from geo.routing.calibration import fit, model_at_bounds, parameters, predict_minutes
 from geo.errors import InputError
-from geo.matching import prepare_network
-from geo.network import lines_to_network
-from geo.speeds import SpeedModel
+from geo.routing.matching import prepare_network
+from geo.routing.network import lines_to_network
+from geo.routing.speeds import SpeedModel
 from layers import access, networks, validation
-from layers.road_classes import overlay_labels, read_overlay
+from layers.networks.classes import overlay_labels, read_overlay
 from maps.validation_page import render_validation_page
 
 HEADER = "origin,destination,origin_lon,origin_lat,destination_lon,destination_lat,km,minutes_min,minutes_max,route,source_url\n"
@@ -74,11 +74,11 @@ def line_net():
     edges = networks.apply_speed_model(edges, model)
     xy = nodes.to_crs("EPSG:32648").geometry
     nodes = nodes.assign(x=xy.x.to_numpy(), y=xy.y.to_numpy())
-    from geo.multimodal import router_arrays
-    from geo.routing import Router
+    from geo.routing.multimodal import router_arrays
+    from geo.routing.router import Router
 
     router = Router.from_arrays(**router_arrays(nodes, edges), crs="EPSG:32648")
-    net = access.Networks(road=router, road_nodes=nodes, road_edges=edges, model=model, network_name="test network")
+    net = networks.Networks(road=router, road_nodes=nodes, road_edges=edges, model=model, network_name="test network")
     region = SimpleNamespace(config={"access": {"access_speed_kmh": 20, "destination_max_snap_m": 1000}}, corridors={})
     return region, net
 
@@ -127,7 +127,7 @@ def test_calibration_fits_an_assumption_within_bounds_and_never_a_legal_limit(li
 
 def test_calibration_runs_re_customise_the_base_hierarchy(line_net):
     """A candidate speed model gives the same edges new weights: with_weights, not a new router."""
-    from geo.routing import Router
+    from geo.routing.router import Router
     from layers.calibration import reweighted
 
     region, net = line_net
@@ -194,7 +194,7 @@ def test_validation_page_escapes_and_shows_unknown():
 
 @pytest.fixture(scope="module")
 def today(region):
-    return access.build_networks(region, with_rail=False)
+    return networks.build_networks(region, with_rail=False)
 
 
 def test_today_network_has_ct01_as_existing_with_its_source(today):

@@ -5,7 +5,7 @@ import pytest
 from shapely.geometry import Point, Polygon, box
 
 from geo.errors import InputError
-from geo.vector import keep_in_area, read_vector
+from geo.io.vector import keep_in_area, read_vector
 
 KEP = (106.29039, 21.41673)
 

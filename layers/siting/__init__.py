@@ -16,7 +16,7 @@ sites and shortlist → sensitivity → tables and rules → summary),
 100 m: 388,985 cells in old Bắc Giang), measures criteria in every cell,
 removes excluded land and barriers (which cut the land into parcels),
 scores the rest with a *profile* (``layers/profiles/*.yaml``, see
-:mod:`geo.suitability`), grows compact sites inside the parcels, ranks them,
+:mod:`geo.siting.suitability`), grows compact sites inside the parcels, ranks them,
 keeps a shortlist (spacing, per-district cap) and tests the ranking against
 ±20 % weight changes. :func:`write_siting` writes ``sites.gpkg`` (layers ``grid``
 and ``sites``), ``sites.csv``, ``suitability.tif`` (the score, for maps)
@@ -31,12 +31,12 @@ Criteria (raw values per cell; NaN = unknown, with the reason in the summary)
     ``bac_giang_city``, ``lach_huyen_port`` …).
 ``minutes_to_town`` : to the nearest city or town (OSM places).
     Each cell centre joins the road network on its nearest edge with an
-    access leg (20 km/h, :func:`geo.access.attach_points`); a cell farther
+    access leg (20 km/h, :func:`geo.routing.access.attach_points`); a cell farther
     than ``max_snap_m`` (2 km) from every road has no time (NaN).
     One multi-source search per target serves all cells.
 ``people_within_<m>_min`` : people (WorldPop 2020 rescaled to the 2019
     census) reachable within m minutes by road — exact, by one limited
-    search per population node (:func:`geo.grid.people_within_cells`).
+    search per population node (:func:`geo.siting.grid.people_within_cells`).
 ``slope_deg`` : mean slope of the cell (degrees) from the DEM; NaN where the
     DEM has no data (the shipped SRTM tile covers the western 4 %).
 ``km_to_park`` : straight-line km to the nearest existing park (a circle of

@@ -5,14 +5,14 @@ Every barrier is a set of geometries in the grid's metric CRS; the siting
 rasterises each one with ``all_touched`` (a cell touched by it is excluded),
 so a barrier line leaves a side-connected strip of excluded cells across the
 grid and the land on either side falls into different parcels
-(:func:`geo.sites.parcels`). Widths come from the rule file
+(:func:`geo.siting.sites.parcels`). Widths come from the rule file
 ``layers/rules/protection-corridors.yaml`` (article, source, date) and the
 exclusion settings (:data:`layers.siting.options.EXCLUSION_DEFAULTS`).
 
 Barriers and their sources
 --------------------------
 ``corridor_roads`` : network edges whose class (from the class labelling of
-    :mod:`layers.road_classes` and :mod:`layers.corridors`) is expressway,
+    :mod:`layers.networks.classes` and :mod:`layers.corridors`) is expressway,
     national or provincial, buffered by the assumed half-width of the road
     land + the legal safety corridor of that class. Roads without a class are
     not barriers (the 2018 network has no classes): the summary says how many

@@ -22,12 +22,12 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.access import Catchment
+from geo.routing.access import Catchment
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.grid import Grid, labour_blocks, link_cells, people_within_cells
-from geo.raster import read_raster
-from layers import access
+from geo.siting.grid import Grid, labour_blocks, link_cells, people_within_cells
+from geo.io.raster import read_raster
+from layers import access, networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class SitingContext:
     grid: Grid
     plan: object
     needed: list
-    net: access.Networks
+    net: networks.Networks
     router: object = None
     extra_targets: dict | None = None
     user_layers: dict = field(default_factory=dict)
@@ -247,7 +247,7 @@ class SitingContext:
 
     @cached_property
     def cells(self):
-        """Cell centres (inside the region) joined to the road network: a :class:`geo.grid.CellLinks`."""
+        """Cell centres (inside the region) joined to the road network: a :class:`geo.siting.grid.CellLinks`."""
         cfg = access.settings_of(self.region)
         cx, cy = self.grid.centres()
         inside = self.grid.inside
@@ -263,7 +263,7 @@ class SitingContext:
         routed = self._targets[0]
         cfg = access.settings_of(self.region)
         e = self.net.road_edges
-        # the edges a point may join, as for parks (layers.access.Networks.entry_edges): never an expressway or its
+        # the edges a point may join, as for parks (layers.networks.Networks.entry_edges): never an expressway or its
         # ramps mid-way, only the network's largest component
         ok = self.net.entry_edges.joinable
         return link_cells(routed, self.net.road_lines[ok], e["u"].to_numpy()[ok], e["v"].to_numpy()[ok],
@@ -273,7 +273,7 @@ class SitingContext:
     @cached_property
     def _minutes(self) -> tuple[dict, dict]:
         """Minutes from every cell to each target: one multi-source search per target on the network, then per cell
-        the better of its two edge ends (:meth:`geo.grid.CellLinks.seconds_from_nodes`)."""
+        the better of its two edge ends (:meth:`geo.siting.grid.CellLinks.seconds_from_nodes`)."""
         routed, targets, missing = self._targets
         links = self.cells
         table = {}

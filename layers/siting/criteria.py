@@ -3,7 +3,7 @@
 Every criterion is a function ``fn(context, grid, **params) -> (values,
 reason)`` (as momepy's measures share one signature): ``context`` is the
 run's :class:`layers.siting.context.SitingContext`, ``grid`` its
-:class:`geo.grid.Grid`; ``values`` a 2-D float array on the grid (NaN
+:class:`geo.siting.grid.Grid`; ``values`` a 2-D float array on the grid (NaN
 outside the region and where unknown), ``reason`` None or why the criterion
 is unknown (everywhere or in part). It is registered under a name, or a
 name pattern with ``{params}`` for a family (``minutes_to_{destination}``),
@@ -36,8 +36,8 @@ import numpy as np
 import shapely
 
 from geo.crs import to_metric
-from geo.grid import Grid
-from geo.raster import slope_degrees
+from geo.siting.grid import Grid
+from geo.io.raster import slope_degrees
 from layers import access
 from layers.region import Region
 from layers.siting.options import CONSTRAINT_DEFAULTS

@@ -15,7 +15,7 @@ import shapely
 
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.grid import Grid
+from geo.siting.grid import Grid
 from layers.region import Region
 from layers.siting.options import CONSTRAINT_DEFAULTS
 

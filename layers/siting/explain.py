@@ -3,7 +3,7 @@
 :func:`explain_sites` adds to the ``sites`` table (one row per shortlisted site):
 
 ``rank_all`` : rank among every site found (before the shortlist's spacing and district caps).
-``parcel``, ``parcel_area_ha`` : the parcel (land between barriers, :func:`geo.sites.parcels`) the site was grown in.
+``parcel``, ``parcel_area_ha`` : the parcel (land between barriers, :func:`geo.siting.sites.parcels`) the site was grown in.
 ``perimeter_m``, ``compactness`` (Polsby–Popper, 1 = circle, 0.785 = square), ``min_width_m`` (narrowest part).
 ``m_to_corridor_road`` : straight-line metres from the site's edge to the nearest expressway, national or provincial
     road (centre line); ``m_to_road`` : to the nearest road of any class; ``m_to_railway``, ``m_to_station``.
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import to_metric
-from geo.sites import site_shapes
+from geo.siting.sites import site_shapes
 from layers.siting.barriers import (
     CORRIDOR_CLASSES,
     distances_m,

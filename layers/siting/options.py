@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from geo.errors import InputError
-from geo.suitability import Profile
+from geo.siting.suitability import Profile
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -70,7 +70,7 @@ _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Locating defaults; a profile's ``locate:`` and the options override them. ``split``: "grow" (compact sites grown
 #: inside parcels, up to ``max_area_ha`` within ``radius_factor`` × the radius of an equal-area disc, at least
-#: ``min_width_m`` wide over 90 % of its cells — no slivers along roads; geo.sites.grow_sites),
+#: ``min_width_m`` wide over 90 % of its cells — no slivers along roads; geo.siting.sites.grow_sites),
 #: "parts" or "core" (older rules). The shortlist: sites at least ``min_spacing_km`` apart (edge to edge), at most
 #: ``max_per_district`` per district (None = no cap), the best ``top_n``; ``district_table_n`` best sites per district
 #: go to OUT/sites_by_district.csv.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo.errors import InputError
-from geo.suitability import Profile
+from geo.siting.suitability import Profile
 from layers.siting.options import (
     _LAYER_NAME,
     CONSTRAINT_DEFAULTS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo.errors import InputError
-from geo.suitability import Profile, read_profile
+from geo.siting.suitability import Profile, read_profile
 from layers.region import Region
 from layers.siting.criteria import CRITERIA
 from layers.siting.options import PROFILES_DIR, RULES_DIR
@@ -37,7 +37,7 @@ def load_profile(name_or_path, region: Region, layer_names=()) -> Profile:
 
 def load_rules(prof: Profile) -> list:
     """The rule sets a profile names (``rules: [decree-32-2024-ccn]``: files in ``layers/rules/`` or paths)."""
-    from geo.rules import read_rules
+    from geo.siting.rules import read_rules
 
     sets = []
     for name in prof.rules:

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import to_metric
-from geo.grid import Grid, make_grid
-from geo.sites import ShortlistRule, locate, parcels, shortlist, site_mode, suitable_cells, weight_sensitivity, width_cells
-from geo.suitability import correlated_pairs, correlation_matrix, saturation, weighted_score
-from layers import access
+from geo.siting.grid import Grid, make_grid
+from geo.siting.sites import ShortlistRule, locate, parcels, shortlist, site_mode, suitable_cells, weight_sensitivity, width_cells
+from geo.siting.suitability import correlated_pairs, correlation_matrix, saturation, weighted_score
+from layers import networks
 from layers.region import Region
 from layers.siting.context import Clock, SitingContext
 from layers.siting.criteria import CRITERIA, measure
@@ -50,7 +50,7 @@ def build_grid(region: Region, plan: SitingPlan, needed) -> Grid:
 def read_user_layers(plan: SitingPlan) -> dict[str, gpd.GeoDataFrame]:
     """The layers given by file (land constraints and ``--layer NAME=FILE``), read and refused early."""
     from geo.errors import InputError
-    from geo.vector import read_vector
+    from geo.io.vector import read_vector
 
     out = {}
     defaults = plan.region_layers
@@ -63,7 +63,7 @@ def read_user_layers(plan: SitingPlan) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
-def scenario_network(region: Region, plan: SitingPlan, net: access.Networks):
+def scenario_network(region: Region, plan: SitingPlan, net: networks.Networks):
     """``(router, extra targets, roads)`` of the planned-road scenario, or ``(None, None, None)`` without one."""
     opts = plan.options
     if opts.scenario is None:
@@ -103,7 +103,7 @@ def exclusions(context: SitingContext, values: dict) -> tuple[dict, dict, np.nda
 class Located:
     """Scores, parcels and sites on the grid (metric CRS)."""
 
-    scores: object            # geo.suitability.Scores
+    scores: object            # geo.siting.suitability.Scores
     score: np.ndarray         # NaN outside the region and where unscored
     eligible: np.ndarray      # inside, not excluded, scored
     suitable: np.ndarray
@@ -219,7 +219,7 @@ def sensitivity(plan: SitingPlan, grid: Grid, found: Located, district_codes: np
         shortlist_rule=shortlist_rule(loc, grid, district_codes))
 
 
-def run_siting(region: Region, profile="logistics-heavy", *, net: access.Networks | None = None, population=None,
+def run_siting(region: Region, profile="logistics-heavy", *, net: networks.Networks | None = None, population=None,
                options: SitingOptions | None = None, **kwargs) -> SitingResult:
     """Suitability grid and ranked candidate sites for ``region`` (see :mod:`layers.siting`).
 
@@ -242,7 +242,7 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: access.Network
     clock.lap("grid")
     user_layers = read_user_layers(plan)
     if net is None:
-        net = access.build_networks(region, osm=opts.osm, with_rail=False, options=opts.network)
+        net = networks.build_networks(region, osm=opts.osm, with_rail=False, options=opts.network)
     clock.lap("networks")
     router, extra, roads = scenario_network(region, plan, net)
     clock.lap("scenario")
@@ -321,8 +321,8 @@ def commune_codes(plan: SitingPlan, grid: Grid) -> tuple | None:
     need polygons: without them asking for a commune is a one-line error.
     """
     from geo.errors import InputError
-    from geo.raster import zone_labels
-    from geo.vector import read_vector
+    from geo.io.raster import zone_labels
+    from geo.io.vector import read_vector
 
     opts = plan.options
     if opts.communes_file is None:
@@ -451,9 +451,9 @@ def summarise(context: SitingContext, values, reasons, ex_report, excluded, foun
     return summary
 
 
-def _scenario_router(region: Region, net: access.Networks, lines, points, scenario):
-    from geo.roadref import match_corridor
-    from geo.scenario import add_planned_roads
+def _scenario_router(region: Region, net: networks.Networks, lines, points, scenario):
+    from geo.routing.roadref import match_corridor
+    from geo.routing.scenario import add_planned_roads
     from layers.scenario import _slug, scenario_tuning
 
     tuning = scenario_tuning(region, lines)

@@ -11,10 +11,10 @@ import pandas as pd
 import shapely
 
 from geo.crs import to_metric
-from geo.grid import Grid
-from geo.raster import zone_labels
-from geo.sites import site_means, site_mode
-from geo.suitability import Profile
+from geo.siting.grid import Grid
+from geo.io.raster import zone_labels
+from geo.siting.sites import site_means, site_mode
+from geo.siting.suitability import Profile
 from layers.region import Region
 
 
@@ -153,8 +153,8 @@ def summary_lines(result: SitingResult) -> list[str]:
 
 def write_siting(result: SitingResult, out_dir) -> dict[str, Path]:
     """Write ``sites.gpkg`` (``grid``, ``sites``), ``sites.csv``, ``suitability.tif`` and ``sites_summary.json`` atomically."""
-    from geo.output import write_csv, write_geopackage, write_json
-    from geo.raster import write_geotiff
+    from geo.io.output import write_csv, write_geopackage, write_json
+    from geo.io.raster import write_geotiff
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

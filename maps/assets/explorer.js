@@ -1,6 +1,6 @@
 /* bgplan suitability explorer (MIT, this project): move the criterion weights, re-score the grid, re-rank the sites.
  *
- * Reproduces geo/suitability.py (plan_criteria, combine) and geo/sites.py (threshold_of, seed_order, grow_sites,
+ * Reproduces geo/siting/suitability.py (plan_criteria, combine) and geo/siting/sites.py (threshold_of, seed_order, grow_sites,
  * split_zones, carve, locate, site_mode, shortlist) on the data packed by maps/explorer.py. Every rule (weights,
  * min_known_weight, min_coverage, top_share or min_score, min_area_ha, max_area_ha, radius_factor, min_spacing_km,
  * max_per_district, top_n …) comes from that data; the parcels (land between barriers) too.
@@ -81,7 +81,7 @@
     return count;
   }
 
-  /* geo/sites.py _bisect(): index groups of ≤ maxCells cells by recursive halving across the longer side. */
+  /* geo/siting/sites.py _bisect(): index groups of ≤ maxCells cells by recursive halving across the longer side. */
   function bisect(rows, cols, maxCells) {
     var all = [], out = [], stack;
     for (var j = 0; j < rows.length; j++) { all.push(j); }
@@ -102,7 +102,7 @@
     return out;
   }
 
-  /* geo/sites.py split_zones(): zones above maxCells split into compact parts, each part's pieces a site. */
+  /* geo/siting/sites.py split_zones(): zones above maxCells split into compact parts, each part's pieces a site. */
   function splitZones(on, nrows, ncols, maxCells, lab, stack) {
     var size = nrows * ncols, m = label(on, nrows, ncols, lab, stack), zoneCells = [], z, k;
     for (z = 0; z <= m; z++) { zoneCells.push([]); }
@@ -135,7 +135,7 @@
   }
 
   /* Score, suitable cells, sites and ranking for `weights` (criterion → raw weight ≥ 0). */
-  /* geo/sites.py disc_offsets(): offsets within the growth disc, nearest first (ties: row, then column). */
+  /* geo/siting/sites.py disc_offsets(): offsets within the growth disc, nearest first (ties: row, then column). */
   function discOffsets(maxCells, factor) {
     var radius = factor * Math.sqrt(Math.max(maxCells, 1) / Math.PI) + 1.0, r = Math.ceil(radius), out = [];
     for (var dr = -r; dr <= r; dr++) {
@@ -146,7 +146,7 @@
             d: Float64Array.from(out, function (o) { return Math.sqrt(o[2]); })};
   }
 
-  /* geo/sites.py seed_order(): suitable cells by the summed score of a window around them (summed-area table). */
+  /* geo/siting/sites.py seed_order(): suitable cells by the summed score of a window around them (summed-area table). */
   function seedOrder(dense, on, nrows, ncols, w) {
     var W = ncols + 1, T = new Float64Array((nrows + 1) * W), A = new Float64Array(ncols), r, c;
     for (r = 0; r < nrows; r++) {            // column sums, then row sums (numpy: cumsum axis 0, then axis 1)
@@ -173,7 +173,7 @@
     return idx;
   }
 
-  /* geo/sites.py grow_sites(): compact sites grown inside parcels, labels 1… in the order grown. */
+  /* geo/siting/sites.py grow_sites(): compact sites grown inside parcels, labels 1… in the order grown. */
   function growSites(dense, on, parcel, nrows, ncols, R, lab) {
     var size = nrows * ncols, i, count = 0;
     for (i = 0; i < size; i++) { if (on[i] && !parcel[i]) { on[i] = 0; } if (on[i]) { count++; } lab[i] = 0; }
@@ -207,7 +207,7 @@
     return site;
   }
 
-  /* geo/sites.py _wide_enough(): at least 90 % of the cells being grown (-1) lie in width × width squares of them. */
+  /* geo/siting/sites.py _wide_enough(): at least 90 % of the cells being grown (-1) lie in width × width squares of them. */
   function wideEnough(members, n, lab, nrows, ncols, width) {
     if (width <= 1) { return true; }
     var covered = {}, count = 0;
@@ -223,7 +223,7 @@
     return 10 * count >= 9 * n;
   }
 
-  /* geo/sites.py shortlist(): down the ranking, skip a site closer than the spacing (edge to edge) to one taken or
+  /* geo/siting/sites.py shortlist(): down the ranking, skip a site closer than the spacing (edge to edge) to one taken or
      whose district is full; `sites` ranked, each with label, district. Returns the chosen, in order. */
   function shortlist(sites, lab, nrows, ncols, R) {
     var cellM = R.cell_m, spacing = (R.min_spacing_km || 0) * 1000, reach = spacing / cellM + 1, byLabel = {};
@@ -581,7 +581,7 @@
         var share = res.weightsUsed[n], why = res.dropped[n];
         outputs[n].textContent = share !== undefined ? fmt(current[n], 2) + ' (' + fmt(100 * share, 0) + ' %)' :
           why ? 'không tính / not scored' : fmt(current[n], 2) + ' (0 %)';
-        // a criterion known on too few cells cannot be weighted (geo/suitability.py: plan_criteria)
+        // a criterion known on too few cells cannot be weighted (geo/siting/suitability.py: plan_criteria)
         outputs[n].parentNode.title = why ? (why === 'none' ? 'không có dữ liệu / no data' : 'chỉ biết trên / known on ' +
           fmt(100 * data.coverage[n], 1) + ' % ô / of the cells (< ' + fmt(100 * R.min_coverage, 0) + ' %)') : '';
         sliders[n].disabled = !!why;

@@ -1,4 +1,4 @@
-"""Which edges a fastest route uses, from two searches on a :class:`~geo.routing.Router`.
+"""Which edges a fastest route uses, from two searches on a :class:`~geo.routing.router.Router`.
 
 Only the Router's public methods are used: one search *from* the origin
 (:meth:`Router.travel_times`) and one *towards* the destination
@@ -8,7 +8,7 @@ An edge ``u → v`` with weight ``w`` lies on a fastest route when
 on it when ``T_from(n) + T_to(n) = T_total``. On float weights ties are
 rare; where two routes are exactly as fast, both are counted (reported).
 
->>> from geo.routing import Router
+>>> from geo.routing.router import Router
 >>> r = Router.from_arrays([1, 2, 3, 4], x=[0, 1, 2, 1], y=[0, 0, 0, 5], u=[1, 2, 1, 4], v=[2, 3, 4, 3],
 ...                        weight=[10.0, 10.0, 30.0, 30.0])
 >>> route = fastest_route(r, 0, 2, [0, 1, 0, 3], [1, 2, 3, 2], [10.0, 10.0, 30.0, 30.0])
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.routing import Router
+from geo.routing.router import Router
 
 #: Relative tolerance when comparing sums of travel times (seconds).
 RTOL = 1e-7

@@ -108,7 +108,7 @@ class Grid:
 
     @property
     def profile(self) -> dict:
-        """A rasterio-style profile (for :func:`geo.raster.write_geotiff` and rasterising)."""
+        """A rasterio-style profile (for :func:`geo.io.raster.write_geotiff` and rasterising)."""
         return {"crs": self.crs, "transform": self.transform, "width": self.ncols, "height": self.nrows,
                 "dtype": "float64", "nodata": np.nan, "count": 1}
 
@@ -190,7 +190,7 @@ class Grid:
         """Polygons of the cells sharing a label (label > 0), dissolved; ``keep`` limits the labels.
 
         Cells are joined through their sides (4-connectivity), as
-        :func:`geo.sites.locate` labels them, so a connected label gives one
+        :func:`geo.siting.sites.locate` labels them, so a connected label gives one
         polygon (with holes where cells inside it are left out).
         """
         labels = np.asarray(labels, dtype=np.int32)
@@ -248,7 +248,7 @@ class CellLinks:
     end (access leg at the access speed + the share of the edge). A cell's
     time to anything is then ``min(t[u] + to_u, t[v] + to_v)``, which equals
     what a search on the router with the cell attached as a node gives
-    (:func:`geo.access.attach_points`) — at a fraction of the cost, since the
+    (:func:`geo.routing.access.attach_points`) — at a fraction of the cost, since the
     graph stays the same size whatever the number of cells.
     """
 
@@ -278,7 +278,7 @@ def link_cells(router, lines, u_ids, v_ids, weights, x, y, *, max_snap_m: float 
                access_speed_kmh: float = 20.0, sample_m: float | None = 20.0) -> CellLinks:
     """Join points (cell centres, metres) to their nearest usable edge (largest component); see :class:`CellLinks`.
 
-    The same snapping as :func:`geo.access.attach_points` (nearest edge within
+    The same snapping as :func:`geo.routing.access.attach_points` (nearest edge within
     ``max_snap_m``, access leg at ``access_speed_kmh``), without building a
     new router. Both ends of an edge are used, also on a one-way edge of a
     directed router (off by at most the edge's own length there; the 2018
@@ -288,7 +288,7 @@ def link_cells(router, lines, u_ids, v_ids, weights, x, y, *, max_snap_m: float 
     (10 m: about a second at 30 km/h); ``None`` = exact (shapely).
 
     >>> from shapely.geometry import LineString
-    >>> from geo.routing import Router
+    >>> from geo.routing.router import Router
     >>> r = Router.from_arrays([1, 2], x=[0, 1000], y=[0, 0], u=[1], v=[2], weight=[100.0])
     >>> line = [LineString([(0, 0), (1000, 0)])]
     >>> exact = link_cells(r, line, [1], [2], [100.0], [250, 5000], [50, 0], max_snap_m=500, access_speed_kmh=18,
@@ -427,7 +427,7 @@ def attachment_links(before, after) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """The links that joined appended points to the network: ``(point, node, seconds)``.
 
     ``after`` is ``before`` with points appended as nodes and linked to
-    existing nodes (as :func:`geo.access.attach_points` builds it: new
+    existing nodes (as :func:`geo.routing.access.attach_points` builds it: new
     nodes at the end, new edges after the old ones). ``point`` counts from 0
     (the first appended node), ``node`` is an index in ``before``, ``seconds``
     the link's travel time (access leg + share of the edge).
@@ -447,7 +447,7 @@ def people_within_cells(router, catchment, links, n_cells: int, minutes=(30, 45)
     """People reachable within each of ``minutes`` from every cell: array (cells × thresholds).
 
     ``router`` is the network *without* the cells; ``catchment`` a
-    :class:`geo.access.Catchment` on it (population cells attached to their
+    :class:`geo.routing.access.Catchment` on it (population cells attached to their
     nodes, with access legs); ``links`` = ``(cell, node, seconds)`` joins each
     cell to network nodes (:func:`attachment_links`). A cell without link
     (too far from the network) gets NaN; a connected cell reaching nobody, 0.

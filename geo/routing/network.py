@@ -18,7 +18,7 @@ from their end points and shared vertices; :func:`to_networkx` gives a :class:`n
 :func:`components_report` tells how connected the network is.
 
 Reading speed (bacgiang_roads_osm2018_bbox03.gpkg, 89,739 edges and 57,548
-nodes): about 0.6 s + 0.25 s through :func:`geo.vector.read_vector`. The
+nodes): about 0.6 s + 0.25 s through :func:`geo.io.vector.read_vector`. The
 Arrow reader of pyogrio (``use_arrow=True``) would need pyarrow, which is not a
 dependency; it is not worth adding for well under a second.
 """
@@ -41,7 +41,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo import settings
 from geo.errors import InputError
-from geo.vector import read_vector
+from geo.io.vector import read_vector
 
 log = logging.getLogger(__name__)
 

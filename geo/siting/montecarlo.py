@@ -5,14 +5,14 @@ NaN = unknown) and the profile's weights. Here thousands of plausible
 weightings are drawn and the grid is re-scored with each, with the same
 rules as the siting run (reused, not re-implemented):
 
-* score = weighted mean of the known components (:func:`geo.suitability.combine`,
+* score = weighted mean of the known components (:func:`geo.siting.suitability.combine`,
   NaN where the known weight is below ``min_known_weight``);
-* suitable = :func:`geo.sites.suitable_cells` (best ``top_share`` of the
+* suitable = :func:`geo.siting.sites.suitable_cells` (best ``top_share`` of the
   eligible cells, or ``score ≥ min_score``);
-* sites = :func:`geo.sites.locate` (side-connected suitable cells, cut to
+* sites = :func:`geo.siting.sites.locate` (side-connected suitable cells, cut to
   ``max_area_ha``, at least ``min_area_ha``, ranked by mean score);
 * each base site followed to the run's site holding most of its cells
-  (:func:`geo.sites.follow_sites`) → its rank in that run (NaN = gone).
+  (:func:`geo.siting.sites.follow_sites`) → its rank in that run (NaN = gone).
 
 Weight draws
 ------------
@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.sites import ShortlistRule, follow_sites, locate, suitable_cells
-from geo.suitability import combine
+from geo.siting.sites import ShortlistRule, follow_sites, locate, suitable_cells
+from geo.siting.suitability import combine
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ class GridProblem:
     max_area_ha: float | None = None
     top_share: float | None = None
     min_score: float | None = None
-    split: str = "parts"                    # how sites are formed (geo.sites.locate); "grow" needs the parcels
-    parcels: np.ndarray | None = None       # parcel of every cell (geo.sites.parcels), shaped like the grid
+    split: str = "parts"                    # how sites are formed (geo.siting.sites.locate); "grow" needs the parcels
+    parcels: np.ndarray | None = None       # parcel of every cell (geo.siting.sites.parcels), shaped like the grid
     radius_factor: float = 1.5
     min_width_cells: int = 1
     shortlist_rule: ShortlistRule | None = None   # a run's sites shortlisted as the base run's (ranks = places on the list)

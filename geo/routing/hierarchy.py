@@ -705,7 +705,7 @@ class Hierarchy:
     Build with :meth:`build`; give new weights on the same graph with
     :meth:`customise`. An undirected network is passed as its symmetric CSR.
     Times are in the unit of the weights; unreachable is ``inf`` (the
-    :class:`~geo.routing.Router` turns it into NaN). A hierarchy is its
+    :class:`~geo.routing.router.Router` turns it into NaN). A hierarchy is its
     :class:`Topology` (shared by customisations) plus the arcs' upward and
     downward weights ``fwd``/``bwd``. Not thread-safe: one query at a time
     per hierarchy (forked workers get copies).
@@ -786,21 +786,6 @@ class Hierarchy:
         if self.same_arcs(graph) and np.array_equal(graph.data, self.weights):
             return self
         return self.customise(graph)
-
-    # ------------------------------------------------------------------ disk
-    def save(self, path) -> None:
-        """Write the hierarchy's order and network to ``path`` (.npz), atomically (see :mod:`geo.hierarchy_cache`)."""
-        from geo import hierarchy_cache
-
-        hierarchy_cache.save(self, path)
-
-    @classmethod
-    def load(cls, path, graph: csr_matrix | None = None) -> Hierarchy:
-        """Read a hierarchy written by :meth:`save`: checked, then rebuilt from its order (for ``graph``'s weights
-        when given); :class:`geo.hierarchy_cache.CacheError` when the file must not be used."""
-        from geo import hierarchy_cache
-
-        return hierarchy_cache.load(path, graph)
 
     def order_for(self, n_total: int) -> np.ndarray:
         """Elimination order for a graph with the same first n nodes plus ``n_total − n`` new ones.

@@ -43,7 +43,7 @@ import shapely
 
 from geo.config import read_yaml
 from geo.errors import InputError
-from geo.output import atomic_path
+from geo.io.output import atomic_path
 
 #: Values ``redistribution`` may take, least to most restrictive.
 REDISTRIBUTION = ("allowed", "unknown", "not allowed")

@@ -59,7 +59,7 @@ Three ways to union the buffers (``method``):
 Larger thresholds reuse the smaller ones (edges already wholly inside are not
 buffered again), so a set of thresholds costs little more than the largest.
 
->>> from geo.routing import Router
+>>> from geo.routing.router import Router
 >>> r = Router.from_arrays([1, 2, 3], [0, 1000, 2000], [0, 0, 0], [1, 2], [2, 3], [100.0, 100.0])
 >>> iso = isochrones(r, [0], thresholds_min=(2.5,), buffer_m=100, crs=None)
 >>> iso.origin.tolist(), iso.minutes.tolist(), iso.nodes.tolist()   # 150 s: node 3 (200 s) is not reached
@@ -103,7 +103,7 @@ def isochrones(router, origin_idx: Sequence[int], thresholds_min: Sequence[float
     """Polygons reachable from each origin within each threshold (minutes).
 
     ``origin_idx`` are node indexes of ``router`` (−1, e.g. a point that
-    :meth:`~geo.routing.Router.snap` could not place, gives rows without
+    :meth:`~geo.routing.router.Router.snap` could not place, gives rows without
     geometry and a reason). ``crs=None`` keeps the router's CRS.
     ``method`` is ``"auto"`` or ``"contour"`` (the outline of a distance
     field on a grid of ``buffer_m / 3`` cells, the default), ``"vector"``

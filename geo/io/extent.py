@@ -5,7 +5,7 @@ an engineering ("LOCAL_CS") grid, an unknown EPSG code silently read as
 WGS 84, swapped longitude/latitude or a layer of another country all give
 "nothing excluded here" or "no road there" instead of an error. Every user
 file goes through the checks of this module, called by
-:func:`geo.vector.read_vector` and :func:`geo.raster.read_raster`:
+:func:`geo.io.vector.read_vector` and :func:`geo.io.raster.read_raster`:
 
 * :func:`usable_crs` — the CRS can be converted to longitude/latitude
   (refuses engineering/local CRSs and anything PROJ cannot transform);

@@ -49,7 +49,7 @@ not matched and labels nothing.
 
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString
->>> from geo.network import lines_to_network
+>>> from geo.routing.network import lines_to_network
 >>> road = gpd.GeoDataFrame(geometry=[LineString([(106.0, 21.0), (106.05, 21.0)]),
 ...                                   LineString([(106.05, 21.0), (106.10, 21.0)])], crs="EPSG:4326")
 >>> nodes, edges = lines_to_network(road)
@@ -110,7 +110,7 @@ class PreparedNetwork:
 
 
 def prepare_network(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, crs: str | None = None) -> PreparedNetwork:
-    """Project a ``(nodes, edges)`` network (see :mod:`geo.network`) for matching."""
+    """Project a ``(nodes, edges)`` network (see :mod:`geo.routing.network`) for matching."""
     crs = crs or settings.metric_crs
     node_id = nodes["node_id"].to_numpy()
     index = pd.Index(node_id)
@@ -143,7 +143,7 @@ def match_line(reference_lines: gpd.GeoDataFrame | gpd.GeoSeries, nodes: pd.Data
     ----------
     reference_lines : lines (any CRS) of *one* road; pieces are merged where
         their ends meet.
-    nodes, edges : the network (:mod:`geo.network` layout); not needed when
+    nodes, edges : the network (:mod:`geo.routing.network` layout); not needed when
         ``network`` is given.
     tolerance_m : how far (m) a reference sample may lie from the network
         edges it can join; the reference's generalisation error plus a margin.
@@ -606,7 +606,7 @@ def route_waypoints(net: PreparedNetwork, xy, *, cost: Sequence[str] | str = "le
 
     >>> import geopandas as gpd
     >>> from shapely.geometry import LineString
-    >>> from geo.network import lines_to_network
+    >>> from geo.routing.network import lines_to_network
     >>> road = gpd.GeoDataFrame(geometry=[LineString([(106.0, 21.0), (106.05, 21.0), (106.10, 21.0)]),
     ...                                   LineString([(106.05, 21.0), (106.05, 21.05)])], crs="EPSG:4326")
     >>> nodes, edges = lines_to_network(road)

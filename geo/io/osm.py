@@ -37,7 +37,7 @@ are None. Everything is in EPSG:4326; ``attrs["summary"]`` holds counts a planne
 wants.
 
 >>> import pathlib
->>> xml = pathlib.Path(__file__).parent.parent / "tests" / "fixtures" / "bac_giang_tagging.osm"
+>>> xml = pathlib.Path(__file__).parents[2] / "tests" / "fixtures" / "bac_giang_tagging.osm"
 >>> nodes, edges = read_osm_roads(xml)
 >>> sorted(edges.highway.unique())
 ['motorway_link', 'primary', 'tertiary', 'trunk']

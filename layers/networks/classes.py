@@ -5,8 +5,8 @@ with at least one of the OSM-style columns ``ref`` ("QL.1A", "ĐT.295",
 "CT.04"), ``name`` ("Quốc lộ 2", "Tỉnh lộ 279": road numbers are read from
 names too), ``highway`` (motorway, trunk …) and ``maxspeed`` (posted limit,
 km/h text as in OSM). Each feature gets a class from the speed model
-(:func:`geo.speeds.osm_road_classes`: a road number wins over ``highway``)
-and is map-matched onto the network with :func:`geo.matching.match_line`,
+(:func:`geo.routing.speeds.osm_road_classes`: a road number wins over ``highway``)
+and is map-matched onto the network with :func:`geo.routing.matching.match_line`,
 like the corridors. An optional ``source`` column is carried into the edges'
 ``class_source``.
 
@@ -31,11 +31,11 @@ import pandas as pd
 
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.matching import PreparedNetwork, match_line
-from geo.roadref import match_corridor, parse_refs
-from geo.speeds import SpeedModel, osm_road_classes
+from geo.io.vector import read_vector
+from geo.routing.matching import PreparedNetwork, match_line
+from geo.routing.roadref import match_corridor, parse_refs
+from geo.routing.speeds import SpeedModel, osm_road_classes
 from geo.text import nfc
-from geo.vector import read_vector
 from layers.region import Region
 
 log = logging.getLogger(__name__)

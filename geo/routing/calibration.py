@@ -43,7 +43,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from geo.errors import InputError
-from geo.speeds import SpeedModel
+from geo.routing.speeds import SpeedModel
 
 
 @dataclass(frozen=True)

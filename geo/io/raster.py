@@ -50,8 +50,8 @@ from pyproj import CRS, Geod
 from rasterio.enums import Resampling
 
 from geo.errors import DataGapError, InputError
-from geo.extent import check_raster_extent
-from geo.output import atomic_path
+from geo.io.extent import check_raster_extent
+from geo.io.output import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def read_raster(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     transform, with ``dtype='float64'``, ``nodata=nan`` and ``count=1``.
     A missing file, a file GDAL cannot read, a file without a usable CRS
     (none, engineering/local, unknown) or one that lies outside the active
-    region window (:func:`geo.extent.region_window`) raises
+    region window (:func:`geo.io.extent.region_window`) raises
     :class:`~geo.errors.InputError` naming the file.
     """
     with _opened(path) as src:

@@ -42,7 +42,7 @@ from numba import njit
 from scipy import ndimage
 
 from geo.errors import InputError
-from geo.suitability import combine
+from geo.siting.suitability import combine
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ passing under an expressway gives no access to it. Here the second graph (the
 * :func:`multimodal_edges` — road + rail joined at stations (``mode`` road /
   rail / transfer), the transfer costing the configured transshipment time;
 * :func:`router_arrays`, :func:`to_graph` — the combined tables as arrays for
-  :meth:`geo.routing.Router.from_arrays` or as a networkx graph.
+  :meth:`geo.routing.router.Router.from_arrays` or as a networkx graph.
 
 Table conventions (plain DataFrames, metric CRS, metres and seconds):
 
@@ -63,7 +63,7 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import InputError
-from geo.network import lines_to_network
+from geo.routing.network import lines_to_network
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def controlled_access(expressway_edges: gpd.GeoDataFrame, interchanges: gpd.GeoD
     ----------
     expressway_edges : the expressway as a network (``edge_id``, ``u``,
         ``v``, ``length_m``, LineStrings) or as plain lines (e.g. a scenario
-        file), which are turned into one with :func:`geo.network.lines_to_network`.
+        file), which are turned into one with :func:`geo.routing.network.lines_to_network`.
     interchanges : points (any CRS) with an optional ``name_column``.
     nodes : the expressway's node table (``node_id``, Point geometry); by
         default taken from the end points of the edges.
@@ -424,7 +424,7 @@ def multimodal_edges(road_nodes: pd.DataFrame, road_edges: pd.DataFrame, rail_no
 
 
 def router_arrays(nodes: pd.DataFrame, edges: pd.DataFrame, weight: str = "travel_time_s") -> dict:
-    """Keyword arguments for :meth:`geo.routing.Router.from_arrays`: ``node_ids``, ``x``, ``y``, ``u``, ``v``, ``weight``.
+    """Keyword arguments for :meth:`geo.routing.router.Router.from_arrays`: ``node_ids``, ``x``, ``y``, ``u``, ``v``, ``weight``.
 
     >>> n = pd.DataFrame({"node_id": [5, 6], "x": [0.0, 1.0], "y": [0.0, 0.0]})
     >>> e = pd.DataFrame({"u": [5], "v": [6], "travel_time_s": [3.0]})
@@ -443,7 +443,7 @@ def to_graph(nodes: pd.DataFrame, edges: pd.DataFrame, directed: bool = False, c
     Node attributes ``x``, ``y`` (and ``mode`` when present); edge key =
     ``edge_id``, attributes ``travel_time`` (s), ``length`` (m), ``mode``.
     ``G.graph["crs"]`` is the metric CRS, so
-    :meth:`geo.routing.Router.from_networkx` takes it as it is.
+    :meth:`geo.routing.router.Router.from_networkx` takes it as it is.
     """
     G = nx.MultiDiGraph() if directed else nx.MultiGraph()
     G.graph["crs"] = crs

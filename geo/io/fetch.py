@@ -1,7 +1,8 @@
 """Download the public sources into a folder laid out like ``--data``.
 
-The catalogue (``geo/data_sources.yaml``) names every file of the ``--data``
-folder (the layout of ``../shared/data``) and says where it comes from:
+A catalogue (a YAML file; the region's is ``layers/sources.yaml``, read by
+:mod:`layers.sources`) names every file of a ``--data`` folder (the layout of
+``../shared/data``) and says where it comes from:
 
 * ``download`` — fetched as it is, from pinned URLs (checked against the size
   and SHA-256 of the reference copy when known);
@@ -22,8 +23,8 @@ says plainly which files to put where.
 ``raw/x/y.json`` is fetched from ``<base>/raw/x/y.json``. A mirror may hold
 derived and manual files too; a derived file it lacks is built locally.
 
->>> [s.file for s in load_catalogue() if s.kind == "manual"][:2]
-['industrial_parks_facts.csv', 'bacgiang_roads_osm2018_bbox03.gpkg']
+Nothing here is region-specific: the catalogue and any derivation step of
+its own (``steps``: name → function) are given by the caller.
 """
 
 from __future__ import annotations
@@ -49,12 +50,9 @@ import pandas as pd
 from geo import settings
 from geo.config import read_yaml
 from geo.errors import InputError
-from geo.output import atomic_path, write_csv, write_geopackage
+from geo.io.output import atomic_path, write_geopackage
 
 log = logging.getLogger(__name__)
-
-#: The catalogue shipped with the code.
-CATALOGUE = Path(__file__).with_name("data_sources.yaml")
 
 #: Seconds to wait before the single retry of a failed download.
 RETRY_PAUSE_S = 2.0
@@ -76,7 +74,7 @@ class Source:
     bytes: int | None = None       # size of the reference copy
     sha256: str | None = None      # checksum of the reference copy
     optional: bool = False         # fetched only when asked for by name
-    step: str | None = None        # derived: name of the step in STEPS
+    step: str | None = None        # derived: name of its derivation step
     inputs: tuple = ()             # derived: files it is made from
     params: dict = field(default_factory=dict, hash=False, compare=False)
     why: str = ""                  # manual: why it cannot be downloaded
@@ -94,9 +92,11 @@ class FetchError(InputError):
 
 # --------------------------------------------------------------------------- catalogue
 
-def load_catalogue(path: str | os.PathLike | None = None) -> list[Source]:
-    """The catalogue as a list of :class:`Source`, checked for consistency."""
-    path = Path(path) if path else CATALOGUE
+def load_catalogue(path: str | os.PathLike, steps: dict | None = None) -> list[Source]:
+    """The catalogue at ``path`` as a list of :class:`Source`, checked for consistency (``steps``: the derivation
+    steps it may name, default :data:`GENERIC_STEPS`)."""
+    path = Path(path)
+    steps = GENERIC_STEPS if steps is None else steps
     doc = read_yaml(path, "source catalogue")
     sources = []
     for i, item in enumerate(doc.get("files") or []):
@@ -119,7 +119,7 @@ def load_catalogue(path: str | os.PathLike | None = None) -> list[Source]:
         if s.kind == "download" and not s.urls:
             raise InputError(path, f"{s.file}: a download needs urls")
         if s.kind == "derived":
-            if s.step not in STEPS:
+            if s.step not in steps:
                 raise InputError(path, f"{s.file}: unknown step '{s.step}'")
             missing = [f for f in s.inputs if f not in known]
             if missing:
@@ -127,10 +127,10 @@ def load_catalogue(path: str | os.PathLike | None = None) -> list[Source]:
     return sources
 
 
-def data_layout(catalogue: list[Source] | None = None) -> pd.DataFrame:
+def data_layout(catalogue: list[Source]) -> pd.DataFrame:
     """Table of the ``--data`` folder: file, kind, what, where from (URL / inputs / how)."""
     rows = []
-    for s in catalogue or load_catalogue():
+    for s in catalogue:
         origin = (s.urls[0] if s.kind == "download" else
                   "made from " + ", ".join(s.inputs) if s.kind == "derived" else s.how)
         rows.append({"file": s.file, "kind": s.kind, "optional": s.optional, "what": s.what,
@@ -140,12 +140,15 @@ def data_layout(catalogue: list[Source] | None = None) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- fetch
 
-def fetch(dest_dir, base_urls=None, only=None, progress: bool = True, bundle_dir=None) -> pd.DataFrame:
-    """Fetch the ``--data`` files into ``dest_dir``; return a per-file report.
+def fetch(dest_dir, catalogue_path, steps: dict | None = None, *, base_urls=None, only=None, progress: bool = True,
+          bundle_dir=None) -> pd.DataFrame:
+    """Fetch the ``--data`` files of the catalogue at ``catalogue_path`` into ``dest_dir``; return a per-file report.
 
     Parameters
     ----------
     dest_dir : folder to fill (created if needed); use it as ``--data`` afterwards.
+    catalogue_path : the catalogue YAML (see :func:`load_catalogue`).
+    steps : derivation steps by name (default :data:`GENERIC_STEPS`).
     base_urls : None to use the upstream URLs of the catalogue, or one or more
         mirror base URLs laid out like the ``--data`` folder, used *instead* of the
         upstream hosts.
@@ -172,7 +175,8 @@ def fetch(dest_dir, base_urls=None, only=None, progress: bool = True, bundle_dir
     the table. Nothing half-written is left behind.
     """
     dest = Path(dest_dir)
-    catalogue = load_catalogue()
+    steps = GENERIC_STEPS if steps is None else steps
+    catalogue = load_catalogue(catalogue_path, steps)
     by_file = {s.file: s for s in catalogue}
     chosen = _select(catalogue, only)
     mirrors = [base_urls] if isinstance(base_urls, str) else list(base_urls or [])
@@ -190,7 +194,7 @@ def fetch(dest_dir, base_urls=None, only=None, progress: bool = True, bundle_dir
         if s.file in rows:
             return rows[s.file]["status"] in ("present", "downloaded", "derived", "bundled")
         if s.file in stack:
-            raise InputError(CATALOGUE, f"circular inputs around {s.file}")
+            raise InputError(catalogue_path, f"circular inputs around {s.file}")
         target = dest / s.file
         row = {"file": s.file, "kind": s.kind, "status": None, "url": "", "bytes": None, "sha256": None, "note": ""}
         if _is_present(s, target):
@@ -234,7 +238,7 @@ def fetch(dest_dir, base_urls=None, only=None, progress: bool = True, bundle_dir
             row.update(status="failed", note="needs " + ", ".join(f for f, ok in zip(s.inputs, have) if not ok))
             return False
         try:
-            STEPS[s.step]([dest / f for f in s.inputs], target, s.params)
+            steps[s.step]([dest / f for f in s.inputs], target, s.params)
         except InputError as exc:
             row.update(status="failed", note=str(exc))
             return False
@@ -590,7 +594,7 @@ def step_raster_mask(inputs: list[Path], target: Path, params: dict) -> None:
     from rasterio.windows import from_bounds
 
     if ("values" in params) == ("min_value" in params):
-        raise InputError(CATALOGUE, f"{Path(target).name}: raster_mask needs either values or min_value")
+        raise InputError(target, "raster_mask needs either values or min_value")
     minx, miny, maxx, maxy = (float(v) for v in params["bounds"])
     factor = int(params.get("factor", 1))
     try:
@@ -640,182 +644,12 @@ def step_gpkg_layer(inputs: list[Path], target: Path, params: dict) -> None:
     _write_geojson(gpd.read_file(inputs[0], layer=params["layer"], engine="pyogrio"), target)
 
 
-def step_boundaries(inputs: list[Path], target: Path, params: dict) -> None:
-    """Build ``bacgiang_admin.gpkg`` from GADM 4.1 levels 1–2 (+ names, + legacy districts).
-
-    Layers: ``province`` (GID_1, NAME_1, area_km2, source); ``districts`` (GID_2,
-    NAME_2, type_vi, name_full_vi, GID_1, NAME_1, area_km2, label_lon/label_lat =
-    representative point computed in the metric CRS, source);
-    ``districts_legacy_detailed`` (kcjpop: ID_3, NAME_3, name_vi_fixed, TYPE_3,
-    ENGTYPE_3, NAME_2, area_km2); ``region_provinces_clipped`` (provinces meeting
-    the window, clipped; touches_bac_giang; area_km2_in_window);
-    ``neighbour_provinces`` (full polygons of the provinces touching the
-    province); ``region_districts_clipped`` (district units clipped to the window).
-    Areas in km² (0.01) in ``metric_crs``.
-    """
-    import geopandas as gpd
-    import shapely
-
-    from geo.text import nfc
-
-    l1_path, l2_path, names_path, legacy_path = inputs
-    crs = params.get("metric_crs", settings.metric_crs)
-    name = nfc(params["province"])
-    window = _bbox(params, "window")
-
-    def read(p):
-        try:
-            g = gpd.read_file(p, engine="pyogrio")
-        except Exception as exc:
-            raise InputError(p, f"not a readable vector file ({exc})") from None
-        for col in g.columns:
-            if col != g.geometry.name and (g[col].dtype == object or pd.api.types.is_string_dtype(g[col])):
-                g[col] = g[col].map(nfc)
-        g["geometry"] = shapely.make_valid(g.geometry.values)
-        return g.to_crs("EPSG:4326")
-
-    def km2(g):
-        return (g.geometry.to_crs(crs).area / 1e6).round(2)
-
-    l1, l2, legacy = read(l1_path), read(l2_path), read(legacy_path)
-    for g, p, cols in ((l1, l1_path, ("GID_1", "NAME_1")), (l2, l2_path, ("GID_2", "NAME_2", "GID_1", "NAME_1"))):
-        missing = [c for c in cols if c not in g]
-        if missing:
-            raise InputError(p, f"missing GADM columns {', '.join(missing)}")
-    prov = l1[l1.NAME_1 == name][["GID_1", "NAME_1", "geometry"]].reset_index(drop=True)
-    if len(prov) != 1:
-        raise InputError(l1_path, f"province '{name}' found {len(prov)} times (expected once)")
-    prov["area_km2"] = km2(prov)
-    prov["source"] = params.get("source_l1", "GADM 4.1 level 1")
-    outline = prov.geometry.iloc[0]
-
-    table = _read_xlsx(names_path)
-    header = table[0] if table else {}
-    col = {v: k for k, v in header.items()}
-    if "GID_2" not in col or "district_name" not in col:
-        raise InputError(names_path, "expected columns GID_2 and district_name")
-    full_names = {r.get(col["GID_2"]): nfc(r.get(col["district_name"])) for r in table[1:] if r.get(col["GID_2"])}
-
-    dist = l2[l2.NAME_1 == name].reset_index(drop=True)
-    dist["name_full_vi"] = dist.GID_2.map(full_names)
-    dist["type_vi"] = [f[: -len(n)].strip() if isinstance(f, str) and f.endswith(n) else None
-                       for f, n in zip(dist.name_full_vi, dist.NAME_2)]
-    dist["area_km2"] = km2(dist)
-    labels = dist.geometry.to_crs(crs).representative_point().to_crs("EPSG:4326")
-    dist["label_lon"], dist["label_lat"] = labels.x.round(5), labels.y.round(5)
-    dist["source"] = params.get("source_l2", "GADM 4.1 level 2")
-    dist = dist[["GID_2", "NAME_2", "type_vi", "name_full_vi", "GID_1", "NAME_1", "area_km2",
-                 "label_lon", "label_lat", "source", "geometry"]]
-
-    fixes = {nfc(k): nfc(v) for k, v in (params.get("legacy_name_fixes") or {}).items()}
-    legacy["name_vi_fixed"] = legacy.NAME_3.map(lambda n: fixes.get(n, n))
-    legacy["area_km2"] = km2(legacy)
-    legacy = legacy[["ID_3", "NAME_3", "name_vi_fixed", "TYPE_3", "ENGTYPE_3", "NAME_2", "area_km2", "geometry"]]
-
-    region = l1[l1.intersects(window)].reset_index(drop=True)
-    region["touches_bac_giang"] = region.intersects(outline) & (region.NAME_1 != name)
-    neighbours = region[region.touches_bac_giang][["GID_1", "NAME_1", "touches_bac_giang", "geometry"]]
-    clipped = region.copy()
-    clipped["geometry"] = shapely.make_valid(clipped.intersection(window).values)
-    clipped["area_km2_in_window"] = km2(clipped)
-    clipped = clipped[["GID_1", "NAME_1", "touches_bac_giang", "area_km2_in_window", "geometry"]]
-    rdist = l2[l2.intersects(window)].reset_index(drop=True)
-    rdist["name_full_vi"] = rdist.GID_2.map(full_names)
-    rdist["geometry"] = shapely.make_valid(rdist.intersection(window).values)
-    rdist = rdist[["GID_2", "NAME_2", "GID_1", "NAME_1", "name_full_vi", "geometry"]]
-
-    write_geopackage({
-        "province": prov[["GID_1", "NAME_1", "area_km2", "source", "geometry"]],
-        "districts": dist,
-        "districts_legacy_detailed": legacy,
-        "region_provinces_clipped": clipped,
-        "neighbour_provinces": neighbours.reset_index(drop=True),
-        "region_districts_clipped": rdist,
-    }, target)
-
-
-_DISTRICT_TYPES = ("Thành phố", "Thị xã", "Quận", "Huyện")
-_COMMUNE_TYPES = ("Phường", "Thị trấn", "Xã")
-
-
-def _split_type(full: str, types) -> tuple[str | None, str]:
-    for t in types:  # case-insensitive: the sheet also has "Thị Trấn Đồi Ngô"
-        if full.casefold().startswith(t.casefold() + " "):
-            return t, full[len(t):].strip()
-    return None, full
-
-
-def step_census_2019(inputs: list[Path], target: Path, params: dict) -> None:
-    """District or commune table of one province from the GSO 2019 census workbook.
-
-    The sheet lists, per province, a "(Tổng số)" total row, then per district a
-    total row (column B) followed by its communes (column C); columns D/E/F hold
-    total/urban/rural. Output columns: district, district_type, [commune,
-    commune_type,] total, urban, rural, urban_share (0.0001), census_date, source.
-    District totals must add up to the province total.
-    """
-    from geo.text import nfc
-
-    path = inputs[0]
-    rows = _read_xlsx(path)
-    province = nfc(params["province"])
-
-    def num(v):
-        v = (v or "").strip()
-        return int(float(v)) if v else 0
-
-    start = next((i for i, r in enumerate(rows)
-                  if nfc(r.get("A") or "").endswith("(Tổng số)") and nfc(r.get("A")).removesuffix("(Tổng số)").strip().endswith(province)), None)
-    if start is None:
-        raise InputError(path, f"province '{province}' not found in the census sheet")
-    prov_total = num(rows[start].get("D"))
-    districts, communes, current = [], [], None
-    for r in rows[start + 1:]:
-        a = nfc(r.get("A") or "")
-        if a.endswith("(Tổng số)"):
-            break  # next province
-        b, c = nfc(r.get("B") or ""), nfc(r.get("C") or "")
-        if b.endswith("(Tổng số)"):
-            dtype, dname = _split_type(b.removesuffix("(Tổng số)").strip(), _DISTRICT_TYPES)
-            current = {"district": dname, "district_type": dtype}
-            districts.append({**current, "total": num(r.get("D")), "urban": num(r.get("E")), "rural": num(r.get("F"))})
-        elif c and current is not None:
-            ctype, cname = _split_type(c, _COMMUNE_TYPES)
-            communes.append({**current, "commune": cname, "commune_type": ctype,
-                             "total": num(r.get("D")), "urban": num(r.get("E")), "rural": num(r.get("F"))})
-    if not districts or sum(d["total"] for d in districts) != prov_total:
-        raise InputError(path, f"district totals of '{province}' do not add up to the province total {prov_total:,}")
-    table = pd.DataFrame(districts if params.get("level", "district") == "district" else communes)
-    table["urban_share"] = (table.urban / table.total).round(4)
-    table["census_date"] = params.get("date", "")
-    table["source"] = params.get("source", "")
-    write_csv(table, target)
-
-
-def _read_xlsx(path: Path) -> list[dict]:
-    """Cells of the first sheet of an .xlsx workbook: one dict per row, column letter → text."""
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        raise InputError(path, f"not a readable .xlsx workbook ({exc})") from None
-    try:
-        sheet = book.worksheets[0]
-        return [{get_column_letter(i + 1): str(v) for i, v in enumerate(row) if v is not None}
-                for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-#: Derivation steps by name (the ``step`` of a catalogue entry).
-STEPS = {
+#: The generic derivation steps by name (the ``step`` of a catalogue entry); a region's catalogue adds its own
+#: (e.g. :data:`layers.sources.STEPS`).
+GENERIC_STEPS = {
     "clip_raster": step_clip_raster,
     "select": step_select,
     "gpkg_layer": step_gpkg_layer,
     "zip_layer": step_zip_layer,
     "raster_mask": step_raster_mask,
-    "boundaries": step_boundaries,
-    "census_2019": step_census_2019,
 }

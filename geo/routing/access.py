@@ -1,4 +1,4 @@
-"""Access measures on a :class:`~geo.routing.Router`: minutes to targets, labour catchments.
+"""Access measures on a :class:`~geo.routing.router.Router`: minutes to targets, labour catchments.
 
 Points (parks, sites, destinations, population cells, scenario interchanges)
 join the network where they really are. :class:`RoadEdges` finds each
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.routing import Router
+from geo.routing.router import Router
 
 
 @dataclass

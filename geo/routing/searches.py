@@ -8,7 +8,7 @@
   edges, in one pass (new weights on the same edges);
 * :func:`closure` and :func:`min_plus` — dense shortest-path algebra on the
   few endpoints of a scenario's added arcs (see
-  :meth:`geo.routing.Router._overlay_many_to_many`).
+  :meth:`geo.routing.router.Router._overlay_many_to_many`).
 
 Compiled with numba (``cache=True``: once per machine, then loaded from
 ``__pycache__``): a priority-queue search has no vectorised numpy form.

@@ -26,7 +26,7 @@ speeds of every urban-setting edge are multiplied by it (1 = none); a
 the vehicle's ``max_kmh`` (a truck model: the legal limit of a tractor with
 semi-trailer, or its cruising speed, whatever a posted limit allows cars); and a
 ``calibration`` section stating which assumed speeds may be fitted to
-observations, within which bounds (see :mod:`geo.calibration`).
+observations, within which bounds (see :mod:`geo.routing.calibration`).
 
 Every speed comes with a ``speed_source`` text saying where it came from, e.g.
 ``"corridor ql1a (map-matched) → national rural 60 km/h (assumed operating speed)"``.
@@ -65,7 +65,7 @@ import shapely
 
 from geo.config import read_yaml
 from geo.errors import InputError
-from geo.roadref import parse_refs
+from geo.routing.roadref import parse_refs
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 :func:`read_vector` is the one door for user files: whatever goes wrong comes
 out as an :class:`~geo.errors.InputError` naming the file and the problem —
 including a CRS that is unknown or local, coordinates that are not positions,
-and a layer wholly outside the active region window (:mod:`geo.extent`).
+and a layer wholly outside the active region window (:mod:`geo.io.extent`).
 Geometries are repaired (and the repairs counted), text is normalised to NFC.
 """
 
@@ -21,7 +21,7 @@ import shapely
 from pyproj.exceptions import CRSError
 
 from geo.errors import InputError
-from geo.extent import check_declared_crs, check_layer
+from geo.io.extent import check_declared_crs, check_layer
 from geo.text import nfc
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ _LAT_NAMES = ("lat", "latitude", "y")
 
 def read_vector(path: str | os.PathLike, layer: str | None = None, crs=None, *, what: str = "feature(s)",
                 min_share: float | None = None) -> gpd.GeoDataFrame:
-    """Read a vector file into a GeoDataFrame, with clear errors; checked against the region (:mod:`geo.extent`).
+    """Read a vector file into a GeoDataFrame, with clear errors; checked against the region (:mod:`geo.io.extent`).
 
     Parameters
     ----------
@@ -48,13 +48,13 @@ def read_vector(path: str | os.PathLike, layer: str | None = None, crs=None, *, 
         keeps its own.
     what, min_share : how to name the features in messages, and the share of
         them that must overlap the active region window (see
-        :func:`geo.extent.check_in_window`).
+        :func:`geo.io.extent.check_in_window`).
 
     Refused with an :class:`~geo.errors.InputError`: a CRS that is unknown,
     engineering (local) or not convertible to longitude/latitude; infinite
     coordinates, or "degrees" beyond ±180/±90 (metres without a CRS); a layer
     of which no feature overlaps the active region window
-    (:func:`geo.extent.region_window`).
+    (:func:`geo.io.extent.region_window`).
 
     Returns
     -------

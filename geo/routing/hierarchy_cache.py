@@ -40,7 +40,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo import settings
-from geo.hierarchy import Hierarchy
+from geo.routing.hierarchy import Hierarchy
 
 log = logging.getLogger(__name__)
 

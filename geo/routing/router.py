@@ -36,7 +36,7 @@ origins over forked processes (scipy's Dijkstra holds the GIL).
 
 Which method answers a query (measured crossovers, ``scripts/bench_routing.py``):
 origins × destinations and nearest-of-a-set go to the customizable contraction
-hierarchy (:mod:`geo.hierarchy`, elimination-tree walks and buckets) when it is
+hierarchy (:mod:`geo.routing.hierarchy`, elimination-tree walks and buckets) when it is
 in memory or in the disk cache; otherwise plain searches (one per destination
 set, or per origin) answer until the router family has spent
 :data:`HIERARCHY_AFTER_SEARCHES` of them, and only then is the hierarchy built
@@ -79,8 +79,8 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import InputError
-from geo.hierarchy import Hierarchy
-from geo.searches import arc_order, bounded_searches, closure, gathered_minimum, min_plus
+from geo.routing.hierarchy import Hierarchy
+from geo.routing.searches import arc_order, bounded_searches, closure, gathered_minimum, min_plus
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ class Router:
     @classmethod
     def from_frames(cls, nodes: pd.DataFrame, edges: pd.DataFrame, weight, directed: bool = False,
                     metric_crs=None, contract: bool = True) -> Router:
-        """Router from node and edge tables (the layout of :mod:`geo.network`).
+        """Router from node and edge tables (the layout of :mod:`geo.routing.network`).
 
         ``nodes`` needs ``node_id`` and ``x``/``y`` in degrees (EPSG:4326) —
         or point geometry in any CRS when it is a GeoDataFrame without
@@ -251,7 +251,7 @@ class Router:
         zone of the data for places outside Bắc Giang); a projected graph is
         used as it is. A graph without ``crs`` whose coordinates all fit
         longitude/latitude ranges is taken as EPSG:4326 (as
-        :func:`geo.network.to_networkx` builds it). Directed graphs
+        :func:`geo.routing.network.to_networkx` builds it). Directed graphs
         (``MultiDiGraph``) keep one-way streets; parallel edges keep the
         minimum ``weight``.
         """
@@ -321,7 +321,7 @@ class Router:
         and few arcs changed, the new router answers hierarchy queries from
         this router's hierarchy plus the changed arcs (no preprocessing);
         otherwise its hierarchy is this router's hierarchy re-customised
-        with the new weights (same order and topology, see :mod:`geo.hierarchy`).
+        with the new weights (same order and topology, see :mod:`geo.routing.hierarchy`).
         """
         w = np.asarray(edge_weight, dtype=np.float64)
         if w.shape != self.edge_weight.shape:
@@ -530,7 +530,7 @@ class Router:
 
         Indexes, not ids; ``target_sets`` is a list of node-index sequences
         (e.g. all nodes of a corridor, or one node per destination). Answered
-        by the hierarchy (:mod:`geo.hierarchy`): one short walk up the
+        by the hierarchy (:mod:`geo.routing.hierarchy`): one short walk up the
         elimination tree per origin and per set, however far apart they are. On a
         directed network the time is origin → target. NaN where no node of
         the set is reachable (or an empty set), or farther than ``limit``.
@@ -544,7 +544,7 @@ class Router:
 
     # ------------------------------------------------------------------ hierarchy
     def hierarchy(self) -> Hierarchy:
-        """This router's customizable contraction hierarchy (built on first use, see :mod:`geo.hierarchy`).
+        """This router's customizable contraction hierarchy (built on first use, see :mod:`geo.routing.hierarchy`).
 
         A router made by :meth:`with_weights` re-customises its parent's
         hierarchy (same order and topology, new weights); a router made by
@@ -911,12 +911,12 @@ def _finish(out: np.ndarray, limit: float) -> np.ndarray:
 
 
 def _hierarchy_cache_path(graph: csr_matrix):
-    """Cache file of ``graph``'s hierarchy under :data:`geo.settings.cache_folder` (:func:`geo.hierarchy_cache.cache_path`).
+    """Cache file of ``graph``'s hierarchy under :data:`geo.settings.cache_folder` (:func:`geo.routing.hierarchy_cache.cache_path`).
 
     Keyed by the cache format and the nodes and arcs, not the weights: the order does not depend on them,
     so another speed model or a calibration run loads the same file and only re-customises.
     """
-    from geo import hierarchy_cache
+    from geo.routing import hierarchy_cache
 
     return hierarchy_cache.cache_path(graph)
 
@@ -925,7 +925,7 @@ def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
     """Hierarchy of ``graph``, from the checked disk cache when :data:`geo.settings.hierarchy_cache` is on."""
     if not settings.hierarchy_cache:
         return Hierarchy.build(graph)
-    from geo import hierarchy_cache
+    from geo.routing import hierarchy_cache
 
     return hierarchy_cache.cached_hierarchy(graph)
 
@@ -933,7 +933,7 @@ def _cached_hierarchy(graph: csr_matrix) -> Hierarchy:
 def _positions(node_ids: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Node indexes of the edge ends ``u``, ``v`` (−1 for ids not in ``node_ids``); refuses repeated ids.
 
-    Integer ids 0 … n−1 in order (as :mod:`geo.network` writes them) are their own indexes; other
+    Integer ids 0 … n−1 in order (as :mod:`geo.routing.network` writes them) are their own indexes; other
     increasing integer ids are looked up by binary search, any others through a hash index.
     """
     if node_ids.dtype.kind in "iu" and (len(node_ids) < 2 or bool(np.all(node_ids[1:] > node_ids[:-1]))):

@@ -6,7 +6,7 @@ a design speed. Where it can be entered depends on its class:
 * a controlled-access road (``expressway``/``motorway``) only at its
   *interchange points*: each interchange is placed on the line and joined by
   a link road to the nearest point of the nearest suitable existing road
-  (with ``edges``, a :class:`geo.access.RoadEdges`: never another
+  (with ``edges``, a :class:`geo.routing.access.RoadEdges`: never another
   expressway, and the existing edge is split there however long it is;
   without, to the nearest existing node);
 * any other class also wherever it crosses a suitable road or one of its
@@ -20,7 +20,7 @@ nodes — so no travel time ever gets longer (tested on random added roads).
 
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString, Point
->>> from geo.routing import Router
+>>> from geo.routing.router import Router
 >>> base = Router.from_arrays([1, 2, 3], x=[0, 5000, 10000], y=[0, 0, 0], u=[1, 2], v=[2, 3], weight=[600.0, 600.0])
 >>> line = gpd.GeoDataFrame({"name": ["bypass"], "road_class": ["expressway"], "design_speed_kmh": [100]},
 ...                         geometry=[LineString([(0, 100), (10000, 100)])])
@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.access import RoadEdges
+from geo.routing.access import RoadEdges
 from geo.errors import InputError
-from geo.routing import Router
+from geo.routing.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
     access_tolerance_m : an interchange is joined to the nearest existing
         road within this distance (link length / link speed +
         ``interchange_penalty_s``).
-    edges : the existing edges the new road may join (:class:`geo.access.RoadEdges`
+    edges : the existing edges the new road may join (:class:`geo.routing.access.RoadEdges`
         of the base network; its node indexes are the router's). Without it,
         links go to the nearest node of the largest component.
 

@@ -3,7 +3,7 @@
 :func:`road_network` — the road graph with a speed and a travel time on every
 edge, from the region's ``road_network`` file (OSM 2018 rebuild, no
 attributes, undirected) labelled with the corridors of
-:func:`layers.corridors.corridors`, or from OSM (:func:`geo.osm.read_osm_roads`)
+:func:`layers.corridors.corridors`, or from OSM (:func:`geo.io.osm.read_osm_roads`)
 when ``osm`` is given. Speeds come from the region's speed model
 (``speed_model:`` key of the region YAML, default
 ``layers/regions/models/speeds-vn.yaml``), never from code.
@@ -12,7 +12,7 @@ when ``osm`` is given. Speeds come from the region's speed model
 vertices) with the stations put on the track, and a configured average speed.
 
 :func:`multimodal_network` — both in one graph, rail entered only at stations
-through transfer edges (:func:`geo.multimodal.multimodal_edges`).
+through transfer edges (:func:`geo.routing.multimodal.multimodal_edges`).
 
 Road network columns
 --------------------
@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,35 +59,25 @@ import shapely.ops
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
-from geo.matching import prepare_network
-from geo.multimodal import insert_points, multimodal_edges
-from geo.network import component_labels, components_report, lines_to_network, read_line_network
-from geo.osm import read_osm_roads
-from geo.roadref import match_corridor
-from geo.speeds import SpeedModel, classify_unattributed, edge_speeds, load_speed_model, travel_time_s, urban_setting
-from geo.text import nfc
-from geo.vector import read_vector
+from geo.io.osm import read_osm_roads
+from geo.io.vector import read_vector
+from geo.routing.matching import prepare_network
+from geo.routing.network import component_labels, components_report, read_line_network
+from geo.routing.speeds import SpeedModel, classify_unattributed, edge_speeds, travel_time_s, urban_setting
 from layers.boundaries import region_window
 from layers.corridors import corridor_edges, corridors
-from layers.logistics import railways, stations
-from layers.opened_roads import ADDITION_COLUMNS, read_opened_roads  # noqa: F401 (re-exported)
-from layers.opened_roads import addition_files as _addition_files
+from layers.networks.classes import overlay_labels, read_overlay, reference_overlay
+from layers.networks.opened import _add_opened_roads, posted_limits
+from layers.networks.options import NetworkOptions
 from layers.opened_roads import shipped_files as _shipped_files
-from layers.region import REGIONS_DIR, Region
-from layers.road_classes import overlay_labels, read_overlay, reference_overlay
+from layers.region import Region
 
 log = logging.getLogger(__name__)
 
-#: Speed model used when the region has no ``speed_model`` key.
-DEFAULT_SPEED_MODEL = REGIONS_DIR / "models" / "speeds-vn.yaml"
 
 ROAD_NODE_COLUMNS = ["node_id", "x", "y", "lon", "lat", "component", "degree"]
 ROAD_EDGE_COLUMNS = ["edge_id", "u", "v", "length_m", "road_class", "setting", "speed_kmh", "travel_time_s", "oneway",
                      "corridor_id", "speed_source", "component"]
-RAIL_NODE_COLUMNS = ["node_id", "x", "y", "lon", "lat", "component", "station_name", "station_name_en",
-                     "station_osm_id", "station_snap_m"]
-RAIL_EDGE_COLUMNS = ["edge_id", "u", "v", "length_m", "speed_kmh", "travel_time_s", "speed_source", "name", "osm_id",
-                     "component"]
 
 CAVEAT_2018 = ("The 2018 road network has no road classes, names or one-way information: only edges map-matched to a "
                "corridor (QL1A, QL37 …) get that corridor's class and speed; every other edge gets the default class "
@@ -96,84 +85,7 @@ CAVEAT_2018 = ("The 2018 road network has no road classes, names or one-way info
                "district roads are therefore too slow and town streets too fast in this model. Edges are undirected.")
 
 
-#: Networks a planner can choose: the network as it is today (the 2018 file plus the roads opened
-#: since, named in the region's ``today_network.additions``) or the bare 2018 file.
-NETWORKS = ("today", "2018")
-
-#: Vehicles a speed model can be chosen for: ``car`` (the region's ``speed_model``) or a key of its
-#: ``vehicle_speed_models`` (``truck``: a tractor with semi-trailer).
-VEHICLES = ("car", "truck")
-
-
-@dataclass(frozen=True)
-class NetworkOptions:
-    """Which road network and speeds to build (checked on creation).
-
-    network : ``"today"`` (default: the region's road file plus the roads opened since,
-        ``today_network.additions`` of the region YAML) or ``"2018"`` (the file alone).
-        Ignored with an OSM extract, which is today's network by itself.
-    roads : road-class overlay files (``ref``/``name``/``highway``/``maxspeed`` lines, any CRS),
-        map-matched onto the network in order (a later file wins).
-    speeds : a speed model YAML used instead of the region's (e.g. from ``plan.py calibrate``).
-    reference_classes : label every named road of the region's reference layer (not only corridors)
-        and apply the region's shipped class overlays (``road_classes.overlays``).
-    vehicle : ``"car"`` (default: the region's ``speed_model``) or ``"truck"`` (its
-        ``vehicle_speed_models.truck``: legal limits by vehicle type, a tractor with semi-trailer).
-    """
-
-    network: str = "today"
-    roads: tuple = ()
-    speeds: Path | None = None
-    reference_classes: bool = True
-    vehicle: str = "car"
-
-    def __post_init__(self):
-        if self.network not in NETWORKS:
-            raise InputError(None, f"network must be one of {', '.join(NETWORKS)}, not '{self.network}'")
-        if self.vehicle not in VEHICLES:
-            raise InputError(None, f"vehicle must be one of {', '.join(VEHICLES)}, not '{self.vehicle}'")
-        object.__setattr__(self, "roads", tuple(Path(p) for p in self.roads))
-        for path in (*self.roads, *([self.speeds] if self.speeds else [])):
-            if not Path(path).exists():
-                raise InputError(path, "file not found")
-
-    def speed_model(self, region: Region) -> SpeedModel:
-        """The speed model: ``speeds`` when given, else the region's for the vehicle."""
-        return load_speed_model(self.speeds) if self.speeds else speed_model(region, self.vehicle)
-
-
 # --------------------------------------------------------------------------- speed model
-
-
-def speed_model(region: Region, vehicle: str = "car") -> SpeedModel:
-    """The region's speed model for ``vehicle``: its ``speed_model:`` file (car; default
-    :data:`DEFAULT_SPEED_MODEL`) or ``vehicle_speed_models.<vehicle>``.
-
-    A relative path is looked up next to the region file, then in ``layers/regions/``.
-
-    >>> from layers.region import load_region
-    >>> bg = load_region("bac-giang", data_dir=".")
-    >>> m, t = speed_model(bg), speed_model(bg, "truck")
-    >>> m.speed("national", "rural").kmh > t.speed("national", "rural").kmh, t.vehicle_max_kmh
-    (True, 80.0)
-    """
-    if vehicle != "car":
-        name = (region.config.get("vehicle_speed_models") or {}).get(vehicle)
-        if not name:
-            raise InputError(region.source_file, f"no speed model for the vehicle '{vehicle}' (vehicle_speed_models.{vehicle})")
-        return _model_file(region, name)
-    name = region.config.get("speed_model")
-    if not name:
-        return load_speed_model(DEFAULT_SPEED_MODEL)
-    return _model_file(region, name)
-
-
-def _model_file(region: Region, name: str) -> SpeedModel:
-    for folder in (Path(region.source_file).parent, REGIONS_DIR):
-        path = Path(name) if Path(name).is_absolute() else folder / name
-        if path.exists():
-            return load_speed_model(path)
-    raise InputError(region.source_file, f"speed_model '{name}' not found next to the region file or in {REGIONS_DIR}")
 
 
 # --------------------------------------------------------------------------- roads
@@ -189,7 +101,7 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     ----------
     osm : None (default: the region's 2018 ``road_network`` file), an OSM
         file (``.osm``, ``.osm.pbf`` …, read inside the region window), or a
-        ``(nodes, edges)`` pair from :func:`geo.osm.read_osm_roads`.
+        ``(nodes, edges)`` pair from :func:`geo.io.osm.read_osm_roads`.
     model : speed model (default :func:`speed_model` of the region).
     corridor_layer : a corridors layer already built (saves the map-matching).
     keep : ``"largest"`` (keep the largest connected component, the default of
@@ -325,7 +237,7 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
                                 network_name="2018 network")
     edges = edges.assign(road_class=cls["road_class"].to_numpy(), link=False, class_source=cls["class_source"].to_numpy(),
                          corridor_id=_objects(cls["corridor_id"], edges.index), oneway=False,
-                         maxspeed=_posted_limits(cls["corridor_id"], region.corridors, edges.index))
+                         maxspeed=posted_limits(cls["corridor_id"], region.corridors, edges.index))
     nodes = gpd.GeoDataFrame(nodes[["node_id", nodes.geometry.name]], geometry=nodes.geometry.name, crs="EPSG:4326")
     keep = ["edge_id", "u", "v", "length_m", "road_class", "link", "class_source", "corridor_id", "oneway", "maxspeed"]
     keep += [c for c in ("in_province",) if c in edges]
@@ -340,15 +252,6 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
     return nodes, edges, meta
 
 
-def _posted_limits(corridor_ids, specs: dict, index) -> pd.Series:
-    """Posted speed limit (km/h text, as OSM ``maxspeed``) of each edge from its corridor's ``maxspeed`` in the
-    region file (each with ``maxspeed_source``); the lowest where two corridors share an edge; None elsewhere."""
-    limits = {cid: float(spec["maxspeed"]) for cid, spec in specs.items() if spec.get("maxspeed") is not None}
-    out = []
-    for ids in corridor_ids:
-        values = [limits[c] for c in (ids.split(";") if isinstance(ids, str) else []) if c in limits]
-        out.append(f"{min(values):g}" if values else None)
-    return pd.Series(out, index=index, dtype=object)
 
 
 def _roads_osm(region: Region, osm, model: SpeedModel, corridor_layer) -> tuple:
@@ -393,8 +296,8 @@ def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel, ranges: bool =
     re-weight a network built once, e.g. by calibration (``ranges=False``
     skips the bounds).
     """
-    from geo.calibration import model_at_bounds
-    from geo.speeds import osm_road_classes
+    from geo.routing.calibration import model_at_bounds
+    from geo.routing.speeds import osm_road_classes
 
     edges = edges.copy()
     if "road_class" not in edges or "class_source" not in edges:
@@ -419,7 +322,7 @@ def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel, ranges: bool =
 
 def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
     """Road classes (and posted limits) from overlays, applied in order; the first (reference) only fills unknown edges."""
-    from geo.speeds import osm_road_classes
+    from geo.routing.speeds import osm_road_classes
 
     if "road_class" not in edges or "class_source" not in edges:
         cls = osm_road_classes(edges, model)
@@ -456,9 +359,9 @@ def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
 def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
     """Interchanges a source names between two labelled corridors that the 2018 geometry crosses without a
     shared node (its ramps were lost): joined at their crossing nearest the named place
-    (:func:`geo.network.link_crossings`), by a ramp of ``network.interchange_ramp_m`` at the first road's
+    (:func:`geo.routing.network.link_crossings`), by a ramp of ``network.interchange_ramp_m`` at the first road's
     link speed, within ``network.interchange_radius_m`` of the place. Reported in the summary."""
-    from geo.network import link_crossings
+    from geo.routing.network import link_crossings
     from layers.road_waypoints import interchanges
 
     points = interchanges(region)
@@ -485,108 +388,6 @@ def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
 def _region_overlays(region: Region, osm) -> list[Path]:
     """Class overlays shipped for the region (``road_classes.overlays``; 2018 network only)."""
     return [] if osm is not None else _shipped_files(region, "road_classes", "overlays")
-
-
-def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
-    """Today's network: the roads of ``today_network.additions`` appended as edges (see :func:`read_opened_roads`)."""
-    from geo.scenario import CONTROLLED_ACCESS
-
-    added = []
-    link_max_m = float((model.raw.get("network") or {}).get("interchange_link_max_m", 1000.0))
-    on_line_m = float(model.raw.get("interchange_snap_m", 300.0))
-    crs = region.metric_crs
-    for path in _addition_files(region):
-        lines, points = read_opened_roads(path)
-        m_lines = lines.to_crs(crs)
-        m_points = points.to_crs(crs).geometry if len(points) else gpd.GeoSeries([], crs=crs)
-        base_xy = nodes.geometry.to_crs(crs)
-        tree = cKDTree(np.column_stack([base_xy.x.to_numpy(), base_xy.y.to_numpy()]))
-        base_ids = nodes["node_id"].to_numpy()
-        next_node = int(max(nodes["node_id"].max(), 0)) + 1
-        next_edge = int(edges["edge_id"].max()) + 1
-        new_nodes, new_edges = [], []
-        for line, row in zip(m_lines.geometry, lines.itertuples(index=False)):
-            road_class = str(row.road_class)
-            controlled = road_class in CONTROLLED_ACCESS
-            cid = match_corridor(getattr(row, "ref", None), row.name, region.corridors)
-            how = f"added road '{row.name}' ({path.name}: opened {row.opened}, alignment {row.alignment})"
-            entries = 0
-            for part in getattr(line, "geoms", [line]):
-                near = m_points[m_points.distance(part) <= on_line_m] if len(m_points) else m_points
-                exits_at = [part.project(p) for p in near]
-                at, is_exit = _stations_along(np.r_[[part.project(shapely.Point(c)) for c in part.coords], exits_at], exits_at)
-                pts = [part.interpolate(d) for d in at]
-                ids = list(range(next_node, next_node + len(pts)))
-                next_node += len(pts)
-                new_nodes += [(i, p) for i, p in zip(ids, pts)]
-                for a, b, i, j in zip(at[:-1], at[1:], ids[:-1], ids[1:]):
-                    new_edges.append((next_edge, i, j, b - a, road_class, False, how, cid,
-                                      shapely.ops.substring(part, a, b)))
-                    next_edge += 1
-                candidates = np.flatnonzero(is_exit) if controlled else np.arange(len(pts))
-                for k in candidates:
-                    dist, hit = tree.query([pts[k].x, pts[k].y])
-                    if dist > (link_max_m if is_exit[k] else 30.0) or not np.isfinite(dist):
-                        continue
-                    target = base_xy.iloc[int(hit)]
-                    new_edges.append((next_edge, ids[k], base_ids[int(hit)], max(float(dist), 1.0), road_class, True,
-                                      f"{how}: interchange link {dist:.0f} m", cid,
-                                      shapely.LineString([(pts[k].x, pts[k].y), (target.x, target.y)])))
-                    next_edge += 1
-                    entries += 1
-            official = pd.to_numeric(pd.Series([getattr(row, "official_length_km", None)]), errors="coerce").iloc[0]
-            scale = 1.0
-            if np.isfinite(official) and official * 1000 > line.length:
-                scale = official * 1000 / line.length
-                mine = [k for k, e in enumerate(new_edges) if e[6] == how]
-                for k in mine:
-                    e = new_edges[k]
-                    new_edges[k] = (*e[:3], e[3] * scale, *e[4:6], f"{how}; length scaled ×{scale:.2f} to the official {official:g} km", *e[7:])
-            if entries == 0:
-                raise InputError(path, f"road '{row.name}' has no interchange within {link_max_m:g} m of the network: it could never be entered")
-            added.append({"name": str(row.name), "file": path.name, "road_class": road_class, "corridor_id": cid,
-                          "opened": str(row.opened), "alignment": str(row.alignment), "source": str(row.source),
-                          "length_km": round(float(line.length) * scale / 1000, 1), "drawn_km": round(float(line.length) / 1000, 1),
-                          "entries": entries})
-        if not new_edges:
-            continue
-        add_nodes = gpd.GeoDataFrame({"node_id": [i for i, _ in new_nodes]},
-                                     geometry=gpd.GeoSeries([p for _, p in new_nodes], crs=crs).to_crs("EPSG:4326").values,
-                                     crs="EPSG:4326")
-        cols = ["edge_id", "u", "v", "length_m", "road_class", "link", "class_source", "corridor_id", "geometry"]
-        frame = pd.DataFrame([e[:8] for e in new_edges], columns=cols[:-1])
-        add_edges = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([e[8] for e in new_edges], crs=crs).to_crs("EPSG:4326").values,
-                                     crs="EPSG:4326")
-        add_edges["oneway"] = False
-        add_edges["maxspeed"] = _posted_limits(add_edges["corridor_id"], region.corridors, add_edges.index)
-        for col in edges.columns:
-            if col not in add_edges:
-                add_edges[col] = None
-        nodes = gpd.GeoDataFrame(pd.concat([nodes, add_nodes[nodes.columns]], ignore_index=True), geometry=nodes.geometry.name,
-                                 crs="EPSG:4326")
-        edges = gpd.GeoDataFrame(pd.concat([edges, add_edges[edges.columns]], ignore_index=True), geometry=edges.geometry.name,
-                                 crs="EPSG:4326")
-    return nodes, edges, added
-
-
-def _stations_along(at, exits_at, min_gap_m: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted positions along a line (metres) with those closer than ``min_gap_m`` to the previous one merged (no
-    zero-length edges where an interchange projects onto a vertex), and which of them are exits.
-
-    >>> at, exit_ = _stations_along(np.array([0.0, 100.0, 100.0000001, 250.0]), [100.0000001])
-    >>> at.tolist(), exit_.tolist()
-    ([0.0, 100.0, 250.0], [False, True, False])
-    """
-    at = np.unique(np.asarray(at, dtype=float))
-    keep = [0]
-    for k in range(1, len(at)):
-        if at[k] - at[keep[-1]] >= min_gap_m:
-            keep.append(k)
-    kept = at[keep]
-    is_exit = np.zeros(len(kept), bool)
-    for e in exits_at:
-        is_exit[int(np.argmin(np.abs(kept - e)))] = True
-    return kept, is_exit
 
 
 def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> str:
@@ -704,171 +505,6 @@ def _bridge_gaps(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, tolerance_m: 
 # --------------------------------------------------------------------------- rail
 
 
-def rail_network(region: Region, *, model: SpeedModel | None = None, extent: str = "file",
-                 station_points: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Railway graph with stations on the track (columns in the module docstring).
-
-    Parameters
-    ----------
-    extent : ``"file"`` (default) — every line of ``railways.lines_file`` (OSM
-        2018, the extent of the road network file: for Bắc Giang bbox03, which
-        reaches Đồng Đăng), named from :func:`layers.logistics.railways` where
-        the lines are in the region window; ``"window"`` — only
-        :func:`layers.logistics.railways` (the region buffered by 30 km: Đồng
-        Đăng, at 21.943 N, is outside it).
-    station_points : stations to put on the track instead of
-        ``railways.stations_file`` (GeoDataFrame of points with ``name``).
-
-    Stations within ``rail.station_snap_m`` (model) of the track become nodes
-    (the track is split there); the others are listed in
-    ``attrs["summary"]["stations_not_attached"]``. Edge speed = ``rail.speed_kmh``.
-    """
-    started = time.perf_counter()
-    model = model or speed_model(region)
-    rail_cfg = model.raw.get("rail") or {}
-    if "speed_kmh" not in rail_cfg or not str(rail_cfg.get("basis") or "").strip():
-        raise InputError(model.source, "rail section needs speed_kmh and its basis (source or stated assumption)")
-    speed = float(rail_cfg["speed_kmh"])
-    snap_m = float(rail_cfg.get("station_snap_m", 200))
-    crs = region.metric_crs
-    if extent not in ("file", "window"):
-        raise InputError(None, f"rail extent must be 'file' or 'window', not '{extent}'")
-
-    named = railways(region)
-    if extent == "window":
-        lines = named
-    else:
-        lines_path = region.path("railways", "lines_file")
-        lines = read_vector(lines_path).to_crs("EPSG:4326")
-        name_of = {}
-        for oid, nm in zip(named["osm_id"], named["name"]):
-            if isinstance(nm, str):
-                name_of.setdefault(str(oid), nm)
-        ids = lines["osm_id"].astype(str) if "osm_id" in lines else pd.Series([None] * len(lines))
-        lines = gpd.GeoDataFrame({"osm_id": ids.to_numpy(), "name": pd.Series([name_of.get(i) for i in ids], dtype=object)},
-                                 geometry=lines.geometry.values, crs="EPSG:4326")
-    lines = gpd.GeoDataFrame({"osm_id": lines["osm_id"].astype(str).to_numpy(),
-                              "name": pd.Series(list(lines["name"]), dtype=object)},
-                             geometry=lines.geometry.values, crs="EPSG:4326")
-    nodes, edges = lines_to_network(lines)
-
-    points = station_points if station_points is not None else _station_points(region, extent)
-    nodes, edges, attached = insert_points(nodes, edges, points, snap_m, crs=crs)
-    xy = nodes.geometry.to_crs(crs)
-    nodes["x"], nodes["y"] = xy.x.to_numpy(), xy.y.to_numpy()
-    nodes["lon"], nodes["lat"] = nodes.geometry.x.to_numpy(), nodes.geometry.y.to_numpy()
-
-    ok = attached[attached["node_id"].notna()]
-    first = ok.loc[~ok["node_id"].duplicated()]
-    info = points.loc[first.index]
-    by_node = pd.DataFrame({
-        "station_name": pd.Series(list(first["name"]), dtype=object).to_numpy(),
-        "station_name_en": pd.Series(list(info["name_en"]) if "name_en" in info else [None] * len(info), dtype=object).to_numpy(),
-        "station_osm_id": pd.Series(list(info["osm_id"].astype(str)) if "osm_id" in info else [None] * len(info), dtype=object).to_numpy(),
-        "station_snap_m": first["distance_m"].to_numpy(float),
-    }, index=first["node_id"].astype(np.int64).to_numpy())
-    for col in by_node.columns:
-        values = by_node[col].reindex(nodes["node_id"].to_numpy())
-        nodes[col] = values.to_numpy(float) if col == "station_snap_m" else _objects(values, nodes.index)
-    edges["name"] = _objects(edges["name"], edges.index)
-
-    edges["speed_kmh"] = speed
-    edges["travel_time_s"] = travel_time_s(edges["length_m"].to_numpy(float), speed)
-    edges["speed_source"] = f"rail {speed:g} km/h ({str(rail_cfg['basis']).strip()})"
-    labels = component_labels(nodes, edges)
-    report = components_report(nodes, edges)
-    nodes["component"] = labels.reindex(nodes["node_id"].to_numpy()).to_numpy()
-    edges["component"] = labels.reindex(edges["u"].to_numpy()).to_numpy()
-    edges = gpd.GeoDataFrame(edges[RAIL_EDGE_COLUMNS + [edges.geometry.name]], geometry=edges.geometry.name, crs="EPSG:4326")
-    nodes = gpd.GeoDataFrame(nodes[RAIL_NODE_COLUMNS + [nodes.geometry.name]], geometry=nodes.geometry.name, crs="EPSG:4326")
-
-    bad = attached[attached["node_id"].isna()]
-    shared = ok.loc[ok["node_id"].duplicated(keep=False)]
-    summary = {
-        "source": "OSM 2018 railway lines" + (" (whole file)" if extent == "file" else " (region window)"),
-        "speed_model": str(model.source),
-        "extent": extent,
-        "nodes": int(len(nodes)), "edges": int(len(edges)),
-        "track_km": round(float(edges["length_m"].sum()) / 1000, 1),
-        "components": int(len(report)),
-        "largest_share": round(float(report["share"].iloc[0]), 4) if len(report) else None,
-        "speed_kmh": speed, "speed_basis": str(rail_cfg["basis"]).strip(),
-        "station_snap_m": snap_m,
-        "stations_attached": int(len(ok)),
-        "stations_attached_on_shared_node": sorted({str(n) for n in shared["name"]}),
-        "station_snap_m_max": round(float(ok["distance_m"].max()), 1) if len(ok) else None,
-        "stations_not_attached": [{"name": n, "reason": r} for n, r in zip(bad["name"], bad["reason"])],
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-    edges.attrs["summary"] = summary
-    nodes.attrs["summary"] = summary
-    return nodes, edges
-
-
-def _station_points(region: Region, extent: str) -> gpd.GeoDataFrame:
-    if extent == "window":
-        pts = stations(region)
-        return pts.loc[pts["kind"].str.startswith("rail")].reset_index(drop=True)
-    path = region.path("railways", "stations_file")
-    raw = read_vector(path).to_crs("EPSG:4326")
-    if "railway" in raw:
-        raw = raw.loc[raw["railway"].isin(["station", "halt"])]
-    return gpd.GeoDataFrame({
-        "name": pd.Series([nfc(n) if isinstance(n, str) else None for n in raw["name"]] if "name" in raw else [None] * len(raw), dtype=object),
-        "name_en": pd.Series(list(raw["name:en"]) if "name:en" in raw else [None] * len(raw), dtype=object),
-        "osm_id": pd.Series(list(raw["osm_id"].astype(str)) if "osm_id" in raw else [None] * len(raw), dtype=object),
-    }, geometry=raw.geometry.values, crs="EPSG:4326")
-
-
 # --------------------------------------------------------------------------- both
 
 
-def multimodal_network(region: Region, road: tuple | None = None, rail: tuple | None = None,
-                       model: SpeedModel | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Road and rail joined at stations (:func:`geo.multimodal.multimodal_edges`).
-
-    ``road`` / ``rail`` are ``(nodes, edges)`` from :func:`road_network` /
-    :func:`rail_network` (built when not given). Transfer time, access speed
-    and distance come from the model's ``transfer`` section. Each station is
-    first put onto the nearest road edge (within ``max_access_m``; the edge is
-    split there, see :func:`geo.multimodal.insert_points`; undirected road
-    graphs only), because in the
-    2018 network a road may pass a station tens of metres away with its
-    nearest node more than a kilometre off (Phố Tráng: 34 m from a road,
-    1.3 km from a node). Returns plain DataFrames (``mode`` road / rail /
-    transfer; x, y in metres); road node ids are kept (split road edges get
-    new edge ids), rail node ids are offset (``attrs["summary"]["offsets"]``).
-    """
-    model = model or speed_model(region)
-    cfg = model.raw.get("transfer") or {}
-    if "transfer_min" not in cfg or not str(cfg.get("basis") or "").strip():
-        raise InputError(model.source, "transfer section needs transfer_min and its basis (source or stated assumption)")
-    max_access_m = float(cfg.get("max_access_m", 2000))
-    road_nodes, road_edges = road if road is not None else road_network(region, model=model)
-    rail_nodes, rail_edges = rail if rail is not None else rail_network(region, model=model)
-    directed = bool((road_edges.attrs.get("summary") or {}).get("directed", False))
-    at_station = rail_nodes["station_name"].notna().to_numpy()
-    names = pd.Series(list(rail_nodes.loc[at_station, "station_name"]), dtype=object)
-    on_road = None
-    if not directed:      # a directed (OSM) graph has two rows per two-way road: splitting one would strand the node
-        points = gpd.GeoDataFrame({"name": names}, geometry=rail_nodes.geometry.values[at_station], crs=rail_nodes.crs)
-        road_nodes, road_edges, on_road = insert_points(road_nodes, road_edges, points, max_access_m, crs=region.metric_crs)
-        xy = road_nodes.geometry.to_crs(region.metric_crs)
-        road_nodes = road_nodes.assign(x=xy.x.to_numpy(), y=xy.y.to_numpy())
-    station_table = pd.DataFrame({"node_id": rail_nodes.loc[at_station, "node_id"].to_numpy(), "name": names})
-    nodes, edges = multimodal_edges(road_nodes, road_edges, rail_nodes, rail_edges, station_table,
-                                    transfer_min=float(cfg["transfer_min"]), access_kmh=float(cfg.get("access_kmh", 10)),
-                                    max_access_m=max_access_m, directed=directed)
-    summary = edges.attrs["summary"]
-    summary["transfer_basis"] = str(cfg["basis"]).strip()
-    summary["stations_put_on_roads"] = None if on_road is None else int(on_road["node_id"].notna().sum())
-    summary["road_edges_split"] = int(road_edges["split_from"].notna().sum()) if "split_from" in road_edges else 0
-    if on_road is None:
-        summary["note"] = "directed road graph: stations are linked to the nearest existing road node"
-    nodes.attrs["summary"] = summary
-    return nodes, edges
-
-
-def speed_table(model: SpeedModel) -> pd.DataFrame:
-    """The model's speeds as a table (class, setting, km/h, basis, note) for reports."""
-    return model.table()

@@ -1,0 +1,95 @@
+"""Network options a planner chooses (which network, overlays, speeds, vehicle) and the speed model they select."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.errors import InputError
+from geo.routing.speeds import SpeedModel, load_speed_model
+from layers.region import REGIONS_DIR, Region
+
+log = logging.getLogger(__name__)
+
+
+#: Speed model used when the region has no ``speed_model`` key.
+DEFAULT_SPEED_MODEL = REGIONS_DIR / "models" / "speeds-vn.yaml"
+
+
+#: Networks a planner can choose: the network as it is today (the 2018 file plus the roads opened
+#: since, named in the region's ``today_network.additions``) or the bare 2018 file.
+NETWORKS = ("today", "2018")
+
+
+#: Vehicles a speed model can be chosen for: ``car`` (the region's ``speed_model``) or a key of its
+#: ``vehicle_speed_models`` (``truck``: a tractor with semi-trailer).
+VEHICLES = ("car", "truck")
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """Which road network and speeds to build (checked on creation).
+
+    network : ``"today"`` (default: the region's road file plus the roads opened since,
+        ``today_network.additions`` of the region YAML) or ``"2018"`` (the file alone).
+        Ignored with an OSM extract, which is today's network by itself.
+    roads : road-class overlay files (``ref``/``name``/``highway``/``maxspeed`` lines, any CRS),
+        map-matched onto the network in order (a later file wins).
+    speeds : a speed model YAML used instead of the region's (e.g. from ``plan.py calibrate``).
+    reference_classes : label every named road of the region's reference layer (not only corridors)
+        and apply the region's shipped class overlays (``road_classes.overlays``).
+    vehicle : ``"car"`` (default: the region's ``speed_model``) or ``"truck"`` (its
+        ``vehicle_speed_models.truck``: legal limits by vehicle type, a tractor with semi-trailer).
+    """
+
+    network: str = "today"
+    roads: tuple = ()
+    speeds: Path | None = None
+    reference_classes: bool = True
+    vehicle: str = "car"
+
+    def __post_init__(self):
+        if self.network not in NETWORKS:
+            raise InputError(None, f"network must be one of {', '.join(NETWORKS)}, not '{self.network}'")
+        if self.vehicle not in VEHICLES:
+            raise InputError(None, f"vehicle must be one of {', '.join(VEHICLES)}, not '{self.vehicle}'")
+        object.__setattr__(self, "roads", tuple(Path(p) for p in self.roads))
+        for path in (*self.roads, *([self.speeds] if self.speeds else [])):
+            if not Path(path).exists():
+                raise InputError(path, "file not found")
+
+    def speed_model(self, region: Region) -> SpeedModel:
+        """The speed model: ``speeds`` when given, else the region's for the vehicle."""
+        return load_speed_model(self.speeds) if self.speeds else speed_model(region, self.vehicle)
+
+
+def speed_model(region: Region, vehicle: str = "car") -> SpeedModel:
+    """The region's speed model for ``vehicle``: its ``speed_model:`` file (car; default
+    :data:`DEFAULT_SPEED_MODEL`) or ``vehicle_speed_models.<vehicle>``.
+
+    A relative path is looked up next to the region file, then in ``layers/regions/``.
+
+    >>> from layers.region import load_region
+    >>> bg = load_region("bac-giang", data_dir=".")
+    >>> m, t = speed_model(bg), speed_model(bg, "truck")
+    >>> m.speed("national", "rural").kmh > t.speed("national", "rural").kmh, t.vehicle_max_kmh
+    (True, 80.0)
+    """
+    if vehicle != "car":
+        name = (region.config.get("vehicle_speed_models") or {}).get(vehicle)
+        if not name:
+            raise InputError(region.source_file, f"no speed model for the vehicle '{vehicle}' (vehicle_speed_models.{vehicle})")
+        return _model_file(region, name)
+    name = region.config.get("speed_model")
+    if not name:
+        return load_speed_model(DEFAULT_SPEED_MODEL)
+    return _model_file(region, name)
+
+
+def _model_file(region: Region, name: str) -> SpeedModel:
+    for folder in (Path(region.source_file).parent, REGIONS_DIR):
+        path = Path(name) if Path(name).is_absolute() else folder / name
+        if path.exists():
+            return load_speed_model(path)
+    raise InputError(region.source_file, f"speed_model '{name}' not found next to the region file or in {REGIONS_DIR}")

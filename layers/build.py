@@ -19,16 +19,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from geo import settings
-from geo.output import write_geopackage, write_json
+from geo.io.output import write_geopackage, write_json
 from layers import boundaries, corridors, logistics, parks, population, urban, water
 from layers.licences import layer_licences
 from layers.region import Region
 
 log = logging.getLogger(__name__)
-
-#: Layer names in layers.gpkg, in drawing order.
-LAYER_NAMES = ("province", "districts", "neighbours", "industrial_parks", "corridors", "railways",
-               "stations", "water", "urban_areas", "destinations")
 
 
 #: Region config section each optional build step needs.
@@ -75,7 +71,7 @@ def build_layers(region: Region, osm=None, parks_file=None, scenario_files=(), l
         bar.set_postfix_str(step)
         t0 = time.perf_counter()
         if step == "osm":
-            from geo import osm as osm_source
+            from geo.io import osm as osm_source
 
             window = boundaries.region_window(region)
             _, osm_roads = osm_source.read_osm_roads(osm, polygon=window)
@@ -158,7 +154,7 @@ def _jsonable(value):
 
 def write_layers(result: LayerSet, out_dir) -> dict[str, Path]:
     """Write layers.gpkg, population.tif and layers_summary.json into ``out_dir``."""
-    from geo.raster import write_geotiff
+    from geo.io.raster import write_geotiff
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

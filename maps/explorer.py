@@ -5,27 +5,27 @@ The siting run (``plan.py site`` → ``OUT/sites.gpkg`` layer ``grid`` and
 every criterion (``s_<criterion>``, 0–1, NaN unknown), whether the cell is
 excluded, and its district. :func:`explorer_payload` packs them into the
 page and ``maps/assets/explorer.js`` redoes the last steps of
-:mod:`geo.suitability` and :mod:`geo.sites` in the browser, with the rules
+:mod:`geo.siting.suitability` and :mod:`geo.siting.sites` in the browser, with the rules
 shipped as data (:class:`ExplorerRules`), never as constants in JavaScript:
 
 * criteria known on fewer than ``min_coverage`` of the cells are left out
-  (as :func:`geo.suitability.plan_criteria`); the others' weights are
+  (as :func:`geo.siting.suitability.plan_criteria`); the others' weights are
   renormalised to sum 1;
 * score = weighted mean of the known components, NaN where the known
-  weight is below ``min_known_weight`` (:func:`geo.suitability.combine`);
+  weight is below ``min_known_weight`` (:func:`geo.siting.suitability.combine`);
 * eligible = not excluded and scored; suitable = score ≥ ``min_score``, or
   ≥ the (1 − ``top_share``) quantile of the eligible scores (numpy's linear
-  interpolation, :func:`geo.sites.threshold_of`);
+  interpolation, :func:`geo.siting.sites.threshold_of`);
 * sites = compact sites grown inside parcels (``split: grow``,
-  :func:`geo.sites.grow_sites`: seeds by the summed score around them, the
+  :func:`geo.siting.sites.grow_sites`: seeds by the summed score around them, the
   suitable cells of the seed's parcel nearest the seed up to ``max_area_ha``
   — the parcels come with the data, weights do not move barriers), or the
-  older rules (``parts``: :func:`geo.sites.split_zones`; ``core``:
-  :func:`geo.sites.carve`); kept from ``min_area_ha``; ranked by mean score,
-  then area (:func:`geo.sites.locate`); then the shortlist
-  (:func:`geo.sites.shortlist`): sites at least ``min_spacing_km`` apart
+  older rules (``parts``: :func:`geo.siting.sites.split_zones`; ``core``:
+  :func:`geo.siting.sites.carve`); kept from ``min_area_ha``; ranked by mean score,
+  then area (:func:`geo.siting.sites.locate`); then the shortlist
+  (:func:`geo.siting.sites.shortlist`): sites at least ``min_spacing_km`` apart
   edge to edge, at most ``max_per_district`` per district (the district
-  holding most of a site's cells, :func:`geo.sites.site_mode`), the best
+  holding most of a site's cells, :func:`geo.siting.sites.site_mode`), the best
   ``top_n``.
 
 Packing (inside the page budget; 62,277 cells of 250 m ≈ 0.7 MB): each
@@ -73,10 +73,10 @@ class ExplorerRules:
     top_n: int = 10
     drop_share: float = 0.3
     max_rounds: int = 40
-    split: str = "grow"           # "grow": sites grown in parcels (geo.sites.grow_sites); "parts": zones split; "core": carved
+    split: str = "grow"           # "grow": sites grown in parcels (geo.siting.sites.grow_sites); "parts": zones split; "core": carved
     radius_factor: float = 1.5
-    min_width_m: float = 0.0      # a grown site's body at least this wide (geo.sites.width_cells)
-    min_spacing_km: float = 0.0   # the shortlist (geo.sites.shortlist): sites at least this far apart, edge to edge
+    min_width_m: float = 0.0      # a grown site's body at least this wide (geo.siting.sites.width_cells)
+    min_spacing_km: float = 0.0   # the shortlist (geo.siting.sites.shortlist): sites at least this far apart, edge to edge
     max_per_district: int | None = None
     district_filter: list = field(default_factory=list)   # only sites of these districts (plan.py site --district)
     cell_m: float | None = None
@@ -121,13 +121,13 @@ def rules_from_summary(summary: dict) -> ExplorerRules | None:
         return None
     from layers.siting import LOCATE_DEFAULTS
 
-    from geo.suitability import SCORING_DEFAULTS
+    from geo.siting.suitability import SCORING_DEFAULTS
 
     scoring, locate = dict(SCORING_DEFAULTS), dict(LOCATE_DEFAULTS)
     source = (summary.get("profile") or {}).get("source")
     if source:
         try:
-            from geo.suitability import read_profile
+            from geo.siting.suitability import read_profile
 
             prof = read_profile(source)
             scoring.update(prof.scoring)
@@ -185,12 +185,6 @@ def quantise(values) -> np.ndarray:
     known = np.isfinite(v)
     out[known] = np.round(np.clip(v[known], 0.0, 1.0) * QMAX).astype(np.uint16)
     return out
-
-
-def dequantise(codes) -> np.ndarray:
-    """Inverse of :func:`quantise` (what the browser reads)."""
-    c = np.asarray(codes, dtype=np.float64)
-    return np.where(c == UNKNOWN_CODE, np.nan, c / QMAX)
 
 
 def pixel_cells(grid, frame: dict | None = None) -> tuple[np.ndarray, list]:

@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from geo.output import atomic_path
 from maps import style
 from maps.style import UNKNOWN, fmt_ha, fmt_number, fmt_pct, is_missing
 
@@ -516,13 +515,6 @@ def indicators_html(layers: dict, targets: dict | None = None, home: str | None 
             "</main></body></html>")
 
 
-def write_indicators(path, layers: dict, **options) -> Path:
-    """Write :func:`indicators_html` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(indicators_html(layers, **options), encoding="utf-8")
-    return Path(path)
-
-
 def _source_html(t: dict) -> str:
     src = escape(str(t.get("source") or UNKNOWN))
     url = t.get("url")
@@ -550,4 +542,3 @@ def _region_name(layers: dict, region_id: str | None = None) -> str:
         except InputError:
             return str(region_id)
     return "—"
-

@@ -156,12 +156,6 @@ PARK_FIELDS = (
 
 # districts: maps/registry.py
 
-WATER_FIELDS = (
-    Field("length_km", "Chiều dài / length", style.fmt_km),
-    Field("length_in_region_km", "Trong tỉnh / in the province", style.fmt_km),
-    Field("area_ha", "Diện tích / area", style.fmt_ha),
-    Field("area_in_region_ha", "Trong tỉnh / in the province", style.fmt_ha),
-)
 
 #: Labels of analysis columns the other modules produce; others are shown by their column name.
 COLUMN_LABELS = {

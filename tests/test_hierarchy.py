@@ -103,6 +103,43 @@ def test_customise_without_the_triangle_cache_is_the_same(monkeypatch):
     np.testing.assert_array_equal(cached.bwd, looked_up.bwd)
 
 
+def test_supernode_grouped_pull_on_a_grid_is_the_same(monkeypatch):
+    """A grid's separators make supernodes (chains with U(r − 1) = {r} ∪ U(r)): the pull that sums their
+    triangles column-wise (no triangle cache) gives bit-identical weights to the cached push, and exact times."""
+    from geo.routing import hierarchy
+
+    rng = np.random.default_rng(12)
+    side = 24
+    grid = np.arange(side * side).reshape(side, side)
+    u = np.r_[grid[:, :-1].ravel(), grid[:-1, :].ravel()]
+    v = np.r_[grid[:, 1:].ravel(), grid[1:, :].ravel()]
+    keep = rng.random(u.size) > 0.1
+    u, v = u[keep], v[keep]
+    for directed in (False, True):
+        w = rng.choice([0.0, 1.0, float(rng.uniform(1, 9))], u.size) if directed else rng.uniform(1, 9, u.size)
+        r = Router.from_arrays(np.arange(side * side), grid.ravel() % side * 1.0, grid.ravel() // side * 1.0,
+                               u, v, w, directed=directed, crs=None)
+        cached = Hierarchy.build(r.graph)
+        t = cached.topology
+        supernode = hierarchy._supernodes(t.n, t.up_ptr, t.parent)
+        for x in np.flatnonzero(supernode[1:] == supernode[:-1]) + 1:        # the chain property, every link
+            assert [x] + t.up_head[t.up_ptr[x]:t.up_ptr[x + 1]].tolist() == \
+                t.up_head[t.up_ptr[x - 1]:t.up_ptr[x]].tolist()
+        down_ptr, tails, _ = hierarchy._downward(t.n, t.up_ptr, t.up_head)
+        grouped = sum(int(np.sum((np.diff(d) == 1) & (supernode[d[1:]] == supernode[d[:-1]])))
+                      for d in (tails[down_ptr[y]:down_ptr[y + 1]] for y in range(t.n)))
+        assert grouped > 100                                                  # groups really occur here
+        monkeypatch.setattr(hierarchy, "TRIANGLE_CACHE_MAX", 0)
+        monkeypatch.setattr(hierarchy, "_free_threads", lambda: 1)
+        pulled = Hierarchy.build(r.graph, order=t.order)
+        monkeypatch.undo()
+        assert pulled.topology.triangles is None and cached.topology.triangles is not None
+        np.testing.assert_array_equal(pulled.fwd, cached.fwd)
+        np.testing.assert_array_equal(pulled.bwd, cached.bwd)
+        sources = rng.choice(r.n, 12, replace=False)
+        _assert_same(pulled.one_to_all(sources), dijkstra(r.graph, directed=True, indices=sources))
+
+
 @pytest.mark.parametrize("threads", [2, 3])
 @pytest.mark.parametrize("cache_triangles", [True, False])
 def test_parallel_customisation_is_the_same(monkeypatch, threads, cache_triangles):

@@ -55,8 +55,12 @@ def _random_graph(rng, directed):
     return Router.from_arrays(np.arange(n), np.zeros(n), np.zeros(n), u, v, w, directed=directed, crs=None)
 
 
+@pytest.mark.parametrize("few_groups_max", [0, 64])     # 0: every query by the linked buckets
 @pytest.mark.parametrize("directed", [False, True])
-def test_hierarchy_queries_equal_dijkstra_on_random_graphs(directed):
+def test_hierarchy_queries_equal_dijkstra_on_random_graphs(monkeypatch, directed, few_groups_max):
+    from geo.routing import hierarchy
+
+    monkeypatch.setattr(hierarchy, "FEW_GROUPS_MAX", few_groups_max)
     rng = np.random.default_rng(3 + directed)
     for _ in range(15):
         r = _random_graph(rng, directed)
@@ -179,9 +183,13 @@ def test_customise_refuses_other_arcs():
         Hierarchy.build(r.graph, order=np.zeros(r.n, np.int64))
 
 
+@pytest.mark.parametrize("few_groups_max", [0, 64])
 @pytest.mark.parametrize("directed", [False, True])
-def test_large_target_groups_are_exact(directed):
+def test_large_target_groups_are_exact(monkeypatch, directed, few_groups_max):
     """Groups with every node (and repeats) are multi-source walks over the union of their tree paths."""
+    from geo.routing import hierarchy
+
+    monkeypatch.setattr(hierarchy, "FEW_GROUPS_MAX", few_groups_max)
     rng = np.random.default_rng(11 + directed)
     for _ in range(5):
         r = _random_graph(rng, directed)
@@ -193,6 +201,34 @@ def test_large_target_groups_are_exact(directed):
         expected = np.column_stack([ref.min(axis=1), ref[:, half].min(axis=1), ref.min(axis=1)])
         _assert_same(got, expected)
         _assert_same(h.many_to_many(np.arange(r.n), [[j] for j in range(r.n)]), ref)   # work arrays left clean
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_many_to_few_closes_the_shared_top(directed):
+    """Many sources and few groups (single nodes, sets, an empty one): the top of the tree that at least k
+    sources pass through is closed once (k-wide) and the walks stop there; times equal Dijkstra's, and the
+    work arrays are left clean (a second query with other groups is still exact)."""
+    from geo.routing import hierarchy
+
+    rng = np.random.default_rng(40 + directed)
+    for _ in range(10):
+        r = _random_graph(rng, directed)
+        ref = dijkstra(r.graph, directed=True)
+        h = Hierarchy.build(r.graph)
+        groups = [[int(rng.integers(r.n))], rng.choice(r.n, 3), [], [int(rng.integers(r.n))]]
+        sources = np.r_[np.arange(r.n), np.arange(r.n)]
+        got = h.many_to_many(sources, groups)
+        expected = np.column_stack([ref[:, g].min(axis=1) if len(g) else np.full(r.n, np.inf) for g in groups])
+        _assert_same(got, expected[sources])
+        dist, count, slot, _ = h._work_arrays()
+        assert np.isinf(dist).all() and (count == -1).all() and (slot == -1).all()
+        counts = np.zeros(r.n, np.int64)                      # the closed top was not empty here
+        for s in h.topology.rank[sources]:
+            while s != -1:
+                counts[s] += 1
+                s = h.topology.parent[s]
+        assert counts.max() >= len(groups) and len(groups) <= hierarchy.FEW_GROUPS_MAX
+        _assert_same(h.many_to_many(sources[:3], [[j] for j in range(r.n)]), ref[sources[:3]])
+
 
 def test_overlay_equals_a_router_built_from_scratch():
     """Arcs added to a router are answered on the base hierarchy, exactly like a fresh router."""

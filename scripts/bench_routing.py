@@ -27,8 +27,9 @@ Fair to every side: our compiled kernels are loaded before timing
 (:func:`scripts.bench_peers.import_and_warm`); every call is timed the same
 number of times on both sides (``--repeats``, ≥ 5, medians; 31 for the
 sub-millisecond access job), interleaved — every round runs ours and every
-peer's call once, in a rotating order (:func:`race`), so a change of load on a
-shared machine falls on all sides alike; each library gets its faster direction and API
+peer's call once, in a new seeded random order (:func:`race`), so a change of
+load on a shared machine falls on all sides alike and no call always follows
+the same one; each library gets its faster direction and API
 per task (both directions timed, ``peers_way`` says which won); RoutingKit's
 own call is timed on prepared ``uint32`` arrays, its milliseconds converted
 afterwards; igraph and networkit edit their graph in place for new weights and
@@ -173,8 +174,11 @@ def median_time(fn, repeats: int = REPEATS, undo=None):
 
 
 def race(entrants: dict, repeats: int, undo: dict | None = None, cold: dict | None = None) -> dict:
-    """Every entrant once per round for ``repeats`` rounds, the order rotated each round, so that a change of
-    load on a shared machine falls on every side alike (ours and the peers' calls interleaved).
+    """Every entrant once per round for ``repeats`` rounds, in a new (seeded) random order each round, so that
+    a change of load on a shared machine falls on every side alike (ours and the peers' calls interleaved)
+    and no entrant always runs right after the same one: the peers' OpenMP threads spin for a while after
+    their calls and slow whatever runs next (with the order only rotated, our speed-change call always came
+    right after pandana's rebuild: 18 ms there against 9 ms for the same call after our own).
 
     ``entrants``: name → callable (``"library|way"`` names for several ways of one library); ``undo``: name →
     callable run untimed after each of that entrant's runs. Returns name → (first run's result, median s).
@@ -186,9 +190,9 @@ def race(entrants: dict, repeats: int, undo: dict | None = None, cold: dict | No
     times = {k: [] for k in names}
     cold_times = {k: [] for k in names}
     first = {}
+    shuffle = np.random.default_rng(len(names) * 1000 + repeats)
     for r in range(repeats):
-        shift = r % len(names)
-        for k in names[shift:] + names[:shift]:
+        for k in (names if r == 0 else [names[i] for i in shuffle.permutation(len(names))]):
             if cold is not None:
                 start = time.perf_counter()
                 entrants[k]()
@@ -788,7 +792,7 @@ def main(argv=None) -> int:
                         "cpus": os.cpu_count(),
                         "timing": f"median of {args.repeats} runs per call for ours and every peer alike "
                                   f"({REPEATS_SHORT} for the sub-millisecond many-to-few), interleaved round by "
-                                  "round (rotating order); peers imported and "
+                                  "round (a new seeded random order each round); peers imported and "
                                   "warmed before any timing; each library in its faster direction/API per task; "
                                   "one process on a shared 2-core machine",
                         "ratio": "networkx seconds ÷ ours", "ratio_vs_best_peer": "best peer's seconds ÷ ours (≥ 1: ahead)",

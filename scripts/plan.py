@@ -524,7 +524,10 @@ def cmd_serve(args) -> int:
         raise InputError(args.osm, "serve does not read --osm extracts yet (it uses the data folder's network)")
     options = EngineOptions(region=args.region, data_dir=args.data, boundaries=args.boundaries,
                             network=_network_options(args), parks_file=args.parks)
-    return serve(options, host=args.host, port=args.port, log_level="debug" if args.verbose else "warning")
+    try:
+        return serve(options, host=args.host, port=args.port, log_level="debug" if args.verbose else "warning")
+    except Terminated:      # uvicorn shut down gracefully, then re-raised the signal: serve writes nothing, a clean stop
+        return 0
 
 
 def cmd_isochrones(args) -> int:

@@ -44,7 +44,7 @@ log = logging.getLogger("bench_run")
 STEPS = [
     ("layers", "layers.build", "build_layers"),
     ("write layers", "layers.build", "write_layers"),
-    ("networks", "layers.access", "build_networks"),
+    ("networks", "layers.networks.routers", "build_networks"),
     ("access", "layers.access", "access_report"),
     ("scenario", "layers.scenario", "run_scenario"),
     ("isochrones", "layers.access", "isochrones_from"),

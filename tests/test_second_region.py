@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from scripts.plan import main
+from bgplan.cli import main
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "liechtenstein"
 

@@ -1,0 +1,1 @@
+"""bgplan: planning industrial parks, corridors and logistics in Bắc Giang (Vietnam)."""

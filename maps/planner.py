@@ -74,6 +74,7 @@ import pandas as pd
 from branca.element import Element
 
 from geo.io.output import atomic_path
+from layers.siting.grid_file import GRID_FILE, read_grid
 from maps import parks_notice, popups, registry, style, vendor
 from maps.analysis_layers import G_ACCESS, G_ANALYSIS, G_ISOCHRONES, AnalysisLayers, join_access, target_names
 from maps.elements import (
@@ -279,7 +280,7 @@ ANALYSIS_FILES = {
     "access.gpkg": {"access": "access"},                                   # plan.py access
     "scenario.gpkg": {"access_change": "scenario", "planned_roads": "planned_roads",
                       "interchanges": "interchanges"},                     # plan.py scenario
-    "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site
+    "sites.gpkg": {"grid": "suitability", "sites": "candidates"},          # plan.py site (grid: older runs; now sites_grid.tif)
 }
 
 
@@ -288,7 +289,9 @@ def read_analyses(out_dir) -> dict:
 
     Read: ``access.gpkg`` (``plan.py access``), ``scenario.gpkg``
     (``plan.py scenario``) and ``analyses.gpkg`` (any of :data:`ANALYSIS_NAMES`,
-    e.g. isochrones or a suitability grid), the last one winning.
+    e.g. isochrones or a suitability grid), the last one winning; the siting
+    grid from ``sites_grid.tif`` when no layer gave one (cell centres, squares
+    when the run's summary gives no explorer rules).
     """
     import pyogrio
 
@@ -307,12 +310,16 @@ def read_analyses(out_dir) -> dict:
             if layer in names:
                 found[analysis] = gpd.read_file(path, layer=layer)
     siting = out_dir / "sites_summary.json"
-    if "suitability" in found and siting.is_file():
+    rules = None
+    if siting.is_file():
         from maps.explorer import rules_from_summary
 
         rules = rules_from_summary(json.loads(siting.read_text(encoding="utf-8")))
-        if rules is not None:
-            found["suitability"].attrs["explorer_rules"] = rules
+    grid_file = out_dir / GRID_FILE        # plan.py site: the grid as one multi-band GeoTIFF (cell centres here)
+    if grid_file.is_file() and "suitability" not in found:
+        found["suitability"] = read_grid(grid_file, squares=rules is None)
+    if "suitability" in found and rules is not None:
+        found["suitability"].attrs["explorer_rules"] = rules
     meta = out_dir / "sensitivity.json"
     if "sensitivity" in found and meta.is_file():          # runs and seed, for the legend (published too)
         s = json.loads(meta.read_text(encoding="utf-8"))

@@ -508,7 +508,9 @@ def siting_out(region, built, tmp_path_factory):
 def _fake_sensitivity(out: Path):
     """A small OUT/sensitivity.gpkg + .json as ``plan.py sensitivity`` writes them (no Monte Carlo run: the layout
     tests need the probability layer and the rank markers on the page, not their values)."""
-    grid = gpd.read_file(out / "sites.gpkg", layer="grid", columns=["suitable"])
+    from layers.siting import read_grid
+
+    grid = read_grid(out / "sites_grid.tif", squares=True)
     grid["p_suitable"] = grid["suitable"].astype(float) * 0.8
     grid[["p_suitable", "geometry"]].to_file(out / "sensitivity.gpkg", layer="cells", driver="GPKG")
     sites = gpd.read_file(out / "sites.gpkg", layer="sites", columns=["site", "area_ha", "district"])
@@ -585,7 +587,9 @@ def test_explorer_reproduces_python_and_reranks(browser, siting_out):
     import yaml
 
     out, result = siting_out
-    grid = gpd.read_file(out / "sites.gpkg", layer="grid").sort_values(["row", "col"])   # the page's cell order
+    from layers.siting import read_grid
+
+    grid = read_grid(out / "sites_grid.tif")          # the page's cell order (rows, then columns)
     from maps.planner import read_analyses
 
     rules = read_analyses(out)["suitability"].attrs["explorer_rules"]

@@ -1,68 +1,119 @@
 """Command line of the planning tool: ``bgplan SUBCOMMAND`` (installed) or ``python scripts/plan.py SUBCOMMAND`` (a checkout).
 
-Only wiring lives here: parse options, call ``layers``/``geo``, report.
+Only wiring lives here: parse the options, refuse the shared options a subcommand does not use (one line, exit 2),
+resolve the others (the region, the :class:`NetworkOptions` every analysis that routes carries), then run the
+subcommand (:mod:`bgplan.commands`, each a call of the library API :mod:`bgplan.analyses`) in a staging folder.
 Errors about inputs are printed as one line and exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import logging
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 
 from geo import settings
 from geo.errors import InputError
 
-log = logging.getLogger("plan")
+from bgplan.commands import (cmd_access, cmd_bench, cmd_calibrate, cmd_communes, cmd_fetch, cmd_isochrones, cmd_layers,
+                             cmd_map, cmd_matrix, cmd_publish, cmd_run, cmd_scenario, cmd_sensitivity, cmd_site,
+                             cmd_validate)
+from bgplan.staging import Terminated, path_pairs, replace_all, shown_as, signals_raise
+
+log = logging.getLogger("bgplan")
+
+#: The options every subcommand is made with (dest → flags and argparse settings). Their defaults are None here
+#: (so that a refused option is seen when given) and filled in by :func:`_resolve` (:data:`DEFAULTS`).
+SHARED = {
+    "region": (("--region",), {"metavar": "NAME|FILE",
+                               "help": "region definition: one of {regions}, or a .yaml file (default: bac-giang)"}),
+    "data": (("--data",), {"type": Path, "metavar": "DIR",
+                           "help": "folder with the source files, laid out like ../shared/data (default: $BGPLAN_DATA, "
+                                   "else the open-data bundle data/)"}),
+    "boundaries": (("--boundaries",), {"choices": ["open", "gadm"],
+                                       "help": "boundary set: open (geoBoundaries, CC BY 3.0 IGO, carried in data/) or gadm "
+                                               "(GADM 4.1; needs --data with it)"}),
+    "osm": (("--osm",), {"type": Path, "metavar": "FILE",
+                         "help": "an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf): its roads (with their tags) make "
+                                 "the network; adds OSM-tagged corridors, park outlines, built-up areas"}),
+    "parks": (("--parks",), {"type": Path, "metavar": "FILE",
+                             "help": "your own park list or outlines (GeoJSON, GeoPackage, Shapefile or CSV with lon/lat; any "
+                                     "CRS), used instead of the shipped registry"}),
+    "out": (("--out",), {"type": Path, "metavar": "DIR", "help": "output folder (default: ./out)"}),
+    "network": (("--network",), {"choices": ["today", "2018"],
+                                 "help": "road network: 'today' (the 2018 file plus roads opened since, e.g. CT.01; default) "
+                                         "or '2018'"}),
+    "roads": (("--roads",), {"type": Path, "action": "append", "metavar": "FILE",
+                             "help": "a road-class overlay: lines with ref/name/highway/maxspeed, any CRS, map-matched onto "
+                                     "the network; repeatable"}),
+    "speeds": (("--speeds",), {"type": Path, "metavar": "FILE",
+                               "help": "a speed model YAML instead of the region's (e.g. OUT/speeds-calibrated.yaml from "
+                                       "'calibrate')"}),
+    "vehicle": (("--vehicle",), {"choices": ["car", "truck"],
+                                 "help": "speeds for a car / light goods vehicle (default) or a truck (tractor with "
+                                         "semi-trailer: legal limits by vehicle type, the region's vehicle_speed_models.truck)"}),
+    "allow_large": (("--allow-large",), {"action": "store_true", "default": False,
+                                         "help": f"run inputs above the stated limits (more than {settings.max_points:,} "
+                                                 f"parks/origins/destinations, more than {settings.max_sensitivity_runs:,} "
+                                                 "sensitivity runs), which take long and much memory"}),
+    "quiet": (("--quiet",), {"action": "store_true", "default": False, "help": "no progress bars, warnings and errors only"}),
+    "verbose": (("--verbose",), {"action": "store_true", "default": False,
+                                 "help": "debug logging (and, for run, the seconds of every step)"}),
+}
+
+REGION = ("region", "data", "boundaries")
+NETWORK = ("network", "roads", "speeds", "vehicle", "osm")
+ANALYSIS = (*REGION, *NETWORK, "parks", "out", "allow_large")
+
+#: The shared options each subcommand honours (besides --quiet and --verbose); any other one given is refused.
+HONOURS = {
+    "layers": (*REGION, "osm", "parks", "out", "network", "allow_large"),
+    "access": ANALYSIS, "matrix": ANALYSIS, "scenario": ANALYSIS, "isochrones": ANALYSIS, "site": ANALYSIS,
+    "sensitivity": ANALYSIS, "run": ANALYSIS, "communes": ANALYSIS,
+    "validate": (*REGION, *NETWORK, "out"), "calibrate": (*REGION, *NETWORK, "out"),
+    "map": ("out",), "publish": ("out",), "fetch": (), "bench": ("region", "data", "out"),
+}
+
+#: Why a subcommand does without the shared options it refuses (the end of the one error line).
+WHY_NOT = {
+    "layers": "the layers build no routing network; the network options belong to access, scenario, isochrones, "
+              "site … and run",
+    "validate": "it routes the observations, not parks", "calibrate": "it routes the observations, not parks",
+    "map": "it draws what OUT already holds", "publish": "it publishes what OUT already holds",
+    "fetch": "it downloads the public sources into --dest", "bench": "the benchmarks make their own inputs",
+}
 
 
-def _common_options() -> argparse.ArgumentParser:
-    from layers.region import DEFAULT_DATA_DIR, available_regions
+def _common_options(command: str) -> argparse.ArgumentParser:
+    """The shared options of ``command``: those it honours with their help, the others hidden (refused if given)."""
+    from layers.region import available_regions
 
+    honoured = set(HONOURS[command]) | {"quiet", "verbose"}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--region", default="bac-giang",
-                        help=f"region definition: one of {', '.join(available_regions())}, or a .yaml file (default: bac-giang)")
-    common.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR,
-                        help="folder with the source files, laid out like ../shared/data (default: $BGPLAN_DATA, else the open-data bundle data/)")
-    common.add_argument("--boundaries", choices=["open", "gadm"], default="open",
-                        help="boundary set: open (geoBoundaries, CC BY 3.0 IGO, carried in data/) or gadm (GADM 4.1; needs --data with it)")
-    common.add_argument("--osm", type=Path, default=None,
-                        help="an OpenStreetMap extract (.osm, .osm.bz2 or .osm.pbf); adds OSM-tagged corridors, park outlines, built-up areas")
-    common.add_argument("--parks", type=Path, default=None,
-                        help="your own park list or outlines (GeoJSON, GeoPackage, Shapefile or CSV with lon/lat; any CRS), used instead of the shipped registry")
-    common.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
-    common.add_argument("--network", choices=["today", "2018"], default="today",
-                        help="road network: 'today' (the 2018 file plus roads opened since, e.g. CT.01; default) or '2018'")
-    common.add_argument("--roads", type=Path, action="append", default=[], metavar="FILE",
-                        help="a road-class overlay: lines with ref/name/highway/maxspeed, any CRS, map-matched onto the network; repeatable")
-    common.add_argument("--speeds", type=Path, default=None, metavar="FILE",
-                        help="a speed model YAML instead of the region's (e.g. OUT/speeds-calibrated.yaml from 'calibrate')")
-    common.add_argument("--allow-large", action="store_true",
-                        help=f"run inputs above the stated limits (more than {settings.max_points:,} parks/origins/destinations, "
-                             f"more than {settings.max_sensitivity_runs:,} sensitivity runs), which take long and much memory")
-    common.add_argument("--vehicle", choices=["car", "truck"], default="car",
-                        help="speeds for a car / light goods vehicle (default) or a truck (tractor with semi-trailer: legal "
-                             "limits by vehicle type, the region's vehicle_speed_models.truck)")
-    common.add_argument("--quiet", action="store_true", help="no progress bars, warnings and errors only")
-    common.add_argument("--verbose", action="store_true", help="debug logging")
+    for dest, (flags, spec) in SHARED.items():
+        spec = dict(spec)
+        spec.setdefault("default", None)
+        if dest in honoured:
+            spec["help"] = spec["help"].replace("{regions}", ", ".join(available_regions()))
+        else:
+            spec["help"] = argparse.SUPPRESS
+        common.add_argument(*flags, dest=dest, **spec)
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common_options()
     parser = argparse.ArgumentParser(
-        prog="plan.py",
-        description="Planning layers, corridor access and siting for industrial parks in Bắc Giang (Vietnam).",
-        epilog="Run 'plan.py SUBCOMMAND --help' for the options of one subcommand.")
+        prog="bgplan",
+        description="Planning layers, corridor access and siting for industrial parks in Bắc Giang (Vietnam). "
+                    "The same as 'python scripts/plan.py' in a checkout, and as the functions of 'import bgplan'.",
+        epilog="Run 'bgplan SUBCOMMAND --help' for the options of one subcommand.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    p = sub.add_parser("layers", parents=[common], help="build the planning layers into OUT/layers.gpkg",
+    p = sub.add_parser("layers", parents=[_common_options("layers")], help="build the planning layers into OUT/layers.gpkg",
                        description="Build boundaries, industrial parks, corridors, railways, stations, water, urban areas and "
                                    "population from the --data folder (and --osm when given); write OUT/layers.gpkg "
                                    "(EPSG:4326, opens in QGIS), OUT/population.tif and OUT/layers_summary.json.")
@@ -72,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="points of dry ports / ICD / logistics centres (column kind: dry_port, icd, logistics_centre)")
     p.set_defaults(func=cmd_layers)
 
-    a = sub.add_parser("access", parents=[common], help="corridor access report per industrial park → OUT/access.csv, OUT/access.gpkg",
+    a = sub.add_parser("access", parents=[_common_options("access")], help="corridor access report per industrial park → OUT/access.csv, OUT/access.gpkg",
                        description="Minutes from every park to the nearest CT.01 interchange, QL1A, QL37, Kép station, Bắc Giang "
                                    "city, Hà Nội, Nội Bài, Lạch Huyện port and the Đồng Đăng border (by road, and by road + rail "
                                    "through stations), and people within 30 and 45 minutes. What is measured is the region's "
@@ -80,14 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-rail", action="store_true", help="skip the road + rail columns (faster)")
     a.set_defaults(func=cmd_access)
 
-    m = sub.add_parser("matrix", parents=[common], help="travel-time matrix (tidy table) → OUT/matrix.csv",
+    m = sub.add_parser("matrix", parents=[_common_options("matrix")], help="travel-time matrix (tidy table) → OUT/matrix.csv",
                        description="Minutes by road from many origins to many destinations as a tidy table "
                                    "(origin, destination, minutes, reason). Defaults: the industrial parks to the region's destinations.")
     m.add_argument("--origins", type=Path, default=None, metavar="FILE", help="origin points (any vector file or CSV with lon/lat; column 'name')")
     m.add_argument("--destinations", type=Path, default=None, metavar="FILE", help="destination points (default: the region's key destinations)")
     m.set_defaults(func=cmd_matrix)
 
-    s = sub.add_parser("scenario", parents=[common], help="what a planned road changes: access before / after / change",
+    s = sub.add_parser("scenario", parents=[_common_options("scenario")], help="what a planned road changes: access before / after / change",
                        description="Add planned roads (line features of FILE: name, road_class, design_speed_kmh; point features = "
                                    "interchanges) to the road network and recompute the access report. Writes OUT/scenario.csv and "
                                    "OUT/scenario.gpkg (layers access_change, planned_roads, interchanges).")
@@ -99,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scheduler_options(s)
     s.set_defaults(func=cmd_scenario)
 
-    i = sub.add_parser("isochrones", parents=[common], help="areas reachable within 15/30/45/60 minutes → OUT/isochrones.gpkg",
+    i = sub.add_parser("isochrones", parents=[_common_options("isochrones")], help="areas reachable within 15/30/45/60 minutes → OUT/isochrones.gpkg",
                        description="Polygons reachable by road within each time from each origin, with the people inside "
                                    "(WorldPop 2020 rescaled to the 2019 census). Origins: region destinations by key "
                                    "(kep_station, bac_giang_city …), 'LON,LAT' points, or --all-parks.")
@@ -110,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="thresholds in minutes (default: 15 30 45 60)")
     i.set_defaults(func=cmd_isochrones)
 
-    b = sub.add_parser("bench", parents=[common], help="benchmarks: routing vs networkx, siting vs a per-cell loop → OUT/bench*.json",
+    b = sub.add_parser("bench", parents=[_common_options("bench")], help="benchmarks: routing vs networkx, siting vs a per-cell loop → OUT/bench*.json",
                        description="Run the benchmark scripts (ratios against a baseline in the same run, plus peak memory): "
                                    "routing on the real network and a generated 200,000-node one (OUT/bench.json), scoring and "
                                    "locating 100,000 cells (OUT/bench_siting.json), 1,000 Monte Carlo weightings and a scenario batch in-process "
@@ -119,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="a smaller generated network (for a fast look)")
     b.set_defaults(func=cmd_bench)
 
-    g = sub.add_parser("site", parents=[common], help="suitability grid and ranked candidate sites → OUT/sites.gpkg, OUT/sites.csv",
+    g = sub.add_parser("site", parents=[_common_options("site")], help="suitability grid and ranked candidate sites → OUT/sites.gpkg, OUT/sites.csv",
                        description="Score a square grid (100 m by default) over the region with a siting profile (criteria, "
                                    "transforms, weights or an AHP matrix), remove excluded land and barriers (classified roads, "
                                    "railways, stations, water, settlements with their legal corridors), grow compact sites inside the "
@@ -162,15 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=1, help="processes for the labour catchments (default 1)")
     g.set_defaults(func=cmd_site)
 
-    _add_sensitivity_parser(sub, common)
+    _add_sensitivity_parser(sub)
 
-    mp = sub.add_parser("map", parents=[common], help="the planner's interactive map → OUT/map.html",
+    mp = sub.add_parser("map", parents=[_common_options("map")], help="the planner's interactive map → OUT/map.html",
                         description="One self-contained HTML map of OUT/layers.gpkg (run 'layers' first) with every analysis "
-                                    "found in OUT (access.gpkg, scenario.gpkg, isochrones.gpkg, sites.gpkg): layer groups, legends, "
+                                    "found in OUT (access.gpkg, scenario.gpkg, isochrones.gpkg, sites.gpkg, sites_grid.tif): layer groups, legends, "
                                     "popups in Vietnamese and English. Works offline (Leaflet is inlined; tiles are optional).")
     mp.set_defaults(func=cmd_map)
 
-    pb = sub.add_parser("publish", parents=[common], help="the public website → OUT/site/index.html + one page per map",
+    pb = sub.add_parser("publish", parents=[_common_options("publish")], help="the public website → OUT/site/index.html + one page per map",
                         description="A static site (no server code) of the maps and an indicators page, with only the public "
                                     "attributes of maps/publish.yaml (or --config) and visible attribution.")
     pb.add_argument("--config", type=Path, default=None, metavar="FILE", help="publishing allow-list (default: maps/publish.yaml)")
@@ -178,14 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also publish layers whose redistribution is 'not allowed' (every page then says so)")
     pb.set_defaults(func=cmd_publish)
 
-    rn = sub.add_parser("run", parents=[common], help="everything in order: layers, access, scenario, isochrones, site, map, publish",
+    rn = sub.add_parser("run", parents=[_common_options("run")], help="everything in order: layers, access, scenario, isochrones, site, map, publish",
                         description="The main job: build the layers, the corridor access report, the indicative CT.01 scenario, "
                                     "isochrones from Kép and Bắc Giang city and candidate sites (logistics-heavy profile), then the "
                                     "planner map and the published site.")
     rn.add_argument("--no-analyses", action="store_true", help="layers, map and site only")
     rn.set_defaults(func=cmd_run)
 
-    cm = sub.add_parser("communes", parents=[common], help="the 2025 communes: population, parks → OUT/communes.csv, OUT/communes.gpkg",
+    cm = sub.add_parser("communes", parents=[_common_options("communes")], help="the 2025 communes: population, parks → OUT/communes.csv, OUT/communes.gpkg",
                         description="One row per 2025 commune/ward of the region (needs a 'communes:' section, e.g. bac-ninh-2025): "
                                     "2019 census population mapped 2019 → 2024 → 2025 (with ranges where inferred), parks; "
                                     "OUT/communes_mapping.csv lists each 2019 commune's 2025 commune and how it was found.")
@@ -193,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="commune polygons (any vector file with a 'code' (GSO 2025) or 'name' column); default: points")
     cm.set_defaults(func=cmd_communes)
 
-    f = sub.add_parser("fetch", parents=[common], help="download the public sources into a cache folder",
+    f = sub.add_parser("fetch", parents=[_common_options("fetch")], help="download the public sources into a cache folder",
                        description="Download the public sources (OSM, GADM 4.1, WorldPop 1 km …) into a folder with the "
                                    "--data layout. Offline, it says which files to put where.")
     f.add_argument("--dest", type=Path, default=None, help="where to put the files (default: the cache folder)")
@@ -204,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "The whole-country OSM extract osm/vietnam-latest.osm.pbf is fetched only when named here")
     f.set_defaults(func=cmd_fetch)
 
-    v = sub.add_parser("validate", parents=[common], help="modelled vs observed travel times → OUT/validation.csv, OUT/validation.json",
+    v = sub.add_parser("validate", parents=[_common_options("validate")], help="modelled vs observed travel times → OUT/validation.csv, OUT/validation.json",
                        description="Route every observation (origin/destination coordinates, km, minutes_min, minutes_max, route, "
                                    "source; format of observed_travel_times.csv) on the road network and compare: model_km, "
                                    "model_minutes, the relative distance error and the time error outside the observed range.")
@@ -212,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="observations CSV (default: the region's validation.observed_file)")
     v.set_defaults(func=cmd_validate)
 
-    c = sub.add_parser("calibrate", parents=[common], help="fit the assumed speeds to observed times → OUT/speeds-calibrated.yaml",
+    c = sub.add_parser("calibrate", parents=[_common_options("calibrate")], help="fit the assumed speeds to observed times → OUT/speeds-calibrated.yaml",
                        description="Fit the speeds the speed model marks as assumptions (calibration section: unknown-class "
                                    "speeds, urban congestion factor, access-leg speed; never a legal limit) to the observed drive "
                                    "times within the stated bounds. Writes a speed model for --speeds and OUT/calibration.json "
@@ -243,269 +294,6 @@ def _setup(args) -> None:
     settings.progress = not args.quiet
 
 
-def cmd_layers(args) -> int:
-    from layers.build import build_layers, summary_lines, write_layers
-    from layers.region import load_region
-
-    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-    _check_inputs(args.osm, args.parks, args.logistics, *args.scenario)
-    result = build_layers(region, osm=args.osm, parks_file=args.parks, scenario_files=args.scenario,
-                          logistics_file=args.logistics, network=args.network)
-    paths = write_layers(result, args.out)
-    counts = ", ".join(f"{k} {v['features']}" for k, v in result.summary["layers"].items())
-    print("\n".join(summary_lines(result.summary)))
-    print(f"wrote {paths['layers']} ({counts}), {paths.get('population', '')}, {paths['summary']}")
-    return 0
-
-
-def _check_inputs(*paths) -> None:
-    for path in paths:
-        if path is not None and not Path(path).exists():
-            raise InputError(path, "file not found")
-
-
-def _analysis_inputs(args, with_rail=True):
-    """Region, parks, networks and population shared by access/matrix/scenario."""
-    from layers import networks, parks, population
-    from layers.region import load_region
-
-    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-    _check_inputs(args.osm, args.parks)
-    park_layer = parks.region_parks(region, parks_file=args.parks, osm=args.osm)
-    _report_unplaced(park_layer)
-    net = networks.build_networks(region, osm=args.osm, with_rail=with_rail, options=_network_options(args))
-    if "population_raster" not in region.config:  # a region without population data: catchments unknown
-        return region, park_layer, net, None
-    array, profile, _ = population.population_raster(region)
-    return region, park_layer, net, (array, profile)
-
-
-def _report_unplaced(park_layer) -> None:
-    """Name on stderr the sourced parks that have no position (left out of every per-park figure), and how to give them."""
-    without = (park_layer.attrs.get("summary") or {}).get("without_position") or []
-    if without:
-        names = ", ".join(w["name"] for w in without)
-        print(f"note: {len(without)} sourced park(s) have no position and are left out of per-park figures: {names} "
-              "(reasons in layers_summary.json; give positions with --parks FILE)", file=sys.stderr)
-
-
-def _network_options(args):
-    """--network, --roads and --speeds as a checked options object."""
-    from layers.networks import NetworkOptions
-
-    return NetworkOptions(network=getattr(args, "network", "today"), roads=tuple(getattr(args, "roads", []) or ()),
-                          speeds=getattr(args, "speeds", None), vehicle=getattr(args, "vehicle", "car"))
-
-
-def _observations(args, region):
-    from geo.io.extent import check_points
-    from layers.validation import observations_file, read_observations
-
-    path = args.observed if args.observed else observations_file(region)
-    table = read_observations(path)
-    check_points(table[["origin_lon", "destination_lon"]].to_numpy().ravel(),
-                 table[["origin_lat", "destination_lat"]].to_numpy().ravel(), path, what="observation end points")
-    return table
-
-
-def cmd_validate(args) -> int:
-    from layers import networks
-    from layers.region import load_region
-    from layers.validation import validate, write_validation
-
-    region = load_region(args.region, data_dir=args.data)
-    _check_inputs(args.osm)
-    observations = _observations(args, region)
-    net = networks.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
-    table = validate(region, net, observations)
-    paths = write_validation(table, args.out, extra={"observed_file": observations.attrs.get("source_file")})
-    s = table.attrs["summary"]
-    print(f"{s['observations']} observations on {s['network']}")
-    print(f"median |distance error| {s['median_abs_km_error']}, median |time error outside the observed range| "
-          f"{s['median_abs_minutes_error']} ({s['rows_inside_time_range']} of {s['rows_with_time']} times inside their range)")
-    print(f"wrote {paths['csv']}, {paths['json']}")
-    return 0
-
-
-def cmd_calibrate(args) -> int:
-    from geo.io.output import write_json
-    from layers import networks
-    from layers.calibration import calibrate, write_calibrated_model
-    from layers.region import load_region
-
-    region = load_region(args.region, data_dir=args.data)
-    _check_inputs(args.osm)
-    observations = _observations(args, region)
-    net = networks.build_networks(region, osm=args.osm, with_rail=False, options=_network_options(args))
-    result = calibrate(region, net, observations, leave_one_out=not args.no_leave_one_out)
-    model_path = write_calibrated_model(result, args.out / "speeds-calibrated.yaml", observed_file=observations.attrs.get("source_file"))
-    write_json({**result.summary, "rows": result.rows.to_dict(orient="records")}, args.out / "calibration.json")
-    print(result.parameters.drop(columns="basis").to_string(index=False))
-    s = result.summary
-    print(f"median |time error|: before {s['median_abs_minutes_error_before']}, after {s['median_abs_minutes_error_after']}, "
-          f"leave-one-out {s['median_abs_minutes_error_leave_one_out']}")
-    print(f"wrote {model_path} (use it with --speeds) and {args.out / 'calibration.json'}")
-    return 0
-
-
-def _write_access(report, out: Path) -> None:
-    from geo.io.output import write_csv, write_geopackage
-
-    write_csv(report, out / "access.csv")
-    write_geopackage({"access": report}, out / "access.gpkg")
-
-
-def _write_scenario(result, out: Path) -> None:
-    from geo.io.output import write_csv, write_geopackage
-
-    write_csv(result.change, out / "scenario.csv")
-    write_geopackage({"access_change": result.change, "planned_roads": result.roads, "interchanges": result.interchanges},
-                     out / "scenario.gpkg")
-
-
-def cmd_access(args) -> int:
-    region, park_layer, net, pop = _analysis_inputs(args, with_rail=not args.no_rail)
-    from layers.access import access_report
-
-    report = access_report(region, park_layer, net, population=pop)
-    _write_access(report, args.out)
-    s = report.attrs["summary"]
-    print(f"access for {s['origins']} parks ({s['not_connected']} not connected to the network); median minutes: "
-          + ", ".join(f"{k} {v}" for k, v in s["median_minutes"].items()))
-    for key, why in s["missing_targets"].items():
-        print(f"  no time to {key}: {why}")
-    print(f"wrote {args.out / 'access.csv'}, {args.out / 'access.gpkg'}")
-    return 0
-
-
-def cmd_matrix(args) -> int:
-    from geo.io.output import write_csv
-    from geo.io.vector import read_vector
-    from layers.access import travel_time_matrix
-
-    _check_inputs(args.origins, args.destinations)
-    origins = read_vector(args.origins, what="origins") if args.origins else None          # read (and checked) before the network
-    destinations = read_vector(args.destinations, what="destinations") if args.destinations else None
-    region, park_layer, net, _ = _analysis_inputs(args, with_rail=False)
-    if origins is None:
-        origins = park_layer
-    if len(origins) == 0:
-        source = args.origins or "the parks layer"
-        raise InputError(source, "no origin to measure from (no park has a position: give --origins FILE or --parks FILE)"
-                         if args.origins is None else "no origin in the file")
-    destinations = region.destinations().rename(columns={"key": "name"}) if destinations is None else destinations
-    table = travel_time_matrix(region, net, origins, destinations)
-    write_csv(table, args.out / "matrix.csv")
-    print(f"{len(table)} pairs, {table['minutes'].notna().sum()} with a time; wrote {args.out / 'matrix.csv'}")
-    return 0
-
-
-def cmd_scenario(args) -> int:
-    from layers.scenario import run_scenario
-
-    if args.batch:
-        return cmd_scenario_batch(args)
-    from layers.pipeline import run_steps, scenario_path
-    from layers.region import load_region
-
-    _check_inputs(args.scenario_file, args.interchanges)
-    if args.scenario_file is None:  # the region's default comparison, on the network it names
-        region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-        cfg = run_steps(region)
-        args.scenario_file = scenario_path(region, cfg["scenario"]) if cfg["scenario"] else None
-        if args.scenario_file is None:
-            raise InputError(None, "no scenario file given and the region's run: section names none")
-        args.network = str(cfg["scenario_network"] or args.network)
-    region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
-    result = run_scenario(region, net, park_layer, args.scenario_file, population=pop, interchanges_path=args.interchanges)
-    _write_scenario(result, args.out)
-    s = result.change.attrs["summary"]
-    for road in s["roads"]:
-        print(f"planned: {road['name']} — {road['length_km']} km at {road['design_speed_kmh']:g} km/h, {road['access_points']} access points")
-    print("parks at least half a minute faster: " + ", ".join(f"{k.removeprefix('minutes_to_')} {v}" for k, v in s["parks_faster"].items() if v))
-    print(f"trips made longer: {s['parks_slower']}, catchments made smaller: {s['catchments_smaller']} "
-          "(adding a road never does either)")
-    print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}")
-    return 0
-
-
-def cmd_isochrones(args) -> int:
-    from geo.io.output import write_geopackage
-    from layers.access import isochrones_from
-    from layers.pipeline import origin_points
-
-    from layers.region import load_region
-
-    origins = None
-    if not args.all_parks:      # KEY or LON,LAT origins: degrees, inside the region's window — checked before the network
-        from geo.io.extent import check_points
-
-        region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-        origins = origin_points(region, args.origins or region.run_section().get("isochrone_origins", ["kep_station"])[:1])
-        check_points(origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy(), "--from", what="origin(s)")
-    region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
-    origins = park_layer[["name", "geometry"]] if args.all_parks else origins
-    iso = isochrones_from(region, net, origins, minutes=sorted(args.minutes), population=pop)
-    write_geopackage({"isochrones": iso}, args.out / "isochrones.gpkg")
-    for row in iso.itertuples():
-        people = f", {row.people_within:,.0f} people within" if hasattr(row, "people_within") and row.people_within == row.people_within else ""
-        print(f"{row.name}: {row.minutes:g} min → {row.area_km2:,.1f} km²{people}" if row.reason is None or row.reason != row.reason
-              else f"{row.name}: {row.reason}")
-    print(f"wrote {args.out / 'isochrones.gpkg'}")
-    return 0
-
-
-def cmd_bench(args) -> int:
-    """The benchmark scripts of a checkout (scripts/bench_*.py), one after the other, each in its own process."""
-    import subprocess
-
-    scripts = Path(__file__).resolve().parent.parent / "scripts"
-    if not (scripts / "bench_routing.py").is_file():
-        raise InputError(scripts, "the benchmarks are scripts of the repository: run 'python scripts/plan.py bench' in a checkout")
-
-    def bench(name, argv):
-        return subprocess.run([sys.executable, str(scripts / name), *argv]).returncode
-
-    argv = ["--out", str(args.out), "--data", str(args.data)]
-    if args.quick:
-        argv += ["--grid-side", "150"]
-    status = bench("bench_routing.py", argv)
-    status = status or bench("bench_siting.py", ["--out", str(args.out)])
-    # Monte Carlo sensitivity and scenario batch: in-process vs 1 and 2 Dask workers → OUT/bench_dask.json
-    quick = ["--cell-size", "500", "--runs", "200", "--no-scenarios"] if args.quick else []
-    return status or bench("bench_dask.py", ["--out", str(args.out), "--data", str(args.data), "--region", str(args.region), *quick])
-
-
-def cmd_site(args) -> int:
-    from layers.region import load_region
-    from layers.siting import run_siting, summary_lines, write_siting
-
-    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges, args.protected_forest, args.heritage, args.dem,
-                  args.communes)
-    layers = {"rice_land": args.rice_land, "settlements": args.settlements, "flood": args.flood}
-    for item in args.layer:
-        name, sep, file = item.partition("=")
-        if not sep or not name or not file:
-            raise InputError(None, f"--layer {item}: give NAME=FILE (e.g. substations=substations.gpkg)")
-        layers[name.strip()] = Path(file.strip())
-    result = run_siting(region, args.profile, cell_m=args.cell_size, scenario=args.scenario, interchanges=args.interchanges,
-                        layers={k: v for k, v in layers.items() if v is not None},
-                        parks_file=args.parks, protected_file=args.protected_forest, heritage_file=args.heritage,
-                        dem_file=args.dem, use_dem=not args.no_dem, osm=args.osm, min_area_ha=args.min_area_ha,
-                        max_area_ha=args.max_area_ha, top_n=args.top, top_share=args.top_share, min_score=args.min_score,
-                        min_spacing_km=args.min_spacing_km, max_per_district=args.max_per_district,
-                        max_per_commune=args.max_per_commune, district=args.district, commune=args.commune,
-                        communes_file=args.communes, sensitivity=not args.no_sensitivity, workers=args.workers,
-                        network=_network_options(args))
-    paths = write_siting(result, args.out)
-    print("\n".join(summary_lines(result)))
-    print("wrote " + ", ".join(str(p) for p in paths.values()))
-    return 0
-
-
-# ---------------------------------------------------------------- sensitivity and scenario batches (Dask)
-
 def _add_scheduler_options(p) -> None:
     p.add_argument("--scheduler", default="none", metavar="none|local|ADDRESS",
                    help="where the runs execute: none (this process), local (a Dask LocalCluster on this machine) or the "
@@ -513,11 +301,11 @@ def _add_scheduler_options(p) -> None:
     p.add_argument("--dask-workers", type=int, default=2, metavar="N", help="worker processes for --scheduler local (default 2)")
 
 
-def _add_sensitivity_parser(sub, common) -> None:
+def _add_sensitivity_parser(sub) -> None:
     from geo.siting.montecarlo import MonteCarloOptions
 
     d = MonteCarloOptions()
-    p = sub.add_parser("sensitivity", parents=[common], help="Monte Carlo weight sensitivity of the siting → OUT/sensitivity.*",
+    p = sub.add_parser("sensitivity", parents=[_common_options("sensitivity")], help="Monte Carlo weight sensitivity of the siting → OUT/sensitivity.*",
                        description="Run the siting once, then re-score the grid with RUNS weightings drawn around the profile's "
                                    "weights (Dirichlet, alpha = concentration x weight): per cell the share of runs in which it is "
                                    "suitable, per candidate site its rank distribution. Writes OUT/sensitivity.csv, "
@@ -543,122 +331,11 @@ def _add_sensitivity_parser(sub, common) -> None:
     p.set_defaults(func=cmd_sensitivity)
 
 
-def cmd_sensitivity(args) -> int:
-    from geo.cluster import SchedulerOptions, open_session
-    from geo.siting.montecarlo import MonteCarloOptions
-    from layers.region import load_region
-    from layers.sensitivity import run_sensitivity, summary_lines, write_sensitivity
-    from layers.siting import load_profile, run_siting, write_siting
-
-    options = MonteCarloOptions(runs=args.runs, seed=args.seed, concentration=args.concentration, chunk_runs=args.chunk_runs)
-    region = load_region(args.region, data_dir=args.data)
-    _check_inputs(args.osm, args.parks, args.scenario, args.interchanges)
-    profile = load_profile(args.profile, region)
-    locate = {"min_area_ha": args.min_area_ha, "max_area_ha": args.max_area_ha, "top_n": args.top,
-              "top_share": args.top_share, "min_score": args.min_score}
-    with open_session(SchedulerOptions(args.scheduler, args.dask_workers)) as session:   # fails fast if unreachable
-        siting = run_siting(region, args.profile, cell_m=args.cell_size, scenario=args.scenario, interchanges=args.interchanges,
-                            parks_file=args.parks, use_dem=not args.no_dem, osm=args.osm, sensitivity=False, **locate)
-        result = run_sensitivity(siting, profile, options, session, locate_overrides=locate)
-    write_siting(siting, args.out)
-    paths = write_sensitivity(result, args.out)
-    print("\n".join(summary_lines(result)))
-    print("wrote " + ", ".join(str(p) for p in paths.values()) + f" and {args.out / 'sites.gpkg'}")
-    return 0
-
-
-def cmd_scenario_batch(args) -> int:
-    from geo.cluster import SchedulerOptions, open_session
-    from geo.io.output import write_csv
-    from layers.scenario_batch import run_scenario_batch, scenario_files
-
-    files = scenario_files(args.batch)
-    with open_session(SchedulerOptions(args.scheduler, args.dask_workers)) as session:   # fails fast if unreachable
-        region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
-        table = run_scenario_batch(region, net, park_layer, files, population=pop, session=session)
-    write_csv(table, args.out / "scenario_batch.csv")
-    print(table[["rank", "scenario", "park_minutes_saved", "people_within_30_min_gained", "parks_faster"]].to_string(index=False))
-    print(f"wrote {args.out / 'scenario_batch.csv'}")
-    return 0
-
-
-def cmd_map(args) -> int:
-    from maps.planner import write_planner_map
-
-    path = write_planner_map(args.out)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return 0
-
-
-def cmd_publish(args) -> int:
-    from maps.publish import publish_site
-
-    _check_inputs(args.config)
-    result = publish_site(args.out, config=args.config, include_restricted=args.include_restricted)
-    for name, size in result["pages"].items():
-        print(f"  {name}: {size / 1e6:.2f} MB")
-    if result["over_budget"]:
-        print(f"warning: over the 5 MB page budget: {', '.join(result['over_budget'])}", file=sys.stderr)
-    print(f"wrote {result['site'] / 'index.html'}")
-    return 0
-
-
-def cmd_run(args) -> int:
-    """Everything in order (see maps.run); each step writes into OUT so a later one (or QGIS) can start from it."""
-    from layers.pipeline import RunOptions
-    from maps.run import run
-
-    run(RunOptions(region=args.region, data_dir=args.data, boundaries=args.boundaries, osm=args.osm,
-                   parks_file=args.parks, out=args.out, analyses=not args.no_analyses, network=_network_options(args)))
-    return 0
-
-
-def cmd_communes(args) -> int:
-    from layers import networks, parks, population
-    from layers.pipeline import write_communes
-    from layers.region import load_region
-
-    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
-    _check_inputs(args.parks, args.communes)
-    array, profile, _ = population.population_raster(region)          # access by commune (layers/commune_access.py)
-    net = networks.build_networks(region, with_rail=False)
-    park_layer = parks.industrial_parks(region, parks_file=args.parks)
-    _report_unplaced(park_layer)
-    report = write_communes(region, park_layer, args.out, args.communes, net=net, population=(array, profile))
-    s = report.attrs["summary"]
-    print(f"communes: {s['units']} units ({s['phuong']} phường, {s['xa']} xã), population 2019 {s['population_2019']:,.0f}; "
-          f"{s['communes_2019_inferred']} of {s['communes_2019']} 2019 communes placed by inference (ranges given); "
-          f"{s['units_without_location']} without a location; access by method {(s.get('access') or {}).get('units_by_access_method')} "
-          f"→ {args.out / 'communes.csv'}")
-    return 0
-
-
-def cmd_fetch(args) -> int:
-    from layers.sources import fetch
-
-    dest = args.dest or settings.cache_folder / "data"
-    from layers.region import BUNDLED_DATA_DIR
-
-    report = fetch(dest, base_urls=args.mirror or None, only=args.only or None, progress=settings.progress,
-                   bundle_dir=BUNDLED_DATA_DIR)
-    print(report[["file", "status", "bytes"]].to_string(index=False))
-    print(f"data folder ready: {dest} (use --data {dest})")
-    return 0
-
-
 #: Commands that write into OUT through a staging folder (geo.io.output.OutputSet); fetch writes into --dest.
 STAGED = {"layers", "access", "matrix", "scenario", "isochrones", "site", "sensitivity", "map", "publish", "run",
           "communes", "validate", "calibrate"}
 #: Commands that read no region data of their own (map, publish read OUT): no region window to check files against.
 WITHOUT_REGION = {"map", "publish", "fetch", "bench"}
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (or SIGHUP) received: unwinds like Ctrl-C, so that temporaries are removed."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def main(argv=None) -> int:
@@ -670,8 +347,11 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup(args)
-    with _signals_raise():
+    args.region_obj = None
+    with signals_raise():
         try:
+            _refuse_unused(args)
+            _resolve(args)
             return _run(args)
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -715,22 +395,20 @@ def _run(args) -> int:
     final, staging = args.out, outputs.open()
     try:
         _check_sizes(args)
-        if getattr(args, "speeds", None) is not None:         # a bad speed model fails now, not after the network is read
-            from geo.routing.speeds import load_speed_model
-
-            load_speed_model(args.speeds)
         window = None if args.command in WITHOUT_REGION else _window_of(args)
         with region_window(window):
             _precheck(args)
+        if args.command not in WITHOUT_REGION:
+            _load_region(args)
         args.out = staging
-        pairs = _path_pairs(staging, final)
+        pairs = path_pairs(staging, final)
         try:
-            with _shown_as(pairs), region_window(window):
+            with shown_as(pairs), region_window(window):
                 status = args.func(args)
         except InputError as exc:       # name OUT, not the staging folder
-            raise type(exc)(_replace_all(exc.path, pairs), _replace_all(exc.problem, pairs)) from exc
+            raise type(exc)(replace_all(exc.path, pairs), replace_all(exc.problem, pairs)) from exc
         except OSError as exc:
-            exc.filename = _replace_all(exc.filename, pairs)
+            exc.filename = replace_all(exc.filename, pairs)
             raise
         if status == 0:
             outputs.commit()
@@ -761,15 +439,26 @@ def _precheck(args) -> None:
         from geo.io.raster import check_raster
 
         check_raster(args.dem)
+    if args.command == "isochrones":          # KEY or LON,LAT origins: degrees, inside the region's window
+        from bgplan.analyses import isochrone_origins
+        from bgplan.commands import isochrone_options
+        from geo.io.extent import check_points
+
+        options = isochrone_options(args)
+        if options.parks is not None and not options.all_parks:
+            raise InputError(args.parks, "--parks gives the origins of --all-parks: add --all-parks, or give --from")
+        if not options.all_parks:
+            origins = isochrone_origins(_load_region(args), options)
+            check_points(origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy(), "--from", what="origin(s)")
 
 
 def _window_of(args):
     """The region's window (geo.io.extent.Window) that user files must overlap; None when the region cannot say."""
     from geo.io.extent import Window
     from layers.boundaries import region_window
-    from layers.region import BUNDLED_DATA_DIR, load_region
+    from layers.region import BUNDLED_DATA_DIR
 
-    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+    region = _load_region(args)
     try:
         west, south, east, north = region_window(region).bounds
     except InputError as exc:      # the command reports the missing boundary itself
@@ -782,7 +471,9 @@ def _window_of(args):
         dw, ds, de, dn = destinations.total_bounds
         margin = 0.1
         west, south, east, north = min(west, dw - margin), min(south, ds - margin), max(east, de + margin), max(north, dn + margin)
-    shipped = Path(__file__).resolve().parent.parent / "layers"          # shipped scenarios, roads opened since 2018
+    import layers
+
+    shipped = Path(layers.__file__).resolve().parent          # shipped scenarios, roads opened since 2018
     return Window(west, south, east, north, name=region.id, data_folders=(region.data_dir, BUNDLED_DATA_DIR, shipped))
 
 
@@ -821,78 +512,46 @@ def _feature_count(path) -> int | None:
         return None
 
 
-@contextlib.contextmanager
-def _signals_raise():
-    """SIGTERM and SIGHUP raise :class:`Terminated` in this process (forked workers keep the default action)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    owner = os.getpid()
-
-    def handler(signum, frame):
-        if os.getpid() != owner:            # a forked worker: die as it would have
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        raise Terminated(signum)
-
-    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
-    previous = {n: signal.signal(getattr(signal, n), handler) for n in names}
-    try:
-        yield
-    finally:
-        for n, old in previous.items():
-            signal.signal(getattr(signal, n), old)
+def _refuse_unused(args) -> None:
+    """A shared option the subcommand does not use, given anyway: one line naming it (exit 2), nothing run."""
+    honoured = set(HONOURS[args.command]) | {"quiet", "verbose"}
+    for dest, (flags, spec) in SHARED.items():
+        value = getattr(args, dest, None)
+        if dest not in honoured and value not in (None, False, []):
+            why = WHY_NOT.get(args.command, "")
+            raise InputError(None, f"{flags[0]} is not used by '{args.command}'" + (f": {why}" if why else ""))
 
 
-class _ShownPaths:
-    """A text stream that shows the staging folder's path as OUT's."""
-
-    def __init__(self, stream, pairs):
-        self._stream, self._pairs = stream, pairs
-
-    def write(self, text):
-        return self._stream.write(_replace_all(text, self._pairs))
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
+#: Values of the shared options when not given (--network stays None: 'today', or a scenario's own network).
+DEFAULTS = {"region": "bac-giang", "boundaries": "open", "out": Path("out"), "roads": [], "vehicle": "car"}
 
 
-class _ShownPathsFilter(logging.Filter):
-    def __init__(self, pairs):
-        super().__init__()
-        self._pairs = pairs
+def _resolve(args) -> None:
+    """Defaults of the shared options; for the commands that read a region, the region (``args.region_obj``) and
+    the network options (``args.network_options``), checked now: a missing file fails before any work."""
+    from layers.region import DEFAULT_DATA_DIR
 
-    def filter(self, record):
-        message = record.getMessage()
-        fixed = _replace_all(message, self._pairs)
-        if fixed != message:
-            record.msg, record.args = fixed, None
-        return True
+    for dest, value in DEFAULTS.items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, value)
+    if args.data is None:
+        args.data = DEFAULT_DATA_DIR
+    for path in (args.osm, args.parks):
+        if path is not None and not Path(path).exists():
+            raise InputError(path, "file not found")
+    args.network_options = None
+    if "network" in HONOURS[args.command] and "speeds" in HONOURS[args.command]:
+        from layers.networks import NetworkOptions
 
-
-def _replace_all(text, pairs):
-    if isinstance(text, str):
-        for old, new in pairs:
-            text = text.replace(old, new)
-    return text
-
-
-def _path_pairs(staging: Path, final: Path) -> list[tuple[str, str]]:
-    return [(os.path.abspath(staging), os.path.abspath(final)), (str(staging), str(final))]
+        args.network_options = NetworkOptions(network=args.network or "today", roads=tuple(args.roads),
+                                              speeds=args.speeds, vehicle=args.vehicle, osm=args.osm)
 
 
-@contextlib.contextmanager
-def _shown_as(pairs):
-    """Messages (stdout, stderr, logging) name OUT's paths, not the staging folder's."""
-    handlers = logging.getLogger().handlers
-    flt = _ShownPathsFilter(pairs)
-    for h in handlers:
-        h.addFilter(flt)
-    try:
-        with contextlib.redirect_stdout(_ShownPaths(sys.stdout, pairs)), contextlib.redirect_stderr(_ShownPaths(sys.stderr, pairs)):
-            yield
-    finally:
-        for h in handlers:
-            h.removeFilter(flt)
+def _load_region(args):
+    """The region named by --region/--data/--boundaries, loaded once per command."""
+    if getattr(args, "region_obj", None) is None:
+        from layers.region import load_region
+
+        args.region_obj = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+    return args.region_obj
 

@@ -34,6 +34,7 @@ from geo.routing.roadref import match_corridor
 from geo.routing.scenario import add_planned_roads, compare
 from geo.io.vector import read_vector
 from layers import access, networks
+from layers.networks.routers import require_networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -99,13 +100,21 @@ def scenario_network(region: Region, net: networks.Networks, lines: gpd.GeoDataF
     return after_router, report, extra
 
 
-def run_scenario(region: Region, net: networks.Networks, parks: gpd.GeoDataFrame, scenario_path,
+def run_scenario(region: Region, parks: gpd.GeoDataFrame, net: networks.Networks, scenario_path, *,
                  population=None, interchanges_path=None) -> ScenarioResult:
-    """Access before and after adding the planned roads of ``scenario_path``."""
+    """Access of ``parks`` before and after adding the planned roads of ``scenario_path`` to ``net``.
+
+    Arguments in the order of every analysis (region, features, networks, then keywords). ``population`` is
+    ``(array, profile)`` of people per cell (catchments), or None. The before and after reports are compared
+    on the road minutes and catchments both have (no speed ranges, no road + rail: see
+    :func:`layers.access.access_report` for those).
+    """
+    require_networks(net, "run_scenario(region, parks, net, scenario_path)")
     lines, points = read_scenario(scenario_path, interchanges_path)
     after_router, report, extra = scenario_network(region, net, lines, points, source=str(scenario_path))
-    before = access.access_report(region, parks, net, population=population)
-    after = access.access_report(region, parks, net, population=population, router=after_router, extra_targets=extra)
+    before = access.access_report(region, parks, net, population=population, ranges=False, rail=False)
+    after = access.access_report(region, parks, net, population=population, router=after_router, extra_targets=extra,
+                                 rail=False)
     values = [c for c in after.columns if c.startswith(("minutes_to_", "people_within_")) and c in before.columns]
     for key in extra:  # a new target: before = unknown (NaN), never 0
         column = f"minutes_to_{key}"

@@ -23,7 +23,10 @@ the run (as in the routing bench), so first-use compilation is not counted.
 It measures; it changes nothing. Writes OUT/bench_run.json (and the run's
 outputs under OUT/run/).
 
-Run: ``python scripts/bench_run.py --out out`` (about twice the run's time).
+Run: ``python scripts/bench_run.py --out out`` (about twice the run's time). ``--process 3`` instead times
+the whole command (``python scripts/plan.py run``, median of 3 after one warm-up run) and ``--against DIR``
+times another checkout (e.g. ``git archive`` of the commit before a change) in the same bench, alternating,
+→ OUT/bench_run_process.json.
 """
 
 from __future__ import annotations
@@ -45,12 +48,13 @@ STEPS = [
     ("layers", "layers.build", "build_layers"),
     ("write layers", "layers.build", "write_layers"),
     ("networks", "layers.networks.routers", "build_networks"),
+    ("shared networks asked for", "layers.networks.routers", "shared_networks"),
     ("access", "layers.access", "access_report"),
     ("scenario", "layers.scenario", "run_scenario"),
     ("isochrones", "layers.access", "isochrones_from"),
     ("siting", "layers.siting", "run_siting"),
     ("validation", "layers.validation", "validate"),
-    ("communes", "layers.pipeline", "write_communes"),
+    ("communes", "layers.pipeline", "commune_tables"),
     ("planner map", "maps.planner", "write_planner_map"),
     ("site", "maps.publish", "publish_site"),
 ]
@@ -167,7 +171,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
     parser.add_argument("--data", type=Path, default=None, help="data folder (default: the bundle data/)")
     parser.add_argument("--region", default="bac-giang")
+    parser.add_argument("--process", type=int, default=0, metavar="N",
+                        help="instead: time the whole command 'python scripts/plan.py run --quiet' N times in its own "
+                             "process (warm caches: one untimed run first) and report the median")
+    parser.add_argument("--against", type=Path, action="append", default=[], metavar="CHECKOUT",
+                        help="with --process: also time this checkout's scripts/plan.py run, alternating with this one "
+                             "(e.g. an export of the commit before a change); repeatable")
     args = parser.parse_args(argv)
+    if args.process:
+        return whole_process(args)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     from geo import settings
 
@@ -193,10 +205,11 @@ def main(argv=None) -> int:
     timers = install(STEPS + UNITS)
     from maps.run import run
 
-    options = layers.pipeline.RunOptions(region=args.region, data_dir=args.data, out=args.out / "run",
-                                         echo=lambda *a, **k: None)
+    from layers.region import load_region
+
+    options = layers.pipeline.RunOptions(out=args.out / "run", echo=lambda *a, **k: None)
     start = time.perf_counter()
-    run(options)
+    run(load_region(args.region, data_dir=args.data), options)
     run_s = time.perf_counter() - start
 
     rows = []
@@ -231,6 +244,50 @@ def main(argv=None) -> int:
     from geo.io.output import write_json
 
     path = write_json(result, args.out / "bench_run.json")
+    print(f"wrote {path}")
+    return 0
+
+
+def whole_process(args) -> int:
+    """Median wall-clock seconds of ``python scripts/plan.py run`` in its own process (imports and staging
+    included), for this checkout and each ``--against`` checkout, runs alternating so that load hits all alike."""
+    import json
+    import statistics
+    import subprocess
+
+    here = Path(__file__).resolve().parent.parent
+    checkouts = [here, *(Path(c).resolve() for c in args.against)]
+    data = ["--data", str(args.data)] if args.data else []
+
+    def once(repo: Path, k: int) -> float:
+        out = args.out / "process" / f"{repo.name}-{k}"
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "scripts/plan.py", "run", "--quiet", "--region", args.region, *data,
+                               "--out", str(out.resolve())], cwd=repo, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{repo}: plan.py run failed: {done.stderr[-2000:]}")
+        return seconds
+
+    for repo in checkouts:         # warm: routing hierarchy cache, numba caches, file system
+        once(repo, 0)
+    times = {str(repo): [] for repo in checkouts}
+    loads = [list(os.getloadavg())]
+    for k in range(1, args.process + 1):
+        for repo in checkouts:
+            times[str(repo)].append(round(once(repo, k), 2))
+        loads.append(list(os.getloadavg()))
+    result = {"runs_s": times, "median_s": {r: statistics.median(t) for r, t in times.items()},
+              "_meta": {"command": "python scripts/plan.py run --quiet --out DIR (each checkout, alternating)",
+                        "load_averages": loads, "cpus": os.cpu_count(), "region": args.region,
+                        "data": str(args.data or "bundle")}}
+    here_median = result["median_s"][str(here)]
+    result["ratio_vs_this_checkout"] = {r: round(m / here_median, 2) for r, m in result["median_s"].items()}
+    for repo, median in result["median_s"].items():
+        print(f"{repo}: median {median:.1f} s of {times[repo]}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "bench_run_process.json"
+    path.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(f"wrote {path}")
     return 0
 

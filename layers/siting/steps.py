@@ -241,8 +241,9 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: networks.Netwo
         district_filter(district_units(region)["district"].tolist(), opts.district)
     clock.lap("grid")
     user_layers = read_user_layers(plan)
-    if net is None:
-        net = networks.build_networks(region, osm=opts.osm, with_rail=False, options=opts.network)
+    if net is None:       # the region's shared networks for these options (built once, see layers.networks.shared_networks)
+        net_options = opts.network or networks.NetworkOptions(osm=opts.osm)
+        net = networks.shared_networks(region, net_options)
     clock.lap("networks")
     router, extra, roads = scenario_network(region, plan, net)
     clock.lap("scenario")

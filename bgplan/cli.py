@@ -20,8 +20,8 @@ from geo import settings
 from geo.errors import InputError
 
 from bgplan.commands import (cmd_access, cmd_bench, cmd_calibrate, cmd_communes, cmd_fetch, cmd_isochrones, cmd_layers,
-                             cmd_map, cmd_matrix, cmd_publish, cmd_run, cmd_scenario, cmd_sensitivity, cmd_site,
-                             cmd_validate)
+                             cmd_map, cmd_matrix, cmd_publish, cmd_run, cmd_scenario, cmd_sensitivity, cmd_serve,
+                             cmd_site, cmd_validate)
 from bgplan.staging import Terminated, path_pairs, replace_all, shown_as, signals_raise
 
 log = logging.getLogger("bgplan")
@@ -76,6 +76,7 @@ HONOURS = {
     "sensitivity": ANALYSIS, "run": ANALYSIS, "communes": ANALYSIS,
     "validate": (*REGION, *NETWORK, "out"), "calibrate": (*REGION, *NETWORK, "out"),
     "map": ("out",), "publish": ("out",), "fetch": (), "bench": ("region", "data", "out"),
+    "serve": (*REGION, "network", "roads", "speeds", "vehicle", "parks"),
 }
 
 #: Why a subcommand does without the shared options it refuses (the end of the one error line).
@@ -85,6 +86,7 @@ WHY_NOT = {
     "validate": "it routes the observations, not parks", "calibrate": "it routes the observations, not parks",
     "map": "it draws what OUT already holds", "publish": "it publishes what OUT already holds",
     "fetch": "it downloads the public sources into --dest", "bench": "the benchmarks make their own inputs",
+    "serve": "it writes nothing and reads the data folder's network, not an OSM extract",
 }
 
 
@@ -147,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
     s.add_argument("--batch", type=Path, action="append", default=None, metavar="DIR_OR_FILE",
                    help="evaluate many scenario files (a folder of them, or files; repeatable) and rank them → OUT/scenario_batch.csv")
+    _add_sketch_options(s)
     _add_scheduler_options(s)
     s.set_defaults(func=cmd_scenario)
 
@@ -236,6 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--no-analyses", action="store_true", help="layers, map and site only")
     rn.set_defaults(func=cmd_run)
 
+    sv = sub.add_parser("serve", parents=[_common_options("serve")], help="the live scenario editor: sketch a road on the map, see what it changes",
+                        description="A local web application (http://127.0.0.1:PORT/): the planner map with a drawing tool to "
+                                    "sketch roads and interchanges, evaluated against the region's network in a fraction of a "
+                                    "second — parks and communes before / after, a minutes-saved grid, isochrones, the largest "
+                                    "gains; 'save as scenario' gives the GeoJSON 'scenario FILE' reads. API: GET /api/health, "
+                                    "GET /api/options, POST /api/scenario, POST /api/isochrones (README: 'serve').")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1, this machine only; the editor has no authentication)")
+    sv.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    sv.set_defaults(func=cmd_serve)
+
     cm = sub.add_parser("communes", parents=[_common_options("communes")], help="the 2025 communes: population, parks → OUT/communes.csv, OUT/communes.gpkg",
                         description="One row per 2025 commune/ward of the region (needs a 'communes:' section, e.g. bac-ninh-2025): "
                                     "2019 census population mapped 2019 → 2024 → 2025 (with ranges where inferred), parks; "
@@ -292,6 +306,22 @@ def _setup(args) -> None:
     for noisy in ("pyogrio", "fiona", "rasterio", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings.progress = not args.quiet
+
+
+def _add_sketch_options(s) -> None:
+    s.add_argument("--from", dest="sketch_from", default=None, metavar="LON,LAT",
+                   help="a planned road from this point (with --to; instead of FILE): the same road as one sketched on the "
+                        "'serve' map, written to OUT/scenario_sketch.geojson")
+    s.add_argument("--to", dest="sketch_to", default=None, metavar="LON,LAT", help="where the planned road of --from ends")
+    s.add_argument("--via", dest="sketch_via", action="append", default=[], metavar="LON,LAT",
+                   help="a point the road of --from passes through; repeatable, in order")
+    s.add_argument("--road-class", default="expressway",
+                   help="class of the road of --from: expressway (entered at its ends, or at --interchanges points) or a "
+                        "class of the speed model (national, provincial, district, commune …; joins roads it crosses and "
+                        "at its ends). Default: expressway")
+    s.add_argument("--design-speed", type=float, default=None, metavar="KMH",
+                   help="design speed of the road of --from (default: the class's)")
+    s.add_argument("--name", default=None, help="name of the road of --from")
 
 
 def _add_scheduler_options(p) -> None:

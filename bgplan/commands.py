@@ -63,6 +63,8 @@ def cmd_scenario(args) -> int:
 
     if args.batch:
         return cmd_scenario_batch(args)
+    if args.sketch_from or args.sketch_to:       # a road through --from [--via …] --to, as sketched on the map
+        args.scenario_file = _sketch_file(args)
     # without a file: the region's default comparison, on the network it names unless --network says otherwise
     network = None if (args.scenario_file is None and args.network is None) else args.network_options
     result = api.scenario(args.region_obj, network, options=ScenarioOptions(file=args.scenario_file,
@@ -71,14 +73,78 @@ def cmd_scenario(args) -> int:
     write_csv(result.change, args.out / "scenario.csv")
     write_geopackage({"access_change": result.change, "planned_roads": result.roads, "interchanges": result.interchanges},
                      args.out / "scenario.gpkg")
-    s = result.change.attrs["summary"]
-    for road in s["roads"]:
-        print(f"planned: {road['name']} — {road['length_km']} km at {road['design_speed_kmh']:g} km/h, {road['access_points']} access points")
-    print("parks at least half a minute faster: " + ", ".join(f"{k.removeprefix('minutes_to_')} {v}" for k, v in s["parks_faster"].items() if v))
-    print(f"trips made longer: {s['parks_slower']}, catchments made smaller: {s['catchments_smaller']} "
-          "(adding a road never does either)")
-    print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}")
+    print("\n".join(scenario_lines(result.change)))
+    sketch = f", {args.scenario_file}" if args.sketch_from else ""
+    print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}{sketch}")
     return 0
+
+
+def _sketch_file(args) -> Path:
+    """OUT/scenario_sketch.geojson for --from/--via/--to (checked as a sketch drawn on the map), the file to evaluate."""
+    from geo.io.output import write_json
+    from maps.serve.engine import sketch_from_points
+    from maps.serve.sketch import SketchError
+
+    if not (args.sketch_from and args.sketch_to) or args.scenario_file is not None:
+        raise InputError(None, "give both --from and --to (and no scenario FILE) for a road between two points")
+    points = [_lonlat(text, option) for option, text in
+              [("--from", args.sketch_from), *[("--via", v) for v in args.sketch_via], ("--to", args.sketch_to)]]
+    try:
+        sketch = sketch_from_points(args.region_obj, args.network_options, points, road_class=args.road_class,
+                                    design_speed_kmh=args.design_speed, name=args.name)
+    except SketchError as exc:
+        raise InputError("--from/--via/--to", str(exc)) from None
+    path = args.out / "scenario_sketch.geojson"
+    write_json(sketch.feature_collection(source="plan.py scenario --from/--to"), path)
+    return path
+
+
+def _lonlat(text: str, option: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in str(text).split(","))
+    except ValueError:
+        raise InputError(option, f"'{text}' is not LON,LAT (e.g. 106.41024,21.29643)") from None
+    return lon, lat
+
+
+def scenario_lines(change) -> list[str]:
+    """What a scenario changed, in words: each planned road and its ends, parks faster by target, the largest gains,
+    and the monotone check."""
+    s = change.attrs["summary"]
+    lines = []
+    for road in s["roads"]:
+        ends = "; ".join(f"{w}: {road[f'{w}_joins']}" for w in ("start", "end") if road.get(f"{w}_joins"))
+        lines.append(f"planned: {road['name']} ({road['road_class']}) — {road['length_km']:g} km at "
+                     f"{road['design_speed_kmh']:g} km/h, {road['access_points']} access point(s)" + (f"; {ends}" if ends else ""))
+    faster = ", ".join(f"{n} to {k.removeprefix('minutes_to_')}" for k, n in s["parks_faster"].items() if n)
+    lines.append(f"parks at least half a minute faster (of {len(change)}): "
+                 + (faster or "none — no park gains half a minute to any target"))
+    gains = []
+    for column in [c for c in change.columns if c.startswith("minutes_to_") and c.endswith("_change")]:
+        target = column.removeprefix("minutes_to_").removesuffix("_change")
+        for name, saved in zip(change["name"], -change[column]):
+            if saved >= 0.5:
+                gains.append((saved, name, target))
+    if gains:
+        lines.append("largest gains: " + "; ".join(f"{n} −{v:.1f} min to {t}" for v, n, t in sorted(gains, key=lambda g: (-g[0], g[1], g[2]))[:5]))
+    lines.append(f"trips made longer: {s['parks_slower']}, catchments made smaller: {s['catchments_smaller']} "
+                 "(adding a road never does either)")
+    return lines
+
+
+def cmd_serve(args) -> int:
+    """The live scenario editor (maps/serve): load the region once, answer sketches until stopped."""
+    from maps.serve import serve
+    from maps.serve.engine import EngineOptions
+
+    from bgplan.staging import Terminated
+
+    options = EngineOptions(region=args.region, data_dir=args.data, boundaries=args.boundaries,
+                            network=args.network_options, parks_file=args.parks)
+    try:
+        return serve(options, host=args.host, port=args.port, log_level="debug" if args.verbose else "warning")
+    except Terminated:      # uvicorn shut down gracefully, then re-raised the signal: serve writes nothing, a clean stop
+        return 0
 
 
 def cmd_scenario_batch(args) -> int:

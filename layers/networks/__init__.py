@@ -51,12 +51,12 @@ The package's modules: :mod:`~layers.networks.options` (``NetworkOptions``, the 
 shared (the networks, their classified base) is kept by :mod:`layers.shared`.
 """
 
-from layers.networks.options import DEFAULT_SPEED_MODEL, NETWORKS, VEHICLES, NetworkOptions, speed_model
+from layers.networks.options import DEFAULT_SPEED_MODEL, NETWORKS, VEHICLES, NetworkOptions, planned_road_speeds, speed_model
 from layers.networks.rail import RAIL_EDGE_COLUMNS, RAIL_NODE_COLUMNS, multimodal_network, rail_network
 from layers.networks.roads import ROAD_EDGE_COLUMNS, ROAD_NODE_COLUMNS, apply_speed_model, road_network
 from layers.networks.routers import Networks, add_rail, bound_networks, build_networks, shared_networks, vehicle_networks
 
-__all__ = ["DEFAULT_SPEED_MODEL", "NETWORKS", "VEHICLES", "NetworkOptions", "speed_model", "RAIL_EDGE_COLUMNS",
+__all__ = ["DEFAULT_SPEED_MODEL", "NETWORKS", "VEHICLES", "NetworkOptions", "planned_road_speeds", "speed_model", "RAIL_EDGE_COLUMNS",
            "RAIL_NODE_COLUMNS", "multimodal_network", "rail_network", "ROAD_EDGE_COLUMNS", "ROAD_NODE_COLUMNS",
            "apply_speed_model", "road_network", "Networks", "add_rail", "bound_networks", "build_networks", "shared_networks",
            "vehicle_networks"]

@@ -119,3 +119,28 @@ def _model_file(region: Region, name: str) -> SpeedModel:
         if path.exists():
             return load_speed_model(path)
     raise InputError(region.source_file, f"speed_model '{name}' not found next to the region file or in {REGIONS_DIR}")
+
+
+def planned_road_speeds(model: SpeedModel) -> dict[str, tuple[float, str]]:
+    """Design speed (km/h) and its basis by road class for planned roads that give none: the speed model's
+    ``planned_roads: design_speed_kmh`` section (empty when it has none: such a road must give its speed).
+
+    >>> from layers.region import load_region
+    >>> planned_road_speeds(speed_model(load_region("bac-giang", data_dir=".")))["expressway"][0]
+    100.0
+    """
+    section = (model.raw.get("planned_roads") or {}).get("design_speed_kmh") or {}
+    if not isinstance(section, dict):
+        raise InputError(model.source, "planned_roads.design_speed_kmh must map road classes to {kmh, basis, note}")
+    out = {}
+    for road_class, spec in section.items():
+        spec = spec if isinstance(spec, dict) else {"kmh": spec}
+        try:
+            kmh = float(spec.get("kmh"))
+        except (TypeError, ValueError):
+            kmh = float("nan")
+        if not 5 <= kmh <= 130:
+            raise InputError(model.source, f"planned_roads.design_speed_kmh.{road_class}: give kmh between 5 and 130")
+        basis = "; ".join(str(spec[k]) for k in ("basis", "note") if spec.get(k))
+        out[str(road_class).strip().lower()] = (kmh, basis or "speed model planned_roads")
+    return out

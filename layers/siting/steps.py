@@ -457,7 +457,7 @@ def _scenario_router(region: Region, net: networks.Networks, lines, points, scen
     from geo.routing.scenario import add_planned_roads
     from layers.scenario import _slug, scenario_tuning
 
-    tuning = scenario_tuning(region, lines)
+    tuning = scenario_tuning(region, lines, net.model)
     after, report = add_planned_roads(net.road, to_metric(lines, region.metric_crs),
                                       to_metric(points, region.metric_crs) if len(points) else None,
                                       source=str(scenario), **tuning)

@@ -331,6 +331,16 @@ def scenario(region, network=None, *, population=None, options: ScenarioOptions 
 def scenario_batch(region, network=None, *, population=None, options: ScenarioBatchOptions | None = None) -> pd.DataFrame:
     """Many scenario files evaluated and ranked by what they change for the parks (in this process or on Dask).
 
+    Parameters
+    ----------
+    region : Region or str
+    network : None, NetworkOptions or Networks
+        The road network (see :mod:`bgplan.analyses`).
+    population : None, False or (array, profile)
+        People per cell for the catchment gains (people).
+    options : ScenarioBatchOptions
+        ``files`` (required), ``scheduler`` (where the runs execute), ``parks``.
+
     Returns
     -------
     pandas.DataFrame
@@ -389,6 +399,17 @@ def site(region, network=None, *, population=None, options: SitingOptions | None
 def sensitivity(region, network=None, *, population=None, options: SensitivityOptions | None = None):
     """Monte Carlo weight sensitivity of a siting run: how robust each cell and each site is to the weights.
 
+    Parameters
+    ----------
+    region : Region or str
+    network : None, NetworkOptions or Networks
+        The road network (see :mod:`bgplan.analyses`).
+    population : None, False or (array, profile)
+        People per cell for the labour catchments (people).
+    options : SensitivityOptions, optional
+        ``siting`` (the run re-scored: profile, cell size in metres …), ``montecarlo`` (runs, seed, concentration),
+        ``scheduler``.
+
     Returns
     -------
     layers.sensitivity.SensitivityResult
@@ -414,6 +435,16 @@ def communes(region, network=None, *, population=None, options: CommunesOptions 
     """The 2025 communes of a region with a ``communes:`` section (e.g. ``bac-ninh-2025``): population, parks and
     access by commune.
 
+    Parameters
+    ----------
+    region : Region or str
+    network : None, NetworkOptions or Networks
+        The road network (see :mod:`bgplan.analyses`).
+    population : None, False or (array, profile)
+        People per cell; with none, no access columns (the network is then not built).
+    options : CommunesOptions, optional
+        ``polygons`` (commune polygons instead of points), ``parks``.
+
     Returns
     -------
     layers.pipeline.CommuneTables
@@ -436,6 +467,15 @@ def communes(region, network=None, *, population=None, options: CommunesOptions 
 def validate(region, network=None, *, population=None, options: ValidationOptions | None = None) -> pd.DataFrame:
     """Modelled against observed travel times (distance and time errors), one row per observation.
 
+    Parameters
+    ----------
+    region : Region or str
+    network : None, NetworkOptions or Networks
+        The road network (see :mod:`bgplan.analyses`).
+    population : unused (the uniform signature)
+    options : ValidationOptions, optional
+        ``observed``: the observations CSV (default: the region's ``validation.observed_file``).
+
     Returns
     -------
     pandas.DataFrame
@@ -452,6 +492,16 @@ def validate(region, network=None, *, population=None, options: ValidationOption
 
 def calibrate(region, network=None, *, population=None, options: CalibrationOptions | None = None):
     """Fit the speeds the speed model marks as assumptions (within their bounds) to the observed drive times.
+
+    Parameters
+    ----------
+    region : Region or str
+    network : None, NetworkOptions or Networks
+        The road network (see :mod:`bgplan.analyses`).
+        Its speed model is the one fitted.
+    population : unused (the uniform signature)
+    options : CalibrationOptions, optional
+        ``observed`` (CSV), ``leave_one_out``, ``iterations``.
 
     Returns
     -------
@@ -484,6 +534,17 @@ def _observations(region: Region, path=None) -> pd.DataFrame:
 def run(region, network=None, *, population=None, options: RunOptions | None = None):
     """The main job: layers, access, the region's scenario, isochrones, siting, validation, communes, the planner
     map and the published site, every step written into ``options.out``, on one network built once.
+
+    Parameters
+    ----------
+    region : Region or str
+    network : None, NetworkOptions or Networks
+        The road network (see :mod:`bgplan.analyses`).
+        Every step routes on it (the region's scenario may name its own base, e.g. the 2018 network).
+    population : None, False or (array, profile)
+        None: the region's raster, read once by the layers step.
+    options : RunOptions, optional
+        ``out`` (the output folder), ``analyses``, ``parks_file``, ``verbose``.
 
     Returns
     -------

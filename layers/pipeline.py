@@ -142,7 +142,7 @@ def run_analyses(region: Region, options: RunOptions, network=None, *, populatio
     if not options.analyses:
         return run
     park_layer = result.layers["industrial_parks"]
-    pop = population if population is not None else result.population
+    pop = None if population is False else population if population is not None else result.population
     seed(region, parks_key(options.parks_file, net_options.osm), park_layer)       # later requests share them
     if result.population is not None:
         seed(region, POPULATION, result.population)

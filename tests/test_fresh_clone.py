@@ -126,7 +126,7 @@ def installed(clone, tmp_path_factory) -> Path:
     virtualenv; returns the venv."""
     venv = tmp_path_factory.mktemp("install") / "venv"
     python = _venv_seeing_this_environment(venv)
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
                            "--disable-pip-version-check", str(clone)], capture_output=True, text=True, timeout=600,
                           cwd=venv.parent)
     assert done.returncode == 0, done.stderr[-3000:]

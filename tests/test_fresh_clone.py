@@ -112,10 +112,11 @@ def _venv_seeing_this_environment(venv: Path) -> Path:
     python = venv / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    ours = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    ours = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+            *(p for p in sys.path if Path(p).name in ("site-packages", "dist-packages"))]      # and those of .pth files
     if site.ENABLE_USER_SITE and Path(site.getusersitepackages()).is_dir():
         ours.append(site.getusersitepackages())
-    lines = dict.fromkeys(str(Path(p).resolve()) for p in ours if Path(p).is_dir())
+    lines = dict.fromkeys(str(Path(p).resolve()) for p in ours if Path(p).is_dir() and Path(p).resolve() != REPO)
     (Path(purelib) / "_running_interpreter.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return python
 

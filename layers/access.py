@@ -130,12 +130,13 @@ def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg)
 
 def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, *, population=None,
                   router: Router | None = None, extra_targets: dict | None = None,
-                  ranges: bool = True, rail: bool = True) -> gpd.GeoDataFrame:
+                  ranges: bool = True, rail: bool | None = None) -> gpd.GeoDataFrame:
     """The corridor access table for ``parks`` (see the module docstring).
 
     Arguments in the order every analysis of ``layers`` takes them: the region, the features the analysis is
-    about, the networks (:class:`layers.networks.Networks`); the rest keyword-only. ``rail=False`` leaves out
-    the road + rail columns.
+    about, the networks (:class:`layers.networks.Networks`); the rest keyword-only. ``rail``: None (default) adds
+    the road + rail columns when ``net`` has its road + rail router, True builds that router first (once, kept
+    on ``net``) where the region has railways, False leaves them out.
 
     ``router`` replaces the road router (a scenario's network: the base
     network plus new nodes appended after the base nodes, so base targets
@@ -161,7 +162,7 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, *, pop
     table.insert(0, "snap_m", snap_m)
     if rail and cfg["road_rail_destinations"] and router is None and "railways" in region.config:
         add_rail(region, net)
-    if rail and net.multimodal is not None and cfg["road_rail_destinations"] and router is None:
+    if rail is not False and net.multimodal is not None and cfg["road_rail_destinations"] and router is None:
         mm, mm_targets, mm_missing = _with_destinations(region, net, net.multimodal, cfg["road_rail_destinations"], cfg)
         mm, mm_idx, _, mm_why = net.attach(mm, parks, cfg["max_snap_m"], cfg["access_speed_kmh"])
         by_rail = minutes_to_targets(mm, mm_idx, mm_targets, missing=mm_missing, origin_reason=mm_why)

@@ -51,8 +51,8 @@ add(MapLayer(
     classify=_water_kind, swatch="line",
     legend=(("waterway", style.WATER["waterway"]["label"]), ("water_area", style.WATER["water_area"]["label"])),
     legend_title="Nền: sông, hồ / base map: water",
-    legend_note=f"{{osm}}, không có tên; sông, suối từ {MIN_WATERWAY_KM:g} km, mặt nước từ {MIN_WATER_HA:g} ha / {{osm}}, no "
-                f"names; streams from {MIN_WATERWAY_KM:g} km, water areas from {MIN_WATER_HA:g} ha",
+    legend_note=(f"{{osm}}, không có tên; sông, suối từ {MIN_WATERWAY_KM:g} km, mặt nước từ {MIN_WATER_HA:g} ha".replace(".", ",")
+                 + f" / {{osm}}, no names; streams from {MIN_WATERWAY_KM:g} km, water areas from {MIN_WATER_HA:g} ha"),
     popup_title=lambda r: tr(style.WATER[_water_kind(r)]["label"]),
     publish=("kind", "length_km", "area_ha"), licence="water", z=0.5))
 

@@ -178,6 +178,34 @@ def _year(value) -> str:
     return style.unknown() if style.is_missing(value) else str(int(float(value)))
 
 
+#: What each position class of :mod:`layers.park_positions` means (README "Where the parks come from"), (vi, en).
+PRECISION_LABELS = {
+    "user_file": ("tệp vị trí của người dùng", "the user's positions file"),
+    "osm_polygon": ("tâm ranh giới khu trên OSM", "centre of the park's OSM outline"),
+    "osm_landuse_match": ("vùng đất công nghiệp OSM trong xã của khu", "OSM industrial land in the park's commune"),
+    "commune": ("điểm của xã", "point of its commune"),
+    "communes_mean": ("trung bình điểm các xã", "mean of its communes' points"),
+    "commune_partial": ("điểm của một trong các xã", "point of one of its communes"),
+    "commune_successor": ("điểm của đơn vị kế thừa xã", "point of its commune's successor unit"),
+    "commune_2025_unit": ("điểm của xã năm 2025", "point of its 2025 commune"),
+    "communes_2025_mean": ("trung bình điểm các xã năm 2025", "mean of its 2025 communes' points"),
+    "portal_marker": ("điểm đánh dấu trên iipvietnam.vn", "iipvietnam.vn portal marker"),
+}
+
+
+def precision_text(value) -> str:
+    """A position class in words, with its code: "điểm của một trong các xã (commune_partial)".
+
+    >>> from maps.lang import language
+    >>> with language("en"):
+    ...     precision_text("portal_marker")
+    'iipvietnam.vn portal marker (portal_marker)'
+    """
+    if style.is_missing(value) or str(value) not in PRECISION_LABELS:
+        return style.fmt_text(value)
+    return f"{tr(PRECISION_LABELS[str(value)])} ({value})"
+
+
 PARK_FIELDS = (
     Field("kind", "Loại / kind", _kind_label),
     Field("area_ha", "Diện tích / area", str, value=park_area),
@@ -188,7 +216,7 @@ PARK_FIELDS = (
     Field("address", "Địa chỉ / address"),
     Field("iip_year", "Năm trên iipvietnam.vn (ý nghĩa không rõ) / year on iipvietnam.vn (meaning unclear)", _year),
     Field("facts_match", "Ghép số liệu / facts joined"),
-    Field("position_precision", "Độ chính xác vị trí / position precision"),
+    Field("position_precision", "Độ chính xác vị trí / position precision", precision_text),
     Field("position_error_m", "Sai số dự kiến / expected error",
           lambda v: style.fmt_number(v / 1000 if isinstance(v, (int, float)) else None, 1, "km")),
     Field("position_source", "Nguồn vị trí / position source"),

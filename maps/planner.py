@@ -186,21 +186,28 @@ def print_options(title, sources: list, generated: str) -> dict:
 
 
 def print_sources(summary: dict | None, drawn: dict) -> list:
-    """The print layout's source lines: the attribution, then each drawn layer's source and licence (from the
-    build summary's ``licences``), once per source."""
+    """The print layout's source lines: the attribution, then each drawn layer's source and licence in short (from
+    the build summary's ``licences``, :func:`maps.licences.short_source`), once per line."""
     known = (summary or {}).get("licences") or {}
-    lines, seen = [style.ATTRIBUTION_TEXT], set()
+    pairs = []
     for key in drawn:
         spec = registry.LAYERS.get(key)
         names = [n for n in ((spec.licence, *spec.data, key) if spec else (key,)) if n]
         entry = next((known[n] for n in names if n in known), None)
-        if not entry:
-            continue
-        line = f"{entry.get('source')} — {entry.get('licence')}"
-        if line not in seen:
-            seen.add(line)
-            lines.append((line, line))
-    return lines
+        if entry:
+            pairs.append((entry.get("source"), entry.get("licence")))
+    return source_lines(pairs)
+
+
+def source_lines(pairs) -> list:
+    """The attribution, then one short "source — licence" line per distinct (source, licence) pair; the full texts
+    are in licences.json, sources.html and layers_summary.json (the last line says so)."""
+    from maps.licences import short_source
+
+    lines = dict.fromkeys(short_source(source, licence) for source, licence in pairs)
+    more = ("Đầy đủ: sources.html, licences.json, layers_summary.json / in full: sources.html, licences.json, "
+            "layers_summary.json")
+    return [style.ATTRIBUTION_TEXT, *((line, line) for line in lines), more]
 
 
 def write_planner_map(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,

@@ -51,7 +51,7 @@ import pandas as pd
 from geo.config import read_yaml
 from geo.errors import InputError
 from maps import downloads, dualmap, indicators, lang, licences, page, parks_notice, registry, style, vendor
-from maps.planner import planner_map, read_analyses, read_layers
+from maps.planner import planner_map, read_analyses, read_layers, source_lines
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +213,7 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
         vendor.copy_assets(tmp / "assets")
         written = []
         region = _region_name(pub)
-        sources = [style.ATTRIBUTION_TEXT] + [(line, line) for line in dict.fromkeys(
-            f"{r['source']} — {r['licence']}" for r in rows if r["published"])]
+        sources = source_lines((r["source"], r["licence"]) for r in rows if r["published"])
         for spec in PAGES:
             if spec["needs"] and not any(n in pub_analyses for n in spec["needs"]):
                 continue

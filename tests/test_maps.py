@@ -43,7 +43,7 @@ def planner(built):
 
 @pytest.mark.parametrize("module", ["maps.style", "maps.popups", "maps.legend", "maps.elements", "maps.vendor", "maps.analysis_layers",
                                     "maps.indicators", "maps.publish", "maps.registry", "maps.lang", "maps.labels",
-                                    "maps.page", "maps.park_layers", "maps.layer"])
+                                    "maps.page", "maps.park_layers", "maps.layer", "maps.licences"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.crs import to_metric
@@ -91,12 +92,29 @@ def scenario_network(region: Region, net: networks.Networks, lines: gpd.GeoDataF
     tuning = scenario_tuning(region, lines)
     after_router, report = add_planned_roads(
         net.road, to_metric(lines, region.metric_crs), to_metric(points, region.metric_crs) if len(points) else None,
-        source=source, edges=net.entry_edges, **tuning)
+        source=source, edges=net.entry_edges, edge_label=road_label(region, net), **tuning)
     extra = {}
     for i, row in report.iterrows():
         key = match_corridor(None, row["name"], region.corridors) or _slug(row["name"], i)
         extra[key] = list(extra.get(key, [])) + list(row["access_nodes"])
     return after_router, report, extra
+
+
+def road_label(region: Region, net: networks.Networks):
+    """Name of a road edge by its position in ``net.road_edges`` (= in ``net.entry_edges``), for planned-road reports and
+    errors: the corridor it belongs to (``Quốc lộ 31``), else its class and edge id."""
+    corridor = net.road_edges["corridor_id"].to_numpy(object) if "corridor_id" in net.road_edges else None
+    road_class = net.road_edges["road_class"].to_numpy(object) if "road_class" in net.road_edges else None
+    edge_id = net.road_edges["edge_id"].to_numpy() if "edge_id" in net.road_edges else np.arange(len(net.road_edges))
+
+    def label(pos: int) -> str:
+        ids = [c for c in str(corridor[pos] if corridor is not None and pd.notna(corridor[pos]) else "").split(";") if c]
+        if ids:
+            return (region.corridors.get(ids[0]) or {}).get("name_vi", ids[0])
+        kind = str(road_class[pos]) if road_class is not None and pd.notna(road_class[pos]) else "unknown"
+        return f"a {kind} road (edge {edge_id[pos]})" if kind != "unknown" else f"a road of unknown class (edge {edge_id[pos]})"
+
+    return label
 
 
 def run_scenario(region: Region, net: networks.Networks, parks: gpd.GeoDataFrame, scenario_path,
@@ -125,7 +143,8 @@ def run_scenario(region: Region, net: networks.Networks, parks: gpd.GeoDataFrame
         "parks_slower": int((change[[c for c in change.columns if c.endswith("_change") and c.startswith("minutes")]] > 1e-6).sum().sum()),
         "catchments_smaller": int((change[[c for c in change.columns if c.endswith("_change") and c.startswith("people_within_")]] < 0).sum().sum()),
     }
-    log.info("scenario %s: %s", Path(scenario_path).name, change.attrs["summary"]["parks_faster"])
+    log.info("scenario %s: parks at least half a minute faster: %s", Path(scenario_path).name,
+             ", ".join(f"{n} to {k.removeprefix('minutes_to_')}" for k, n in change.attrs["summary"]["parks_faster"].items() if n) or "none")
     return ScenarioResult(before=before, after=after, change=change, roads=roads, interchanges=points)
 
 

@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--interchanges", type=Path, default=None, metavar="FILE", help="interchange points, if not in the scenario file")
     s.add_argument("--batch", type=Path, action="append", default=None, metavar="DIR_OR_FILE",
                    help="evaluate many scenario files (a folder of them, or files; repeatable) and rank them → OUT/scenario_batch.csv")
+    _add_sketch_options(s)
     _add_scheduler_options(s)
     s.set_defaults(func=cmd_scenario)
 
@@ -188,6 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
                                     "planner map and the published site.")
     rn.add_argument("--no-analyses", action="store_true", help="layers, map and site only")
     rn.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser("serve", parents=[common], help="the live scenario editor: sketch a road on the map, see what it changes",
+                        description="A local web application (http://127.0.0.1:PORT/): the planner map with a drawing tool to "
+                                    "sketch roads and interchanges, evaluated against the region's network in a fraction of a "
+                                    "second — parks and communes before / after, a minutes-saved grid, isochrones, the largest "
+                                    "gains; 'save as scenario' gives the GeoJSON 'scenario FILE' reads. API: GET /api/health, "
+                                    "GET /api/options, POST /api/scenario, POST /api/isochrones (README: 'serve').")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1, this machine only; the editor has no authentication)")
+    sv.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    sv.set_defaults(func=cmd_serve)
 
     cm = sub.add_parser("communes", parents=[common], help="the 2025 communes: population, parks → OUT/communes.csv, OUT/communes.gpkg",
                         description="One row per 2025 commune/ward of the region (needs a 'communes:' section, e.g. bac-ninh-2025): "
@@ -413,6 +425,8 @@ def cmd_scenario(args) -> int:
     from layers.region import load_region
 
     _check_inputs(args.scenario_file, args.interchanges)
+    if args.sketch_from or args.sketch_to:       # a road through --from [--via …] --to, as sketched on the map
+        args.scenario_file = _sketch_file(args)
     if args.scenario_file is None:  # the region's default comparison, on the network it names
         region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
         cfg = run_steps(region)
@@ -423,14 +437,97 @@ def cmd_scenario(args) -> int:
     region, park_layer, net, pop = _analysis_inputs(args, with_rail=False)
     result = run_scenario(region, net, park_layer, args.scenario_file, population=pop, interchanges_path=args.interchanges)
     _write_scenario(result, args.out)
-    s = result.change.attrs["summary"]
-    for road in s["roads"]:
-        print(f"planned: {road['name']} — {road['length_km']} km at {road['design_speed_kmh']:g} km/h, {road['access_points']} access points")
-    print("parks at least half a minute faster: " + ", ".join(f"{k.removeprefix('minutes_to_')} {v}" for k, v in s["parks_faster"].items() if v))
-    print(f"trips made longer: {s['parks_slower']}, catchments made smaller: {s['catchments_smaller']} "
-          "(adding a road never does either)")
-    print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}")
+    print("\n".join(_scenario_lines(result.change)))
+    sketch = f", {args.scenario_file}" if args.sketch_from else ""
+    print(f"wrote {args.out / 'scenario.csv'}, {args.out / 'scenario.gpkg'}{sketch}")
     return 0
+
+
+def _add_sketch_options(s) -> None:
+    s.add_argument("--from", dest="sketch_from", default=None, metavar="LON,LAT",
+                   help="a planned road from this point (with --to; instead of FILE): the same road as one sketched on the "
+                        "'serve' map, written to OUT/scenario_sketch.geojson")
+    s.add_argument("--to", dest="sketch_to", default=None, metavar="LON,LAT", help="where the planned road of --from ends")
+    s.add_argument("--via", dest="sketch_via", action="append", default=[], metavar="LON,LAT",
+                   help="a point the road of --from passes through; repeatable, in order")
+    s.add_argument("--road-class", default="expressway",
+                   help="class of the road of --from: expressway (entered at its ends, or at --interchanges points) or a "
+                        "class of the speed model (national, provincial, district, commune …; joins roads it crosses and "
+                        "at its ends). Default: expressway")
+    s.add_argument("--design-speed", type=float, default=None, metavar="KMH",
+                   help="design speed of the road of --from (default: the class's)")
+    s.add_argument("--name", default=None, help="name of the road of --from")
+
+
+def _sketch_file(args) -> Path:
+    """OUT/scenario_sketch.geojson for --from/--via/--to (checked as a sketch drawn on the map), the file to evaluate."""
+    from geo.io.output import write_json
+    from layers.region import load_region
+    from maps.serve.engine import sketch_from_points
+    from maps.serve.sketch import SketchError
+
+    if not (args.sketch_from and args.sketch_to) or args.scenario_file is not None:
+        raise InputError(None, "give both --from and --to (and no scenario FILE) for a road between two points")
+    points = [_lonlat(text, option) for option, text in
+              [("--from", args.sketch_from), *[("--via", v) for v in args.sketch_via], ("--to", args.sketch_to)]]
+    region = load_region(args.region, data_dir=args.data, boundaries=args.boundaries)
+    try:
+        sketch = sketch_from_points(region, _network_options(args), points, road_class=args.road_class,
+                                    design_speed_kmh=args.design_speed, name=args.name)
+    except SketchError as exc:
+        raise InputError("--from/--via/--to", str(exc)) from None
+    path = args.out / "scenario_sketch.geojson"
+    write_json(sketch.feature_collection(source="plan.py scenario --from/--to"), path)
+    return path
+
+
+def _lonlat(text: str, option: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in str(text).split(","))
+    except ValueError:
+        raise InputError(option, f"'{text}' is not LON,LAT (e.g. 106.41024,21.29643)") from None
+    return lon, lat
+
+
+def _scenario_lines(change) -> list[str]:
+    """What a scenario changed, in words: each planned road and its ends, parks faster by target, the largest gains,
+    and the monotone check."""
+    s = change.attrs["summary"]
+    lines = []
+    for road in s["roads"]:
+        ends = "; ".join(f"{w}: {road[f'{w}_joins']}" for w in ("start", "end") if road.get(f"{w}_joins"))
+        lines.append(f"planned: {road['name']} ({road['road_class']}) — {road['length_km']:g} km at "
+                     f"{road['design_speed_kmh']:g} km/h, {road['access_points']} access point(s)" + (f"; {ends}" if ends else ""))
+    faster = ", ".join(f"{n} to {k.removeprefix('minutes_to_')}" for k, n in s["parks_faster"].items() if n)
+    lines.append(f"parks at least half a minute faster (of {len(change)}): "
+                 + (faster or "none — no park gains half a minute to any target"))
+    gains = []
+    for column in [c for c in change.columns if c.startswith("minutes_to_") and c.endswith("_change")]:
+        target = column.removeprefix("minutes_to_").removesuffix("_change")
+        for name, saved in zip(change["name"], -change[column]):
+            if saved >= 0.5:
+                gains.append((saved, name, target))
+    if gains:
+        lines.append("largest gains: " + "; ".join(f"{n} −{v:.1f} min to {t}" for v, n, t in sorted(gains, key=lambda g: (-g[0], g[1], g[2]))[:5]))
+    lines.append(f"trips made longer: {s['parks_slower']}, catchments made smaller: {s['catchments_smaller']} "
+                 "(adding a road never does either)")
+    return lines
+
+
+def cmd_serve(args) -> int:
+    """The live scenario editor (maps/serve): load the region once, answer sketches until stopped."""
+    from maps.serve import serve
+    from maps.serve.engine import EngineOptions
+
+    _check_inputs(args.parks, args.osm)
+    if args.osm is not None:
+        raise InputError(args.osm, "serve does not read --osm extracts yet (it uses the data folder's network)")
+    options = EngineOptions(region=args.region, data_dir=args.data, boundaries=args.boundaries,
+                            network=_network_options(args), parks_file=args.parks)
+    try:
+        return serve(options, host=args.host, port=args.port, log_level="debug" if args.verbose else "warning")
+    except Terminated:      # uvicorn shut down gracefully, then re-raised the signal: serve writes nothing, a clean stop
+        return 0
 
 
 def cmd_isochrones(args) -> int:

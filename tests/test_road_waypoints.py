@@ -103,9 +103,42 @@ def test_freight_to_the_port_runs_on_the_labelled_roads(region):
     used = e.iloc[route.edges]
     km = used.groupby(used["corridor_id"].fillna("-"))["length_m"].sum() / 1000
     assert km.get("ct04", 0) > 60 and km.get("tan_vu_lach_huyen", 0) > 10
+    # the sea bridge's posted limit for cars (region file, with its source) sets the speed of the whole road
+    tvlh = used[used["corridor_id"].fillna("").str.contains("tan_vu_lach_huyen")]
+    assert np.allclose(tvlh["speed_kmh"], 80 * net.model.maxspeed_factor)
     assert route.seconds / 60 < 180                      # 223 min before (issue 21); 1.75–2.5 h is usual
     # the truck takes longer on the same roads (legal limits of a tractor with semi-trailer)
     lorry = networks.vehicle_networks(region, net, "truck")
     routed_t, idx_t, _, _ = lorry.attach(lorry.road, dest, 6000, 20)
     assert routed_t.travel_times([idx_t[0]], [idx_t[1]])[0, 0] > route.seconds
     assert np.isfinite(route.seconds)
+
+
+def test_every_posted_limit_of_a_corridor_names_its_source(region):
+    """A corridor's ``maxspeed`` (a posted limit, used before any class speed) is a fact: it carries the source
+    saying so, with a URL."""
+    limits = {cid: spec for cid, spec in region.corridors.items() if spec.get("maxspeed") is not None}
+    assert {"ct04", "tan_vu_lach_huyen"} <= set(limits)
+    for cid, spec in limits.items():
+        assert 5 <= float(spec["maxspeed"]) <= 130, cid
+        assert "http" in str(spec.get("maxspeed_source", "")), cid
+
+
+def test_the_bac_ninh_bypass_overlay_fills_the_expressway_gap_but_is_not_applied_by_default(region):
+    """layers/roads/ql1-bac-ninh-bypass-expressway-classes.geojson joins the two parts of the Hà Nội – Bắc Giang
+    expressway overlay where the reference line has a gap; it is a --roads file (its description says why: the
+    validation's time error), never one of the region's default overlays."""
+    import shapely
+
+    from geo.crs import to_metric
+    from layers.networks.classes import read_overlay
+
+    assert "roads/ql1-bac-ninh-bypass-expressway-classes.geojson" not in region.config["road_classes"]["overlays"]
+    bypass = to_metric(read_overlay(ROADS / "ql1-bac-ninh-bypass-expressway-classes.geojson"), region.metric_crs)
+    main = to_metric(read_overlay(ROADS / "ql1-ha-noi-bac-giang-expressway-classes.geojson"), region.metric_crs)
+    line = bypass.geometry.iloc[0]
+    assert bypass["highway"].iloc[0] == "motorway" and "http" in bypass["source"].iloc[0]
+    assert 10_000 < line.length < 12_500
+    parts = shapely.get_parts(main.geometry.iloc[0])
+    for end in (shapely.Point(line.coords[0]), shapely.Point(line.coords[-1])):
+        assert min(part.distance(end) for part in parts) < 500      # each end meets a part of the expressway line

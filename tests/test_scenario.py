@@ -96,10 +96,20 @@ def test_line_touching_no_road_is_refused():
         add_planned_roads(base, far, source="far.geojson")
 
 
-def test_expressway_without_interchanges_is_refused():
+def test_expressway_without_interchanges_is_entered_at_its_ends():
+    """An expressway sketched with no interchange point becomes an interchange at each end (nearest road within the
+    tolerance), not an error; one whose ends are far from every road is refused with the distances."""
     base = grid_router()
-    with pytest.raises(InputError, match="no interchange"):
-        add_planned_roads(base, line([(0, 2500), (5000, 2500)]), None, source="ct01.geojson")
+    after, report = add_planned_roads(base, line([(0, 2500), (5000, 2500)]), None, source="ct01.geojson",
+                                      interchange_penalty_s=0)
+    assert report.loc[0, "interchanges_used"] == 2 and report.loc[0, "start_snap_m"] == pytest.approx(500.0)
+    assert report.loc[0, "start_joins"].startswith("interchange: link of 500 m")
+    a, b = base.index_of([base.node_ids[np.argmin(base.x ** 2 + (base.y - 2000) ** 2)],
+                          base.node_ids[np.argmin((base.x - 5000) ** 2 + (base.y - 2000) ** 2)]])
+    assert after.travel_times([a], [b])[0, 0] < base.travel_times([a], [b])[0, 0]
+    with pytest.raises(InputError, match=r"ct01.geojson: planned expressway 'test road' touches no road: its ends .*"
+                                         r"start: 7,0\d\d m from node \d+; end: 8,\d\d\d m from node"):
+        add_planned_roads(base, line([(12000, 0), (13000, 0)]), None, source="ct01.geojson")
 
 
 def test_bad_design_speed():
@@ -134,7 +144,62 @@ def test_interchange_joins_a_long_edge_where_it_is_and_ordinary_roads_cross_at_g
     assert report.loc[0, "max_link_m"] == pytest.approx(200.0)           # to the north–south road 200 m away
     # an ordinary road crossing both roads away from any node: junctions at both crossings
     cross = line([(2000, -1000), (8000, 2000)], road_class="provincial", speed=50)   # crosses at (4000, 0), (5000, 500)
-    after, report = add_planned_roads(base, cross, edges=edges)
+    after, report = add_planned_roads(base, cross, edges=edges, access_tolerance_m=500)   # its ends: 1 and 2 km away
     assert report.loc[0, "access_points"] == 2
     a, b = base.index_of([2, 4])
     assert after.travel_times([a], [b])[0, 0] == pytest.approx(360 + np.hypot(1000, 500) / (50 / 3.6) + 270)
+
+
+def _two_roads():
+    """A 10 km national road along y = 0 (edge 0) and a 10 km expressway along y = 3000 (edge 1), labelled."""
+    from shapely.geometry import LineString as Line
+
+    from geo.routing.access import RoadEdges
+
+    base = Router.from_arrays([1, 2, 3, 4], x=[0, 10000, 0, 10000], y=[0, 0, 3000, 3000], u=[1, 3, 1], v=[2, 4, 3],
+                              weight=[600.0, 300.0, 300.0])
+    lines = [Line([(0, 0), (10000, 0)]), Line([(0, 3000), (10000, 3000)]), Line([(0, 0), (0, 3000)])]
+    edges = RoadEdges.of(base, lines, [1, 3, 1], [2, 4, 3], [600.0, 300.0, 300.0], joinable=[True, False, True])
+    labels = {0: "QL31", 1: "CT.01", 2: "ĐT295"}
+    return base, edges, labels.__getitem__
+
+
+def test_a_sketched_end_21_m_from_a_road_joins_it_and_reports_the_distance():
+    """Issue 24: a two-point road with one end 21 m from a road and the other in the fields was refused; now the end
+    joins that road and the report gives each end's snap distance and the road's name."""
+    base, edges, label = _two_roads()
+    road = line([(4000, 21), (4000, 1500)], road_class="provincial", speed=50)
+    after, report = add_planned_roads(base, road, edges=edges, edge_label=label, access_tolerance_m=1000)
+    row = report.iloc[0]
+    assert row["start_snap_m"] == pytest.approx(21.0) and row["start_joins"] == "junction: link of 21 m to QL31"
+    assert row["end_snap_m"] is None and row["end_joins"].startswith("nothing: nearest road it may join is QL31, 1,500 m")
+    entries = report.attrs["entries"]
+    assert [(e["kind"], e["road"], e["link_m"]) for e in entries] == [("junction", "QL31", 21.0)]
+
+
+def test_an_end_on_an_expressway_becomes_a_new_interchange_on_it():
+    base, edges, label = _two_roads()
+    road = line([(5000, 40), (5000, 2990)], road_class="national", speed=60)       # from QL31 up to CT.01
+    after, report = add_planned_roads(base, road, edges=edges, edge_label=label, interchange_penalty_s=30, link_speed_kmh=36)
+    row = report.iloc[0]
+    assert row["end_joins"] == "interchange: link of 10 m to CT.01 (new interchange on it)"
+    assert row["interchanges_used"] == 1 and row["access_points"] == 2
+    # from the new road's start (on QL31) to CT.01's east end: up the new road, the link, the penalty, half of CT.01
+    start = report.loc[0, "access_nodes"][0]
+    east = base.index_of([4])[0]
+    expected = 2950 / (60 / 3.6) + 10 / 10 + 30 + 150.0
+    assert after.travel_times([start], [east])[0, 0] == pytest.approx(expected)
+
+
+def test_a_road_far_from_every_road_names_distances_and_roads():
+    base, edges, label = _two_roads()
+    road = line([(20000, 1000), (26000, 1000)], road_class="provincial", speed=50)
+    with pytest.raises(InputError) as caught:
+        add_planned_roads(base, road, edges=edges, edge_label=label, source="sketch")
+    text = str(caught.value)
+    assert "sketch: planned road 'test road' touches no road" in text and "tolerance of 1,000 m" in text
+    assert "start: 10,050 m from QL31" in text and "end: 16,031 m from QL31" in text
+    # an expressway whose only interchange lies too far from a road it may join: the interchange is named
+    exits = gpd.GeoDataFrame(geometry=[Point(20000, 1000)])
+    with pytest.raises(InputError, match=r"its 1 interchange\(s\) lie farther .*interchange at 0 m along the line: 10,050 m from QL31"):
+        add_planned_roads(base, line([(20000, 1000), (26000, 1000)]), exits, edges=edges, edge_label=label, source="sketch")

@@ -162,7 +162,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         # the grid lies below the vector canvas: filled districts would hide it
         SwitchWhenAdded(reg["population"], [reg[k] for k in ("districts_density", "districts_urban") if k in reg],
                         reg["districts_outline"]).add_to(m)
-    banner = parks_notice.banner_html(summary)
+    banner = parks_notice.banner_html(summary, switched=True)
     if banner:   # sourced parks without a position: count, names, reasons and --parks FILE
         root.html.add_child(folium.Element(banner))
     options = {"search": True, "measure": True, "print": True, "panel": True, **(tools or {})}

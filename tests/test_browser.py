@@ -720,8 +720,14 @@ def map_html(built, site):
     from maps.planner import write_planner_map
     from maps.samples import sample_analyses
 
-    return write_planner_map(site.parent, layers=built.layers, population=built.population,
-                             analyses=sample_analyses(built.layers), summary=built.summary)
+    analyses = sample_analyses(built.layers)
+    # a 2025 commune layer as plan.py communes writes it (OUT/communes.gpkg), one point at Kép station for the search
+    stations = built.layers["stations"]
+    kep = stations[stations["name"] == "Kép"].geometry.iloc[0]
+    analyses["communes"] = gpd.GeoDataFrame({"name_vi": ["Xã Kép (thử / test)"], "code": ["00000"], "population": [None]},
+                                            geometry=[kep], crs=stations.crs)
+    return write_planner_map(site.parent, layers=built.layers, population=built.population, analyses=analyses,
+                             summary=built.summary)
 
 
 def _open_offline(driver, url: str, is_map: bool = True):
@@ -815,7 +821,9 @@ def test_search_measure_opacity_basemap_and_language(browser, map_html):
     assert popup.split(" ")[0:2] == ["Ga", "Kép"] or popup.startswith("Kép"), popup
     # every searched kind is in the index: parks, communes or places, stations, sites
     kinds = browser.execute_script("return bgplan.search.find('a').map(function (i) { return i.key; })")
-    assert {"parks_kcn", "stations", "urban_areas"} <= set(kinds), set(kinds)
+    assert {"parks_kcn", "stations", "urban_areas", "districts_outline"} <= set(kinds), set(kinds)
+    assert browser.execute_script("return bgplan.search.find('xa kep')[0].key") == "communes"       # 2025 communes
+    assert browser.execute_script("return bgplan.search.find('dia diem')[0].key") == "candidates"    # candidate sites
     assert browser.execute_script("return bgplan.search.find('Quang Chau')[0].name") == "KCN Quang Châu"   # without diacritics
     browser.execute_script("bgMap.closePopup()")
 

@@ -16,11 +16,16 @@ from html import escape
 
 CSS = ("<style>.bg-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}"
        "body{overflow-wrap:anywhere}img,svg{max-width:100%;height:auto}"
+       # in a table, a word stays whole (the box scrolls): a column never shrinks to one letter per line
+       ".bg-scroll th,.bg-scroll td{overflow-wrap:break-word;word-break:normal;min-width:4.5em}"
+       ".bg-scroll td a{overflow-wrap:anywhere}"
        "footer,.bg-attrib{position:sticky;bottom:0;background:#fafaf7;padding:4px 8px;font-size:12px;color:#555;"
        "border-top:1px solid #ddd;z-index:5}"
        "a{overflow-wrap:anywhere}"
        "@media (max-width:600px){body{font-size:14px}main{padding:10px 12px 30px}h1{font-size:18px}"
-       "a,button,summary{min-height:24px}}</style>")
+       "a,button,summary{min-height:24px}"
+       "#parks-banner{position:static!important;transform:none!important;max-width:none!important;border-radius:0!important}}"
+       "</style>")
 
 
 def phone_ready(html: str, attribution: str) -> str:

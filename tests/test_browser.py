@@ -55,8 +55,8 @@ def built(region):
 
 
 @pytest.fixture(scope="module")
-def site(built, tmp_path_factory):
-    """The published site with malicious park names and sample analyses."""
+def site(built, region, tmp_path_factory):
+    """The published site with malicious park names, sample analyses and the validation page's table."""
     from maps.publish import publish_site
     from maps.samples import sample_analyses
 
@@ -74,11 +74,24 @@ def site(built, tmp_path_factory):
                            geometry=[Point(*XSS_POINT)], crs=scen.crs)
     analyses["scenario"] = pd.concat([scen, row], ignore_index=True)
     out = tmp_path_factory.mktemp("site")
+    _validation_table(region, out)
     # The registry's park points may not be redistributed (licences.json says "not allowed"): these tests check how
     # parks are drawn and escaped, so they publish them on purpose (every page then carries the restricted notice).
     published = publish_site(out, layers=layers, population=result.population, analyses=analyses, summary=result.summary,
                              include_restricted=True)
     return published["site"]
+
+
+def _validation_table(region, out: Path):
+    """OUT/validation.csv as ``plan.py validate`` writes it, from the region's real observations (long routes,
+    quotes and addresses: the widest table of the site) with the model's columns unknown (no routing here)."""
+    from layers.validation import observations_file, read_observations
+
+    table = read_observations(observations_file(region))
+    for column in ("model_km", "model_minutes", "km_error", "minutes_error", "assumed_share"):
+        table[column] = float("nan")
+    table.to_csv(out / "validation.csv", index=False)
+    (out / "validation.json").write_text(json.dumps({"network": "today", "rows_with_distance": 0}), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -699,7 +712,10 @@ return {sideways: Math.max(document.documentElement.scrollWidth, document.body.s
         panelOpen: panel ? !panel.classList.contains('bg-closed') : null, panelInView: panel ? inView(panel) : null,
         sections: Array.from(document.querySelectorAll('#legend-panel .bg-lg-section')).filter(function (s) { return !s.hidden; }).length,
         explorerOpen: explorer ? explorer.open : null, controls: boxes, labels: labels, on: on,
-        title: !!document.querySelector('.bg-box'), maps: document.querySelectorAll('.folium-map').length};
+        title: !!document.querySelector('.bg-box'), maps: document.querySelectorAll('.folium-map').length,
+        // the narrowest header cell of the plain pages' tables (a squeezed column reads one letter per line)
+        narrowest: Math.min.apply(null, Array.from(document.querySelectorAll('main table th')).map(function (c) {
+          return c.getBoundingClientRect().width; }).concat([1e9]))};
 """
 
 
@@ -753,7 +769,8 @@ def test_every_page_fits_the_screen(browser, server, site, map_html, siting_out,
     phone = width < 700
     pages = [(map_html.as_uri(), "map", True), ((out / "site" / "suitability.html").as_uri(), "explorer", True)]
     pages += [(f"{server}/{p.name}", p.stem, p.name not in PLAIN_PAGES) for p in sorted(site.glob("*.html"))]
-    assert {"index", "planning", "access", "suitability", "scenario", "indicators", "sources"} <= {n for _, n, _ in pages}
+    assert {"index", "planning", "access", "suitability", "scenario", "indicators", "sources", "validation"} <= {
+        n for _, n, _ in pages}
     try:
         for url, name, is_map in pages:
             _open_offline(browser, url, is_map)
@@ -769,6 +786,7 @@ def test_every_page_fits_the_screen(browser, server, site, map_html, siting_out,
             assert state["attribution"], where                          # the attribution in view
             assert "OpenStreetMap" in state["attributionText"], where
             if not is_map:
+                assert state["narrowest"] >= 40, (where, state["narrowest"])   # tables scroll in their box instead
                 continue
             assert state["panels"] == 1 and state["panelInView"], where   # one legend panel …
             assert state["panelOpen"] is (not phone), where                # … closed on phones

@@ -61,9 +61,10 @@ def banner_html(summary: dict | None, switched: bool = False) -> str:
             f"<ul style=\"margin:4px 0;max-height:30vh;overflow:auto\">{items}</ul></details></div>")
 
 
-def add_to_page(html: str, summary: dict | None) -> str:
-    """``html`` with the banner inserted after ``<body>`` (unchanged when it has one already or none is needed)."""
-    banner = banner_html(summary)
+def add_to_page(html: str, summary: dict | None, switched: bool = False) -> str:
+    """``html`` with the banner inserted after ``<body>`` (unchanged when it has one already or none is needed);
+    ``switched``: a map page with the language toggle (:func:`banner_html`)."""
+    banner = banner_html(summary, switched=switched)
     if not banner or f'id="{BANNER_ID}"' in html:
         return html
     at = html.find("<body")

@@ -262,7 +262,7 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
                                      encoding="utf-8")
         for page_file in tmp.glob("*.html"):   # sourced parks without a position: the banner on every page (once)
             text = page_file.read_text(encoding="utf-8")
-            marked = parks_notice.add_to_page(text, summary)
+            marked = parks_notice.add_to_page(text, summary, switched=page_file.name in maps_written)
             if marked != text:
                 page_file.write_text(marked, encoding="utf-8")
         if notice:

@@ -251,6 +251,37 @@ def test_corridors_existing_solid_planned_dashed_and_those_not_found(province):
     assert any("planned (dashed)" in s for s in legend_texts(m, "en"))
 
 
+def test_scenario_roads_today_has_are_existing_and_solid(province):
+    """A scenario road that today's network has (CT.01, opened 2020: an existing corridor) is labelled "in today's
+    network" and drawn solid; only a road no network has is "planned", dashed (issue 23: not "planned" for CT.01)."""
+    from maps.planner import planner_map
+
+    corridors = gpd.GeoDataFrame({"corridor_id": ["ct01"], "name_vi": ["Cao tốc CT.01"], "road_class": ["expressway"],
+                                  "status": ["existing"]},
+                                 geometry=[LineString([(106.1, 21.2), (106.5, 21.2)])], crs="EPSG:4326")
+    roads = gpd.GeoDataFrame({"name": ["CT.01", "Vành đai thử / test ring"], "corridor_id": ["ct01", None],
+                              "road_class": ["expressway", "expressway"], "length_km": [30.0, 12.0]},
+                             geometry=[LineString([(106.1, 21.2), (106.5, 21.2)]), LineString([(106.2, 21.1), (106.2, 21.3)])],
+                             crs="EPSG:4326")
+    m = planner_map({"province": province, "corridors": corridors}, analyses={"planned_roads": roads}, map_config={},
+                    on=("planned_roads",))
+    features = m.bgplan_layers["planned_roads"].data["features"]
+    assert [f["properties"]["k"] for f in features] == ["expressway|today", "expressway|planned"]
+    styles = m.bgplan_layers["planned_roads"].styles
+    assert "dashArray" not in styles["expressway|today"] and styles["expressway|planned"]["dashArray"]
+    ct01 = seen(features[0]["properties"]["p"], "en")
+    assert "in today's network" in ct01 and "planned" not in ct01
+    assert "planned, not built" in seen(features[1]["properties"]["p"], "en")
+    section = next(t for t in legend_texts(m, "en") if "scenario: roads added" in t)
+    assert "in today's network" in section and "planned, not built" in section
+    # the scenario page's "before" map is the network before the scenario: without the corridors the scenario adds
+    from maps.dualmap import scenario_dual_map
+
+    html = scenario_dual_map({"province": province, "corridors": corridors}, {"planned_roads": roads},
+                             assets="inline").render()
+    assert html.count('bgplan.layers["corridors"]') == 1 and html.count('bgplan.layers["planned_roads"]') == 1
+
+
 def test_isochrones_are_named_after_their_origin_and_published_on_the_access_page_only(province, tmp_path):
     """The isochrones entry: read from OUT/isochrones.gpkg, cut to its allow-list, drawn (one layer per origin, named
     after the destination, not its index) on access.html and on no other page."""

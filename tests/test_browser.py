@@ -897,9 +897,8 @@ def test_print_layout(browser, map_html, paper, orientation):
                 legend: s.querySelectorAll('.bg-sheet-legend .bg-lg-section').length, scale: vis('.leaflet-control-scale'),
                 north: vis('.bg-sheet-north svg'), sources: seen(s.querySelector('.bg-sheet-sources')),
                 date: seen(s.querySelector('.bg-sheet-date')), map: vis('.leaflet-container'),
-                page: Array.from(document.styleSheets).some(function (x) { try { return Array.from(x.cssRules).some(
-                    function (c) { return c.cssText.indexOf('@page') === 0 && c.cssText.indexOf(arguments[0]) > 0; }); }
-                    catch (e) { return false; } })};""")
+                page: Array.from(document.querySelectorAll('style')).map(function (x) { return x.textContent; })
+                    .filter(function (t) { return t.indexOf('@page') >= 0; }).join(' ')};""")
     mm = {"A4": (297, 210), "A3": (420, 297)}[paper]
     w, h = mm if orientation == "landscape" else mm[::-1]
     assert sheet["w"] / sheet["h"] == pytest.approx(w / h, rel=0.01)
@@ -907,6 +906,7 @@ def test_print_layout(browser, map_html, paper, orientation):
     assert sheet["legend"] >= 3 and sheet["scale"] and sheet["north"] and sheet["map"], sheet
     assert "OpenStreetMap" in sheet["sources"] and "ODbL" in sheet["sources"] and "CC BY 4.0" in sheet["sources"]
     assert re.search(r"\d{4}-\d\d-\d\d", sheet["date"])
+    assert f"size: {paper} {orientation}" in sheet["page"]          # the browser's print (PDF) takes the sheet's paper
     _shot(browser, f"print_{paper}_{orientation}")
     if paper == "A4":
         browser.execute_script("bgplan.print.noDownload = true;")
@@ -918,6 +918,18 @@ def test_print_layout(browser, map_html, paper, orientation):
         (ARTIFACTS / "browser_print_export.png").write_bytes(data)
         width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
         assert width / height == pytest.approx(w / h, rel=0.01) and width >= 2000       # 2 × 96 dpi
+        # PDF: the browser's print of the sheet (as "In / PDF" does) is one page of the chosen paper
+        from selenium.webdriver.common.print_page_options import PrintOptions
+
+        options = PrintOptions()
+        options.orientation = orientation
+        options.page_width, options.page_height = w / 10, h / 10                      # cm
+        options.margin_top = options.margin_bottom = options.margin_left = options.margin_right = 0
+        pdf = base64.b64decode(browser.print_page(options))
+        (ARTIFACTS / "browser_print_export.pdf").write_bytes(pdf)
+        assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+        box = [float(x) for x in re.search(rb"/MediaBox\s*\[([^\]]*)\]", pdf).group(1).split()]
+        assert box[2] / 72 * 25.4 == pytest.approx(w, abs=2) and box[3] / 72 * 25.4 == pytest.approx(h, abs=2)
     browser.execute_script("bgplan.print.close()")
     assert browser.execute_script("return document.getElementById('print-layout').hidden")
     assert _errors(browser) == []

@@ -439,12 +439,14 @@ def paint_access(build, access, context):
 
 
 def _shown_target(targets, parks, context):
-    """The access layer on when the page opens: the one the page names (``access_<key>``), else None."""
-    for col in targets:
-        if context.on is not None and context.is_on(f"access_{col[len('minutes_to_'):]}", False) \
-                and pd.to_numeric(parks[col], errors="coerce").notna().any():
-            return col
-    return None
+    """The access layer on when the page opens: of those the page names (``access_<key>``, patterns allowed), the one
+    with the most parks of known time (the first on a tie); None when the page names none."""
+    if context.on is None:
+        return None
+    named = [c for c in targets if context.is_on(f"access_{c[len('minutes_to_'):]}", False)]
+    known = {c: int(pd.to_numeric(parks[c], errors="coerce").notna().sum()) for c in named}
+    best = max(named, key=lambda c: known[c], default=None)
+    return best if best is not None and known[best] > 0 else None
 
 
 ENTRIES.append(MapLayer(

@@ -245,6 +245,11 @@ def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
     on = planner_map(built.layers, analyses={"access": analyses["access"]}, summary=built.summary,
                      on=("access_kep_station",))
     assert on.bgplan_layers["access_kep_station"].show and not on.bgplan_layers["access_none"].show
+    # a page naming every access layer opens with the target most parks have a time to (not an all-unknown one)
+    auto = planner_map(built.layers, analyses={"access": analyses["access"]}, summary=built.summary, on=("access_*",))
+    shown = [k for k, layer in auto.bgplan_layers.items() if k.startswith("access_") and layer.show]
+    known = {c: int(analyses["access"][c].notna().sum()) for c in analyses["access"] if c.startswith("minutes_to_")}
+    assert shown == ["access_" + max(known, key=known.get)[len("minutes_to_"):]] and shown != ["access_ct01"]
     # the suitability cell without a score is drawn as unknown, not as 0
     suit = m.bgplan_layers["suitability"].data["features"]
     assert sum(f["properties"]["k"] == "u" for f in suit) == 1

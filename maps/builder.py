@@ -56,7 +56,7 @@ class MapBuilder:
             label = _with_count(name, len(data["features"]))
         layer = DataLayer(data, styles, label, key, show=show and not basemap, labels=labels, highlight=highlight, z=z,
                           base_label=basemap and labels, exclusive=group in EXCLUSIVE,
-                          title=name if names is not None else None)
+                          title=name if (names is not None or group in EXCLUSIVE) else None)
         return self.add(group, layer, key, basemap=basemap)
 
     def none_choice(self, group: str, key: str, show: bool):

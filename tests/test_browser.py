@@ -356,6 +356,13 @@ def test_analysis_pages(browser, server, page, keys, group):
         assert browser.execute_script("return !!bgplan.layers[arguments[0]]", key), key
     assert group in _layer_labels(browser)
     first = keys[0]
+    if page == "access":     # the legend names the travel time shown (one target at a time), the one most parks have
+        assert [t for t in _seen(browser, "#legend-panel .bg-lg-now") if t] == ["Ga Kép"]
+        browser.execute_script("Object.keys(bgplan.layers).forEach(function (k) { if (k.indexOf('access_') === 0)"
+                               " bgMap.removeLayer(bgplan.layers[k]); }); bgMap.addLayer(bgplan.layers.access_ct01);")
+        time.sleep(0.05)
+        now = [t for t in _seen(browser, "#legend-panel .bg-lg-now") if t]
+        assert len(now) == 1 and "CT.01" in now[0], now
     browser.execute_script("if (!bgMap.hasLayer(bgplan.layers[arguments[0]])) bgMap.addLayer(bgplan.layers[arguments[0]]);", first)
     assert _drawn(browser, first) > 0
     _shot(browser, page)

@@ -292,8 +292,16 @@
         row.appendChild(input);
         sec.appendChild(row);
       }
+      // a section shared by a radio group (one layer at a time: access per target, isochrones per origin) names the
+      // layer shown under its title
+      var now = null;
+      if (s.layers.length > 1 && s.layers.every(function (l) { return l._bgExclusive && l._bgTitle; })) {
+        now = el('div', 'bg-lg-now');
+        var title = sec.querySelector('.bg-lg-title');
+        sec.insertBefore(now, title ? title.nextSibling : sec.firstChild);
+      }
       body.appendChild(sec);
-      return {el: sec, layers: s.layers};
+      return {el: sec, layers: s.layers, now: now};
     });
     function sync() {
       var any = false;
@@ -301,6 +309,10 @@
         var on = !m.layers.length || m.layers.some(function (l) { return !!l._map; });
         m.el.hidden = !on;
         any = any || on;
+        if (m.now) {
+          var shown = m.layers.filter(function (l) { return !!l._map; })[0];
+          m.now.innerHTML = shown ? shown._bgTitle : '';
+        }
       });
       empty.hidden = any;
       fit();

@@ -399,13 +399,23 @@ add(MapLayer(
     publish=("code", "name_vi", "population", "urban_share", "former_districts"), licence="communes", z=9.5))
 
 
+def _destination_name(row):
+    """The destination's name in the language texts are built in (``name_en`` in English when given)."""
+    from maps.lang import current
+
+    english = row.get("name_en") if "name_en" in row else None
+    if current() == "en" and not style.is_missing(english):
+        return english
+    return row.get("name_vi") if "name_vi" in row else row.get("name")
+
+
 add(MapLayer(
     key="destinations", title="Điểm đến chính / key destinations", source="layers", group=G_TRANSPORT,
     styles={"d": {"radius": 6, "fillColor": style.DESTINATION_COLOR, "color": "#ffffff", "weight": 2, "fillOpacity": 1}},
     swatch="circle", labels=True,           # the name is a permanent label; the popup still opens on click
-    popup_title=lambda r: r.get("name_vi") if "name_vi" in r else r.get("name"),
+    popup_title=lambda r: _destination_name(r),
     search=lambda r: r.get("name_vi") if "name_vi" in r else r.get("name"),
-    fields=(Field("name_en", "Tên tiếng Anh / English name"), Field("kind", "Loại / kind"),
+    fields=(Field("kind", "Loại / kind"),
             Field("source", "Nguồn / source"), Field("note", "Ghi chú / note")),
     publish=("key", "name_vi", "name_en", "kind"), licence="destinations", z=11))
 

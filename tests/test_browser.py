@@ -860,6 +860,9 @@ def test_search_measure_opacity_basemap_and_language(browser, map_html):
     browser.execute_script("bgplan.measure.setMode('area'); bgplan.measure.add([21.3, 106.2]); bgplan.measure.add([21.3, 106.3]);"
                            "bgplan.measure.add([21.4, 106.3]); bgplan.measure.add([21.4, 106.2]); bgplan.measure.finish();")
     assert browser.execute_script("return bgplan.measure.state.area_m2") / 1e6 == pytest.approx(10.37 * 11.07, rel=0.01)
+    boxes = browser.execute_script("""return ['#legend-panel', '.bg-measure'].map(function (c) {
+        var r = document.querySelector(c).getBoundingClientRect(); return {what: c, box: [r.left, r.top, r.right, r.bottom]}; });""")
+    assert _overlaps(boxes) == []                              # the legend panel makes room for the measure box
     _shot(browser, "measure")
     browser.execute_script("bgplan.measure.stop()")
 
@@ -883,6 +886,8 @@ def test_search_measure_opacity_basemap_and_language(browser, map_html):
     assert browser.execute_script("return document.documentElement.lang") == "en"
     assert any(t.startswith("light base map") for t in _layer_labels(browser))
     assert any(t.startswith("industrial parks") for t in _legend_shown(browser))
+    arrows = " ".join(_seen(browser, ".bg-far-arrow"))
+    assert "Hà Nội centre" in arrows and "Hà Nội (trung tâm)" not in arrows      # the destinations' English names
     browser.execute_script("bgplan.measure.start('distance'); bgplan.measure.add([21.3, 106.2]); bgplan.measure.add([21.3, 106.3]);"
                            "bgplan.measure.finish();")
     assert re.search(r"Distance: 10\.3\d km", _seen(browser, "#measure-result")[0])       # en: decimal point

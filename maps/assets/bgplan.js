@@ -597,9 +597,11 @@
       draw();
     }
     function finish() { state.finished = true; draw(); }
+    function refit() { if (bg.legend) { bg.legend.sync(); } }      // the legend panel makes room for this box
     function start(mode) {
       state.on = true;
       box.hidden = false;
+      setTimeout(refit, 0);
       map.getContainer().classList.add('bg-measuring');
       map.closePopup();
       map.doubleClickZoom.disable();
@@ -608,6 +610,7 @@
     function stop() {
       state.on = false;
       box.hidden = true;
+      setTimeout(refit, 0);
       state.points = [];
       state.finished = false;
       group.clearLayers();

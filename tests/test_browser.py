@@ -999,6 +999,7 @@ def test_explained_sites_and_grid_cells(browser, siting_out):
                            "if (bgExplorer.layer && bgExplorer.layer.sites) bgMap.removeLayer(bgExplorer.layer.sites);", *at)
     _click_latlng(browser, *at)
     _popup_text(browser)
+    time.sleep(0.3)                                            # the popup's fade-in, for the screenshot
     cell = _seen(browser, ".leaflet-popup-content")[0]
     assert cell.startswith("Ô lưới") and "Điểm phù hợp (0–1)" in cell, cell
     rows = browser.execute_script("return document.querySelectorAll('.leaflet-popup-content tr').length")

@@ -258,7 +258,10 @@ def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | No
     ``col``, ``excluded``, ``district``, ``s_<criterion>``, ``score``), shipped
     in raster order (sorted by row, then column);
     ``rules`` default to ``grid.attrs["explorer_rules"]``; ``labels`` maps a
-    criterion to its bilingual label.
+    criterion to its (Vietnamese, English) label. The unit of each criterion's
+    raw value (:func:`maps.labels.criterion_unit`) and, when the grid has an
+    ``excluded_by`` column, why each excluded cell is excluded (uint8 codes
+    into ``excluded_by``) travel with it, for the site list and the cell popups.
     """
     rules = rules or grid.attrs.get("explorer_rules")
     if rules is None:
@@ -309,9 +312,19 @@ def _payload(grid, rules: ExplorerRules, labels, names) -> dict:
     breaks = style.nice_breaks(score, 5)
     palette = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
     labels = labels or {}
-    return {
+    from maps.labels import criterion_unit
+
+    excluded = {}
+    if "excluded_by" in grid:
+        reasons = [str(v) for v in grid["excluded_by"].fillna("")]
+        names_by = [""] + sorted({r for r in reasons if r})[:254]
+        code = {r: i for i, r in enumerate(names_by)}
+        excluded = {"excluded_by": names_by,
+                    "excluded_codes": pack(np.array([code.get(r, 0) for r in reasons], dtype=np.uint8))}
+    return {**excluded,
+            "units": {n: list(criterion_unit(n)) for n in names},
         "rules": {**{k: v for k, v in asdict(rules).items() if k != "labels"},
-                  "labels": {n: labels.get(n) or rules.labels.get(n) or n for n in names}},
+                  "labels": {n: list(labels.get(n) or rules.labels.get(n) or (n, n)) for n in names}},
         "criteria": names,
         "n": int(len(grid)), "nrows": int(rows.max(initial=0)) + 1, "ncols": int(cols.max(initial=0)) + 1,
         "rows": pack(rows.astype(np.uint16)), "cols": pack(cols.astype(np.uint16)),

@@ -45,7 +45,8 @@ import pandas as pd
 from geo.routing.access import Catchment, RoadEdges, minutes_to_targets
 from geo.crs import to_metric
 from geo.routing.router import Router
-from layers.networks import Networks, bound_networks, vehicle_networks
+from layers.networks import Networks, add_rail, bound_networks, vehicle_networks
+from layers.networks.routers import require_networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -79,11 +80,10 @@ def corridor_targets(net: Networks, corridor_ids, router: Router | None = None, 
     """
     specs = specs or {}
     router = router or net.road
-    labels = net.road_edges["corridor_id"].fillna("").astype(str)
     targets, missing = {}, {}
+    nodes_of = corridor_nodes(net)
     for cid in corridor_ids:
-        on = net.road_edges[labels.str.split(";").map(lambda ids: cid in ids)]
-        node_ids = np.unique(np.r_[on["u"].to_numpy(), on["v"].to_numpy()])
+        node_ids = nodes_of.get(cid, np.empty(0, np.int64))
         idx = router.index_of(node_ids)
         targets[cid] = idx[idx >= 0]
         if targets[cid].size == 0:
@@ -95,6 +95,21 @@ def corridor_targets(net: Networks, corridor_ids, router: Router | None = None, 
         targets[key] = np.union1d(targets.get(key, np.empty(0, np.int64)), np.asarray(idx, dtype=np.int64))
         missing.pop(key, None)
     return targets, missing
+
+
+def corridor_nodes(net: Networks) -> dict[str, np.ndarray]:
+    """Node ids at the ends of each corridor's edges (``corridor_id`` of the road edges; ids joined by ";"), computed
+    once per network."""
+    if "corridor nodes" not in net.derived:
+        e = net.road_edges
+        ids = e["corridor_id"].to_numpy(dtype=object)
+        on = np.array([isinstance(v, str) and v != "" for v in ids], dtype=bool)
+        rows = [(cid, u, v) for value, u, v in zip(ids[on], e["u"].to_numpy()[on], e["v"].to_numpy()[on])
+                for cid in value.split(";")]
+        frame = pd.DataFrame(rows, columns=["corridor_id", "u", "v"])
+        net.derived["corridor nodes"] = {str(cid): np.unique(np.r_[g["u"].to_numpy(), g["v"].to_numpy()])
+                                         for cid, g in frame.groupby("corridor_id")}
+    return net.derived["corridor nodes"]
 
 
 def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg):
@@ -113,10 +128,15 @@ def _with_destinations(region: Region, net: Networks, router: Router, keys, cfg)
     return router, targets, missing
 
 
-def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, population=None,
+def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, *, population=None,
                   router: Router | None = None, extra_targets: dict | None = None,
-                  ranges: bool = True) -> gpd.GeoDataFrame:
+                  ranges: bool = True, rail: bool | None = None) -> gpd.GeoDataFrame:
     """The corridor access table for ``parks`` (see the module docstring).
+
+    Arguments in the order every analysis of ``layers`` takes them: the region, the features the analysis is
+    about, the networks (:class:`layers.networks.Networks`); the rest keyword-only. ``rail``: None (default) adds
+    the road + rail columns when ``net`` has its road + rail router, True builds that router first (once, kept
+    on ``net``) where the region has railways, False leaves them out.
 
     ``router`` replaces the road router (a scenario's network: the base
     network plus new nodes appended after the base nodes, so base targets
@@ -127,6 +147,7 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
     assumed speed at the upper / lower bound stated in the speed model, so a
     planner sees how firm a figure is (equal where it rests on no assumption).
     """
+    require_networks(net, "access_report(region, parks, net)")
     cfg = settings_of(region, net.model)
     base = router or net.road
     targets, missing = corridor_targets(net, cfg["corridors"], base, extra_targets, specs=region.corridors)
@@ -139,7 +160,9 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
     table.insert(0, "far_from_road", far)
     table.insert(0, "access_leg_kmh", np.where(np.isnan(snap_m), np.nan, float(cfg["access_speed_kmh"])))
     table.insert(0, "snap_m", snap_m)
-    if net.multimodal is not None and cfg["road_rail_destinations"] and router is None:
+    if rail and cfg["road_rail_destinations"] and router is None and "railways" in region.config:
+        add_rail(region, net)
+    if rail is not False and net.multimodal is not None and cfg["road_rail_destinations"] and router is None:
         mm, mm_targets, mm_missing = _with_destinations(region, net, net.multimodal, cfg["road_rail_destinations"], cfg)
         mm, mm_idx, _, mm_why = net.attach(mm, parks, cfg["max_snap_m"], cfg["access_speed_kmh"])
         by_rail = minutes_to_targets(mm, mm_idx, mm_targets, missing=mm_missing, origin_reason=mm_why)
@@ -159,7 +182,7 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, popula
             table[column] = values
     bounds = bound_networks(net) if (ranges and router is None) else None
     if bounds is not None:
-        slow, fast = (access_report(region, parks, b, ranges=False) for b in bounds)
+        slow, fast = (access_report(region, parks, b, ranges=False, rail=False) for b in bounds)
         for key in list(targets):
             column = f"minutes_to_{key}"
             if column in table:
@@ -226,14 +249,18 @@ def _catchment(router: Router, array, profile, region: Region, cfg, edges: RoadE
                      max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"], edges=edges)
 
 
-def travel_time_matrix(region: Region, net: Networks, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame,
-                       router: Router | None = None) -> pd.DataFrame:
+def travel_time_matrix(region: Region, origins: gpd.GeoDataFrame, net: Networks, *,
+                       destinations: gpd.GeoDataFrame | None = None, router: Router | None = None) -> pd.DataFrame:
     """Tidy origin × destination minutes by road: ``origin``, ``destination``, ``minutes``, ``reason``.
 
+    ``destinations`` default to the region's key destinations (named by their key).
     Both sides are attached to their nearest road edge (origins within
     ``access.max_snap_m``, destinations within ``access.destination_max_snap_m``).
     One search per destination, so many origins (grid cells) stay cheap.
     """
+    require_networks(net, "travel_time_matrix(region, origins, net)")
+    if destinations is None:
+        destinations = region.destinations().rename(columns={"key": "name"})
     cfg = settings_of(region, net.model)
     router = router or net.road
     routed, d_idx, _, d_why = net.attach(router, destinations, cfg["destination_max_snap_m"], cfg["access_speed_kmh"])
@@ -256,7 +283,7 @@ def _labels(points: gpd.GeoDataFrame) -> list:
     return [str(i) for i in points.index]
 
 
-def isochrones_from(region: Region, net: Networks, points: gpd.GeoDataFrame, minutes=(15, 30, 45, 60),
+def isochrones_from(region: Region, points: gpd.GeoDataFrame, net: Networks, *, minutes=(15, 30, 45, 60),
                     population=None, router: Router | None = None) -> gpd.GeoDataFrame:
     """Isochrones (cumulative polygons within each threshold) from each point, with the people inside.
 
@@ -272,6 +299,7 @@ def isochrones_from(region: Region, net: Networks, points: gpd.GeoDataFrame, min
     """
     from geo.routing.isochrones import isochrones, population_within
 
+    require_networks(net, "isochrones_from(region, points, net)")
     cfg = settings_of(region, net.model)
     routed, idx, _, why = net.attach(router or net.road, points, cfg["max_snap_m"], cfg["access_speed_kmh"])
     idx = np.where(pd.isna(pd.Series(why, dtype=object)).to_numpy(), idx, -1)

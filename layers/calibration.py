@@ -58,11 +58,11 @@ def reweighted(net: networks.Networks, model: SpeedModel) -> networks.Networks:
     else:
         router = Router.from_arrays(**arrays, directed=road.directed, crs=road.crs)
     return networks.Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, notes=list(net.notes), model=model,
-                           network_name=net.network_name)
+                             network_name=net.network_name, region=net.region, options=net.options)
 
 
 def _minutes(region: Region, net: networks.Networks, observations: pd.DataFrame, model: SpeedModel) -> np.ndarray:
-    routed, _ = route_observations(region, reweighted(net, model), observations)
+    routed, _ = route_observations(region, observations, reweighted(net, model))
     return routed["model_minutes"].to_numpy(float)
 
 
@@ -70,7 +70,7 @@ def _fit_rows(region, net, obs: pd.DataFrame, model: SpeedModel, params: list[Pa
     values = np.array([p.start for p in params])
     access_kmh = access.settings_of(region, model)["access_speed_kmh"]
     for _ in range(iterations):
-        routed, legs = route_observations(region, reweighted(net, model_with(model, params, values)), obs)
+        routed, legs = route_observations(region, obs, reweighted(net, model_with(model, params, values)))
         ok = routed["model_minutes"].notna().to_numpy()
         new = fit(legs.km.loc[ok], legs.minutes_fixed[ok], obs["minutes_min"].to_numpy()[ok],
                   obs["minutes_max"].to_numpy()[ok], model, params, access_kmh)
@@ -81,9 +81,13 @@ def _fit_rows(region, net, obs: pd.DataFrame, model: SpeedModel, params: list[Pa
     return values
 
 
-def calibrate(region: Region, net: networks.Networks, observations: pd.DataFrame, iterations: int = 3,
+def calibrate(region: Region, observations: pd.DataFrame, net: networks.Networks, *, iterations: int = 3,
               leave_one_out: bool = True) -> CalibrationResult:
-    """Fit the model of ``net`` to the timed ``observations`` (see the module docstring)."""
+    """Fit the model of ``net`` to the timed ``observations`` (see the module docstring). Arguments in the order
+    of every analysis: region, features, networks, then keywords."""
+    from layers.networks.routers import require_networks
+
+    require_networks(net, "calibrate(region, observations, net)")
     model = net.model or networks.speed_model(region)
     params = parameters(model)
     if not params:

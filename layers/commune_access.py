@@ -165,15 +165,20 @@ def cells_near_point(cells_metric: np.ndarray, cell_people: np.ndarray, candidat
     return order[:min(n, order.size)]
 
 
-def commune_access(region: Region, report: gpd.GeoDataFrame, mapping: pd.DataFrame, net: Networks,
-                   parks: gpd.GeoDataFrame | None, population, options: CommuneAccessOptions | None = None) -> pd.DataFrame:
+def commune_access(region: Region, report: gpd.GeoDataFrame, net: Networks, *, mapping: pd.DataFrame,
+                   population, parks: gpd.GeoDataFrame | None = None,
+                   options: CommuneAccessOptions | None = None) -> pd.DataFrame:
     """Access columns (see module docstring) for the rows of ``report`` (aligned on its index).
 
+    Arguments in the order of every analysis (region, features, networks, then keywords).
     ``report`` : :func:`layers.communes.commune_report` rows (``code``,
     ``population``, ``population_min``/``_max``, geometry, ``location``);
     ``mapping`` : :func:`layers.communes.commune_mapping` (former districts
-    per unit); ``population`` : ``(array, profile)``.
+    per unit); ``population`` : ``(array, profile)``; ``parks`` : for the minutes to the nearest park.
     """
+    from layers.networks.routers import require_networks
+
+    require_networks(net, "commune_access(region, report, net)")
     options = options or CommuneAccessOptions.from_region(region)
     m = options.minutes
     units = districts(region).to_crs("EPSG:4326")

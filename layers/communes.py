@@ -371,7 +371,7 @@ def commune_report(region: Region, parks: gpd.GeoDataFrame | None = None, places
     if net is not None and population is not None:
         from layers.commune_access import commune_access
 
-        access = commune_access(region, out, mapping, net, parks, population)
+        access = commune_access(region, out, net, mapping=mapping, parks=parks, population=population)
         access_summary = access.attrs["summary"]
         out = gpd.GeoDataFrame(pd.concat([out.drop(columns="geometry"), access], axis=1), geometry=out.geometry, crs="EPSG:4326")
     out.attrs["summary"] = {

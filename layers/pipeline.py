@@ -11,20 +11,16 @@ so a later step — or a planner in QGIS — can start from it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from geo.errors import InputError
 from geo.io.output import write_csv, write_geopackage
 from layers.build import LayerSet, build_layers, summary_lines, write_layers
-from layers.region import Region, load_region
-
-if TYPE_CHECKING:
-    from layers.networks import NetworkOptions
+from layers.region import Region
 
 log = logging.getLogger(__name__)
 
@@ -34,38 +30,64 @@ STEPS = ("access", "scenario", "isochrones", "siting", "validation")
 
 @dataclass
 class RunOptions:
-    """What ``plan.py run`` does: validated once, when created.
+    """What ``plan.py run`` does besides the region and the network (validated once, when created).
 
-    region : a region name or YAML path; data_dir : data folder (None: the
-    bundle or $BGPLAN_DATA); boundaries : ``open`` or ``gadm``; osm, parks_file :
-    optional user inputs; out : output folder; analyses : False for layers,
-    map and site only.
+    out : output folder; analyses : False for layers, map and site only; parks_file : a park list or outlines
+    instead of the region's; echo : where progress lines go (``print``); verbose : also print the seconds of
+    every step (they are always written to ``OUT/run_timings.json``).
     """
 
-    region: str | os.PathLike = "bac-giang"
-    data_dir: Path | None = None
-    boundaries: str = "open"
-    osm: Path | None = None
-    parks_file: Path | None = None
     out: Path = Path("out")
     analyses: bool = True
-    network: NetworkOptions | None = None   # today's network (default), 2018, overlays, speeds
+    parks_file: Path | None = None
     echo: callable = field(default=print, repr=False)
+    verbose: bool = False
 
     def __post_init__(self):
         self.out = Path(self.out)
-        for path in (self.osm, self.parks_file):
-            if path is not None and not Path(path).exists():
-                raise InputError(path, "file not found")
+        if self.parks_file is not None:
+            self.parks_file = Path(self.parks_file)
+            if not self.parks_file.exists():
+                raise InputError(self.parks_file, "file not found")
+
+
+class Timings:
+    """Wall-clock seconds of each step of a run, in order (``with timings.step("access"): ...``)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 3)
+            log.debug("step %s: %.2f s", name, time.perf_counter() - t0)
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
+
+    def lines(self) -> list[str]:
+        """One line per step, for ``--verbose``."""
+        width = max((len(k) for k in self.seconds), default=4)
+        return [f"  {k:<{width}}  {v:6.2f} s" for k, v in self.seconds.items()] + [f"  {'total':<{width}}  {self.total():6.2f} s"]
 
 
 @dataclass
 class RunResult:
-    """What the analyses produced: the layer set, the networks and the written paths."""
+    """What a run produced: the region, the layer set, the networks used, each analysis' result (``access``,
+    ``scenario``, ``isochrones``, ``siting``, ``validation``, ``communes``), the written paths and the
+    seconds of each step."""
 
     region: Region
     layers: LayerSet
+    networks: object = None
+    analyses: dict = field(default_factory=dict)
     written: dict[str, Path] = field(default_factory=dict)
+    timings: Timings = field(default_factory=Timings)
 
 
 def run_steps(region: Region) -> dict:
@@ -90,31 +112,52 @@ def scenario_path(region: Region, name: str | None) -> Path | None:
     raise InputError(region.source_file, f"run: scenario file '{name}' not found (looked in {SCENARIOS_DIR.parent} and {SCENARIOS_DIR})")
 
 
-def run_analyses(options: RunOptions) -> RunResult:
-    """Build the layers and run the region's analyses into ``options.out``; returns what was made."""
+def run_analyses(region: Region, options: RunOptions, network=None, *, population=None,
+                 timings: Timings | None = None) -> RunResult:
+    """Build the layers and run the region's analyses into ``options.out``; returns what was made.
+
+    ``network`` : :class:`layers.networks.NetworkOptions` (default today's network) — or networks already
+    built (:class:`layers.networks.Networks`) — used by every step; the networks, their class overlays,
+    corridor matching and routing hierarchy are built once (:func:`layers.networks.shared_networks`) and
+    shared by access, isochrones, siting, validation and communes; the scenario's own base network (e.g. the
+    bare 2018 network of "2018 vs today") shares the same classified base. ``population`` :
+    ``(array, profile)`` instead of the region's raster. The seconds of every step are in ``result.timings``.
+    """
     from layers import access, networks
+    from layers.networks import Networks, NetworkOptions
+    from layers.shared import POPULATION, parks_key, seed
 
     say = options.echo
-    region = load_region(options.region, data_dir=options.data_dir, boundaries=options.boundaries)
+    t = timings or Timings()
+    built = network if isinstance(network, Networks) else None
+    net_options = (built.options if built is not None else network) or NetworkOptions()
     cfg = run_steps(region)
-    result = build_layers(region, osm=options.osm, parks_file=options.parks_file,
-                          network=options.network.network if options.network else "today")
+    with t.step("layers"):
+        result = build_layers(region, osm=net_options.osm, parks_file=options.parks_file, network=net_options.network)
     out = options.out
-    written = write_layers(result, out)
+    with t.step("write layers"):
+        written = write_layers(result, out)
     say("\n".join(summary_lines(result.summary)))
-    run = RunResult(region=region, layers=result, written=dict(written))
+    run = RunResult(region=region, layers=result, written=dict(written), timings=t)
     if not options.analyses:
         return run
-    from layers.networks import NetworkOptions
-
     park_layer = result.layers["industrial_parks"]
-    pop = result.population
-    net_options = options.network or NetworkOptions()
-    net = networks.build_networks(region, osm=options.osm, options=net_options)
+    pop = None if population is False else population if population is not None else result.population
+    seed(region, parks_key(options.parks_file, net_options.osm), park_layer)       # later requests share them
+    if result.population is not None:
+        seed(region, POPULATION, result.population)
+    # the corridors were matched onto the road file by the layers: the networks reuse them
+    corridor_layer = result.layers.get("corridors") if net_options.osm is None else None
+    with t.step("networks"):
+        net = built or networks.shared_networks(region, net_options, rail=True, corridor_layer=corridor_layer)
+        net.road.hierarchy()           # the routing hierarchy, customised once: every step's searches use it
+    run.networks = net
     if "access" in cfg["steps"]:
-        report = access.access_report(region, park_layer, net, population=pop)
-        run.written["access"] = write_csv(report, out / "access.csv")
-        write_geopackage({"access": report}, out / "access.gpkg")
+        with t.step("access"):
+            report = access.access_report(region, park_layer, net, population=pop)
+            run.written["access"] = write_csv(report, out / "access.csv")
+            write_geopackage({"access": report}, out / "access.gpkg")
+        run.analyses["access"] = report
         say(f"access: {len(report)} parks → {out / 'access.csv'}")
     scenario_file = scenario_path(region, cfg["scenario"])
     if "scenario" in cfg["steps"] and scenario_file is not None:
@@ -122,66 +165,93 @@ def run_analyses(options: RunOptions) -> RunResult:
 
         # e.g. "2018 vs today": the scenario adds the roads opened since 2018 to the bare 2018 network
         base = net
-        if cfg["scenario_network"] and cfg["scenario_network"] != net_options.network:
-            from dataclasses import replace
-
-            base = networks.build_networks(region, osm=options.osm, with_rail=False,
-                                         options=replace(net_options, network=str(cfg["scenario_network"])))
-        scenario = run_scenario(region, base, park_layer, scenario_file, population=pop)
-        run.written["scenario"] = write_csv(scenario.change, out / "scenario.csv")
-        write_geopackage({"access_change": scenario.change, "planned_roads": scenario.roads,
-                          "interchanges": scenario.interchanges}, out / "scenario.gpkg")
+        if cfg["scenario_network"] and cfg["scenario_network"] != net_options.network and net_options.osm is None:
+            with t.step("scenario network"):
+                base = networks.shared_networks(region, replace(net_options, network=str(cfg["scenario_network"])),
+                                                corridor_layer=corridor_layer)
+        with t.step("scenario"):
+            scenario = run_scenario(region, park_layer, base, scenario_file, population=pop)
+            run.written["scenario"] = write_csv(scenario.change, out / "scenario.csv")
+            write_geopackage({"access_change": scenario.change, "planned_roads": scenario.roads,
+                              "interchanges": scenario.interchanges}, out / "scenario.gpkg")
+        run.analyses["scenario"] = scenario
         say(f"scenario ({scenario_file.name}) → {out / 'scenario.csv'}")
     if "isochrones" in cfg["steps"] and cfg["isochrone_origins"]:
-        origins = origin_points(region, cfg["isochrone_origins"])
-        iso = access.isochrones_from(region, net, origins, population=pop)
-        run.written["isochrones"] = write_geopackage({"isochrones": iso}, out / "isochrones.gpkg")
+        with t.step("isochrones"):
+            origins = origin_points(region, cfg["isochrone_origins"])
+            iso = access.isochrones_from(region, origins, net, population=pop)
+            run.written["isochrones"] = write_geopackage({"isochrones": iso}, out / "isochrones.gpkg")
+        run.analyses["isochrones"] = iso
         say(f"isochrones from {', '.join(cfg['isochrone_origins'])} → {out / 'isochrones.gpkg'}")
     if "siting" in cfg["steps"]:
         from layers.siting import run_siting, write_siting
 
-        siting = run_siting(region, cfg["siting_profile"], parks_file=options.parks_file, osm=options.osm, net=net,
-                            population=pop)
-        run.written.update(write_siting(siting, out))
-        say(f"candidate sites ({cfg['siting_profile']} profile): {len(siting.sites)} → {out / 'sites.gpkg'}")
+        with t.step("siting"):
+            siting = run_siting(region, cfg["siting_profile"], parks_file=options.parks_file, net=net, population=pop,
+                                network=net_options, osm=net_options.osm)
+        with t.step("write siting"):
+            run.written.update(write_siting(siting, out))
+        run.analyses["siting"] = siting
+        say(f"candidate sites ({cfg['siting_profile']} profile): {len(siting.sites)} → {out / 'sites.csv'}")
     if "validation" in cfg["steps"] and (region.config.get("validation") or {}).get("observed_file"):
         from layers.validation import observations_file, read_observations, validate, write_validation
 
-        table = validate(region, net, read_observations(observations_file(region)))
-        run.written["validation"] = write_validation(table, out)["csv"]
+        with t.step("validation"):
+            table = validate(region, read_observations(observations_file(region)), net)
+            run.written["validation"] = write_validation(table, out)["csv"]
+        run.analyses["validation"] = table
         s = table.attrs["summary"]
         say(f"validation: {s['observations']} observations, median |time error| {s['median_abs_minutes_error']} → {out / 'validation.csv'}")
     if "communes" in region.config:  # 2025 communes (merged province): OUT/communes.csv
-        write_communes(region, park_layer, out, net=net, population=pop)
+        with t.step("communes"):
+            tables = commune_tables(region, park_layer, net, population=pop)
+            write_communes(tables, out)
+        run.analyses["communes"] = tables
         run.written["communes"] = out / "communes.csv"
         say(f"communes (2025) → {out / 'communes.csv'}")
     return run
 
 
-def write_communes(region, park_layer, out: Path, communes_file=None, net=None, population=None):
-    """OUT/communes.csv, communes_mapping.csv, communes_summary.json and communes.gpkg for a region with a 'communes:' section.
+@dataclass
+class CommuneTables:
+    """The 2025 communes of a region: ``report`` (one row per unit, with access columns when computed),
+    ``mapping`` (each 2019 commune → its 2025 unit and how it was found)."""
 
-    With ``net`` and ``population`` ((array, profile)) the access columns by commune are added
-    (:mod:`layers.commune_access`)."""
-    from geo.io.output import write_csv, write_geopackage
+    report: object
+    mapping: object
+
+
+def commune_tables(region: Region, parks, net=None, *, population=None, polygons_file=None) -> CommuneTables:
+    """The 2025 communes of a region with a ``communes:`` section (:func:`layers.communes.commune_report`).
+
+    Arguments in the order of every analysis: region, features (the parks), networks. With ``net`` and
+    ``population`` (``(array, profile)``) the access columns by commune are added (:mod:`layers.commune_access`).
+    ``polygons_file``: commune polygons with a ``code`` (GSO 2025) or ``name`` column (default: points)."""
     from geo.io.vector import read_vector
     from layers.communes import CommuneOptions, commune_mapping, commune_report
 
     options = CommuneOptions.from_region(region)
     places = read_vector(region.path("places"))
-    polygons = read_vector(communes_file) if communes_file is not None else None
+    polygons = read_vector(polygons_file) if polygons_file is not None else None
     if polygons is not None and not {"code", "name"} & set(polygons.columns):
-        raise InputError(communes_file, "commune polygons need a 'code' (GSO 2025) or 'name' column")
-    report = commune_report(region, parks=park_layer, places=places, polygons=polygons, options=options,
+        raise InputError(polygons_file, "commune polygons need a 'code' (GSO 2025) or 'name' column")
+    report = commune_report(region, parks=parks, places=places, polygons=polygons, options=options,
                             net=net, population=population)
-    write_csv(report.drop(columns="geometry"), out / "communes.csv")
-    write_csv(commune_mapping(region, options), out / "communes_mapping.csv")
+    return CommuneTables(report=report, mapping=commune_mapping(region, options))
+
+
+def write_communes(tables: CommuneTables, out: Path) -> dict[str, Path]:
+    """OUT/communes.csv, communes_mapping.csv, communes_summary.json and communes.gpkg (the located units)."""
     from geo.io.output import write_json
-    write_json(report.attrs["summary"], out / "communes_summary.json")
+
+    report = tables.report
+    paths = {"csv": write_csv(report.drop(columns="geometry"), out / "communes.csv"),
+             "mapping": write_csv(tables.mapping, out / "communes_mapping.csv"),
+             "summary": write_json(report.attrs["summary"], out / "communes_summary.json")}
     located = report[report.geometry.notna()]
     if len(located):
-        write_geopackage({"communes": located}, out / "communes.gpkg")
-    return report
+        paths["gpkg"] = write_geopackage({"communes": located}, out / "communes.gpkg")
+    return paths
 
 
 def origin_points(region: Region, specs):

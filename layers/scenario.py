@@ -35,6 +35,7 @@ from geo.routing.roadref import match_corridor
 from geo.routing.scenario import add_planned_roads, compare
 from geo.io.vector import read_vector
 from layers import access, networks
+from layers.networks.routers import require_networks
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -68,16 +69,20 @@ def read_scenario(path, interchanges_path=None) -> tuple[gpd.GeoDataFrame, gpd.G
     return lines, points.reset_index(drop=True)
 
 
-def scenario_tuning(region: Region, lines: gpd.GeoDataFrame) -> dict[str, float]:
+def scenario_tuning(region: Region, lines: gpd.GeoDataFrame, model=None) -> dict:
     """Keyword options of :func:`geo.routing.scenario.add_planned_roads` (metres, km/h, seconds).
 
     The region's ``scenario`` section, with ``access_tolerance_m`` (m) taken
     from the file's lines when they give it: a file may widen the link search
-    where the network has no road near its interchanges (reason in the file).
+    where the network has no road near its interchanges (reason in the file);
+    ``default_speeds``: the design speed by class of a line that gives none, from
+    the speed model ``model`` (its ``planned_roads`` section; default the region's).
     """
     tuning = {k: float(v) for k, v in (region.config.get("scenario") or {}).items()}
     if "access_tolerance_m" in lines and lines["access_tolerance_m"].notna().any():
         tuning["access_tolerance_m"] = float(lines["access_tolerance_m"].max())
+    model = model or networks.speed_model(region)
+    tuning["default_speeds"] = {k: kmh for k, (kmh, _) in networks.planned_road_speeds(model).items()}
     return tuning
 
 
@@ -89,7 +94,7 @@ def scenario_network(region: Region, net: networks.Networks, lines: gpd.GeoDataF
     A planned road whose name matches a configured corridor (``CT.01`` → ``ct01``) gives that corridor's
     key: its interchanges are added to the corridor's targets (see :func:`layers.access.corridor_targets`).
     """
-    tuning = scenario_tuning(region, lines)
+    tuning = scenario_tuning(region, lines, net.model)
     after_router, report = add_planned_roads(
         net.road, to_metric(lines, region.metric_crs), to_metric(points, region.metric_crs) if len(points) else None,
         source=source, edges=net.entry_edges, edge_label=road_label(region, net), **tuning)
@@ -117,13 +122,21 @@ def road_label(region: Region, net: networks.Networks):
     return label
 
 
-def run_scenario(region: Region, net: networks.Networks, parks: gpd.GeoDataFrame, scenario_path,
+def run_scenario(region: Region, parks: gpd.GeoDataFrame, net: networks.Networks, scenario_path, *,
                  population=None, interchanges_path=None) -> ScenarioResult:
-    """Access before and after adding the planned roads of ``scenario_path``."""
+    """Access of ``parks`` before and after adding the planned roads of ``scenario_path`` to ``net``.
+
+    Arguments in the order of every analysis (region, features, networks, then keywords). ``population`` is
+    ``(array, profile)`` of people per cell (catchments), or None. The before and after reports are compared
+    on the road minutes and catchments both have (no speed ranges, no road + rail: see
+    :func:`layers.access.access_report` for those).
+    """
+    require_networks(net, "run_scenario(region, parks, net, scenario_path)")
     lines, points = read_scenario(scenario_path, interchanges_path)
     after_router, report, extra = scenario_network(region, net, lines, points, source=str(scenario_path))
-    before = access.access_report(region, parks, net, population=population)
-    after = access.access_report(region, parks, net, population=population, router=after_router, extra_targets=extra)
+    before = access.access_report(region, parks, net, population=population, ranges=False, rail=False)
+    after = access.access_report(region, parks, net, population=population, router=after_router, extra_targets=extra,
+                                 rail=False)
     values = [c for c in after.columns if c.startswith(("minutes_to_", "people_within_")) and c in before.columns]
     for key in extra:  # a new target: before = unknown (NaN), never 0
         column = f"minutes_to_{key}"

@@ -109,7 +109,7 @@ def scenario_effects(change: pd.DataFrame, roads: pd.DataFrame, name: str) -> di
 def _evaluate(inputs: BatchInputs, path: Path) -> dict:
     from layers.scenario import run_scenario
 
-    result = run_scenario(inputs.region, inputs.net, inputs.parks, path, population=inputs.population)
+    result = run_scenario(inputs.region, inputs.parks, inputs.net, path, population=inputs.population)
     return {**scenario_effects(result.change, result.roads, Path(path).name), "path": str(path)}
 
 
@@ -132,8 +132,12 @@ def ready_for_batch(net) -> None:
     net.entry_edges.nearest([], [], 0.0)
 
 
-def run_scenario_batch(region, net, parks, files, *, population=None, session: Session | None = None) -> pd.DataFrame:
-    """Evaluate every scenario file and rank them (see the module docstring); nothing is written here."""
+def run_scenario_batch(region, parks, net, files, *, population=None, session: Session | None = None) -> pd.DataFrame:
+    """Evaluate every scenario file on ``net`` for ``parks`` and rank them (see the module docstring); nothing is
+    written here. Arguments in the order of every analysis: region, features, networks, then what is specific."""
+    from layers.networks.routers import require_networks
+
+    require_networks(net, "run_scenario_batch(region, parks, net, files)")
     files = [Path(f) for f in files]
     session = session or Session(SchedulerOptions("none"))
     ready_for_batch(net)

@@ -55,6 +55,7 @@ class SensitivityResult:
     result: MonteCarloResult
     grid: object                      # geo.siting.grid.Grid of the siting run
     summary: dict
+    siting: object = None             # the siting run re-scored (layers.siting.SitingResult), when kept
 
 
 def problem_from_siting(siting, profile, locate_overrides: dict | None = None) -> GridProblem:
@@ -137,7 +138,7 @@ def run_sensitivity(siting, profile, options: MonteCarloOptions, session: Sessio
     log.info("sensitivity: %d runs on %s (%d workers) in %.1f s", options.runs, label, workers, timings["total"])
     cells.attrs["summary"] = summary
     return SensitivityResult(cells=cells, sites=sites, site_ranks=rank_histogram(agg.ranks), result=agg, grid=grid,
-                             summary=summary)
+                             summary=summary, siting=siting)
 
 
 def _cells_frame(siting, agg: MonteCarloResult) -> gpd.GeoDataFrame:

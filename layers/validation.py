@@ -142,7 +142,7 @@ def minutes_error(model_minutes, minutes_min, minutes_max) -> np.ndarray:
     return out
 
 
-def route_observations(region: Region, net: networks.Networks, observations: pd.DataFrame):
+def route_observations(region: Region, observations: pd.DataFrame, net: networks.Networks):
     """Fastest routes of every observation: (results DataFrame, :class:`ObservationLegs`).
 
     See the module docstring for the columns. Both ends join the road network
@@ -205,9 +205,14 @@ def route_observations(region: Region, net: networks.Networks, observations: pd.
     return result, legs
 
 
-def validate(region: Region, net: networks.Networks, observations: pd.DataFrame) -> pd.DataFrame:
-    """The validation table (module docstring), one row per observation, same order."""
-    routed, _ = route_observations(region, net, observations)
+def validate(region: Region, observations: pd.DataFrame, net: networks.Networks) -> pd.DataFrame:
+    """The validation table (module docstring), one row per observation of ``observations``
+    (:func:`read_observations`), same order, routed on ``net``. Arguments in the order of every analysis:
+    region, features, networks."""
+    from layers.networks.routers import require_networks
+
+    require_networks(net, "validate(region, observations, net)")
+    routed, _ = route_observations(region, observations, net)
     out = observations[["origin", "destination", "route", "km", "minutes_min", "minutes_max", "source"]].copy()
     for col in ("model_km", "model_minutes", "route_km_by_class", "assumed_share", "reason"):
         out[col] = routed[col].to_numpy()

@@ -13,15 +13,26 @@ output folder, from ``OUT/layers.gpkg``, ``OUT/population.tif``,
 
 Modules
 -------
-``style``      colours, classes, bilingual labels, number formats ("không rõ / unknown", never 0)
+``layer``      :class:`~maps.layer.MapLayer` (one layer, declared once) and :func:`~maps.layer.draw`, the one
+               mechanism that draws every layer of every page
+``registry``   every entry in drawing order, from the theme modules ``context_layers`` (base map, boundaries,
+               districts, transport, towns, population), ``park_layers`` (parks, rings, access),
+               ``analysis_layers`` (isochrones, suitability, candidates, verdicts, sensitivity) and
+               ``scenario_layers`` (scenario per park, the scenario's roads, interchanges)
+``builder``    :class:`~maps.builder.MapBuilder`, the drawing surface (control groups, legend sections)
+``lang``       Vietnamese and English: every text built in both, one shown (the page's toggle)
+``labels``     names of analysis columns and their targets in both languages
+``style``      colours, classes, number formats per language ("không rõ" / "unknown", never 0)
 ``popups``     popup/tooltip HTML, every data value escaped
-``legend``     :class:`~maps.legend.Legend`, a reusable branca MacroElement
-``elements``   Leaflet elements: safe GeoJSON data layer, image overlay, grouped layer control
-``vendor``     the vendored Leaflet files in ``maps/assets/`` (no CDN)
-``planner``    the map builder (base layers, reading OUT/)
-``analysis_layers``  access per park, isochrones, suitability (an image above 3,000 cells), candidate sites, scenarios
+``legend``     sections of the one legend panel (``#legend-panel``)
+``elements``   Leaflet elements: safe GeoJSON data layer, image overlay, layer control, base maps, the tools
+               (search, measure, print layout, far destinations)
+``vendor``     the vendored files in ``maps/assets/`` (no CDN)
+``planner``    the planner map (``OUT/map.html``), reading OUT/
 ``dualmap``    scenario before/after on two synchronised maps (the published scenario.html)
-``publish``    the static site; allow-list of public columns in ``maps/publish.yaml``
+``publish``    the static site; allow-lists from the registry (``maps/publish.yaml`` overrides)
+``downloads``  every published layer as a file with its licence (``site/data/``)
+``page``       the plain pages made to read on a phone
 ``indicators`` 2030 targets (``maps/indicators.yaml``) beside values computed from the layers
 ``samples``    small hand-made analysis frames for tests and benchmarks (not results)
 """

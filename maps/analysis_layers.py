@@ -1,398 +1,425 @@
-"""Analysis layers of the maps: access per park, isochrones, suitability, candidate sites, scenarios.
+"""Analysis layers of the maps (entries of :mod:`maps.registry`): isochrones, the suitability grid, candidate sites,
+their legal verdict and how firm their ranks are.
 
-Every input is optional (see :mod:`maps.planner` for the columns); an absent
-one is skipped. :class:`AnalysisLayers` is mixed into the planner's layer
-builder; :func:`join_access` puts the access report into the park popups.
-Unknown values stay "không rõ / unknown", with the reason the analysis gives
-(``reason_<target>``) when it gives one.
+Every input is optional (see :mod:`maps.planner` for the columns); an absent one is skipped. Unknown values stay
+"không rõ / unknown", with the reason the analysis gives when it gives one.
+
+* ``isochrones`` — one layer per origin (:mod:`maps.isochrones_layer`);
+* ``suitability`` — the grid with a ``score`` column (any scale): re-scored in the browser when it carries the
+  criterion scores and rules (:mod:`maps.explorer`; a click on a cell tells its score and criteria), an image
+  above :data:`MAX_VECTOR_CELLS` cells, else vectors;
+* ``candidates`` — candidate sites (``rank``, ``score``, ``name`` … all optional), or the explorer's ranked sites;
+* ``site_verdicts`` — the sites' legal verdict (``verdict``/``eligible`` true/false/unknown with the reasons,
+  every criterion's value and score, the parcel and what lies next to it; ``sites.gpkg``);
+* ``sensitivity``, ``sensitivity_sites`` — the Monte Carlo probability of being suitable and the sites' rank
+  ranges (``sensitivity.gpkg``, :mod:`maps.sensitivity_layer`).
 """
 
 from __future__ import annotations
 
-import logging
-import re
-
-import folium
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.text import nfc, park_key
-from maps import popups, style
-from maps.elements import has_features
+from geo.text import fold
+from maps import lang, popups, style
+from maps.labels import column_labels, criterion_unit
+from maps.lang import tr
+from maps.layer import G_ANALYSIS, MapLayer
 from maps.legend import Legend, Swatch, class_swatches
 from maps.popups import Field
-from maps.style import choropleth
 
 #: Above this many suitability cells the grid is drawn as an image, not as vectors.
 MAX_VECTOR_CELLS = 3000
 
-log = logging.getLogger(__name__)
-
-G_ACCESS = "Thời gian đến / Travel time to"
-G_ISOCHRONES = "Vùng đẳng thời / Isochrones"
-G_ANALYSIS = "Phân tích / Analysis"
-ACCESS_BREAKS = [15, 30, 45, 60, 90]               # minutes
+ENTRIES: list[MapLayer] = []
 
 
-class AnalysisLayers:
-    """Mixin of the planner's builder (needs ``layer``, ``add``, ``legends``, ``names``, ``shared``)."""
+# --------------------------------------------------------------------------- isochrones
 
-    def _access_layers(self, parks, pops, targets, areas):
-        """One park layer per access target, coloured by minutes (one at a time)."""
-        pal = style.PALETTES["rdylgn"][::-1]            # short = green
-        made = []
-        shown = next((c for c in targets if pd.to_numeric(parks[c], errors="coerce").notna().any()), None)
-        for col in targets:
-            minutes = pd.to_numeric(parks[col], errors="coerce")
-            keys, styles = choropleth(minutes, ACCESS_BREAKS, pal, weight=1.5, opacity=0.95)
-            for st in styles.values():
-                st["color"] = "#333333"
-            vi, en = target_label(col, self.names)
-            reasons = parks.get(f"_why_{col}", pd.Series([None] * len(parks), index=parks.index))
-            tips = [popups.tooltip_html(n, parks[f"_show_{col}"].get(i) if not style.is_missing(m) else
-                                        f"{style.UNKNOWN}{' — ' + _short(w) if not style.is_missing(w) else ''}")
-                    for i, n, m, w in zip(parks.index, parks["name"], minutes, reasons)]
-            made.append(self.layer(G_ACCESS, f"access_{col[len('minutes_to_'):]}", f"{vi} / {en}", parks, keys, styles, tips,
-                                   list(pops), [style.park_radius(a) for a in areas], show=(col == shown)))
-        self.add(G_ACCESS, folium.FeatureGroup(name="Không / none", show=shown is None, control=False), "access_none")
-        sw = class_swatches(ACCESS_BREAKS, pal, style.fmt_minutes)
-        for w in sw:
-            w.kind = "circle"
-            w.style = {**w.style, "radius": 6, "color": "#333"}
-        self.legends.append(Legend("Thời gian đi từ khu, cụm công nghiệp / travel time from the parks", sw, made,
-                                   note=f"Mạng đường {self.provenance['osm']}, mô hình tốc độ của công cụ / {self.provenance['osm']} road network, the tool's speed "
-                                        "model; không rõ = không nối được mạng hoặc không có tuyến / unknown = not on the network "
-                                        "or no route"))
+def _paint_isochrones(build, frame, context):
+    from maps.isochrones_layer import paint_isochrones
 
-    def analysis_areas(self, A: dict):
-        """The suitability grid (drawn below parks and transport; the isochrones: maps/registry.py)."""
-        suit = A.get("suitability")
-        if has_features(suit):
-            col = "score" if "score" in suit else _first_numeric(suit)
-            values = suit[col] if col else pd.Series(np.nan, index=suit.index)
-            breaks = style.nice_breaks(values, 5)
-            pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
-            from maps import explorer
-
-            if explorer.can_explore(suit):
-                # criterion scores shipped: the grid is re-scored in the browser as the weights move
-                self._suitability_explorer(suit, breaks, pal, col)
-                return
-            if len(suit) > MAX_VECTOR_CELLS:
-                # A full grid (62,000 cells at 250 m) as vectors would weigh hundreds of MB: draw it as an image.
-                self._suitability_image(suit, values, breaks, pal, col)
-                return
-            keys, styles = choropleth(values, breaks, pal, weight=0, opacity=0.65)
-            fields = popups.auto_fields(suit)
-            pops = popups.feature_popups(suit, lambda r: "Ô lưới / grid cell", fields)
-            tips = [popups.tooltip_html("Điểm phù hợp / suitability", popups.auto_fmt(col or "score")(v)) for v in values]
-            lay = self.layer(G_ANALYSIS, "suitability", "Mức phù hợp / suitability", suit, keys, styles, tips, pops,
-                             highlight=False)
-            self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
-                                       [lay]))
-
-    def _suitability_image(self, suit, values, breaks, pal, col):
-        """The suitability grid as a classed image overlay (cells rasterised at about their own size)."""
-        from rasterio.features import rasterize
-        from rasterio.transform import from_origin
-
-        from maps.elements import ImageLayer
-        from maps.images import classed_png
-
-        cells = suit.to_crs("EPSG:4326")
-        west, south, east, north = cells.total_bounds
-        b = cells.geometry.bounds
-        size = float(np.median(np.minimum(b["maxx"] - b["minx"], b["maxy"] - b["miny"]))) / 2  # half a cell, in degrees
-        width = max(1, int(np.ceil((east - west) / size)))
-        height = max(1, int(np.ceil((north - south) / size)))
-        known = values.notna().to_numpy()
-        grid = rasterize(zip(cells.geometry.values[known], values.to_numpy(float)[known]), out_shape=(height, width),
-                         transform=from_origin(west, north, size, size), fill=np.nan, dtype="float64")
-        uri, bounds = classed_png(grid, west, north - height * size, west + width * size, north, breaks, pal, alpha=170)
-        lay = self.add(G_ANALYSIS, ImageLayer(uri, bounds, "Mức phù hợp / suitability", "suitability", opacity=0.8, show=True),
-                       "suitability")
-        self.legends.append(Legend(f"Mức phù hợp / suitability ({col})", class_swatches(breaks, pal, popups.auto_fmt(col or "score")),
-                                   [lay],
-                                   note=f"{len(suit):,} ô lưới, vẽ dạng ảnh / grid cells, drawn as an image; "
-                                        "không tô = bị loại hoặc không rõ / blank = excluded or unknown"))
-
-    def _suitability_explorer(self, suit, breaks, pal, col):
-        """The grid drawn and re-scored by the explorer (:mod:`maps.explorer`); its sites replace the static candidates."""
-        from maps import explorer
-
-        rules = suit.attrs["explorer_rules"]
-        labels = {n: column_label(n, self.names) for n in rules.weights}
-        payload = explorer.explorer_payload(suit, rules, labels)
-        lay = self.add(G_ANALYSIS, explorer.ExplorerLayer(payload, "Mức phù hợp / suitability", open=self.explorer_open),
-                       "suitability")
-        self.explorer = lay
-        self.legends.append(Legend(f"Mức phù hợp / suitability ({col})",
-                                   class_swatches(payload["breaks"], payload["palette"], popups.auto_fmt(col or "score")),
-                                   [lay], note=f"{len(suit):,} ô lưới, tính lại theo trọng số / grid cells, re-scored with the "
-                                               "weights; xám = bị loại / grey = excluded; viền đen = địa điểm / black outline = site"))
-
-    def analysis_points(self, A: dict):
-        """Candidate sites and scenario lines (drawn on top)."""
-        cand = A.get("candidates")
-        if getattr(self, "explorer", None) is not None:
-            from maps.explorer import ExplorerSites
-
-            lay = self.add(G_ANALYSIS, ExplorerSites(self.explorer, "Địa điểm đề xuất / candidate sites"), "candidates")
-            st = {"radius": 8, "fillColor": "#ffd400", "color": "#000000", "weight": 2, "fillOpacity": 1}
-            self.legends.append(Legend("Địa điểm đề xuất / candidate sites",
-                                       [Swatch("Địa điểm, số = thứ hạng / site, number = rank", "circle", st)], [lay]))
-            cand = None
-        if has_features(cand):
-            if "rank" in cand:
-                cand = cand.sort_values("rank", ascending=False)
-            title = [(f"#{int(r['rank'])} " if "rank" in cand and not style.is_missing(r["rank"]) else "")
-                     + style.fmt_text(r.get("name") if "name" in cand else "Địa điểm đề xuất / candidate site")
-                     for _, r in cand.iterrows()]
-            fields = popups.auto_fields(cand, skip=["name"])
-            pops = popups.feature_popups(cand.assign(_t=title), "_t", fields)
-            tips = [popups.tooltip_html(t, ("Điểm / score: " + popups.auto_fmt("score")(r["score"])) if "score" in cand else None)
-                    for t, (_, r) in zip(title, cand.iterrows())]
-            st = {"c": {"radius": 8, "fillColor": "#ffd400", "color": "#000000", "weight": 2.5, "fillOpacity": 1,
-                        "fill": True}}
-            lay = self.layer(G_ANALYSIS, "candidates", "Địa điểm đề xuất / candidate sites", cand, ["c"] * len(cand), st, tips, pops)
-            self.legends.append(Legend("Địa điểm đề xuất / candidate sites", [Swatch("Địa điểm đề xuất / candidate site", "circle",
-                                                                                     st["c"])], [lay], open=False))
-        self.planned(A)
-        scen = A.get("scenario")
-        if has_features(scen):
-            self._scenario(scen)
-
-    def _scenario(self, scen):
-        """Before/after features coloured by the change of one pair of columns.
-
-        The pair is ``scenario_column`` in ``scen.attrs`` if set, else the
-        travel-time pair (then any pair) whose change is finite and non-zero
-        for the most features (e.g. the minutes to Đồng Đăng for the CT.01
-        scenario). Every pair is in the popups.
-        """
-        pairs = scenario_pairs(scen)
-        base = main_pair(scen, pairs)
-        change = pair_change(scen, base) if base else pd.Series(np.nan, index=scen.index)
-        fmt = popups.auto_fmt(base or "value")
-        span = float(np.nanmax(np.abs(change))) if np.isfinite(change).any() else 1.0
-        span = span or 1.0
-        breaks = [-span / 2, -span / 10, span / 10, span / 2]
-        pal = ["#1a9850", "#91cf60", "#eeeeee", "#fc8d59", "#d73027"]
-        if base and "minutes" not in base and "people" in base:
-            pal = pal[::-1]                              # more people reached is the good direction
-        lines = bool(scen.geom_type.isin(["LineString", "MultiLineString"]).all())
-        keys, styles = choropleth(change, breaks, pal, weight=5 if lines else 1.5, opacity=0.85)
-        for k in styles:
-            styles[k]["color"] = styles[k]["fillColor"] if lines else "#333"
-            styles[k]["radius"] = 7
-        rows = []
-        for _, r in scen.iterrows():
-            cells = []
-            for p in pairs:
-                f = popups.auto_fmt(p)
-                b, a = r[f"{p}_before"], r[f"{p}_after"]
-                if style.is_missing(b) and style.is_missing(a):
-                    continue
-                diff = (float(a) - float(b)) if not (style.is_missing(a) or style.is_missing(b)) else None
-                sign = "+" if diff is not None and diff > 0 else ""
-                change_text = f"{sign}{f(diff)}" if diff is not None else style.UNKNOWN
-                cells.append((column_label(p, self.names), f"{f(b)} → {f(a)} ({change_text})"))
-            rows.append(cells)
-        title = scen["name"] if "name" in scen else pd.Series(["Kịch bản / scenario"] * len(scen), index=scen.index)
-        pops = [popups.popup_html(t, cells, subtitle="trước → sau (thay đổi) / before → after (change)")
-                for t, cells in zip(title, rows)]
-        what = column_label(base, self.names) if base else "—"
-        tips = [popups.tooltip_html(t, f"{what}: {'+' if not style.is_missing(c) and c > 0 else ''}{fmt(c)}" if base else None)
-                for t, c in zip(title, change)]
-        points = bool(scen.geom_type.isin(["Point", "MultiPoint"]).all())
-        lay = self.layer(G_ANALYSIS, "scenario", "Kịch bản trước/sau / scenario before/after", scen, keys, styles, tips, pops,
-                         z=8.6 if points else None)          # per-park points go above the park circles
-        labels = [f"giảm nhiều / large decrease (< {fmt(breaks[0])})", "giảm / decrease", "≈ không đổi / about the same",
-                  "tăng / increase", f"tăng nhiều / large increase (≥ {fmt(breaks[-1])})"]
-        sw = [Swatch(lab, "line" if lines else ("circle" if not lines and scen.geom_type.eq("Point").all() else "fill"),
-                     styles[str(i)]) for i, lab in enumerate(labels)]
-        sw.append(Swatch(style.UNKNOWN, "circle" if scen.geom_type.eq("Point").all() else "fill", styles["u"]))
-        self.legends.append(Legend(f"Thay đổi / change: {what} (sau − trước / after − before)", sw, [lay]))
-
-    def planned(self, A: dict):
-        """Planned roads of a scenario (dashed) and their interchanges."""
-        roads = A.get("planned_roads")
-        layers = []
-        if has_features(roads):
-            classes = [str(v) if str(v) in style.ROAD_CLASSES else "other" for v in
-                       (roads["road_class"] if "road_class" in roads else [None] * len(roads))]
-            styles = {k: {"color": v["color"], "weight": v["weight"] + 1, "opacity": 0.95, "dashArray": style.PLANNED_DASH}
-                      for k, v in style.ROAD_CLASSES.items()}
-            title = roads["name"] if "name" in roads else pd.Series(["Tuyến quy hoạch / planned road"] * len(roads))
-            status = roads["status"] if "status" in roads else pd.Series([None] * len(roads), index=roads.index)
-            tips = [popups.tooltip_html(t, "quy hoạch / planned" + (f" ({s})" if not style.is_missing(s) else ""))
-                    for t, s in zip(title, status)]
-            fields = popups.auto_fields(roads, skip=["name"])
-            pops = popups.feature_popups(roads.assign(_t=list(title)), "_t", fields)
-            layers.append(self.layer(G_ANALYSIS, "planned_roads", "Tuyến quy hoạch / planned roads", roads, classes, styles,
-                                     tips, pops))
-            sw = [Swatch(style.ROAD_CLASSES[k]["label"] + " — quy hoạch / planned", "line", styles[k])
-                  for k in style.ROAD_CLASSES if k in set(classes)]
-        else:
-            sw = []
-        inter = A.get("interchanges")
-        if has_features(inter):
-            st = {"i": {"radius": 5, "fillColor": "#ffffff", "color": "#000000", "weight": 2.5, "fillOpacity": 1}}
-            title = inter["name"] if "name" in inter else pd.Series(["Nút giao / interchange"] * len(inter))
-            tips = [popups.tooltip_html(t, "nút giao / interchange") for t in title]
-            pops = popups.feature_popups(inter.assign(_t=list(title)), "_t", popups.auto_fields(inter, skip=["name"]))
-            layers.append(self.layer(G_ANALYSIS, "interchanges", "Nút giao / interchanges", inter, ["i"] * len(inter), st,
-                                     tips, pops))
-            sw.append(Swatch("Nút giao / interchange", "circle", st["i"]))
-        if layers:
-            self.legends.append(Legend("Kịch bản: tuyến quy hoạch / scenario: planned roads", sw, layers, open=False,
-                                       note="Hướng tuyến có thể chỉ là dự kiến (xem nguồn) / alignments may be indicative "
-                                            "(see the source)"))
+    return paint_isochrones(build, frame, context)
 
 
-def scenario_pairs(frame) -> list[str]:
-    """The ``X`` of every ``X_before`` / ``X_after`` column pair of a scenario frame, in column order.
-
-    >>> scenario_pairs(pd.DataFrame(columns=["name", "minutes_to_kep_before", "minutes_to_kep_after", "a_before"]))
-    ['minutes_to_kep']
-    """
-    return [c[:-7] for c in frame.columns if str(c).endswith("_before") and f"{c[:-7]}_after" in frame.columns]
+ENTRIES.append(MapLayer(
+    key="isochrones", title="Vùng đẳng thời / isochrones", read=("isochrones.gpkg", "isochrones"), styles={"classed": {}},
+    painter=_paint_isochrones,            # one layer per origin, classes from the minutes present: maps/isochrones_layer.py
+    stage="areas", publish=("name", "origin", "minutes", "population", "area_km2"), pages=("access.html",)))
 
 
-def pair_change(frame, pair: str) -> pd.Series:
-    """``<pair>_after − <pair>_before`` per row (NaN where either is unknown)."""
-    return (pd.to_numeric(frame[f"{pair}_after"], errors="coerce")
-            - pd.to_numeric(frame[f"{pair}_before"], errors="coerce"))
+# --------------------------------------------------------------------------- the suitability grid
 
-
-def main_pair(frame, pairs=None) -> str | None:
-    """The pair a scenario map shows first: ``frame.attrs["scenario_column"]`` if set, else the travel-time pair
-    (then any pair) whose change is finite and non-zero for the most rows; None without pairs.
-
-    >>> f = pd.DataFrame({"minutes_to_a_before": [5.0, 5.0], "minutes_to_a_after": [5.0, 4.0],
-    ...                   "minutes_to_b_before": [9.0, 9.0], "minutes_to_b_after": [8.0, 7.0]})
-    >>> main_pair(f)
-    'minutes_to_b'
-    """
-    pairs = scenario_pairs(frame) if pairs is None else list(pairs)
-    chosen = frame.attrs.get("scenario_column")
-    if chosen in pairs:
-        return chosen
-    if not pairs:
-        return None
-    changes = {p: pair_change(frame, p) for p in pairs}
-
-    def score(p):
-        changed = int((changes[p].abs() > 1e-9).sum())
-        return (changed > 0, "minutes" in p, changed, -pairs.index(p))
-
-    return max(pairs, key=score)
-
-
-def _short(text, limit: int = 90) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _first_numeric(df) -> str | None:
-    for c in df.columns:
-        if c != df.geometry.name and pd.api.types.is_numeric_dtype(df[c]):
+def _score_column(suit) -> str | None:
+    if "score" in suit:
+        return "score"
+    for c in suit.columns:
+        if c != suit.geometry.name and pd.api.types.is_numeric_dtype(suit[c]):
             return c
     return None
 
 
-def target_names(layers: dict, summary: dict | None = None) -> dict[str, tuple[str, str]]:
-    """Access target key → (Vietnamese, English) name: destinations, corridors, corridors not found."""
-    names = {}
-    for n in (summary or {}).get("layers", {}).get("corridors", {}).get("not_found", []):
-        if n.get("corridor_id"):
-            names[str(n["corridor_id"])] = (style.fmt_text(n.get("name_vi") or n["corridor_id"]),
-                                            style.fmt_text(n.get("name_en") or n.get("name_vi") or n["corridor_id"]))
-    corridors = layers.get("corridors")
-    if has_features(corridors) and "corridor_id" in corridors:
-        for _, r in corridors.iterrows():
-            vi = r.get("name_vi") if not style.is_missing(r.get("name_vi")) else r["corridor_id"]
-            en = r.get("name_en") if not style.is_missing(r.get("name_en")) else vi
-            names[str(r["corridor_id"])] = (style.fmt_text(vi), style.fmt_text(en))
-    dest = layers.get("destinations")
-    if has_features(dest) and "key" in dest:
-        for _, r in dest.iterrows():
-            vi = r.get("name_vi") if not style.is_missing(r.get("name_vi")) else r["key"]
-            en = r.get("name_en") if not style.is_missing(r.get("name_en")) else vi
-            names[str(r["key"])] = (style.fmt_text(vi), style.fmt_text(en))
-    return names
+def paint_suitability(build, suit, context):
+    """The grid: the explorer (re-scored as the weights move), an image (large grids) or vectors."""
+    col = _score_column(suit)
+    values = suit[col] if col else pd.Series(np.nan, index=suit.index)
+    breaks = style.nice_breaks(values, 5)
+    pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
+    title = "Mức phù hợp / suitability"
+    show = context.is_on("suitability", False)
+    from maps import explorer
+
+    if explorer.can_explore(suit):
+        rules = suit.attrs["explorer_rules"]
+        labels = {n: column_labels(n, context.names) for n in rules.weights}
+        payload = explorer.explorer_payload(suit, rules, labels)
+        lay = build.add(G_ANALYSIS, explorer.ExplorerLayer(payload, title, open=context.options.get("explorer_open", False),
+                                                             show=show), "suitability")
+        build.explorer = lay
+        build.legends.append(Legend("Mức phù hợp (điểm 0–1) / suitability (score 0–1)",
+                                    class_swatches(payload["breaks"], payload["palette"], lambda v: style.fmt_number(v, 2)),
+                                    [lay], note=lang.both(_explorer_note, len(suit))))
+        return lay
+    if len(suit) > MAX_VECTOR_CELLS:
+        # A full grid (62,000 cells at 250 m) as vectors would weigh hundreds of MB: draw it as an image.
+        return _suitability_image(build, suit, values, breaks, pal, col, show)
+    keys, styles = style.choropleth(values, breaks, pal, weight=0, opacity=0.65)
+    fields = popups.auto_fields(suit)
+    pops = lang.pairs(lambda: popups.feature_popups(suit, lambda r: tr("Ô lưới / grid cell"), fields), tag="div")
+    tips = lang.pairs(lambda: [popups.tooltip_html(tr("Điểm phù hợp / suitability"), popups.auto_fmt(col or "score")(v))
+                               for v in values])
+    lay = build.layer(G_ANALYSIS, "suitability", title, suit, keys, styles, tips, pops, highlight=False, show=show, z=2)
+    build.legends.append(Legend(f"Mức phù hợp ({col}) / suitability ({col})",
+                                class_swatches(breaks, pal, popups.auto_fmt(col or "score")), [lay]))
+    return lay
 
 
-def target_label(column: str, names: dict) -> tuple[str, str]:
-    """(Vietnamese, English) name of the target of a ``minutes_to_<key>[_road_rail]`` column."""
-    key = column[len("minutes_to_"):] if column.startswith("minutes_to_") else column
-    rail = key.endswith("_road_rail")
-    key = key[: -len("_road_rail")] if rail else key
-    vi, en = names.get(key, (key.replace("_", " "), key.replace("_", " ")))
-    return (f"{vi} (đường bộ + sắt)", f"{en} (road + rail)") if rail else (vi, en)
+def _explorer_note(cells: int) -> str:
+    return (f"{style.fmt_number(cells)} {tr('ô lưới, tính lại theo trọng số / grid cells, re-scored with the weights')}; "
+            f"{tr('xám = bị loại; viền đen = địa điểm; bấm vào một ô để xem điểm từng tiêu chí / grey = excluded; black outline = site; click a cell for its score by criterion')}")
 
 
-def column_label(column: str, names: dict) -> str:
-    """Bilingual label of an access or scenario column (``minutes_to_<key>[_road_rail]``, ``people_within_<m>_min``).
+def _suitability_image(build, suit, values, breaks, pal, col, show):
+    """The suitability grid as a classed image overlay (cells rasterised at about their own size)."""
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
 
-    >>> column_label("minutes_to_kep_station_road_rail", {"kep_station": ("Ga Kép", "Kép station")})
-    'Thời gian đến Ga Kép (đường bộ + sắt) / travel time to Kép station (road + rail)'
-    >>> column_label("people_within_30_min", {})
-    'Dân số trong 30 phút / people within 30 min'
+    from maps.elements import ImageLayer
+    from maps.images import classed_png
+
+    cells = suit.to_crs("EPSG:4326")
+    west, south, east, north = cells.total_bounds
+    b = cells.geometry.bounds
+    size = float(np.median(np.minimum(b["maxx"] - b["minx"], b["maxy"] - b["miny"]))) / 2  # half a cell, in degrees
+    width = max(1, int(np.ceil((east - west) / size)))
+    height = max(1, int(np.ceil((north - south) / size)))
+    known = values.notna().to_numpy()
+    grid = rasterize(zip(cells.geometry.values[known], values.to_numpy(float)[known]), out_shape=(height, width),
+                     transform=from_origin(west, north, size, size), fill=np.nan, dtype="float64")
+    uri, bounds = classed_png(grid, west, north - height * size, west + width * size, north, breaks, pal, alpha=170)
+    lay = build.add(G_ANALYSIS, ImageLayer(uri, bounds, "Mức phù hợp / suitability", "suitability", opacity=0.8, show=show),
+                    "suitability")
+    build.legends.append(Legend(f"Mức phù hợp ({col}) / suitability ({col})",
+                                class_swatches(breaks, pal, popups.auto_fmt(col or "score")), [lay],
+                                note=lang.both(lambda: f"{style.fmt_number(len(suit))} "
+                                               + tr("ô lưới, vẽ dạng ảnh; không tô = bị loại hoặc không rõ / grid cells, "
+                                                    "drawn as an image; blank = excluded or unknown"))))
+    return lay
+
+
+ENTRIES.append(MapLayer(
+    key="suitability", title="Mức phù hợp / suitability", styles={"classed": {}}, painter=paint_suitability, stage="areas",
+    publish=("score", "row", "col", "excluded", "excluded_by", "district", "parcel", "s_*"),
+    pages=("suitability.html",), show=False))
+
+
+# --------------------------------------------------------------------------- candidate sites
+
+CANDIDATE_STYLE = {"radius": 8, "fillColor": "#ffd400", "color": "#000000", "weight": 2.5, "fillOpacity": 1, "fill": True}
+
+
+def paint_candidates(build, cand, context):
+    """The explorer's ranked sites when the grid is explored, else the candidate sites as numbered points."""
+    show = context.is_on("candidates", False)
+    if build.explorer is not None:
+        from maps.explorer import ExplorerSites
+
+        lay = build.add(G_ANALYSIS, ExplorerSites(build.explorer, "Địa điểm đề xuất / candidate sites", show=show),
+                        "candidates")
+        build.legends.append(Legend("Địa điểm đề xuất / candidate sites",
+                                    [Swatch("Địa điểm, số = thứ hạng / site, number = rank", "circle", CANDIDATE_STYLE)],
+                                    [lay]))
+        return lay
+    if "rank" in cand:
+        cand = cand.sort_values("rank", ascending=False)
+    rows = [r for _, r in cand.iterrows()]
+
+    def title(r):
+        rank = f"#{int(r['rank'])} " if "rank" in cand and not style.is_missing(r["rank"]) else ""
+        return rank + (style.fmt_text(r.get("name")) if "name" in cand else tr("Địa điểm đề xuất / candidate site"))
+
+    fields = popups.auto_fields(cand, skip=["name"])
+    pops = lang.pairs(lambda: popups.feature_popups(cand, title, fields), tag="div")
+    tips = lang.pairs(lambda: [popups.tooltip_html(title(r), (f"{tr('Điểm / score')}: {popups.auto_fmt('score')(r['score'])}"
+                                                              if "score" in cand else None)) for r in rows])
+    names = lang.both(lambda: [title(r) for r in rows])[0]
+    lay = build.layer(G_ANALYSIS, "candidates", "Địa điểm đề xuất / candidate sites", cand, ["c"] * len(cand),
+                      {"c": CANDIDATE_STYLE}, tips, pops, show=show, z=12, names=names)
+    build.legends.append(Legend("Địa điểm đề xuất / candidate sites",
+                                [Swatch("Địa điểm đề xuất / candidate site", "circle", CANDIDATE_STYLE)], [lay]))
+    return lay
+
+
+ENTRIES.append(MapLayer(
+    key="candidates", title="Địa điểm đề xuất / candidate sites", styles={"c": CANDIDATE_STYLE}, painter=paint_candidates,
+    publish=("rank", "name", "score", "area_ha", "district"), pages=("suitability.html",), show=False))
+
+
+# --------------------------------------------------------------------------- the sites' legal verdict
+
+def verdict_class(value) -> str:
+    """Legal verdict of a site: "eligible", "fails" or "unknown" (missing or anything else is unknown, never a pass).
+
+    Reads the ``verdict`` column's words too ("ineligible" → "fails").
+
+    >>> verdict_class("true"), verdict_class(False), verdict_class(None), verdict_class("unknown")
+    ('eligible', 'fails', 'unknown', 'unknown')
     """
-    for suffix in ("_before", "_after", "_change"):
-        if column.endswith(suffix):
-            column = column[: -len(suffix)]
-    if column.startswith("minutes_to_"):
-        vi, en = target_label(column, names)
-        return f"Thời gian đến {vi} / travel time to {en}"
-    m = re.fullmatch(r"people_within_(\d+)_min", column)
-    if m:
-        return f"Dân số trong {m.group(1)} phút / people within {m.group(1)} min"
-    return popups.COLUMN_LABELS.get(column, column.replace("_", " "))
+    if value is True:
+        return "eligible"
+    if value is False:
+        return "fails"
+    if style.is_missing(value):
+        return "unknown"
+    key = fold(str(value))
+    if key in ("true", "1", "yes", "eligible"):
+        return "eligible"
+    if key in ("false", "0", "no", "fails", "not eligible", "ineligible"):
+        return "fails"
+    return "unknown"
 
 
-def join_access(parks: gpd.GeoDataFrame, access: pd.DataFrame, names: dict):
-    """Add the access columns to the parks (by name, then by park key).
+VERDICT_LABELS = {"eligible": "đủ điều kiện (mọi quy tắc đã biết và đạt) / eligible (every rule known and passed)",
+                  "fails": "không đạt (vi phạm một quy tắc) / fails a rule (ineligible)",
+                  "unknown": "chưa xác định (thiếu dữ liệu) / unknown (facts missing)"}
 
-    Joined: ``minutes_to_*`` (shown with the ``reason_*`` when unknown) and
-    ``people_within_*_min``. Returns (parks, popup fields, minutes columns).
+
+def verdict_of(row) -> str:
+    """The site's verdict class: the ``verdict`` column when there is one (sites since the three-valued verdict), else
+    ``eligible``."""
+    value = row.get("verdict")
+    return verdict_class(row.get("eligible") if style.is_missing(value) else value)
+
+
+def criterion_value(name: str, value) -> str:
+    """A criterion's raw value with its unit, in the current language ("4,2 phút")."""
+    if style.is_missing(value):
+        return style.unknown()
+    vi, en, digits = criterion_unit(name)
+    unit = tr((vi, en)) if vi else ""
+    return style.fmt_number(value, digits, unit)
+
+
+def site_criteria(row, names: dict | None = None) -> str:
+    """Each scored criterion of a site as "criterion: mean value → mean score (0–1)" (columns ``s_<name>`` and
+    ``<name>``), in the current language.
+
+    >>> site_criteria({"s_minutes_to_trunk": 0.91, "minutes_to_trunk": 3.26, "s_slope_deg": None})
+    'Thời gian đến trục chính (cao tốc, quốc lộ) / travel time to trunk road (expressway, national road): 3,3 phút / min → 0,91'
     """
-    name_col = next((c for c in ("name", "park", "park_name") if c in access.columns), None)
-    minutes = [c for c in access.columns if c.startswith("minutes_to_")]
-    people = [c for c in access.columns if re.fullmatch(r"people_within_\d+_min", str(c))]
-    reasons = [c for c in access.columns if c.startswith("reason_")]
-    bounds = [c for c in access.columns if re.match(r"minutes_(low|high)_to_", str(c))]
-    network = [c for c in ("network",) if c in access.columns]
-    cols = minutes + people + reasons + bounds + network
-    if name_col is None or not (minutes or people) or "name" not in parks:
-        log.warning("access table needs a park name column and minutes_to_* columns; not joined")
-        return parks, [], []
-    table = pd.DataFrame(access[[name_col] + cols])
-    by_name = {nfc(str(n)): i for i, n in zip(table.index, table[name_col])}
-    by_key = {park_key(str(n)): i for i, n in zip(table.index, table[name_col])}
-    rows = []
-    for n in parks["name"]:
-        i = by_name.get(nfc(str(n)), by_key.get(park_key(str(n))))
-        rows.append(table.loc[i, cols] if i is not None else pd.Series(np.nan, index=cols))
-    joined = pd.DataFrame(rows, index=parks.index, columns=cols)
-    parks = parks.drop(columns=[c for c in cols if c in parks]).join(joined)
-    fields = []
-    for c in minutes:
-        why = parks.get(f"reason_{c[len('minutes_to_'):]}", pd.Series([None] * len(parks), index=parks.index))
-        parks[f"_why_{c}"] = why
-        low, high = (pd.to_numeric(parks.get(c.replace("minutes_to_", f"minutes_{b}_to_"),
-                                             pd.Series(np.nan, index=parks.index)), errors="coerce") for b in ("low", "high"))
-        parks[f"_show_{c}"] = [style.fmt_minutes_range(v, lo, hi) if not style.is_missing(v) else
-                               style.UNKNOWN + (f" — {w}" if not style.is_missing(w) else "")
-                               for v, lo, hi, w in zip(pd.to_numeric(parks[c], errors="coerce"), low, high, why)]
-        fields.append(Field(f"_show_{c}", column_label(c, names), str))
-    fields += [Field(c, column_label(c, names), style.fmt_people) for c in people]
-    if network:
-        fields.append(Field("network", "Mạng đường / road network"))
-    if bounds:
-        fields.append(Field("_range_note", "Khoảng / range", str))
-        parks["_range_note"] = ("theo tốc độ giả định thấp–cao của mô hình / from the speed model's low–high assumed "
-                                "speeds")
-    return parks, fields, minutes
+    parts = []
+    for key in row.keys():
+        if not str(key).startswith("s_"):
+            continue
+        name = str(key)[2:]
+        score = row.get(key)
+        label = tr(column_labels(name, names or {}))
+        shown = style.unknown() if style.is_missing(score) else style.fmt_number(score, 2)
+        value = row.get(name)
+        if not style.is_missing(value):
+            shown = f"{criterion_value(name, value)} → {shown}"
+        elif style.is_missing(score):
+            continue
+        parts.append(f"{label}: {shown}")
+    return " • ".join(parts) or "—"
+
+
+def site_setting(row) -> str:
+    """Parcel, shape and what lies next to the site (metres from its edge), in the current language."""
+    def m(key):
+        v = row.get(key)
+        return "?" if style.is_missing(v) else style.fmt_number(v, 0, "m")
+
+    parcel = row.get("parcel")
+    text = "" if style.is_missing(parcel) else f"{tr('thửa / parcel')} {int(float(parcel))}"
+    if not style.is_missing(row.get("parcel_area_ha")):
+        text += f" ({style.fmt_ha(row['parcel_area_ha'])})"
+    if not style.is_missing(row.get("compactness")):
+        text += (f"; {tr('độ gọn / compactness')} {style.fmt_number(row['compactness'], 2)}, "
+                 f"{tr('rộng tối thiểu / min width')} {m('min_width_m')}")
+    text += (f"; {tr('QL, ĐT, cao tốc / corridor road')} {m('m_to_corridor_road')}; {tr('đường sắt / railway')} "
+             f"{m('m_to_railway')}; {tr('khu dân cư / settlement')} {m('m_to_settlement')}")
+    if not style.is_missing(row.get("nearest_settlement")):
+        source = row.get("settlement_source")
+        text += f" ({style.fmt_text(row.get('nearest_settlement'))}" + ("" if style.is_missing(source) else
+                                                                       f", {style.fmt_text(source)}") + ")"
+    return text.lstrip("; ")
+
+
+def _listing(value) -> str:
+    """A " | "-separated rule list (:func:`geo.siting.rules.listing`) as "• a • b"; "—" when there is none.
+
+    >>> _listing("a (x; y) | b [why]"), _listing(None)
+    ('• a (x; y) • b [why]', '—')
+    """
+    if style.is_missing(value):
+        return "—"
+    parts = [p.strip() for p in str(value).split(" | ") if p.strip()]
+    return " ".join(f"• {p}" for p in parts) or "—"
+
+
+def _rank(value) -> str:
+    return style.unknown() if style.is_missing(value) else f"#{int(float(value))}"
+
+
+def site_title(row) -> str:
+    rank = row.get("site", row.get("rank"))
+    head = f"{tr('Địa điểm / site')} #{int(float(rank))}" if not style.is_missing(rank) else tr("Địa điểm / site")
+    return head + (f" — {style.fmt_text(row.get('district'))}" if not style.is_missing(row.get("district")) else "")
+
+
+def rank_range(row) -> str:
+    """"#3 (#2–#6, 5–95 %)": the base rank with the 5–95 % range over the Monte Carlo runs; "lost" when it vanishes."""
+    base = row.get("site")
+    lo, mid, hi = row.get("rank_p05"), row.get("rank_median"), row.get("rank_p95")
+    text = _rank(base)
+    if not (style.is_missing(lo) or style.is_missing(hi)):
+        text += f" (#{int(float(lo))}–#{int(float(hi))}, 5–95 %)"
+    elif style.is_missing(hi) and not style.is_missing(lo):
+        text += f" (#{int(float(lo))} – {tr('mất / lost')}, 5–95 %)"
+    if not style.is_missing(mid):
+        text += f"; {tr('trung vị / median')} #{int(float(mid))}"
+    return text
+
+
+_VERDICT_STYLES = {
+    "eligible": {"color": "#1a9850", "weight": 3.5, "fillColor": "#1a9850", "fillOpacity": 0.15, "opacity": 1},
+    "fails": {"color": "#d73027", "weight": 3.5, "fillColor": "#d73027", "fillOpacity": 0.15, "opacity": 1,
+              "dashArray": "6 4"},
+    "unknown": {"color": "#6b6b6b", "weight": 3, "fillColor": "#bdbdbd", "fillOpacity": 0.15, "opacity": 1,
+                "dashArray": "2 4"},
+}
+
+
+def _site_fields(frame, context) -> tuple:
+    names = context.names
+    return (
+        Field("eligible", "Điều kiện pháp lý / legal verdict", str, value=lambda r: tr(VERDICT_LABELS[verdict_of(r)])),
+        Field("verdict_reasons", "Lý do / reasons"),
+        Field("rule_failures", "Không đạt / fails", _listing),
+        Field("rules_unknown", "Chưa xác định được / could not be decided", _listing),
+        Field("missing_facts", "Cần bổ sung / what to give", _listing),
+        Field("preconditions_met", "Điều kiện tiên quyết / preconditions met", style.fmt_yes_no),
+        Field("area_ha", "Diện tích / area", style.fmt_ha),
+        Field("score_mean", "Điểm trung bình (0–1) / mean score (0–1)", lambda v: style.fmt_number(v, 3)),
+        Field("score_mean", "Tiêu chí: giá trị → điểm (0–1) / criteria: value → score (0–1)", str,
+              value=lambda r: site_criteria(r, names)),
+        Field("parcel", "Thửa đất và lân cận / parcel and surroundings", str, value=site_setting),
+        Field("district", "Huyện / district"),
+        Field("commune", "Xã / commune"),
+    )
+
+
+ENTRIES.append(MapLayer(
+    key="site_verdicts",
+    title="Điều kiện pháp lý của địa điểm / legal verdict of the sites",
+    read=("sites.gpkg", "sites"),
+    needs=("eligible",),
+    classify=verdict_of,
+    styles=_VERDICT_STYLES,
+    legend=tuple((k, VERDICT_LABELS[k]) for k in ("eligible", "fails", "unknown")),
+    legend_title="Địa điểm theo trọng số của hồ sơ: điều kiện pháp lý / sites at the profile's weights: legal verdict",
+    legend_note="Quy tắc trong layers/rules/ (điều, ngày ban hành); chưa xác định = thiếu dữ liệu, không phải đạt / "
+                "rules in layers/rules/ (article, date); unknown = facts missing, never a pass",
+    popup_title=site_title, search=lambda r: lang.both(site_title, r)[0],
+    fields=_site_fields,
+    tooltip=lambda r: tr(VERDICT_LABELS[verdict_of(r)]),
+    publish=("site", "area_ha", "score_mean", "district", "commune", "eligible", "verdict", "verdict_reasons",
+             "missing_facts", "preconditions_met", "rule_failures", "rules_unknown", "parcel", "parcel_area_ha",
+             "compactness", "min_width_m", "m_to_corridor_road", "m_to_railway", "m_to_settlement", "nearest_settlement",
+             "settlement_source", "s_*", "minutes_to_*", "people_within_*", "km_to_*", "slope_deg"),
+    licence="candidates",
+    pages=("suitability.html",),
+    show=False,
+    z=12.2,
+))
+
+
+# --------------------------------------------------------------------------- how firm the ranks are (Monte Carlo)
+
+_RANK_STYLES = {
+    "firm": {"radius": 7, "fillColor": "#2c7bb6", "color": "#ffffff", "weight": 2, "fillOpacity": 1},
+    "shaky": {"radius": 7, "fillColor": "#fdae61", "color": "#333333", "weight": 2, "fillOpacity": 1},
+    "lost": {"radius": 7, "fillColor": "#ffffff", "color": "#d7191c", "weight": 2.5, "fillOpacity": 1},
+}
+
+
+def _rank_class(row) -> str:
+    lost = row.get("p_lost")
+    top = row.get("p_top_n")
+    if not style.is_missing(lost) and float(lost) >= 0.25:
+        return "lost"
+    if not style.is_missing(top) and float(top) >= 0.9:
+        return "firm"
+    return "shaky"
+
+
+ENTRIES.append(MapLayer(
+    key="sensitivity_sites",
+    title="Thứ hạng địa điểm khi đổi trọng số / site ranks under other weightings",
+    read=("sensitivity.gpkg", "sites"),
+    needs=("site",),
+    classify=_rank_class,
+    styles=_RANK_STYLES,
+    swatch="circle",
+    as_points=True,
+    legend=(("firm", "ở lại danh sách ≥ 90 % lần chạy / in the list in ≥ 90 % of runs"),
+            ("shaky", "thứ hạng dao động / rank moves"),
+            ("lost", "mất ≥ 25 % lần chạy / lost in ≥ 25 % of runs")),
+    legend_title="Độ vững của thứ hạng (Monte Carlo) / how firm the ranks are (Monte Carlo)",
+    legend_note="plan.py sensitivity: trọng số ngẫu nhiên quanh hồ sơ / random weightings around the profile",
+    popup_title=site_title,
+    fields=(
+        Field("site", "Thứ hạng (khoảng 5–95 %) / rank (5–95 % range)", str, value=rank_range),
+        Field("p_rank_1", "Xếp thứ nhất / ranked first", lambda v: style.fmt_pct(v, 0)),
+        Field("p_top_n", "Trong danh sách / in the list", lambda v: style.fmt_pct(v, 0)),
+        Field("p_lost", "Biến mất / lost", lambda v: style.fmt_pct(v, 0)),
+        Field("area_ha", "Diện tích / area", style.fmt_ha),
+    ),
+    tooltip=rank_range,
+    publish=("site", "district", "area_ha", "p_rank_1", "p_top_n", "p_lost", "rank_p05", "rank_median", "rank_p95"),
+    licence="candidates",
+    pages=("suitability.html",),
+    show=False,
+    z=12.4,
+))
+
+
+def _paint_probability(build, frame, context):
+    from maps.sensitivity_layer import add_probability_layer
+
+    return add_probability_layer(build, frame, context)
+
+
+ENTRIES.append(MapLayer(
+    key="sensitivity",
+    title="Xác suất phù hợp / probability suitable",
+    read=("sensitivity.gpkg", "cells"),
+    needs=("p_suitable",),
+    styles={"image": {}},
+    painter=_paint_probability,          # a classed image (62,000 cells): maps/sensitivity_layer.py
+    publish=("p_suitable",),
+    licence="candidates",
+    pages=("suitability.html",),
+    show=False,
+))

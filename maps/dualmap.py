@@ -10,12 +10,16 @@
   outline marks the parks the scenario improves materially (at least
   :data:`IMPROVED_MINUTES` faster, or :data:`IMPROVED_SHARE` more people).
 
-A bar above both maps holds the title, the links, the target selector (every
-``<pair>`` of the scenario frame: travel time to each destination or
-corridor, people within reach) and the one legend of both maps. Pan and zoom
-of each map follow the other and the mouse position is echoed as a ring on
-the other map (``maps/assets/bgdual.js``: no plugin, no CDN). On screens
-narrower than 760 px the maps are stacked.
+The "before" map shows the network the scenario starts from: a road the
+scenario adds (CT.01 in "2018 vs today") is not drawn on it, although
+today's corridors have it. A bar above both maps holds the title, the links
+and the target selector (every ``<pair>`` of the scenario frame: travel time
+to each destination or corridor, people within reach); the page has one
+legend panel (``#legend-panel``, on the after map) whose first section is the
+shared colour scale of the parks. Pan and zoom of each map follow the other
+and the mouse position is echoed as a ring on the other map
+(``maps/assets/bgdual.js``: no plugin, no CDN). On screens narrower than
+760 px the maps are stacked.
 
 The scenario frame is ``plan.py scenario``'s ``access_change`` layer: a park
 ``name`` and column pairs ``X_before`` / ``X_after`` (``X`` =
@@ -44,13 +48,14 @@ import pandas as pd
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from maps import popups, style, vendor
-from maps.analysis_layers import main_pair, scenario_pairs, target_label, target_names
-from maps.elements import feature_collection, has_features, safe_json
-from maps.legend import Legend, swatch_svg
-from maps.elements import stable_ids
+from maps import lang, popups, style, vendor
+from maps.elements import MapTools, feature_collection, has_features, safe_json, stable_ids
 from maps.geometry import DEFAULT_CLIP_KM, prepare, to_storage, window_of
-from maps.planner import planner_map
+from maps.labels import target_label, target_names
+from maps.lang import text_html, tr
+from maps.legend import Legend, swatch_svg
+from maps.planner import planner_map, print_options, print_sources
+from maps.scenario_layers import main_pair, scenario_pairs
 
 #: Extra files of the dual page in ``maps/assets/`` (after Leaflet and bgplan.js).
 DUAL_CSS = "bgdual.css"
@@ -82,18 +87,18 @@ class Target:
 
     pair: str                  # column stem, e.g. "minutes_to_dong_dang_border"
     kind: str                  # "minutes", "people" or "value"
-    name: str                  # short bilingual name (selector, popup rows, tooltips)
-    title: str                 # legend heading, with the unit
+    name: tuple                # short (vi, en) name (selector, popup rows, tooltips)
+    title: str                 # legend heading, with the unit (bilingual literal)
     unit: str                  # unit of the values ("phút / min", "người / persons", "")
     breaks: list               # ascending class breaks, shared by both maps
     palette: list              # len(breaks) + 1 colours for the ascending classes
 
 
 def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: dict | None = None,
-                      title: str | None = None, assets: str = "site", clip_km: float | None = DEFAULT_CLIP_KM,
+                      title=None, assets: str = "site", clip_km: float | None = DEFAULT_CLIP_KM,
                       simplify_m: dict | None = None, home: str | None = None,
                       extra_links: list[tuple[str, str]] | None = None, district_view: str = "outline",
-                      hide=()) -> Figure:
+                      hide=(), on=None, sources: list | None = None, generated: str | None = None) -> Figure:
     """The page of two synchronised maps: the context ``layers`` before and after the scenario.
 
     analyses : ``scenario`` (the per-park before/after frame), ``planned_roads``, ``interchanges``;
@@ -103,15 +108,18 @@ def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: di
     (render it with ``fig.render()``), with ``fig.bgplan_maps`` = {"before": Map,
     "after": Map} and ``fig.bgplan_targets`` = the :class:`Target` list.
     """
+    import datetime as _dt
+
     analyses = {k: v for k, v in (analyses or {}).items() if v is not None and len(v)}
     names = target_names(layers, summary)
     planned = {k: analyses[k] for k in ("planned_roads", "interchanges") if k in analyses}
+    on = tuple(on) if on is not None else None
     common = dict(summary=summary, assets=assets, clip_km=clip_km, simplify_m=simplify_m, district_view=district_view,
-                  access_layers=False, hide=hide)
-    before = planner_map(layers, analyses={}, title=BEFORE_TITLE, subtitle=BEFORE_NOTE, **common)
+                  access_layers=False, hide=hide, tools={"panel": False})
+    before = planner_map(before_layers(layers, planned.get("planned_roads")), analyses={}, title=BEFORE_TITLE,
+                         subtitle=BEFORE_NOTE, on=on, **common)
     after = planner_map(layers, analyses=planned, title=AFTER_TITLE, subtitle=_after_note(planned.get("planned_roads")),
-                        **common)
-    _own_legends_only(after, before)
+                        on=None if on is None else (*on, "planned_roads", "interchanges"), **common)
 
     scen = analyses.get("scenario")
     targets, data = [], {"features": [], "popups": [], "styles": {}, "targets": [], "initial": 0, "z": Z_PARKS}
@@ -123,16 +131,50 @@ def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: di
 
     fig = before.get_root()
     page_title = title or "Kịch bản trước/sau / scenario before and after"
-    fig.title = escape(page_title)
+    fig.title = escape(tr(page_title, lang.DEFAULT))
     fig.header.add_child(Element(head_html(assets)), name="bgplan_dual_assets")
     fig.html.add_child(Element(bar_html(page_title, targets, data["initial"], home, extra_links)), name="bgplan_dual_bar")
     DualStash("before").add_to(before)
     fig.add_child(after)
+    # one legend panel for the page (on the after map): the parks' shared scale first, then every layer of either map
+    sections = [Legend("Khu, cụm công nghiệp tô màu theo mục chọn / parks coloured by the choice above",
+                       note=("Một thang màu cho hai bản đồ / one colour scale for both maps"))] if targets else []
+    seen = set()
+    for lg in [*reversed(after.bgplan_legends), *reversed(before.bgplan_legends)]:
+        if lang.tr(lg.title) not in seen:
+            seen.add(lang.tr(lg.title))
+            sections.append(lg)
+    tools = {"search": True, "measure": True, "far": "destinations" if "destinations" in after.bgplan_layers else None,
+             "print": print_options(page_title, sources if sources is not None else print_sources(summary, after.bgplan_layers),
+                                    generated or _dt.date.today().isoformat())}
+    MapTools(tools, sections, panel={"dual": LEGEND_ID if targets else None}).add_to(after)
+    share_data(before, after)
     DualScenario(before, after, data).add_to(fig)
     stable_ids(fig)
     fig.bgplan_maps = {"before": before, "after": after}
     fig.bgplan_targets = targets
     return fig
+
+
+def share_data(first, second) -> None:
+    """The layers of ``second`` whose data equal those of ``first`` (same key) are drawn from ``first``'s data: the
+    page carries the context once, not twice."""
+    from maps.elements import DataLayer
+
+    for key, layer in second.bgplan_layers.items():
+        twin = first.bgplan_layers.get(key)
+        if isinstance(layer, DataLayer) and isinstance(twin, DataLayer) and layer.data == twin.data:
+            layer.data_ref = twin.get_name()
+
+
+def before_layers(layers: dict, roads) -> dict:
+    """The context of the "before" map: the corridors the scenario adds (same ``corridor_id``) left out, since the
+    network before the scenario does not have them."""
+    corridors = layers.get("corridors")
+    if not has_features(roads) or "corridor_id" not in roads or not has_features(corridors) or "corridor_id" not in corridors:
+        return layers
+    added = {str(k) for k in roads["corridor_id"] if not style.is_missing(k)}
+    return {**layers, "corridors": corridors[~corridors["corridor_id"].astype(str).isin(added)]}
 
 
 # --------------------------------------------------------------------------- targets and colour scales
@@ -149,18 +191,16 @@ def scenario_targets(scen: pd.DataFrame, names: dict) -> list[Target]:
         breaks = shared_breaks(values, N_CLASSES)
         m = re.fullmatch(r"people_within_(\d+)_min", pair)
         if pair.startswith("minutes_to_"):
-            vi, en = target_label(pair, names)
-            name = vi if vi == en else f"{vi} / {en}"
-            out.append(Target(pair, "minutes", name, "Thời gian đi (phút) / travel time (min)", "phút / min", breaks,
-                              _palette(len(breaks) + 1, good_first=True)))
+            out.append(Target(pair, "minutes", target_label(pair, names), "Thời gian đi (phút) / travel time (min)",
+                              "phút / min", breaks, _palette(len(breaks) + 1, good_first=True)))
         elif m:
-            out.append(Target(pair, "people", f"trong {m.group(1)} phút / within {m.group(1)} min",
+            out.append(Target(pair, "people", (f"trong {m.group(1)} phút", f"within {m.group(1)} min"),
                               "Dân số (người) / people (persons)", "người / persons", breaks,
                               _palette(len(breaks) + 1, good_first=False)))
         else:
             label = pair.replace("_", " ")
             blues = style.PALETTES["blues"]
-            out.append(Target(pair, "value", label, label, "", breaks,
+            out.append(Target(pair, "value", (label, label), label, "", breaks,
                               [blues[i] for i in _spread(len(breaks) + 1, len(blues))]))
     order = {"minutes": 0, "people": 1, "value": 2}
     return sorted(out, key=lambda t: order[t.kind])
@@ -244,14 +284,16 @@ def scenario_data(scen: pd.DataFrame, targets: list[Target]) -> dict:
             if is_improved(t, b, a):
                 ka = _bold(ka, styles)
             park_keys.append([kb, ka])
-            detail = f"{t.name}: {_num(b)} → {_num(a)} {t.unit}".rstrip()
-            if change is not None:
-                detail += f" ({fmt_change(change)})"
-            park_tips.append(popups.tooltip_html(names.iloc[j], detail))
+
+            def detail(t=t, b=b, a=a, change=change):
+                text = f"{tr(t.name)}: {_num(b)} → {_num(a)} {tr(t.unit)}".rstrip()
+                return text + (f" ({fmt_change(change)})" if change is not None else "")
+
+            park_tips.append(lang.pair_html(*lang.both(lambda: popups.tooltip_html(names.iloc[j], detail()))))
         keys.append(park_keys)
         tips.append(park_tips)
-    pops = [park_popup(names.iloc[j], [(t, shown[t.pair][0].iloc[j], shown[t.pair][1].iloc[j]) for t in targets])
-            for j in range(len(scen))]
+    pops = lang.pairs(lambda: [park_popup(names.iloc[j], [(t, shown[t.pair][0].iloc[j], shown[t.pair][1].iloc[j])
+                                                          for t in targets]) for j in range(len(scen))], tag="div")
     fc = feature_collection(scen.geometry.values, ["u"] * len(scen), popups=list(range(len(scen))),
                             radii=[RADIUS] * len(scen))
     if len(fc["features"]) != len(scen):
@@ -307,7 +349,7 @@ def fmt_change(change) -> str:
     ('−18', '+2\u202f500', '0', 'không rõ / unknown')
     """
     if style.is_missing(change):
-        return style.UNKNOWN
+        return style.unknown()
     change = float(round(float(change)))
     if change == 0:
         return "0"
@@ -317,7 +359,7 @@ def fmt_change(change) -> str:
 def park_popup(name, rows: list[tuple[Target, float, float]]) -> str:
     """A park's popup: a table before | after | change per target, grouped by kind, rows marked ``data-t`` = target index.
 
-    >>> t = Target("minutes_to_kep", "minutes", "Ga Kép / Kép station", "", "phút / min", [], ["#1a9850"])
+    >>> t = Target("minutes_to_kep", "minutes", ("Ga Kép", "Kép station"), "", "phút / min", [], ["#1a9850"])
     >>> html = park_popup("<b>KCN</b>", [(t, 40.0, 22.0)])
     >>> "&lt;b&gt;KCN&lt;/b&gt;" in html, '<td>40</td><td>22</td><td>−18</td>' in html
     (True, True)
@@ -327,37 +369,44 @@ def park_popup(name, rows: list[tuple[Target, float, float]]) -> str:
     body, last = [], None
     for i, (t, b, a) in enumerate(rows):
         if t.kind != last:
-            body.append(f'<tr class="bg-grp"><th colspan="4">{escape(groups[t.kind])}</th></tr>')
+            body.append(f'<tr class="bg-grp"><th colspan="4">{escape(tr(groups[t.kind]))}</th></tr>')
             last = t.kind
-        change = fmt_change(a - b) if not (style.is_missing(a) or style.is_missing(b)) else style.UNKNOWN
-        body.append(f'<tr data-t="{i}"><th>{escape(t.name)}</th><td>{escape(_num(b))}</td><td>{escape(_num(a))}</td>'
+        change = fmt_change(a - b) if not (style.is_missing(a) or style.is_missing(b)) else style.unknown()
+        body.append(f'<tr data-t="{i}"><th>{escape(tr(t.name))}</th><td>{escape(_num(b))}</td><td>{escape(_num(a))}</td>'
                     f"<td>{escape(change)}</td></tr>")
     # the page script copies the row of the selected target into the empty first body ("bg-now")
-    head = ("<thead><tr><th></th><th>Trước<br>before</th><th>Sau<br>after</th><th>Thay đổi<br>change</th></tr></thead>"
+    head = (f"<thead><tr><th></th><th>{escape(tr(('Trước', 'before')))}</th><th>{escape(tr(('Sau', 'after')))}</th>"
+            f"<th>{escape(tr(('Thay đổi', 'change')))}</th></tr></thead>"
             '<tbody class="bg-now"></tbody>')
-    note = ("Mạng đường trước / sau kịch bản và mô hình tốc độ của công cụ; không rõ = không nối được mạng hoặc không có tuyến / "
-            "road network before / after the scenario and the tool's speed model; unknown = not on the network or no route")
+    note = tr(("Mạng đường trước và sau kịch bản, mô hình tốc độ của công cụ; không rõ = không nối được mạng hoặc không có tuyến",
+               "road network before and after the scenario, the tool's speed model; unknown = not on the network or no "
+               "route"))
     return (f'<div class="bg-pop bg-dual-pop"><h4>{escape(style.fmt_text(name))}</h4>'
             f'<table class="bg-dual-table">{head}<tbody>{"".join(body)}</tbody></table>'
             f'<div class="bg-sub">{escape(note)}</div></div>')
 
 
 def legend_html(target: Target) -> str:
-    """The shared legend of one target: heading, one swatch per class, unknown, and the "improved" outline."""
+    """The shared scale of one target (both languages): heading, one swatch per class, unknown, and the "improved"
+    outline; the first section of the page's legend panel."""
+    return lang.pair_html(*lang.both(_legend_html, target), tag="div")
+
+
+def _legend_html(target: Target) -> str:
     base = {"color": _STROKE, "weight": 1.5, "radius": 6, "fillOpacity": 0.95}
     items = [(lab, {**base, "fillColor": col}) for lab, col in
-             zip(style.class_labels(target.breaks, _num) if target.breaks else ["mọi giá trị / all values"],
+             zip(style.class_labels(target.breaks, _num) if target.breaks else [tr("mọi giá trị / all values")],
                  target.palette)]
-    items.append((style.UNKNOWN, {**base, "color": "#555555", "fillColor": style.UNKNOWN_FILL, "dashArray": "3 3"}))
-    improved = {"minutes": f"viền đậm: nhanh hơn từ {IMPROVED_MINUTES} phút (bản đồ sau) / thick outline: "
-                           f"{IMPROVED_MINUTES} min or more faster (after map)",
-                "people": f"viền đậm: tăng từ {IMPROVED_SHARE:.0%} (bản đồ sau) / thick outline: "
-                          f"{IMPROVED_SHARE:.0%} or more people (after map)"}.get(target.kind)
+    items.append((style.unknown(), {**base, "color": "#555555", "fillColor": style.UNKNOWN_FILL, "dashArray": "3 3"}))
+    improved = {"minutes": (f"viền đậm: nhanh hơn từ {IMPROVED_MINUTES} phút (bản đồ sau)",
+                            f"thick outline: {IMPROVED_MINUTES} min or more faster (after map)"),
+                "people": (f"viền đậm: tăng từ {IMPROVED_SHARE:.0%} (bản đồ sau)",
+                           f"thick outline: {IMPROVED_SHARE:.0%} or more people (after map)")}.get(target.kind)
     if improved:
-        items.append((improved, {**base, "fillColor": "#ffffff", **_IMPROVED}))
-    cells = "".join(f'<span class="bg-lg-item">{swatch_svg("circle", s)}<span>{escape(lab)}</span></span>'
+        items.append((tr(improved), {**base, "fillColor": "#ffffff", **_IMPROVED}))
+    cells = "".join(f'<div class="bg-row">{swatch_svg("circle", s)}<span>{escape(lab)}</span></div>'
                     for lab, s in items)
-    return f'<span class="bg-lg-title">{escape(target.title)}:</span>{cells}'
+    return f'<div class="bg-lg-sub">{escape(tr(target.title))}</div>{cells}'
 
 
 # --------------------------------------------------------------------------- page parts
@@ -375,14 +424,15 @@ def head_html(assets: str = "site", prefix: str = "assets/") -> str:
     raise ValueError(f"assets mode must be 'site' or 'inline', not {assets!r}")
 
 
-def bar_html(title: str, targets: list[Target], initial: int, home: str | None = None,
+def bar_html(title, targets: list[Target], initial: int, home: str | None = None,
              extra_links: list[tuple[str, str]] | None = None) -> str:
-    """The bar above the maps: title, links, the target selector and the shared legend (all escaped)."""
+    """The bar above the maps: title, links and the target selector (all escaped, both languages; the options carry
+    both names, ``bgdual.js`` shows the page's language)."""
     nav = []
     if home:
-        nav.append(f'<a href="{escape(home, quote=True)}">← Trang chủ / home</a>')
-    nav += [f'<a href="{escape(href, quote=True)}">{escape(label)}</a>' for label, href in extra_links or []]
-    parts = [f'<div class="bg-dual-head"><h1>{escape(title)}</h1>{"<nav>" + " · ".join(nav) + "</nav>" if nav else ""}</div>']
+        nav.append(f'<a href="{escape(home, quote=True)}">← {text_html("Trang chủ / home")}</a>')
+    nav += [f'<a href="{escape(href, quote=True)}">{text_html(label)}</a>' for label, href in extra_links or []]
+    parts = [f'<div class="bg-dual-head"><h1>{text_html(title)}</h1>{"<nav>" + " · ".join(nav) + "</nav>" if nav else ""}</div>']
     if targets:
         groups = {"minutes": "Thời gian đến / travel time to", "people": "Dân số tiếp cận / people within reach",
                   "value": "Khác / other"}
@@ -391,36 +441,30 @@ def bar_html(title: str, targets: list[Target], initial: int, home: str | None =
             if t.kind != last:
                 if last is not None:
                     options.append("</optgroup>")
-                options.append(f'<optgroup label="{escape(groups[t.kind], quote=True)}">')
+                vi, en = lang.split(groups[t.kind])
+                options.append(f'<optgroup label="{escape(vi, quote=True)}" data-vi="{escape(vi, quote=True)}" '
+                               f'data-en="{escape(en, quote=True)}">')
                 last = t.kind
             selected = " selected" if i == initial else ""
-            options.append(f'<option value="{i}"{selected}>{escape(t.name)}</option>')
+            vi, en = t.name
+            options.append(f'<option value="{i}"{selected} data-vi="{escape(vi, quote=True)}" data-en="{escape(en, quote=True)}">'
+                           f'{escape(vi)}</option>')
         options.append("</optgroup>")
-        parts.append(f'<label class="bg-dual-pick" for="{SELECT_ID}">Tô màu khu, cụm công nghiệp theo / parks coloured by'
+        parts.append(f'<label class="bg-dual-pick" for="{SELECT_ID}">{text_html("Tô màu khu, cụm công nghiệp theo / parks coloured by")}'
                      f'<select id="{SELECT_ID}">{"".join(options)}</select></label>')
-        parts.append(f'<div class="bg-dual-legend" id="{LEGEND_ID}">{legend_html(targets[initial])}</div>')
-        note = ("Một thang màu cho hai bản đồ; kéo, thu phóng một bản đồ thì bản đồ kia đi theo / one colour scale for "
-                "both maps; pan or zoom one and the other follows")
+        note = ("Kéo, thu phóng một bản đồ thì bản đồ kia đi theo / pan or zoom one map and the other follows")
     else:
         note = "Không có kết quả theo khu, cụm công nghiệp / no per-park results"
-    parts.append(f'<div class="bg-dual-note">{escape(note)}</div>')
+    parts.append(f'<div class="bg-dual-note">{text_html(note)}</div>')
     return f'<header class="bg-dual-bar">{"".join(parts)}</header>'
 
 
-def _own_legends_only(m, other) -> None:
-    """Drop the legends of ``m`` that ``other`` shows too (same title): the context is explained once, on ``other``."""
-    shown = {c.title for c in other._children.values() if isinstance(c, Legend)}
-    for name, child in list(m._children.items()):
-        if isinstance(child, Legend) and child.title in shown:
-            del m._children[name]
-
-
-def _after_note(roads) -> str:
+def _after_note(roads):
     if has_features(roads) and "name" in roads:
-        listed = [style.fmt_text(n) for n in roads["name"] if not style.is_missing(n)]
+        listed = "; ".join(dict.fromkeys(style.fmt_text(n) for n in roads["name"] if not style.is_missing(n)))
         if listed:
-            return "Có thêm / with: " + "; ".join(dict.fromkeys(listed))
-    return "Có thêm tuyến quy hoạch / with the planned roads"
+            return f"Có thêm: {listed}", f"with: {listed}"
+    return "Có thêm các tuyến của kịch bản / with the scenario's roads"
 
 
 class DualStash(MacroElement):

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import math
-from html import escape
 
 import numpy as np
 import shapely
 from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
+
+from maps.lang import text_html, tr
 
 
 def safe_json(value) -> str:
@@ -44,12 +45,13 @@ def has_features(gdf) -> bool:
     return isinstance(gdf, gpd.GeoDataFrame) and len(gdf) > 0
 
 
-def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None, decimals: int = 5) -> dict:
+def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None, decimals: int = 5,
+                       names=None) -> dict:
     """A GeoJSON FeatureCollection with coordinates rounded to ``decimals`` (5 ≈ 1 m).
 
     Properties per feature: ``k`` style key, ``t`` tooltip HTML, ``p`` popup
-    HTML (or the index of a :class:`SharedTexts` text), ``r`` radius (px).
-    Empty geometries are dropped.
+    HTML (or the index of a :class:`SharedTexts` text), ``r`` radius (px),
+    ``n`` the name the search box finds it by. Empty geometries are dropped.
 
     >>> from shapely.geometry import Point
     >>> fc = feature_collection([Point(106.123456789, 21.2)], ["a"], ["<b>x</b>"])
@@ -72,6 +74,8 @@ def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None,
             props["p"] = popups[i]
         if radii is not None and radii[i] is not None and math.isfinite(float(radii[i])):
             props["r"] = float(radii[i])
+        if names is not None and names[i]:
+            props["n"] = names[i]
         features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
     return {"type": "FeatureCollection", "features": features}
 
@@ -88,17 +92,21 @@ class DataLayer(Layer):
     labels : tooltips shown permanently as map labels.
     highlight : thicken the outline on hover.
     z : stacking rank on the shared canvas (higher drawn on top), kept when layers are switched.
+    base_label : labels of the light base map (smaller, grey, the first to give way to other labels).
+    exclusive : one layer of a radio group (the search box opens its popups without switching it on).
+    title : the layer's name (shown beside a search result).
     """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = bgplan.dataLayer({{ this.data_json }}, {{ this.spec_json }});
+        var {{ this.get_name() }} = bgplan.dataLayer({% if this.data_ref %}{{ this.data_ref }}.bgData{% else %}{{ this.data_json }}{% endif %}, {{ this.spec_json }});
         bgplan.layers[{{ this.key_json }}] = {{ this.get_name() }};
         {% endmacro %}
     """)
 
-    def __init__(self, data: dict, styles: dict, name: str, key: str, show: bool = True,
-                 labels: bool = False, highlight: bool = True, z: float = 0):
+    def __init__(self, data: dict, styles: dict, name, key: str, show: bool = True,
+                 labels: bool = False, highlight: bool = True, z: float = 0, base_label: bool = False,
+                 exclusive: bool = False, title=None):
         super().__init__(name=name, overlay=True, control=False, show=show)
         self._name = "DataLayer"
         self.data = data
@@ -107,6 +115,10 @@ class DataLayer(Layer):
         self.labels = labels
         self.highlight = highlight
         self.z = z
+        self.base_label = base_label
+        self.exclusive = exclusive
+        self.title = title
+        self.data_ref = None        # the name of a layer of the page with the same data (drawn from it, not repeated)
 
     @property
     def feature_count(self) -> int:
@@ -118,7 +130,14 @@ class DataLayer(Layer):
 
     @property
     def spec_json(self) -> str:
-        return safe_json({"styles": self.styles, "labels": self.labels, "highlight": self.highlight, "z": self.z})
+        spec = {"styles": self.styles, "labels": self.labels, "highlight": self.highlight, "z": self.z}
+        if self.base_label:
+            spec["labelClass"] = "bg-label bg-base-label"
+        if self.exclusive:
+            spec["exclusive"] = True        # one of a radio group: the search box does not switch it on
+        if self.title:
+            spec["title"] = text_html(self.title)
+        return safe_json(spec)
 
     @property
     def key_json(self) -> str:
@@ -196,7 +215,8 @@ class GroupedLayers(MacroElement):
     base : list of (label, layer) radio choices; layer None = an empty layer ("no base map").
     groups : group label → list of layers (each labelled by its ``layer_name``).
     exclusive : group labels shown as radio buttons (one layer at a time).
-    Labels are escaped (the plugin inserts them as HTML).
+    Labels are bilingual literals or (vi, en) pairs, shown in the page's language; escaped (the plugin inserts
+    them as HTML).
     """
 
     _template = Template("""
@@ -213,6 +233,7 @@ class GroupedLayers(MacroElement):
               {%- endfor %} },
             {{ this.options_json }}
         ).addTo({{ this._parent.get_name() }});
+        bgplan.layerControl({{ this._parent.get_name() }}, {{ this.get_name() }});
         {% endmacro %}
     """)
 
@@ -222,29 +243,48 @@ class GroupedLayers(MacroElement):
         self.base = [(_label(label), layer) for label, layer in base]
         self.groups = [(_label(g), [(_label(layer.layer_name), layer) for layer in layers])
                        for g, layers in groups.items() if layers]
-        exclusive = [escape(g) for g in exclusive]
+        exclusive = [text_html(g) for g in exclusive]
         self.options_json = safe_json({"exclusiveGroups": exclusive, "collapsed": collapsed,
                                        "position": "topright", "groupCheckboxes": False})
 
 
-def _label(text: str) -> str:
-    return safe_json(escape(str(text)))
+def _label(text) -> str:
+    return safe_json(text_html(text))
 
 
-#: Shown beside the attribution of every map: the base-map tiles are the page's only third-party requests
-#: (the layer control's "Không nền / no base map" avoids them).
+class BaseMap(Layer):
+    """The light base map: layers drawn from the project's own data (water, main roads, place names) switched
+    together as one base layer of the control; on when the page opens, so no page waits for tiles."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup([{% for l in this.layers %}{{ l.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}]);
+        bgplan.layers["basemap"] = {{ this.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, layers, name, show: bool = True):
+        super().__init__(name=name, overlay=False, control=False, show=show)
+        self._name = "BaseMap"
+        self.layers = list(layers)
+
+
+#: Shown beside the attribution while the online base map is on: its tiles are the page's only third-party
+#: requests (the light base map drawn from the project's own layers is the default, and needs none).
 TILE_NOTICE = "nền tải từ bên thứ ba / base map from a third party: tile.openstreetmap.org"
 
 
 class MapSetup(MacroElement):
     """Attribution (shown with or without tiles), full-screen button, ``window.bgMap``; a title box.
 
-    ``bounds`` [[south, west], [north, east]]: initial view, set without animation.
+    ``bounds`` [[south, west], [north, east]]: initial view (the region), set without animation.
+    ``title_html``: the title box (already escaped HTML).
     """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        bgplan.setup({{ this._parent.get_name() }}, {{ this.attribution_json }}, {{ this.fullscreen_json }}, {{ this.bounds_json }});
+        bgplan.setup({{ this._parent.get_name() }}, {{ this.attribution_json }}, {{ this.fullscreen_json }}, {{ this.bounds_json }},
+                     {{ this.tile_notice_json }});
         {% if this.title_html %}bgplan.box({{ this._parent.get_name() }}, {{ this.title_html }}, "topleft", "bg-box");{% endif %}
         {% endmacro %}
     """)
@@ -253,9 +293,35 @@ class MapSetup(MacroElement):
         super().__init__()
         self._name = "MapSetup"
         self.bounds_json = safe_json(bounds)
-        self.attribution_json = safe_json(f"{attribution_html} · {TILE_NOTICE}")
-        self.fullscreen_json = safe_json(["Toàn màn hình / full screen", "Thoát toàn màn hình / exit full screen"])
+        self.attribution_json = safe_json(attribution_html)
+        self.tile_notice_json = safe_json({"text": TILE_NOTICE, "html": text_html(TILE_NOTICE)})
+        self.fullscreen_json = safe_json([tr("Toàn màn hình / full screen", "vi"), tr("Thoát toàn màn hình / exit full screen", "vi")])
         self.title_html = safe_json(title_html) if title_html else ""
+
+
+class MapTools(MacroElement):
+    """The page's tools: search box (``#map-search``), measure, print layout, language toggle, the far
+    destinations as labelled arrows at the edge, and the legend panel (``#legend-panel``).
+
+    ``options``: JSON-able settings read by ``bgplan.tools`` (texts already escaped HTML).
+    ``legends``: :class:`maps.legend.Legend` sections, each bound to its layers.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        bgplan.legendPanel({{ this._parent.get_name() }}, [{% for lg in this.legends %}
+            {html: {{ lg.html_json }}, layers: [{% for l in lg.layers %}{{ l.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}]}{% if not loop.last %},{% endif %}{% endfor %}
+        ], {{ this.panel_json }});
+        bgplan.tools({{ this._parent.get_name() }}, {{ this.options_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, options: dict, legends=(), panel: dict | None = None):
+        super().__init__()
+        self._name = "MapTools"
+        self.options_json = safe_json(options)
+        self.legends = list(legends)
+        self.panel_json = safe_json(panel or {})
 
 
 class SwitchWhenAdded(MacroElement):

@@ -44,6 +44,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from maps import style
 from maps.elements import safe_json
@@ -200,7 +201,7 @@ def pixel_cells(grid, frame: dict | None = None) -> tuple[np.ndarray, list]:
     from maps.images import mercator_rows
 
     cells = grid.to_crs("EPSG:4326") if grid.crs is not None and grid.crs.to_epsg() != 4326 else grid
-    b = cells.geometry.bounds
+    b = _cell_bounds(cells, frame)
     west, south, east, north = float(b["minx"].min()), float(b["miny"].min()), float(b["maxx"].max()), float(b["maxy"].max())
     size = float(np.median(np.minimum(b["maxx"] - b["minx"], b["maxy"] - b["miny"]))) / 2
     width = max(1, int(np.ceil((east - west) / size)))
@@ -233,6 +234,23 @@ def pixel_cells(grid, frame: dict | None = None) -> tuple[np.ndarray, list]:
     return index, [[float(south), float(west)], [float(north), float(west + width * size)]]
 
 
+def _cell_bounds(cells, frame: dict | None) -> pd.DataFrame:
+    """Each cell's bounds in degrees (minx, miny, maxx, maxy): its polygon's, or — for a grid of cell centres
+    (``sites_grid.tif`` read back) — its square's corners in the grid frame, projected."""
+    if not (cells.geom_type == "Point").all() or not frame or not {"row", "col"} <= set(cells.columns):
+        return cells.geometry.bounds
+    from pyproj import Transformer
+
+    cell, x0, y0 = float(frame["cell_m"]), float(frame["x0"]), float(frame["y0"])
+    left = x0 + cells["col"].to_numpy(float) * cell
+    top = y0 - cells["row"].to_numpy(float) * cell
+    to_degrees = Transformer.from_crs(frame["crs"], "EPSG:4326", always_xy=True)
+    lon, lat = zip(*(to_degrees.transform(x, y) for x, y in ((left, top), (left + cell, top), (left, top - cell),
+                                                              (left + cell, top - cell))))
+    lon, lat = np.array(lon), np.array(lat)
+    return pd.DataFrame({"minx": lon.min(axis=0), "miny": lat.min(axis=0), "maxx": lon.max(axis=0), "maxy": lat.max(axis=0)})
+
+
 def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | None = None) -> dict:
     """Everything the browser needs, as a JSON-able dict (see the module docstring for the packing).
 
@@ -240,7 +258,10 @@ def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | No
     ``col``, ``excluded``, ``district``, ``s_<criterion>``, ``score``), shipped
     in raster order (sorted by row, then column);
     ``rules`` default to ``grid.attrs["explorer_rules"]``; ``labels`` maps a
-    criterion to its bilingual label.
+    criterion to its (Vietnamese, English) label. The unit of each criterion's
+    raw value (:func:`maps.labels.criterion_unit`) and, when the grid has an
+    ``excluded_by`` column, why each excluded cell is excluded (uint8 codes
+    into ``excluded_by``) travel with it, for the site list and the cell popups.
     """
     rules = rules or grid.attrs.get("explorer_rules")
     if rules is None:
@@ -249,6 +270,28 @@ def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | No
     missing = [n for n in names if f"s_{n}" not in grid.columns]
     if missing:
         raise ValueError(f"the grid has no component score column s_{missing[0]}")
+    key = _payload_key(grid, rules, labels, names)
+    if key in _PAYLOADS:            # the planner map and the published site pack the same grid: once
+        return _PAYLOADS[key]
+    payload = _payload(grid, rules, labels, names)
+    _PAYLOADS.clear()
+    _PAYLOADS[key] = payload
+    return payload
+
+
+#: The last payload packed, by a key of its content (:func:`_payload_key`).
+_PAYLOADS: dict = {}
+
+
+def _payload_key(grid, rules, labels, names) -> tuple:
+    """What a payload depends on: the rules, the labels, and a checksum of the grid's columns it packs."""
+    columns = [c for c in ("row", "col", "score", "excluded", "parcel", *(f"s_{n}" for n in names)) if c in grid]
+    sums = tuple(float(np.nansum(grid[c].to_numpy(float) * (1.0 + np.arange(len(grid)) % 7))) for c in columns)
+    district = tuple(grid["district"].astype(str).value_counts().sort_index().items()) if "district" in grid else ()
+    return (repr(rules), tuple(sorted((labels or {}).items())), len(grid), tuple(columns), sums, district)
+
+
+def _payload(grid, rules: ExplorerRules, labels, names) -> dict:
     grid = grid.sort_values(["row", "col"], kind="stable")       # cells in raster order, whatever the map did to the frame
     rows = grid["row"].to_numpy(np.int64)
     cols = grid["col"].to_numpy(np.int64)
@@ -269,9 +312,19 @@ def explorer_payload(grid, rules: ExplorerRules | None = None, labels: dict | No
     breaks = style.nice_breaks(score, 5)
     palette = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
     labels = labels or {}
-    return {
+    from maps.labels import criterion_unit
+
+    excluded = {}
+    if "excluded_by" in grid:
+        reasons = [str(v) for v in grid["excluded_by"].fillna("")]
+        names_by = [""] + sorted({r for r in reasons if r})[:254]
+        code = {r: i for i, r in enumerate(names_by)}
+        excluded = {"excluded_by": names_by,
+                    "excluded_codes": pack(np.array([code.get(r, 0) for r in reasons], dtype=np.uint8))}
+    return {**excluded,
+            "units": {n: list(criterion_unit(n)) for n in names},
         "rules": {**{k: v for k, v in asdict(rules).items() if k != "labels"},
-                  "labels": {n: labels.get(n) or rules.labels.get(n) or n for n in names}},
+                  "labels": {n: list(labels.get(n) or rules.labels.get(n) or (n, n)) for n in names}},
         "criteria": names,
         "n": int(len(grid)), "nrows": int(rows.max(initial=0)) + 1, "ncols": int(cols.max(initial=0)) + 1,
         "rows": pack(rows.astype(np.uint16)), "cols": pack(cols.astype(np.uint16)),

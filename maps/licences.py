@@ -85,3 +85,26 @@ def sources_html(rows, generated: str, page_css: str = "", attribution: str = ""
             "<p>Lớp \"không được phép\" không được công bố trừ khi chạy với <code>--include-restricted</code> / layers marked "
             "\"not allowed\" are left out unless published with <code>--include-restricted</code>.</p>"
             f"<footer>{escape(attribution)} · tạo ngày / generated {escape(generated)}</footer></main></body></html>")
+
+
+def short_source(source, licence, limit: int = 60) -> str:
+    """One short line of a print layout's "sources and licences": the source's name (up to its first "(", ";" or
+    ",") and each licence's name (the part before its parenthesis), the full texts staying in licences.json and
+    sources.html.
+
+    >>> short_source("OpenStreetMap 2018-01-03 (Geofabrik), rebuilt from …", "ODbL 1.0; CC BY-SA 4.0")
+    'OpenStreetMap 2018-01-03 — ODbL 1.0, CC BY-SA 4.0'
+    >>> short_source("WorldPop Global 2000–2020, 2020 (worldpop.org); GSO census", "CC BY 4.0; official statistics, republished")
+    'WorldPop Global 2000–2020 — CC BY 4.0, official statistics'
+    """
+    import re
+
+    name = re.split(r"\s*[(;,]", str(source or "unknown"), maxsplit=1)[0].strip() or str(source)
+    if len(name) > limit:
+        name = name[: limit - 1].rstrip() + "…"
+    names = []
+    for piece in str(licence or "unknown").split(";"):
+        piece = re.split(r"\s*[(,]", piece.strip(), maxsplit=1)[0].strip()
+        if piece and piece not in names:
+            names.append(piece[:limit])
+    return f"{name} — {', '.join(names)}"

@@ -7,9 +7,10 @@ placed in any HTML; the map code never inserts data text any other way.
 ``http``/``https`` addresses.
 
 A popup is a title, an optional subtitle and rows of *label: value*, where
-a label is "Vietnamese / English" and a value is formatted by
-:mod:`maps.style` (hectares, minutes, thousands separators; "không rõ /
-unknown" for missing values, never 0).
+a label is a "Vietnamese / English" literal shown in the language the texts
+are built in (:mod:`maps.lang`; both sides outside one) and a value is
+formatted by :mod:`maps.style` (hectares, minutes, thousands separators;
+"không rõ / unknown" for missing values, never 0).
 
 >>> popup_html("<b>KCN</b>", [("Diện tích / area", "10 ha")])
 '<div class="bg-pop"><h4>&lt;b&gt;KCN&lt;/b&gt;</h4><table><tr><th>Diện tích / area</th><td>10 ha</td></tr></table></div>'
@@ -27,9 +28,9 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from geo.text import fold
 from maps import style
-from maps.style import UNKNOWN, fmt_text, is_missing
+from maps.lang import tr
+from maps.style import fmt_text, is_missing, unknown
 
 _URL = re.compile(r"https?://[^\s;|<>\"']+")
 
@@ -38,19 +39,22 @@ _URL = re.compile(r"https?://[^\s;|<>\"']+")
 class Field:
     """One popup row: ``column`` shown as "label: fmt(value)".
 
-    ``link=True`` turns the http(s) addresses in the value into links.
+    ``label`` is a bilingual literal or a (vi, en) pair. ``value``: row → the value, for a row that reads several
+    columns (shown when ``column`` is present; built in the popup's language). ``link=True`` turns the http(s)
+    addresses in the value into links.
     """
 
     column: str
-    label: str
+    label: str | tuple
     fmt: Callable = fmt_text
     link: bool = False
+    value: Callable | None = None
 
 
 def links_html(value) -> str:
     """The http(s) addresses in ``value`` as escaped links (host as text); :data:`UNKNOWN` when none."""
     if is_missing(value):
-        return escape(UNKNOWN)
+        return escape(unknown())
     urls = _URL.findall(str(value))
     if not urls:
         return escape(fmt_text(value))
@@ -69,11 +73,14 @@ def value_html(field: Field, value) -> str:
 
 
 def popup_html(title, rows: Iterable[tuple[str, str]], subtitle=None, rows_are_html: bool = False) -> str:
-    """A popup: escaped title and subtitle, rows of (label, value) — values escaped unless ``rows_are_html``."""
+    """A popup: escaped title and subtitle, rows of (label, value) — values escaped unless ``rows_are_html``.
+
+    Labels and the subtitle are bilingual literals or (vi, en) pairs (shown in the current language,
+    :func:`maps.lang.tr`); the title is data (a name), shown as it is."""
     head = f"<h4>{escape(fmt_text(title))}</h4>"
     if subtitle:
-        head += f'<div class="bg-sub">{escape(str(subtitle))}</div>'
-    body = "".join(f"<tr><th>{escape(label)}</th><td>{value if rows_are_html else escape(str(value))}</td></tr>"
+        head += f'<div class="bg-sub">{escape(tr(subtitle))}</div>'
+    body = "".join(f"<tr><th>{escape(tr(label))}</th><td>{value if rows_are_html else escape(str(value))}</td></tr>"
                    for label, value in rows)
     return f'<div class="bg-pop">{head}<table>{body}</table></div>'
 
@@ -93,68 +100,9 @@ def feature_popups(gdf: pd.DataFrame, title: Callable | str, fields: Iterable[Fi
     out = []
     for _, row in gdf.iterrows():
         head = title(row) if callable(title) else row.get(title)
-        rows = [(f.label, value_html(f, row[f.column])) for f in fields]
+        rows = [(f.label, value_html(f, f.value(row) if f.value is not None else row[f.column])) for f in fields]
         out.append(popup_html(head, rows, subtitle=subtitle(row) if subtitle else None, rows_are_html=True))
     return out
-
-
-# --------------------------------------------------------------------------- field lists per layer
-
-def _kind_label(value) -> str:
-    return style.PARK_KINDS.get(str(value), {}).get("label", fmt_text(value))
-
-
-def _status_with_class(value) -> str:
-    """Status class label, then the source's own words when they add something."""
-    label = style.PARK_STATUS[style.park_status_class(value)]["label"]
-    if is_missing(value) or str(value).startswith("unknown") or fold(str(value)) in fold(label):
-        return label
-    return f"{label} — {fmt_text(value)}"
-
-
-def _ha_list(value) -> str:
-    """"350.3; 433.28" → "350 ha; 433 ha"; missing → unknown."""
-    if is_missing(value):
-        return UNKNOWN
-    parts = []
-    for piece in str(value).split(";"):
-        piece = piece.strip()
-        try:
-            parts.append(style.fmt_ha(float(piece)))
-        except ValueError:
-            parts.append(fmt_text(piece))
-    return "; ".join(parts)
-
-
-def _year(value) -> str:
-    return UNKNOWN if is_missing(value) else str(int(float(value)))
-
-
-PARK_FIELDS = (
-    Field("kind", "Loại / kind", _kind_label),
-    Field("area_ha", "Diện tích / area", style.fmt_ha),
-    Field("area_ha_facts", "Diện tích theo nguồn khác / area in other sources", _ha_list),
-    Field("occupancy_pct", "Tỷ lệ lấp đầy / occupancy", lambda v: style.fmt_pct100(v, 1)),
-    Field("status", "Tình trạng / status", _status_with_class),
-    Field("wastewater_treatment", "Xử lý nước thải tập trung / central wastewater treatment", style.fmt_yes_no),
-    Field("district", "Huyện (trước 2025) / district (pre-2025)"),
-    Field("address", "Địa chỉ / address"),
-    Field("iip_year", "Năm trên iipvietnam.vn (ý nghĩa không rõ) / year on iipvietnam.vn (meaning unclear)", _year),
-    Field("facts_match", "Ghép số liệu / facts joined"),
-    Field("position_precision", "Độ chính xác vị trí / position precision"),
-    Field("position_error_m", "Sai số dự kiến / expected error",
-          lambda v: style.fmt_number(v / 1000 if isinstance(v, (int, float)) else None, 1, "km")),
-    Field("position_source", "Nguồn vị trí / position source"),
-    Field("position_licence", "Giấy phép vị trí / position licence"),
-    Field("status_basis", "Căn cứ pháp lý / decision or certificate"),
-    Field("source", "Nguồn vị trí / location source"),
-    Field("facts_source", "Nguồn số liệu / facts source", link=True),
-)
-
-# road corridors, railways and stations: maps/registry.py
-
-
-# districts: maps/registry.py
 
 
 #: Labels of analysis columns the other modules produce; others are shown by their column name.

@@ -17,6 +17,10 @@
   of every layer (:mod:`maps.licences`); layers whose redistribution is
   "not allowed" are left out unless ``include_restricted`` (then every page
   says so);
+* ``data/`` — every published layer as a download (GeoJSON, or CSV for a
+  table; the population grid as GeoTIFF) cut to its public columns, with its
+  source and licence inside the file and beside its ``<a download>`` link on
+  the index page (:mod:`maps.downloads`);
 * any extra page of :data:`EXTRA_PAGES` (see there: one line to add a page).
 
 The pages open from the file system or any static web server: no server
@@ -46,8 +50,8 @@ import pandas as pd
 
 from geo.config import read_yaml
 from geo.errors import InputError
-from maps import dualmap, indicators, licences, parks_notice, registry, style, vendor
-from maps.planner import planner_map, read_analyses, read_layers
+from maps import downloads, dualmap, indicators, lang, licences, page, parks_notice, registry, style, vendor
+from maps.planner import planner_map, read_analyses, read_layers, source_lines
 
 log = logging.getLogger(__name__)
 
@@ -55,30 +59,35 @@ CONFIG_FILE = Path(__file__).resolve().parent / "publish.yaml"
 
 #: Context layers of the analysis pages.
 CONTEXT = ("province", "neighbours", "districts", "district_population", "industrial_parks", "corridors", "railways",
-           "stations", "destinations")
+           "stations", "destinations", "water", "urban_areas")
 
-#: The map pages: file, title, description, layers (None = all), analyses, pages shown only when one of `needs` is given.
+#: The layers on when a map page opens: the context (the light base map is on too); each page adds its subject.
+CONTEXT_ON = ("neighbours", "province", "district_names", "districts_outline", "corridors", "railways", "stations",
+              "destinations", "urban_areas")
+
+#: The map pages: file, title, description, layers (None = all), analyses, pages shown only when one of `needs` is given,
+#: and the layers on when the page opens (`on`, shell patterns; the others are in the layer control).
 PAGES = (
     {"file": "planning.html", "title": "Bản đồ quy hoạch / planning map",
      "description": "Khu, cụm công nghiệp, hành lang giao thông, logistics Kép, đô thị, dân số, sông hồ, ranh giới / "
                     "industrial parks and clusters, corridors, Kép logistics, towns, population, water, boundaries",
-     "layers": None, "analyses": ("access",), "needs": (), "district_view": "density", "population": True,
-     "access_layers": False},
+     "layers": None, "analyses": ("access",), "needs": (), "population": True, "access_layers": False,
+     "on": (*CONTEXT_ON, "parks_*")},
     {"file": "access.html", "title": "Khả năng tiếp cận / access",
      "description": "Thời gian từ mỗi khu, cụm công nghiệp đến hành lang, ga Kép, cảng, cửa khẩu; vùng đẳng thời / "
                     "travel time from each park to the corridors, Kép, ports and the border; isochrones",
-     "layers": CONTEXT, "analyses": ("access",), "needs": ("isochrones", "access"), "district_view": "outline",
-     "population": False, "access_layers": True, "hide": ("parks_kcn", "parks_ccn", "parks_other")},
+     "layers": CONTEXT, "analyses": ("access",), "needs": ("isochrones", "access"), "population": False,
+     "access_layers": True, "on": (*CONTEXT_ON, "access_*")},
     {"file": "suitability.html", "title": "Mức phù hợp và địa điểm đề xuất / suitability and candidate sites",
      "description": "Lưới điểm phù hợp cho khu, cụm công nghiệp mới và các địa điểm đề xuất / "
                     "suitability grid for new parks and candidate sites",
      "layers": CONTEXT, "analyses": ("suitability", "candidates"), "needs": ("suitability", "candidates"),
-     "district_view": "outline", "population": False, "access_layers": False, "explorer_open": True},
+     "population": False, "access_layers": False, "explorer_open": True,
+     "on": (*CONTEXT_ON, "parks_*", "suitability", "candidates", "site_verdicts")},
     {"file": "scenario.html", "title": "Kịch bản trước/sau / scenario before and after",
-     "description": "Thay đổi khi có tuyến đường quy hoạch / what changes with the planned lines",
+     "description": "Thay đổi khi có tuyến đường của kịch bản / what changes with the scenario's roads",
      "layers": CONTEXT, "analyses": ("scenario", "planned_roads", "interchanges"), "needs": ("scenario", "planned_roads"),
-     "district_view": "outline", "population": False, "access_layers": False, "hide": ("parks_kcn", "parks_ccn", "parks_other"),
-     "dual": True},
+     "population": False, "access_layers": False, "dual": True, "on": CONTEXT_ON},
 )
 
 
@@ -203,25 +212,30 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
     try:
         vendor.copy_assets(tmp / "assets")
         written = []
-        for page in PAGES:
-            if page["needs"] and not any(n in pub_analyses for n in page["needs"]):
+        region = _region_name(pub)
+        sources = source_lines((r["source"], r["licence"]) for r in rows if r["published"])
+        for spec in PAGES:
+            if spec["needs"] and not any(n in pub_analyses for n in spec["needs"]):
                 continue
-            chosen = pub if page["layers"] is None else {k: v for k, v in pub.items() if k in page["layers"]}
-            shown = (*page["analyses"], *registry.page_layers(page["file"]))
+            chosen = pub if spec["layers"] is None else {k: v for k, v in pub.items() if k in spec["layers"]}
+            shown = (*spec["analyses"], *registry.page_layers(spec["file"]))
+            vi, en = lang.split(spec["title"])
             options = dict(analyses={k: v for k, v in pub_analyses.items() if k in shown},
-                           summary=public_summary, title=f"{_region_name(pub)} — {page['title']}",
+                           summary=public_summary, title=(f"{region} — {vi}", f"{region} — {en}"),
                            assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
-                           home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html")],
-                           district_view=page["district_view"], hide=page.get("hide", ()))
-            if page.get("explorer_open"):
-                options["explorer_open"] = True
-            if page.get("dual"):
+                           home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html"),
+                                                           ("Tải dữ liệu / downloads", "index.html#downloads")],
+                           on=spec["on"], sources=sources, generated=generated)
+            if spec.get("dual"):
                 m = dualmap.scenario_dual_map(chosen, **options)
             else:
-                m = planner_map(chosen, population=population if page["population"] else None,
-                                access_layers=page["access_layers"], **options)
-            (tmp / page["file"]).write_text(m.get_root().render(), encoding="utf-8")
-            written.append(page)
+                m = planner_map(chosen, population=population if spec["population"] else None,
+                                access_layers=spec["access_layers"], explorer_open=spec.get("explorer_open", False),
+                                **options)
+            (tmp / spec["file"]).write_text(m.get_root().render(), encoding="utf-8")
+            written.append(spec)
+        offered = downloads.write_downloads(tmp / "data", {**pub, **pub_analyses}, rows, generated,
+                                            population=population)
         context = SiteContext(pub, pub_analyses, public_summary, generated, _region_name(pub), tmp, out_dir)
         for builder in _builders(pages):
             extra = builder(context)
@@ -237,12 +251,18 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
                                                generated=generated, region_id=(summary or {}).get("region"))
         (tmp / "indicators.html").write_text(page_html, encoding="utf-8")
         (tmp / "index.html").write_text(index_html(pub, written, public_summary, generated,
-                                                   sources=[r for r in rows if r["published"]]), encoding="utf-8")
+                                                   sources=[r for r in rows if r["published"]], offered=offered),
+                                        encoding="utf-8")
         (tmp / "licences.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "sources.html").write_text(licences.sources_html(rows, generated, indicators.PAGE_CSS, style.ATTRIBUTION_TEXT), encoding="utf-8")
+        maps_written = {p["file"] for p in written if p in PAGES}
+        for page_file in tmp.glob("*.html"):   # the plain pages: tables in scroll boxes, attribution in view
+            if page_file.name not in maps_written:
+                page_file.write_text(page.phone_ready(page_file.read_text(encoding="utf-8"), style.ATTRIBUTION_TEXT),
+                                     encoding="utf-8")
         for page_file in tmp.glob("*.html"):   # sourced parks without a position: the banner on every page (once)
             text = page_file.read_text(encoding="utf-8")
-            marked = parks_notice.add_to_page(text, summary)
+            marked = parks_notice.add_to_page(text, summary, switched=page_file.name in maps_written)
             if marked != text:
                 page_file.write_text(marked, encoding="utf-8")
         if notice:
@@ -267,11 +287,13 @@ def page_sizes(site) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in sorted(Path(site).glob("*.html"))}
 
 
-def index_html(layers: dict, pages: list[dict], summary: dict, generated: str, sources: list[dict] | None = None) -> str:
-    """The site's front page: the maps, the indicators, sources and licences.
+def index_html(layers: dict, pages: list[dict], summary: dict, generated: str, sources: list[dict] | None = None,
+               offered: list[dict] | None = None) -> str:
+    """The site's front page: the maps, the indicators, the downloads, sources and licences.
 
     ``sources``: the published rows of the licence table (one per layer), listed
     by source and licence; without them, the static :data:`SOURCES`.
+    ``offered``: the files of :func:`maps.downloads.write_downloads` (one ``<a download>`` each, with its licence).
     """
     region = _region_name(layers)
     cards = []
@@ -312,6 +334,7 @@ def index_html(layers: dict, pages: list[dict], summary: dict, generated: str, s
             "<div>Bản đồ tương tác, mở được không cần máy chủ / interactive maps, no server needed</div></header><main>"
             f"<h2>Bản đồ / maps</h2><ul class='pages'>{''.join(cards)}</ul>"
             f"<h2>Nội dung / contents</h2><ul>{''.join(counts)}</ul>{gaps}"
+            + (downloads.downloads_html(offered) if offered else "") +
             f"<h2>Nguồn dữ liệu / data sources</h2><ul>{sources}</ul>"
             "<p class='d'>Giá trị thiếu được ghi \"không rõ / unknown\", không bao giờ là 0. / Missing values are shown as "
             "\"không rõ / unknown\", never 0. Vị trí khu, cụm công nghiệp (nếu có) là điểm đánh dấu, không phải ranh "

@@ -1,5 +1,8 @@
 """The main job, ``plan.py run``: the region's analyses (:mod:`layers.pipeline`), then the planner map and the site.
 
+The seconds of every step go to ``OUT/run_timings.json`` (and, with
+``RunOptions(verbose=True)`` / ``--verbose``, to the screen).
+
 >>> from layers.pipeline import RunOptions
 >>> RunOptions(out="out").analyses
 True
@@ -7,23 +10,47 @@ True
 
 from __future__ import annotations
 
-import time
+import os
+import platform
 
-from layers.pipeline import RunOptions, RunResult, elapsed_since, run_analyses
+from geo.io.output import write_json
+from layers.pipeline import RunOptions, RunResult, Timings, run_analyses
+from layers.region import Region
 from maps.planner import read_analyses, write_planner_map
 from maps.publish import publish_site
 
 
-def run(options: RunOptions) -> RunResult:
-    """Layers, analyses, ``OUT/map.html`` and ``OUT/site/``; every step writes into ``options.out``."""
-    started = time.perf_counter()
-    result = run_analyses(options)
+def run(region: Region, options: RunOptions, network=None, *, population=None) -> RunResult:
+    """Layers, analyses, ``OUT/map.html``, ``OUT/site/`` and ``OUT/run_timings.json``; every step writes into
+    ``options.out``. ``network`` and ``population``: see :func:`layers.pipeline.run_analyses`."""
+    timings = Timings()
+    result = run_analyses(region, options, network, population=population, timings=timings)
     layer_set = result.layers
-    analyses = read_analyses(options.out)
-    map_path = write_planner_map(options.out, layers=layer_set.layers, population=layer_set.population,
-                                 summary=layer_set.summary, analyses=analyses)
-    site = publish_site(options.out, layers=layer_set.layers, population=layer_set.population,
-                        summary=layer_set.summary, analyses=analyses)
+    with timings.step("read analyses"):
+        analyses = read_analyses(options.out)
+    with timings.step("planner map"):
+        map_path = write_planner_map(options.out, layers=layer_set.layers, population=layer_set.population,
+                                     summary=layer_set.summary, analyses=analyses)
+    with timings.step("site"):
+        site = publish_site(options.out, layers=layer_set.layers, population=layer_set.population,
+                            summary=layer_set.summary, analyses=analyses)
     result.written.update({"map": map_path, "site": site["site"] / "index.html"})
-    options.echo(f"wrote {map_path} and {site['site'] / 'index.html'} in {elapsed_since(started)}")
+    result.written["timings"] = write_timings(result, options)
+    options.echo(f"wrote {map_path} and {site['site'] / 'index.html'} in {timings.total():.0f} s")
+    if options.verbose:
+        options.echo("seconds by step:\n" + "\n".join(timings.lines()))
     return result
+
+
+def write_timings(result: RunResult, options: RunOptions):
+    """``OUT/run_timings.json``: seconds by step (wall clock, in order), the total, and where they were measured."""
+    t = result.timings
+    net = result.networks
+    return write_json({
+        "steps_s": dict(t.seconds), "total_s": t.total(),
+        "region": result.region.id, "network": getattr(net, "network_name", None),
+        "cpus": os.cpu_count(), "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "note": "seconds of the run in this process (imports and the command line's staging folder not included); "
+                "the load average says how busy the machine was",
+    }, options.out / "run_timings.json")

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from maps.analysis_layers import G_ANALYSIS
+from maps import lang, style
+from maps.layer import G_ANALYSIS
 from maps.legend import Legend, Swatch
 
 #: Classes of p_suitable: (0, 0.25], (0.25, 0.5], (0.5, 0.75], (0.75, 1), 1 (every run); 0 = transparent.
 P_BREAKS = [0.25, 0.5, 0.75, 1.0 - 1e-9]
 P_PALETTE = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#67000d"]
-P_LABELS = ["≤ 25 %", "25–50 %", "50–75 %", "75 – < 100 %", "100 % (mọi lần chạy / every run)"]
+P_LABELS = ["≤ 25 %", "25–50 %", "50–75 %", "75 – < 100 %", "100 % (mọi lần chạy) / 100 % (every run)"]
 NAME = "Xác suất phù hợp / probability suitable"
 
 
@@ -76,20 +77,27 @@ def probability_image(cells) -> tuple[str, list]:
     return uri, [[lat[0], lon[0]], [lat[1], lon[1]]]
 
 
-def add_probability_layer(build, cells):
-    """Add the probability image and its legend to the planner's layer builder (``build.add``, ``build.legends``)."""
+def add_probability_layer(build, cells, context=None):
+    """Add the probability image and its legend section to the map's builder (``build.add``, ``build.legends``)."""
     from maps.elements import ImageLayer, has_features
 
     if not has_features(cells) or "p_suitable" not in cells:
-        return
+        return None
+    show = context.is_on("sensitivity", False) if context is not None else True
     uri, bounds = probability_image(cells)
-    lay = build.add(G_ANALYSIS, ImageLayer(uri, bounds, NAME, "sensitivity", opacity=0.85, show=True), "sensitivity")
+    lay = build.add(G_ANALYSIS, ImageLayer(uri, bounds, NAME, "sensitivity", opacity=0.85, show=show), "sensitivity")
     s = cells.attrs.get("montecarlo") or cells.attrs.get("summary") or {}
-    runs = f"{s['runs']:,} trọng số ngẫu nhiên / random weightings (seed {s.get('seed')})" if s.get("runs") else "Monte Carlo"
+
+    def title():
+        if not s.get("runs"):
+            return f"{lang.tr(NAME)} — Monte Carlo"
+        return (f"{lang.tr(NAME)} — {style.fmt_number(s['runs'])} "
+                f"{lang.tr('trọng số ngẫu nhiên / random weightings')} (seed {s.get('seed')})")
+
     build.legends.append(Legend(
-        f"{NAME} — {runs}",
+        lang.both(title),
         [Swatch(label, "fill", {"fillColor": col, "color": col, "fillOpacity": 0.85}) for label, col in zip(P_LABELS, P_PALETTE)],
-        [lay],              # with the other legends, in their corner (not over the explorer panel)
+        [lay],
         note="Tỷ lệ lần chạy ô thuộc nhóm phù hợp nhất; không tô = không lần nào / share of runs in which the cell is "
              "among the suitable ones; blank = none"))
     return lay

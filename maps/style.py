@@ -5,11 +5,15 @@ indicators page always agree.
 
 Numbers
 -------
-Vietnamese writes ``1.803.950`` and ``93,2``; English ``1,803,950`` and
-``93.2``. To be read the same way in both languages the pages group
-thousands with a narrow no-break space (U+202F, the SI/ISO 80000 separator)
-and use a decimal comma: ``1 803 950``, ``93,2 %``. A missing value is
-written :data:`UNKNOWN` ("không rõ / unknown"), never 0.
+One format per language: Vietnamese writes ``1.803.950`` and ``93,2``,
+English ``1,803,950`` and ``93.2`` (texts built in a language, see
+:mod:`maps.lang`; the browser's ``Intl.NumberFormat("vi-VN" / "en-GB")``
+writes the same). Texts built without a language (tables, CSV notes, the
+plain pages that show both languages at once) group thousands with a narrow
+no-break space (U+202F, the SI/ISO 80000 separator) and use a decimal comma:
+``1 803 950``, ``93,2 %``. Units follow the language ("phút" / "min"). A
+missing value is written :data:`UNKNOWN` ("không rõ / unknown", or one side of
+it), never 0.
 
 >>> fmt_number(1803950)
 '1\u202f803\u202f950'
@@ -21,6 +25,13 @@ written :data:`UNKNOWN` ("không rõ / unknown"), never 0.
 '11,4 %'
 >>> fmt_minutes(float("nan"))
 'không rõ / unknown'
+>>> from maps.lang import language
+>>> with language("vi"):
+...     fmt_number(1803950.4), fmt_number(0.956, 3), fmt_minutes(42.4), fmt_minutes(None)
+('1.803.950', '0,956', '42 phút', 'không rõ')
+>>> with language("en"):
+...     fmt_number(1803950.4), fmt_number(0.956, 3), fmt_minutes(42.4), fmt_minutes(None)
+('1,803,950', '0.956', '42 min', 'unknown')
 >>> park_status_class("operating; 93.2% filled")
 'operating'
 >>> park_status_class("unknown (listed on iipvietnam.vn)")
@@ -35,6 +46,8 @@ import re
 import pandas as pd
 
 from geo.text import fold, nfc
+from maps.lang import current as _language
+from maps.lang import tr
 
 #: How a missing value is written everywhere (never 0).
 UNKNOWN = "không rõ / unknown"
@@ -69,8 +82,14 @@ def is_missing(value) -> bool:
         return False
 
 
+def unknown() -> str:
+    """:data:`UNKNOWN` in the language texts are built in."""
+    return tr(UNKNOWN)
+
+
 def fmt_number(value, decimals: int = 0, unit: str = "") -> str:
-    """``value`` with grouped thousands and a decimal comma; :data:`UNKNOWN` when missing.
+    """``value`` with grouped thousands in the format of the language (see the module docstring); the ``unit``
+    (a bilingual literal such as "phút / min", or "ha") after it; :data:`UNKNOWN` when missing.
 
     >>> fmt_number(1234.56, 1, "km")
     '1\u202f234,6 km'
@@ -78,18 +97,21 @@ def fmt_number(value, decimals: int = 0, unit: str = "") -> str:
     'không rõ / unknown'
     """
     if is_missing(value):
-        return UNKNOWN
+        return unknown()
     value = float(value)
     if not math.isfinite(value):
-        return UNKNOWN
-    text = f"{value:,.{decimals}f}".replace(",", "\x00").replace(".", DECIMAL).replace("\x00", THOUSANDS)
-    return f"{text} {unit}" if unit else text
+        return unknown()
+    separators = {"vi": (".", ","), "en": (",", "."), None: (THOUSANDS, DECIMAL)}[_language()]
+    text = f"{value:,.{decimals}f}".replace(",", "\x00").replace(".", separators[1]).replace("\x00", separators[0])
+    if text.lstrip("-").strip("0.,\u202f") == "" and text.startswith("-"):
+        text = text[1:]                      # -0.0 → 0
+    return f"{text} {tr(unit)}" if unit else text
 
 
 def fmt_ha(value) -> str:
     """Hectares: whole numbers from 100 ha (and whole values), one decimal below."""
     if is_missing(value):
-        return UNKNOWN
+        return unknown()
     value = float(value)
     return fmt_number(value, 0 if abs(value) >= 100 or value.is_integer() else 1, "ha")
 
@@ -115,10 +137,10 @@ def fmt_minutes_range(value, low=None, high=None) -> str:
     'không rõ / unknown'
     """
     if is_missing(value) or not math.isfinite(float(value)):
-        return UNKNOWN
+        return unknown()
     if is_missing(low) or is_missing(high) or not (math.isfinite(float(low)) and math.isfinite(float(high))):
         return fmt_minutes(value)
-    return f"{fmt_number(value, 0)} ({fmt_number(low, 0)}–{fmt_number(high, 0)}) phút / min"
+    return f"{fmt_number(value, 0)} ({fmt_number(low, 0)}–{fmt_number(high, 0)}) {tr('phút / min')}"
 
 
 def fmt_people(value) -> str:
@@ -133,7 +155,7 @@ def fmt_density(value) -> str:
 def fmt_pct(value, decimals: int = 0) -> str:
     """A share 0–1 as a percentage."""
     if is_missing(value):
-        return UNKNOWN
+        return unknown()
     return fmt_number(float(value) * 100, decimals, "%")
 
 
@@ -145,7 +167,7 @@ def fmt_pct100(value, decimals: int = 1) -> str:
 def fmt_text(value) -> str:
     """Text as NFC; :data:`UNKNOWN` when missing. (Not escaped: escaping is done where HTML is built.)"""
     if is_missing(value):
-        return UNKNOWN
+        return unknown()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return nfc(str(value))
@@ -153,12 +175,12 @@ def fmt_text(value) -> str:
 
 def fmt_yes_no(value) -> str:
     if is_missing(value):
-        return UNKNOWN
+        return unknown()
     key = fold(str(value))
     if key in ("yes", "true", "1", "co"):
-        return "có / yes"
+        return tr("có / yes")
     if key in ("no", "false", "0", "khong"):
-        return "không / no"
+        return tr("không / no")
     return nfc(str(value))
 
 

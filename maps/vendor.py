@@ -9,7 +9,8 @@ Leaflet plugins and this project's own helpers, all kept in
 ``leaflet/``                Leaflet 1.9.4 (BSD-2-Clause)
 ``fullscreen/``             leaflet.fullscreen 3.0.0 (MIT)
 ``groupedlayercontrol/``    leaflet-groupedlayercontrol 0.6.1 (MIT)
-``bgplan.js``, ``.css``     data layers, legends, test hooks (this project)
+``html-to-image/``          html-to-image 1.11.13 (MIT): the print layout's PNG export
+``bgplan.js``, ``.css``     data layers, legend panel, search, measure, print layout, language (this project)
 ``explorer.js``             the suitability explorer (this project, :mod:`maps.explorer`)
 ==========================  =============================================
 
@@ -40,7 +41,7 @@ ASSET_DIR = Path(__file__).resolve().parent / "assets"
 CSS = ("leaflet/leaflet.css", "fullscreen/Control.FullScreen.css",
        "groupedlayercontrol/leaflet.groupedlayercontrol.min.css", "bgplan.css")
 JS = ("leaflet/leaflet.js", "fullscreen/Control.FullScreen.js",
-      "groupedlayercontrol/leaflet.groupedlayercontrol.min.js", "bgplan.js", "explorer.js")
+      "groupedlayercontrol/leaflet.groupedlayercontrol.min.js", "html-to-image/html-to-image.js", "bgplan.js", "explorer.js")
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
 

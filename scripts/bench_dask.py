@@ -113,7 +113,7 @@ def scenario_bench(region, folder: Path) -> dict:
         t0 = time.perf_counter()
         with open_session(sched) as session:
             t1 = time.perf_counter()
-            table = run_scenario_batch(region, net, parks, files, population=(array, profile), session=session)
+            table = run_scenario_batch(region, parks, net, files, population=(array, profile), session=session)
         t = table.attrs["summary"]["timings_s"]
         tables[name] = table
         out["configs"][name] = {"workers": session.workers, "start_s": round(t1 - t0, 2), "scatter_s": t.get("scatter", 0.0),

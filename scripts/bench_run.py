@@ -23,7 +23,10 @@ the run (as in the routing bench), so first-use compilation is not counted.
 It measures; it changes nothing. Writes OUT/bench_run.json (and the run's
 outputs under OUT/run/).
 
-Run: ``python scripts/bench_run.py --out out`` (about twice the run's time).
+Run: ``python scripts/bench_run.py --out out`` (about twice the run's time). ``--process 3`` instead times
+the whole command (``python scripts/plan.py run``, median of 3 after one warm-up run) and ``--against DIR``
+times another checkout (e.g. ``git archive`` of the commit before a change) in the same bench, alternating,
+→ OUT/bench_run_process.json.
 """
 
 from __future__ import annotations
@@ -44,13 +47,14 @@ log = logging.getLogger("bench_run")
 STEPS = [
     ("layers", "layers.build", "build_layers"),
     ("write layers", "layers.build", "write_layers"),
-    ("networks", "layers.access", "build_networks"),
+    ("networks", "layers.networks.routers", "build_networks"),
+    ("shared networks asked for", "layers.networks.routers", "shared_networks"),
     ("access", "layers.access", "access_report"),
     ("scenario", "layers.scenario", "run_scenario"),
     ("isochrones", "layers.access", "isochrones_from"),
     ("siting", "layers.siting", "run_siting"),
     ("validation", "layers.validation", "validate"),
-    ("communes", "layers.pipeline", "write_communes"),
+    ("communes", "layers.pipeline", "commune_tables"),
     ("planner map", "maps.planner", "write_planner_map"),
     ("site", "maps.publish", "publish_site"),
 ]
@@ -68,7 +72,7 @@ UNITS = [
 ]
 
 #: Steps not done again alone: they only write files the run already wrote.
-NOT_REPLAYED = {"write layers", "planner map", "site", "communes"}
+NOT_REPLAYED = {"write layers", "planner map", "site", "communes", "shared networks asked for"}
 
 
 def fingerprint(value):
@@ -76,6 +80,8 @@ def fingerprint(value):
     geometry tables) for data, the type's name otherwise."""
     if value is None or isinstance(value, (str, int, float, bool, Path)):
         return value
+    if isinstance(getattr(value, "key", None), tuple):        # e.g. NetworkOptions: what a network depends on
+        return (type(value).__name__, value.key)
     if isinstance(value, (tuple, list)) and len(value) < 20:
         return tuple(fingerprint(v) for v in value)
     key = [type(value).__name__]
@@ -167,7 +173,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
     parser.add_argument("--data", type=Path, default=None, help="data folder (default: the bundle data/)")
     parser.add_argument("--region", default="bac-giang")
+    parser.add_argument("--process", type=int, default=0, metavar="N",
+                        help="instead: time the whole command 'python scripts/plan.py run --quiet' N times in its own "
+                             "process (warm caches: one untimed run first) and report the median")
+    parser.add_argument("--against", type=Path, action="append", default=[], metavar="CHECKOUT",
+                        help="with --process: also time this checkout's scripts/plan.py run, alternating with this one "
+                             "(e.g. an export of the commit before a change); repeatable")
     args = parser.parse_args(argv)
+    if args.process:
+        return whole_process(args)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     from geo import settings
 
@@ -193,22 +207,26 @@ def main(argv=None) -> int:
     timers = install(STEPS + UNITS)
     from maps.run import run
 
-    options = layers.pipeline.RunOptions(region=args.region, data_dir=args.data, out=args.out / "run",
-                                         echo=lambda *a, **k: None)
+    from layers.region import load_region
+
+    options = layers.pipeline.RunOptions(out=args.out / "run", echo=lambda *a, **k: None)
     start = time.perf_counter()
-    run(options)
+    run(load_region(args.region, data_dir=args.data), options)
     run_s = time.perf_counter() - start
 
+    # what the run did, read before any replay (a replayed call's inner calls go through the wrapped functions)
+    in_run = {label: (t.calls, len(t.inputs), t.seconds) for label, (t, *_rest) in timers.items()}
     rows = []
     for group, targets in (("step", STEPS), ("unit", UNITS)):
         for label, _, _ in targets:
             timer, fn, owner, kind = timers[label]
-            alone = None if (label in NOT_REPLAYED or timer.calls == 0) else replay(label, timer, fn, owner, kind)
-            rows.append({"kind": group, "name": label, "calls": timer.calls, "distinct_inputs": len(timer.inputs),
-                         "in_run_s": round(timer.seconds, 4),
+            calls, inputs, seconds = in_run[label]
+            alone = None if (label in NOT_REPLAYED or calls == 0) else replay(label, timer, fn, owner, kind)
+            rows.append({"kind": group, "name": label, "calls": calls, "distinct_inputs": inputs,
+                         "in_run_s": round(seconds, 4),
                          "alone_s": None if alone is None else round(alone, 4),
-                         "ratio": None if not alone else round(timer.seconds / alone, 2),
-                         "calls_per_input": round(timer.calls / len(timer.inputs), 2) if timer.inputs else None})
+                         "ratio": None if not alone else round(seconds / alone, 2),
+                         "calls_per_input": round(calls / inputs, 2) if inputs else None})
     result = {"run_s": round(run_s, 2), "imports_s": round(imports_s, 2), "warm_up_s": round(warm_s, 2),
               "rows": rows,
               "_meta": {"load_average_at_start": list(load), "load_average_at_end": list(os.getloadavg()),
@@ -231,6 +249,50 @@ def main(argv=None) -> int:
     from geo.io.output import write_json
 
     path = write_json(result, args.out / "bench_run.json")
+    print(f"wrote {path}")
+    return 0
+
+
+def whole_process(args) -> int:
+    """Median wall-clock seconds of ``python scripts/plan.py run`` in its own process (imports and staging
+    included), for this checkout and each ``--against`` checkout, runs alternating so that load hits all alike."""
+    import json
+    import statistics
+    import subprocess
+
+    here = Path(__file__).resolve().parent.parent
+    checkouts = [here, *(Path(c).resolve() for c in args.against)]
+    data = ["--data", str(args.data)] if args.data else []
+
+    def once(repo: Path, k: int) -> float:
+        out = args.out / "process" / f"{repo.name}-{k}"
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "scripts/plan.py", "run", "--quiet", "--region", args.region, *data,
+                               "--out", str(out.resolve())], cwd=repo, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{repo}: plan.py run failed: {done.stderr[-2000:]}")
+        return seconds
+
+    for repo in checkouts:         # warm: routing hierarchy cache, numba caches, file system
+        once(repo, 0)
+    times = {str(repo): [] for repo in checkouts}
+    loads = [list(os.getloadavg())]
+    for k in range(1, args.process + 1):
+        for repo in checkouts:
+            times[str(repo)].append(round(once(repo, k), 2))
+        loads.append(list(os.getloadavg()))
+    result = {"runs_s": times, "median_s": {r: statistics.median(t) for r, t in times.items()},
+              "_meta": {"command": "python scripts/plan.py run --quiet --out DIR (each checkout, alternating)",
+                        "load_averages": loads, "cpus": os.cpu_count(), "region": args.region,
+                        "data": str(args.data or "bundle")}}
+    here_median = result["median_s"][str(here)]
+    result["ratio_vs_this_checkout"] = {r: round(m / here_median, 2) for r, m in result["median_s"].items()}
+    for repo, median in result["median_s"].items():
+        print(f"{repo}: median {median:.1f} s of {times[repo]}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "bench_run_process.json"
+    path.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(f"wrote {path}")
     return 0
 

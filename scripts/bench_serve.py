@@ -114,7 +114,7 @@ def baseline(data: Path, region_id: str, repeats: int) -> dict:
     seconds = []
     for _ in range(repeats + 1):                       # the first run compiles and builds what the server built at start
         start = time.perf_counter()
-        before = access.access_report(region, placed, net, population=(array, profile), ranges=False)
+        before = access.access_report(region, placed, net, population=(array, profile), ranges=False, rail=False)
         router, _, extra = scenario_network(region, net, sketch.roads, sketch.interchanges, source="sketch")
         access.access_report(region, placed, net, population=(array, profile), router=router, extra_targets=extra)
         seconds.append(time.perf_counter() - start)

@@ -90,7 +90,7 @@ def test_indicative_ct01_scenario(region, inputs):
     from layers.scenario import SCENARIOS_DIR, run_scenario
 
     parks, net, pop = inputs
-    result = run_scenario(region, net, parks, SCENARIOS_DIR / "ct01-bac-giang-lang-son-indicative.geojson", population=pop)
+    result = run_scenario(region, parks, net, SCENARIOS_DIR / "ct01-bac-giang-lang-son-indicative.geojson", population=pop)
     change = result.change
     assert result.roads.loc[0, "status"] == "indicative" and result.roads.loc[0, "corridor_id"] == "ct01"
     # Before: unknown; after: a time for every connected park.
@@ -108,7 +108,7 @@ def test_matrix_is_tidy(region, inputs):
 
     parks, net, _ = inputs
     dest = region.destinations().rename(columns={"key": "name"})
-    table = travel_time_matrix(region, net, parks.head(5), dest)
+    table = travel_time_matrix(region, parks.head(5), net, destinations=dest)
     assert len(table) == 5 * len(dest)
     assert list(table.columns) == ["origin", "destination", "minutes", "origin_snap_m", "reason"]
     assert (table["minutes"].notna() | table["reason"].notna()).all()

@@ -275,17 +275,42 @@ def test_matrix_from_a_csv_of_sites(shared_data, tmp_path):
     assert table["minutes"].notna().all()
 
 
-def test_run_does_everything_in_order(shared_data, tmp_path):
-    """The README's main job: layers, analyses, planner map and published site, all from the real data."""
+def test_run_does_everything_in_order(shared_data, tmp_path, monkeypatch):
+    """The README's main job: layers, analyses, planner map and published site, all from the real data — on one
+    network: each network asked for is built once, and today's and the 2018 network (the scenario's base) share one
+    classified base (corridor labels, overlays, interchanges); the seconds of every step in OUT/run_timings.json."""
+    from bgplan.cli import main
+    from layers.networks import roads, routers
+
+    calls = {"networks": [], "classified": 0}
+    build, classify = routers.build_networks, roads.classified_roads
+
+    def counted_build(region, *args, **kwargs):
+        calls["networks"].append(kwargs["options"].key)
+        return build(region, *args, **kwargs)
+
+    def counted_classify(*args, **kwargs):
+        calls["classified"] += 1
+        return classify(*args, **kwargs)
+
+    monkeypatch.setattr(routers, "build_networks", counted_build)
+    monkeypatch.setattr(roads, "classified_roads", counted_classify)
     out = tmp_path / "out"
-    result = run("run", "--data", shared_data, "--out", out, "--quiet", timeout=600)
-    assert result.returncode == 0, result.stderr
+    assert main(["run", "--data", str(shared_data), "--out", str(out), "--quiet"]) == 0
     for name in ("layers.gpkg", "access.csv", "access.gpkg", "scenario.csv", "scenario.gpkg", "isochrones.gpkg",
-                 "map.html", "site/index.html", "site/planning.html", "site/indicators.html"):
+                 "sites.gpkg", "sites_grid.tif", "map.html", "site/index.html", "site/planning.html",
+                 "site/indicators.html", "run_timings.json"):
         assert (out / name).is_file(), name
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "OpenStreetMap" in html and "geoBoundaries" in html and "WorldPop" in html
     assert "KCN Vân Trung" in html
+    assert len(calls["networks"]) == len(set(calls["networks"])) == 2       # today's, and the scenario's 2018 base
+    assert calls["classified"] == 1
+    timings = json.loads((out / "run_timings.json").read_text(encoding="utf-8"))
+    assert {"layers", "networks", "access", "scenario", "isochrones", "siting", "validation", "planner map",
+            "site"} <= set(timings["steps_s"])
+    assert all(v >= 0 for v in timings["steps_s"].values())
+    assert sum(timings["steps_s"].values()) <= timings["total_s"] + 0.01
 
 
 def test_matrix_refuses_an_empty_origin_set(tmp_path):

@@ -203,15 +203,15 @@ def test_polygon_path_uses_exactly_the_cells_inside(merged_region, merged_inputs
               district.intersection(box(x0, miny - 1, maxx + 1, maxy + 1))]
     sub = report.iloc[:2].copy()
     sub = gpd.GeoDataFrame(sub.drop(columns="geometry"), geometry=halves, crs="EPSG:4326")
-    got = commune_access(merged_region, sub, commune_mapping(merged_region), merged_inputs["net"],
-                         merged_inputs["parks"], merged_inputs["population"])
+    got = commune_access(merged_region, sub, merged_inputs["net"], mapping=commune_mapping(merged_region),
+                         parks=merged_inputs["parks"], population=merged_inputs["population"])
     array, profile = merged_inputs["population"]
     rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
     lon, lat = profile["transform"] * (cols + 0.5, rows + 0.5)
     in_district = shapely.contains_xy(district, lon, lat)
     lon, lat, people_all = lon[in_district], lat[in_district], array[rows[in_district], cols[in_district]]
     cells = gpd.GeoDataFrame({"name": [str(i) for i in range(len(lon))]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    ref = access_report(merged_region, cells, merged_inputs["net"], ranges=False)      # minutes to the corridors
+    ref = access_report(merged_region, cells, merged_inputs["net"], ranges=False, rail=False)      # minutes to the corridors
     # Minutes to the nearest park by plain Dijkstra (scipy) from every park, on the undirected network.
     from layers.access import settings_of
     net, cfg = merged_inputs["net"], settings_of(merged_region, merged_inputs["net"].model)

@@ -101,19 +101,74 @@ def test_communes_of_the_merged_province_get_a_location(clone, tmp_path):
     assert (table["access_method"].str.startswith("nearest cells")).sum() >= 90
 
 
-def test_pip_install_gives_a_working_bgplan_command(clone, tmp_path):
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+def _venv_seeing_this_environment(venv: Path) -> Path:
+    """A new virtualenv whose own site-packages come first, then the packages of the interpreter running the tests
+    (a .pth file naming its site-packages): works from a plain virtualenv, where ``--system-site-packages`` would
+    show the base interpreter's packages instead of the virtualenv's. Returns the venv's python."""
+    import site
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check", str(clone)],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    ours = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+            *(p for p in sys.path if Path(p).name in ("site-packages", "dist-packages"))]      # and those of .pth files
+    if site.ENABLE_USER_SITE and Path(site.getusersitepackages()).is_dir():
+        ours.append(site.getusersitepackages())
+    lines = dict.fromkeys(str(Path(p).resolve()) for p in ours if Path(p).is_dir() and Path(p).resolve() != REPO)
+    (Path(purelib) / "_running_interpreter.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return python
+
+
+@pytest.fixture(scope="module")
+def installed(clone, tmp_path_factory) -> Path:
+    """``pip install .`` of the clone (no dependencies: those of the running interpreter are seen) into a new
+    virtualenv; returns the venv."""
+    venv = tmp_path_factory.mktemp("install") / "venv"
+    python = _venv_seeing_this_environment(venv)
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
+                           "--disable-pip-version-check", str(clone)], capture_output=True, text=True, timeout=600,
+                          cwd=venv.parent)
     assert done.returncode == 0, done.stderr[-3000:]
+    return venv
+
+
+def test_pip_install_gives_a_working_bgplan_command(installed, tmp_path):
+    venv, python = installed, installed / "bin" / "python"
     env = _clean_env(tmp_path)
     helped = subprocess.run([str(venv / "bin" / "bgplan"), "--help"], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert helped.returncode == 0 and "SUBCOMMAND" in helped.stdout
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: bgplan") and "SUBCOMMAND" in helped.stdout
     # the installed package finds the bundle installed beside it, not the clone's
     where = subprocess.run([str(python), "-c", "from layers.region import DEFAULT_DATA_DIR as d; print(d, (d / 'catalogue.yaml').exists())"],
                            capture_output=True, text=True, env=env, cwd=tmp_path)
     assert where.returncode == 0, where.stderr
     path, exists = where.stdout.split()
     assert exists == "True" and Path(path).is_relative_to(venv)
+
+
+def test_import_bgplan_from_the_installed_package(installed, tmp_path):
+    """Issue 22: from a folder outside the checkout, with the package installed: ``bgplan.access(r)`` gives a row
+    per placed park with minutes to Kép; ``bgplan.__all__`` is the public API."""
+    python = installed / "bin" / "python"
+    code = """
+import json, sys
+import bgplan
+r = bgplan.load_region("bac-giang", data_dir=sys.argv[1])
+t = bgplan.access(r, options=bgplan.AccessOptions(rail=False, ranges=False))
+from layers.parks import region_parks
+print(json.dumps({"file": bgplan.__file__, "all": bgplan.__all__, "type": type(t).__name__, "rows": len(t),
+                  "placed": len(region_parks(r)), "names": t["name"].tolist(),
+                  "kep": int(t["minutes_to_kep_station"].notna().sum()), "crs": t.crs.to_epsg()}))
+"""
+    bundle = next((installed / "share" / "bgplan").glob("data"))
+    done = subprocess.run([str(python), "-c", code, str(bundle)], capture_output=True, text=True, env=_clean_env(tmp_path),
+                          cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(got["file"]).is_relative_to(installed)           # the installed package, not the checkout
+    assert {"load_region", "access", "isochrones", "matrix", "scenario", "site", "sensitivity", "communes", "validate",
+            "run"} <= set(got["all"])
+    assert got["type"] == "GeoDataFrame" and got["crs"] == 4326
+    assert got["rows"] == got["placed"] >= 25 and len(set(got["names"])) == got["rows"]
+    assert got["kep"] >= 25

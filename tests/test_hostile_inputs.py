@@ -1,6 +1,6 @@
 """A catalogue of hostile inputs (issue 20): each exits with status 2 and ONE line naming the file and the problem.
 
-Run in-process (``scripts.plan.main``) so the suite stays fast; every case
+Run in-process (``bgplan.cli.main``) so the suite stays fast; every case
 fails before any network is built, except ``--roads`` (read with the network)
 and the few end-to-end checks at the bottom (disk full, formula injection,
 a parks file without ``kind``, and a killed ``site`` run in a subprocess).
@@ -25,7 +25,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from geo.io import output
-from scripts import plan
+from bgplan import cli as plan
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_CS = 'LOCAL_CS["Site grid",LOCAL_DATUM["Site",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]'
@@ -402,7 +402,7 @@ def slow(frame, path, **kw):                 # write the CSV, then stall with th
     print("HALF-WRITTEN", flush=True)
     time.sleep(120)
 output.write_csv = slow
-from scripts.plan import main
+from bgplan.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 

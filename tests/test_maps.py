@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+from langtext import popup_of, seen
+
 from maps import style
 from maps.style import UNKNOWN
 
@@ -40,7 +42,8 @@ def planner(built):
 
 
 @pytest.mark.parametrize("module", ["maps.style", "maps.popups", "maps.legend", "maps.elements", "maps.vendor", "maps.analysis_layers",
-                                    "maps.indicators", "maps.publish", "maps.registry"])
+                                    "maps.indicators", "maps.publish", "maps.registry", "maps.lang", "maps.labels",
+                                    "maps.page", "maps.park_layers", "maps.layer", "maps.licences"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
@@ -74,7 +77,8 @@ def test_status_classes_of_real_statuses(built):
 # --------------------------------------------------------------------------- popups and escaping
 
 def test_popups_escape_and_format():
-    from maps.popups import PARK_FIELDS, feature_popups
+    from maps.park_layers import PARK_FIELDS
+    from maps.popups import feature_popups
 
     df = pd.DataFrame({"name": [XSS], "kind": ["KCN"], "area_ha": [np.nan], "occupancy_pct": [93.2],
                        "wastewater_treatment": [None], "facts_source": ["https://a.example/x?y=1&z=2 javascript:alert(1)"],
@@ -140,7 +144,7 @@ def test_planner_map_layers_on_real_data(planner):
     # park circles are sized by area: Quang Châu (516 ha) is the largest KCN circle
     kcn = layers["parks_kcn"].data["features"]
     biggest = max(kcn, key=lambda f: f["properties"]["r"])
-    assert "KCN Quang Châu<" in _popup(m, biggest)      # 426 ha, the largest sourced KCN area
+    assert "KCN Quang Châu<" in popup_of(m, biggest)      # 426 ha, the largest sourced KCN area
     # corridors not found are named in the corridor legend
     assert "Quốc lộ 31" in html and "Vành đai 5" in html
     # coordinates rounded to 5 decimals
@@ -164,14 +168,11 @@ def test_planner_map_is_offline_and_attributed(planner):
 
 
 def test_every_styled_layer_has_a_legend(planner):
-    from maps.legend import Legend
-
     m, _ = planner
-    legends = [c for c in m._children.values() if isinstance(c, Legend)]
-    bound = {id(layer) for lg in legends for layer in lg.layers}
+    bound = {id(layer) for lg in m.bgplan_legends for layer in lg.layers}
     for key, layer in m.bgplan_layers.items():
-        if key in ("district_names", "districts_outline", "neighbours", "destinations"):
-            continue   # labels, plain outlines and context need no key
+        if key in ("district_names", "districts_outline", "neighbours", "destinations", "base_roads", "base_places"):
+            continue   # labels, plain outlines, context and the base map's roads and names need no key
         assert id(layer) in bound, f"{key} has no legend"
 
 
@@ -184,7 +185,7 @@ def test_same_input_same_html(built, planner):
 
 
 def test_population_overlay_matches_the_raster(built):
-    from maps.planner import population_png
+    from maps.images import population_png
 
     array, profile = built.population
     uri, bounds = population_png(array, profile)
@@ -195,17 +196,6 @@ def test_population_overlay_matches_the_raster(built):
 
 
 # --------------------------------------------------------------------------- analyses
-
-def _popup(m, feature) -> str:
-    """A feature's popup HTML (an index into the page's shared texts, or the text itself)."""
-    from maps.elements import SharedTexts
-
-    p = feature["properties"].get("p")
-    if isinstance(p, int):
-        shared = next(c for c in m._children.values() if isinstance(c, SharedTexts))
-        return shared.texts[p]
-    return p
-
 
 def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
     from maps.planner import planner_map
@@ -219,38 +209,56 @@ def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
             "access_ha_noi_centre_road_rail", "access_none"} <= keys
     iso = m.bgplan_layers["isochrones_ga_kep_mau_sample"].data["features"]
     assert len(iso) == 3 and [f["properties"]["k"] for f in iso] == ["2", "1", "0"]   # 45, 30, 15 min; short on top
-    assert "450\u202f000 người / persons" in " ".join(f["properties"]["p"] for f in iso)
+    # one number format per language, units in the reader's language
+    assert "Dân số trong vùng 450.000 người" in " ".join(seen(f["properties"]["p"], "vi") for f in iso)
+    assert "population reached 450,000 persons" in " ".join(seen(f["properties"]["p"], "en") for f in iso)
     # access joined into the park popups, labelled with the destination names; unknown minutes keep their reason
     parks = {}
     for key in ("parks_kcn", "parks_ccn"):
         for f in m.bgplan_layers[key].data["features"]:
-            html = _popup(m, f)
+            html = popup_of(m, f)
             parks[html.split("</h4>")[0].split("<h4>")[1]] = html
     first, last = analyses["access"]["name"].iloc[0], analyses["access"]["name"].iloc[-1]
-    assert "Thời gian đến Ga Kép / travel time to Kép station</th><td>12 phút / min" in parks[first]
+    assert "Thời gian đến Ga Kép 12 phút" in seen(parks[first], "vi")
+    assert "travel time to Kép station 12 min" in seen(parks[first], "en")
+    assert "phút / min" not in seen(parks[first], "vi") and "phút" not in seen(parks[first], "en")
     # CT.01 is named from the corridors layer (today's network: an opened road with its English name)
-    assert re.search(r"Thời gian đến Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\) / travel time to [^<]*expressway "
-                     r"\(CT\.01\)</th><td>không rõ / unknown — CT\.01 is not in the road network \(sample\)", parks[first])
-    assert "travel time to Hà Nội centre</th><td>không rõ / unknown — no route (sample)" in parks[last]
-    assert "Dân số trong 30 phút / people within 30 min</th><td>100\u202f000 người / persons" in parks[first]
+    assert re.search(r"Thời gian đến Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\) không rõ — CT\.01 is not in the "
+                     r"road network \(sample\)", seen(parks[first], "vi"))
+    assert re.search(r"travel time to [^—]*expressway \(CT\.01\) unknown — CT\.01", seen(parks[first], "en"))
+    assert "travel time to Hà Nội centre unknown — no route (sample)" in seen(parks[last], "en")
+    assert "Dân số trong 30 phút 100.000 người" in seen(parks[first], "vi")
     # parks outside the access table: unknown, not 0
     other = next(h for n, h in parks.items() if n not in set(analyses["access"]["name"]))
-    assert "travel time to Kép station</th><td>không rõ / unknown" in other
+    assert "travel time to Kép station unknown" in seen(other, "en")
     # one access layer per target; the popups are stored once and shared with the park layers
     kep = m.bgplan_layers["access_kep_station"].data["features"]
     assert len(kep) == len(built.layers["industrial_parks"]) and all(isinstance(f["properties"]["p"], int) for f in kep)
-    assert m.bgplan_layers["access_ct01"].show is False and m.bgplan_layers["access_kep_station"].show is True
-    classes = {f["properties"]["t"].split("<br>")[1]: f["properties"]["k"] for f in kep}
-    assert classes["12 phút / min"] == "0" and classes["24 phút / min"] == "1"   # < 15 min, 15–30 min
+    # a small set of layers at load: no access layer on (the radio group's "none" is), unless the page names one
+    assert not m.bgplan_layers["access_ct01"].show and not m.bgplan_layers["access_kep_station"].show
+    assert m.bgplan_layers["access_none"].show
+
+    def klass(minutes: str) -> str:
+        return next(f["properties"]["k"] for f in kep if seen(f["properties"]["t"], "vi").endswith(f" {minutes}"))
+
+    assert klass("12 phút") == "0" and klass("24 phút") == "1"   # < 15 min, 15–30 min
+    on = planner_map(built.layers, analyses={"access": analyses["access"]}, summary=built.summary,
+                     on=("access_kep_station",))
+    assert on.bgplan_layers["access_kep_station"].show and not on.bgplan_layers["access_none"].show
+    # a page naming every access layer opens with the target most parks have a time to (not an all-unknown one)
+    auto = planner_map(built.layers, analyses={"access": analyses["access"]}, summary=built.summary, on=("access_*",))
+    shown = [k for k, layer in auto.bgplan_layers.items() if k.startswith("access_") and layer.show]
+    known = {c: int(analyses["access"][c].notna().sum()) for c in analyses["access"] if c.startswith("minutes_to_")}
+    assert shown == ["access_" + max(known, key=known.get)[len("minutes_to_"):]] and shown != ["access_ct01"]
     # the suitability cell without a score is drawn as unknown, not as 0
     suit = m.bgplan_layers["suitability"].data["features"]
     assert sum(f["properties"]["k"] == "u" for f in suit) == 1
     # scenario per park: coloured by the travel-time pair that changed most (Kép); every pair in the popup
     scen = m.bgplan_layers["scenario"].data["features"]
-    assert "Thời gian đến Ga Kép" in scen[0]["properties"]["t"]
+    assert "Thời gian đến Ga Kép" in seen(scen[0]["properties"]["t"], "vi")
     assert scen[0]["properties"]["k"] == "0"                    # 40 → 22 min: the largest decrease
-    assert "40 phút / min → 22 phút / min (-18 phút / min)" in scen[0]["properties"]["p"]
-    assert "không rõ / unknown → 20 phút / min (không rõ / unknown)" in scen[0]["properties"]["p"]   # CT.01 reachable after
+    assert "Thời gian đến Ga Kép 40 phút → 22 phút (−18 phút)" in seen(scen[0]["properties"]["p"], "vi")
+    assert "(CT.01) unknown → 20 min (unknown)" in seen(scen[0]["properties"]["p"], "en")   # CT.01 reachable after
     # nothing given → no analysis layer
     m2 = planner_map(built.layers, analyses={"isochrones": None, "suitability": analyses["suitability"].iloc[0:0]})
     assert not {"suitability", "candidates", "scenario", "planned_roads"} & set(m2.bgplan_layers)
@@ -258,7 +266,8 @@ def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
     # access in the popups only
     m3 = planner_map(built.layers, analyses={"access": analyses["access"]}, access_layers=False)
     assert not any(k.startswith("access") for k in m3.bgplan_layers)
-    assert "Thời gian đến Ga Kép" in " ".join(f["properties"]["p"] for f in m3.bgplan_layers["parks_kcn"].data["features"])
+    assert "Thời gian đến Ga Kép" in " ".join(seen(popup_of(m3, f), "vi")
+                                              for f in m3.bgplan_layers["parks_kcn"].data["features"])
 
 
 def test_write_planner_map_from_layers_gpkg(built, tmp_path):
@@ -300,13 +309,14 @@ def test_analyses_read_from_analyses_gpkg(built, tmp_path):
     html = write_planner_map(tmp_path).read_text(encoding="utf-8")
     for key in ("isochrones_ga_kep_mau_sample", "access_kep_station", "scenario", "planned_roads", "interchanges"):
         assert f'bgplan.layers["{key}"]' in html
-    assert "Thời gian đến Ga Kép / travel time to Kép station" in html
+    assert "Thời gian đến Ga Kép" in html and "travel time to Kép station" in html
 
 
 def test_names_are_nfc():
     import unicodedata
 
-    from maps.popups import PARK_FIELDS, feature_popups, tooltip_html
+    from maps.park_layers import PARK_FIELDS
+    from maps.popups import feature_popups, tooltip_html
 
     nfd = unicodedata.normalize("NFD", "KCN Hòa Phú")
     assert nfd != "KCN Hòa Phú"

@@ -17,7 +17,7 @@ from shapely.geometry import LineString
 
 from geo.routing.access import attach_points
 from geo.routing.router import Router
-from scripts.plan import main
+from bgplan.cli import main
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "liechtenstein"
 

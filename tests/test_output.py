@@ -208,3 +208,21 @@ def test_a_move_that_fails_halfway_is_finished_by_the_next_command(tmp_path, mon
     remove_stale(out)                                 # what the next command does first
     assert json.loads((out / "sites_summary.json").read_text()) == {"run": "new"}
     assert (out / "sites.csv").read_text().startswith("a") and not staging.exists()
+
+
+def test_a_geopackage_is_written_whole_without_per_layer_syncs(tmp_path):
+    """write_geopackage: every layer there and readable, no temporary left, GDAL's SQLite sync setting restored."""
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import Point
+
+    from geo.io.output import write_geopackage
+
+    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    layers = {f"layer_{i}": gpd.GeoDataFrame({"v": [i]}, geometry=[Point(106.2, 21.3)], crs=4326) for i in range(5)}
+    layers["table"] = pd.DataFrame({"a": [1, 2]})
+    path = write_geopackage(layers, tmp_path / "x.gpkg")
+    assert [name for name, _ in pyogrio.list_layers(path)] == list(layers)
+    assert gpd.read_file(path, layer="layer_4")["v"].tolist() == [4]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.gpkg"]
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") == before

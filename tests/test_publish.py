@@ -88,12 +88,12 @@ def test_only_public_attributes_go_out(site, built):
         assert SECRET not in html, name
     planning = _pages(site)["planning.html"]
     # not in publish.yaml: facts_match, iip_year, address, osm ids, the data folder path
-    assert "Ghép số liệu / facts joined" not in planning
+    assert "Ghép số liệu" not in planning and "facts joined" not in planning
     assert "year on iipvietnam.vn" not in planning
     assert "OSM id" not in planning
     assert str(built.summary["data_dir"]) not in planning
     # but the public ones are there
-    assert "KCN Vân Trung" in planning and "Tỷ lệ lấp đầy / occupancy" in planning
+    assert "KCN Vân Trung" in planning and "Tỷ lệ lấp đầy" in planning and "occupancy" in planning
 
 
 def test_public_layers_allow_list():
@@ -241,18 +241,22 @@ def test_scenario_page_is_a_dual_map(site):
     assert html.count('bgplan.layers["planned_roads"]') == 1 and html.count('bgplan.layers["interchanges"]') == 1
     assert html.count('bgplan.layers["corridors"]') == 2
     # the selector: every before/after pair of maps.samples' scenario, the most changed travel time chosen
-    options = re.findall(r'<option value="(\d+)"( selected)?>([^<]+)</option>', html)
+    options = re.findall(r'<option value="(\d+)"( selected)? data-vi="([^"]+)" data-en="([^"]+)">([^<]+)</option>', html)
     assert len(options) == 3
-    # named as in the build's corridors (Vietnamese, and English where the layer gives it)
-    assert re.fullmatch(r"Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\)( / .+)?", options[0][2])
-    assert [o[2] for o in options[1:]] == ["Ga Kép / Kép station", "trong 30 phút / within 30 min"]
-    assert [o[2] for o in options if o[1]] == ["Ga Kép / Kép station"]
-    # popups: before, after and change of the shown (whole) numbers; unknown is said, never 0
+    # named as in the build's corridors, in each language (the page shows the reader's)
+    assert re.fullmatch(r"Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\)", options[0][2])
+    assert options[0][3].endswith("expressway (CT.01)")
+    assert [o[2:4] for o in options[1:]] == [("Ga Kép", "Kép station"), ("trong 30 phút", "within 30 min")]
+    assert [o[2] for o in options if o[1]] == ["Ga Kép"]
+    # popups: before, after and change of the shown (whole) numbers, one number format per language; unknown is said,
+    # never 0
     text = _unescaped(html)
-    assert '<th>Ga Kép / Kép station</th><td>40</td><td>22</td><td>−18</td>' in text
-    assert re.search(r'<th>Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\)( / [^<]+)?</th><td>không rõ / unknown</td><td>20</td>'
-                     r'<td>không rõ / unknown</td>', text)
-    assert '<th>trong 30 phút / within 30 min</th><td>100\u202f000</td><td>120\u202f000</td><td>+20\u202f000</td>' in text
+    assert '<th>Ga Kép</th><td>40</td><td>22</td><td>−18</td>' in text
+    assert '<th>Kép station</th><td>40</td><td>22</td><td>−18</td>' in text
+    assert re.search(r'<th>Cao tốc Hà Nội . Bắc Giang . Lạng Sơn \(CT\.01\)</th><td>không rõ</td><td>20</td>'
+                     r'<td>không rõ</td>', text)
+    assert '<th>trong 30 phút</th><td>100.000</td><td>120.000</td><td>+20.000</td>' in text
+    assert '<th>within 30 min</th><td>100,000</td><td>120,000</td><td>+20,000</td>' in text
     # the _change columns are not published (not in publish.yaml): the change is computed on the page's numbers
     assert "_change" not in html
 
@@ -271,7 +275,7 @@ def test_scenario_dual_map_scales_and_marks(built):
                              "minutes_to_kep_station_before": [102.571158, 46.9, 65.9],
                              "minutes_to_kep_station_after": [98.265844, 46.9, 61.6]},
                             geometry=[Point(106.3, 21.3), Point(106.2, 21.3), Point(106.1, 21.3)], crs="EPSG:4326")
-    from maps.analysis_layers import target_names
+    from maps.labels import target_names
 
     targets = scenario_targets(scen, target_names(built.layers, built.summary))
     assert [t.pair for t in targets] == ["minutes_to_ct01", "minutes_to_kep_station"]
@@ -286,7 +290,8 @@ def test_scenario_dual_map_scales_and_marks(built):
     assert keys[0][1][1].endswith("|b") and not keys[1][1][1].endswith("|b") and not keys[2][1][1].endswith("|b")
     assert data["styles"][keys[0][1][1]]["weight"] > data["styles"][keys[0][1][0]]["weight"]
     assert "<td>103</td><td>98</td><td>−5</td>" in data["popups"][0]
-    assert "Ga Kép / Kép station: 103 → 98 phút / min (−5)" in data["features"][0]["properties"]["t"][1]
+    tip = data["features"][0]["properties"]["t"][1]
+    assert "Ga Kép: 103 → 98 phút (−5)" in tip and "Kép station: 103 → 98 min (−5)" in tip
     # one scale for both maps: before and after keys come from the same palette
     palette = set(targets[1].palette)
     assert {k[1][0].split("|")[0] for k in keys} | {k[1][1].split("|")[0] for k in keys} <= palette

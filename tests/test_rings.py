@@ -82,7 +82,7 @@ def _scenario(region_id, shared_data, path):
         array, profile, _ = population.population_raster(region)
         _INPUTS[region_id] = (region, networks.build_networks(region, with_rail=False), parks.industrial_parks(region), (array, profile))
     region, net, park_layer, pop = _INPUTS[region_id]
-    return run_scenario(region, net, park_layer, path, population=pop)
+    return run_scenario(region, park_layer, net, path, population=pop)
 
 
 CASES = [("bac-ninh-2025", "ring4-bac-ninh"), ("bac-ninh-2025", "ring5"), ("bac-giang", "ring5"), ("bac-giang", "ring4-bac-giang")]

@@ -203,3 +203,21 @@ def test_a_road_far_from_every_road_names_distances_and_roads():
     exits = gpd.GeoDataFrame(geometry=[Point(20000, 1000)])
     with pytest.raises(InputError, match=r"its 1 interchange\(s\) lie farther .*interchange at 0 m along the line: 10,050 m from QL31"):
         add_planned_roads(base, line([(20000, 1000), (26000, 1000)]), exits, edges=edges, edge_label=label, source="sketch")
+
+
+def test_a_road_without_a_design_speed_takes_the_speed_models_or_is_refused():
+    """The default design speed of a class is the speed model's (planned_roads), never a number in code."""
+    from layers.networks import planned_road_speeds
+    from layers.networks.options import DEFAULT_SPEED_MODEL
+    from geo.routing.speeds import load_speed_model
+
+    base = grid_router()
+    exits = gpd.GeoDataFrame(geometry=[Point(0, 2500), Point(5000, 2500)])
+    road = line([(0, 2500), (5000, 2500)], speed=None)
+    with pytest.raises(InputError, match="no usable design speed"):
+        add_planned_roads(base, road, exits)
+    speeds = planned_road_speeds(load_speed_model(DEFAULT_SPEED_MODEL))
+    kmh, basis = speeds["expressway"]
+    assert kmh == 100 and "VnExpress" in basis
+    _, report = add_planned_roads(base, road, exits, default_speeds={"expressway": 77.0})
+    assert report.loc[0, "design_speed_kmh"] == 77.0

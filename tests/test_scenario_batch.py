@@ -56,7 +56,7 @@ def test_batch_ranks_three_variants(region, inputs_2018):
     from layers.scenario_batch import run_scenario_batch, scenario_files
 
     net, parks, population = inputs_2018
-    table = run_scenario_batch(region, net, parks, scenario_files([FIXTURES]), population=population)
+    table = run_scenario_batch(region, parks, net, scenario_files([FIXTURES]), population=population)
     assert table["rank"].tolist() == [1, 2, 3] and table["park_minutes_saved"].is_monotonic_decreasing
     by = table.set_index("scenario")
     full, slow, south = (by.loc[f"ct01-{v}.geojson"] for v in ("full-100", "full-60", "south-100"))
@@ -94,8 +94,8 @@ def test_batch_on_dask_equals_in_process_to_the_last_bit(region, inputs_2018, mo
     _, parks, _ = inputs_2018
     files = scenario_files([FIXTURES])
     cold = networks.build_networks(region, with_rail=False, options=NetworkOptions(network="2018"))
-    in_process = run_scenario_batch(region, cold, parks, files)          # catchments left out: minutes suffice here
+    in_process = run_scenario_batch(region, parks, cold, files)          # catchments left out: minutes suffice here
     with open_session(SchedulerOptions("local", 2)) as session:
-        on_dask = run_scenario_batch(region, cold, parks, files, session=session)
+        on_dask = run_scenario_batch(region, parks, cold, files, session=session)
     pd.testing.assert_frame_equal(in_process.drop(columns="path"), on_dask.drop(columns="path"), check_exact=True)
     assert in_process["park_minutes_saved"].gt(0).all()

@@ -55,7 +55,10 @@ def test_planner_map_shows_the_layer(cells):
     m = planner_map({"province": province}, analyses={"sensitivity": p})
     assert isinstance(m.bgplan_layers["sensitivity"], ImageLayer)
     html = m.get_root().render()
-    assert "Xác suất phù hợp / probability suitable" in html and '"sensitivity"' in html
+    from langtext import unjson
+
+    assert '<span class="bg-vi">Xác suất phù hợp</span><span class="bg-en">probability suitable</span>' in unjson(html)
+    assert '"sensitivity"' in html
     assert "sensitivity" not in planner_map({"province": province}).bgplan_layers
 
 
@@ -80,8 +83,9 @@ def test_published_suitability_page_shows_sensitivity(cells, tmp_path):
     candidates = sites.rename(columns={"site": "rank"})[["rank", "area_ha", "district", "geometry"]]
     site = publish_site(tmp_path, layers={"province": province}, analyses={**found, "candidates": candidates})["site"]
     page = (site / "suitability.html").read_text(encoding="utf-8")
-    assert "Xác suất phù hợp / probability suitable — 100 trọng số ngẫu nhiên / random weightings (seed 7)" in page
-    assert "#2 (#2–#9, 5–95 %); trung vị / median #4" in page                    # rank range in the popup
+    assert "Xác suất phù hợp — 100 trọng số ngẫu nhiên (seed 7)" in page                  # one language each
+    assert "probability suitable — 100 random weightings (seed 7)" in page
+    assert "#2 (#2–#9, 5–95 %); trung vị #4" in page and "#2 (#2–#9, 5–95 %); median #4" in page   # rank range
     assert "how firm the ranks are" in page
     assert "p_in_site" not in page and "score_sd" not in page and "/secret/path" not in page
     assert "Xác suất phù hợp" not in (site / "planning.html").read_text(encoding="utf-8")   # only on its page

@@ -161,7 +161,8 @@ def test_server_numbers_are_the_access_reports(expressway, engine):
     from maps.serve.sketch import parse_sketch
 
     sketch = parse_sketch(EXPRESSWAY, engine.rules)
-    before = access.access_report(engine.region, engine.parks, engine.net, population=engine.population, ranges=False)
+    before = access.access_report(engine.region, engine.parks, engine.net, population=engine.population, ranges=False,
+                                  rail=False)           # the editor measures by road
     router, _, extra = scenario_network(engine.region, engine.net, sketch.roads, sketch.interchanges, source="sketch")
     after = access.access_report(engine.region, engine.parks, engine.net, population=engine.population, router=router,
                                  extra_targets=extra)
@@ -296,7 +297,7 @@ def test_saved_scenario_and_from_to_give_the_servers_numbers(expressway, shared_
     same road: both give the server's minutes, and print words (never a dict, never an empty list)."""
     import pandas as pd
 
-    from scripts.plan import main
+    from bgplan.cli import main
 
     saved = tmp_path / "sketch.geojson"
     saved.write_text(json.dumps(expressway["scenario"], ensure_ascii=False), encoding="utf-8")
@@ -326,7 +327,7 @@ def test_saved_scenario_and_from_to_give_the_servers_numbers(expressway, shared_
 def test_no_park_faster_is_said_in_words():
     import pandas as pd
 
-    from scripts.plan import _scenario_lines
+    from bgplan.commands import scenario_lines as _scenario_lines
 
     change = pd.DataFrame({"name": ["KCN A", "CCN B"], "minutes_to_kep_station_change": [0.0, -0.2],
                            "minutes_to_road_change": [np.nan, np.nan]})

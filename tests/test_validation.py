@@ -99,7 +99,7 @@ def _ends():
 def test_validate_measures_the_fastest_route_and_its_length(line_net):
     region, net = line_net
     a, b = _ends()
-    table = validation.validate(region, net, _obs([(a, b)], [11.0], [20.0]))
+    table = validation.validate(region, _obs([(a, b)], [11.0], [20.0]), net)
     row = table.iloc[0]
     # fastest: 5 km at 60 + 5 km at 30 = 15 min over 10 km (not the 15.6 km detour)
     assert row.model_km == pytest.approx(10.0, abs=0.01)
@@ -114,7 +114,7 @@ def test_validate_measures_the_fastest_route_and_its_length(line_net):
 def test_calibration_fits_an_assumption_within_bounds_and_never_a_legal_limit(line_net):
     region, net = line_net
     a, b = _ends()
-    _, legs = validation.route_observations(region, net, _obs([(a, b)], [10.0], [12.5]))
+    _, legs = validation.route_observations(region, _obs([(a, b)], [10.0], [12.5]), net)
     params = parameters(net.model)
     values = fit(legs.km, legs.minutes_fixed, [12.5], [12.5], net.model, params)
     assert values[0] == pytest.approx(40.0, rel=0.01)   # 5 km at 60 (5 min) + 5 km at 40 (7.5 min)
@@ -212,7 +212,7 @@ def test_today_network_has_ct01_as_existing_with_its_source(today):
 
 def test_validate_on_the_shared_observations(region, today):
     observations = validation.read_observations(validation.observations_file(region))
-    table = validation.validate(region, today, observations)
+    table = validation.validate(region, observations, today)
     assert len(table) == len(observations) and list(table["origin"]) == list(observations["origin"])
     assert table["model_km"].notna().all() and table["model_minutes"].notna().all()
     s = table.attrs["summary"]

@@ -90,6 +90,22 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
                 leftover.unlink()
 
 
+@contextlib.contextmanager
+def _sqlite_unsynced():
+    """GDAL's SQLite writes without a sync to disk after every layer (``OGR_SQLITE_SYNCHRONOUS=OFF``) while a
+    GeoPackage is written to its temporary file: the file is moved into place only once written whole
+    (:func:`atomic_path`), as every other output, so the syncs bought nothing but time (writing the 14 layers of
+    ``layers.gpkg`` took 1.6 s with them, 0.13 s without)."""
+    import pyogrio
+
+    previous = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": previous})
+
+
 def write_geopackage(layers: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:
     """Write several layers into one GeoPackage, atomically.
 
@@ -97,7 +113,7 @@ def write_geopackage(layers: Mapping[str, pd.DataFrame], path: str | os.PathLike
     QGIS next to any web map; plain DataFrames become attribute-only tables.
     """
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, _sqlite_unsynced():
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
                 out = frame.to_crs(settings.storage_crs) if frame.crs is not None else frame

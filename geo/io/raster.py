@@ -416,3 +416,60 @@ def write_geotiff(array: np.ndarray, profile: dict, path: str | os.PathLike) -> 
         with rasterio.open(tmp, "w", **options) as dst:
             dst.write(out, 1)
     return path
+
+
+def write_geotiff_bands(bands: dict, profile: dict, path: str | os.PathLike, tags: dict | None = None,
+                        zlevel: int = 1) -> Path:
+    """Write named 2-D arrays as one multi-band float32 GeoTIFF atomically (NaN → nodata, deflate).
+
+    Each band's description is its name, so QGIS lists the bands by name and its identify tool shows every
+    value of a pixel at once; ``tags`` (text) go into the file's metadata. Read back with
+    :func:`read_geotiff_bands`. The same nodata rule as :func:`write_geotiff`: −9999, or the lowest float32
+    when a value is −9999. ``zlevel``: deflate level (1, the default, writes a 30-band grid of 670,000 cells
+    in about 0.8 s for a file 5 % larger than level 6's, which takes 1.3 s).
+
+    >>> import tempfile
+    >>> from rasterio.transform import from_origin
+    >>> p = {"crs": "EPSG:32648", "transform": from_origin(0, 200, 100, 100), "width": 2, "height": 2}
+    >>> bands = {"score": np.array([[0.5, np.nan], [1.0, 0.0]]), "site": np.array([[1, 0], [2, 2]])}
+    >>> path = write_geotiff_bands(bands, p, Path(tempfile.mkdtemp()) / "g.tif", tags={"what": "test"})
+    >>> back, profile, tags = read_geotiff_bands(path)
+    >>> list(back), back["score"].tolist(), tags["what"]
+    (['score', 'site'], [[0.5, nan], [1.0, 0.0]], 'test')
+    """
+    path = Path(path)
+    names = list(bands)
+    arrays = [np.asarray(bands[n], dtype="float32") for n in names]
+    nodata = NODATA_OUT
+    if any(np.any(a == nodata) for a in arrays):
+        nodata = float(np.finfo("float32").min)
+    out = np.empty((len(arrays), *arrays[0].shape), dtype="float32")
+    for i, a in enumerate(arrays):
+        np.copyto(out[i], a)
+        out[i][~np.isfinite(a)] = nodata
+    count, height, width = out.shape
+    options = {"driver": "GTiff", "dtype": "float32", "count": count, "width": width, "height": height,
+               "crs": profile["crs"], "transform": profile["transform"], "nodata": nodata,
+               "compress": "deflate", "zlevel": int(zlevel), "predictor": 3, "interleave": "band"}
+    if width >= 256 and height >= 256:
+        options.update(tiled=True, blockxsize=256, blockysize=256)
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **options) as dst:
+            dst.write(out)
+            for i, name in enumerate(names, start=1):
+                dst.set_band_description(i, str(name))
+            if tags:
+                dst.update_tags(**{str(k): str(v) for k, v in tags.items()})
+    return path
+
+
+def read_geotiff_bands(path: str | os.PathLike) -> tuple[dict, dict, dict]:
+    """Every band of a raster as ``float64`` arrays (nodata → NaN), by band description (``band_<i>`` when it has
+    none): ``(bands, profile, tags)``. Errors name the file, as :func:`read_raster`."""
+    with _opened(path) as src:
+        data = src.read(masked=True).astype("float64").filled(np.nan)
+        names = [d or f"band_{i}" for i, d in enumerate(src.descriptions, start=1)]
+        profile = dict(src.profile)
+        tags = dict(src.tags())
+    profile.update(dtype="float64", nodata=np.nan, count=1)
+    return dict(zip(names, data)), profile, tags

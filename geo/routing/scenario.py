@@ -65,10 +65,6 @@ log = logging.getLogger(__name__)
 #: Road classes that may only be entered at interchanges.
 CONTROLLED_ACCESS = ("expressway", "motorway", "cao tốc", "cao toc")
 
-#: Default design speeds (km/h) by class when a line file gives none:
-#: expressway 100 (design speed of the Bắc Giang–Lạng Sơn expressway, VnExpress
-#: 2019-08-25); others are assumptions matching the speed model's rural values.
-DEFAULT_DESIGN_SPEED_KMH = {"expressway": 100.0, "motorway": 100.0, "national": 60.0, "provincial": 50.0}
 
 
 @dataclass(frozen=True)
@@ -172,8 +168,8 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
                       source: str = "scenario", access_tolerance_m: float = 1000.0, touch_tolerance_m: float = 30.0,
                       interchange_on_line_m: float = 500.0, link_speed_kmh: float = 40.0,
                       interchange_penalty_s: float = 30.0, first_new_id: int = -1,
-                      edges: RoadEdges | None = None, edge_label: Callable[[int], str] | None = None
-                      ) -> tuple[Router, pd.DataFrame]:
+                      edges: RoadEdges | None = None, edge_label: Callable[[int], str] | None = None,
+                      default_speeds: dict | None = None) -> tuple[Router, pd.DataFrame]:
     """Return a new router with the planned roads added, and a report per line.
 
     Parameters
@@ -192,6 +188,9 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
         of the base network; its node indexes are the router's). Without it,
         links go to the nearest node of the largest component.
     edge_label : name of an edge by its position in ``edges`` (e.g. "QL31"), for the report and errors.
+    default_speeds : design speed (km/h) by road class for a line that gives no ``design_speed_kmh``
+        (the speed model's ``planned_roads`` section, see :func:`layers.networks.planned_road_speeds`);
+        without one, such a line is refused.
 
     The report has one row per line: ``name``, ``road_class``,
     ``design_speed_kmh``, ``length_km``, ``controlled_access``,
@@ -219,7 +218,7 @@ def add_planned_roads(router: Router, lines: gpd.GeoDataFrame, interchanges: gpd
     for i, row in enumerate(lines.itertuples(index=False)):
         name = str(getattr(row, "name", None) or f"planned road {i + 1}")
         road_class = str(getattr(row, "road_class", None) or "expressway").strip().lower()
-        speed = _speed(getattr(row, "design_speed_kmh", None), road_class, source, name)
+        speed = _speed(getattr(row, "design_speed_kmh", None), road_class, source, name, default_speeds or {})
         controlled = road_class in CONTROLLED_ACCESS
         geom = row.geometry
         if geom is None or geom.is_empty or geom.geom_type not in ("LineString", "MultiLineString"):
@@ -337,13 +336,13 @@ def _joins_nothing(name: str, road_class: str, controlled: bool, served, misses:
             f"road a link may join ({detail}); move them closer or raise access_tolerance_m")
 
 
-def _speed(value, road_class: str, source: str, name: str) -> float:
+def _speed(value, road_class: str, source: str, name: str, defaults: dict) -> float:
     try:
         speed = float(value) if value is not None and str(value).strip() != "" else np.nan
     except (TypeError, ValueError):
         raise InputError(source, f"planned road '{name}': design_speed_kmh '{value}' is not a number") from None
     if np.isnan(speed):
-        speed = DEFAULT_DESIGN_SPEED_KMH.get(road_class, np.nan)
+        speed = float(defaults.get(road_class, np.nan))
     if not (5 <= speed <= 130):
         raise InputError(source, f"planned road '{name}': no usable design speed (class '{road_class}', value {value!r}; give design_speed_kmh 5–130)")
     return speed

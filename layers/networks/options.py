@@ -9,6 +9,7 @@ from pathlib import Path
 from geo.errors import InputError
 from geo.routing.speeds import SpeedModel, load_speed_model
 from layers.region import REGIONS_DIR, Region
+from layers.shared import file_stamp
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,15 @@ VEHICLES = ("car", "truck")
 
 @dataclass(frozen=True)
 class NetworkOptions:
-    """Which road network and speeds to build (checked on creation).
+    """Which road network and speeds to build (checked on creation): the options every analysis that routes
+    carries, so that the network chosen on the command line (``--network``, ``--roads``, ``--speeds``,
+    ``--vehicle``, ``--osm``) is the one every step uses.
 
     network : ``"today"`` (default: the region's road file plus the roads opened since,
         ``today_network.additions`` of the region YAML) or ``"2018"`` (the file alone).
         Ignored with an OSM extract, which is today's network by itself.
+    osm : an OpenStreetMap extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``) whose roads (with their
+        tags: classes, names, one-way, ``maxspeed``) replace the region's road file.
     roads : road-class overlay files (``ref``/``name``/``highway``/``maxspeed`` lines, any CRS),
         map-matched onto the network in order (a later file wins).
     speeds : a speed model YAML used instead of the region's (e.g. from ``plan.py calibrate``).
@@ -48,16 +53,37 @@ class NetworkOptions:
     speeds: Path | None = None
     reference_classes: bool = True
     vehicle: str = "car"
+    osm: Path | None = None
 
     def __post_init__(self):
         if self.network not in NETWORKS:
             raise InputError(None, f"network must be one of {', '.join(NETWORKS)}, not '{self.network}'")
         if self.vehicle not in VEHICLES:
             raise InputError(None, f"vehicle must be one of {', '.join(VEHICLES)}, not '{self.vehicle}'")
+        if isinstance(self.roads, (str, Path)):
+            object.__setattr__(self, "roads", (self.roads,))
         object.__setattr__(self, "roads", tuple(Path(p) for p in self.roads))
-        for path in (*self.roads, *([self.speeds] if self.speeds else [])):
+        for name in ("speeds", "osm"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, Path(getattr(self, name)))
+        for path in (*self.roads, *([self.osm] if self.osm else [])):
             if not Path(path).exists():
                 raise InputError(path, "file not found")
+        if self.speeds is not None:        # read now: a bad speed model fails before any network is read
+            load_speed_model(self.speeds)
+
+    @property
+    def key(self) -> tuple:
+        """What a network built with these options depends on, files included by size and modification time:
+        two options with the same key give the same network (the key of the shared networks, see
+        :mod:`layers.shared`)."""
+        return (self.network, tuple(file_stamp(p) for p in self.roads), file_stamp(self.speeds), self.reference_classes,
+                self.vehicle, file_stamp(self.osm))
+
+    @property
+    def base_key(self) -> tuple:
+        """:attr:`key` without the network's vintage: today's network and the 2018 one share their classified base."""
+        return self.key[1:]
 
     def speed_model(self, region: Region) -> SpeedModel:
         """The speed model: ``speeds`` when given, else the region's for the vehicle."""
@@ -93,3 +119,28 @@ def _model_file(region: Region, name: str) -> SpeedModel:
         if path.exists():
             return load_speed_model(path)
     raise InputError(region.source_file, f"speed_model '{name}' not found next to the region file or in {REGIONS_DIR}")
+
+
+def planned_road_speeds(model: SpeedModel) -> dict[str, tuple[float, str]]:
+    """Design speed (km/h) and its basis by road class for planned roads that give none: the speed model's
+    ``planned_roads: design_speed_kmh`` section (empty when it has none: such a road must give its speed).
+
+    >>> from layers.region import load_region
+    >>> planned_road_speeds(speed_model(load_region("bac-giang", data_dir=".")))["expressway"][0]
+    100.0
+    """
+    section = (model.raw.get("planned_roads") or {}).get("design_speed_kmh") or {}
+    if not isinstance(section, dict):
+        raise InputError(model.source, "planned_roads.design_speed_kmh must map road classes to {kmh, basis, note}")
+    out = {}
+    for road_class, spec in section.items():
+        spec = spec if isinstance(spec, dict) else {"kmh": spec}
+        try:
+            kmh = float(spec.get("kmh"))
+        except (TypeError, ValueError):
+            kmh = float("nan")
+        if not 5 <= kmh <= 130:
+            raise InputError(model.source, f"planned_roads.design_speed_kmh.{road_class}: give kmh between 5 and 130")
+        basis = "; ".join(str(spec[k]) for k in ("basis", "note") if spec.get(k))
+        out[str(road_class).strip().lower()] = (kmh, basis or "speed model planned_roads")
+    return out

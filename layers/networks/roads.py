@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -69,6 +70,7 @@ from layers.corridors import corridor_edges, corridors
 from layers.networks.classes import overlay_labels, read_overlay, reference_overlay
 from layers.networks.opened import _add_opened_roads, posted_limits
 from layers.networks.options import NetworkOptions
+from layers.shared import shared
 from layers.opened_roads import shipped_files as _shipped_files
 from layers.region import Region
 
@@ -99,9 +101,9 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
 
     Parameters
     ----------
-    osm : None (default: the region's 2018 ``road_network`` file), an OSM
-        file (``.osm``, ``.osm.pbf`` …, read inside the region window), or a
-        ``(nodes, edges)`` pair from :func:`geo.io.osm.read_osm_roads`.
+    osm : None (default: ``options.osm``, else the region's 2018 ``road_network``
+        file), an OSM file (``.osm``, ``.osm.pbf`` …, read inside the region
+        window), or a ``(nodes, edges)`` pair from :func:`geo.io.osm.read_osm_roads`.
     model : speed model (default :func:`speed_model` of the region).
     corridor_layer : a corridors layer already built (saves the map-matching).
     keep : ``"largest"`` (keep the largest connected component, the default of
@@ -113,33 +115,37 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     options : :class:`NetworkOptions` (today's network or 2018, class overlays,
         speed model file); default: today's network with the reference classes.
         The summary's ``network`` names the network used.
+
+    The classified base (the 2018 file or the OSM extract with its corridor labels, class overlays and
+    interchanges) is built once per region and options (:mod:`layers.shared`): today's network
+    and the 2018 one share it, and only the roads opened since, speeds and components are redone.
     """
     started = time.perf_counter()
     options = options or NetworkOptions()
-    model = model or options.speed_model(region)
+    if osm is not None and not isinstance(osm, tuple) and options.osm is None:
+        options = replace(options, osm=osm)
+    osm = osm if osm is not None else options.osm
+    if model is None and not isinstance(osm, tuple):     # the base depends on the options alone: share it
+        base = shared(region, ("classified roads", options.base_key),
+                      lambda: classified_roads(region, osm, model=options.speed_model(region), corridor_layer=corridor_layer,
+                                               options=options))
+        model = base[2]["model"]
+    else:
+        model = model or options.speed_model(region)
+        base = classified_roads(region, osm, model=model, corridor_layer=corridor_layer, options=options)
+    nodes, edges, meta = base[0].copy(), base[1].copy(), dict(base[2])
     net_cfg = model.raw.get("network") or {}
     keep = keep or net_cfg.get("keep", "largest")
     if keep not in ("largest", "all"):
         raise InputError(model.source, f"network.keep must be 'largest' or 'all', not '{keep}'")
     bridge_m = float(bridge_m if bridge_m is not None else net_cfg.get("gap_bridge_m", 25.0))
     crs = region.metric_crs
-
-    if osm is None:
-        nodes, edges, meta = _roads_2018(region, model, corridor_layer, options.network)
-    else:
-        nodes, edges, meta = _roads_osm(region, osm, model, corridor_layer)
     directed = meta["directed"]
-    overlays = [reference_overlay(region)] if (osm is None and options.reference_classes) else []
-    shipped = _region_overlays(region, osm) if options.reference_classes else []
-    overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
-    if overlays:
-        edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
-    if osm is None:
-        nodes, edges, meta["interchanges"] = _add_interchanges(region, nodes, edges, model)
     additions = []
     if osm is None and options.network == "today":
         nodes, edges, additions = _add_opened_roads(region, nodes, edges, model)
     meta["network"] = _network_name(meta, osm, options, additions)
+    meta["caveats"] = list(meta["caveats"]) + _not_found_caveat(meta, options.network, additions)
 
     xy = nodes.geometry.to_crs(crs)
     nodes["x"], nodes["y"] = xy.x.to_numpy(), xy.y.to_numpy()
@@ -149,12 +155,16 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     if bridge_gaps:
         edges, bridges = _bridge_gaps(nodes, edges, bridge_m, model, directed)
 
-    metric_lines = edges.geometry.to_crs(crs)
-    setting, setting_note = _setting(region, model, metric_lines)
+    unset = edges["setting"].isna().to_numpy()        # roads added here (opened since 2018, gap bridges)
+    if unset.any():
+        added_setting, _ = _setting(region, model, edges.geometry[unset].to_crs(crs))
+        setting = edges["setting"].to_numpy(dtype=object).copy()
+        setting[unset] = added_setting
+        edges["setting"] = setting
+    setting_note = meta["setting_note"]
     if "maxspeed" not in edges:
         edges["maxspeed"] = None
-    edges["setting"] = setting
-    edges = apply_speed_model(edges, model)
+    edges = _with_speeds(edges, model)
 
     labels = component_labels(nodes, edges)
     report = components_report(nodes, edges)
@@ -211,12 +221,83 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
                    + [f"Added to the 2018 network: {a['name']} (opened {a['opened']}; alignment {a['alignment']}; "
                       f"source: {a['source']})" for a in additions],
         "seconds": round(time.perf_counter() - started, 2),
+        "base_seconds": meta["seconds"],
     }
     edges.attrs["summary"] = summary
     nodes.attrs["summary"] = summary
     log.info("road network: %d nodes, %d edges, %d components (largest %.1f %%) in %.1f s", len(nodes), len(edges),
              summary["components"]["count"], 100 * (summary["components"]["largest_share"] or 0), summary["seconds"])
     return nodes, edges
+
+
+def classified_roads(region: Region, osm=None, *, model: SpeedModel, corridor_layer: gpd.GeoDataFrame | None = None,
+                     options: NetworkOptions | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
+    """The road graph before the roads opened since 2018 are added: ``(nodes, edges, meta)``.
+
+    Every edge has its class (corridor labels from ``corridor_layer`` or :func:`layers.corridors.corridors`,
+    then the class overlays: the reference layer, the region's shipped ones, ``options.roads``), the lost
+    interchanges are joined (2018 file) and every edge has its ``setting`` (urban / rural). ``meta`` holds the
+    source, the overlay and interchange reports, the corridors not found (``not_found``) and those only in
+    today's network (``opened``), the model used and the seconds taken. Shared by today's and the 2018 network
+    (:func:`road_network`).
+    """
+    started = time.perf_counter()
+    options = options or NetworkOptions()
+    if osm is None:
+        nodes, edges, meta = _roads_2018(region, model, corridor_layer, options.network)
+    else:
+        nodes, edges, meta = _roads_osm(region, osm, model, corridor_layer)
+    overlays = [reference_overlay(region)] if (osm is None and options.reference_classes) else []
+    shipped = _region_overlays(region, osm) if options.reference_classes else []
+    overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
+    if overlays:
+        edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
+    if osm is None:
+        nodes, edges, meta["interchanges"] = _add_interchanges(region, nodes, edges, model)
+    edges["setting"], meta["setting_note"] = _setting(region, model, edges.geometry.to_crs(region.metric_crs))
+    if "maxspeed" not in edges:
+        edges["maxspeed"] = None
+    edges = apply_speed_model(edges, model)          # once: today's network adds rows, the 2018 one none
+    meta["model"] = model
+    meta["seconds"] = round(time.perf_counter() - started, 2)
+    return nodes, edges, meta
+
+
+#: Columns :func:`apply_speed_model` sets.
+SPEED_COLUMNS = ("road_class", "link", "class_source", "speed_kmh", "speed_source", "travel_time_s", "speed_low_kmh",
+                 "speed_high_kmh")
+
+
+def _with_speeds(edges: gpd.GeoDataFrame, model: SpeedModel) -> gpd.GeoDataFrame:
+    """``edges`` with speeds for the rows that have none yet (the roads added to the classified base)."""
+    if "speed_kmh" not in edges:
+        return apply_speed_model(edges, model)
+    todo = pd.to_numeric(edges["speed_kmh"], errors="coerce").isna().to_numpy()
+    if not todo.any():
+        return edges
+    done = apply_speed_model(edges.loc[todo], model)
+    edges = edges.copy()
+    for column in SPEED_COLUMNS:
+        if column in done:
+            values = edges[column].to_numpy(dtype=float if column.endswith(("_kmh", "_s")) else object).copy()
+            values[todo] = done[column].to_numpy()
+            edges[column] = values
+    edges["link"] = edges["link"].astype(bool)
+    return edges
+
+
+def _not_found_caveat(meta: dict, network: str, additions: list) -> list[str]:
+    """The corridors the network has no edge of: those of the corridors layer not found, plus (2018) the roads
+    only today's network has, minus (today) the roads added."""
+    ids = list(meta.get("not_found") or [])
+    if network == "2018":
+        ids += [c for c in meta.get("opened") or [] if c not in ids]
+    else:
+        added = {a.get("corridor_id") for a in additions}
+        ids = [c for c in ids if c not in added]
+    if not ids:
+        return []
+    return ["corridors not found in the network (no speed of their class): " + "; ".join(ids)]
 
 
 def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str = "today") -> tuple:
@@ -243,12 +324,10 @@ def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str 
     keep += [c for c in ("in_province",) if c in edges]
     edges = gpd.GeoDataFrame(edges[keep + [edges.geometry.name]], geometry=edges.geometry.name, crs="EPSG:4326")
     not_found = (layer.attrs.get("summary") or {}).get("not_found") or []
-    caveats = []
-    if not_found:
-        caveats.append("corridors not found in the network (no speed of their class): "
-                       + "; ".join(f"{d.get('corridor_id', d.get('id', '?'))}" for d in not_found))
+    opened = [str(c) for c, m in zip(layer.get("corridor_id", []), layer.get("method", [])) if m == "opened_road"]
     meta = {"source": f"{path.name} ({cfg.get('source', 'road network file')}); corridor labels: {method}",
-            "directed": False, "extra_columns": ["in_province"], "caveats": caveats}
+            "directed": False, "extra_columns": ["in_province"], "caveats": [],
+            "not_found": [str(d.get("corridor_id", d.get("id", "?"))) for d in not_found], "opened": opened}
     return nodes, edges, meta
 
 

@@ -1,10 +1,17 @@
 """The routers of a region: road, and road + rail (rail entered only at stations), built once from the network options;
-the same network with a vehicle's speeds or with every assumed speed at its bounds."""
+the same network with a vehicle's speeds or with every assumed speed at its bounds.
+
+:func:`shared_networks` is what analyses ask for: the region's networks for some :class:`NetworkOptions`, built the
+first time and shared afterwards (:mod:`layers.shared`), with what is derived from them kept on the
+:class:`Networks` object itself (the bound networks of the speed ranges, another vehicle's speeds, corridor
+targets, the edges points join). :func:`build_networks` always builds a new object (sharing only the classified
+base of the road graph).
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +26,7 @@ from geo.routing.scenario import CONTROLLED_ACCESS
 from layers.networks.options import NetworkOptions, speed_model
 from layers.networks.rail import multimodal_network, rail_network
 from layers.networks.roads import apply_speed_model, road_network
+from layers.shared import shared
 from layers.region import Region
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,9 @@ class Networks:
     model: object = None                 # the SpeedModel the road speeds come from
     network_name: str = "road network"   # which network (e.g. "today: OSM 2018 + CT.01 (opened 2020-01-15, indicative)")
     _entry: dict = field(default_factory=dict, repr=False)
+    region: Region | None = field(default=None, repr=False)        # the region it was built for
+    options: NetworkOptions | None = None                          # the options it was built with
+    derived: dict = field(default_factory=dict, repr=False)        # built from it once: bounds, vehicles, targets
 
     @property
     def road_lines(self):
@@ -78,6 +89,20 @@ class Networks:
     def note(self) -> str:
         return " ".join(self.notes)
 
+    def __getstate__(self):
+        """Pickled (to a Dask worker) without what was derived from it (bound networks, other vehicles): the worker
+        derives them again if it needs them."""
+        state = dict(self.__dict__)
+        state["derived"] = {k: v for k, v in self.derived.items() if k == "rail"}
+        return state
+
+
+def require_networks(net, call: str) -> None:
+    """A clear TypeError when ``net`` is not a :class:`Networks` (e.g. arguments given in an older order)."""
+    if not isinstance(net, Networks):
+        raise TypeError(f"{call}: net must be layers.networks.Networks (from shared_networks / build_networks), "
+                        f"not {type(net).__name__}; arguments go region, features, net, then keywords")
+
 
 def _extends(router: Router, base: Router) -> bool:
     """True when ``router`` holds ``base``'s nodes first, in the same order (made from it by adding nodes)."""
@@ -85,48 +110,95 @@ def _extends(router: Router, base: Router) -> bool:
     return router.n >= n and (router.node_ids[:n] is base.node_ids or np.array_equal(router.node_ids[:n], base.node_ids))
 
 
-def build_networks(region: Region, osm=None, with_rail: bool = True,
-                   options: "NetworkOptions | None" = None) -> Networks:
-    """Road router (and road + rail router) of the region.
+def shared_networks(region: Region, options: NetworkOptions | None = None, *, rail: bool = False,
+             corridor_layer=None) -> Networks:
+    """The region's networks for ``options``, built once and shared by every later request (see the module docstring).
 
-    ``options`` (:class:`layers.NetworkOptions`) chooses the network
-    (today's or 2018), class overlays and the speed model.
+    ``rail`` adds the road + rail router (once) when the region has railways. ``corridor_layer``: the
+    region's corridors layer when already built (:func:`layers.corridors.corridors`, e.g. by
+    :func:`layers.build.build_layers`): the corridor matching is not redone.
     """
     options = options or NetworkOptions()
+    net = shared(region, ("networks", options.key),
+                 lambda: build_networks(region, with_rail=False, options=options, corridor_layer=corridor_layer))
+    if rail:
+        add_rail(region, net)
+    return net
+
+
+def build_networks(region: Region, osm=None, with_rail: bool = True,
+                   options: "NetworkOptions | None" = None, *, corridor_layer=None) -> Networks:
+    """Road router (and road + rail router) of the region: a new :class:`Networks` (see :func:`shared_networks` for the
+    shared one).
+
+    ``options`` (:class:`layers.NetworkOptions`) chooses the network
+    (today's or 2018), class overlays, the speed model and an OSM extract (``osm`` here is the same as
+    ``options.osm``).
+    """
+    options = options or NetworkOptions()
+    if osm is not None and options.osm is None:
+        options = replace(options, osm=osm)
     model = options.speed_model(region)
-    road_nodes, road_edges = road_network(region, osm=osm, model=model, options=options)
+    road_nodes, road_edges = road_network(region, options=options, corridor_layer=corridor_layer)
     summary = road_edges.attrs.get("summary") or {}
     directed = bool(summary.get("directed", False))
     road = Router.from_arrays(**router_arrays(road_nodes, road_edges), directed=directed, crs=region.metric_crs)
     name = str(summary.get("network") or "road network")
     notes = [f"Network: {name}."] + [str(c) for c in summary.get("caveats", [])]
-    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name)
-    if with_rail and "railways" in region.config:
-        rail = rail_network(region, model=model)
-        mm_nodes, mm_edges = multimodal_network(region, road=(road_nodes, road_edges), rail=rail, model=model)
-        out.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
-        out.multimodal_nodes = mm_nodes
-        transfer = mm_edges.attrs.get("summary", {}).get("transfer_basis")
-        if transfer:
-            out.notes.append(f"Road + rail: {transfer}")
+    out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name,
+                   region=region, options=options)
+    if with_rail:
+        add_rail(region, out)
     return out
+
+
+def add_rail(region: Region, net: Networks) -> Networks:
+    """``net`` with its road + rail router (built once, when the region has railways); returns ``net``."""
+    if net.multimodal is not None or net.derived.get("rail") is not None or "railways" not in region.config:
+        return net
+    model = net.model or speed_model(region)
+    rail = rail_network(region, model=model)
+    directed = net.road.directed
+    mm_nodes, mm_edges = multimodal_network(region, road=(net.road_nodes, net.road_edges), rail=rail, model=model)
+    net.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
+    net.multimodal_nodes = mm_nodes
+    net.derived["rail"] = True
+    transfer = mm_edges.attrs.get("summary", {}).get("transfer_basis")
+    if transfer:
+        net.notes.append(f"Road + rail: {transfer}")
+    return net
 
 
 def vehicle_networks(region: Region, net: Networks, vehicle: str) -> Networks:
     """The same road network with the speeds of ``vehicle`` (the region's ``vehicle_speed_models``): the
-    edges re-weighted (:func:`layers.apply_speed_model`), the routing hierarchy re-customised."""
+    edges re-weighted (:func:`layers.apply_speed_model`), the routing hierarchy re-customised. Made once per
+    network and vehicle (kept on ``net``)."""
+    key = ("vehicle", vehicle)
+    if key not in net.derived:
+        net.derived[key] = _vehicle_networks(region, net, vehicle)
+    return net.derived[key]
+
+
+def _vehicle_networks(region: Region, net: Networks, vehicle: str) -> Networks:
     model = speed_model(region, vehicle)
     edges = apply_speed_model(net.road_edges, model, ranges=False)
     edges.attrs = dict(net.road_edges.attrs)
     router = net.road.with_weights(edges["travel_time_s"].to_numpy(float))
     return Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=model,
                     network_name=f"{net.network_name}; {vehicle} speeds ({Path(str(model.source)).name})",
-                    notes=list(net.notes))
+                    notes=list(net.notes), region=net.region, options=net.options)
 
 
 def bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
     """(slow, fast): the road network with every assumed speed at the lower / upper bound of the
-    speed model's ``calibration`` section (access leg included); None when the model states no bounds."""
+    speed model's ``calibration`` section (access leg included); None when the model states no bounds.
+    Made once per network (kept on ``net``)."""
+    if "bounds" not in net.derived:
+        net.derived["bounds"] = _bound_networks(net)
+    return net.derived["bounds"]
+
+
+def _bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
     from geo.routing.calibration import model_at_bounds
 
     edges = net.road_edges
@@ -138,5 +210,6 @@ def bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
         e = edges.assign(travel_time_s=edges["length_m"].to_numpy(float) / (edges[column].to_numpy(float) / 3.6))
         e.attrs = dict(edges.attrs)
         router = Router.from_arrays(**router_arrays(net.road_nodes, e), directed=net.road.directed, crs=net.road.crs)
-        out.append(Networks(road=router, road_nodes=net.road_nodes, road_edges=e, model=model, network_name=net.network_name))
+        out.append(Networks(road=router, road_nodes=net.road_nodes, road_edges=e, model=model, network_name=net.network_name,
+                            region=net.region, options=net.options))
     return out[0], out[1]

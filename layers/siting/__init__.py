@@ -18,8 +18,10 @@ removes excluded land and barriers (which cut the land into parcels),
 scores the rest with a *profile* (``layers/profiles/*.yaml``, see
 :mod:`geo.siting.suitability`), grows compact sites inside the parcels, ranks them,
 keeps a shortlist (spacing, per-district cap) and tests the ranking against
-±20 % weight changes. :func:`write_siting` writes ``sites.gpkg`` (layers ``grid``
-and ``sites``), ``sites.csv``, ``suitability.tif`` (the score, for maps)
+±20 % weight changes. :func:`write_siting` writes ``sites.gpkg`` (layer
+``sites``), ``sites_grid.tif`` (the grid: one band per criterion, component
+score, score, exclusion …, see :mod:`layers.siting.grid_file`; read back as
+a table by :func:`read_grid`), ``sites.csv``, ``suitability.tif`` (the score)
 and ``sites_summary.json``.
 
 Criteria (raw values per cell; NaN = unknown, with the reason in the summary)
@@ -115,9 +117,11 @@ from layers.siting.planning import constraint_settings, plan_siting
 from layers.siting.profiles import load_profile, load_rules, profile_path
 from layers.siting.steps import run_siting
 from layers.siting.tables import SitingResult, _district_codes, summary_lines, write_siting  # noqa: F401 (tests)
+from layers.siting.grid_file import GRID_FILE, read_grid
 
 __all__ = [
                                    "CONSTRAINT_DEFAULTS",
+                                   "GRID_FILE",
                                    "CRITERIA",
                                    "EXCLUSION_DEFAULTS",
                                    "LOCATE_DEFAULTS",
@@ -139,6 +143,7 @@ __all__ = [
                                    "measure",
                                    "plan_siting",
                                    "profile_path",
+                                   "read_grid",
                                    "run_siting",
                                    "summary_lines",
                                    "write_siting",

@@ -100,9 +100,16 @@ class SitingContext:
     def parks_layer(self) -> gpd.GeoDataFrame | None:
         """Existing parks (EPSG:4326), or None when the region's file is missing."""
         from layers.parks import industrial_parks
+        from layers.shared import parks_key, shared
 
-        return optional_layer(self.missing_layers, "industrial parks", industrial_parks, self.region,
-                              parks_file=self.plan.options.parks_file)
+        file = self.plan.options.parks_file
+
+        def read():     # the region's parks as the other analyses of this region read them (layers.shared), once
+            if "parks" in self.region.config or file is not None:
+                return shared(self.region, parks_key(file, None), lambda: industrial_parks(self.region, parks_file=file))
+            return industrial_parks(self.region, parks_file=file)
+
+        return optional_layer(self.missing_layers, "industrial parks", read)
 
     @cached_property
     def parks(self) -> gpd.GeoDataFrame | None:

@@ -241,8 +241,9 @@ def run_siting(region: Region, profile="logistics-heavy", *, net: networks.Netwo
         district_filter(district_units(region)["district"].tolist(), opts.district)
     clock.lap("grid")
     user_layers = read_user_layers(plan)
-    if net is None:
-        net = networks.build_networks(region, osm=opts.osm, with_rail=False, options=opts.network)
+    if net is None:       # the region's shared networks for these options (built once, see layers.networks.shared_networks)
+        net_options = opts.network or networks.NetworkOptions(osm=opts.osm)
+        net = networks.shared_networks(region, net_options)
     clock.lap("networks")
     router, extra, roads = scenario_network(region, plan, net)
     clock.lap("scenario")
@@ -456,7 +457,7 @@ def _scenario_router(region: Region, net: networks.Networks, lines, points, scen
     from geo.routing.scenario import add_planned_roads
     from layers.scenario import _slug, scenario_tuning
 
-    tuning = scenario_tuning(region, lines)
+    tuning = scenario_tuning(region, lines, net.model)
     after, report = add_planned_roads(net.road, to_metric(lines, region.metric_crs),
                                       to_metric(points, region.metric_crs) if len(points) else None,
                                       source=str(scenario), **tuning)

@@ -1,4 +1,5 @@
-"""The siting run's tables and files: the ``grid`` and ``sites`` layers, the command-line summary, the outputs."""
+"""The siting run's tables and files: the ``grid`` table (cell centres) and ``sites`` layer, the command-line summary,
+the outputs."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suit
     data["site"] = labels_all[sel].astype(np.int32)
     if parcels is not None:
         data["parcel"] = parcels[sel].astype(np.int32)
-    frame = gpd.GeoDataFrame(data, geometry=grid.cell_boxes(flat), crs=crs)
+    centres = shapely.points(grid.x0 + (cols + 0.5) * grid.cell_m, grid.y0 - (rows + 0.5) * grid.cell_m)
+    frame = gpd.GeoDataFrame(data, geometry=centres, crs=crs)          # cell centres: the squares are the raster's
     return frame.to_crs("EPSG:4326")
 
 
@@ -152,17 +154,21 @@ def summary_lines(result: SitingResult) -> list[str]:
 
 
 def write_siting(result: SitingResult, out_dir) -> dict[str, Path]:
-    """Write ``sites.gpkg`` (``grid``, ``sites``), ``sites.csv``, ``suitability.tif`` and ``sites_summary.json`` atomically."""
+    """Write ``sites.gpkg`` (layer ``sites``), ``sites_grid.tif`` (the grid, one band per column:
+    :mod:`layers.siting.grid_file`), ``sites.csv``, ``sites_by_district.csv``, ``suitability.tif`` and
+    ``sites_summary.json`` atomically."""
     from geo.io.output import write_csv, write_geopackage, write_json
     from geo.io.raster import write_geotiff
+    from layers.siting.grid_file import GRID_FILE, write_grid
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     grid: Grid = result.arrays["grid"]
-    paths = {"sites_gpkg": out_dir / "sites.gpkg", "sites_csv": out_dir / "sites.csv",
+    paths = {"sites_gpkg": out_dir / "sites.gpkg", "grid_tif": out_dir / GRID_FILE, "sites_csv": out_dir / "sites.csv",
              "by_district_csv": out_dir / "sites_by_district.csv",
              "score_tif": out_dir / "suitability.tif", "summary": out_dir / "sites_summary.json"}
-    write_geopackage({"grid": result.grid, "sites": result.sites}, paths["sites_gpkg"])
+    write_geopackage({"sites": result.sites}, paths["sites_gpkg"])
+    write_grid(result.grid, grid, paths["grid_tif"])
     write_csv(result.sites.drop(columns="geometry"), paths["sites_csv"])
     write_csv(result.by_district, paths["by_district_csv"])
     write_geotiff(result.score, grid.profile, paths["score_tif"])

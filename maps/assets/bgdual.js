@@ -116,6 +116,7 @@
     choose(current);
 
     bg.syncMaps(before, after);
+    if (bg.lang && bg.lang() === 'en') { bg.setLang('en'); }     // the selector's names in the reader's language
     bg.dual = {choose: choose, current: function () { return current; }, layers: layers};
     window.bgDualReady = true;
   };

@@ -21,7 +21,7 @@
   /* Decode the packed arrays once: typed arrays on `d`. */
   function decode(p) {
     var names = p.criteria, jobs = [inflate(p.rows), inflate(p.cols), inflate(p.flags), inflate(p.district),
-                                    inflate(p.image.cells), inflate(p.parcel)];
+                                    inflate(p.image.cells), inflate(p.parcel), p.excluded_codes ? inflate(p.excluded_codes) : null];
     names.forEach(function (n) { jobs.push(inflate(p.components[n])); });
     return Promise.all(jobs).then(function (buf) {
       var d = {n: p.n, nrows: p.nrows, ncols: p.ncols, rules: p.rules, criteria: names, districts: p.districts,
@@ -30,6 +30,7 @@
       d.flags = new Uint8Array(buf[2]);
       d.district = new Uint8Array(buf[3]);
       var parcel = new Int32Array(buf[5]);
+      d.excludedBy = buf[6] ? new Uint8Array(buf[6]) : null;
       var delta = new Int32Array(buf[4]), pix = new Int32Array(delta.length), acc = 0;
       for (var i = 0; i < delta.length; i++) { acc += delta[i]; pix[i] = acc; }
       d.pixels = pix;
@@ -40,7 +41,7 @@
       d.components = {};
       d.coverage = {};
       names.forEach(function (n, k) {
-        var codes = new Uint16Array(buf[6 + k]), c = new Float64Array(p.n), known = 0;
+        var codes = new Uint16Array(buf[7 + k]), c = new Float64Array(p.n), known = 0;
         for (var j = 0; j < p.n; j++) {
           if (codes[j] === p.unknown) { c[j] = NaN; } else { c[j] = codes[j] / p.qmax; known++; }
         }
@@ -468,17 +469,18 @@
     }
   });
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined && text !== null) { e.textContent = text; }
-    return e;
-  }
+  var el = bg.el, bi = bg.bi;
 
-  function fmt(v, digits) {
-    if (v === null || v === undefined || v !== v) { return '—'; }
-    return Number(v).toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits});
+  /* A number in both languages with the criterion's unit ([vi, en, digits]). */
+  function num(v, digits, unit) { return bg.numSpan(v, digits, unit); }
+  function append(parent) {
+    for (var i = 1; i < arguments.length; i++) {
+      var x = arguments[i];
+      parent.appendChild(typeof x === 'string' ? document.createTextNode(x) : x);
+    }
+    return parent;
   }
+  function label(R, n) { var l = R.labels[n]; return Array.isArray(l) ? bi('span', null, l[0], l[1]) : el('span', null, l || n); }
 
   /* The explorer on `map`: returns the grid layer (for the layer control); `.sites` is the site marker layer. */
   bg.explorer = function (map, payload, options) {
@@ -490,20 +492,22 @@
                                                                  pane: bg.lowPane(map, 'bgRaster', 350)});
     var sites = layer.sites = L.layerGroup();
     var api = window.bgExplorer = {ready: false, payload: payload};
-    var R = payload.rules, defaults = R.weights, current = L.extend({}, defaults);
+    var R = payload.rules, defaults = R.weights, current = L.extend({}, defaults), units = payload.units || {};
 
-    // ---- the panel: sliders, status, ranked list, reset, YAML
+    // ---- the panel: sliders, status, ranked list, reset, YAML; shown while the grid is on, folded on phones
     var panel = L.control({position: options.position || 'topleft'});
-    var box = el('div', 'bg-explorer'), det = el('details'), sum = el('summary', null, 'Trọng số tiêu chí / criterion weights');
-    det.open = !!options.open;
+    var box = el('div', 'bg-explorer'), det = el('details'), sum = bi('summary', null, 'Trọng số tiêu chí', 'Criterion weights');
+    det.open = !!options.open && !bg.narrow();
     det.appendChild(sum);
-    if (R.profile) { det.appendChild(el('div', 'bg-ex-note', 'Hồ sơ / profile: ' + R.profile)); }
+    var inner = el('div', 'bg-ex-body');
+    det.appendChild(inner);
+    if (R.profile) { inner.appendChild(append(bi('div', 'bg-ex-note', 'Hồ sơ: ', 'Profile: '), R.profile)); }
     // the result first (status line, ranked sites), then the weights that make it
-    var status = el('div', 'bg-ex-status', 'Đang tải / loading…');
-    det.appendChild(status);
+    var status = bi('div', 'bg-ex-status', 'Đang tải…', 'Loading…');
+    inner.appendChild(status);
     var list = el('ol', 'bg-ex-list');
     list.id = 'site-list';
-    det.appendChild(list);
+    inner.appendChild(list);
     var maxW = 0;
     payload.criteria.forEach(function (n) { maxW = Math.max(maxW, +defaults[n]); });
     // slider range: the smallest of 1, 2, 5 × 10^k at least twice the largest weight
@@ -514,7 +518,7 @@
     }
     var sliders = {}, outputs = {};
     payload.criteria.forEach(function (n) {
-      var row = el('label', 'bg-ex-row'), name = el('span', 'bg-ex-name', R.labels[n] || n);
+      var row = el('label', 'bg-ex-row'), name = append(el('span', 'bg-ex-name'), label(R, n));
       var input = el('input');
       input.type = 'range';
       input.name = 'weight-' + n;
@@ -526,22 +530,22 @@
       row.appendChild(name);
       row.appendChild(input);
       row.appendChild(out);
-      det.appendChild(row);
+      inner.appendChild(row);
       sliders[n] = input;
       outputs[n] = out;
       input.addEventListener('input', function () { current[n] = +input.value; schedule(); });
     });
-    var buttons = el('div', 'bg-ex-buttons'), reset = el('button', null, 'Đặt lại / reset'), copy = el('button', null, 'Sao chép YAML / copy YAML');
+    var buttons = el('div', 'bg-ex-buttons'), reset = bi('button', null, 'Đặt lại', 'Reset'), copy = bi('button', null, 'Sao chép YAML', 'Copy YAML');
     reset.type = copy.type = 'button';
     reset.className = 'bg-ex-reset';
     copy.className = 'bg-ex-copy';
     buttons.appendChild(reset);
     buttons.appendChild(copy);
-    det.appendChild(buttons);
+    inner.appendChild(buttons);
     var yaml = el('textarea', 'bg-ex-yaml');
     yaml.readOnly = true;
     yaml.rows = 4;
-    det.appendChild(yaml);
+    inner.appendChild(yaml);
     box.appendChild(det);
     panel.onAdd = function () {
       L.DomEvent.disableClickPropagation(box);
@@ -549,6 +553,10 @@
       return box;
     };
     panel.addTo(map);
+    function showPanel() { box.style.display = map.hasLayer(layer) ? '' : 'none'; }
+    layer.on('add remove', function () { setTimeout(showPanel, 0); });
+    map.whenReady(showPanel);
+    setTimeout(showPanel, 0);
 
     reset.addEventListener('click', function () {
       payload.criteria.forEach(function (n) { current[n] = +defaults[n]; sliders[n].value = String(defaults[n]); });
@@ -573,31 +581,40 @@
       return lines.join('\n');
     }
 
+    function siteTitle(s) {
+      var h = append(bi('span', null, 'Địa điểm #', 'Site #'), String(s.rank));
+      return s.district ? append(el('span'), h, ' — ' + s.district) : h;
+    }
+
     function update() {
       var t0 = performance.now();
       var res = compute(data, current);
       draw(data, res, ctx, img);
       payload.criteria.forEach(function (n) {
         var share = res.weightsUsed[n], why = res.dropped[n];
-        outputs[n].textContent = share !== undefined ? fmt(current[n], 2) + ' (' + fmt(100 * share, 0) + ' %)' :
-          why ? 'không tính / not scored' : fmt(current[n], 2) + ' (0 %)';
+        outputs[n].textContent = '';
+        if (why) { outputs[n].appendChild(bi('span', null, 'không tính', 'not scored')); }
+        else { append(outputs[n], num(current[n], 2), ' (', num(100 * (share || 0), 0), ' %)'); }
         // a criterion known on too few cells cannot be weighted (geo/siting/suitability.py: plan_criteria)
         outputs[n].parentNode.title = why ? (why === 'none' ? 'không có dữ liệu / no data' : 'chỉ biết trên / known on ' +
-          fmt(100 * data.coverage[n], 1) + ' % ô / of the cells (< ' + fmt(100 * R.min_coverage, 0) + ' %)') : '';
+          bg.num(100 * data.coverage[n], 1, 'vi') + ' % ô / of the cells (< ' + bg.num(100 * R.min_coverage, 0, 'vi') + ' %)') : '';
         sliders[n].disabled = !!why;
       });
       list.textContent = '';
       sites.clearLayers();
+      status.textContent = '';
       if (res.error) {
-        status.textContent = 'Mọi trọng số bằng 0 / every weight is 0: không có điểm / no score';
+        status.appendChild(bi('span', null, 'Mọi trọng số bằng 0: không có điểm', 'Every weight is 0: no score'));
       } else {
-        status.textContent = fmt(res.suitable, 0) + ' ô phù hợp / suitable cells (' +
-          (R.min_score !== null && R.min_score !== undefined ? 'điểm / score ≥ ' + R.min_score : fmt(100 * R.top_share, 0) +
-           ' % tốt nhất trong / best of ' + fmt(res.eligible, 0)) + ', ngưỡng / threshold ' + fmt(res.threshold, 3) + '); ' +
-          res.found + ' địa điểm ≥ / sites ≥ ' + fmt(R.min_area_ha, 0) + ' ha';
+        append(status, num(res.suitable, 0), bi('span', null, ' ô phù hợp (', ' suitable cells ('));
+        if (R.min_score !== null && R.min_score !== undefined) { append(status, bi('span', null, 'điểm ≥ ', 'score ≥ '), num(R.min_score, 2)); }
+        else { append(status, num(100 * R.top_share, 0), bi('span', null, ' % tốt nhất trong ', ' % best of '), num(res.eligible, 0)); }
+        append(status, bi('span', null, ', ngưỡng ', ', threshold '), num(res.threshold, 3), '); ', num(res.found, 0),
+               bi('span', null, ' địa điểm ≥ ', ' sites ≥ '), num(R.min_area_ha, 0, 'ha'));
         res.sites.forEach(function (s) {
-          var li = el('li', null, '#' + s.rank + ' · ' + fmt(s.area_ha, 0) + ' ha · ' + (s.district || 'không rõ / unknown') +
-                      ' · ' + fmt(s.score_mean, 3));
+          var li = append(el('li'), '#' + s.rank + ' · ', num(s.area_ha, 0, 'ha'), ' · ',
+                          s.district ? s.district : bi('span', null, 'không rõ', 'unknown'), ' · ',
+                          bi('span', null, 'điểm ', 'score '), num(s.score_mean, 3));
           li.appendChild(explain(s, 'bg-ex-why'));
           li.dataset.rank = s.rank;
           li.dataset.area = s.area_ha;
@@ -607,12 +624,13 @@
           if (at) {
             var mk = L.circleMarker(at, {radius: 9, fillColor: '#ffd400', color: '#000', weight: 2, fillOpacity: 1});
             mk.bindTooltip(String(s.rank), {permanent: true, direction: 'center', className: 'bg-rank', interactive: false});
-            var pop = el('div');
-            pop.appendChild(el('h4', null, 'Địa điểm / site #' + s.rank));
-            pop.appendChild(el('div', null, fmt(s.area_ha, 1) + ' ha · ' + (s.district || 'không rõ / unknown') +
-                                            ' · điểm / score ' + fmt(s.score_mean, 3)));
+            var pop = el('div', 'bg-pop');
+            pop.appendChild(append(el('h4'), siteTitle(s)));
+            pop.appendChild(append(el('div'), num(s.area_ha, 1, 'ha'), ' · ', s.district || bi('span', null, 'không rõ', 'unknown'),
+                                   ' · ', bi('span', null, 'điểm ', 'score '), num(s.score_mean, 3)));
             pop.appendChild(explain(s, null));
-            mk.bindPopup(pop, {className: 'bg-popup'});
+            mk.bindPopup(pop, {className: 'bg-popup', maxWidth: 380, maxHeight: 340});
+            mk._bgSite = s;
             sites.addLayer(mk);
             li.addEventListener('click', function () { map.setView(at, Math.max(map.getZoom(), 12)); mk.openPopup(); });
           }
@@ -627,28 +645,88 @@
       map.fire('bgplan:explorer', {result: res});
     }
 
-    // a site's explanation: each criterion's score (and value, from the run), parcel, distances, verdict with reasons
-    var VERDICT = {eligible: 'đủ điều kiện / eligible', ineligible: 'không đạt / ineligible', unknown: 'chưa xác định / unknown'};
+    // a site's explanation: each criterion's value (from the run) and score, the parcel, distances, verdict with reasons
+    var VERDICT = {eligible: ['đủ điều kiện', 'eligible'], ineligible: ['không đạt', 'ineligible'], unknown: ['chưa xác định', 'unknown']};
     function explain(s, cls) {
-      var box = el('div', cls), x = s.details;
-      var parts = Object.keys(s.scores).map(function (n) {
-        var v = x && x.criteria && x.criteria[n] ? x.criteria[n].value : null;
-        return (R.labels[n] || n) + ': ' + (v !== null && v !== undefined ? fmt(v, 1) + ' → ' : '') + fmt(s.scores[n], 2);
+      var box = el('div', cls), x = s.details, table = el('table', 'bg-ex-criteria');
+      Object.keys(s.scores).forEach(function (n) {
+        var v = x && x.criteria && x.criteria[n] ? x.criteria[n].value : null, u = units[n] || ['', '', 2];
+        var tr = el('tr'), th = append(el('th'), label(R, n)), td = el('td');
+        if (v !== null && v !== undefined) { append(td, num(v, u[2], [u[0], u[1]]), ' → '); }
+        append(td, num(s.scores[n], 2));
+        tr.appendChild(th); tr.appendChild(td); table.appendChild(tr);
       });
-      box.appendChild(el('div', null, parts.join(' · ')));
-      box.appendChild(el('div', null, 'thửa / parcel ' + s.parcel + (x && x.parcel_area_ha ? ' (' + fmt(x.parcel_area_ha, 0) + ' ha)' : '')));
+      box.appendChild(append(bi('div', 'bg-ex-sub', 'Tiêu chí: giá trị → điểm (0–1)', 'Criteria: value → score (0–1)')));
+      box.appendChild(table);
+      box.appendChild(append(el('div'), bi('span', null, 'thửa ', 'parcel '), String(s.parcel),
+                             x && x.parcel_area_ha ? append(el('span'), ' (', num(x.parcel_area_ha, 0, 'ha'), ')') : ''));
       if (x) {
-        box.appendChild(el('div', null, 'đường QL/ĐT/cao tốc / corridor road ' + fmt(x.m_to_corridor_road, 0) + ' m · đường sắt / railway ' +
-                                        fmt(x.m_to_railway, 0) + ' m · khu dân cư / settlement ' + fmt(x.m_to_settlement, 0) + ' m (' +
-                                        (x.nearest_settlement || '—') + (x.settlement_source ? ', ' + x.settlement_source : '') + ')'));
-        var v = el('div', 'bg-ex-verdict', (VERDICT[x.verdict] || x.verdict) + ': ' + (x.verdict_reasons || ''));
+        box.appendChild(append(el('div'), bi('span', null, 'đường QL, ĐT, cao tốc ', 'corridor road '), num(x.m_to_corridor_road, 0, 'm'),
+                               ' · ', bi('span', null, 'đường sắt ', 'railway '), num(x.m_to_railway, 0, 'm'), ' · ',
+                               bi('span', null, 'khu dân cư ', 'settlement '), num(x.m_to_settlement, 0, 'm'),
+                               ' (' + (x.nearest_settlement || '—') + (x.settlement_source ? ', ' + x.settlement_source : '') + ')'));
+        var words = VERDICT[x.verdict] || [x.verdict, x.verdict];
+        var v = append(el('div', 'bg-ex-verdict'), bi('b', null, words[0], words[1]), ': ' + (x.verdict_reasons || ''));
         v.dataset.verdict = x.verdict;
         box.appendChild(v);
       } else {
-        box.appendChild(el('div', null, 'trọng số khác hồ sơ: chưa xét pháp lý / weights differ from the profile: no legal verdict'));
+        box.appendChild(bi('div', null, 'trọng số khác hồ sơ: chưa xét pháp lý', 'weights differ from the profile: no legal verdict'));
       }
       return box;
     }
+
+    // a click on a cell of the grid: its score at the current weights and the score of each criterion
+    function cellAt(latlng) {
+      var b = payload.image.bounds, W = payload.image.width, H = payload.image.height;
+      function merc(lat) { return Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360)); }
+      var x = Math.floor((latlng.lng - b[0][1]) / (b[1][1] - b[0][1]) * W);
+      var y = Math.floor((merc(b[1][0]) - merc(latlng.lat)) / (merc(b[1][0]) - merc(b[0][0])) * H);
+      if (x < 0 || y < 0 || x >= W || y >= H) { return -1; }
+      return data.pixels[y * W + x];
+    }
+    api.cellAt = function (lat, lng) { return data ? cellAt(L.latLng(lat, lng)) : -1; };
+    function cellPopup(cell) {
+      var res = api.result, pop = el('div', 'bg-pop bg-cell'), t = el('table');
+      pop.appendChild(bi('h4', null, 'Ô lưới', 'Grid cell'));
+      function row(th, td) { t.appendChild(append(el('tr'), append(el('th'), th), append(el('td'), td))); }
+      var score = res && res.score ? res.score[cell] : NaN;
+      row(bi('span', null, 'Điểm phù hợp (0–1)', 'Suitability score (0–1)'), score === score ? num(score, 3) : bi('span', null, 'không rõ', 'unknown'));
+      if (data.flags[cell] & 1) {
+        var why = payload.excluded_by ? payload.excluded_by[data.excludedBy[cell]] : null;
+        row(bi('span', null, 'Bị loại', 'Excluded'), why ? el('span', null, why) : bi('span', null, 'có', 'yes'));
+      }
+      payload.criteria.forEach(function (n) {
+        var v = data.components[n][cell], share = res && res.weightsUsed[n];
+        var td = append(el('span'), v === v ? num(v, 2) : bi('span', null, 'không rõ', 'unknown'));
+        if (share) { append(td, ' (', bi('span', null, 'trọng số ', 'weight '), num(100 * share, 0), ' %)'); }
+        row(label(R, n), td);
+      });
+      if (data.district[cell] !== data.noDistrict) { row(bi('span', null, 'Huyện', 'District'), data.districts[data.district[cell]]); }
+      var p = data.parcel[data.dense[cell]];
+      if (p) { row(bi('span', null, 'Thửa', 'Parcel'), String(p)); }
+      var rk = res && res.site ? res.site[cell] : 0;
+      if (rk) { row(bi('span', null, 'Địa điểm', 'Site'), '#' + rk); }
+      pop.appendChild(t);
+      pop.appendChild(bi('div', 'bg-sub', 'Điểm từng tiêu chí 0–1 (1 = tốt nhất)', 'score of each criterion 0–1 (1 = best)'));
+      return pop;
+    }
+    map.on('click', function (e) {
+      if (!data || !map.hasLayer(layer) || map.getContainer().classList.contains('bg-measuring')) { return; }
+      var cell = cellAt(e.latlng);
+      if (cell < 0) { return; }
+      L.popup({className: 'bg-popup', maxWidth: 360}).setLatLng(e.latlng).setContent(cellPopup(cell)).openOn(map);
+    });
+
+    // the ranked sites in the search box
+    bg.searchProviders.push(function () {
+      var out = [];
+      sites.eachLayer(function (mk) {
+        var s = mk._bgSite;
+        out.push({name: 'Địa điểm #' + s.rank + (s.district ? ' — ' + s.district : '') + ' / site #' + s.rank, priority: 4,
+                  open: function () { if (!map.hasLayer(sites)) { map.addLayer(sites); } map.setView(mk.getLatLng(), Math.max(map.getZoom(), 12)); mk.openPopup(); }});
+      });
+      return out;
+    });
 
     // best cell (grid row of the frame) of a site, from its dense index
     var denseToCell = null;

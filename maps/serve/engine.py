@@ -48,7 +48,7 @@ from geo import settings
 from geo.crs import to_metric
 from geo.errors import InputError
 from geo.routing.access import Catchment, minutes_to_targets
-from geo.routing.scenario import CONTROLLED_ACCESS, DEFAULT_DESIGN_SPEED_KMH
+from geo.routing.scenario import CONTROLLED_ACCESS
 from layers import access, networks
 from layers.region import Region
 from maps.serve.sketch import Sketch, SketchError, SketchLimits, SketchRules
@@ -118,7 +118,7 @@ class Engine:
         placed = parks.region_parks(region, parks_file=o.parks_file)
         self.parks = placed[placed.geometry.notna() & ~placed.geometry.is_empty].reset_index(drop=True)
         self.parks_summary = placed.attrs.get("summary") or {}
-        net = networks.build_networks(region, with_rail=False, options=o.network)
+        net = networks.shared_networks(region, o.network)      # the region's networks, as every analysis shares them
         self.net = net
         self.cfg = access.settings_of(region, net.model)
         self.population = None
@@ -371,15 +371,17 @@ class Engine:
 def sketch_rules(region: Region, model, limits: SketchLimits = SketchLimits()) -> SketchRules:
     """What a sketch may hold in ``region``: its window (outline + ``window_buffer_m``), the road classes of the speed
     model ``model`` (its default class for unlabelled edges left out) with the design speed each gets when none is
-    given — the engine's default design speed (as ``plan.py scenario``) where it has one, else the model's rural
-    operating speed of the class."""
+    given — the speed model's design speed for planned roads (its ``planned_roads`` section, as ``plan.py scenario``)
+    where it has one, else the model's rural operating speed of the class."""
     from layers.boundaries import region_window
 
     speeds, basis = {}, {}
     source = Path(str(model.source)).name if model.source else "of the region"
+    planned = networks.planned_road_speeds(model)
     for name in ("expressway", *[c for c in model.classes if c not in ("expressway", model.default_class)]):
-        if name in DEFAULT_DESIGN_SPEED_KMH:
-            speeds[name], basis[name] = DEFAULT_DESIGN_SPEED_KMH[name], "default design speed of the class (as plan.py scenario)"
+        if name in planned:
+            speeds[name] = planned[name][0]
+            basis[name] = f"speed model {source}, planned roads (as plan.py scenario): {planned[name][1]}"
         else:
             speeds[name] = float(model.speed(name, "rural").kmh)
             basis[name] = f"speed model {source}: assumed rural operating speed of the class"

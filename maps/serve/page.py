@@ -18,6 +18,7 @@ from __future__ import annotations
 import folium
 
 from maps.elements import safe_json
+from maps.lang import text_html
 from maps.planner import planner_map
 
 #: Files the page links besides :data:`maps.vendor.CSS`/``JS`` (paths under ``/assets/`` and ``/static/``).
@@ -26,39 +27,45 @@ EDITOR_JS = ("assets/geoman/leaflet-geoman.min.js", "static/editor.js")
 
 TITLE = "Phác thảo đường, xem tác động / Sketch a road, see what it changes"
 
-PANEL = """
+def _t(text: str) -> str:
+    """A "vi / en" label of the panel, one language shown at a time (the page's vi/en toggle, :mod:`maps.lang`)."""
+    return text_html(text)
+
+
+PANEL = f"""
 <aside id="bg-serve" class="bg-serve" aria-label="Sketch editor">
-  <h2>Phác thảo đường / Sketch a road</h2>
-  <p class="bg-serve-help">Vẽ đường bằng công cụ <b>đường</b> (trái), nút giao bằng công cụ <b>điểm</b>; rồi bấm Đánh giá.<br>
-  Draw a road with the <b>line</b> tool (left), interchanges with the <b>circle marker</b> tool; then press Evaluate.</p>
-  <fieldset><legend>Đường mới / next road</legend>
-    <label>Tên / name <input id="bg-serve-name" type="text" maxlength="200" placeholder="Đường phác thảo / sketched road"></label>
-    <label>Cấp đường / road class <select id="bg-serve-class"></select></label>
-    <label>Tốc độ thiết kế / design speed (km/h) <input id="bg-serve-speed" type="number" min="5" max="130" step="5"
-      placeholder="mặc định / class default"></label>
+  <h2>{_t("Phác thảo đường / Sketch a road")}</h2>
+  <p class="bg-serve-help"><span class="bg-vi">Vẽ đường bằng công cụ <b>đường</b> (trái), nút giao bằng công cụ <b>điểm</b>;
+  rồi bấm Đánh giá.</span><span class="bg-en">Draw a road with the <b>line</b> tool (left), interchanges with the <b>circle
+  marker</b> tool; then press Evaluate.</span></p>
+  <fieldset><legend>{_t("Đường mới / next road")}</legend>
+    <label>{_t("Tên / name")} <input id="bg-serve-name" type="text" maxlength="200" placeholder="Đường phác thảo / sketched road"></label>
+    <label>{_t("Cấp đường / road class")} <select id="bg-serve-class"></select></label>
+    <label>{_t("Tốc độ thiết kế (km/h) / design speed (km/h)")} <input id="bg-serve-speed" type="number" min="5" max="130"
+      step="5" placeholder="mặc định / class default"></label>
   </fieldset>
   <div id="bg-serve-roads" class="bg-serve-roads"></div>
   <div class="bg-serve-buttons">
-    <button id="bg-serve-evaluate" type="button">Đánh giá / Evaluate</button>
-    <button id="bg-serve-save" type="button">Lưu kịch bản / Save as scenario</button>
-    <button id="bg-serve-clear" type="button">Xoá / Clear</button>
+    <button id="bg-serve-evaluate" type="button">{_t("Đánh giá / Evaluate")}</button>
+    <button id="bg-serve-save" type="button">{_t("Lưu kịch bản / Save as scenario")}</button>
+    <button id="bg-serve-clear" type="button">{_t("Xoá / Clear")}</button>
   </div>
   <div id="bg-serve-status" class="bg-serve-status" role="status"></div>
   <div id="bg-serve-result" class="bg-serve-result" hidden>
-    <label>Tô màu theo / colour by <select id="bg-serve-target"></select></label>
+    <label>{_t("Tô màu theo / colour by")} <select id="bg-serve-target"></select></label>
     <ul id="bg-serve-summary" class="bg-serve-summary"></ul>
     <div id="bg-serve-legend" class="bg-serve-legend"></div>
-    <h3>Lợi ích lớn nhất / largest gains</h3>
-    <table id="bg-serve-gains" class="bg-serve-table"><thead><tr><th>Khu / park</th><th>Tới / to</th>
-      <th>Trước / before</th><th>Sau / after</th><th>Tiết kiệm / saved</th></tr></thead><tbody></tbody></table>
-    <h3>Đầu đường / road ends</h3>
-    <table id="bg-serve-ends" class="bg-serve-table"><thead><tr><th>Đường / road</th><th>Đầu / end</th>
-      <th>Nối / joins</th></tr></thead><tbody></tbody></table>
+    <h3>{_t("Lợi ích lớn nhất / largest gains")}</h3>
+    <table id="bg-serve-gains" class="bg-serve-table"><thead><tr><th>{_t("Khu / park")}</th><th>{_t("Tới / to")}</th>
+      <th>{_t("Trước / before")}</th><th>{_t("Sau / after")}</th><th>{_t("Tiết kiệm / saved")}</th></tr></thead><tbody></tbody></table>
+    <h3>{_t("Đầu đường / road ends")}</h3>
+    <table id="bg-serve-ends" class="bg-serve-table"><thead><tr><th>{_t("Đường / road")}</th><th>{_t("Đầu / end")}</th>
+      <th>{_t("Nối / joins")}</th></tr></thead><tbody></tbody></table>
   </div>
-  <fieldset><legend>Đẳng thời / isochrones</legend>
-    <label>Phút / minutes <select id="bg-serve-minutes"><option>15</option><option selected>30</option>
+  <fieldset><legend>{_t("Đẳng thời / isochrones")}</legend>
+    <label>{_t("Phút / minutes")} <select id="bg-serve-minutes"><option>15</option><option selected>30</option>
       <option>45</option><option>60</option></select></label>
-    <button id="bg-serve-origin" type="button">Chọn điểm / pick a point</button>
+    <button id="bg-serve-origin" type="button">{_t("Chọn điểm / pick a point")}</button>
     <div id="bg-serve-iso" class="bg-serve-status"></div>
   </fieldset>
   <p class="bg-serve-note" id="bg-serve-note"></p>

@@ -169,13 +169,13 @@ class Grid:
         query = np.column_stack([cx.ravel(), cy.ravel()])
         tree = cKDTree(np.column_stack([x, y]))
         if radius is None:
-            dist, _ = tree.query(query)
+            dist, _ = tree.query(query, workers=-1)
             return dist.reshape(self.shape)
         radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), x.shape)
         # The nearest circle edge is not always the nearest centre: check the k nearest centres,
         # k large enough to hold every centre within (distance to the nearest centre + largest radius).
         k = min(len(x), 16)
-        dist, idx = tree.query(query, k=k)
+        dist, idx = tree.query(query, k=k, workers=-1)          # every core (the same answer)
         dist, idx = dist.reshape(len(query), -1), idx.reshape(len(query), -1)
         edge = np.maximum(dist - radius[idx], 0.0).min(axis=1)
         if k < len(x):

@@ -98,8 +98,8 @@ def rows_of(frame: pd.DataFrame) -> list[pd.Series]:
     a frame's attrs (a summary, a table of unplaced parks …) into every row, the most of the time a map spent on rows.
 
     >>> f = pd.DataFrame({"a": [1, 2]}, index=[5, 6]); f.attrs["summary"] = {"n": 2}
-    >>> [(r.name, r["a"], r.attrs) for r in rows_of(f)]
-    [(5, 1, {}), (6, 2, {})]
+    >>> [(int(r.name), int(r["a"]), r.attrs) for r in rows_of(f)], f.attrs
+    ([(5, 1, {}), (6, 2, {})], {'summary': {'n': 2}})
     """
     if frame.attrs:
         frame = frame.copy(deep=False)

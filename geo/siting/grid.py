@@ -377,7 +377,8 @@ def nearest_lines(lines, x, y, max_distance: float, *, sample_m: float | None = 
         p_i, e_i = tree.query_nearest(shapely.points(x, y), max_distance=max_distance, all_matches=False)
         return _first_match(p_i, e_i)
     coords, owner = shapely.get_coordinates(shapely.segmentize(lines, float(sample_m)), return_index=True)
-    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance) + sample_m / 2)
+    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance) + sample_m / 2,
+                                      workers=-1)
     hit = np.flatnonzero(np.isfinite(dist))
     p_i, e_i = hit, owner[pos[hit]]
     exact = shapely.distance(shapely.points(x[p_i], y[p_i]), lines[e_i])
@@ -409,7 +410,7 @@ def snap_to_samples(lines, x, y, max_distance: float, sample_m: float = 20.0):
     along = np.cumsum(step)
     along -= np.maximum.accumulate(np.where(first, along, 0.0))          # distance from the line's first vertex
     length = np.bincount(owner, weights=step, minlength=len(lines))
-    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance))
+    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance), workers=-1)
     hit = np.flatnonzero(np.isfinite(dist))
     e_i = owner[pos[hit]]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -169,13 +169,13 @@ class Grid:
         query = np.column_stack([cx.ravel(), cy.ravel()])
         tree = cKDTree(np.column_stack([x, y]))
         if radius is None:
-            dist, _ = tree.query(query, workers=-1)
+            dist, _ = tree.query(query)
             return dist.reshape(self.shape)
         radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), x.shape)
         # The nearest circle edge is not always the nearest centre: check the k nearest centres,
         # k large enough to hold every centre within (distance to the nearest centre + largest radius).
         k = min(len(x), 16)
-        dist, idx = tree.query(query, k=k, workers=-1)          # every core (the same answer)
+        dist, idx = tree.query(query, k=k)
         dist, idx = dist.reshape(len(query), -1), idx.reshape(len(query), -1)
         edge = np.maximum(dist - radius[idx], 0.0).min(axis=1)
         if k < len(x):
@@ -377,8 +377,7 @@ def nearest_lines(lines, x, y, max_distance: float, *, sample_m: float | None = 
         p_i, e_i = tree.query_nearest(shapely.points(x, y), max_distance=max_distance, all_matches=False)
         return _first_match(p_i, e_i)
     coords, owner = shapely.get_coordinates(shapely.segmentize(lines, float(sample_m)), return_index=True)
-    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance) + sample_m / 2,
-                                      workers=-1)
+    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance) + sample_m / 2)
     hit = np.flatnonzero(np.isfinite(dist))
     p_i, e_i = hit, owner[pos[hit]]
     exact = shapely.distance(shapely.points(x[p_i], y[p_i]), lines[e_i])
@@ -410,7 +409,7 @@ def snap_to_samples(lines, x, y, max_distance: float, sample_m: float = 20.0):
     along = np.cumsum(step)
     along -= np.maximum.accumulate(np.where(first, along, 0.0))          # distance from the line's first vertex
     length = np.bincount(owner, weights=step, minlength=len(lines))
-    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance), workers=-1)
+    dist, pos = cKDTree(coords).query(np.column_stack([x, y]), distance_upper_bound=float(max_distance))
     hit = np.flatnonzero(np.isfinite(dist))
     e_i = owner[pos[hit]]
     with np.errstate(invalid="ignore", divide="ignore"):

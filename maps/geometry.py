@@ -7,6 +7,8 @@ module). Metric work (buffers, simplification) in the metric CRS of
 
 from __future__ import annotations
 
+import threading
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -66,6 +68,7 @@ def bounds_of(layers: dict) -> tuple:
 _PREPARED: dict = {}
 #: How many prepared layers are kept (a long-running ``plan.py serve`` keeps no more).
 PREPARED_KEPT = 48
+_PREPARED_LOCK = threading.Lock()       # pages of ``plan.py serve`` may be drawn in several threads
 
 
 def prepare(name: str, gdf, window, tolerance_m: float):
@@ -85,11 +88,12 @@ def prepare(name: str, gdf, window, tolerance_m: float):
         positions, geometry = kept[3], kept[4]
     else:
         positions, geometry = _prepared_geometry(name, gdf, window, tolerance_m)
-        _PREPARED.pop(key, None)
-        # the objects are kept with their ids, so an id cannot be reused by another geometry while remembered
-        _PREPARED[key] = (gdf.crs, ids, objects.copy(), positions, geometry)
-        while len(_PREPARED) > PREPARED_KEPT:
-            _PREPARED.pop(next(iter(_PREPARED)))
+        with _PREPARED_LOCK:
+            _PREPARED.pop(key, None)
+            # the objects are kept with their ids, so an id cannot be reused by another geometry while remembered
+            _PREPARED[key] = (gdf.crs, ids, objects.copy(), positions, geometry)
+            while len(_PREPARED) > PREPARED_KEPT:
+                _PREPARED.pop(next(iter(_PREPARED)))
     out = gdf.iloc[positions]
     crs = settings.storage_crs if gdf.crs is not None else None
     return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=crs, name=out.geometry.name))

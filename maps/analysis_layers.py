@@ -62,9 +62,6 @@ def _score_column(suit) -> str | None:
 def paint_suitability(build, suit, context):
     """The grid: the explorer (re-scored as the weights move), an image (large grids) or vectors."""
     col = _score_column(suit)
-    values = suit[col] if col else pd.Series(np.nan, index=suit.index)
-    breaks = style.nice_breaks(values, 5)
-    pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
     title = "Mức phù hợp / suitability"
     show = context.is_on("suitability", False)
     from maps import explorer
@@ -80,6 +77,9 @@ def paint_suitability(build, suit, context):
                                     class_swatches(payload["breaks"], payload["palette"], lambda v: style.fmt_number(v, 2)),
                                     [lay], note=lang.both(_explorer_note, len(suit))))
         return lay
+    values = suit[col] if col else pd.Series(np.nan, index=suit.index)
+    breaks = style.nice_breaks(values, 5)
+    pal = style.PALETTES["rdylgn"][-(len(breaks) + 1):] if len(breaks) + 1 <= 6 else style.PALETTES["rdylgn"]
     if len(suit) > MAX_VECTOR_CELLS:
         # A full grid (62,000 cells at 250 m) as vectors would weigh hundreds of MB: draw it as an image.
         return _suitability_image(build, suit, values, breaks, pal, col, show)

@@ -72,9 +72,12 @@ def _geojson(path: Path, frame, item: dict, generated: str) -> dict:
     gdf = frame.to_crs("EPSG:4326") if frame.crs is not None and frame.crs.to_epsg() != 4326 else frame
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda c: np.round(c, DECIMALS)))
-    data = json.loads(gdf.to_json(na="null", drop_id=True))
-    data["bgplan"] = {k: item[k] for k in ("layer", "source", "licence", "redistribution")} | {"generated": generated}
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    compact = {"ensure_ascii": False, "separators": (",", ":")}
+    data = gdf.to_json(na="null", drop_id=True, **compact)     # a JSON object: the licence is added as its last member
+    if not data.endswith("}"):
+        raise ValueError(f"{path.name}: unexpected GeoJSON text from geopandas")
+    bgplan = {k: item[k] for k in ("layer", "source", "licence", "redistribution")} | {"generated": generated}
+    path.write_text(f'{data[:-1]},"bgplan":{json.dumps(bgplan, **compact)}}}', encoding="utf-8")
     return {"file": f"data/{path.name}", "bytes": path.stat().st_size}
 
 

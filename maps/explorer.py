@@ -291,6 +291,14 @@ def _payload_key(grid, rules, labels, names) -> tuple:
     return (repr(rules), tuple(sorted((labels or {}).items())), len(grid), tuple(columns), sums, district)
 
 
+def _district_codes(district: pd.Series, code_of: dict) -> np.ndarray:
+    """Each cell's district code (uint8; :data:`NO_DISTRICT` when missing), looked up once per distinct name."""
+    uniques_at, uniques = pd.factorize(district.to_numpy(object), use_na_sentinel=True)
+    lookup = np.array([code_of.get(str(d), NO_DISTRICT) if not style.is_missing(d) else NO_DISTRICT for d in uniques]
+                      + [NO_DISTRICT], dtype=np.uint8)   # the last: the missing ones (code −1)
+    return lookup[uniques_at]
+
+
 def _payload(grid, rules: ExplorerRules, labels, names) -> dict:
     grid = grid.sort_values(["row", "col"], kind="stable")       # cells in raster order, whatever the map did to the frame
     rows = grid["row"].to_numpy(np.int64)
@@ -300,8 +308,7 @@ def _payload(grid, rules: ExplorerRules, labels, names) -> dict:
     district = grid["district"] if "district" in grid else None
     district_names = sorted({str(d) for d in district.dropna()}) if district is not None else []
     code_of = {d: i for i, d in enumerate(district_names)}
-    codes = (np.array([code_of.get(str(d), NO_DISTRICT) if not style.is_missing(d) else NO_DISTRICT for d in district],
-                      dtype=np.uint8) if district is not None else np.full(len(grid), NO_DISTRICT, np.uint8))
+    codes = _district_codes(district, code_of) if district is not None else np.full(len(grid), NO_DISTRICT, np.uint8)
     flags = grid["excluded"].fillna(True).astype(bool).to_numpy().astype(np.uint8)
     if rules.split == "grow" and "parcel" not in grid:
         raise ValueError("the grid has no parcel column (sites are grown inside parcels)")

@@ -7,6 +7,8 @@ module). Metric work (buffers, simplification) in the metric CRS of
 
 from __future__ import annotations
 
+import threading
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -61,11 +63,45 @@ def bounds_of(layers: dict) -> tuple:
     return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
 
 
+#: Layers already prepared in this process (:func:`prepare`), most recent last: the planner map and every page of
+#: the site cut and simplify the same layers through the same window, so each is done once per run.
+_PREPARED: dict = {}
+#: How many prepared layers are kept (a long-running ``plan.py serve`` keeps no more).
+PREPARED_KEPT = 48
+_PREPARED_LOCK = threading.Lock()       # pages of ``plan.py serve`` may be drawn in several threads
+
+
 def prepare(name: str, gdf, window, tolerance_m: float):
     """``gdf`` cut to ``window`` (unless ``name`` is in :data:`NOT_CLIPPED`), simplified by ``tolerance_m`` metres in the
-    metric CRS, empty geometries dropped; EPSG:4326."""
+    metric CRS, empty geometries dropped; EPSG:4326.
+
+    The geometry work is remembered: a frame holding the very same geometry objects (e.g. the published copy of a
+    layer, with fewer columns) prepared again with the same name, window and tolerance reuses it.
+    """
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf or not len(gdf):
         return gdf
+    objects = np.asarray(gdf.geometry.values, dtype=object)
+    ids = np.fromiter(map(id, objects), dtype=np.uint64, count=len(objects))
+    key = (name, None if window is None else window.wkb, float(tolerance_m or 0), len(objects))
+    kept = _PREPARED.get(key)
+    if kept is not None and kept[0] == gdf.crs and np.array_equal(kept[1], ids):
+        positions, geometry = kept[3], kept[4]
+    else:
+        positions, geometry = _prepared_geometry(name, gdf, window, tolerance_m)
+        with _PREPARED_LOCK:
+            _PREPARED.pop(key, None)
+            # the objects are kept with their ids, so an id cannot be reused by another geometry while remembered
+            _PREPARED[key] = (gdf.crs, ids, objects.copy(), positions, geometry)
+            while len(_PREPARED) > PREPARED_KEPT:
+                _PREPARED.pop(next(iter(_PREPARED)))
+    out = gdf.iloc[positions]
+    crs = settings.storage_crs if gdf.crs is not None else None
+    return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=crs, name=out.geometry.name))
+
+
+def _prepared_geometry(name: str, gdf, window, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """The work of :func:`prepare` on the geometry alone: (positions of the rows kept, their geometries in EPSG:4326)."""
+    gdf = gpd.GeoDataFrame({"_row": np.arange(len(gdf))}, geometry=np.asarray(gdf.geometry.values), crs=gdf.crs)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     if gdf.crs is not None and gdf.crs != settings.storage_crs:
         gdf = gdf.to_crs(settings.storage_crs)
@@ -76,4 +112,5 @@ def prepare(name: str, gdf, window, tolerance_m: float):
     if tolerance_m and len(gdf) and not gdf.geom_type.isin(["Point", "MultiPoint"]).all():
         metric = gdf.geometry.to_crs(settings.metric_crs).simplify(tolerance_m, preserve_topology=True)
         gdf = gdf.set_geometry(metric.to_crs(settings.storage_crs))
-    return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    return gdf["_row"].to_numpy(), np.asarray(gdf.geometry.values, dtype=object)

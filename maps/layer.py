@@ -290,12 +290,12 @@ def draw(build, entry: MapLayer, frame, context: MapContext | None = None):
     if entry.prepare is not None:
         frame = entry.prepare(frame, context)
     if entry.where is not None:
-        frame = frame[[bool(entry.where(r)) for _, r in frame.iterrows()]]
+        frame = frame[[bool(entry.where(r)) for r in popups.rows_of(frame)]]
     if not len(frame):
         return None
     if entry.as_points:
         frame = frame.set_geometry(frame.geometry.representative_point())
-    rows = [r for _, r in frame.iterrows()]
+    rows = popups.rows_of(frame)
     keys = [entry.style_key(r) for r in rows]
     tips, pops = feature_texts(build, entry, frame, rows, context)
     radii = None

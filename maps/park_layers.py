@@ -407,7 +407,7 @@ def paint_access(build, access, context):
     targets = parks.attrs.get("targets") or []
     if not targets:
         return None
-    rows = [r for _, r in parks.iterrows()]
+    rows = popups.rows_of(parks)
     titles = [style.fmt_text(r.get("name")) for r in rows]
     fields = _park_fields(parks, context)
     pops = [build.shared.index(p) if build.shared is not None else p

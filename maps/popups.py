@@ -93,12 +93,26 @@ def tooltip_html(title, detail=None) -> str:
     return text
 
 
+def rows_of(frame: pd.DataFrame) -> list[pd.Series]:
+    """The rows of ``frame`` as Series, as ``iterrows`` gives them, without the frame's ``attrs``: pandas deep-copies
+    a frame's attrs (a summary, a table of unplaced parks …) into every row, the most of the time a map spent on rows.
+
+    >>> f = pd.DataFrame({"a": [1, 2]}, index=[5, 6]); f.attrs["summary"] = {"n": 2}
+    >>> [(int(r.name), int(r["a"]), r.attrs) for r in rows_of(f)], f.attrs
+    ([(5, 1, {}), (6, 2, {})], {'summary': {'n': 2}})
+    """
+    if frame.attrs:
+        frame = frame.copy(deep=False)
+        frame.attrs = {}
+    return [row for _, row in frame.iterrows()]
+
+
 def feature_popups(gdf: pd.DataFrame, title: Callable | str, fields: Iterable[Field],
                    subtitle: Callable | None = None) -> list[str]:
     """One popup per row; fields whose column is absent (e.g. not public) are left out."""
     fields = [f for f in fields if f.column in gdf.columns]
     out = []
-    for _, row in gdf.iterrows():
+    for row in rows_of(gdf):
         head = title(row) if callable(title) else row.get(title)
         rows = [(f.label, value_html(f, f.value(row) if f.value is not None else row[f.column])) for f in fields]
         out.append(popup_html(head, rows, subtitle=subtitle(row) if subtitle else None, rows_are_html=True))

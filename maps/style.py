@@ -339,7 +339,11 @@ def nice_breaks(values, n: int = 5) -> list[float]:
     """
     import numpy as np
 
-    v = np.asarray([float(x) for x in values if not is_missing(x)], dtype=float)
+    arr = values.to_numpy() if isinstance(values, pd.Series) else values
+    if isinstance(arr, np.ndarray) and arr.dtype.kind in "fiub":   # numbers: no missing value but NaN
+        v = arr.astype(float).ravel()
+    else:
+        v = np.asarray([float(x) for x in values if not is_missing(x)], dtype=float)
     v = v[np.isfinite(v)]
     if len(v) == 0:
         return [1.0]

@@ -448,6 +448,32 @@ class _Schedule:
 
 # ====================================================================== queries (numba)
 @njit(cache=True)
+def _group_walk(j, group_ptr, group_nodes, parent, mark, collected, up_ptr, up_head, bwd, dist):
+    """Backward walk of target group ``j`` (several nodes): the union of its nodes' tree paths, marked with ``j`` in
+    ``mark`` and returned in rank order, with ``dist`` set to each of its nodes' time to the group (the caller resets
+    ``dist`` to inf on the returned nodes). ``collected``: scratch space of n items."""
+    cnt = 0
+    for q in range(group_ptr[j], group_ptr[j + 1]):
+        x = group_nodes[q]
+        while x != -1 and mark[x] != j:
+            mark[x] = j
+            collected[cnt] = x
+            cnt += 1
+            x = parent[x]
+    walk = np.sort(collected[:cnt])
+    for q in range(group_ptr[j], group_ptr[j + 1]):
+        dist[group_nodes[q]] = 0.0
+    for q in range(cnt):
+        x = walk[q]
+        dx = dist[x]
+        if dx < _INF:
+            for a in range(up_ptr[x], up_ptr[x + 1]):
+                y = up_head[a]
+                dist[y] = min(dist[y], dx + bwd[a])
+    return walk
+
+
+@njit(cache=True)
 def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, group_nodes, out, dist, mark, head,
                   collected):
     """out[i, j] = time from rank ``sources[i]`` to the nearest rank of group j.
@@ -485,24 +511,8 @@ def _many_to_many(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, grou
                 dist[x] = _INF
                 x = parent[x]
             continue
-        cnt = 0
-        for q in range(group_ptr[j], group_ptr[j + 1]):
-            x = group_nodes[q]
-            while x != -1 and mark[x] != j:
-                mark[x] = j
-                collected[cnt] = x
-                cnt += 1
-                x = parent[x]
-        nodes = np.sort(collected[:cnt])          # the union of the group's tree paths, in rank order
-        for q in range(group_ptr[j], group_ptr[j + 1]):
-            dist[group_nodes[q]] = 0.0
-        for q in range(cnt):
-            x = nodes[q]
-            dx = dist[x]
-            if dx < _INF:
-                for a in range(up_ptr[x], up_ptr[x + 1]):
-                    y = up_head[a]
-                    dist[y] = min(dist[y], dx + bwd[a])
+        nodes = _group_walk(j, group_ptr, group_nodes, parent, mark, collected, up_ptr, up_head, bwd, dist)
+        cnt = len(nodes)
         if used + cnt > cap:
             cap = max(2 * cap, used + cnt)
             b_group, b_time = _grown(b_group, cap), _grown(b_time, cap)
@@ -584,24 +594,9 @@ def _many_to_few(n, up_ptr, up_head, fwd, bwd, parent, sources, group_ptr, group
                 dist[x] = _INF
                 x = parent[x]
             continue
-        c = 0
-        for q in range(group_ptr[j], group_ptr[j + 1]):
-            x = group_nodes[q]
-            while x != -1 and count[x] != j:        # count used as a mark here (−1 again below)
-                count[x] = j
-                collected[c] = x
-                c += 1
-                x = parent[x]
-        walk = np.sort(collected[:c])
-        for q in range(group_ptr[j], group_ptr[j + 1]):
-            dist[group_nodes[q]] = 0.0
-        for q in range(c):
-            x = walk[q]
-            dx = dist[x]
-            if dx < _INF:
-                for a in range(up_ptr[x], up_ptr[x + 1]):
-                    y = up_head[a]
-                    dist[y] = min(dist[y], dx + bwd[a])
+        # count used as the walk's mark here (−1 again below)
+        walk = _group_walk(j, group_ptr, group_nodes, parent, count, collected, up_ptr, up_head, bwd, dist)
+        c = len(walk)
         for q in range(c):
             x = walk[q]
             count[x] = -1

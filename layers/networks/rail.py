@@ -1,7 +1,15 @@
 """The railway graph (OSM 2018 lines, split at shared vertices) with the stations put on the track, and road + rail
 in one graph (rail entered only at stations through transfer edges, :func:`geo.routing.multimodal.multimodal_edges`).
 
-Columns: see :mod:`layers.networks`."""
+Rail network columns
+--------------------
+nodes : ``node_id``, ``x``, ``y`` (metres), ``lon``, ``lat``, ``component``,
+    ``station_name``, ``station_name_en``, ``station_osm_id``,
+    ``station_snap_m`` (station point → track, m; NaN at other nodes), geometry.
+edges : ``edge_id``, ``u``, ``v``, ``length_m``, ``speed_kmh``,
+    ``travel_time_s``, ``speed_source``, ``name`` (line name where known),
+    ``osm_id``, ``component``, geometry. Undirected.
+"""
 
 from __future__ import annotations
 

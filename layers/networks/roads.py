@@ -1,4 +1,4 @@
-"""Routable networks of a region: roads with speeds, rail with stations, both joined.
+"""The road graph of a region, with a speed and a travel time on every edge.
 
 :func:`road_network` — the road graph with a speed and a travel time on every
 edge, from the region's ``road_network`` file (OSM 2018 rebuild, no
@@ -7,12 +7,6 @@ attributes, undirected) labelled with the corridors of
 when ``osm`` is given. Speeds come from the region's speed model
 (``speed_model:`` key of the region YAML, default
 ``layers/regions/models/speeds-vn.yaml``), never from code.
-
-:func:`rail_network` — the railway graph (OSM 2018 lines, split at shared
-vertices) with the stations put on the track, and a configured average speed.
-
-:func:`multimodal_network` — both in one graph, rail entered only at stations
-through transfer edges (:func:`geo.routing.multimodal.multimodal_edges`).
 
 Road network columns
 --------------------
@@ -29,15 +23,6 @@ edges : ``edge_id``, ``u``, ``v``, ``length_m``, ``road_class`` (class of the
     ``maxspeed``; from the 2018 file ``in_province``; geometry (LineString,
     EPSG:4326). OSM graphs are directed as osmnx gives them (a two-way road
     is two rows u→v and v→u); the 2018 graph is undirected (one row per edge).
-
-Rail network columns
---------------------
-nodes : ``node_id``, ``x``, ``y`` (metres), ``lon``, ``lat``, ``component``,
-    ``station_name``, ``station_name_en``, ``station_osm_id``,
-    ``station_snap_m`` (station point → track, m; NaN at other nodes), geometry.
-edges : ``edge_id``, ``u``, ``v``, ``length_m``, ``speed_kmh``,
-    ``travel_time_s``, ``speed_source``, ``name`` (line name where known),
-    ``osm_id``, ``component``, geometry. Undirected.
 
 ``edges.attrs["summary"]`` (also on ``nodes``) holds the facts: sizes,
 connected components and what was dropped, km by class and setting, the speed

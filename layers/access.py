@@ -171,8 +171,7 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, *, pop
             table[f"minutes_to_{key}_road_rail"] = np.fmin(by_rail[f"minutes_to_{key}"], road_only)
             table[f"rail_helps_{key}"] = (road_only - by_rail[f"minutes_to_{key}"]) >= 1.0
     if population is not None:
-        array, profile = population
-        catch = _catchment(routed, array, profile, region, cfg, edges=net.entry_edges)
+        catch = _net_catchment(net, routed, population, region, cfg)
         minutes = [float(m) for m in cfg["catchment_minutes"]]
         people = catch.people_within(np.where(np.isnan(snap_m), -1, origin_idx), minutes)
         for j, m in enumerate(minutes):
@@ -249,6 +248,18 @@ def _catchment(router: Router, array, profile, region: Region, cfg, edges: RoadE
                      max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"], edges=edges)
 
 
+def _net_catchment(net: Networks, router: Router, population, region: Region, cfg) -> Catchment:
+    """:func:`_catchment` on ``router`` (``net.road`` or a router made from it by adding nodes): the cells are
+    joined to ``net.entry_edges`` once per network, population and settings (kept on ``net``), then reused by
+    access, the scenario's before and after, and isochrones."""
+    array, profile = population
+    key = ("catchment", float(cfg["max_snap_m"]), float(cfg["access_speed_kmh"]))
+    kept = net.derived.get(key)
+    if kept is None or kept[0] is not array:
+        kept = net.derived[key] = (array, _catchment(net.road, array, profile, region, cfg, edges=net.entry_edges))
+    return kept[1].on(router)
+
+
 def travel_time_matrix(region: Region, origins: gpd.GeoDataFrame, net: Networks, *,
                        destinations: gpd.GeoDataFrame | None = None, router: Router | None = None) -> pd.DataFrame:
     """Tidy origin × destination minutes by road: ``origin``, ``destination``, ``minutes``, ``reason``.
@@ -309,7 +320,7 @@ def isochrones_from(region: Region, points: gpd.GeoDataFrame, net: Networks, *, 
     if population is not None:
         array, profile = population
         iso = population_within(iso, array, profile)
-        catch = _catchment(routed, array, profile, region, cfg, edges=net.entry_edges)
+        catch = _net_catchment(net, routed, population, region, cfg)
         people = catch.people_within(idx, minutes)
         row = _row_of(iso["origin_index"].to_numpy(), idx)
         column = {float(m): j for j, m in enumerate(minutes)}

@@ -30,6 +30,7 @@ Then, for any number of origins:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -285,6 +286,21 @@ class Catchment:
         self.access_s = dist[attached] / (access_speed_kmh / 3.6)
         self.people = people[keep][attached]
         self.unattached_people = float(people[keep][~attached].sum())
+
+    def on(self, router: Router) -> "Catchment":
+        """The same cells on ``router``, a router made from this one's by adding nodes and edges (points
+        attached, a scenario's roads): the cells join where they joined, so they are not snapped again.
+
+        >>> r = Router.from_arrays([1, 2], x=[0, 1000], y=[0, 0], u=[1], v=[2], weight=[60.0])
+        >>> c = Catchment(r, [0, 1000], [10, 10], [5.0, 7.0], access_speed_kmh=3.6)
+        >>> c.on(r.add_nodes([3], [2000], [0]).add_edges([2], [3], [30.0])).people_within([0], [1.2]).tolist()
+        [[12.0]]
+        """
+        if router.n < self.router.n:
+            raise ValueError("Catchment.on: the router must hold this catchment's router's nodes first")
+        out = copy.copy(self)
+        out.router = router
+        return out
 
     def people_within(self, origins_idx, minutes=(30, 45)) -> np.ndarray:
         """People reachable within each threshold from each origin: array (origins × thresholds).

@@ -10,6 +10,7 @@ PROJ applies the 7-parameter Helmert shift of Decision 05/2007/QĐ-BTNMT
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 from pyproj import CRS
 
 from geo import settings
@@ -34,6 +35,31 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: str | None = None) -> gpd.GeoDataFrame
     500000
     """
     return gdf.to_crs(crs or settings.metric_crs)
+
+
+def to_metric_reusing(geoms, crs, source, metric) -> np.ndarray:
+    """Metric copies of ``geoms`` (a GeoSeries), reusing those already made: a geometry that *is* one of
+    ``source`` (the same object, e.g. a row kept from the frame ``source`` came from) takes its copy in
+    ``metric`` (aligned with ``source``, already in ``crs``); only the others are reprojected. A frame built
+    from another (rows dropped, rows added) is thus not reprojected again; the copies are the same numbers
+    as ``geoms.to_crs(crs)``.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> a, b = Point(105.0, 0.0), Point(105.0, 1.0)
+    >>> out = to_metric_reusing(gpd.GeoSeries([b, a], crs="EPSG:4326"), "EPSG:32648", [a], [Point(1, 2)])
+    >>> out[1].coords[0], round(out[0].y)
+    ((1.0, 2.0), 110530)
+    """
+    values = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    where = {id(g): i for i, g in enumerate(source)}
+    pos = np.fromiter((where.get(id(g), -1) for g in values), dtype=np.int64, count=len(values))
+    out = np.empty(len(values), dtype=object)
+    known = pos >= 0
+    out[known] = np.asarray(metric, dtype=object)[pos[known]]
+    if not known.all():
+        out[~known] = gpd.GeoSeries(values[~known], crs=geoms.crs).to_crs(crs).values
+    return out
 
 
 def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -87,6 +87,30 @@ def file_stamp(path) -> tuple | None:
     return (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
+def road_file(region) -> tuple:
+    """The region's ``road_network`` file as ``(nodes, edges)`` (:func:`geo.routing.network.read_line_network`),
+    read once per region: the corridor matching and the road graph both start from it. Read-only: callers
+    make new frames (``assign``, column selections) instead of changing these."""
+    from geo.routing.network import read_line_network
+
+    path = region.path("road_network")
+    cfg = region.section("road_network")
+    return shared(region, ("road file", file_stamp(path)),
+                  lambda: read_line_network(path, edges_layer=cfg.get("edges_layer", "edges"),
+                                            nodes_layer=cfg.get("nodes_layer", "nodes")))
+
+
+def prepared_road_file(region):
+    """:func:`road_file` projected to the region's metric CRS for matching (:func:`geo.routing.matching.prepare_network`),
+    once per region: the corridor matching, the class overlays, the urban setting and the metric edge lines of
+    the networks reuse it."""
+    from geo.routing.matching import prepare_network
+
+    path = region.path("road_network")
+    return shared(region, ("prepared road file", file_stamp(path), region.metric_crs),
+                  lambda: prepare_network(*road_file(region), region.metric_crs))
+
+
 def forget(region) -> None:
     """Drop everything kept for ``region`` (networks, population): the next request builds anew."""
     with _LOCK:

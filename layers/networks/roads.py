@@ -44,18 +44,19 @@ import shapely
 import shapely.ops
 from scipy.spatial import cKDTree
 
+from geo.crs import to_metric_reusing
 from geo.errors import InputError
 from geo.io.osm import read_osm_roads
 from geo.io.vector import read_vector
 from geo.routing.matching import prepare_network
-from geo.routing.network import component_labels, components_report, read_line_network
+from geo.routing.network import component_labels, components_report
 from geo.routing.speeds import SpeedModel, classify_unattributed, edge_speeds, travel_time_s, urban_setting
 from layers.boundaries import region_window
 from layers.corridors import corridor_edges, corridors
 from layers.networks.classes import overlay_labels, read_overlay, reference_overlay
 from layers.networks.opened import _add_opened_roads, posted_limits
 from layers.networks.options import NetworkOptions
-from layers.shared import shared
+from layers.shared import prepared_road_file, road_file, shared
 from layers.opened_roads import shipped_files as _shipped_files
 from layers.region import Region
 
@@ -132,8 +133,8 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     meta["network"] = _network_name(meta, osm, options, additions)
     meta["caveats"] = list(meta["caveats"]) + _not_found_caveat(meta, options.network, additions)
 
-    xy = nodes.geometry.to_crs(crs)
-    nodes["x"], nodes["y"] = xy.x.to_numpy(), xy.y.to_numpy()
+    xy = _metric_points(region, nodes, osm)
+    nodes["x"], nodes["y"] = shapely.get_x(xy), shapely.get_y(xy)
     nodes["lon"], nodes["lat"] = nodes.geometry.x.to_numpy(), nodes.geometry.y.to_numpy()
 
     bridges = {"enabled": bool(bridge_gaps), "tolerance_m": bridge_m, "added": 0, "km": 0.0}
@@ -236,10 +237,12 @@ def classified_roads(region: Region, osm=None, *, model: SpeedModel, corridor_la
     shipped = _region_overlays(region, osm) if options.reference_classes else []
     overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
     if overlays:
-        edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
+        prepared = prepared_road_file(region) if osm is None else prepare_network(nodes, edges, region.metric_crs)
+        edges, meta["overlays"] = _apply_overlays(region, prepared, edges, overlays, model)
     if osm is None:
         nodes, edges, meta["interchanges"] = _add_interchanges(region, nodes, edges, model)
-    edges["setting"], meta["setting_note"] = _setting(region, model, edges.geometry.to_crs(region.metric_crs))
+    lines = gpd.GeoSeries(metric_lines(region, edges, osm), crs=region.metric_crs)
+    edges["setting"], meta["setting_note"] = _setting(region, model, lines)
     if "maxspeed" not in edges:
         edges["maxspeed"] = None
     edges = apply_speed_model(edges, model)          # once: today's network adds rows, the 2018 one none
@@ -288,8 +291,7 @@ def _not_found_caveat(meta: dict, network: str, additions: list) -> list[str]:
 def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str = "today") -> tuple:
     cfg = region.section("road_network")
     path = region.path("road_network")
-    nodes, edges = read_line_network(path, edges_layer=cfg.get("edges_layer", "edges"),
-                                     nodes_layer=cfg.get("nodes_layer", "nodes"))
+    nodes, edges = road_file(region)
     layer = corridor_layer if corridor_layer is not None else corridors(region, network=network)
     labels = corridor_edges(layer)
     classes = {cid: spec.get("road_class") for cid, spec in region.corridors.items()}
@@ -384,8 +386,9 @@ def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel, ranges: bool =
     return edges
 
 
-def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
-    """Road classes (and posted limits) from overlays, applied in order; the first (reference) only fills unknown edges."""
+def _apply_overlays(region: Region, prepared, edges, overlays, model: SpeedModel):
+    """Road classes (and posted limits) from overlays, applied in order; the first (reference) only fills unknown edges.
+    ``prepared``: the network of ``edges`` prepared for matching (:func:`geo.routing.matching.prepare_network`)."""
     from geo.routing.speeds import osm_road_classes
 
     if "road_class" not in edges or "class_source" not in edges:
@@ -394,7 +397,8 @@ def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
                              class_source=cls["class_source"].to_numpy())
     if "maxspeed" not in edges:
         edges["maxspeed"] = None
-    prepared = prepare_network(nodes, edges, region.metric_crs)
+    if not np.array_equal(prepared.edge_id, edges["edge_id"].to_numpy()):
+        raise ValueError("_apply_overlays: the prepared network is not the one of these edges")
     window = region_window(region, region.metric_crs)
     position = pd.Index(edges["edge_id"].to_numpy())
     reports = []
@@ -470,6 +474,24 @@ def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> 
     elif options.vehicle != "car":
         name += f"; {options.vehicle} speeds"
     return name
+
+
+def metric_lines(region: Region, edges: gpd.GeoDataFrame, osm=None) -> np.ndarray:
+    """The lines of road ``edges`` in the region's metric CRS. Without ``osm`` (the road file) the lines of the
+    file come from its prepared copy (:func:`layers.shared.prepared_road_file`): only the edges added since
+    (interchange ramps, roads opened since 2018) are reprojected."""
+    if osm is not None:
+        return edges.geometry.to_crs(region.metric_crs).values
+    return to_metric_reusing(edges.geometry, region.metric_crs, road_file(region)[1].geometry.values,
+                             prepared_road_file(region).geometry)
+
+
+def _metric_points(region: Region, nodes: gpd.GeoDataFrame, osm=None) -> np.ndarray:
+    """:func:`metric_lines` for the points of road ``nodes``."""
+    if osm is not None:
+        return nodes.geometry.to_crs(region.metric_crs).values
+    return to_metric_reusing(nodes.geometry, region.metric_crs, road_file(region)[0].geometry.values,
+                             shapely.points(prepared_road_file(region).node_xy))
 
 
 def _setting(region: Region, model: SpeedModel, metric_lines: gpd.GeoSeries) -> tuple[np.ndarray, dict]:

@@ -52,8 +52,8 @@ def to_metric_reusing(geoms, crs, source, metric) -> np.ndarray:
     ((1.0, 2.0), 110530)
     """
     values = np.asarray(getattr(geoms, "values", geoms), dtype=object)
-    where = {id(g): i for i, g in enumerate(source)}
-    pos = np.fromiter((where.get(id(g), -1) for g in values), dtype=np.int64, count=len(values))
+    where = {id(g): i for i, g in enumerate(np.asarray(source, dtype=object).tolist())}
+    pos = np.fromiter((where.get(id(g), -1) for g in values.tolist()), dtype=np.int64, count=len(values))
     out = np.empty(len(values), dtype=object)
     known = pos >= 0
     out[known] = np.asarray(metric, dtype=object)[pos[known]]

@@ -436,10 +436,8 @@ def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
     cfg = model.raw.get("network") or {}
     radius, ramp = float(cfg.get("interchange_radius_m", 5000)), float(cfg.get("interchange_ramp_m", 500))
     report = []
-    labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
     for row in points.itertuples(index=False):
-        first = labels.map(lambda ids, r=row.road: r in ids).to_numpy()
-        second = labels.map(lambda ids, j=row.joins: j in ids).to_numpy()
+        first, second = _on_corridor(edges, row.road), _on_corridor(edges, row.joins)
         nodes, edges, added = link_crossings(nodes, edges, first, second, row.geometry, radius_m=radius, ramp_m=ramp,
                                              crs=region.metric_crs)
         if added:
@@ -447,10 +445,20 @@ def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
             edges.loc[new, "class_source"] = (f"interchange {row.road} × {row.joins} ({row.name}; {row.source}): ramp "
                                               f"{ramp:g} m added where the 2018 geometry crosses without a node "
                                               f"({cfg.get('interchange_basis', 'assumption')})")
-        labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
         report.append({"road": row.road, "joins": row.joins, "name": row.name, "file": row.file,
                        "ramps_added": len(added), "where": [[a["lon"], a["lat"]] for a in added]})
     return nodes, edges, report
+
+
+def _on_corridor(edges: pd.DataFrame, corridor_id: str) -> np.ndarray:
+    """Which edges carry ``corridor_id`` among their ``corridor_id`` labels (ids joined by ";"); each distinct
+    label is split once.
+
+    >>> _on_corridor(pd.DataFrame({"corridor_id": ["ql1a;ct01", None, "ct01", "ql1a"]}), "ct01").tolist()
+    [True, False, True, False]
+    """
+    codes, labels = pd.factorize(edges["corridor_id"].fillna("").astype(str))
+    return np.array([corridor_id in label.split(";") for label in labels], dtype=bool)[codes]
 
 
 def _region_overlays(region: Region, osm) -> list[Path]:

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -107,6 +107,16 @@ class PreparedNetwork:
     node_id: np.ndarray        # (N,)
     node_xy: np.ndarray        # (N, 2) metric coordinates
     window: object             # convex hull of the nodes (metric polygon)
+    graphs: dict = field(default_factory=dict, repr=False)   # waypoint graphs by cost, made once (_waypoint_graph)
+    _node_tree: object = field(default=None, repr=False)
+
+    def node_tree(self):
+        """A :class:`scipy.spatial.cKDTree` over ``node_xy``, built once."""
+        if self._node_tree is None:
+            from scipy.spatial import cKDTree
+
+            self._node_tree = cKDTree(self.node_xy)
+        return self._node_tree
 
 
 def prepare_network(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, crs: str | None = None) -> PreparedNetwork:
@@ -621,10 +631,7 @@ def route_waypoints(net: PreparedNetwork, xy, *, cost: Sequence[str] | str = "le
     costs = [cost] * max(k - 1, 0) if isinstance(cost, str) else list(cost)
     if len(costs) != max(k - 1, 0):
         raise ValueError(f"cost needs one value per leg ({k - 1}), got {len(costs)}")
-    from scipy.spatial import cKDTree
-
-    dist, node = cKDTree(net.node_xy).query(xy)
-    graphs = {}
+    dist, node = net.node_tree().query(xy)
     legs = []
     for i in range(k - 1):
         straight = float(np.hypot(*(xy[i + 1] - xy[i]))) / 1000.0
@@ -635,9 +642,10 @@ def route_waypoints(net: PreparedNetwork, xy, *, cost: Sequence[str] | str = "le
                       f"waypoint {far[0] + 1} is {dist[far[0]]:,.0f} m from the network (more than {snap_m:,.0f} m)")
             legs.append(WaypointLeg(np.empty(0, np.int64), 0.0, straight, snaps, False, reason))
             continue
-        if costs[i] not in graphs:
-            graphs[costs[i]] = _waypoint_graph(net, costs[i], junction_charge_m)
-        graph, edge_of = graphs[costs[i]]
+        key = (costs[i], float(junction_charge_m))
+        if key not in net.graphs:
+            net.graphs[key] = _waypoint_graph(net, costs[i], junction_charge_m)
+        graph, edge_of = net.graphs[key]
         _, pred = dijkstra(graph, indices=int(node[i]), return_predecessors=True)
         path = _walk(pred, int(node[i]), int(node[i + 1]))
         if path is None:

@@ -160,7 +160,8 @@ def add_rail(region: Region, net: Networks) -> Networks:
     model = net.model or speed_model(region)
     rail = rail_network(region, model=model)
     directed = net.road.directed
-    mm_nodes, mm_edges = multimodal_network(region, road=(net.road_nodes, net.road_edges), rail=rail, model=model)
+    mm_nodes, mm_edges = multimodal_network(region, road=(net.road_nodes, net.road_edges), rail=rail, model=model,
+                                            road_lines=net.road_lines)
     net.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
     net.multimodal_nodes = mm_nodes
     net.derived["rail"] = True

@@ -37,29 +37,39 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: str | None = None) -> gpd.GeoDataFrame
     return gdf.to_crs(crs or settings.metric_crs)
 
 
-def to_metric_reusing(geoms, crs, source, metric) -> np.ndarray:
-    """Metric copies of ``geoms`` (a GeoSeries), reusing those already made: a geometry that *is* one of
-    ``source`` (the same object, e.g. a row kept from the frame ``source`` came from) takes its copy in
-    ``metric`` (aligned with ``source``, already in ``crs``); only the others are reprojected. A frame built
-    from another (rows dropped, rows added) is thus not reprojected again; the copies are the same numbers
-    as ``geoms.to_crs(crs)``.
+class MetricCopies:
+    """Metric copies of geometries already reprojected, to reuse in frames built from theirs.
+
+    ``source``: geometries (e.g. the lines of a network file); ``metric``: their copies, aligned, already in
+    ``crs``. :meth:`of` gives the metric copies of any geometries: one that *is* one of ``source`` (the same
+    object, e.g. a row kept when a frame was filtered or extended) takes its known copy, only the others
+    are reprojected — the same numbers as ``geoms.to_crs(crs)``. The source objects are held, so an id
+    seen here is never another object's.
 
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point
     >>> a, b = Point(105.0, 0.0), Point(105.0, 1.0)
-    >>> out = to_metric_reusing(gpd.GeoSeries([b, a], crs="EPSG:4326"), "EPSG:32648", [a], [Point(1, 2)])
+    >>> out = MetricCopies([a], [Point(1, 2)], "EPSG:32648").of(gpd.GeoSeries([b, a], crs="EPSG:4326"))
     >>> out[1].coords[0], round(out[0].y)
     ((1.0, 2.0), 110530)
     """
-    values = np.asarray(getattr(geoms, "values", geoms), dtype=object)
-    where = {id(g): i for i, g in enumerate(np.asarray(source, dtype=object).tolist())}
-    pos = np.fromiter((where.get(id(g), -1) for g in values.tolist()), dtype=np.int64, count=len(values))
-    out = np.empty(len(values), dtype=object)
-    known = pos >= 0
-    out[known] = np.asarray(metric, dtype=object)[pos[known]]
-    if not known.all():
-        out[~known] = gpd.GeoSeries(values[~known], crs=geoms.crs).to_crs(crs).values
-    return out
+
+    def __init__(self, source, metric, crs):
+        self._source = np.asarray(source, dtype=object)
+        self._metric = np.asarray(metric, dtype=object)
+        self.crs = crs
+        self._where = {id(g): i for i, g in enumerate(self._source.tolist())}
+
+    def of(self, geoms: gpd.GeoSeries) -> np.ndarray:
+        """Metric copies (object array of geometries in :attr:`crs`) of ``geoms``, aligned with it."""
+        values = np.asarray(geoms.values, dtype=object)
+        pos = np.fromiter((self._where.get(id(g), -1) for g in values.tolist()), dtype=np.int64, count=len(values))
+        out = np.empty(len(values), dtype=object)
+        known = pos >= 0
+        out[known] = self._metric[pos[known]]
+        if not known.all():
+            out[~known] = gpd.GeoSeries(values[~known], crs=geoms.crs).to_crs(self.crs).values
+        return out
 
 
 def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -111,6 +111,24 @@ def prepared_road_file(region):
                   lambda: prepare_network(*road_file(region), region.metric_crs))
 
 
+def road_file_metric(region, geometry) -> "np.ndarray":
+    """Metric copies of the points or lines of a frame built from :func:`road_file` (its nodes or edges, rows
+    dropped or added): those of the file come from :func:`prepared_road_file`, only the rows added since
+    (interchange ramps, roads opened since 2018, stations put on a road) are reprojected
+    (:class:`geo.crs.MetricCopies`, made once per region)."""
+    def copies():
+        import shapely
+
+        from geo.crs import MetricCopies
+
+        (nodes, edges), prepared = road_file(region), prepared_road_file(region)
+        return MetricCopies([*nodes.geometry.values, *edges.geometry.values],
+                            [*shapely.points(prepared.node_xy), *prepared.geometry], prepared.crs)
+
+    path = region.path("road_network")
+    return shared(region, ("road file metric", file_stamp(path), region.metric_crs), copies).of(geometry)
+
+
 def forget(region) -> None:
     """Drop everything kept for ``region`` (networks, population): the next request builds anew."""
     with _LOCK:

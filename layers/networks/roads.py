@@ -44,7 +44,6 @@ import shapely
 import shapely.ops
 from scipy.spatial import cKDTree
 
-from geo.crs import to_metric_reusing
 from geo.errors import InputError
 from geo.io.osm import read_osm_roads
 from geo.io.vector import read_vector
@@ -56,7 +55,7 @@ from layers.corridors import corridor_edges, corridors
 from layers.networks.classes import overlay_labels, read_overlay, reference_overlay
 from layers.networks.opened import _add_opened_roads, posted_limits
 from layers.networks.options import NetworkOptions
-from layers.shared import prepared_road_file, road_file, shared
+from layers.shared import prepared_road_file, road_file, road_file_metric, shared
 from layers.opened_roads import shipped_files as _shipped_files
 from layers.region import Region
 
@@ -133,7 +132,7 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     meta["network"] = _network_name(meta, osm, options, additions)
     meta["caveats"] = list(meta["caveats"]) + _not_found_caveat(meta, options.network, additions)
 
-    xy = _metric_points(region, nodes, osm)
+    xy = metric_geometry(region, nodes, osm)
     nodes["x"], nodes["y"] = shapely.get_x(xy), shapely.get_y(xy)
     nodes["lon"], nodes["lat"] = nodes.geometry.x.to_numpy(), nodes.geometry.y.to_numpy()
 
@@ -241,7 +240,7 @@ def classified_roads(region: Region, osm=None, *, model: SpeedModel, corridor_la
         edges, meta["overlays"] = _apply_overlays(region, prepared, edges, overlays, model)
     if osm is None:
         nodes, edges, meta["interchanges"] = _add_interchanges(region, nodes, edges, model)
-    lines = gpd.GeoSeries(metric_lines(region, edges, osm), crs=region.metric_crs)
+    lines = gpd.GeoSeries(metric_geometry(region, edges, osm), crs=region.metric_crs)
     edges["setting"], meta["setting_note"] = _setting(region, model, lines)
     if "maxspeed" not in edges:
         edges["maxspeed"] = None
@@ -484,22 +483,13 @@ def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> 
     return name
 
 
-def metric_lines(region: Region, edges: gpd.GeoDataFrame, osm=None) -> np.ndarray:
-    """The lines of road ``edges`` in the region's metric CRS. Without ``osm`` (the road file) the lines of the
-    file come from its prepared copy (:func:`layers.shared.prepared_road_file`): only the edges added since
-    (interchange ramps, roads opened since 2018) are reprojected."""
+def metric_geometry(region: Region, frame: gpd.GeoDataFrame, osm=None) -> np.ndarray:
+    """The geometries of road ``nodes`` or ``edges`` in the region's metric CRS (object array, aligned). Built
+    from the road file (no ``osm``), they come from its metric copy (:func:`layers.shared.road_file_metric`:
+    only the rows added since are reprojected)."""
     if osm is not None:
-        return edges.geometry.to_crs(region.metric_crs).values
-    return to_metric_reusing(edges.geometry, region.metric_crs, road_file(region)[1].geometry.values,
-                             prepared_road_file(region).geometry)
-
-
-def _metric_points(region: Region, nodes: gpd.GeoDataFrame, osm=None) -> np.ndarray:
-    """:func:`metric_lines` for the points of road ``nodes``."""
-    if osm is not None:
-        return nodes.geometry.to_crs(region.metric_crs).values
-    return to_metric_reusing(nodes.geometry, region.metric_crs, road_file(region)[0].geometry.values,
-                             shapely.points(prepared_road_file(region).node_xy))
+        return frame.geometry.to_crs(region.metric_crs).values
+    return road_file_metric(region, frame.geometry)
 
 
 def _setting(region: Region, model: SpeedModel, metric_lines: gpd.GeoSeries) -> tuple[np.ndarray, dict]:

@@ -25,7 +25,7 @@ from geo.routing.router import Router
 from geo.routing.scenario import CONTROLLED_ACCESS
 from layers.networks.options import NetworkOptions, speed_model
 from layers.networks.rail import multimodal_network, rail_network
-from layers.networks.roads import apply_speed_model, metric_lines, road_network
+from layers.networks.roads import apply_speed_model, metric_geometry, road_network
 from layers.shared import shared
 from layers.region import Region
 
@@ -145,7 +145,7 @@ def build_networks(region: Region, osm=None, with_rail: bool = True,
     road = Router.from_arrays(**router_arrays(road_nodes, road_edges), directed=directed, crs=region.metric_crs)
     name = str(summary.get("network") or "road network")
     notes = [f"Network: {name}."] + [str(c) for c in summary.get("caveats", [])]
-    lines = metric_lines(region, road_edges) if options.osm is None else None   # from the road file's metric copy
+    lines = metric_geometry(region, road_edges) if options.osm is None else None   # from the road file's metric copy
     out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name,
                    region=region, options=options, _lines=lines)
     if with_rail:

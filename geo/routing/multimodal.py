@@ -160,6 +160,10 @@ def insert_points(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, points: gpd.
         nodes = gpd.GeoDataFrame(pd.concat([nodes, added], ignore_index=True), geometry=nodes.geometry.name, crs=nodes.crs)
     if cuts:
         pieces, piece_lines = [], []
+        rows_of = pd.DataFrame(edges, copy=False)
+        rows_of.attrs = {}                  # rows without the frame's attrs: pandas deep-copies them on every row taken
+        length, edge_ids = edges["length_m"].to_numpy(float), edges["edge_id"].to_numpy()
+        times = edges["travel_time_s"].to_numpy(float) if "travel_time_s" in edges else None
         for e, marks in cuts.items():
             line = lines[e]
             marks = sorted(marks)
@@ -169,14 +173,14 @@ def insert_points(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, points: gpd.
             for i in range(len(stops) - 1):
                 piece = shapely.ops.substring(line, stops[i], stops[i + 1])
                 share = (stops[i + 1] - stops[i]) / total if total > 0 else 0.0
-                row = edges.iloc[e].copy()
+                row = rows_of.iloc[e].copy()
                 row["edge_id"] = next_edge
                 next_edge += 1
                 row["u"], row["v"] = ends[i], ends[i + 1]
-                row["length_m"] = float(edges["length_m"].iloc[e]) * share
-                if "travel_time_s" in edges:
-                    row["travel_time_s"] = float(edges["travel_time_s"].iloc[e]) * share
-                row["split_from"] = edges["edge_id"].iloc[e]
+                row["length_m"] = float(length[e]) * share
+                if times is not None:
+                    row["travel_time_s"] = float(times[e]) * share
+                row["split_from"] = edge_ids[e]
                 pieces.append(row)
                 piece_lines.append(piece)
         kept = edges.drop(edges.index[list(cuts)])

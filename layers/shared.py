@@ -117,13 +117,15 @@ def road_file_metric(region, geometry) -> "np.ndarray":
     (interchange ramps, roads opened since 2018, stations put on a road) are reprojected
     (:class:`geo.crs.MetricCopies`, made once per region)."""
     def copies():
+        import numpy as np
         import shapely
 
         from geo.crs import MetricCopies
 
         (nodes, edges), prepared = road_file(region), prepared_road_file(region)
-        return MetricCopies([*nodes.geometry.values, *edges.geometry.values],
-                            [*shapely.points(prepared.node_xy), *prepared.geometry], prepared.crs)
+        source = [np.asarray(nodes.geometry.values, dtype=object), np.asarray(edges.geometry.values, dtype=object)]
+        metric = [shapely.points(prepared.node_xy), np.asarray(prepared.geometry, dtype=object)]
+        return MetricCopies(np.concatenate(source), np.concatenate(metric), prepared.crs)
 
     path = region.path("road_network")
     return shared(region, ("road file metric", file_stamp(path), region.metric_crs), copies).of(geometry)

@@ -510,8 +510,9 @@ def _setting(region: Region, model: SpeedModel, metric_lines: gpd.GeoSeries) -> 
 
 def _objects(values, index) -> pd.Series:
     """Object Series with None for missing values (pandas 3 would otherwise infer a string dtype with NaN)."""
-    return pd.Series([None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in values],
-                     dtype=object, index=index)
+    out = pd.Series(values, dtype=object).to_numpy(copy=True)
+    out[pd.isna(out)] = None
+    return pd.Series(out, dtype=object, index=index)
 
 
 def _degree(nodes: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:

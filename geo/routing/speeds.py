@@ -435,12 +435,14 @@ def urban_setting(edge_geometries, places, radius_m: dict, class_column: str = "
     if len(geoms) == 0 or places is None or len(places) == 0:
         return out
     mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    tree = None                      # over the mid-points, queried by the (few) places of each class
     for place_class, radius in radius_m.items():
         pts = np.asarray(places.geometry.values[np.asarray(places[class_column] == place_class)])
         if len(pts) == 0:
             continue
-        tree = shapely.STRtree(pts)
-        hit, _ = tree.query(mid, predicate="dwithin", distance=float(radius))
+        if tree is None:
+            tree = shapely.STRtree(mid)
+        _, hit = tree.query(pts, predicate="dwithin", distance=float(radius))
         out[np.unique(hit)] = "urban"
     return out
 

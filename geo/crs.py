@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pyproj import CRS
 
 from geo import settings
@@ -56,20 +57,26 @@ class MetricCopies:
 
     def __init__(self, source, metric, crs):
         self._source = np.asarray(source, dtype=object)
-        self._metric = np.asarray(metric, dtype=object)
+        ids = pd.Index(_ids(self._source))
+        first = ~ids.duplicated()                  # an object given twice has one copy
+        self._ids, self._metric = ids[first], np.asarray(metric, dtype=object)[first]
         self.crs = crs
-        self._where = {id(g): i for i, g in enumerate(self._source.tolist())}
 
     def of(self, geoms: gpd.GeoSeries) -> np.ndarray:
         """Metric copies (object array of geometries in :attr:`crs`) of ``geoms``, aligned with it."""
         values = np.asarray(geoms.values, dtype=object)
-        pos = np.fromiter((self._where.get(id(g), -1) for g in values.tolist()), dtype=np.int64, count=len(values))
+        pos = self._ids.get_indexer(_ids(values))
         out = np.empty(len(values), dtype=object)
         known = pos >= 0
         out[known] = self._metric[pos[known]]
         if not known.all():
             out[~known] = gpd.GeoSeries(values[~known], crs=geoms.crs).to_crs(self.crs).values
         return out
+
+
+def _ids(objects: np.ndarray) -> np.ndarray:
+    """The ``id`` of each object (unsigned: an address)."""
+    return np.fromiter(map(id, objects.tolist()), dtype=np.uint64, count=len(objects))
 
 
 def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
+from pyproj import CRS, Transformer
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -125,8 +126,7 @@ def prepare_network(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, crs: str | Non
     node_id = nodes["node_id"].to_numpy()
     index = pd.Index(node_id)
     if isinstance(nodes, gpd.GeoDataFrame) and nodes.crs is not None:
-        pts = nodes.geometry.to_crs(crs)
-        node_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+        node_xy = _points_xy(nodes.geometry, crs)
     else:
         pts = gpd.GeoSeries(gpd.points_from_xy(nodes["x"], nodes["y"]), crs=settings.storage_crs).to_crs(crs)
         node_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
@@ -140,6 +140,18 @@ def prepare_network(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, crs: str | Non
     return PreparedNetwork(crs=crs, edge_id=edges["edge_id"].to_numpy(), u=u, v=v, length_m=length,
                            geometry=geometry, tree=shapely.STRtree(geometry), node_id=node_id,
                            node_xy=node_xy, window=window)
+
+
+def _points_xy(points: gpd.GeoSeries, crs) -> np.ndarray:
+    """(N, 2) coordinates of ``points`` in ``crs``: the numbers of ``points.to_crs(crs)`` (same transformer),
+    without making a new Point per row."""
+    x, y = shapely.get_x(points.values), shapely.get_y(points.values)
+    if np.isnan(x).any() or np.isnan(y).any():                # empty or missing points: as geopandas does them
+        moved = points.to_crs(crs)
+        return np.column_stack([moved.x.to_numpy(), moved.y.to_numpy()])
+    if not points.crs.is_exact_same(CRS.from_user_input(crs)):
+        x, y = Transformer.from_crs(points.crs, crs, always_xy=True).transform(x, y)
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 
 def match_line(reference_lines: gpd.GeoDataFrame | gpd.GeoSeries, nodes: pd.DataFrame | None = None,

@@ -49,7 +49,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from maps import lang, popups, style, vendor
-from maps.elements import MapTools, feature_collection, has_features, safe_json, stable_ids
+from maps.elements import MapTools, feature_collection, has_features, inline, safe_json, stable_ids
 from maps.geometry import DEFAULT_CLIP_KM, prepare, to_storage, window_of
 from maps.labels import target_label, target_names
 from maps.lang import text_html, tr
@@ -497,5 +497,9 @@ class DualScenario(MacroElement):
         self._name = "DualScenario"
         self.before = before
         self.after = after
-        self.data_json = safe_json(data)
+        self.data = data
         self.spec_json = safe_json({"select": SELECT_ID, "legend": LEGEND_ID})
+
+    @property
+    def data_json(self) -> str:
+        return inline(self, safe_json(self.data))

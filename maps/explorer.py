@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from maps import style
-from maps.elements import safe_json
+from maps.elements import inline, safe_json
 
 #: Quantisation of the component scores: 0–1 → 0…QMAX; QMAX + 1 = unknown.
 QMAX = 65534
@@ -373,7 +373,7 @@ class ExplorerLayer(Layer):
 
     @property
     def payload_json(self) -> str:
-        return safe_json(self.payload)
+        return inline(self, safe_json(self.payload))
 
     @property
     def options_json(self) -> str:

@@ -54,6 +54,7 @@ from maps.elements import (
     GroupedLayers,
     MapSetup,
     MapTools,
+    Page,
     Ready,
     SharedTexts,
     SwitchWhenAdded,
@@ -127,6 +128,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     bounds = bounds_of(layers)
     m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=9, tiles=None,
                    prefer_canvas=True, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)
+    Page().add_child(m)             # the root: the layers' data go into the page after templating
     m.default_js = []
     m.default_css = []
     root = m.get_root()

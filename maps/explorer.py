@@ -242,12 +242,17 @@ def _cell_bounds(cells, frame: dict | None) -> pd.DataFrame:
     from pyproj import Transformer
 
     cell, x0, y0 = float(frame["cell_m"]), float(frame["x0"]), float(frame["y0"])
-    left = x0 + cells["col"].to_numpy(float) * cell
-    top = y0 - cells["row"].to_numpy(float) * cell
-    to_degrees = Transformer.from_crs(frame["crs"], "EPSG:4326", always_xy=True)
-    lon, lat = zip(*(to_degrees.transform(x, y) for x, y in ((left, top), (left + cell, top), (left, top - cell),
-                                                              (left + cell, top - cell))))
-    lon, lat = np.array(lon), np.array(lat)
+    rows, cols = cells["row"].to_numpy(np.int64), cells["col"].to_numpy(np.int64)
+    # the corners (top left, top right, bottom left, bottom right) are points of the grid's lattice, most shared by
+    # four cells: each is projected once
+    width = int(cols.max()) + 2
+    corners = np.stack([(rows + dr) * width + cols + dc for dr, dc in ((0, 0), (0, 1), (1, 0), (1, 1))])
+    points, at = np.unique(corners, return_inverse=True)
+    at = at.reshape(corners.shape)
+    x = x0 + (points % width).astype(float) * cell
+    y = y0 - (points // width).astype(float) * cell
+    lon, lat = Transformer.from_crs(frame["crs"], "EPSG:4326", always_xy=True).transform(x, y)
+    lon, lat = np.asarray(lon)[at], np.asarray(lat)[at]
     return pd.DataFrame({"minx": lon.min(axis=0), "miny": lat.min(axis=0), "maxx": lon.max(axis=0), "maxy": lat.max(axis=0)})
 
 
@@ -291,6 +296,15 @@ def _payload_key(grid, rules, labels, names) -> tuple:
     return (repr(rules), tuple(sorted((labels or {}).items())), len(grid), tuple(columns), sums, district)
 
 
+def raster_order(grid):
+    """``grid`` sorted by row, then column (stable); the frame itself when it already is (a grid read back from
+    ``sites_grid.tif`` is), without copying its columns."""
+    rows, cols = grid["row"].to_numpy(np.int64), grid["col"].to_numpy(np.int64)
+    if len(grid) < 2 or bool(np.all((rows[1:] > rows[:-1]) | ((rows[1:] == rows[:-1]) & (cols[1:] >= cols[:-1])))):
+        return grid
+    return grid.sort_values(["row", "col"], kind="stable")
+
+
 def _district_codes(district: pd.Series, code_of: dict) -> np.ndarray:
     """Each cell's district code (uint8; :data:`NO_DISTRICT` when missing), looked up once per distinct name."""
     uniques_at, uniques = pd.factorize(district.to_numpy(object), use_na_sentinel=True)
@@ -300,13 +314,13 @@ def _district_codes(district: pd.Series, code_of: dict) -> np.ndarray:
 
 
 def _payload(grid, rules: ExplorerRules, labels, names) -> dict:
-    grid = grid.sort_values(["row", "col"], kind="stable")       # cells in raster order, whatever the map did to the frame
+    grid = raster_order(grid)
     rows = grid["row"].to_numpy(np.int64)
     cols = grid["col"].to_numpy(np.int64)
     if rows.max(initial=0) > 65535 or cols.max(initial=0) > 65535:
         raise ValueError("grid too large for the explorer (more than 65,536 rows or columns)")
     district = grid["district"] if "district" in grid else None
-    district_names = sorted({str(d) for d in district.dropna()}) if district is not None else []
+    district_names = sorted({str(d) for d in pd.unique(district.dropna().to_numpy(object))}) if district is not None else []
     code_of = {d: i for i, d in enumerate(district_names)}
     codes = _district_codes(district, code_of) if district is not None else np.full(len(grid), NO_DISTRICT, np.uint8)
     flags = grid["excluded"].fillna(True).astype(bool).to_numpy().astype(np.uint8)
@@ -323,11 +337,12 @@ def _payload(grid, rules: ExplorerRules, labels, names) -> dict:
 
     excluded = {}
     if "excluded_by" in grid:
-        reasons = [str(v) for v in grid["excluded_by"].fillna("")]
+        at, reasons = pd.factorize(grid["excluded_by"].fillna("").to_numpy(object))   # each distinct reason once
+        reasons = [str(r) for r in reasons]
         names_by = [""] + sorted({r for r in reasons if r})[:254]
         code = {r: i for i, r in enumerate(names_by)}
         excluded = {"excluded_by": names_by,
-                    "excluded_codes": pack(np.array([code.get(r, 0) for r in reasons], dtype=np.uint8))}
+                    "excluded_codes": pack(np.array([code.get(r, 0) for r in reasons], dtype=np.uint8)[at])}
     return {**excluded,
             "units": {n: list(criterion_unit(n)) for n in names},
         "rules": {**{k: v for k, v in asdict(rules).items() if k != "labels"},

@@ -47,7 +47,7 @@ from branca.element import Element
 
 from geo.io.output import atomic_path
 from layers.siting.grid_file import GRID_FILE, read_grid
-from maps import lang, parks_notice, registry, style, vendor
+from maps import collector, lang, parks_notice, registry, style, vendor
 from maps.builder import MapBuilder
 from maps.elements import (
     BaseMap,
@@ -78,6 +78,7 @@ BASE_NONE = "Không nền / no base map"
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
+@collector.paused()
 def planner_map(layers: dict, population=None, analyses: dict | None = None, *, summary: dict | None = None,
                 title=None, subtitle=None, assets: str = "inline",
                 clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
@@ -213,6 +214,7 @@ def source_lines(pairs) -> list:
     return [style.ATTRIBUTION_TEXT, *((line, line) for line in lines), more]
 
 
+@collector.paused()
 def write_planner_map(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
                       summary: dict | None = None, path=None, **options) -> Path:
     """Write ``OUT/map.html`` (one self-contained file); layers read from ``OUT/layers.gpkg`` when not given.

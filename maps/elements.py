@@ -19,11 +19,11 @@ import math
 import re
 
 import numpy as np
-import shapely
 from branca.element import Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+from maps.geometry import geojson_geometries
 from maps.lang import text_html, tr
 
 
@@ -96,14 +96,9 @@ def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None,
     ([106.12346, 21.2], {'k': 'a', 't': '<b>x</b>'})
     """
     geoms = np.asarray(list(geometries), dtype=object)
-    valid = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool) if len(geoms) else np.array([], bool)
-    rounded = np.full(len(geoms), None, dtype=object)
-    if valid.any():
-        rounded[valid] = shapely.transform(geoms[valid], lambda c: np.round(c, decimals))
+    kept = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
     features = []
-    for i, geom in enumerate(rounded):
-        if geom is None or geom.is_empty:
-            continue
+    for i, geometry in zip(kept, geojson_geometries(geoms[kept], decimals)):
         props = {"k": str(keys[i])}
         if tooltips is not None and tooltips[i]:
             props["t"] = tooltips[i]
@@ -113,7 +108,7 @@ def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None,
             props["r"] = float(radii[i])
         if names is not None and names[i]:
             props["n"] = names[i]
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
+        features.append({"type": "Feature", "geometry": geometry, "properties": props})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -285,6 +285,7 @@ ANALYSIS_FILES = {
 }
 
 
+@collector.paused()
 def read_analyses(out_dir) -> dict:
     """Analysis layers found in ``out_dir``; {} when there are none.
 

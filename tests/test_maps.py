@@ -416,3 +416,24 @@ def test_maps_has_no_import_cycle():
                     graph.add_edge(me, t)
     assert graph.has_edge("maps.dualmap", "maps.geometry")          # the graph is really built
     assert list(nx.simple_cycles(graph)) == []
+
+
+def test_explorer_pixels_near_cells_only(monkeypatch):
+    """Only the pixels near a cell are projected (maps.explorer._near_cells): the same image as every pixel."""
+    import shapely
+
+    from maps import explorer
+
+    x0, y0, cell = 591300.0, 2392000.0, 100.0
+    rows, cols = np.mgrid[0:60, 0:90]
+    keep = ((rows - 30) ** 2 / 900 + (cols - 45) ** 2 / 2025 < 1) & ~((rows > 20) & (rows < 35) & (cols > 30) & (cols < 50))
+    rows, cols = rows[keep], cols[keep]                          # an ellipse with a hole, in raster order
+    grid = gpd.GeoDataFrame({"row": rows, "col": cols},
+                            geometry=shapely.points(x0 + (cols + 0.5) * cell, y0 - (rows + 0.5) * cell),
+                            crs="EPSG:32648").to_crs("EPSG:4326")
+    frame = {"crs": "EPSG:32648", "x0": x0, "y0": y0, "cell_m": cell}
+    index, bounds = explorer.pixel_cells(grid, frame)
+    assert (index >= 0).any() and (index < 0).any()
+    monkeypatch.setattr(explorer, "_near_cells", lambda b, west, north, size, shape: np.ones(shape, dtype=bool))
+    every, every_bounds = explorer.pixel_cells(grid, frame)
+    assert np.array_equal(index, every) and bounds == every_bounds

@@ -48,8 +48,8 @@ import pandas as pd
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from maps import lang, popups, style, vendor
-from maps.elements import MapTools, feature_collection, has_features, safe_json, stable_ids
+from maps import collector, lang, popups, style, vendor
+from maps.elements import MapTools, feature_collection, has_features, inline, safe_json, stable_ids
 from maps.geometry import DEFAULT_CLIP_KM, prepare, to_storage, window_of
 from maps.labels import target_label, target_names
 from maps.lang import text_html, tr
@@ -94,6 +94,7 @@ class Target:
     palette: list              # len(breaks) + 1 colours for the ascending classes
 
 
+@collector.paused()
 def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: dict | None = None,
                       title=None, assets: str = "site", clip_km: float | None = DEFAULT_CLIP_KM,
                       simplify_m: dict | None = None, home: str | None = None,
@@ -497,5 +498,9 @@ class DualScenario(MacroElement):
         self._name = "DualScenario"
         self.before = before
         self.after = after
-        self.data_json = safe_json(data)
+        self.data = data
         self.spec_json = safe_json({"select": SELECT_ID, "legend": LEGEND_ID})
+
+    @property
+    def data_json(self) -> str:
+        return inline(self, safe_json(self.data))

@@ -8,20 +8,22 @@ style table stored once per layer. The JSON is made safe for a ``<script>``
 block by :func:`safe_json` (``<``, ``>``, ``&`` escaped), so a name such as
 ``</script><script>…`` cannot end the script early.
 
-Elements render small calls into ``maps/assets/bgplan.js``.
+Elements render small calls into ``maps/assets/bgplan.js``; their large data (features, popups, the explorer's
+grid) go into the page after templating (:class:`Page`, :func:`inline`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
-import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+from maps.geometry import geojson_geometries
 from maps.lang import text_html, tr
 
 
@@ -36,6 +38,41 @@ def safe_json(value) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class Page(Figure):
+    """The HTML page of a map (the root of its folium elements) that puts the elements' large data in after templating.
+
+    branca renders an element by compiling the text its macro produced as a Jinja template once more
+    (``MacroElement.render`` wraps it in ``Element(text)``): about 40 ms per MB of inline data, for nothing. Here an
+    element's data stand in the text as a short mark (:func:`inline`) until :meth:`render` has the page, then the
+    marks are replaced by the data — the same page, and data are never read as a template ("{{ x }}" in a name stays
+    as written). Make one the root of a map with ``Page().add_child(m)``.
+    """
+
+    _MARK = re.compile(r"<bgplan-inline-(\d+)>")     # "<" is escaped in every JSON of safe_json: no data can match
+
+    def __init__(self):
+        super().__init__()
+        self._inlined: list[str] = []
+
+    def inline(self, text: str) -> str:
+        """A mark standing for ``text`` until the page is rendered."""
+        self._inlined.append(text)
+        return f"<bgplan-inline-{len(self._inlined) - 1}>"
+
+    def render(self, **kwargs) -> str:
+        self._inlined = []
+        html = super().render(**kwargs)
+        inlined, self._inlined = self._inlined, []
+        return self._MARK.sub(lambda mark: inlined[int(mark.group(1))], html)
+
+
+def inline(element, text: str) -> str:
+    """``text`` (large data of ``element``'s script) as a mark of its :class:`Page`, put in after templating; the text
+    itself when the element's root is another figure."""
+    root = element.get_root()
+    return root.inline(text) if isinstance(root, Page) else text
 
 
 def has_features(gdf) -> bool:
@@ -59,14 +96,9 @@ def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None,
     ([106.12346, 21.2], {'k': 'a', 't': '<b>x</b>'})
     """
     geoms = np.asarray(list(geometries), dtype=object)
-    valid = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool) if len(geoms) else np.array([], bool)
-    rounded = np.full(len(geoms), None, dtype=object)
-    if valid.any():
-        rounded[valid] = shapely.transform(geoms[valid], lambda c: np.round(c, decimals))
+    kept = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
     features = []
-    for i, geom in enumerate(rounded):
-        if geom is None or geom.is_empty:
-            continue
+    for i, geometry in zip(kept, geojson_geometries(geoms[kept], decimals)):
         props = {"k": str(keys[i])}
         if tooltips is not None and tooltips[i]:
             props["t"] = tooltips[i]
@@ -76,7 +108,7 @@ def feature_collection(geometries, keys, tooltips=None, popups=None, radii=None,
             props["r"] = float(radii[i])
         if names is not None and names[i]:
             props["n"] = names[i]
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)), "properties": props})
+        features.append({"type": "Feature", "geometry": geometry, "properties": props})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -126,7 +158,7 @@ class DataLayer(Layer):
 
     @property
     def data_json(self) -> str:
-        return safe_json(self.data)
+        return inline(self, safe_json(self.data))
 
     @property
     def spec_json(self) -> str:
@@ -170,7 +202,7 @@ class SharedTexts(MacroElement):
 
     @property
     def texts_json(self) -> str:
-        return safe_json(self.texts)
+        return inline(self, safe_json(self.texts))
 
 
 class ImageLayer(Layer):

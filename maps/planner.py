@@ -47,13 +47,14 @@ from branca.element import Element
 
 from geo.io.output import atomic_path
 from layers.siting.grid_file import GRID_FILE, read_grid
-from maps import lang, parks_notice, registry, style, vendor
+from maps import collector, lang, parks_notice, registry, style, vendor
 from maps.builder import MapBuilder
 from maps.elements import (
     BaseMap,
     GroupedLayers,
     MapSetup,
     MapTools,
+    Page,
     Ready,
     SharedTexts,
     SwitchWhenAdded,
@@ -77,6 +78,7 @@ BASE_NONE = "Không nền / no base map"
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
+@collector.paused()
 def planner_map(layers: dict, population=None, analyses: dict | None = None, *, summary: dict | None = None,
                 title=None, subtitle=None, assets: str = "inline",
                 clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
@@ -127,6 +129,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     bounds = bounds_of(layers)
     m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=9, tiles=None,
                    prefer_canvas=True, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)
+    Page().add_child(m)             # the root: the layers' data go into the page after templating
     m.default_js = []
     m.default_css = []
     root = m.get_root()
@@ -211,6 +214,7 @@ def source_lines(pairs) -> list:
     return [style.ATTRIBUTION_TEXT, *((line, line) for line in lines), more]
 
 
+@collector.paused()
 def write_planner_map(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
                       summary: dict | None = None, path=None, **options) -> Path:
     """Write ``OUT/map.html`` (one self-contained file); layers read from ``OUT/layers.gpkg`` when not given.
@@ -281,6 +285,7 @@ ANALYSIS_FILES = {
 }
 
 
+@collector.paused()
 def read_analyses(out_dir) -> dict:
     """Analysis layers found in ``out_dir``; {} when there are none.
 

@@ -93,18 +93,27 @@ def tooltip_html(title, detail=None) -> str:
     return text
 
 
-def rows_of(frame: pd.DataFrame) -> list[pd.Series]:
-    """The rows of ``frame`` as Series, as ``iterrows`` gives them, without the frame's ``attrs``: pandas deep-copies
-    a frame's attrs (a summary, a table of unplaced parks …) into every row, the most of the time a map spent on rows.
+class Row(dict):
+    """One row of a frame: column → value, the values ``iterrows`` gives (the frame's ``values``), and ``name``, the
+    row's index label. Read it as a Series row: ``row["name"]``, ``row.get("area_ha")``, ``"kind" in row``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, items, name=None):
+        super().__init__(items)
+        self.name = name
+
+
+def rows_of(frame: pd.DataFrame) -> list[Row]:
+    """The rows of ``frame`` (:class:`Row`), with the values ``iterrows`` gives, without making a Series per row
+    (pandas builds one and deep-copies the frame's ``attrs`` into it: the most of the time a map spent on rows).
 
     >>> f = pd.DataFrame({"a": [1, 2]}, index=[5, 6]); f.attrs["summary"] = {"n": 2}
-    >>> [(int(r.name), int(r["a"]), r.attrs) for r in rows_of(f)], f.attrs
-    ([(5, 1, {}), (6, 2, {})], {'summary': {'n': 2}})
+    >>> [(int(r.name), int(r["a"]), r.get("b")) for r in rows_of(f)]
+    [(5, 1, None), (6, 2, None)]
     """
-    if frame.attrs:
-        frame = frame.copy(deep=False)
-        frame.attrs = {}
-    return [row for _, row in frame.iterrows()]
+    columns = list(frame.columns)
+    return [Row(zip(columns, values), name) for name, values in zip(frame.index, frame.values)]
 
 
 def feature_popups(gdf: pd.DataFrame, title: Callable | str, fields: Iterable[Field],

@@ -43,7 +43,8 @@ def planner(built):
 
 @pytest.mark.parametrize("module", ["maps.style", "maps.popups", "maps.legend", "maps.elements", "maps.vendor", "maps.analysis_layers",
                                     "maps.indicators", "maps.publish", "maps.registry", "maps.lang", "maps.labels",
-                                    "maps.page", "maps.park_layers", "maps.layer", "maps.licences"])
+                                    "maps.page", "maps.park_layers", "maps.layer", "maps.licences", "maps.collector",
+                                    "maps.geometry"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
@@ -118,6 +119,49 @@ def test_malicious_park_names_stay_text(built):
     # every <script> element the page opens is one we put there
     scripts = re.findall(r"<script[^>]*>", html)
     assert all(s in ("<script>",) for s in scripts), set(scripts)
+
+
+def test_template_syntax_in_names_stays_text(built):
+    """The layers' data go into the page after templating (maps.elements.Page): a name is never read as Jinja."""
+    import gc
+
+    from maps.planner import planner_map
+
+    layers = dict(built.layers)
+    odd = gpd.GeoDataFrame({"name": ["{{ 7 * 7 }}", "{% raw %}x"], "kind": ["KCN", "CCN"], "area_ha": [100.0, 20.0],
+                            "status": ["operating", None]},
+                           geometry=[Point(106.62, 21.42), Point(106.7, 21.35)], crs="EPSG:4326")
+    layers["industrial_parks"] = pd.concat([layers["industrial_parks"], odd], ignore_index=True)
+    m = planner_map(layers)
+    html = m.get_root().render()
+    assert "{{ 7 * 7 }}" in html and "{% raw %}x" in html and "<bgplan-inline-" not in html
+    assert gc.isenabled()                          # the collector paused while drawing is on again
+
+
+def test_page_is_the_figure_branca_would_render(built, planner, monkeypatch):
+    """The same bytes as a page whose elements' texts go through Jinja again (branca's Figure as the root)."""
+    from branca.element import Figure
+
+    import maps.planner
+
+    _, html = planner
+    monkeypatch.setattr(maps.planner, "Page", Figure)
+    m = maps.planner.planner_map(built.layers, population=built.population, summary=built.summary)
+    assert type(m.get_root()) is Figure and m.get_root().render() == html
+
+
+def test_rows_of_gives_what_iterrows_gives():
+    from maps.popups import rows_of
+
+    frame = gpd.GeoDataFrame({"name": ["a", None, "c"], "n": [1, 2, 3], "x": [0.5, np.nan, 2.0], "ok": [True, False, True],
+                              "when": pd.to_datetime(["2025-07-01", None, "2020-01-14"])},
+                             geometry=[Point(0, 0), None, Point(1, 1)], index=[7, 3, 9], crs="EPSG:4326")
+    frame.attrs["summary"] = {"n": 3}
+    for row, (label, series) in zip(rows_of(frame), frame.iterrows()):
+        assert row.name == label and list(row) == list(series.index)
+        for column, value in series.items():
+            assert type(row[column]) is type(value) and (row[column] == value or pd.isna(value) and pd.isna(row[column]))
+        assert row.get("missing") is None and "n" in row
 
 
 # --------------------------------------------------------------------------- the planner map on the real layers
@@ -372,3 +416,24 @@ def test_maps_has_no_import_cycle():
                     graph.add_edge(me, t)
     assert graph.has_edge("maps.dualmap", "maps.geometry")          # the graph is really built
     assert list(nx.simple_cycles(graph)) == []
+
+
+def test_explorer_pixels_near_cells_only(monkeypatch):
+    """Only the pixels near a cell are projected (maps.explorer._near_cells): the same image as every pixel."""
+    import shapely
+
+    from maps import explorer
+
+    x0, y0, cell = 591300.0, 2392000.0, 100.0
+    rows, cols = np.mgrid[0:60, 0:90]
+    keep = ((rows - 30) ** 2 / 900 + (cols - 45) ** 2 / 2025 < 1) & ~((rows > 20) & (rows < 35) & (cols > 30) & (cols < 50))
+    rows, cols = rows[keep], cols[keep]                          # an ellipse with a hole, in raster order
+    grid = gpd.GeoDataFrame({"row": rows, "col": cols},
+                            geometry=shapely.points(x0 + (cols + 0.5) * cell, y0 - (rows + 0.5) * cell),
+                            crs="EPSG:32648").to_crs("EPSG:4326")
+    frame = {"crs": "EPSG:32648", "x0": x0, "y0": y0, "cell_m": cell}
+    index, bounds = explorer.pixel_cells(grid, frame)
+    assert (index >= 0).any() and (index < 0).any()
+    monkeypatch.setattr(explorer, "_near_cells", lambda b, west, north, size, shape: np.ones(shape, dtype=bool))
+    every, every_bounds = explorer.pixel_cells(grid, frame)
+    assert np.array_equal(index, every) and bounds == every_bounds

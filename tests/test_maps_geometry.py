@@ -72,3 +72,30 @@ def test_nice_breaks_same_for_numbers_and_objects():
     as_objects = nice_breaks(pd.Series(values, dtype=object), 5)
     assert nice_breaks(pd.Series(values, dtype=float), 5) == as_objects == nice_breaks(values, 5)
     assert nice_breaks(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 5) == nice_breaks(list(range(1, 11)), 5)
+
+
+def test_geojson_geometries_as_geos_writes_them():
+    """Every kind of geometry, 3-D ones, several decimals: the dicts GEOS's GeoJSON gives for the rounded geometry."""
+    import json
+
+    import shapely
+    from shapely.geometry import GeometryCollection, MultiLineString, MultiPoint, MultiPolygon, Polygon
+
+    rng = np.random.default_rng(5)
+
+    def xy(n):
+        return 106 + rng.random((n, 2)) / 3
+
+    ring = Polygon(box(106.0, 21.0, 106.3, 21.3).exterior.coords, [box(106.1, 21.1, 106.2, 21.2).exterior.coords])
+    shapes = [Point(106.123456789, 21.987654321), Point(106.1, 21.2, 15.5), LineString(xy(30)), ring,
+              box(106.0, 21.0, 106.000001, 21.0), MultiPoint(xy(4)), MultiLineString([xy(5), xy(3)]),
+              MultiPolygon([ring, box(107, 22, 107.1, 22.1)]), LineString(np.c_[xy(4), rng.random(4)]), Point(-0.0, 21)]
+    for decimals in (4, 5, 6):
+        expected = [json.loads(shapely.to_geojson(g)) for g in shapely.transform(np.array(shapes), lambda c: np.round(c, decimals))]
+        got = geometry.geojson_geometries(shapes, decimals)
+        assert got == expected and json.dumps(got) == json.dumps(expected)
+    # a collection is written and read back (the same answer)
+    mixed = [GeometryCollection([Point(106, 21), LineString(xy(3))]), Point(106.5, 21.5)]
+    assert geometry.geojson_geometries(mixed, 5) == [json.loads(shapely.to_geojson(g)) for g in
+                                                      shapely.transform(np.array(mixed), lambda c: np.round(c, 5))]
+    assert geometry.geojson_geometries([], 5) == []

@@ -36,5 +36,4 @@ Modules
 ``indicators`` 2030 targets (``maps/indicators.yaml``) beside values computed from the layers
 ``samples``    small hand-made analysis frames for tests and benchmarks (not results)
 ``geometry``   storage CRS, the map window, clipping and simplification (remembered), GeoJSON of many geometries
-``collector``  Python's cyclic garbage collector paused while the maps are read, drawn and written
 """

@@ -48,7 +48,8 @@ import pandas as pd
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from maps import collector, lang, popups, style, vendor
+from geo.collector import fewer_collections
+from maps import lang, popups, style, vendor
 from maps.elements import MapTools, feature_collection, has_features, inline, safe_json, stable_ids
 from maps.geometry import DEFAULT_CLIP_KM, prepare, to_storage, window_of
 from maps.labels import target_label, target_names
@@ -94,7 +95,7 @@ class Target:
     palette: list              # len(breaks) + 1 colours for the ascending classes
 
 
-@collector.paused()
+@fewer_collections()
 def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: dict | None = None,
                       title=None, assets: str = "site", clip_km: float | None = DEFAULT_CLIP_KM,
                       simplify_m: dict | None = None, home: str | None = None,

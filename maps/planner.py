@@ -45,9 +45,10 @@ import folium
 import geopandas as gpd
 from branca.element import Element
 
+from geo.collector import fewer_collections
 from geo.io.output import atomic_path
 from layers.siting.grid_file import GRID_FILE, read_grid
-from maps import collector, lang, parks_notice, registry, style, vendor
+from maps import lang, parks_notice, registry, style, vendor
 from maps.builder import MapBuilder
 from maps.elements import (
     BaseMap,
@@ -78,7 +79,7 @@ BASE_NONE = "Không nền / no base map"
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
-@collector.paused()
+@fewer_collections()
 def planner_map(layers: dict, population=None, analyses: dict | None = None, *, summary: dict | None = None,
                 title=None, subtitle=None, assets: str = "inline",
                 clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
@@ -214,7 +215,7 @@ def source_lines(pairs) -> list:
     return [style.ATTRIBUTION_TEXT, *((line, line) for line in lines), more]
 
 
-@collector.paused()
+@fewer_collections()
 def write_planner_map(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
                       summary: dict | None = None, path=None, **options) -> Path:
     """Write ``OUT/map.html`` (one self-contained file); layers read from ``OUT/layers.gpkg`` when not given.
@@ -285,7 +286,7 @@ ANALYSIS_FILES = {
 }
 
 
-@collector.paused()
+@fewer_collections()
 def read_analyses(out_dir) -> dict:
     """Analysis layers found in ``out_dir``; {} when there are none.
 

@@ -48,9 +48,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.collector import fewer_collections
 from geo.config import read_yaml
 from geo.errors import InputError
-from maps import collector, downloads, dualmap, indicators, lang, licences, page, parks_notice, registry, style, vendor
+from maps import downloads, dualmap, indicators, lang, licences, page, parks_notice, registry, style, vendor
 from maps.planner import planner_map, read_analyses, read_layers, source_lines
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def public_layers(layers: dict | None, allow: dict | None) -> dict:
     return out
 
 
-@collector.paused()
+@fewer_collections()
 def publish_site(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
                  summary: dict | None = None, config=None, site_dir=None, include_restricted: bool = False,
                  pages=()) -> dict:

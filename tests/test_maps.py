@@ -43,7 +43,7 @@ def planner(built):
 
 @pytest.mark.parametrize("module", ["maps.style", "maps.popups", "maps.legend", "maps.elements", "maps.vendor", "maps.analysis_layers",
                                     "maps.indicators", "maps.publish", "maps.registry", "maps.lang", "maps.labels",
-                                    "maps.page", "maps.park_layers", "maps.layer", "maps.licences", "maps.collector",
+                                    "maps.page", "maps.park_layers", "maps.layer", "maps.licences",
                                     "maps.geometry"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
@@ -135,7 +135,7 @@ def test_template_syntax_in_names_stays_text(built):
     m = planner_map(layers)
     html = m.get_root().render()
     assert "{{ 7 * 7 }}" in html and "{% raw %}x" in html and "<bgplan-inline-" not in html
-    assert gc.isenabled()                          # the collector paused while drawing is on again
+    assert gc.isenabled()                          # drawing leaves the collector on
 
 
 def test_page_is_the_figure_branca_would_render(built, planner, monkeypatch):

@@ -341,10 +341,12 @@ def link_cells(router, lines, u_ids, v_ids, weights, x, y, *, max_snap_m: float 
         p_i, e_pos, dist, frac = snap_to_samples(lines[usable], x, y, max_snap_m, sample_m)
         e_i = usable[e_pos]
         snap_m[p_i] = dist
-    start = shapely.get_point(lines[e_i], 0)
-    from_u = np.hypot(shapely.get_x(start) - router.x[u_idx[e_i]], shapely.get_y(start) - router.y[u_idx[e_i]]) <= \
-        np.hypot(shapely.get_x(start) - router.x[v_idx[e_i]], shapely.get_y(start) - router.y[v_idx[e_i]])
-    frac = np.where(from_u, frac, 1.0 - frac)
+    # whether each usable line starts at its edge's u end (once per line, not per point)
+    start = shapely.get_point(lines[usable], 0)
+    sx, sy = shapely.get_x(start), shapely.get_y(start)
+    u_end, v_end = u_idx[usable], v_idx[usable]
+    from_u = np.hypot(sx - router.x[u_end], sy - router.y[u_end]) <= np.hypot(sx - router.x[v_end], sy - router.y[v_end])
+    frac = np.where(from_u[e_pos], frac, 1.0 - frac)
     leg = snap_m[p_i] / (access_speed_kmh / 3.6)
     to_u, to_v = leg + frac * weights[e_i], leg + (1 - frac) * weights[e_i]
     return CellLinks(n_cells=len(x), cell=p_i.astype(np.int64), u=u_idx[e_i].astype(np.int64),

@@ -155,9 +155,10 @@ class Grid:
         """Distance (m) from each cell centre to the nearest point, or circle edge (0 inside).
 
         ``radius`` (per point, metres) turns points into circles. With no
-        point at all the result is NaN everywhere (unknown, not 0). Exact: every
-        circle is looked at, row by row in the order of a lower bound of its
-        distance, until the bound passes the best found (:func:`_circle_edges`).
+        point at all the result is NaN everywhere (unknown, not 0). Exact: each
+        cell looks at the circles in the order of a lower bound of their
+        distance to its row, until the bound passes the best found
+        (:func:`_circle_edges`).
 
         >>> from shapely.geometry import box
         >>> g = make_grid(box(0, 0, 300, 100), cell_m=100, crs="EPSG:32648")
@@ -168,11 +169,13 @@ class Grid:
         y = np.atleast_1d(np.asarray(y, dtype=np.float64))
         if x.size == 0:
             return np.full(self.shape, np.nan)
-        radius = np.zeros_like(x) if radius is None else np.asarray(radius, dtype=np.float64)
+        radius = np.zeros(x.shape) if radius is None else np.broadcast_to(np.asarray(radius, dtype=np.float64), x.shape).copy()
         xs = self.x0 + (np.arange(self.ncols) + 0.5) * self.cell_m
         ys = self.y0 - (np.arange(self.nrows) + 0.5) * self.cell_m
+        dy = ys[:, None] - y
+        bound = np.sqrt(dy * dy) - radius          # per row and circle: no cell of the row is nearer the circle's edge
         out = np.empty(self.shape)
-        _circle_edges(xs, ys, x, y, np.ascontiguousarray(np.broadcast_to(radius, x.shape)), out)
+        _circle_edges(xs, ys, x, y, radius, bound, np.argsort(bound, axis=1), out)
         return out
 
     def outlines(self, labels: np.ndarray, keep=None) -> dict[int, object]:
@@ -228,28 +231,21 @@ def make_grid(area, cell_m: float = 250.0, crs: str = "EPSG:32648", *, n_layers:
 
 
 @njit(cache=True)
-def _circle_edges(xs, ys, x, y, radius, out):  # pragma: no cover - numba
+def _circle_edges(xs, ys, x, y, radius, bound, order, out):  # pragma: no cover - numba
     """``out[i, c]`` = max(0, min over circles j of |(xs[c], ys[i]) − (x[j], y[j])| − radius[j]) (metres).
 
-    Per row the circles are visited in the order of ``|ys[i] − y[j]| − radius[j]``, a lower bound of their
-    distance to every cell of the row computed as the distance is (``sqrt`` of a sum of squares, which can
-    only grow with ``dx``), and a cell stops at the first circle whose bound is not below its best: exact,
-    and the same numbers as a KD-tree's Euclidean distances.
+    ``bound[i, j]`` = ``sqrt((ys[i] − y[j])²) − radius[j]`` is a lower bound of circle j's distance to every
+    cell of row i, computed as the distance is (``sqrt`` of a sum of squares, which can only grow with the
+    ``dx²`` term); ``order[i]`` sorts row i's bounds. A cell stops at the first circle whose bound is not
+    below its best: exact, and the same numbers as a KD-tree's Euclidean distances.
     """
-    n = x.shape[0]
-    bound = np.empty(n)
     for i in range(ys.shape[0]):
         qy = ys[i]
-        for j in range(n):
-            dy = qy - y[j]
-            bound[j] = math.sqrt(dy * dy) - radius[j]
-        order = np.argsort(bound)
         for c in range(xs.shape[0]):
             qx = xs[c]
             best = np.inf
-            for q in range(n):
-                j = order[q]
-                if bound[j] >= best:
+            for j in order[i]:
+                if bound[i, j] >= best:
                     break
                 dx = qx - x[j]
                 dy = qy - y[j]

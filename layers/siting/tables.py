@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
 from geo.crs import to_metric
 from geo.siting.grid import Grid
@@ -73,9 +74,22 @@ def _grid_frame(grid: Grid, values, scores, prof: Profile, excluded, masks, suit
     data["site"] = labels_all[sel].astype(np.int32)
     if parcels is not None:
         data["parcel"] = parcels[sel].astype(np.int32)
-    centres = shapely.points(grid.x0 + (cols + 0.5) * grid.cell_m, grid.y0 - (rows + 0.5) * grid.cell_m)
-    frame = gpd.GeoDataFrame(data, geometry=centres, crs=crs)          # cell centres: the squares are the raster's
-    return frame.to_crs("EPSG:4326")
+    centres = storage_points(grid.x0 + (cols + 0.5) * grid.cell_m, grid.y0 - (rows + 0.5) * grid.cell_m, crs)
+    return gpd.GeoDataFrame(data, geometry=centres, crs="EPSG:4326")    # cell centres: the squares are the raster's
+
+
+def storage_points(x, y, crs) -> np.ndarray:
+    """Points at metric ``x``, ``y`` (metres, ``crs``) as shapely points in EPSG:4326 (lon, lat).
+
+    The same coordinates as ``GeoSeries(points, crs=crs).to_crs("EPSG:4326")`` (the same PROJ operation) without
+    making the metric points first and copying them: 0.1 s instead of 0.5 s for the 389,000 cells of Bắc Giang.
+
+    >>> shapely.get_coordinates(storage_points([500000.0], [0.0], "EPSG:32648")).round(6).tolist()
+    [[105.0, 0.0]]
+    """
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
+        np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    return shapely.points(lon, lat)
 
 
 def _sites_frame(grid: Grid, labels, table, values, scores, districts, codes, per_site, prof: Profile, scenario, crs):
@@ -89,7 +103,7 @@ def _sites_frame(grid: Grid, labels, table, values, scores, districts, codes, pe
     outlines = grid.outlines(labels, keep=range(1, n + 1))
     cx = grid.x0 + (table["col"].to_numpy() + 0.5) * grid.cell_m
     cy = grid.y0 - (table["row"].to_numpy() + 0.5) * grid.cell_m
-    best = gpd.GeoSeries(shapely.points(cx, cy), crs=crs).to_crs("EPSG:4326")
+    best = gpd.GeoSeries(storage_points(cx, cy, crs), crs="EPSG:4326")
     out = pd.DataFrame({
         "site": table["site"].to_numpy(), "area_ha": table["area_ha"].round(2).to_numpy(), "cells": table["cells"].to_numpy(),
         "score_mean": table["score_mean"].round(4).to_numpy(), "score_max": table["score_max"].round(4).to_numpy(),
@@ -167,14 +181,23 @@ def write_siting(result: SitingResult, out_dir) -> dict[str, Path]:
     paths = {"sites_gpkg": out_dir / "sites.gpkg", "grid_tif": out_dir / GRID_FILE, "sites_csv": out_dir / "sites.csv",
              "by_district_csv": out_dir / "sites_by_district.csv",
              "score_tif": out_dir / "suitability.tif", "summary": out_dir / "sites_summary.json"}
-    write_geopackage({"sites": result.sites}, paths["sites_gpkg"])
-    write_grid(result.grid, grid, paths["grid_tif"])
-    write_csv(result.sites.drop(columns="geometry"), paths["sites_csv"])
+    sites = _without_attrs(result.sites)
+    write_geopackage({"sites": sites}, paths["sites_gpkg"])
+    write_grid(_without_attrs(result.grid), grid, paths["grid_tif"])
+    write_csv(sites.drop(columns="geometry"), paths["sites_csv"])
     write_csv(result.by_district, paths["by_district_csv"])
     write_geotiff(result.score, grid.profile, paths["score_tif"])
     write_json({**result.summary, "sensitivity_runs": result.runs.to_dict(orient="records") if len(result.runs) else []},
                paths["summary"])
     return paths
+
+
+def _without_attrs(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy of ``frame`` without ``attrs``: pandas deep-copies a frame's attrs (here the run's whole summary)
+    into every column and frame taken from it, which was half the time of writing the siting files."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 def district_table(grid: Grid, found, crs: str) -> pd.DataFrame:
@@ -187,7 +210,7 @@ def district_table(grid: Grid, found, crs: str) -> pd.DataFrame:
     t = found.table_all.set_index("site").loc[rows["rank_all"].to_numpy()]
     cx = grid.x0 + (t["col"].to_numpy() + 0.5) * grid.cell_m
     cy = grid.y0 - (t["row"].to_numpy() + 0.5) * grid.cell_m
-    best = gpd.GeoSeries(shapely.points(cx, cy), crs=crs).to_crs("EPSG:4326")
+    best = gpd.GeoSeries(storage_points(cx, cy, crs), crs="EPSG:4326")
     on_list = dict(zip(found.table["rank_all"], found.table["site"]))
     return pd.DataFrame({"district": rows["district"].to_numpy(), "rank_in_district": rows["rank_in_district"].to_numpy(),
                          "rank_all": rows["rank_all"].to_numpy(), "area_ha": t["area_ha"].round(2).to_numpy(),

@@ -338,8 +338,7 @@ def link_cells(router, lines, u_ids, v_ids, weights, x, y, *, max_snap_m: float 
         e_i = usable[e_pos]
         snap_m[p_i] = dist
     # whether each usable line starts at its edge's u end (once per line, not per point)
-    start = shapely.get_point(lines[usable], 0)
-    sx, sy = shapely.get_x(start), shapely.get_y(start)
+    sx, sy = _first_vertices(lines[usable])
     u_end, v_end = u_idx[usable], v_idx[usable]
     from_u = np.hypot(sx - router.x[u_end], sy - router.y[u_end]) <= np.hypot(sx - router.x[v_end], sy - router.y[v_end])
     frac = np.where(from_u[e_pos], frac, 1.0 - frac)
@@ -347,6 +346,20 @@ def link_cells(router, lines, u_ids, v_ids, weights, x, y, *, max_snap_m: float 
     to_u, to_v = leg + frac * weights[e_i], leg + (1 - frac) * weights[e_i]
     return CellLinks(n_cells=len(x), cell=p_i.astype(np.int64), u=u_idx[e_i].astype(np.int64),
                      v=v_idx[e_i].astype(np.int64), to_u=to_u, to_v=to_v, snap_m=snap_m)
+
+
+def _first_vertices(lines) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of each line's first vertex (NaN for an empty line), without making point geometries.
+
+    >>> from shapely.geometry import LineString
+    >>> _first_vertices(np.array([LineString([(1, 2), (3, 4)]), LineString(), LineString([(5, 6), (7, 8)])]))
+    (array([ 1., nan,  5.]), array([ 2., nan,  6.]))
+    """
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, bool)
+    x, y = np.full(len(lines), np.nan), np.full(len(lines), np.nan)
+    x[owner[first]], y[owner[first]] = xy[first, 0], xy[first, 1]
+    return x, y
 
 
 def labour_blocks(grid: Grid, factor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -78,7 +78,7 @@ def exclusions(context: SitingContext, values: dict) -> tuple[dict, dict, np.nda
     """Excluded cells: ``(masks by exclusion, report, excluded)``; a missing region layer's exclusions say why."""
     plan = context.plan
     masks, report = exclusion_layers(context.region, context.grid, plan.exclusions, parks=context.parks,
-                                     places=context.places, water_layer=context.water, slope=values.get("slope_deg"),
+                                     places=context.places, water_layer=context.water_metric, slope=values.get("slope_deg"),
                                      constraints={k: (context.user_layers.get(k), spec) for k, spec in plan.constraints.items()})
     for layer, why in context.missing_layers.items():
         for name in EXCLUSIONS_OF_LAYER.get(layer, []):

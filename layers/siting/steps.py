@@ -210,7 +210,7 @@ def sensitivity(plan: SitingPlan, grid: Grid, found: Located, district_codes: np
     if not (plan.options.sensitivity and found.n_top):
         return None, pd.DataFrame()
     return weight_sensitivity(
-        {k: np.where(grid.inside, v, np.nan) for k, v in found.scores.components.items()}, found.scores.weights,
+        found.scores.components, found.scores.weights,
         found.eligible, found.labels, found.n_top, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
         max_area_ha=plan.max_area_ha, top_n=int(loc["top_n"]), split=loc["split"],
         min_known_weight=plan.profile.scoring["min_known_weight"], min_score=loc["min_score"], top_share=loc["top_share"],

@@ -22,6 +22,9 @@ class InputError(Exception):
         self.problem = " ".join(str(problem).split())  # always one line
         super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
 
+    def __reduce__(self):  # pickles with both arguments (an error raised in a forked step, geo.background)
+        return type(self), (self.path, self.problem)
+
 
 class DataGapError(InputError):
     """Data the analysis needs is missing for the requested region or area."""

@@ -22,6 +22,11 @@ cache_folder = Path(os.environ.get("BGPLAN_CACHE", Path.home() / ".cache" / "bgp
 #: network's content, so later runs skip the preprocessing (see geo.routing.hierarchy).
 hierarchy_cache = os.environ.get("BGPLAN_HIERARCHY_CACHE", "1") != "0"
 
+#: Let the main job (``plan.py run``) overlap independent steps in a forked child process (geo.background):
+#: siting beside access, scenario and isochrones; the site beside the planner map. ``BGPLAN_OVERLAP=0`` (or
+#: False here) runs every step in this process, one after the other; the outputs are the same.
+overlap_steps = os.environ.get("BGPLAN_OVERLAP", "1") != "0"
+
 #: Show progress bars on long work (the command line's ``--quiet`` turns this off).
 progress = True
 

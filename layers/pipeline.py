@@ -7,6 +7,11 @@ a YAML file and data, not code. :func:`run_analyses` is called by
 
 Every step writes its output into ``OUT`` (``layers.gpkg``, ``access.csv`` …),
 so a later step — or a planner in QGIS — can start from it.
+
+Siting needs nothing the other analyses make, so once the networks are built
+it runs in a forked child (:mod:`geo.background`) while this process does
+access, the scenario, isochrones, validation and communes: two cores, the same
+outputs (``RunOptions(overlap=False)`` or ``BGPLAN_OVERLAP=0`` runs it here).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from geo import background
 from geo.errors import InputError
 from geo.io.output import write_csv, write_geopackage
 from layers.build import LayerSet, build_layers, summary_lines, write_layers
@@ -34,7 +40,8 @@ class RunOptions:
 
     out : output folder; analyses : False for layers, map and site only; parks_file : a park list or outlines
     instead of the region's; echo : where progress lines go (``print``); verbose : also print the seconds of
-    every step (they are always written to ``OUT/run_timings.json``).
+    every step (they are always written to ``OUT/run_timings.json``); overlap : run independent steps in a forked
+    child beside the others (:mod:`geo.background`; None: ``geo.settings.overlap_steps``, on by default).
     """
 
     out: Path = Path("out")
@@ -42,6 +49,7 @@ class RunOptions:
     parks_file: Path | None = None
     echo: callable = field(default=print, repr=False)
     verbose: bool = False
+    overlap: bool | None = None
 
     def __post_init__(self):
         self.out = Path(self.out)
@@ -57,6 +65,14 @@ class Timings:
     def __init__(self):
         self.seconds: dict[str, float] = {}
         self.started = time.perf_counter()
+        self.background: dict[str, list[str]] = {}      # job → its steps, timed in a forked child beside the others
+
+    def add_background(self, job, seconds: dict[str, float]):
+        """The steps a :class:`geo.background.Job` timed (in its child, or here), and this process's wait for it."""
+        self.seconds.update(seconds)
+        if job.forked:
+            self.background[job.name] = list(seconds)
+            self.seconds[f"wait for {job.name}"] = job.waited_s
 
     @contextlib.contextmanager
     def step(self, name: str):
@@ -72,8 +88,10 @@ class Timings:
 
     def lines(self) -> list[str]:
         """One line per step, for ``--verbose``."""
+        forked = {step for steps in self.background.values() for step in steps}
         width = max((len(k) for k in self.seconds), default=4)
-        return [f"  {k:<{width}}  {v:6.2f} s" for k, v in self.seconds.items()] + [f"  {'total':<{width}}  {self.total():6.2f} s"]
+        return ([f"  {k:<{width}}  {v:6.2f} s" + ("  (forked, beside the others)" if k in forked else "")
+                 for k, v in self.seconds.items()] + [f"  {'total':<{width}}  {self.total():6.2f} s"])
 
 
 @dataclass
@@ -123,7 +141,7 @@ def run_analyses(region: Region, options: RunOptions, network=None, *, populatio
     bare 2018 network of "2018 vs today") shares the same classified base. ``population`` :
     ``(array, profile)`` instead of the region's raster. The seconds of every step are in ``result.timings``.
     """
-    from layers import access, networks
+    from layers import networks
     from layers.networks import Networks, NetworkOptions
     from layers.shared import POPULATION, parks_key, seed
 
@@ -152,6 +170,40 @@ def run_analyses(region: Region, options: RunOptions, network=None, *, populatio
         net = built or networks.shared_networks(region, net_options, rail=True, corridor_layer=corridor_layer)
         net.road.hierarchy()           # the routing hierarchy, customised once: every step's searches use it
     run.networks = net
+    with contextlib.ExitStack() as jobs:
+        siting_job = None
+        if "siting" in cfg["steps"]:      # in a forked child, beside the steps below (geo.background)
+            siting_job = jobs.enter_context(background.start(
+                "siting", _siting_step, region, cfg["siting_profile"], options, net, pop, net_options,
+                overlap=options.overlap))
+        _other_analyses(run, cfg, options, net, net_options, pop, corridor_layer)
+        if siting_job is not None:
+            siting, written, seconds = siting_job.result()
+            t.add_background(siting_job, seconds)
+            run.written.update(written)
+            run.analyses["siting"] = siting
+            say(f"candidate sites ({cfg['siting_profile']} profile): {len(siting.sites)} → {out / 'sites.csv'}")
+    return run
+
+
+def _siting_step(region: Region, profile: str, options: RunOptions, net, pop, net_options):
+    """Candidate sites (:func:`layers.siting.run_siting`) written into OUT → (result, written paths, seconds by step)."""
+    from layers.siting import run_siting, write_siting
+
+    t = Timings()
+    with t.step("siting"):
+        siting = run_siting(region, profile, parks_file=options.parks_file, net=net, population=pop,
+                            network=net_options, osm=net_options.osm)
+    with t.step("write siting"):
+        written = write_siting(siting, options.out)
+    return siting, written, t.seconds
+
+
+def _other_analyses(run: RunResult, cfg: dict, options: RunOptions, net, net_options, pop, corridor_layer):
+    """Access, the scenario, isochrones, validation and communes, in this process, into ``run``."""
+    from layers import access, networks
+
+    region, park_layer, out, say, t = run.region, run.layers.layers["industrial_parks"], options.out, options.echo, run.timings
     if "access" in cfg["steps"]:
         with t.step("access"):
             report = access.access_report(region, park_layer, net, population=pop)
@@ -183,16 +235,6 @@ def run_analyses(region: Region, options: RunOptions, network=None, *, populatio
             run.written["isochrones"] = write_geopackage({"isochrones": iso}, out / "isochrones.gpkg")
         run.analyses["isochrones"] = iso
         say(f"isochrones from {', '.join(cfg['isochrone_origins'])} → {out / 'isochrones.gpkg'}")
-    if "siting" in cfg["steps"]:
-        from layers.siting import run_siting, write_siting
-
-        with t.step("siting"):
-            siting = run_siting(region, cfg["siting_profile"], parks_file=options.parks_file, net=net, population=pop,
-                                network=net_options, osm=net_options.osm)
-        with t.step("write siting"):
-            run.written.update(write_siting(siting, out))
-        run.analyses["siting"] = siting
-        say(f"candidate sites ({cfg['siting_profile']} profile): {len(siting.sites)} → {out / 'sites.csv'}")
     if "validation" in cfg["steps"] and (region.config.get("validation") or {}).get("observed_file"):
         from layers.validation import observations_file, read_observations, validate, write_validation
 
@@ -209,7 +251,6 @@ def run_analyses(region: Region, options: RunOptions, network=None, *, populatio
         run.analyses["communes"] = tables
         run.written["communes"] = out / "communes.csv"
         say(f"communes (2025) → {out / 'communes.csv'}")
-    return run
 
 
 @dataclass

@@ -209,7 +209,9 @@ def main(argv=None) -> int:
 
     from layers.region import load_region
 
-    options = layers.pipeline.RunOptions(out=args.out / "run", echo=lambda *a, **k: None)
+    # every step in this process (overlap=False), so that the timers see each call; --process times the command
+    # as users run it (siting and the site forked beside the other steps, geo.background)
+    options = layers.pipeline.RunOptions(out=args.out / "run", echo=lambda *a, **k: None, overlap=False)
     start = time.perf_counter()
     run(load_region(args.region, data_dir=args.data), options)
     run_s = time.perf_counter() - start

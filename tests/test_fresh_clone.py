@@ -50,9 +50,42 @@ def test_main_job_runs_on_a_fresh_clone_with_the_bundled_data(clone, tmp_path):
     assert Path(summary["data_dir"]).resolve() == (clone / "data").resolve()
     assert summary["boundaries"] == "open" and summary["layers"]["districts"]["features"] == 10
     _check_parks(out, summary)
+    # siting beside the other analyses, the site beside the planner map: each in a forked child
+    timings = json.loads((out / "run_timings.json").read_text(encoding="utf-8"))
+    assert timings["in_background"] == {"siting": ["siting", "write siting"], "site": ["site"]}
     # nothing in HOME but the tool's own cache folder (~/.cache/bgplan: routing hierarchies)
     assert {p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_dir() and p.parent == home / ".cache"} <= {".cache/bgplan"}
     assert {p.name for p in home.iterdir()} <= {".cache"}
+
+
+def test_the_main_job_in_one_process_writes_the_same_answers(clone, tmp_path):
+    """BGPLAN_OVERLAP=0 (every step in this process, one after the other) against the default (siting and the site
+    in forked children): the same tables, sites, grids and published data."""
+    import pandas as pd
+    import rasterio
+
+    outs = {}
+    for overlap in ("1", "0"):
+        home = tmp_path / f"home{overlap}"
+        home.mkdir()
+        outs[overlap] = out = tmp_path / f"out{overlap}"
+        env = {**_clean_env(home), "BGPLAN_OVERLAP": overlap}
+        done = subprocess.run([sys.executable, "scripts/plan.py", "run", "--quiet", "--out", str(out)], cwd=clone,
+                              env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+    timings = json.loads((outs["0"] / "run_timings.json").read_text(encoding="utf-8"))
+    assert timings["in_background"] == {} and "wait for siting" not in timings["steps_s"]
+    for name in ("access.csv", "scenario.csv", "sites.csv", "sites_by_district.csv", "validation.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(outs["1"] / name), pd.read_csv(outs["0"] / name), obj=name)
+    for name in ("sites_grid.tif", "suitability.tif"):
+        with rasterio.open(outs["1"] / name) as a, rasterio.open(outs["0"] / name) as b:
+            assert (a.read() == b.read()).all() and a.transform == b.transform, name
+    data = sorted(p.name for p in (outs["1"] / "site" / "data").glob("*.geojson"))
+    assert data == sorted(p.name for p in (outs["0"] / "site" / "data").glob("*.geojson")) and len(data) > 10
+    for name in data:
+        a = json.loads((outs["1"] / "site" / "data" / name).read_text(encoding="utf-8"))
+        b = json.loads((outs["0"] / "site" / "data" / name).read_text(encoding="utf-8"))
+        assert a == b, name
 
 
 def _check_parks(out: Path, summary: dict) -> None:

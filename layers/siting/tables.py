@@ -34,6 +34,53 @@ class SitingResult:
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_district: pd.DataFrame = field(default_factory=pd.DataFrame)   # best sites of each district (sites_by_district.csv)
 
+    def __getstate__(self):
+        """Pickled (e.g. by the forked siting step of ``plan.py run`` back to the main job) with the grid's cell centres
+        as a coordinate array instead of 389,000 point geometries: the same table once unpickled, the grid's
+        pickling 0.25 s → 0.02 s and its unpickling 0.4 s → 0.1 s."""
+        state = dict(self.__dict__)
+        state["grid"] = _points_packed(self.grid)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state["grid"], _PackedPoints):
+            state["grid"] = state["grid"].unpack()
+        self.__dict__.update(state)
+
+
+@dataclass
+class _PackedPoints:
+    """A GeoDataFrame of points as its other columns + the points' coordinates (see :meth:`SitingResult.__getstate__`)."""
+
+    table: pd.DataFrame
+    xy: np.ndarray
+    crs: object
+    geometry: str
+    columns: list
+    attrs: dict
+
+    def unpack(self) -> gpd.GeoDataFrame:
+        with _gc_paused():
+            points = shapely.points(self.xy)
+        frame = gpd.GeoDataFrame(self.table, geometry=gpd.GeoSeries(points, index=self.table.index, crs=self.crs,
+                                                                     name=self.geometry), crs=self.crs)
+        frame = frame[self.columns]
+        frame.attrs = self.attrs
+        return frame
+
+
+def _points_packed(frame):
+    """``frame`` as :class:`_PackedPoints` when it is a GeoDataFrame of points (none missing or empty), else itself."""
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        return frame
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if not (shapely.get_type_id(geoms) == 0).all() or shapely.is_empty(geoms).any():
+        return frame
+    name = frame.geometry.name
+    return _PackedPoints(pd.DataFrame(frame.drop(columns=name)), shapely.get_coordinates(geoms), frame.crs, name,
+                         list(frame.columns), dict(frame.attrs))
+
 
 
 def _num(value):

@@ -414,6 +414,7 @@ def _unexpected(exc: Exception, args) -> int:
 
 def _run(args) -> int:
     """Check OUT and the input sizes, then run the command in a staging folder against the region's window."""
+    from geo.collector import fewer_collections
     from geo.io.extent import region_window
     from geo.io.output import OutputSet, check_output_folder
 
@@ -433,7 +434,7 @@ def _run(args) -> int:
         args.out = staging
         pairs = path_pairs(staging, final)
         try:
-            with shown_as(pairs), region_window(window):
+            with shown_as(pairs), region_window(window), fewer_collections():
                 status = args.func(args)
         except InputError as exc:       # name OUT, not the staging folder
             raise type(exc)(replace_all(exc.path, pairs), replace_all(exc.problem, pairs)) from exc

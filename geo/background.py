@@ -21,6 +21,7 @@ or ``overlap=False`` (``geo.settings.overlap_steps``, ``BGPLAN_OVERLAP=0``).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import sys
@@ -122,7 +123,11 @@ def start(name: str, fn: Callable, *args, overlap: bool | None = None, **kwargs)
     for stream in (sys.stdout, sys.stderr):     # else the child would print what this process had buffered
         stream.flush()
     process = context.Process(target=_child, args=(send, fn, args, kwargs), name=f"bgplan-{name}")
-    process.start()
+    gc.freeze()            # the child's collections skip what this process built (and leave its pages shared)
+    try:
+        process.start()
+    finally:
+        gc.unfreeze()
     send.close()
     return Job(name, forked=True, _process=process, _conn=receive)
 

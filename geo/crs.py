@@ -10,6 +10,8 @@ PROJ applies the 7-parameter Helmert shift of Decision 05/2007/QĐ-BTNMT
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 from pyproj import CRS
 
 from geo import settings
@@ -34,6 +36,47 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: str | None = None) -> gpd.GeoDataFrame
     500000
     """
     return gdf.to_crs(crs or settings.metric_crs)
+
+
+class MetricCopies:
+    """Metric copies of geometries already reprojected, to reuse in frames built from theirs.
+
+    ``source``: geometries (e.g. the lines of a network file); ``metric``: their copies, aligned, already in
+    ``crs``. :meth:`of` gives the metric copies of any geometries: one that *is* one of ``source`` (the same
+    object, e.g. a row kept when a frame was filtered or extended) takes its known copy, only the others
+    are reprojected — the same numbers as ``geoms.to_crs(crs)``. The source objects are held, so an id
+    seen here is never another object's.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> a, b = Point(105.0, 0.0), Point(105.0, 1.0)
+    >>> out = MetricCopies([a], [Point(1, 2)], "EPSG:32648").of(gpd.GeoSeries([b, a], crs="EPSG:4326"))
+    >>> out[1].coords[0], round(out[0].y)
+    ((1.0, 2.0), 110530)
+    """
+
+    def __init__(self, source, metric, crs):
+        self._source = np.asarray(source, dtype=object)
+        ids = pd.Index(_ids(self._source))
+        first = ~ids.duplicated()                  # an object given twice has one copy
+        self._ids, self._metric = ids[first], np.asarray(metric, dtype=object)[first]
+        self.crs = crs
+
+    def of(self, geoms: gpd.GeoSeries) -> np.ndarray:
+        """Metric copies (object array of geometries in :attr:`crs`) of ``geoms``, aligned with it."""
+        values = np.asarray(geoms.values, dtype=object)
+        pos = self._ids.get_indexer(_ids(values))
+        out = np.empty(len(values), dtype=object)
+        known = pos >= 0
+        out[known] = self._metric[pos[known]]
+        if not known.all():
+            out[~known] = gpd.GeoSeries(values[~known], crs=geoms.crs).to_crs(self.crs).values
+        return out
+
+
+def _ids(objects: np.ndarray) -> np.ndarray:
+    """The ``id`` of each object (unsigned: an address)."""
+    return np.fromiter(map(id, objects.tolist()), dtype=np.uint64, count=len(objects))
 
 
 def to_storage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

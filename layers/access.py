@@ -48,6 +48,7 @@ from geo.routing.router import Router
 from layers.networks import Networks, add_rail, bound_networks, vehicle_networks
 from layers.networks.routers import require_networks
 from layers.region import Region
+from layers.shared import cached, seed
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +172,7 @@ def access_report(region: Region, parks: gpd.GeoDataFrame, net: Networks, *, pop
             table[f"minutes_to_{key}_road_rail"] = np.fmin(by_rail[f"minutes_to_{key}"], road_only)
             table[f"rail_helps_{key}"] = (road_only - by_rail[f"minutes_to_{key}"]) >= 1.0
     if population is not None:
-        array, profile = population
-        catch = _catchment(routed, array, profile, region, cfg, edges=net.entry_edges)
+        catch = _net_catchment(net, routed, population, region, cfg)
         minutes = [float(m) for m in cfg["catchment_minutes"]]
         people = catch.people_within(np.where(np.isnan(snap_m), -1, origin_idx), minutes)
         for j, m in enumerate(minutes):
@@ -239,14 +239,35 @@ def _truck_columns(region: Region, net: Networks, parks: gpd.GeoDataFrame, cfg: 
     return {f"minutes_by_truck_to_{k}": table[f"minutes_to_{k}"].to_numpy(float) for k in trucks}
 
 
-def _catchment(router: Router, array, profile, region: Region, cfg, edges: RoadEdges | None = None) -> Catchment:
-    """Population cells (pixel centres) joined to the road edges of the base network (``edges``)."""
+def _catchment(router: Router, array, profile, region: Region, cfg, edges: RoadEdges | None = None,
+               located=None) -> Catchment:
+    """Population cells (pixel centres) joined to the road edges of the base network (``edges``; ``located``:
+    where the cells joined edges with the same lines, see :class:`geo.routing.access.Catchment`)."""
     rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
     transform = profile["transform"]
     lon, lat = transform * (cols + 0.5, rows + 0.5)
     pts = to_metric(gpd.GeoSeries.from_xy(lon, lat, crs=profile["crs"]), region.metric_crs)
     return Catchment(router, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols],
-                     max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"], edges=edges)
+                     max_snap_m=cfg["max_snap_m"], access_speed_kmh=cfg["access_speed_kmh"], edges=edges, located=located)
+
+
+def _net_catchment(net: Networks, router: Router, population, region: Region, cfg) -> Catchment:
+    """:func:`_catchment` on ``router`` (``net.road`` or a router made from it by adding nodes): the cells are
+    joined to ``net.entry_edges`` once per network, population and settings (kept on ``net``), then reused by
+    access, the scenario's before and after, and isochrones. The spatial search itself is shared by the
+    region's networks whose joinable lines are the same (today's and the 2018 network: the roads opened
+    since are expressways, which points do not join)."""
+    array, profile = population
+    key = ("catchment", float(cfg["max_snap_m"]), float(cfg["access_speed_kmh"]))
+    kept = net.derived.get(key)
+    if kept is None or kept[0] is not array:
+        edges = net.entry_edges
+        last = cached(region, ("cells located", key))     # (array, profile, edges, Located) of another network
+        same = last is not None and last[0] is array and last[1] is profile and last[2].same_lines(edges)
+        catch = _catchment(net.road, array, profile, region, cfg, edges=edges, located=last[3] if same else None)
+        seed(region, ("cells located", key), (array, profile, edges, catch.located))
+        kept = net.derived[key] = (array, catch)
+    return kept[1].on(router)
 
 
 def travel_time_matrix(region: Region, origins: gpd.GeoDataFrame, net: Networks, *,
@@ -309,7 +330,7 @@ def isochrones_from(region: Region, points: gpd.GeoDataFrame, net: Networks, *, 
     if population is not None:
         array, profile = population
         iso = population_within(iso, array, profile)
-        catch = _catchment(routed, array, profile, region, cfg, edges=net.entry_edges)
+        catch = _net_catchment(net, routed, population, region, cfg)
         people = catch.people_within(idx, minutes)
         row = _row_of(iso["origin_index"].to_numpy(), idx)
         column = {float(m): j for j, m in enumerate(minutes)}

@@ -38,6 +38,7 @@ from geo.errors import InputError
 from geo.text import nfc
 from geo.io.vector import read_vector
 from layers.region import Region
+from layers.shared import shared
 
 
 def _area_km2(gdf: gpd.GeoDataFrame, crs: str) -> pd.Series:
@@ -147,11 +148,15 @@ def region_window(region: Region, crs: str = "EPSG:4326"):
     """Region outline buffered by ``window_buffer_m`` (default 30 km), in ``crs``.
 
     Networks and context layers are clipped to this window so that roads and
-    rivers just across the border stay in the analysis.
+    rivers just across the border stay in the analysis. Made once per region and CRS (:mod:`layers.shared`;
+    the corridors, networks, railways and rivers all ask).
     """
-    outline = gpd.GeoSeries([region_polygon(region)], crs="EPSG:4326")
-    window = to_metric(outline, region.metric_crs).buffer(float(region.config.get("window_buffer_m", 30000)))
-    return window.to_crs(crs).iloc[0]
+    def window():
+        outline = gpd.GeoSeries([region_polygon(region)], crs="EPSG:4326")
+        buffered = to_metric(outline, region.metric_crs).buffer(float(region.config.get("window_buffer_m", 30000)))
+        return buffered.to_crs(crs).iloc[0]
+
+    return shared(region, ("region window", crs, region.metric_crs, region.config.get("window_buffer_m")), window)
 
 
 def neighbours(region: Region) -> gpd.GeoDataFrame:

@@ -84,14 +84,15 @@ from geo import settings
 from geo.crs import to_metric
 from geo.errors import InputError
 from geo.io.vector import keep_in_area, read_vector
-from geo.routing.matching import match_line, prepare_network
-from geo.routing.network import components_report, read_line_network
+from geo.routing.matching import match_line
+from geo.routing.network import components_report
 from geo.routing.roadref import match_corridor, parse_refs
 from geo.text import fold, nfc
 from layers.boundaries import region_polygon, region_window
 from layers.opened_roads import addition_files, official_length_km, read_opened_roads
 from layers.region import Region
 from layers.road_waypoints import waypoint_corridors, waypoint_files
+from layers.shared import prepared_road_file, road_file
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +211,7 @@ def _from_reference(region: Region, window) -> tuple[list, pd.DataFrame, list, d
     in_window = ~reference_metric.geometry.is_empty
 
     net_path = region.path("road_network")
-    nodes, edges = read_line_network(net_path, edges_layer=net_cfg.get("edges_layer", "edges"),
-                                     nodes_layer=net_cfg.get("nodes_layer", "nodes"))
+    nodes, edges = road_file(region)
     comps = components_report(nodes, edges)
     network = {"file": net_path.name, "edges": int(len(edges)), "length_km": round(float(comps.length_km.sum()), 1),
                "components": int(len(comps)), "largest_share": round(float(comps.share.iloc[0]), 4) if len(comps) else None}
@@ -234,7 +234,7 @@ def _from_reference(region: Region, window) -> tuple[list, pd.DataFrame, list, d
             not_found.append(_not_found(cid, spec, f"the reference ({', '.join(names)}) lies outside the region window"))
             continue
         if prepared is None:
-            prepared = prepare_network(nodes, edges, region.metric_crs)
+            prepared = prepared_road_file(region)
         matched, report = match_line(reference_metric.loc[mine & in_window.to_numpy()], network=prepared)
         if matched.empty:
             not_found.append(_not_found(cid, spec, f"the reference ({', '.join(names)}) matched no edge of {net_path.name}"))
@@ -258,7 +258,7 @@ def _from_reference(region: Region, window) -> tuple[list, pd.DataFrame, list, d
         })
         labels.append(pd.DataFrame({"edge_id": matched["edge_id"].to_numpy(), "corridor_id": cid}))
     if waypoint_files(region):
-        prepared = prepared if prepared is not None else prepare_network(nodes, edges, region.metric_crs)
+        prepared = prepared if prepared is not None else prepared_road_file(region)
         rows, labels, not_found, network["waypoints"] = _with_waypoints(region, prepared, geometry_of, rows, labels, not_found)
     return rows, _concat_labels(labels), not_found, network
 

@@ -42,6 +42,7 @@ from geo.text import fold, nfc
 from geo.io.vector import keep_in_area, read_vector
 from layers.boundaries import region_polygon, region_window
 from layers.region import Region
+from layers.shared import file_stamp, shared
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,14 @@ def _name_by_continuity(geoms, names: list, names_en: list, sources: list, toler
 
 
 def railways(region: Region) -> gpd.GeoDataFrame:
-    """Railway lines in the region window, with names where known (see module docstring)."""
+    """Railway lines in the region window, with names where known (see module docstring). Made once per region
+    and files (:mod:`layers.shared`: the layers and the rail network both ask); each call gets its own copy."""
+    files = [file_stamp(region.path("railways", key)) for key in ("lines_file", "named_lines_file")
+             if region.section("railways").get(key)]
+    return shared(region, ("railways", *files), lambda: _railways(region)).copy()
+
+
+def _railways(region: Region) -> gpd.GeoDataFrame:
     cfg = region.section("railways")
     lines_path = region.path("railways", "lines_file")
     crs = region.metric_crs

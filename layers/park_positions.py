@@ -24,6 +24,7 @@ that radius. Columns added to the parks layer: ``position_precision``,
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -32,7 +33,7 @@ import pandas as pd
 
 from geo.crs import to_metric
 from geo.errors import InputError
-from geo.text import nfc
+from geo.text import nfc, park_key
 from geo.io.vector import read_table
 from layers.region import Region
 
@@ -212,13 +213,14 @@ def match_osm_landuse(parks: gpd.GeoDataFrame, region: Region, rule: LanduseMatc
     poly_district = where[~where.index.duplicated()]["district"].reindex(polygons.index).to_numpy()
     points = to_metric(eligible[["geometry"]], region.metric_crs).geometry
     names = polygons["name"] if "name" in polygons else pd.Series(None, index=polygons.index)
+    name_keys = [park_key(n) if isinstance(n, str) and n.strip() else None for n in names]   # once, not once per park
     candidates = {}
     for (idx, park), pt in zip(eligible.iterrows(), points):
         dist = metric.geometry.distance(pt).to_numpy()
         area = float(park["area_ha"])
         ok = (dist <= rule.max_distance_m) & (area_ha >= rule.area_ratio[0] * area) & (area_ha <= rule.area_ratio[1] * area)
         ok &= poly_district == park["district"]
-        ok &= np.array([not isinstance(n, str) or not n.strip() or _same_name(n, park["name"]) for n in names])
+        ok &= _names_fit(name_keys, park["name"])
         candidates[idx] = np.flatnonzero(ok)
     claimed = pd.Series(np.concatenate([c for c in candidates.values()] or [np.empty(0, int)])).value_counts()
     rows = []
@@ -232,15 +234,15 @@ def match_osm_landuse(parks: gpd.GeoDataFrame, region: Region, rule: LanduseMatc
     return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs="EPSG:4326") if rows else pd.DataFrame(columns=columns)
 
 
-def _same_name(polygon_name: str, park_name: str) -> bool:
-    """Whether a polygon's name holds the park's name (whole words, folded).
+def _names_fit(polygon_keys: list, park_name: str) -> np.ndarray:
+    """For each polygon, by the :func:`geo.text.park_key` of its name (None when unnamed): unnamed, or its
+    name holds the park's name (whole words, folded).
 
-    >>> _same_name("Khu công nghiệp Quế Võ", "KCN Quế Võ"), _same_name("Nhà máy X", "KCN A")
-    (True, False)
+    >>> _names_fit([park_key("Khu công nghiệp Quế Võ"), None, park_key("Nhà máy X")], "KCN Quế Võ").tolist()
+    [True, True, False]
     """
-    import re
-
-    from geo.text import park_key
-
+    if all(k is None for k in polygon_keys):
+        return np.ones(len(polygon_keys), dtype=bool)
     key = park_key(park_name)
-    return bool(key) and re.search(rf"\b{re.escape(key)}\b", park_key(polygon_name)) is not None
+    pattern = re.compile(rf"\b{re.escape(key)}\b") if key else None
+    return np.array([k is None or (pattern is not None and pattern.search(k) is not None) for k in polygon_keys], dtype=bool)

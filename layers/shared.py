@@ -87,6 +87,50 @@ def file_stamp(path) -> tuple | None:
     return (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
+def road_file(region) -> tuple:
+    """The region's ``road_network`` file as ``(nodes, edges)`` (:func:`geo.routing.network.read_line_network`),
+    read once per region: the corridor matching and the road graph both start from it. Read-only: callers
+    make new frames (``assign``, column selections) instead of changing these."""
+    from geo.routing.network import read_line_network
+
+    path = region.path("road_network")
+    cfg = region.section("road_network")
+    return shared(region, ("road file", file_stamp(path)),
+                  lambda: read_line_network(path, edges_layer=cfg.get("edges_layer", "edges"),
+                                            nodes_layer=cfg.get("nodes_layer", "nodes")))
+
+
+def prepared_road_file(region):
+    """:func:`road_file` projected to the region's metric CRS for matching (:func:`geo.routing.matching.prepare_network`),
+    once per region: the corridor matching, the class overlays, the urban setting and the metric edge lines of
+    the networks reuse it."""
+    from geo.routing.matching import prepare_network
+
+    path = region.path("road_network")
+    return shared(region, ("prepared road file", file_stamp(path), region.metric_crs),
+                  lambda: prepare_network(*road_file(region), region.metric_crs))
+
+
+def road_file_metric(region, geometry) -> "np.ndarray":
+    """Metric copies of the points or lines of a frame built from :func:`road_file` (its nodes or edges, rows
+    dropped or added): those of the file come from :func:`prepared_road_file`, only the rows added since
+    (interchange ramps, roads opened since 2018, stations put on a road) are reprojected
+    (:class:`geo.crs.MetricCopies`, made once per region)."""
+    def copies():
+        import numpy as np
+        import shapely
+
+        from geo.crs import MetricCopies
+
+        (nodes, edges), prepared = road_file(region), prepared_road_file(region)
+        source = [np.asarray(nodes.geometry.values, dtype=object), np.asarray(edges.geometry.values, dtype=object)]
+        metric = [shapely.points(prepared.node_xy), np.asarray(prepared.geometry, dtype=object)]
+        return MetricCopies(np.concatenate(source), np.concatenate(metric), prepared.crs)
+
+    path = region.path("road_network")
+    return shared(region, ("road file metric", file_stamp(path), region.metric_crs), copies).of(geometry)
+
+
 def forget(region) -> None:
     """Drop everything kept for ``region`` (networks, population): the next request builds anew."""
     with _LOCK:

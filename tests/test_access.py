@@ -134,3 +134,33 @@ def test_catchment_cells_on_a_long_edge_join_it_where_they_are():
     # from node 1: 450 s along the edge + 20 s access = 7.8 min; by the nearest node the cell is 7.5 km off-road
     assert by_edge.people_within([0], [8]).tolist() == [[1000.0]]
     assert by_node.people_within([0], [8]).tolist() == [[0.0]]
+
+
+def test_cells_located_once_serve_another_network_with_the_same_lines():
+    """A catchment given the cells' location on edges with the same lines (another network's, other weights,
+    nodes added) counts exactly what its own search counts; edges with other lines are told apart."""
+    from geo.routing.access import RoadEdges
+
+    router, G, xy = random_network(seed=5)
+    lines, u, v, w = _lines(router, G)
+    rng = np.random.default_rng(6)
+    cells = rng.uniform(-2000, 22000, size=(500, 2))
+    people = rng.integers(1, 300, size=500).astype(float)
+    first = Catchment(router, cells[:, 0], cells[:, 1], people, max_snap_m=1500, edges=RoadEdges.of(router, lines, u, v, w))
+    other = router.add_nodes([10_000], [0.0], [0.0]).with_weights(router.edge_weight * 1.3)
+    edges = RoadEdges.of(other, [shapely_copy(g) for g in lines], u, v, w * 1.3)
+    assert edges.same_lines(RoadEdges.of(router, lines, u, v, w))
+    reused = Catchment(other, cells[:, 0], cells[:, 1], people, max_snap_m=1500, edges=edges, located=first.located)
+    searched = Catchment(other, cells[:, 0], cells[:, 1], people, max_snap_m=1500, edges=edges)
+    origins = np.array([0, 7, 42])
+    assert np.array_equal(reused.people_within(origins, (10, 20)), searched.people_within(origins, (10, 20)))
+    assert np.array_equal(reused.to_u, searched.to_u) and np.array_equal(reused.node_v, searched.node_v)
+    fewer = RoadEdges.of(router, lines, u, v, w, joinable=np.arange(len(lines)) % 2 == 0)
+    assert not fewer.same_lines(edges)
+
+
+def shapely_copy(geometry):
+    """The same line as a new object (equal coordinates)."""
+    import shapely
+
+    return shapely.from_wkb(shapely.to_wkb(geometry))

@@ -30,6 +30,7 @@ Then, for any number of origins:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,19 @@ import pandas as pd
 import shapely
 
 from geo.routing.router import Router
+
+
+@dataclass
+class Located:
+    """Points located on the joinable lines of a :class:`RoadEdges` (:meth:`RoadEdges.locate`): of ``points``
+    points, ``rows`` found a line within the distance: ``hit`` (rank among the joinable lines), ``dist`` (m),
+    ``along`` (share of the line's length from its first vertex)."""
+
+    points: int
+    rows: np.ndarray
+    hit: np.ndarray
+    dist: np.ndarray
+    along: np.ndarray
 
 
 @dataclass
@@ -81,12 +95,13 @@ class RoadEdges:
         state["_tree"] = state["_usable"] = None
         return state
 
-    def nearest(self, x, y, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def nearest(self, x, y, max_m: float, located: Located | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Nearest joinable edge of each point within ``max_m`` metres.
 
         Returns ``(edge position, distance m, share of the edge from its u
         end)``, −1 / NaN / NaN where there is none (or the point has no
-        coordinates).
+        coordinates). ``located``: :meth:`locate` of the same points on edges with the same lines
+        (:meth:`same_lines`), e.g. another network's, instead of searching again.
 
         >>> from shapely.geometry import LineString
         >>> r = Router.from_arrays([1, 2, 3], x=[0, 1000, 1000], y=[0, 0, 900], u=[1, 2], v=[2, 3], weight=[100.0, 90.0])
@@ -96,29 +111,47 @@ class RoadEdges:
         >>> pos.tolist(), dist.round(1).tolist(), share.round(2).tolist()
         ([0, 0, -1], [50.0, 500.0, nan], [0.25, 0.99, nan])
         """
-        tree = self._index()
-        x = np.atleast_1d(np.asarray(x, dtype=np.float64))
-        y = np.atleast_1d(np.asarray(y, dtype=np.float64))
-        pos = np.full(len(x), -1, dtype=np.int64)
-        dist = np.full(len(x), np.nan)
-        share = np.full(len(x), np.nan)
-        finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-        if not len(finite) or not len(self._usable):
+        found = located if located is not None else self.locate(x, y, max_m)
+        pos = np.full(found.points, -1, dtype=np.int64)
+        dist = np.full(found.points, np.nan)
+        share = np.full(found.points, np.nan)
+        if not len(found.rows):
             return pos, dist, share
-        pts = shapely.points(x[finite], y[finite])
-        p_i, hit = tree.query_nearest(pts, max_distance=max_m, all_matches=False)
-        e_i = self._usable[hit]
-        rows = finite[p_i]
+        self._index()
+        e_i = self._usable[found.hit]
         line = self.lines[e_i]
-        pos[rows] = e_i
-        dist[rows] = shapely.distance(pts[p_i], line)
-        along = shapely.line_locate_point(line, pts[p_i], normalized=True)
+        pos[found.rows] = e_i
+        dist[found.rows] = found.dist
         start, end = shapely.get_point(line, 0), shapely.get_point(line, -1)
         ux, uy = self.u_xy[e_i, 0], self.u_xy[e_i, 1]
         runs_from_u = (np.hypot(shapely.get_x(start) - ux, shapely.get_y(start) - uy)
                        <= np.hypot(shapely.get_x(end) - ux, shapely.get_y(end) - uy))
-        share[rows] = np.where(runs_from_u, along, 1.0 - along)
+        share[found.rows] = np.where(runs_from_u, found.along, 1.0 - found.along)
         return pos, dist, share
+
+    def locate(self, x, y, max_m: float) -> Located:
+        """The spatial search of :meth:`nearest`: for each point with coordinates, the nearest joinable line
+        within ``max_m`` m (its rank among the joinable lines), the distance and where along the line."""
+        tree = self._index()
+        x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+        y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+        finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        if not len(finite) or not len(self._usable):
+            empty = np.empty(0, np.int64)
+            return Located(len(x), empty, empty, np.empty(0), np.empty(0))
+        pts = shapely.points(x[finite], y[finite])
+        p_i, hit = tree.query_nearest(pts, max_distance=max_m, all_matches=False)
+        line = self.lines[self._usable[hit]]
+        return Located(len(x), finite[p_i], hit, shapely.distance(pts[p_i], line),
+                       shapely.line_locate_point(line, pts[p_i], normalized=True))
+
+    def same_lines(self, other: RoadEdges) -> bool:
+        """True when ``other`` has the same joinable lines, in the same order (equal coordinates): a point's
+        nearest line is then the same (same search tree), so :meth:`locate` results carry over."""
+        self._index()
+        other._index()
+        mine, theirs = self.lines[self._usable], other.lines[other._usable]
+        return len(mine) == len(theirs) and bool(shapely.equals_exact(mine, theirs, tolerance=0).all())
 
     def crossings(self, line) -> np.ndarray:
         """Positions (m along ``line``) where it crosses a joinable edge: at-grade junctions of a new road.
@@ -261,16 +294,20 @@ class Catchment:
     end of that edge); without, at its nearest node of the largest component
     (``within`` narrows the candidates). Cells farther than ``max_snap_m``
     are left out and counted in :attr:`unattached_people`. Cells with unknown
-    population (NaN) are not counted as people.
+    population (NaN) are not counted as people. With ``edges``, :attr:`located` keeps where the cells
+    (with people) joined (:meth:`RoadEdges.locate`): a catchment of the same cells on edges with the same
+    lines takes it as ``located`` instead of searching again.
     """
 
     def __init__(self, router: Router, x, y, people, *, max_snap_m: float = 2000.0, access_speed_kmh: float = 20.0,
-                 within: np.ndarray | None = None, edges: RoadEdges | None = None):
+                 within: np.ndarray | None = None, edges: RoadEdges | None = None, located: Located | None = None):
         people = np.asarray(people, dtype=np.float64)
         keep = np.isfinite(people) & (people > 0)
         x, y = np.asarray(x, float)[keep], np.asarray(y, float)[keep]
+        self.located = None
         if edges is not None:
-            pos, dist, share = edges.nearest(x, y, max_snap_m)
+            self.located = located if located is not None else edges.locate(x, y, max_snap_m)
+            pos, dist, share = edges.nearest(x, y, max_snap_m, located=self.located)
             attached = pos >= 0
             self.node = edges.u[pos[attached]]
             self.node_v = edges.v[pos[attached]]
@@ -285,6 +322,21 @@ class Catchment:
         self.access_s = dist[attached] / (access_speed_kmh / 3.6)
         self.people = people[keep][attached]
         self.unattached_people = float(people[keep][~attached].sum())
+
+    def on(self, router: Router) -> "Catchment":
+        """The same cells on ``router``, a router made from this one's by adding nodes and edges (points
+        attached, a scenario's roads): the cells join where they joined, so they are not snapped again.
+
+        >>> r = Router.from_arrays([1, 2], x=[0, 1000], y=[0, 0], u=[1], v=[2], weight=[60.0])
+        >>> c = Catchment(r, [0, 1000], [10, 10], [5.0, 7.0], access_speed_kmh=3.6)
+        >>> c.on(r.add_nodes([3], [2000], [0]).add_edges([1], [2], [30.0])).people_within([0], [1.2]).tolist()
+        [[12.0]]
+        """
+        if router.n < self.router.n:
+            raise ValueError("Catchment.on: the router must hold this catchment's router's nodes first")
+        out = copy.copy(self)
+        out.router = router
+        return out
 
     def people_within(self, origins_idx, minutes=(30, 45)) -> np.ndarray:
         """People reachable within each threshold from each origin: array (origins × thresholds).

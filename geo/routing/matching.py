@@ -63,13 +63,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
+from pyproj import CRS, Transformer
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -107,6 +108,16 @@ class PreparedNetwork:
     node_id: np.ndarray        # (N,)
     node_xy: np.ndarray        # (N, 2) metric coordinates
     window: object             # convex hull of the nodes (metric polygon)
+    graphs: dict = field(default_factory=dict, repr=False)   # waypoint graphs by cost, made once (_waypoint_graph)
+    _node_tree: object = field(default=None, repr=False)
+
+    def node_tree(self):
+        """A :class:`scipy.spatial.cKDTree` over ``node_xy``, built once."""
+        if self._node_tree is None:
+            from scipy.spatial import cKDTree
+
+            self._node_tree = cKDTree(self.node_xy)
+        return self._node_tree
 
 
 def prepare_network(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, crs: str | None = None) -> PreparedNetwork:
@@ -115,8 +126,7 @@ def prepare_network(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, crs: str | Non
     node_id = nodes["node_id"].to_numpy()
     index = pd.Index(node_id)
     if isinstance(nodes, gpd.GeoDataFrame) and nodes.crs is not None:
-        pts = nodes.geometry.to_crs(crs)
-        node_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+        node_xy = _points_xy(nodes.geometry, crs)
     else:
         pts = gpd.GeoSeries(gpd.points_from_xy(nodes["x"], nodes["y"]), crs=settings.storage_crs).to_crs(crs)
         node_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
@@ -130,6 +140,18 @@ def prepare_network(nodes: pd.DataFrame, edges: gpd.GeoDataFrame, crs: str | Non
     return PreparedNetwork(crs=crs, edge_id=edges["edge_id"].to_numpy(), u=u, v=v, length_m=length,
                            geometry=geometry, tree=shapely.STRtree(geometry), node_id=node_id,
                            node_xy=node_xy, window=window)
+
+
+def _points_xy(points: gpd.GeoSeries, crs) -> np.ndarray:
+    """(N, 2) coordinates of ``points`` in ``crs``: the numbers of ``points.to_crs(crs)`` (same transformer),
+    without making a new Point per row."""
+    x, y = shapely.get_x(points.values), shapely.get_y(points.values)
+    if np.isnan(x).any() or np.isnan(y).any():                # empty or missing points: as geopandas does them
+        moved = points.to_crs(crs)
+        return np.column_stack([moved.x.to_numpy(), moved.y.to_numpy()])
+    if not points.crs.is_exact_same(CRS.from_user_input(crs)):
+        x, y = Transformer.from_crs(points.crs, crs, always_xy=True).transform(x, y)
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 
 def match_line(reference_lines: gpd.GeoDataFrame | gpd.GeoSeries, nodes: pd.DataFrame | None = None,
@@ -621,10 +643,7 @@ def route_waypoints(net: PreparedNetwork, xy, *, cost: Sequence[str] | str = "le
     costs = [cost] * max(k - 1, 0) if isinstance(cost, str) else list(cost)
     if len(costs) != max(k - 1, 0):
         raise ValueError(f"cost needs one value per leg ({k - 1}), got {len(costs)}")
-    from scipy.spatial import cKDTree
-
-    dist, node = cKDTree(net.node_xy).query(xy)
-    graphs = {}
+    dist, node = net.node_tree().query(xy)
     legs = []
     for i in range(k - 1):
         straight = float(np.hypot(*(xy[i + 1] - xy[i]))) / 1000.0
@@ -635,9 +654,10 @@ def route_waypoints(net: PreparedNetwork, xy, *, cost: Sequence[str] | str = "le
                       f"waypoint {far[0] + 1} is {dist[far[0]]:,.0f} m from the network (more than {snap_m:,.0f} m)")
             legs.append(WaypointLeg(np.empty(0, np.int64), 0.0, straight, snaps, False, reason))
             continue
-        if costs[i] not in graphs:
-            graphs[costs[i]] = _waypoint_graph(net, costs[i], junction_charge_m)
-        graph, edge_of = graphs[costs[i]]
+        key = (costs[i], float(junction_charge_m))
+        if key not in net.graphs:
+            net.graphs[key] = _waypoint_graph(net, costs[i], junction_charge_m)
+        graph, edge_of = net.graphs[key]
         _, pred = dijkstra(graph, indices=int(node[i]), return_predecessors=True)
         path = _walk(pred, int(node[i]), int(node[i + 1]))
         if path is None:

@@ -76,7 +76,7 @@ EDGE_COLUMNS = ["edge_id", "u", "v", "mode", "length_m", "travel_time_s", "sourc
 
 def insert_points(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
                   max_distance_m: float, crs=settings.metric_crs, name_column: str = "name",
-                  reuse_node_m: float = 1.0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+                  reuse_node_m: float = 1.0, metric_lines=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     """Attach points to the nearest edge of a network, splitting the edge there.
 
     Parameters
@@ -88,6 +88,7 @@ def insert_points(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, points: gpd.
     max_distance_m : points farther than this from every edge are not attached.
     crs : metric CRS in which distances are measured.
     reuse_node_m : a projection this close to an edge's end uses that end node.
+    metric_lines : the edges' lines already in ``crs`` (aligned with ``edges``), when the caller has them.
 
     Returns ``(nodes, edges, attached)``. New nodes get the next free integer
     ids (other columns missing: recompute coordinates from the geometry); a
@@ -111,7 +112,7 @@ def insert_points(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, points: gpd.
     """
     if edges.crs is None or points.crs is None:
         raise InputError(None, "network edges and points need a CRS to be joined")
-    lines = np.asarray(edges.geometry.to_crs(crs).values)
+    lines = np.asarray(edges.geometry.to_crs(crs).values if metric_lines is None else metric_lines, dtype=object)
     pts = np.asarray(points.geometry.to_crs(crs).values)
     names = points[name_column].tolist() if name_column in points else [None] * len(points)
     attached = pd.DataFrame({"name": pd.Series(names, dtype=object, index=points.index),
@@ -158,7 +159,11 @@ def insert_points(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, points: gpd.
                                  geometry=gpd.GeoSeries(new_nodes, crs=crs).to_crs(nodes.crs).values, crs=nodes.crs)
         nodes = gpd.GeoDataFrame(pd.concat([nodes, added], ignore_index=True), geometry=nodes.geometry.name, crs=nodes.crs)
     if cuts:
-        pieces = []
+        pieces, piece_lines = [], []
+        rows_of = pd.DataFrame(edges, copy=False)
+        rows_of.attrs = {}                  # rows without the frame's attrs: pandas deep-copies them on every row taken
+        length, edge_ids = edges["length_m"].to_numpy(float), edges["edge_id"].to_numpy()
+        times = edges["travel_time_s"].to_numpy(float) if "travel_time_s" in edges else None
         for e, marks in cuts.items():
             line = lines[e]
             marks = sorted(marks)
@@ -168,18 +173,19 @@ def insert_points(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, points: gpd.
             for i in range(len(stops) - 1):
                 piece = shapely.ops.substring(line, stops[i], stops[i + 1])
                 share = (stops[i + 1] - stops[i]) / total if total > 0 else 0.0
-                row = edges.iloc[e].copy()
+                row = rows_of.iloc[e].copy()
                 row["edge_id"] = next_edge
                 next_edge += 1
                 row["u"], row["v"] = ends[i], ends[i + 1]
-                row["length_m"] = float(edges["length_m"].iloc[e]) * share
-                if "travel_time_s" in edges:
-                    row["travel_time_s"] = float(edges["travel_time_s"].iloc[e]) * share
-                row["split_from"] = edges["edge_id"].iloc[e]
-                row[edges.geometry.name] = gpd.GeoSeries([piece], crs=crs).to_crs(edges.crs).iloc[0]
+                row["length_m"] = float(length[e]) * share
+                if times is not None:
+                    row["travel_time_s"] = float(times[e]) * share
+                row["split_from"] = edge_ids[e]
                 pieces.append(row)
+                piece_lines.append(piece)
         kept = edges.drop(edges.index[list(cuts)])
         split = pd.DataFrame(pieces)
+        split[edges.geometry.name] = gpd.GeoSeries(piece_lines, crs=crs).to_crs(edges.crs).values   # one reprojection
         edges = gpd.GeoDataFrame(pd.concat([kept, split], ignore_index=True), geometry=edges.geometry.name, crs=edges.crs)
         edges["split_from"] = edges["split_from"].astype("Int64")
         for col in ("edge_id", "u", "v"):

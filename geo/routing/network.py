@@ -276,18 +276,19 @@ def link_crossings(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, first, seco
 def _next_crossing(edges, centre, radius_m: float, crs: str):
     """A crossing of a road-'a' edge with a road-'b' edge within the radius that is not yet a shared node."""
     near = edges.loc[edges["_road"] != ""]
-    metric = near.geometry.to_crs(crs)
-    inside = metric.distance(centre).to_numpy() <= radius_m
-    a_rows = np.flatnonzero((near["_road"].to_numpy() == "a") & inside)
-    b_rows = np.flatnonzero((near["_road"].to_numpy() == "b") & inside)
+    metric = np.asarray(near.geometry.to_crs(crs).values, dtype=object)
+    inside = shapely.distance(metric, centre) <= radius_m
+    road, u, v, ids = (near[c].to_numpy() for c in ("_road", "u", "v", "edge_id"))   # arrays: no frame access per pair
+    a_rows = np.flatnonzero((road == "a") & inside)
+    b_rows = np.flatnonzero((road == "b") & inside)
     for i in a_rows:
         for j in b_rows:
-            if {near["u"].iloc[i], near["v"].iloc[i]} & {near["u"].iloc[j], near["v"].iloc[j]}:
+            if {u[i], v[i]} & {u[j], v[j]}:
                 continue
-            for pt in shapely.get_parts(metric.iloc[i].intersection(metric.iloc[j])):
-                at_end = min(shapely.distance(pt, shapely.get_point(g, k)) for g in (metric.iloc[i], metric.iloc[j]) for k in (0, -1))
+            for pt in shapely.get_parts(metric[i].intersection(metric[j])):
+                at_end = min(shapely.distance(pt, shapely.get_point(g, k)) for g in (metric[i], metric[j]) for k in (0, -1))
                 if pt.geom_type == "Point" and pt.distance(centre) <= radius_m and at_end > 1.0:
-                    return int(near["edge_id"].iloc[i]), int(near["edge_id"].iloc[j]), pt
+                    return int(ids[i]), int(ids[j]), pt
     return None
 
 

@@ -359,7 +359,8 @@ class Router:
         if not pd.Index(all_ids).is_unique:
             raise InputError(None, "new node ids repeat existing ones")
         out = Router(all_ids, np.r_[self.x, np.asarray(x, np.float64)], np.r_[self.y, np.asarray(y, np.float64)],
-                     self.edge_u, self.edge_v, self.edge_weight, self.directed, self.crs, self.contract)
+                     self.edge_u, self.edge_v, self.edge_weight, self.directed, self.crs, self.contract,
+                     csr_plan=self._csr_plan.with_nodes(len(all_ids)))
         empty = np.empty(0, np.int64)
         out._overlay = self._extended_overlay(empty, empty, np.empty(0))
         out._searches_spent = self._searches_spent
@@ -1011,6 +1012,12 @@ class _CsrPlan:
         indptr = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(np.bincount(rows[starts], minlength=n), out=indptr[1:])
         return cls(n, keep, order, starts, indptr, cols[starts].astype(np.int32), directed)
+
+    def with_nodes(self, n: int) -> _CsrPlan:
+        """The plan of the same edges on ``n`` ≥ :attr:`n` nodes (nodes appended without arcs: the arc order
+        does not depend on the node count)."""
+        indptr = np.r_[self.indptr, np.full(n - self.n, self.indptr[-1], dtype=self.indptr.dtype)]
+        return _CsrPlan(n, self.keep, self.order, self.starts, indptr, self.indices, self.directed)
 
     def graph(self, weight: np.ndarray) -> csr_matrix:
         """The CSR graph for these edges with ``weight`` (aligned with the edges)."""

@@ -435,12 +435,14 @@ def urban_setting(edge_geometries, places, radius_m: dict, class_column: str = "
     if len(geoms) == 0 or places is None or len(places) == 0:
         return out
     mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    tree = None                      # over the mid-points, queried by the (few) places of each class
     for place_class, radius in radius_m.items():
         pts = np.asarray(places.geometry.values[np.asarray(places[class_column] == place_class)])
         if len(pts) == 0:
             continue
-        tree = shapely.STRtree(pts)
-        hit, _ = tree.query(mid, predicate="dwithin", distance=float(radius))
+        if tree is None:
+            tree = shapely.STRtree(mid)
+        _, hit = tree.query(pts, predicate="dwithin", distance=float(radius))
         out[np.unique(hit)] = "urban"
     return out
 
@@ -482,25 +484,32 @@ def edge_speeds(edges: pd.DataFrame, model: SpeedModel, setting) -> pd.DataFrame
     if bad.any():
         raise ValueError(f"setting must be 'urban' or 'rural', got {sorted(set(map(str, settings[bad])))[:3]}")
 
-    keys = pd.DataFrame({"c": cls["road_class"].values, "s": settings.values, "l": cls["link"].values.astype(bool)})
-    combos = keys.drop_duplicates()
-    lookup = {}
-    for c, s, link in combos.itertuples(index=False):
+    # one speed per (class, setting, link) combination, spread to the edges by their combination's code
+    class_code, classes = pd.factorize(cls["road_class"].values)
+    setting_code, setting_names = pd.factorize(settings.values)
+    link_code = cls["link"].values.astype(bool).astype(np.int64)
+    codes, combos = pd.factorize((class_code * len(setting_names) + setting_code) * 2 + link_code)
+    kmh_of = np.empty(len(combos), dtype=float)
+    text_of = np.empty(len(combos), dtype=object)
+    for j, combo in enumerate(combos):
+        c, s, link = classes[combo // 2 // len(setting_names)], setting_names[combo // 2 % len(setting_names)], bool(combo % 2)
         sp = model.speed(c, s, link)
         is_link = link and model.classes[c].get("link") is not None
-        lookup[(c, s, link)] = (sp.kmh, f"{c} {'link' if is_link else s} {sp.kmh:g} km/h ({sp.basis})")
-    pairs = [lookup[k] for k in zip(keys["c"], keys["s"], keys["l"])]
-    speed = np.fromiter((p[0] for p in pairs), dtype=float, count=n)
-    source = (cls["class_source"].astype(str).values + " → " + np.array([p[1] for p in pairs], dtype=object)) if n else np.array([], dtype=object)
+        kmh_of[j], text_of[j] = sp.kmh, f"{c} {'link' if is_link else s} {sp.kmh:g} km/h ({sp.basis})"
+    speed = kmh_of[codes]
+    source = (cls["class_source"].astype(str).values + " → " + text_of[codes]) if n else np.array([], dtype=object)
 
     if "maxspeed" in edges and n:
-        tags = [_first_text(v) for v in edges["maxspeed"]]
+        tagged = np.flatnonzero(edges["maxspeed"].notna().to_numpy())       # most edges have no tag
+        tags = [_first_text(v) for v in edges["maxspeed"].to_numpy(dtype=object)[tagged]]
         posted = parse_maxspeed(tags, model.maxspeed_min_kmh, model.maxspeed_max_kmh)
-        use = posted["maxspeed_kmh"].notna().to_numpy()
+        sane = posted["maxspeed_kmh"].notna().to_numpy()
+        use = np.zeros(n, dtype=bool)
+        use[tagged[sane]] = True
         if use.any():
-            kmh = posted["maxspeed_kmh"].to_numpy()[use] * model.maxspeed_factor
+            kmh = posted["maxspeed_kmh"].to_numpy()[sane] * model.maxspeed_factor
             speed[use] = kmh
-            text = np.array(tags, dtype=object)[use]
+            text = np.array(tags, dtype=object)[sane]
             source = source.astype(object)
             source[use] = [f"{c} + maxspeed={t} (OSM) × {model.maxspeed_factor:g} → {round(k, 1):g} km/h ({model.maxspeed_basis})"
                            for c, t, k in zip(cls["class_source"].astype(str).to_numpy()[use], text, kmh)]

@@ -17,6 +17,7 @@ from geo.routing.roadref import match_corridor
 from geo.routing.speeds import SpeedModel
 from layers.opened_roads import addition_files, read_opened_roads
 from layers.region import Region
+from layers.shared import road_file_metric
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,9 @@ def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
         lines, points = read_opened_roads(path)
         m_lines = lines.to_crs(crs)
         m_points = points.to_crs(crs).geometry if len(points) else gpd.GeoSeries([], crs=crs)
-        base_xy = nodes.geometry.to_crs(crs)
-        tree = cKDTree(np.column_stack([base_xy.x.to_numpy(), base_xy.y.to_numpy()]))
+        base = road_file_metric(region, nodes.geometry)          # the file's nodes are not reprojected again
+        base_xy = np.column_stack([shapely.get_x(base), shapely.get_y(base)])
+        tree = cKDTree(base_xy)
         base_ids = nodes["node_id"].to_numpy()
         next_node = int(max(nodes["node_id"].max(), 0)) + 1
         next_edge = int(edges["edge_id"].max()) + 1
@@ -62,10 +64,10 @@ def _add_opened_roads(region: Region, nodes, edges, model: SpeedModel):
                     dist, hit = tree.query([pts[k].x, pts[k].y])
                     if dist > (link_max_m if is_exit[k] else 30.0) or not np.isfinite(dist):
                         continue
-                    target = base_xy.iloc[int(hit)]
+                    target = base_xy[int(hit)]
                     new_edges.append((next_edge, ids[k], base_ids[int(hit)], max(float(dist), 1.0), road_class, True,
                                       f"{how}: interchange link {dist:.0f} m", cid,
-                                      shapely.LineString([(pts[k].x, pts[k].y), (target.x, target.y)])))
+                                      shapely.LineString([(pts[k].x, pts[k].y), (target[0], target[1])])))
                     next_edge += 1
                     entries += 1
             official = pd.to_numeric(pd.Series([getattr(row, "official_length_km", None)]), errors="coerce").iloc[0]

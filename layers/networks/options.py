@@ -9,7 +9,7 @@ from pathlib import Path
 from geo.errors import InputError
 from geo.routing.speeds import SpeedModel, load_speed_model
 from layers.region import REGIONS_DIR, Region
-from layers.shared import file_stamp
+from layers.shared import file_stamp, shared
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +114,12 @@ def speed_model(region: Region, vehicle: str = "car") -> SpeedModel:
 
 
 def _model_file(region: Region, name: str) -> SpeedModel:
+    """The speed model file ``name`` of the region, read once per region and file (:mod:`layers.shared`; a
+    :class:`SpeedModel` is frozen)."""
     for folder in (Path(region.source_file).parent, REGIONS_DIR):
         path = Path(name) if Path(name).is_absolute() else folder / name
         if path.exists():
-            return load_speed_model(path)
+            return shared(region, ("speed model", file_stamp(path)), lambda: load_speed_model(path))
     raise InputError(region.source_file, f"speed_model '{name}' not found next to the region file or in {REGIONS_DIR}")
 
 

@@ -143,6 +143,18 @@ def rail_network(region: Region, *, model: SpeedModel | None = None, extent: str
     return nodes, edges
 
 
+def _metric_xy(nodes: pd.DataFrame, crs) -> dict:
+    """``x``, ``y`` (metres) of road nodes: as :func:`road_network` gave them, and from the geometry for the
+    nodes added since (stations put on a road)."""
+    x = nodes["x"].to_numpy(float).copy() if "x" in nodes else np.full(len(nodes), np.nan)
+    y = nodes["y"].to_numpy(float).copy() if "y" in nodes else np.full(len(nodes), np.nan)
+    todo = np.isnan(x) | np.isnan(y)
+    if todo.any():
+        xy = nodes.geometry[todo].to_crs(crs)
+        x[todo], y[todo] = xy.x.to_numpy(), xy.y.to_numpy()
+    return {"x": x, "y": y}
+
+
 def _station_points(region: Region, extent: str) -> gpd.GeoDataFrame:
     if extent == "window":
         pts = stations(region)
@@ -159,7 +171,7 @@ def _station_points(region: Region, extent: str) -> gpd.GeoDataFrame:
 
 
 def multimodal_network(region: Region, road: tuple | None = None, rail: tuple | None = None,
-                       model: SpeedModel | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       model: SpeedModel | None = None, *, road_lines=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Road and rail joined at stations (:func:`geo.routing.multimodal.multimodal_edges`).
 
     ``road`` / ``rail`` are ``(nodes, edges)`` from :func:`road_network` /
@@ -172,7 +184,8 @@ def multimodal_network(region: Region, road: tuple | None = None, rail: tuple | 
     nearest node more than a kilometre off (Phố Tráng: 34 m from a road,
     1.3 km from a node). Returns plain DataFrames (``mode`` road / rail /
     transfer; x, y in metres); road node ids are kept (split road edges get
-    new edge ids), rail node ids are offset (``attrs["summary"]["offsets"]``).
+    new edge ids), rail node ids are offset (``attrs["summary"]["offsets"]``). ``road_lines``: the road edges'
+    lines in the region's metric CRS when the caller has them (:attr:`layers.networks.Networks.road_lines`).
     """
     model = model or speed_model(region)
     cfg = model.raw.get("transfer") or {}
@@ -187,9 +200,9 @@ def multimodal_network(region: Region, road: tuple | None = None, rail: tuple | 
     on_road = None
     if not directed:      # a directed (OSM) graph has two rows per two-way road: splitting one would strand the node
         points = gpd.GeoDataFrame({"name": names}, geometry=rail_nodes.geometry.values[at_station], crs=rail_nodes.crs)
-        road_nodes, road_edges, on_road = insert_points(road_nodes, road_edges, points, max_access_m, crs=region.metric_crs)
-        xy = road_nodes.geometry.to_crs(region.metric_crs)
-        road_nodes = road_nodes.assign(x=xy.x.to_numpy(), y=xy.y.to_numpy())
+        road_nodes, road_edges, on_road = insert_points(road_nodes, road_edges, points, max_access_m, crs=region.metric_crs,
+                                                        metric_lines=road_lines)
+        road_nodes = road_nodes.assign(**_metric_xy(road_nodes, region.metric_crs))
     station_table = pd.DataFrame({"node_id": rail_nodes.loc[at_station, "node_id"].to_numpy(), "name": names})
     nodes, edges = multimodal_edges(road_nodes, road_edges, rail_nodes, rail_edges, station_table,
                                     transfer_min=float(cfg["transfer_min"]), access_kmh=float(cfg.get("access_kmh", 10)),

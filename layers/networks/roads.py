@@ -26,8 +26,12 @@ edges : ``edge_id``, ``u``, ``v``, ``length_m``, ``road_class`` (class of the
 
 ``edges.attrs["summary"]`` (also on ``nodes``) holds the facts: sizes,
 connected components and what was dropped, km by class and setting, the speed
-table, the caveats of the data. Building the 2018 road network takes about
-5 s (half of it the corridor map-matching).
+table, the caveats of the data. Building today's road network from the 2018
+file takes about 3 s on the 2-core development machine, half of it the corridor
+map-matching; the file is read and projected once per region
+(:func:`layers.shared.road_file`, :func:`layers.shared.prepared_road_file`) and
+every later metric copy of its nodes and edges reuses that projection
+(:func:`metric_geometry`).
 """
 
 from __future__ import annotations
@@ -48,14 +52,14 @@ from geo.errors import InputError
 from geo.io.osm import read_osm_roads
 from geo.io.vector import read_vector
 from geo.routing.matching import prepare_network
-from geo.routing.network import component_labels, components_report, read_line_network
+from geo.routing.network import component_labels, components_report
 from geo.routing.speeds import SpeedModel, classify_unattributed, edge_speeds, travel_time_s, urban_setting
 from layers.boundaries import region_window
 from layers.corridors import corridor_edges, corridors
 from layers.networks.classes import overlay_labels, read_overlay, reference_overlay
 from layers.networks.opened import _add_opened_roads, posted_limits
 from layers.networks.options import NetworkOptions
-from layers.shared import shared
+from layers.shared import prepared_road_file, road_file, road_file_metric, shared
 from layers.opened_roads import shipped_files as _shipped_files
 from layers.region import Region
 
@@ -132,8 +136,8 @@ def road_network(region: Region, osm=None, *, model: SpeedModel | None = None,
     meta["network"] = _network_name(meta, osm, options, additions)
     meta["caveats"] = list(meta["caveats"]) + _not_found_caveat(meta, options.network, additions)
 
-    xy = nodes.geometry.to_crs(crs)
-    nodes["x"], nodes["y"] = xy.x.to_numpy(), xy.y.to_numpy()
+    xy = metric_geometry(region, nodes, osm)
+    nodes["x"], nodes["y"] = shapely.get_x(xy), shapely.get_y(xy)
     nodes["lon"], nodes["lat"] = nodes.geometry.x.to_numpy(), nodes.geometry.y.to_numpy()
 
     bridges = {"enabled": bool(bridge_gaps), "tolerance_m": bridge_m, "added": 0, "km": 0.0}
@@ -236,10 +240,12 @@ def classified_roads(region: Region, osm=None, *, model: SpeedModel, corridor_la
     shipped = _region_overlays(region, osm) if options.reference_classes else []
     overlays += [read_overlay(p) for p in (*shipped, *options.roads)]
     if overlays:
-        edges, meta["overlays"] = _apply_overlays(region, nodes, edges, overlays, model)
+        prepared = prepared_road_file(region) if osm is None else prepare_network(nodes, edges, region.metric_crs)
+        edges, meta["overlays"] = _apply_overlays(region, prepared, edges, overlays, model)
     if osm is None:
         nodes, edges, meta["interchanges"] = _add_interchanges(region, nodes, edges, model)
-    edges["setting"], meta["setting_note"] = _setting(region, model, edges.geometry.to_crs(region.metric_crs))
+    lines = gpd.GeoSeries(metric_geometry(region, edges, osm), crs=region.metric_crs)
+    edges["setting"], meta["setting_note"] = _setting(region, model, lines)
     if "maxspeed" not in edges:
         edges["maxspeed"] = None
     edges = apply_speed_model(edges, model)          # once: today's network adds rows, the 2018 one none
@@ -288,8 +294,7 @@ def _not_found_caveat(meta: dict, network: str, additions: list) -> list[str]:
 def _roads_2018(region: Region, model: SpeedModel, corridor_layer, network: str = "today") -> tuple:
     cfg = region.section("road_network")
     path = region.path("road_network")
-    nodes, edges = read_line_network(path, edges_layer=cfg.get("edges_layer", "edges"),
-                                     nodes_layer=cfg.get("nodes_layer", "nodes"))
+    nodes, edges = road_file(region)
     layer = corridor_layer if corridor_layer is not None else corridors(region, network=network)
     labels = corridor_edges(layer)
     classes = {cid: spec.get("road_class") for cid, spec in region.corridors.items()}
@@ -384,8 +389,9 @@ def apply_speed_model(edges: gpd.GeoDataFrame, model: SpeedModel, ranges: bool =
     return edges
 
 
-def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
-    """Road classes (and posted limits) from overlays, applied in order; the first (reference) only fills unknown edges."""
+def _apply_overlays(region: Region, prepared, edges, overlays, model: SpeedModel):
+    """Road classes (and posted limits) from overlays, applied in order; the first (reference) only fills unknown edges.
+    ``prepared``: the network of ``edges`` prepared for matching (:func:`geo.routing.matching.prepare_network`)."""
     from geo.routing.speeds import osm_road_classes
 
     if "road_class" not in edges or "class_source" not in edges:
@@ -394,7 +400,8 @@ def _apply_overlays(region: Region, nodes, edges, overlays, model: SpeedModel):
                              class_source=cls["class_source"].to_numpy())
     if "maxspeed" not in edges:
         edges["maxspeed"] = None
-    prepared = prepare_network(nodes, edges, region.metric_crs)
+    if not np.array_equal(prepared.edge_id, edges["edge_id"].to_numpy()):
+        raise ValueError("_apply_overlays: the prepared network is not the one of these edges")
     window = region_window(region, region.metric_crs)
     position = pd.Index(edges["edge_id"].to_numpy())
     reports = []
@@ -432,10 +439,8 @@ def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
     cfg = model.raw.get("network") or {}
     radius, ramp = float(cfg.get("interchange_radius_m", 5000)), float(cfg.get("interchange_ramp_m", 500))
     report = []
-    labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
     for row in points.itertuples(index=False):
-        first = labels.map(lambda ids, r=row.road: r in ids).to_numpy()
-        second = labels.map(lambda ids, j=row.joins: j in ids).to_numpy()
+        first, second = _on_corridor(edges, row.road), _on_corridor(edges, row.joins)
         nodes, edges, added = link_crossings(nodes, edges, first, second, row.geometry, radius_m=radius, ramp_m=ramp,
                                              crs=region.metric_crs)
         if added:
@@ -443,10 +448,20 @@ def _add_interchanges(region: Region, nodes, edges, model: SpeedModel):
             edges.loc[new, "class_source"] = (f"interchange {row.road} × {row.joins} ({row.name}; {row.source}): ramp "
                                               f"{ramp:g} m added where the 2018 geometry crosses without a node "
                                               f"({cfg.get('interchange_basis', 'assumption')})")
-        labels = edges["corridor_id"].fillna("").astype(str).str.split(";")
         report.append({"road": row.road, "joins": row.joins, "name": row.name, "file": row.file,
                        "ramps_added": len(added), "where": [[a["lon"], a["lat"]] for a in added]})
     return nodes, edges, report
+
+
+def _on_corridor(edges: pd.DataFrame, corridor_id: str) -> np.ndarray:
+    """Which edges carry ``corridor_id`` among their ``corridor_id`` labels (ids joined by ";"); each distinct
+    label is split once.
+
+    >>> _on_corridor(pd.DataFrame({"corridor_id": ["ql1a;ct01", None, "ct01", "ql1a"]}), "ct01").tolist()
+    [True, False, True, False]
+    """
+    codes, labels = pd.factorize(edges["corridor_id"].fillna("").astype(str))
+    return np.array([corridor_id in label.split(";") for label in labels], dtype=bool)[codes]
 
 
 def _region_overlays(region: Region, osm) -> list[Path]:
@@ -472,6 +487,15 @@ def _network_name(meta: dict, osm, options: NetworkOptions, additions: list) -> 
     return name
 
 
+def metric_geometry(region: Region, frame: gpd.GeoDataFrame, osm=None) -> np.ndarray:
+    """The geometries of road ``nodes`` or ``edges`` in the region's metric CRS (object array, aligned). Built
+    from the road file (no ``osm``), they come from its metric copy (:func:`layers.shared.road_file_metric`:
+    only the rows added since are reprojected)."""
+    if osm is not None:
+        return frame.geometry.to_crs(region.metric_crs).values
+    return road_file_metric(region, frame.geometry)
+
+
 def _setting(region: Region, model: SpeedModel, metric_lines: gpd.GeoSeries) -> tuple[np.ndarray, dict]:
     note = {"radius_m": model.urban_radius_m, "basis": model.setting_basis}
     if not region.config.get("places"):
@@ -490,8 +514,9 @@ def _setting(region: Region, model: SpeedModel, metric_lines: gpd.GeoSeries) -> 
 
 def _objects(values, index) -> pd.Series:
     """Object Series with None for missing values (pandas 3 would otherwise infer a string dtype with NaN)."""
-    return pd.Series([None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in values],
-                     dtype=object, index=index)
+    out = pd.Series(values, dtype=object).to_numpy(copy=True)
+    out[pd.isna(out)] = None
+    return pd.Series(out, dtype=object, index=index)
 
 
 def _degree(nodes: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:

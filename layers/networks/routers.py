@@ -25,7 +25,7 @@ from geo.routing.router import Router
 from geo.routing.scenario import CONTROLLED_ACCESS
 from layers.networks.options import NetworkOptions, speed_model
 from layers.networks.rail import multimodal_network, rail_network
-from layers.networks.roads import apply_speed_model, road_network
+from layers.networks.roads import apply_speed_model, metric_geometry, road_network
 from layers.shared import shared
 from layers.region import Region
 
@@ -145,8 +145,9 @@ def build_networks(region: Region, osm=None, with_rail: bool = True,
     road = Router.from_arrays(**router_arrays(road_nodes, road_edges), directed=directed, crs=region.metric_crs)
     name = str(summary.get("network") or "road network")
     notes = [f"Network: {name}."] + [str(c) for c in summary.get("caveats", [])]
+    lines = metric_geometry(region, road_edges) if options.osm is None else None   # from the road file's metric copy
     out = Networks(road=road, road_nodes=road_nodes, road_edges=road_edges, notes=notes, model=model, network_name=name,
-                   region=region, options=options)
+                   region=region, options=options, _lines=lines)
     if with_rail:
         add_rail(region, out)
     return out
@@ -159,7 +160,8 @@ def add_rail(region: Region, net: Networks) -> Networks:
     model = net.model or speed_model(region)
     rail = rail_network(region, model=model)
     directed = net.road.directed
-    mm_nodes, mm_edges = multimodal_network(region, road=(net.road_nodes, net.road_edges), rail=rail, model=model)
+    mm_nodes, mm_edges = multimodal_network(region, road=(net.road_nodes, net.road_edges), rail=rail, model=model,
+                                            road_lines=net.road_lines)
     net.multimodal = Router.from_arrays(**router_arrays(mm_nodes, mm_edges), directed=directed, crs=region.metric_crs)
     net.multimodal_nodes = mm_nodes
     net.derived["rail"] = True
@@ -184,7 +186,7 @@ def _vehicle_networks(region: Region, net: Networks, vehicle: str) -> Networks:
     edges = apply_speed_model(net.road_edges, model, ranges=False)
     edges.attrs = dict(net.road_edges.attrs)
     router = net.road.with_weights(edges["travel_time_s"].to_numpy(float))
-    return Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=model,
+    return Networks(road=router, road_nodes=net.road_nodes, road_edges=edges, model=model, _lines=net.road_lines,
                     network_name=f"{net.network_name}; {vehicle} speeds ({Path(str(model.source)).name})",
                     notes=list(net.notes), region=net.region, options=net.options)
 
@@ -211,5 +213,5 @@ def _bound_networks(net: Networks) -> tuple[Networks, Networks] | None:
         e.attrs = dict(edges.attrs)
         router = Router.from_arrays(**router_arrays(net.road_nodes, e), directed=net.road.directed, crs=net.road.crs)
         out.append(Networks(road=router, road_nodes=net.road_nodes, road_edges=e, model=model, network_name=net.network_name,
-                            region=net.region, options=net.options))
+                            region=net.region, options=net.options, _lines=net.road_lines))   # same edges: same metric lines
     return out[0], out[1]

@@ -103,6 +103,21 @@ def test_grid_layer_is_consistent(logistics):
     assert g.loc[g["excluded_by"].notna(), "excluded"].all()
 
 
+def test_result_pickles_back_to_the_same_tables(logistics):
+    """The forked siting step of plan.py run sends its result back pickled: the grid's points travel as coordinates."""
+    import pickle
+
+    import pandas as pd
+
+    back = pickle.loads(pickle.dumps(logistics))
+    g, h = logistics.grid, back.grid
+    assert type(h) is type(g) and list(h.columns) == list(g.columns) and h.crs == g.crs and h.index.equals(g.index)
+    pd.testing.assert_frame_equal(pd.DataFrame(h.drop(columns="geometry")), pd.DataFrame(g.drop(columns="geometry")))
+    assert (shapely.to_wkb(np.asarray(h.geometry.values)) == shapely.to_wkb(np.asarray(g.geometry.values))).all()
+    assert h.attrs == g.attrs and back.sites.equals(logistics.sites) and back.summary == logistics.summary
+    assert np.array_equal(back.score, logistics.score, equal_nan=True)
+
+
 def test_sites_move_with_the_criteria(region, inputs, tmp_path):
     """Only Kép access → the top site is by Kép; only labour within 30 min → in the dense south-west."""
     from layers.siting import run_siting

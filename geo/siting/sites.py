@@ -377,8 +377,6 @@ def locate(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, min_area_
     """
     score = np.asarray(score, dtype=np.float64)
     suitable = np.asarray(suitable, bool)
-    zones, n_zones = ndimage.label(suitable, structure=ROOK)
-    zone_cells = np.bincount(zones.ravel(), minlength=n_zones + 1)
     if split not in SPLITS:
         raise InputError(None, f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     if split == "grow":
@@ -389,13 +387,16 @@ def locate(score: np.ndarray, suitable: np.ndarray, *, cell_ha: float, min_area_
         n = int(raw.max())
         zones = np.asarray(parcel_labels, dtype=np.int64)
         zone_cells = np.bincount(zones.ravel(), minlength=int(zones.max()) + 1)
-    elif max_area_ha is not None and split == "parts":
-        raw = split_zones(suitable, cell_ha=cell_ha, max_area_ha=max_area_ha)
-        n = int(raw.max())
     else:
-        if max_area_ha is not None:
-            suitable = carve(score, suitable, cell_ha=cell_ha, max_area_ha=max_area_ha)
-        raw, n = ndimage.label(suitable, structure=ROOK)
+        zones, n_zones = ndimage.label(suitable, structure=ROOK)
+        zone_cells = np.bincount(zones.ravel(), minlength=n_zones + 1)
+        if max_area_ha is not None and split == "parts":
+            raw = split_zones(suitable, cell_ha=cell_ha, max_area_ha=max_area_ha)
+            n = int(raw.max())
+        else:
+            if max_area_ha is not None:
+                suitable = carve(score, suitable, cell_ha=cell_ha, max_area_ha=max_area_ha)
+            raw, n = ndimage.label(suitable, structure=ROOK)
     flat = raw.ravel()
     cells = np.bincount(flat, minlength=n + 1)[1:]
     safe = np.where(np.isfinite(score), score, 0.0).ravel()
@@ -500,13 +501,17 @@ def weight_sensitivity(components: dict, weights: dict, eligible: np.ndarray, ba
     """
     names = list(weights)
     ranks, rows = [], []
+    eligible = np.asarray(eligible, bool)
+    cells = np.flatnonzero(eligible.ravel())            # only eligible cells can be suitable: score those
+    flat = {k: np.asarray(v, dtype=np.float64).ravel()[cells] for k, v in components.items() if k in weights}
     for name in names:
         for factor in (1.0 - change, 1.0 + change):
             w = dict(weights)
             w[name] = w[name] * factor
             total = sum(w.values())
             w = {k: v / total for k, v in w.items()}
-            score, _, _ = combine(components, w, min_known_weight)
+            score = np.full(eligible.shape, np.nan)
+            score.ravel()[cells] = combine(flat, w, min_known_weight)[0]
             suitable, threshold = suitable_cells(score, eligible, min_score, top_share)
             labels, table = locate(score, suitable, cell_ha=cell_ha, min_area_ha=min_area_ha, max_area_ha=max_area_ha,
                                    split=split, parcel_labels=parcel_labels, radius_factor=radius_factor,

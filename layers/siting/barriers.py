@@ -102,14 +102,19 @@ def river_barrier_width_m(rules: dict) -> float:
     return float(water["river_half_width_m"]) + float(water["river_width_m"])
 
 
-def road_barriers(edges: gpd.GeoDataFrame, crs: str, rules: dict, region: Region) -> tuple[list, list, dict]:
-    """``(buffered, lines, facts)`` of the classified roads: corridor polygons, centre lines, and the class facts."""
-    metric = to_metric(edges[["road_class", "length_m", "geometry"]], crs)
-    cls = metric["road_class"].astype(str)
+def road_barriers(edges: gpd.GeoDataFrame, crs: str, rules: dict, region: Region,
+                  road_lines=None) -> tuple[list, list, dict]:
+    """``(buffered, lines, facts)`` of the classified roads: corridor polygons, centre lines, and the class facts.
+
+    ``road_lines``: the edges' lines already in ``crs`` (aligned with ``edges``), else they are reprojected."""
+    if road_lines is None:
+        road_lines = to_metric(edges.geometry, crs).values
+    road_lines = np.asarray(road_lines, dtype=object)
+    cls = edges["road_class"].astype(str)
     buffered, lines = [], []
-    km = {c: round(float(metric.loc[cls == c, "length_m"].sum()) / 1000, 1) for c in sorted(cls.unique())}
+    km = {c: round(float(edges.loc[cls == c, "length_m"].sum()) / 1000, 1) for c in sorted(cls.unique())}
     for c in CORRIDOR_CLASSES:
-        sel = np.asarray(metric.geometry.values[(cls == c).to_numpy()], dtype=object)
+        sel = road_lines[(cls == c).to_numpy()]
         if not len(sel):
             continue
         width = road_barrier_width_m(rules, c)
@@ -138,8 +143,9 @@ def _read_layer(region: Region, name: str, layer: str | None = None) -> gpd.GeoD
     return gpd.read_file(path, layer=layer)
 
 
-def build_barriers(region: Region, net, crs: str, exclusions: dict, *, frame=None) -> Barriers:
-    """Every barrier of the region (see the module docstring); ``frame`` (metric polygon) clips the inputs."""
+def build_barriers(region: Region, net, crs: str, exclusions: dict, *, frame=None, road_lines=None) -> Barriers:
+    """Every barrier of the region (see the module docstring); ``frame`` (metric polygon) clips the inputs;
+    ``road_lines``: the road edges' lines in ``crs`` when already at hand (see :func:`road_barriers`)."""
     from layers.logistics import railways, stations
 
     rules = read_corridor_rules(exclusions.get("corridor_rules") or "protection-corridors")
@@ -151,7 +157,7 @@ def build_barriers(region: Region, net, crs: str, exclusions: dict, *, frame=Non
         return gdf if frame is None else gdf[np.asarray(gdf.intersects(frame))]
 
     if exclusions.get("corridor_roads", True):
-        buffered, lines, facts = road_barriers(net.road_edges, crs, rules, region)
+        buffered, lines, facts = road_barriers(net.road_edges, crs, rules, region, road_lines)
         out.geoms["corridor_roads"], out.lines["corridor_roads"], out.road_facts = buffered, lines, facts
         out.notes["corridor_roads"] = (
             f"{', '.join(CORRIDOR_CLASSES)} roads of the network ({len(lines)} edges) + road land half-width + safety corridor "

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from geo import settings
 from geo.routing.access import Catchment
@@ -145,6 +146,19 @@ class SitingContext:
         return optional_layer(self.missing_layers, "water", water, self.region)
 
     @cached_property
+    def water_metric(self) -> gpd.GeoDataFrame | None:
+        """:attr:`water` in the grid's CRS (reprojected once, for the exclusions and the site table), or None."""
+        return None if self.water is None else to_metric(self.water, self.grid.crs)
+
+    @cached_property
+    def road_lines(self) -> np.ndarray:
+        """The road edges' lines in the grid's CRS, aligned with ``net.road_edges``: the network's own metric copy
+        (:attr:`layers.networks.Networks.road_lines`) when the network is in that CRS, else reprojected once."""
+        if CRS.from_user_input(self.net.road.crs) == CRS.from_user_input(self.grid.crs):
+            return np.asarray(self.net.road_lines, dtype=object)
+        return np.asarray(to_metric(self.net.road_edges.geometry, self.grid.crs).values, dtype=object)
+
+    @cached_property
     def dem(self) -> tuple | None:
         """``(elevations, raster profile)``, or None (not asked for, or missing)."""
         opts = self.plan.options
@@ -173,7 +187,7 @@ class SitingContext:
 
         g = self.grid
         frame = shapely.box(g.x0, g.y0 - g.nrows * g.cell_m, g.x0 + g.ncols * g.cell_m, g.y0)
-        out = build_barriers(self.region, self.net, g.crs, self.plan.exclusions, frame=frame)
+        out = build_barriers(self.region, self.net, g.crs, self.plan.exclusions, frame=frame, road_lines=self.road_lines)
         self.clock.lap("barriers")
         return out
 
@@ -317,17 +331,19 @@ class SitingContext:
         if self.population is None or not minutes:
             return None
         cfg = access.settings_of(self.region)
-        routed = self._targets[0]
+        # the roads (with a scenario's) without the destination points joined for the minutes criteria: a point on an
+        # edge is no shorter way between road nodes, and searching around it cost a third of the searches' time
+        roads = self.router or self.net.road
         array, profile = self.population
         rows, cols = np.nonzero(np.isfinite(array) & (array > 0))
         lon, lat = profile["transform"] * (cols + 0.5, rows + 0.5)
         pts = to_metric(gpd.GeoSeries.from_xy(lon, lat, crs=profile["crs"]), self.grid.crs)
-        within = routed.largest_component() & (np.arange(routed.n) < self.net.road.n)
-        catch = Catchment(routed, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols], max_snap_m=cfg["max_snap_m"],
+        within = roads.largest_component() & (np.arange(roads.n) < self.net.road.n)
+        catch = Catchment(roads, pts.x.to_numpy(), pts.y.to_numpy(), array[rows, cols], max_snap_m=cfg["max_snap_m"],
                           access_speed_kmh=cfg["access_speed_kmh"], within=within)
         block, bx, by = labour_blocks(self.grid, self.labour_factor)
         links = self.cells if self.labour_factor == 1 else self._link(bx, by)
-        people = people_within_cells(routed, catch, links.links(), len(bx), minutes, workers=self.plan.options.workers,
+        people = people_within_cells(roads, catch, links.links(), len(bx), minutes, workers=self.plan.options.workers,
                                      progress=settings.progress)
         k = self.labour_factor
         self.facts["labour"] = {

@@ -38,11 +38,11 @@ def _round(values, digits=0):
     return np.round(np.asarray(values, dtype=float), digits)
 
 
-def road_facts(geoms, edges, crs: str, rules: dict) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Distances to roads by class and the road-corridor fact (True / False / None) with why, per site geometry."""
-    metric = to_metric(edges[["road_class", "geometry"]], crs)
-    cls = metric["road_class"].astype(str).to_numpy()
-    lines = np.asarray(metric.geometry.values, dtype=object)
+def road_facts(geoms, edges, lines, rules: dict) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Distances to roads by class and the road-corridor fact (True / False / None) with why, per site geometry
+    (``lines``: the lines of ``edges`` in the sites' metric CRS)."""
+    cls = edges["road_class"].astype(str).to_numpy()
+    lines = np.asarray(lines, dtype=object)
     classified = np.isin(cls, CORRIDOR_CLASSES)
     out = {"m_to_corridor_road": distances_m(geoms, list(lines[classified])),
            "m_to_road": distances_m(geoms, list(lines))}
@@ -86,7 +86,7 @@ def explain_sites(context, sites, found) -> pd.DataFrame:
     out["min_width_m"] = _round(shapes["min_width_m"].to_numpy())
 
     lines = context.barriers.lines
-    dist, road_fact, road_why = road_facts(geoms, context.net.road_edges, crs, rules)
+    dist, road_fact, road_why = road_facts(geoms, context.net.road_edges, context.road_lines, rules)
     for k, v in dist.items():
         out[k] = _round(v)
     out["m_to_railway"] = _round(distances_m(geoms, lines.get("railways", [])))
@@ -107,15 +107,14 @@ def explain_sites(context, sites, found) -> pd.DataFrame:
     else:
         out["outside_rail_corridors"] = None
         out["outside_rail_corridors_why"] = "no railway lines given"
-    water = context.water
+    water = context.water_metric
     if water is None:
         out["m_to_water"] = np.nan
         out["outside_water_corridors"] = None
         out["outside_water_corridors_why"] = context.missing_layers.get("water", "no water layer given")
     else:
-        metric = to_metric(water, crs)
-        ways = np.asarray(metric.loc[metric["kind"] == "waterway"].geometry.values, dtype=object)
-        areas = np.asarray(metric.loc[metric["kind"] == "water_area"].geometry.values, dtype=object)
+        ways = np.asarray(water.loc[water["kind"] == "waterway"].geometry.values, dtype=object)
+        areas = np.asarray(water.loc[water["kind"] == "water_area"].geometry.values, dtype=object)
         d_way, d_area = distances_m(geoms, list(ways)), distances_m(geoms, list(areas))
         out["m_to_water"] = _round(np.fmin(d_way, d_area))
         ok = ~(np.isfinite(d_way) & (d_way < river_barrier_width_m(rules))) & \

@@ -78,7 +78,7 @@ def exclusions(context: SitingContext, values: dict) -> tuple[dict, dict, np.nda
     """Excluded cells: ``(masks by exclusion, report, excluded)``; a missing region layer's exclusions say why."""
     plan = context.plan
     masks, report = exclusion_layers(context.region, context.grid, plan.exclusions, parks=context.parks,
-                                     places=context.places, water_layer=context.water, slope=values.get("slope_deg"),
+                                     places=context.places, water_layer=context.water_metric, slope=values.get("slope_deg"),
                                      constraints={k: (context.user_layers.get(k), spec) for k, spec in plan.constraints.items()})
     for layer, why in context.missing_layers.items():
         for name in EXCLUSIONS_OF_LAYER.get(layer, []):
@@ -210,7 +210,7 @@ def sensitivity(plan: SitingPlan, grid: Grid, found: Located, district_codes: np
     if not (plan.options.sensitivity and found.n_top):
         return None, pd.DataFrame()
     return weight_sensitivity(
-        {k: np.where(grid.inside, v, np.nan) for k, v in found.scores.components.items()}, found.scores.weights,
+        found.scores.components, found.scores.weights,
         found.eligible, found.labels, found.n_top, cell_ha=grid.cell_ha, min_area_ha=float(loc["min_area_ha"]),
         max_area_ha=plan.max_area_ha, top_n=int(loc["top_n"]), split=loc["split"],
         min_known_weight=plan.profile.scoring["min_known_weight"], min_score=loc["min_score"], top_share=loc["top_share"],

@@ -3,8 +3,6 @@ the outputs."""
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geo.collector import fewer_collections
 from geo.crs import to_metric
 from geo.siting.grid import Grid
 from geo.io.raster import zone_labels
@@ -61,7 +60,7 @@ class _PackedPoints:
     attrs: dict
 
     def unpack(self) -> gpd.GeoDataFrame:
-        with _gc_paused():
+        with fewer_collections():
             points = shapely.points(self.xy)
         frame = gpd.GeoDataFrame(self.table, geometry=gpd.GeoSeries(points, index=self.table.index, crs=self.crs,
                                                                      name=self.geometry), crs=self.crs)
@@ -138,22 +137,8 @@ def storage_points(x, y, crs) -> np.ndarray:
     """
     lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
         np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    with _gc_paused():
+    with fewer_collections():        # a few hundred thousand geometries beside a million objects (geo.collector)
         return shapely.points(lon, lat)
-
-
-@contextmanager
-def _gc_paused():
-    """Python's cyclic garbage collector paused: making a few hundred thousand geometries otherwise sets off full
-    collections over the whole heap (a million objects once the networks are built), 0.25–0.4 s of the 0.3–0.45 s
-    that 389,000 points took in a run; resumed after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _sites_frame(grid: Grid, labels, table, values, scores, districts, codes, per_site, prof: Profile, scenario, crs):

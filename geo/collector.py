@@ -5,10 +5,11 @@ layers, pages). With CPython's default thresholds, ``(700, 10, 10)``, the
 collector walks all of them every few hundred thousand allocations and finds
 next to no garbage: in ``plan.py run`` (every step in one process) 10,171
 collections, 32 of them full, took 4.5 s of the 30 s of CPU. With
-``geo.settings.gc_thresholds`` (``(100_000, 50, 100)``) the same run makes 41
-collections in 0.35 s, 25 s of CPU, and peaks at the same memory (1,668 MB
-against 1,666 MB) — measured with ``gc.callbacks`` around the command, see
-README "Speed of the main job". Reference counting frees objects as before;
+``geo.settings.gc_thresholds`` (``(100_000, 50, 100)``) the same command makes
+449 collections (most while importing, before the thresholds change) in 0.65 s,
+23.6 s of CPU, and peaks at the same memory (1,668 MB against 1,666 MB) —
+measured with ``gc.callbacks`` around the command, see README, ``bench``
+section, "The last round". Reference counting frees objects as before;
 only garbage caught in reference cycles waits a little longer.
 
 >>> import gc

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 import numpy as np
@@ -55,6 +55,7 @@ from maps.geometry import DEFAULT_CLIP_KM, prepare, to_storage, window_of
 from maps.labels import target_label, target_names
 from maps.lang import text_html, tr
 from maps.legend import Legend, swatch_svg
+from maps.map_options import MapOptions
 from maps.planner import planner_map, print_options, print_sources
 from maps.scenario_layers import main_pair, scenario_pairs
 
@@ -105,7 +106,7 @@ def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: di
 
     analyses : ``scenario`` (the per-park before/after frame), ``planned_roads``, ``interchanges``;
         each optional (without ``scenario`` the maps have no parks of their own and no selector).
-    The other options are those of :func:`maps.planner.planner_map` (``home`` and
+    The other options are the fields of :class:`maps.map_options.MapOptions` (``home`` and
     ``extra_links`` go to the bar above the maps). Returns the branca ``Figure``
     (render it with ``fig.render()``), with ``fig.bgplan_maps`` = {"before": Map,
     "after": Map} and ``fig.bgplan_targets`` = the :class:`Target` list.
@@ -116,12 +117,13 @@ def scenario_dual_map(layers: dict, analyses: dict | None = None, *, summary: di
     names = target_names(layers, summary)
     planned = {k: analyses[k] for k in ("planned_roads", "interchanges") if k in analyses}
     on = tuple(on) if on is not None else None
-    common = dict(summary=summary, assets=assets, clip_km=clip_km, simplify_m=simplify_m, district_view=district_view,
-                  access_layers=False, hide=hide, tools={"panel": False})
-    before = planner_map(before_layers(layers, planned.get("planned_roads")), analyses={}, title=BEFORE_TITLE,
-                         subtitle=BEFORE_NOTE, on=on, **common)
-    after = planner_map(layers, analyses=planned, title=AFTER_TITLE, subtitle=_after_note(planned.get("planned_roads")),
-                        on=None if on is None else (*on, "planned_roads", "interchanges"), **common)
+    common = MapOptions(assets=assets, clip_km=clip_km, simplify_m=simplify_m, district_view=district_view,
+                        access_layers=False, hide=hide, tools={"panel": False})
+    before = planner_map(before_layers(layers, planned.get("planned_roads")), analyses={}, summary=summary,
+                         options=replace(common, title=BEFORE_TITLE, subtitle=BEFORE_NOTE, on=on))
+    after = planner_map(layers, analyses=planned, summary=summary,
+                        options=replace(common, title=AFTER_TITLE, subtitle=_after_note(planned.get("planned_roads")),
+                                        on=None if on is None else (*on, "planned_roads", "interchanges")))
 
     scen = analyses.get("scenario")
     targets, data = [], {"features": [], "popups": [], "styles": {}, "targets": [], "initial": 0, "z": Z_PARKS}

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
@@ -62,9 +63,10 @@ from maps.elements import (
     has_features,
     stable_ids,
 )
-from maps.geometry import DEFAULT_CLIP_KM, bounds_of, prepare, to_storage, window_of
+from maps.geometry import bounds_of, prepare, to_storage, window_of
 from maps.labels import target_names
 from maps.layer import EXCLUSIVE, G_TRANSPORT, GROUP_ORDER, MapContext, draw
+from maps.map_options import MapOptions
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +83,7 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 @fewer_collections()
 def planner_map(layers: dict, population=None, analyses: dict | None = None, *, summary: dict | None = None,
-                title=None, subtitle=None, assets: str = "inline",
-                clip_km: float | None = DEFAULT_CLIP_KM, simplify_m: dict | None = None,
-                home: str | None = None, extra_links: list[tuple[str, str]] | None = None,
-                collapsed: bool = True, district_view: str = "outline", access_layers: bool = True,
-                hide=(), explorer_open: bool = False, map_config: dict | None = None, on=None,
-                sources: list | None = None, generated: str | None = None, tools: dict | None = None) -> folium.Map:
+                options: MapOptions | None = None) -> folium.Map:
     """A Leaflet map of the planning ``layers`` (name → GeoDataFrame, as in ``LayerSet.layers``).
 
     population : ``(array, profile)`` of the population grid (``LayerSet.population``),
@@ -94,38 +91,24 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     analyses : optional analysis inputs (see the module docstring); absent ones are skipped.
     summary : the build summary (``LayerSet.summary`` / layers_summary.json), for
         notes such as corridors not found, and the layers' licences (print layout).
-    title, subtitle : a bilingual literal or a (vi, en) pair (default: the province's name and "planning map").
-    assets : "inline" (one self-contained file) or "site" (links to ``assets/``).
-    clip_km : margin around the province envelope; None = no clipping.
-    simplify_m : per-layer tolerance (m) overriding :data:`DEFAULT_SIMPLIFY_M`.
-    home : link target of the title box (e.g. "index.html" on the site).
-    extra_links : further (label, href) links in the title box.
-    collapsed : layer control folded into its button.
-    district_view : district layer shown first: "outline" (default), "density" or "urban".
-    access_layers : with an ``access`` table, also one park layer per target coloured by minutes
-        (else the minutes are only in the park popups).
-    on : shell patterns of the layer keys on when the page opens (None: each entry's ``show``: the context and
-        the parks, no analysis); hide : keys off when the page opens.
-    explorer_open : unfold the suitability explorer's weight panel at the start on wide screens.
-    map_config : the region's ``map:`` section (:func:`region_map_config`; read from the region
-        named in ``summary`` when not given).
-    sources : lines of the print layout's "sources and licences" (default: the layers' licences in ``summary``).
-    generated : the date the data were produced (ISO; default today).
-    tools : switch tools off: {"search": False, "measure": False, "print": False}.
+    options : how the page is drawn (:class:`maps.map_options.MapOptions`: title, assets, clipping,
+        layers on and off, tools …); None = the defaults (the self-contained ``OUT/map.html``).
 
     The map exposes ``window.bgMap`` and ``bgplan.layers[key]`` for tests;
     ``m.bgplan_layers`` maps the same keys to the Python elements.
     """
+    o = options or MapOptions()
     analyses = {k: v for k, v in (analyses or {}).items() if v is not None and len(v)}
     layers = {k: to_storage(v) for k, v in layers.items() if v is not None}
-    tolerances = {**DEFAULT_SIMPLIFY_M, **(simplify_m or {})}
-    window = window_of(layers, clip_km)
+    tolerances = {**DEFAULT_SIMPLIFY_M, **(o.simplify_m or {})}
+    window = window_of(layers, o.clip_km)
     prepared = {k: prepare(k, v, window, tolerances.get(k, 0)) for k, v in layers.items()}
     prepared_analyses = {k: (prepare(k, v, window, tolerances.get(k, 0)) if isinstance(v, gpd.GeoDataFrame) else v)
                          for k, v in analyses.items()}
+    map_config = o.map_config
     if map_config is None:  # the region's map: section, carried by the build summary (or read by region id)
         map_config = (summary or {}).get("map") if "map" in (summary or {}) else region_map_config((summary or {}).get("region"))
-    title = title or default_title(layers)
+    title = o.title or default_title(layers)
 
     bounds = bounds_of(layers)
     m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=9, tiles=None,
@@ -136,9 +119,9 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     root = m.get_root()
     root.title = escape(lang.tr(title, lang.DEFAULT))
     root.header.add_child(Element('<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                                  '<link rel="icon" href="data:,">\n' + vendor.head_html(assets)), name="bgplan_assets")
+                                  '<link rel="icon" href="data:,">\n' + vendor.head_html(o.assets)), name="bgplan_assets")
     # first: the initial view (the region; no animation, so nothing of a provisional zoom is drawn), attribution, title
-    MapSetup(style.ATTRIBUTION, title_box(title, subtitle, home, extra_links),
+    MapSetup(style.ATTRIBUTION, title_box(title, o.subtitle, o.home, o.extra_links),
              bounds=[[bounds[1], bounds[0]], [bounds[3], bounds[2]]]).add_to(m)
     tiles = folium.TileLayer(OSM_TILES, name=BASE_OSM, control=False, max_zoom=19, show=False,
                              attr="© OpenStreetMap contributors (ODbL)")
@@ -146,9 +129,9 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     shared = SharedTexts()
     shared.add_to(m)
 
-    context = MapContext(map_config or {}, summary or {}, district_view, layers=prepared, analyses=prepared_analyses,
-                         names=target_names(layers, summary), on=None if on is None else tuple(on), off=tuple(hide),
-                         options={"access_layers": access_layers, "explorer_open": explorer_open})
+    context = MapContext(map_config or {}, summary or {}, o.district_view, layers=prepared, analyses=prepared_analyses,
+                         names=target_names(layers, summary), on=None if o.on is None else tuple(o.on), off=tuple(o.hide),
+                         options={"access_layers": o.access_layers, "explorer_open": o.explorer_open})
     build = MapBuilder(m, context, shared)
     frames = {"layers": prepared, "analyses": prepared_analyses, "raster": {"population": population}}
     # drawing order on the one canvas: the areas, then lines and points (stacked by each entry's z)
@@ -161,7 +144,7 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
         base.insert(0, (BASE_LIGHT, BaseMap(build.base, BASE_LIGHT).add_to(m)))
     order = list(GROUP_ORDER) + [g for g in build.groups if g not in GROUP_ORDER]
     groups = {(build.transport_group if g == G_TRANSPORT else g): build.groups[g] for g in order if g in build.groups}
-    GroupedLayers(base, groups, exclusive=list(EXCLUSIVE), collapsed=collapsed).add_to(m)
+    GroupedLayers(base, groups, exclusive=list(EXCLUSIVE), collapsed=o.collapsed).add_to(m)
     reg = build.registry
     if "population" in reg and "districts_outline" in reg:
         # the grid lies below the vector canvas: filled districts would hide it
@@ -170,13 +153,13 @@ def planner_map(layers: dict, population=None, analyses: dict | None = None, *, 
     banner = parks_notice.banner_html(summary, switched=True)
     if banner:   # sourced parks without a position: count, names, reasons and --parks FILE
         root.html.add_child(folium.Element(banner))
-    options = {"search": True, "measure": True, "print": True, "panel": True, **(tools or {})}
-    if options.pop("panel"):        # the scenario page's two maps share one panel and one set of tools (maps.dualmap)
-        if options["print"]:
-            options["print"] = print_options(title, sources if sources is not None else print_sources(summary, reg),
-                                             generated or _dt.date.today().isoformat())
-        options["far"] = "destinations" if "destinations" in reg else None
-        MapTools(options, list(reversed(build.legends))).add_to(m)
+    tools = {"search": True, "measure": True, "print": True, "panel": True, **(o.tools or {})}
+    if tools.pop("panel"):        # the scenario page's two maps share one panel and one set of tools (maps.dualmap)
+        if tools["print"]:
+            tools["print"] = print_options(title, o.sources if o.sources is not None else print_sources(summary, reg),
+                                           o.generated or _dt.date.today().isoformat())
+        tools["far"] = "destinations" if "destinations" in reg else None
+        MapTools(tools, list(reversed(build.legends))).add_to(m)
     Ready().add_to(m)
     stable_ids(root)
     m.bgplan_layers = build.registry
@@ -217,13 +200,13 @@ def source_lines(pairs) -> list:
 
 @fewer_collections()
 def write_planner_map(out_dir, layers: dict | None = None, population=None, analyses: dict | None = None,
-                      summary: dict | None = None, path=None, **options) -> Path:
+                      summary: dict | None = None, path=None, options: MapOptions | None = None) -> Path:
     """Write ``OUT/map.html`` (one self-contained file); layers read from ``OUT/layers.gpkg`` when not given.
 
     ``population`` defaults to ``OUT/population.tif`` and ``analyses`` to
     what :func:`read_analyses` finds (``OUT/access.gpkg``, ``OUT/scenario.gpkg``,
     ``OUT/analyses.gpkg`` …) if layers are read from disk. Returns the path
-    written (atomically).
+    written (atomically). ``options`` as in :func:`planner_map`; the assets are always inlined.
     """
     out_dir = Path(out_dir)
     if layers is None:
@@ -231,7 +214,8 @@ def write_planner_map(out_dir, layers: dict | None = None, population=None, anal
         population = population if population is not None else file_population
         summary = summary if summary is not None else file_summary
         analyses = analyses if analyses is not None else read_analyses(out_dir)
-    m = planner_map(layers, population=population, analyses=analyses, summary=summary, assets="inline", **options)
+    options = replace(options or MapOptions(), assets="inline")
+    m = planner_map(layers, population=population, analyses=analyses, summary=summary, options=options)
     return save_map(m, path or out_dir / "map.html")
 
 

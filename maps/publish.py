@@ -52,6 +52,7 @@ from geo.collector import fewer_collections
 from geo.config import read_yaml
 from geo.errors import InputError
 from maps import downloads, dualmap, indicators, lang, licences, page, parks_notice, registry, style, vendor
+from maps.map_options import MapOptions
 from maps.planner import planner_map, read_analyses, read_layers, source_lines
 
 log = logging.getLogger(__name__)
@@ -222,18 +223,22 @@ def publish_site(out_dir, layers: dict | None = None, population=None, analyses:
             chosen = pub if spec["layers"] is None else {k: v for k, v in pub.items() if k in spec["layers"]}
             shown = (*spec["analyses"], *registry.page_layers(spec["file"]))
             vi, en = lang.split(spec["title"])
-            options = dict(analyses={k: v for k, v in pub_analyses.items() if k in shown},
-                           summary=public_summary, title=(f"{region} — {vi}", f"{region} — {en}"),
-                           assets="site", clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"),
-                           home="index.html", extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html"),
-                                                           ("Tải dữ liệu / downloads", "index.html#downloads")],
-                           on=spec["on"], sources=sources, generated=generated)
+            shown_analyses = {k: v for k, v in pub_analyses.items() if k in shown}
+            options = MapOptions(title=(f"{region} — {vi}", f"{region} — {en}"), assets="site",
+                                 clip_km=cfg.get("clip_km", 10), simplify_m=cfg.get("simplify_m"), home="index.html",
+                                 extra_links=[("Chỉ tiêu 2030 / 2030 indicators", "indicators.html"),
+                                              ("Tải dữ liệu / downloads", "index.html#downloads")],
+                                 on=spec["on"], sources=sources, generated=generated,
+                                 access_layers=spec["access_layers"], explorer_open=spec.get("explorer_open", False))
             if spec.get("dual"):
-                m = dualmap.scenario_dual_map(chosen, **options)
+                m = dualmap.scenario_dual_map(chosen, shown_analyses, summary=public_summary, title=options.title,
+                                              assets=options.assets, clip_km=options.clip_km,
+                                              simplify_m=options.simplify_m, home=options.home,
+                                              extra_links=options.extra_links, on=options.on,
+                                              sources=options.sources, generated=options.generated)
             else:
                 m = planner_map(chosen, population=population if spec["population"] else None,
-                                access_layers=spec["access_layers"], explorer_open=spec.get("explorer_open", False),
-                                **options)
+                                analyses=shown_analyses, summary=public_summary, options=options)
             (tmp / spec["file"]).write_text(m.get_root().render(), encoding="utf-8")
             written.append(spec)
         offered = downloads.write_downloads(tmp / "data", {**pub, **pub_analyses}, rows, generated,

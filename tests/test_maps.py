@@ -20,6 +20,7 @@ from shapely.geometry import Point
 from langtext import popup_of, seen
 
 from maps import style
+from maps.map_options import MapOptions
 from maps.style import UNKNOWN
 
 XSS = '<img src=x onerror="window.__xss=1">'
@@ -287,10 +288,11 @@ def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
 
     assert klass("12 phút") == "0" and klass("24 phút") == "1"   # < 15 min, 15–30 min
     on = planner_map(built.layers, analyses={"access": analyses["access"]}, summary=built.summary,
-                     on=("access_kep_station",))
+                     options=MapOptions(on=("access_kep_station",)))
     assert on.bgplan_layers["access_kep_station"].show and not on.bgplan_layers["access_none"].show
     # a page naming every access layer opens with the target most parks have a time to (not an all-unknown one)
-    auto = planner_map(built.layers, analyses={"access": analyses["access"]}, summary=built.summary, on=("access_*",))
+    auto = planner_map(built.layers, analyses={"access": analyses["access"]}, summary=built.summary,
+                       options=MapOptions(on=("access_*",)))
     shown = [k for k, layer in auto.bgplan_layers.items() if k.startswith("access_") and layer.show]
     known = {c: int(analyses["access"][c].notna().sum()) for c in analyses["access"] if c.startswith("minutes_to_")}
     assert shown == ["access_" + max(known, key=known.get)[len("minutes_to_"):]] and shown != ["access_ct01"]
@@ -308,7 +310,7 @@ def test_analyses_are_drawn_when_given_and_skipped_when_absent(built):
     assert not {"suitability", "candidates", "scenario", "planned_roads"} & set(m2.bgplan_layers)
     assert not any(k.startswith(("isochrones", "access")) for k in m2.bgplan_layers)
     # access in the popups only
-    m3 = planner_map(built.layers, analyses={"access": analyses["access"]}, access_layers=False)
+    m3 = planner_map(built.layers, analyses={"access": analyses["access"]}, options=MapOptions(access_layers=False))
     assert not any(k.startswith("access") for k in m3.bgplan_layers)
     assert "Thời gian đến Ga Kép" in " ".join(seen(popup_of(m3, f), "vi")
                                               for f in m3.bgplan_layers["parks_kcn"].data["features"])
@@ -437,3 +439,25 @@ def test_explorer_pixels_near_cells_only(monkeypatch):
     monkeypatch.setattr(explorer, "_near_cells", lambda b, west, north, size, shape: np.ones(shape, dtype=bool))
     every, every_bounds = explorer.pixel_cells(grid, frame)
     assert np.array_equal(index, every) and bounds == every_bounds
+
+
+@pytest.mark.parametrize("field, value", [("assets", "cdn"), ("district_view", "population"), ("clip_km", -1),
+                                          ("clip_km", float("nan")), ("clip_km", "10"), ("tools", {"zoom": False})])
+def test_map_options_reject_bad_values(field, value):
+    """Each bad value: a one-line ValueError naming the field; the good values of the same fields pass."""
+    with pytest.raises(ValueError, match=rf"^MapOptions\.{field}\b") as err:
+        MapOptions(**{field: value})
+    assert "\n" not in str(err.value)
+    for view in ("outline", "density", "urban"):
+        assert MapOptions(district_view=view, assets="site", clip_km=None, tools={"print": False}).district_view == view
+    assert MapOptions(clip_km=0).clip_km == 0
+
+
+def test_planner_map_takes_few_arguments():
+    """The page options are one MapOptions, not a long parameter list (osmnx's limit: at most 8 arguments)."""
+    import inspect
+
+    from maps.planner import planner_map, write_planner_map
+
+    for fn in (planner_map, write_planner_map):
+        assert len(inspect.signature(fn).parameters) <= 8, fn.__name__

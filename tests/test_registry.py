@@ -12,6 +12,7 @@ from langtext import legend_texts, popup_of, seen
 from shapely.geometry import LineString, Point, box
 
 from maps import registry
+from maps.map_options import MapOptions
 from maps.popups import Field
 
 SECRET = "owner-phone-0912345678"
@@ -86,7 +87,7 @@ def test_a_new_layer_is_one_entry_on_the_planner_map(province, wells):
     from maps.planner import planner_map
 
     entry, frame = wells
-    m = planner_map({"province": province}, analyses={"test_wells": frame}, on=("test_wells",))
+    m = planner_map({"province": province}, analyses={"test_wells": frame}, options=MapOptions(on=("test_wells",)))
     assert "test_wells" in m.bgplan_layers and m.bgplan_layers["test_wells"].show
     data = m.bgplan_layers["test_wells"].data
     assert [f["properties"]["k"] for f in data["features"]] == ["deep", "shallow"]
@@ -186,7 +187,7 @@ def test_declared_context_layers_join_their_theme_group(province):
     dest = gpd.GeoDataFrame({"key": ["kep"], "name_vi": ["Ga Kép"], "name_en": ["Kép station"]},
                             geometry=[Point(106.3, 21.3)], crs="EPSG:4326")
     m = planner_map({"province": province, "corridors": corridors, "destinations": dest},
-                    map_config={"transport_group": "Giao thông thử / test transport"})
+                    options=MapOptions(map_config={"transport_group": "Giao thông thử / test transport"}))
     html = m.get_root().render()
     group = html[html.index("Giao thông thử"):]
     assert html.count("Giao thông thử") == 1
@@ -206,7 +207,7 @@ def test_railways_and_stations_share_one_legend_with_the_regions_hub(province):
                                 geometry=[Point(106.3, 21.3), Point(106.2, 21.25), Point(106.4, 21.2)], crs="EPSG:4326")
     config = {"rail_legend_title": "Đường sắt thử / test railways",
               "highlight_station": {"names": ["ga kep"], "label": "Ga Kép (đầu mối) / Kép hub"}}
-    m = planner_map({"province": province, "railways": rail, "stations": stations}, map_config=config)
+    m = planner_map({"province": province, "railways": rail, "stations": stations}, options=MapOptions(map_config=config))
     kinds = [f["properties"]["k"] for f in m.bgplan_layers["stations"].data["features"]]
     assert kinds == ["hub", "rail_station", "icd"]
     rails = m.bgplan_layers["railways"].data["features"]
@@ -236,7 +237,7 @@ def test_corridors_existing_solid_planned_dashed_and_those_not_found(province):
         geometry=[LineString([(106.1, 21.1), (106.5, 21.3)]), LineString([(106.1, 21.2), (106.5, 21.2)]),
                   LineString([(106.2, 21.1), (106.2, 21.3)])], crs="EPSG:4326")
     summary = {"layers": {"corridors": {"not_found": [{"corridor_id": "ql17", "name_vi": "Quốc lộ 17"}]}}}
-    m = planner_map({"province": province, "corridors": corridors}, summary=summary, map_config={})
+    m = planner_map({"province": province, "corridors": corridors}, summary=summary, options=MapOptions(map_config={}))
     features = m.bgplan_layers["corridors"].data["features"]
     assert sorted(f["properties"]["k"] for f in features) == ["expressway|existing", "national|existing", "other|existing"]
     assert any("hiện có, 40,0 km" in seen(f["properties"]["t"], "vi") for f in features)
@@ -247,7 +248,7 @@ def test_corridors_existing_solid_planned_dashed_and_those_not_found(province):
         assert text in section
     assert "planned" not in section and "provincial" not in section       # nothing planned, no provincial road: no row
     planned = corridors.assign(status=["existing", "planned", "existing"])
-    m = planner_map({"province": province, "corridors": planned}, map_config={})
+    m = planner_map({"province": province, "corridors": planned}, options=MapOptions(map_config={}))
     assert any("planned (dashed)" in s for s in legend_texts(m, "en"))
 
 
@@ -263,8 +264,8 @@ def test_scenario_roads_today_has_are_existing_and_solid(province):
                               "road_class": ["expressway", "expressway"], "length_km": [30.0, 12.0]},
                              geometry=[LineString([(106.1, 21.2), (106.5, 21.2)]), LineString([(106.2, 21.1), (106.2, 21.3)])],
                              crs="EPSG:4326")
-    m = planner_map({"province": province, "corridors": corridors}, analyses={"planned_roads": roads}, map_config={},
-                    on=("planned_roads",))
+    m = planner_map({"province": province, "corridors": corridors}, analyses={"planned_roads": roads},
+                    options=MapOptions(map_config={}, on=("planned_roads",)))
     features = m.bgplan_layers["planned_roads"].data["features"]
     assert [f["properties"]["k"] for f in features] == ["expressway|today", "expressway|planned"]
     styles = m.bgplan_layers["planned_roads"].styles
@@ -318,7 +319,8 @@ def test_district_entries_draw_the_census_districts_with_the_pages_view(province
                             crs="EPSG:4326")
     census = bare.assign(name_full_vi=["Huyện A", "Huyện B"], density_per_km2=[300.0, None], urban_share=[0.5, 0.02])
     for view, on in (("density", "districts_density"), ("urban", "districts_urban"), ("outline", "districts_outline")):
-        m = planner_map({"province": province, "districts": bare, "district_population": census}, district_view=view)
+        m = planner_map({"province": province, "districts": bare, "district_population": census},
+                        options=MapOptions(district_view=view))
         assert [k for k in ("districts_density", "districts_urban", "districts_outline") if m.bgplan_layers[k].show] == [on]
     default = planner_map({"province": province, "district_population": census})
     assert default.bgplan_layers["districts_outline"].show and not default.bgplan_layers["districts_density"].show

@@ -19,6 +19,7 @@ import folium
 
 from maps.elements import safe_json
 from maps.lang import text_html
+from maps.map_options import MapOptions
 from maps.planner import planner_map
 
 #: Files the page links besides :data:`maps.vendor.CSS`/``JS`` (paths under ``/assets/`` and ``/static/``).
@@ -76,8 +77,9 @@ PANEL = f"""
 def serve_page(layer_set, options: dict) -> str:
     """The page's HTML: the planner map of ``layer_set`` (:class:`layers.build.LayerSet`) and the editor set up
     with ``options`` (:meth:`maps.serve.engine.Engine.describe`)."""
-    m = planner_map(layer_set.layers, population=layer_set.population, summary=layer_set.summary, assets="site",
-                    title=TITLE, subtitle=options.get("network"), collapsed=True, access_layers=False)
+    m = planner_map(layer_set.layers, population=layer_set.population, summary=layer_set.summary,
+                    options=MapOptions(assets="site", title=TITLE, subtitle=options.get("network"), collapsed=True,
+                                       access_layers=False))
     root = m.get_root()
     tags = [f'<link rel="stylesheet" href="/{p}"/>' for p in EDITOR_CSS]
     tags += [f'<script src="/{p}"></script>' for p in EDITOR_JS]

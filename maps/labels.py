@@ -40,18 +40,13 @@ def target_names(layers: dict, summary: dict | None = None) -> dict[str, tuple[s
         if n.get("corridor_id"):
             names[str(n["corridor_id"])] = (style.fmt_text(n.get("name_vi") or n["corridor_id"]),
                                             style.fmt_text(n.get("name_en") or n.get("name_vi") or n["corridor_id"]))
-    corridors = layers.get("corridors")
-    if has_features(corridors) and "corridor_id" in corridors:
-        for _, r in corridors.iterrows():
-            vi = r.get("name_vi") if not style.is_missing(r.get("name_vi")) else r["corridor_id"]
-            en = r.get("name_en") if not style.is_missing(r.get("name_en")) else vi
-            names[str(r["corridor_id"])] = (style.fmt_text(vi), style.fmt_text(en))
-    dest = layers.get("destinations")
-    if has_features(dest) and "key" in dest:
-        for _, r in dest.iterrows():
-            vi = r.get("name_vi") if not style.is_missing(r.get("name_vi")) else r["key"]
-            en = r.get("name_en") if not style.is_missing(r.get("name_en")) else vi
-            names[str(r["key"])] = (style.fmt_text(vi), style.fmt_text(en))
+    for layer, key in (("corridors", "corridor_id"), ("destinations", "key")):   # named by the layer's rows
+        frame = layers.get(layer)
+        if has_features(frame) and key in frame:
+            for _, r in frame.iterrows():
+                vi = r.get("name_vi") if not style.is_missing(r.get("name_vi")) else r[key]
+                en = r.get("name_en") if not style.is_missing(r.get("name_en")) else vi
+                names[str(r[key])] = (style.fmt_text(vi), style.fmt_text(en))
     return names
 
 
